@@ -1,0 +1,205 @@
+//! The simulated cluster: what a control plane builds from the manifests.
+//!
+//! [`Cluster::build`] runs the controllers in the order a real cluster would
+//! settle: settings, nodes (given or generated, each with a pod CIDR),
+//! workloads expanded into pods with controller-made names, the scheduler
+//! placing each pod, and the CNI's IPAM giving it an address. Everything is a
+//! pure function of the manifests: the same input gives the same cluster.
+
+mod ipam;
+mod nodes;
+mod schedule;
+mod workloads;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use k8s_openapi::api::core::v1::PodSpec;
+
+use crate::diag::{Diagnostic, Origin};
+use crate::labels::Labels;
+use crate::load::{Manifests, Object, Skipped};
+use crate::settings::{Settings, MAX_NODES};
+
+pub use nodes::{Taint, TaintEffect};
+
+/// Most pods one input may produce; past this replicas are almost certainly
+/// a typo, and the page would stop being interactive.
+pub const MAX_PODS: u32 = 20_000;
+
+/// Namespaces every cluster has.
+const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/// A node of the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    /// `status.addresses` of type InternalIP. A node named only by an
+    /// EndpointSlice may have none.
+    pub internal_ip: Option<IpAddr>,
+    pub external_ip: Option<IpAddr>,
+    /// The range the node's pods take addresses from (`spec.podCIDR`).
+    pub pod_cidr: Option<IpNet>,
+    pub labels: Labels,
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    /// `status.allocatable.pods`; the kubelet's default is 110.
+    pub max_pods: u32,
+    /// Where the Node object was written; `None` for a generated node.
+    pub origin: Option<Origin>,
+}
+
+impl Node {
+    pub fn is_control_plane(&self) -> bool {
+        self.labels.contains_key("node-role.kubernetes.io/control-plane")
+    }
+
+    /// The ROLES column of `kubectl get nodes`.
+    pub fn roles(&self) -> String {
+        let roles: Vec<&str> =
+            self.labels.keys().filter_map(|k| k.strip_prefix("node-role.kubernetes.io/")).filter(|r| !r.is_empty()).collect();
+        if roles.is_empty() {
+            "<none>".to_owned()
+        } else {
+            roles.join(",")
+        }
+    }
+}
+
+/// Where a pod is in its life, as far as networking cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodPhase {
+    Running,
+    /// Not running: `reason` is the STATUS kubectl shows (`Pending`,
+    /// `ContainerCreating`) and `message` what `kubectl describe` explains.
+    Pending { reason: String, message: String },
+}
+
+/// Which controller made a pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub kind: String,
+    pub name: String,
+}
+
+/// A pod of the cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pod {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
+    pub owner: Option<Owner>,
+    /// The node it was bound to; `None` while Pending unscheduled.
+    pub node: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub host_network: bool,
+    pub phase: PodPhase,
+    /// The pod's spec as the API server stores it (kept for output and for
+    /// the container ports later stages read).
+    pub spec: PodSpec,
+    /// The manifest the pod (or its workload) came from.
+    pub origin: Origin,
+}
+
+impl Pod {
+    /// `NAMESPACE/NAME`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.phase == PodPhase::Running
+    }
+}
+
+/// The whole simulated cluster.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Cluster {
+    pub settings: Settings,
+    pub namespaces: BTreeSet<String>,
+    pub nodes: Vec<Node>,
+    /// In creation order (the order the input describes them).
+    pub pods: Vec<Pod>,
+    /// Objects of kinds podpath does not model, listed for the user.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Cluster {
+    /// Builds the cluster the manifests describe. Never fails: problems come
+    /// back as diagnostics and the rest is still built.
+    pub fn build(manifests: &Manifests) -> (Cluster, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let settings = settings_of(manifests, &mut diags);
+        let nodes = nodes::build(manifests, &settings, &mut diags);
+        let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+        for located in &manifests.objects {
+            if let Object::Namespace(ns) = &located.object {
+                namespaces.extend(ns.metadata.name.clone());
+            }
+        }
+        let drafts = workloads::expand(manifests, &nodes, &mut diags);
+        for d in &drafts {
+            namespaces.insert(d.namespace.clone());
+        }
+        let placed = schedule::schedule(drafts, &nodes);
+        let pods = ipam::assign(placed, &nodes, &settings);
+        let cluster = Cluster { settings, namespaces, nodes, pods, skipped: manifests.skipped.clone() };
+        (cluster, diags)
+    }
+
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<&Pod> {
+        self.pods.iter().find(|p| p.namespace == namespace && p.name == name)
+    }
+
+    /// Pods sorted by namespace, then name: the order kubectl lists them in.
+    pub fn pods_sorted(&self) -> Vec<&Pod> {
+        let mut pods: Vec<&Pod> = self.pods.iter().collect();
+        pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        pods
+    }
+
+    /// How many pods each node runs, for views.
+    pub fn pods_per_node(&self) -> BTreeMap<&str, Vec<&Pod>> {
+        let mut map: BTreeMap<&str, Vec<&Pod>> = self.nodes.iter().map(|n| (n.name.as_str(), Vec::new())).collect();
+        for p in self.pods_sorted() {
+            if let Some(n) = p.node.as_deref() {
+                map.entry(n).or_default().push(p);
+            }
+        }
+        map
+    }
+}
+
+/// The settings of the first `Cluster` object, or the defaults. A second
+/// one is an error: which of the two would the user mean?
+fn settings_of(manifests: &Manifests, diags: &mut Vec<Diagnostic>) -> Settings {
+    let mut found: Option<(&Origin, Settings)> = None;
+    for located in &manifests.objects {
+        let Object::Cluster(obj) = &located.object else { continue };
+        if let Some((first, _)) = &found {
+            diags.push(Diagnostic::error(
+                located.origin.clone(),
+                format!("a second Cluster settings object; only one is allowed (the first is at {first})"),
+            ));
+            continue;
+        }
+        let mut s = obj.settings();
+        if s.nodes == 0 || s.nodes > MAX_NODES {
+            diags.push(Diagnostic::error(
+                located.origin.clone(),
+                format!("spec.nodes: {} is out of range; podpath simulates 1 to {MAX_NODES} nodes", s.nodes),
+            ));
+            s.nodes = s.nodes.clamp(1, MAX_NODES);
+        }
+        found = Some((&located.origin, s));
+    }
+    found.map(|(_, s)| s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,158 @@
+use expect_test::{expect, Expect};
+
+use crate::kubectl::{nodes_table, pods_table, Scope};
+use crate::{simulate, Source};
+
+/// Builds the fixture and compares `get nodes -o wide`, `get pods -A -o wide`
+/// and the diagnostics with the expectation.
+fn check(fixture: &str, expect: Expect) {
+    let (cluster, diags) = simulate(&[Source::new("fixture.yaml", fixture)]);
+    let mut out = nodes_table(&cluster, true);
+    out.push('\n');
+    out.push_str(&pods_table(&cluster, &Scope::All, true));
+    for d in &diags {
+        out.push_str(&format!("{d}\n"));
+    }
+    for p in cluster.pods.iter().filter(|p| !p.is_running()) {
+        if let crate::PodPhase::Pending { message, .. } = &p.phase {
+            out.push_str(&format!("{}: {message}\n", p.key()));
+        }
+    }
+    expect.assert_eq(&out);
+}
+
+const SHOP: &str = include_str!("../../../../web/scenarios/shop.yaml");
+
+#[test]
+fn shop_scenario_spreads_over_workers_with_flannel_addresses() {
+    check(
+        SHOP,
+        expect![[r#"
+            NAME                 STATUS   ROLES           AGE         VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE    KERNEL-VERSION   CONTAINER-RUNTIME
+            kind-control-plane   Ready    control-plane   <unknown>   v1.37.0   172.18.0.2    <none>        <unknown>   <unknown>        <unknown>
+            kind-worker          Ready    <none>          <unknown>   v1.37.0   172.18.0.3    <none>        <unknown>   <unknown>        <unknown>
+            kind-worker2         Ready    <none>          <unknown>   v1.37.0   172.18.0.4    <none>        <unknown>   <unknown>        <unknown>
+
+            NAMESPACE   NAME                        READY   STATUS    RESTARTS   AGE         IP           NODE           NOMINATED NODE   READINESS GATES
+            shop        api-75db7cdc4f-4cdh4        1/1     Running   0          <unknown>   10.244.2.3   kind-worker2   <none>           <none>
+            shop        api-75db7cdc4f-m9lx9        1/1     Running   0          <unknown>   10.244.1.3   kind-worker    <none>           <none>
+            shop        db-0                        1/1     Running   0          <unknown>   10.244.1.4   kind-worker    <none>           <none>
+            shop        frontend-59779b5cdf-4fwc6   1/1     Running   0          <unknown>   10.244.1.2   kind-worker    <none>           <none>
+            shop        frontend-59779b5cdf-r29mj   1/1     Running   0          <unknown>   10.244.2.2   kind-worker2   <none>           <none>
+        "#]],
+    );
+}
+
+#[test]
+fn same_input_gives_the_same_cluster() {
+    let a = simulate(&[Source::new("a", SHOP)]);
+    let b = simulate(&[Source::new("a", SHOP)]);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn taints_selectors_and_node_name_decide_placement() {
+    check(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: pinned}
+spec:
+  nodeName: kind-control-plane
+  containers: [{name: c, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: picky}
+spec:
+  nodeSelector: {disktype: ssd}
+  containers: [{name: c, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tolerant, namespace: kube-system}
+spec:
+  tolerations: [{operator: Exists}]
+  hostNetwork: true
+  nodeSelector: {node-role.kubernetes.io/control-plane: ""}
+  containers: [{name: c, image: busybox}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: c, image: agent}]
+"#,
+        expect![[r#"
+            NAME                 STATUS   ROLES           AGE         VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE    KERNEL-VERSION   CONTAINER-RUNTIME
+            kind-control-plane   Ready    control-plane   <unknown>   v1.37.0   172.18.0.2    <none>        <unknown>   <unknown>        <unknown>
+            kind-worker          Ready    <none>          <unknown>   v1.37.0   172.18.0.3    <none>        <unknown>   <unknown>        <unknown>
+            kind-worker2         Ready    <none>          <unknown>   v1.37.0   172.18.0.4    <none>        <unknown>   <unknown>        <unknown>
+
+            NAMESPACE     NAME          READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
+            default       picky         0/1     Pending   0          <unknown>   <none>       <none>               <none>           <none>
+            default       pinned        1/1     Running   0          <unknown>   10.244.0.2   kind-control-plane   <none>           <none>
+            kube-system   agent-29bxp   1/1     Running   0          <unknown>   10.244.1.2   kind-worker          <none>           <none>
+            kube-system   agent-ch9nn   1/1     Running   0          <unknown>   10.244.2.2   kind-worker2         <none>           <none>
+            kube-system   tolerant      1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
+            default/picky: 0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.
+        "#]],
+    );
+}
+
+#[test]
+fn given_nodes_keep_their_addresses_and_cidrs() {
+    check(
+        r#"
+apiVersion: v1
+kind: Node
+metadata:
+  name: n1
+  labels: {node-role.kubernetes.io/worker: ""}
+spec: {podCIDR: 10.244.7.0/24}
+status:
+  addresses: [{type: InternalIP, address: 10.0.0.11}, {type: ExternalIP, address: 203.0.113.11}]
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n2}
+status:
+  addresses: [{type: InternalIP, address: 10.0.0.12}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: wrong}}
+    spec: {containers: [{name: c, image: nginx}]}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: rs}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: rs}}
+  template:
+    metadata: {labels: {app: rs}}
+    spec: {containers: [{name: c, image: nginx}]}
+"#,
+        expect![[r#"
+            NAME   STATUS   ROLES    AGE         VERSION   INTERNAL-IP   EXTERNAL-IP    OS-IMAGE    KERNEL-VERSION   CONTAINER-RUNTIME
+            n1     Ready    worker   <unknown>   v1.37.0   10.0.0.11     203.0.113.11   <unknown>   <unknown>        <unknown>
+            n2     Ready    <none>   <unknown>   v1.37.0   10.0.0.12     <none>         <unknown>   <unknown>        <unknown>
+
+            NAMESPACE   NAME       READY   STATUS    RESTARTS   AGE         IP           NODE   NOMINATED NODE   READINESS GATES
+            default     rs-2tdfk   1/1     Running   0          <unknown>   10.244.0.2   n2     <none>           <none>
+            default     rs-66bkf   1/1     Running   0          <unknown>   10.244.7.3   n1     <none>           <none>
+            default     rs-sl22c   1/1     Running   0          <unknown>   10.244.7.2   n1     <none>           <none>
+            fixture.yaml:17:1: error: spec.template.metadata.labels: Invalid value: "app=wrong": `selector` does not match template `labels` (selector is app=web)
+        "#]],
+    );
+}

@@ -1,0 +1,283 @@
+//! Workload controllers: Deployments, ReplicaSets, StatefulSets and
+//! DaemonSets expanded into the pods their controllers would create, named
+//! the way those controllers name them.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use super::{Node, Owner, MAX_PODS};
+use crate::diag::{Diagnostic, Origin};
+use crate::labels::{Labels, Selector, NODE_NAME_FIELD};
+use crate::load::{Manifests, Object};
+use crate::names::{pod_template_hash, Rng};
+
+/// A pod as a controller (or the user) creates it, before scheduling.
+#[derive(Clone, Debug)]
+pub(super) struct Draft {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
+    pub owner: Option<Owner>,
+    pub spec: core::PodSpec,
+    pub origin: Origin,
+}
+
+/// Every pod the input asks for, in creation order.
+pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diagnostic>) -> Vec<Draft> {
+    let mut out = Pods { drafts: Vec::new(), names: BTreeSet::new() };
+    for located in &manifests.objects {
+        let origin = &located.origin;
+        match &located.object {
+            Object::Pod(p) => bare_pod(p, origin, &mut out, diags),
+            Object::Deployment(d) => {
+                let spec = &d.spec;
+                let Some((ns, name)) = ident(&d.metadata, "Deployment", origin, diags) else { continue };
+                let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { continue };
+                // The Deployment controller names its ReplicaSet after the
+                // template's hash and adds that hash as a label to every pod.
+                let hash = pod_template_hash(&serde_json::to_vec(&spec.template).unwrap_or_default());
+                let rs = format!("{name}-{hash}");
+                let mut labels = template.labels;
+                labels.insert("pod-template-hash".into(), hash);
+                let replicas = replicas(spec.replicas, origin, &out, diags);
+                let owner = Owner { kind: "ReplicaSet".into(), name: rs.clone() };
+                out.random_named(&ns, &rs, replicas, &labels, &template.spec, &owner, origin);
+            }
+            Object::ReplicaSet(r) => {
+                let spec = &r.spec;
+                let Some((ns, name)) = ident(&r.metadata, "ReplicaSet", origin, diags) else { continue };
+                let Some(template) = spec.template.as_ref().and_then(|t| checked_template(&spec.selector, t, origin, diags)) else {
+                    continue;
+                };
+                let replicas = replicas(spec.replicas, origin, &out, diags);
+                let owner = Owner { kind: "ReplicaSet".into(), name: name.clone() };
+                out.random_named(&ns, &name, replicas, &template.labels, &template.spec, &owner, origin);
+            }
+            Object::StatefulSet(s) => {
+                let spec = &s.spec;
+                let Some((ns, name)) = ident(&s.metadata, "StatefulSet", origin, diags) else { continue };
+                let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { continue };
+                let replicas = replicas(spec.replicas, origin, &out, diags);
+                let revision = format!("{name}-{}", pod_template_hash(&serde_json::to_vec(&spec.template).unwrap_or_default()));
+                for i in 0..replicas {
+                    // Ordinal names, and the hostname/subdomain pair that gives
+                    // each pod its stable DNS name under the governing Service.
+                    let pod_name = format!("{name}-{i}");
+                    let mut labels = template.labels.clone();
+                    labels.insert("apps.kubernetes.io/pod-index".into(), i.to_string());
+                    labels.insert("controller-revision-hash".into(), revision.clone());
+                    labels.insert("statefulset.kubernetes.io/pod-name".into(), pod_name.clone());
+                    let mut pod_spec = template.spec.clone();
+                    pod_spec.hostname = Some(pod_name.clone());
+                    if !spec.service_name.as_deref().unwrap_or("").is_empty() {
+                        pod_spec.subdomain = spec.service_name.clone();
+                    }
+                    let owner = Owner { kind: "StatefulSet".into(), name: name.clone() };
+                    out.push(&ns, pod_name, labels, pod_spec, Some(owner), origin);
+                }
+            }
+            Object::DaemonSet(d) => {
+                let spec = &d.spec;
+                let Some((ns, name)) = ident(&d.metadata, "DaemonSet", origin, diags) else { continue };
+                let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { continue };
+                for node in nodes.iter().filter(|n| daemon_wants(&template.spec, n)) {
+                    // The DaemonSet controller pins each pod to its node with
+                    // a matchFields node affinity term, then lets the
+                    // scheduler bind it; it also adds tolerations for the
+                    // node conditions a daemon must survive.
+                    let mut pod_spec = template.spec.clone();
+                    pin_to_node(&mut pod_spec, &node.name);
+                    add_daemon_tolerations(&mut pod_spec);
+                    let owner = Owner { kind: "DaemonSet".into(), name: name.clone() };
+                    let labels = template.labels.clone();
+                    out.random_named(&ns, &name, 1, &labels, &pod_spec, &owner, origin);
+                }
+            }
+            _ => {}
+        }
+    }
+    out.drafts
+}
+
+struct Pods {
+    drafts: Vec<Draft>,
+    names: BTreeSet<(String, String)>,
+}
+
+impl Pods {
+    fn push(&mut self, ns: &str, name: String, labels: Labels, spec: core::PodSpec, owner: Option<Owner>, origin: &Origin) {
+        self.names.insert((ns.to_owned(), name.clone()));
+        self.drafts.push(Draft { namespace: ns.to_owned(), name, labels, owner, spec, origin: origin.clone() });
+    }
+
+    /// `count` pods named `<base>-<5 random characters>`, the apiserver's
+    /// `generateName`. The stream is seeded by the pod's namespace and base
+    /// name, so adding an unrelated object renames nothing.
+    #[allow(clippy::too_many_arguments)]
+    fn random_named(&mut self, ns: &str, base: &str, count: u32, labels: &Labels, spec: &core::PodSpec, owner: &Owner, origin: &Origin) {
+        let mut rng = Rng::for_name(&format!("{ns}/{base}"));
+        for _ in 0..count {
+            let name = loop {
+                let candidate = format!("{base}-{}", rng.suffix(5));
+                if !self.names.contains(&(ns.to_owned(), candidate.clone())) {
+                    break candidate;
+                }
+            };
+            self.push(ns, name, labels.clone(), spec.clone(), Some(owner.clone()), origin);
+        }
+    }
+}
+
+fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diagnostic>) {
+    let Some((ns, name)) = ident(&p.metadata, "Pod", origin, diags) else { return };
+    if out.names.contains(&(ns.clone(), name.clone())) {
+        diags.push(Diagnostic::error(origin.clone(), format!("pods \"{name}\" already exists in namespace {ns}")));
+        return;
+    }
+    let Some(spec) = p.spec.clone() else {
+        diags.push(Diagnostic::error(origin.clone(), format!("pod {ns}/{name}: spec: Required value")));
+        return;
+    };
+    if spec.containers.is_empty() {
+        diags.push(Diagnostic::error(origin.clone(), format!("pod {ns}/{name}: spec.containers: Required value")));
+        return;
+    }
+    let labels = p.metadata.labels.clone().unwrap_or_default();
+    // A pod written out by `kubectl get -o yaml` may carry its owner.
+    let owner = p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map(|o| Owner {
+        kind: o.kind.clone(),
+        name: o.name.clone(),
+    });
+    out.push(&ns, name, labels, spec, owner, origin);
+}
+
+/// `(namespace, name)` of an object; namespace `default` when unset, as
+/// `kubectl apply` without `-n` does.
+fn ident(meta: &ObjectMeta, kind: &str, origin: &Origin, diags: &mut Vec<Diagnostic>) -> Option<(String, String)> {
+    let ns = meta.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
+    match meta.name.as_deref() {
+        Some(name) if !name.is_empty() => Some((ns, name.to_owned())),
+        _ => {
+            let hint = if meta.generate_name.is_some() { " (generateName needs `kubectl create`, not apply)" } else { "" };
+            diags.push(Diagnostic::error(origin.clone(), format!("{kind} has no metadata.name{hint}")));
+            None
+        }
+    }
+}
+
+struct Template {
+    labels: Labels,
+    spec: core::PodSpec,
+}
+
+/// The pod template, after the checks the API server makes on every
+/// workload: a selector that matches the template's labels, and containers.
+fn checked_template(
+    selector: &LabelSelector,
+    template: &core::PodTemplateSpec,
+    origin: &Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Template> {
+    let labels = template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+    let sel = match Selector::from_label_selector(selector) {
+        Ok(s) => s,
+        Err(e) => {
+            diags.push(Diagnostic::error(origin.clone(), format!("spec.selector.{e}")));
+            return None;
+        }
+    };
+    if sel.is_empty() {
+        diags.push(Diagnostic::error(origin.clone(), "spec.selector: Invalid value: empty selector is invalid for a workload"));
+        return None;
+    }
+    if !sel.matches(&labels) {
+        let shown: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        diags.push(Diagnostic::error(
+            origin.clone(),
+            format!(
+                "spec.template.metadata.labels: Invalid value: \"{}\": `selector` does not match template `labels` (selector is {sel})",
+                shown.join(",")
+            ),
+        ));
+        return None;
+    }
+    let spec = template.spec.clone().unwrap_or_default();
+    if spec.containers.is_empty() {
+        diags.push(Diagnostic::error(origin.clone(), "spec.template.spec.containers: Required value"));
+        return None;
+    }
+    Some(Template { labels, spec })
+}
+
+/// `spec.replicas` (default 1), bounded so a typo cannot freeze the page.
+fn replicas(replicas: Option<i32>, origin: &Origin, out: &Pods, diags: &mut Vec<Diagnostic>) -> u32 {
+    let wanted = replicas.unwrap_or(1);
+    if wanted < 0 {
+        diags.push(Diagnostic::error(
+            origin.clone(),
+            format!("spec.replicas: Invalid value: {wanted}: must be greater than or equal to 0"),
+        ));
+        return 0;
+    }
+    let room = MAX_PODS.saturating_sub(out.drafts.len() as u32);
+    let wanted = wanted as u32;
+    if wanted > room {
+        diags.push(Diagnostic::error(
+            origin.clone(),
+            format!("spec.replicas: {wanted} would take the cluster past podpath's limit of {MAX_PODS} pods; lower it to see the rest"),
+        ));
+        return 0;
+    }
+    wanted
+}
+
+/// Whether a DaemonSet wants a pod on `node`: its nodeSelector and required
+/// node affinity match, and the node's NoSchedule/NoExecute taints are
+/// tolerated (the controller runs the scheduler's own predicates).
+fn daemon_wants(spec: &core::PodSpec, node: &Node) -> bool {
+    super::schedule::node_affinity_matches(spec, node)
+        && node
+            .taints
+            .iter()
+            .filter(|t| t.effect != super::TaintEffect::PreferNoSchedule)
+            .all(|t| t.tolerated_by(spec.tolerations.as_deref().unwrap_or(&[])))
+}
+
+fn pin_to_node(spec: &mut core::PodSpec, node: &str) {
+    let term = core::NodeSelectorTerm {
+        match_expressions: None,
+        match_fields: Some(vec![core::NodeSelectorRequirement {
+            key: NODE_NAME_FIELD.into(),
+            operator: "In".into(),
+            values: Some(vec![node.to_owned()]),
+        }]),
+    };
+    let affinity = spec.affinity.get_or_insert_with(Default::default);
+    let node_affinity = affinity.node_affinity.get_or_insert_with(Default::default);
+    node_affinity.required_during_scheduling_ignored_during_execution =
+        Some(core::NodeSelector { node_selector_terms: vec![term] });
+}
+
+/// The tolerations `util.AddOrUpdateDaemonPodTolerations` adds.
+fn add_daemon_tolerations(spec: &mut core::PodSpec) {
+    let tolerations = spec.tolerations.get_or_insert_with(Vec::new);
+    for (key, effect) in [
+        ("node.kubernetes.io/not-ready", "NoExecute"),
+        ("node.kubernetes.io/unreachable", "NoExecute"),
+        ("node.kubernetes.io/disk-pressure", "NoSchedule"),
+        ("node.kubernetes.io/memory-pressure", "NoSchedule"),
+        ("node.kubernetes.io/pid-pressure", "NoSchedule"),
+        ("node.kubernetes.io/unschedulable", "NoSchedule"),
+    ] {
+        if !tolerations.iter().any(|t| t.key.as_deref() == Some(key) && t.effect.as_deref() == Some(effect)) {
+            tolerations.push(core::Toleration {
+                key: Some(key.into()),
+                operator: Some("Exists".into()),
+                effect: Some(effect.into()),
+                ..Default::default()
+            });
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Label selectors, as the API machinery evaluates them.
+//!
+//! [`Selector`] is `metav1.LabelSelector` (matchLabels and matchExpressions
+//! with In, NotIn, Exists, DoesNotExist), used by workloads, Services and
+//! policies; [`NodeSelectorTerm`] adds Gt and Lt for node affinity.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+pub type Labels = BTreeMap<String, String>;
+
+/// One requirement of a selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    DoesNotExist(String),
+    /// Node affinity only: the label's value, as an integer, is greater.
+    Gt(String, i64),
+    Lt(String, i64),
+}
+
+impl Requirement {
+    pub fn matches(&self, labels: &Labels) -> bool {
+        match self {
+            Requirement::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
+            Requirement::NotIn(k, vs) => labels.get(k).is_none_or(|v| !vs.contains(v)),
+            Requirement::Exists(k) => labels.contains_key(k),
+            Requirement::DoesNotExist(k) => !labels.contains_key(k),
+            Requirement::Gt(k, n) => labels.get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
+            Requirement::Lt(k, n) => labels.get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
+        }
+    }
+}
+
+/// kubectl's selector syntax: `app=web,tier in (a,b),!legacy`.
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Requirement::In(k, vs) if vs.len() == 1 => write!(f, "{k}={}", vs[0]),
+            Requirement::In(k, vs) => write!(f, "{k} in ({})", vs.join(",")),
+            Requirement::NotIn(k, vs) if vs.len() == 1 => write!(f, "{k}!={}", vs[0]),
+            Requirement::NotIn(k, vs) => write!(f, "{k} notin ({})", vs.join(",")),
+            Requirement::Exists(k) => write!(f, "{k}"),
+            Requirement::DoesNotExist(k) => write!(f, "!{k}"),
+            Requirement::Gt(k, n) => write!(f, "{k}>{n}"),
+            Requirement::Lt(k, n) => write!(f, "{k}<{n}"),
+        }
+    }
+}
+
+/// A conjunction of requirements. The empty selector matches everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selector {
+    pub requirements: Vec<Requirement>,
+}
+
+impl Selector {
+    /// Converts a `LabelSelector`, or says why the API server would refuse it.
+    pub fn from_label_selector(sel: &LabelSelector) -> Result<Selector, String> {
+        let mut requirements: Vec<Requirement> = sel
+            .match_labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| Requirement::In(k.clone(), vec![v.clone()]))
+            .collect();
+        for (i, e) in sel.match_expressions.iter().flatten().enumerate() {
+            let values = e.values.clone().unwrap_or_default();
+            let r = match e.operator.as_str() {
+                "In" | "NotIn" if values.is_empty() => {
+                    return Err(format!("matchExpressions[{i}].values: must be specified when operator is {}", e.operator))
+                }
+                "Exists" | "DoesNotExist" if !values.is_empty() => {
+                    return Err(format!("matchExpressions[{i}].values: may not be specified when operator is {}", e.operator))
+                }
+                "In" => Requirement::In(e.key.clone(), values),
+                "NotIn" => Requirement::NotIn(e.key.clone(), values),
+                "Exists" => Requirement::Exists(e.key.clone()),
+                "DoesNotExist" => Requirement::DoesNotExist(e.key.clone()),
+                other => {
+                    return Err(format!(
+                        "matchExpressions[{i}].operator: Unsupported value: \"{other}\": supported values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\""
+                    ))
+                }
+            };
+            requirements.push(r);
+        }
+        Ok(Selector { requirements })
+    }
+
+    /// A selector from plain `key: value` pairs (Service and nodeSelector).
+    pub fn from_map(map: &BTreeMap<String, String>) -> Selector {
+        Selector {
+            requirements: map.iter().map(|(k, v)| Requirement::In(k.clone(), vec![v.clone()])).collect(),
+        }
+    }
+
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.requirements.iter().all(|r| r.matches(labels))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.requirements.is_empty()
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.requirements.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A `nodeSelectorTerm`: its matchExpressions over node labels, ANDed.
+/// (matchFields on `metadata.name` is folded in as a label requirement on a
+/// reserved key by the caller.)
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeSelectorTerm(pub Selector);
+
+impl NodeSelectorTerm {
+    pub fn from_term(term: &core::NodeSelectorTerm) -> Result<NodeSelectorTerm, String> {
+        let mut requirements = Vec::new();
+        let exprs = term.match_expressions.iter().flatten().map(|e| ("", e));
+        let fields = term.match_fields.iter().flatten().map(|e| (NODE_NAME_FIELD, e));
+        for (prefix, e) in exprs.chain(fields) {
+            let key = if prefix.is_empty() { e.key.clone() } else { prefix.to_owned() };
+            let values = e.values.clone().unwrap_or_default();
+            let int = |vs: &[String]| -> Result<i64, String> {
+                match vs {
+                    [v] => v.parse().map_err(|_| format!("{}: value \"{v}\" is not an integer", e.operator)),
+                    _ => Err(format!("{} needs exactly one value", e.operator)),
+                }
+            };
+            requirements.push(match e.operator.as_str() {
+                "In" => Requirement::In(key, values),
+                "NotIn" => Requirement::NotIn(key, values),
+                "Exists" => Requirement::Exists(key),
+                "DoesNotExist" => Requirement::DoesNotExist(key),
+                "Gt" => Requirement::Gt(key, int(&values)?),
+                "Lt" => Requirement::Lt(key, int(&values)?),
+                other => return Err(format!("unsupported node selector operator \"{other}\"")),
+            });
+        }
+        Ok(NodeSelectorTerm(Selector { requirements }))
+    }
+}
+
+/// The pseudo-label under which a node's name is matched by `matchFields`.
+pub const NODE_NAME_FIELD: &str = "metadata.name";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn match_labels_and_expressions_are_anded() {
+        let sel = LabelSelector {
+            match_labels: Some([("app".to_string(), "web".to_string())].into()),
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "tier".into(),
+                operator: "NotIn".into(),
+                values: Some(vec!["db".into()]),
+            }]),
+        };
+        let s = Selector::from_label_selector(&sel).unwrap();
+        assert_eq!(s.to_string(), "app=web,tier!=db");
+        assert!(s.matches(&labels(&[("app", "web")])));
+        assert!(s.matches(&labels(&[("app", "web"), ("tier", "fe")])));
+        assert!(!s.matches(&labels(&[("app", "web"), ("tier", "db")])));
+        assert!(!s.matches(&labels(&[("tier", "fe")])));
+        assert!(Selector::default().matches(&labels(&[])));
+    }
+
+    #[test]
+    fn bad_operator_is_reported_as_the_api_server_does() {
+        let sel = LabelSelector {
+            match_labels: None,
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "a".into(),
+                operator: "Equals".into(),
+                values: Some(vec!["b".into()]),
+            }]),
+        };
+        let err = Selector::from_label_selector(&sel).unwrap_err();
+        assert!(err.starts_with("matchExpressions[0].operator: Unsupported value: \"Equals\""), "{err}");
+    }
+
+    #[test]
+    fn gt_and_lt_compare_integers() {
+        let l = labels(&[("gen", "5")]);
+        assert!(Requirement::Gt("gen".into(), 4).matches(&l));
+        assert!(!Requirement::Gt("gen".into(), 5).matches(&l));
+        assert!(Requirement::Lt("gen".into(), 6).matches(&l));
+        assert!(!Requirement::Lt("other".into(), 6).matches(&l));
+    }
+}

@@ -1,0 +1,38 @@
+//! podpath-core: Kubernetes manifests in, a simulated cluster out.
+//!
+//! This crate is the whole of podpath's behaviour. It does no IO, reads no
+//! clock and draws no OS randomness: the browser app and the CLI hand it text
+//! and settings, and render what it returns. The pipeline is
+//! [`load`](load::load) (text → typed objects + diagnostics) then
+//! [`Cluster::build`] (objects → nodes, pods and addresses + diagnostics), and
+//! [`kubectl`] renders the result the way `kubectl get` prints it.
+
+pub mod cluster;
+pub mod diag;
+pub mod kubectl;
+pub mod labels;
+pub mod load;
+pub mod names;
+pub mod settings;
+
+pub use cluster::{Cluster, Node, Pod, PodPhase};
+pub use diag::{Diagnostic, Severity};
+pub use load::{load, Manifests, Source};
+pub use settings::{Cni, ProxyMode, Settings};
+
+/// Loads `sources` and builds the cluster they describe, returning every
+/// diagnostic found along the way (loading first, then building).
+///
+/// ```
+/// let src = podpath_core::Source::new("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx}]\n");
+/// let (cluster, diags) = podpath_core::simulate(&[src]);
+/// assert!(diags.is_empty());
+/// assert_eq!(cluster.pods[0].name, "a");
+/// assert!(cluster.pods[0].ip.is_some());
+/// ```
+pub fn simulate(sources: &[Source]) -> (Cluster, Vec<Diagnostic>) {
+    let (manifests, mut diags) = load(sources);
+    let (cluster, more) = Cluster::build(&manifests);
+    diags.extend(more);
+    (cluster, diags)
+}

@@ -1,0 +1,112 @@
+//! Names as Kubernetes controllers make them, and the seeded randomness
+//! behind them.
+//!
+//! A Deployment's ReplicaSet is `<deployment>-<pod-template-hash>` and its
+//! pods are `<replicaset>-<5 random characters>`, both drawn from the same
+//! 27-character alphabet (no vowels, no 0/1/3, so no words and no look-alike
+//! digits). Kubernetes hashes the template with FNV-32a over Go's printed
+//! form of the struct; podpath hashes its JSON form instead, so the hash has
+//! the real shape and changes exactly when the template changes, but is not
+//! byte-for-byte the one a real cluster would show.
+
+/// The alphabet of `k8s.io/apimachinery/pkg/util/rand`.
+const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+/// FNV-1a, 32 bits: the hash Kubernetes uses for `pod-template-hash`.
+pub fn fnv32a(bytes: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in bytes {
+        h ^= u32::from(*b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// FNV-1a, 64 bits: used to derive per-object seeds from names.
+pub fn fnv64a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// `rand.SafeEncodeString`: maps each byte of `s` into the alphabet.
+pub fn safe_encode(s: &str) -> String {
+    s.bytes().map(|b| char::from(ALPHANUMS[usize::from(b) % ALPHANUMS.len()])).collect()
+}
+
+/// The `pod-template-hash` label value for a serialized pod template.
+pub fn pod_template_hash(template: &[u8]) -> String {
+    safe_encode(&fnv32a(template).to_string())
+}
+
+/// A small, platform-stable PRNG (SplitMix64). Seeded explicitly; never
+/// `usize`-dependent, so wasm32 and x86_64 draw the same numbers.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// A generator for one named thing: the same name always gives the same
+    /// stream, whatever else the input holds.
+    pub fn for_name(name: &str) -> Self {
+        Rng(fnv64a(name.as_bytes()))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// `utilrand.String(n)`: what `generateName` appends.
+    pub fn suffix(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(ALPHANUMS[self.below(ALPHANUMS.len() as u64) as usize]))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_matches_reference_vectors() {
+        // Published FNV-1a test vectors.
+        assert_eq!(fnv32a(b""), 0x811c9dc5);
+        assert_eq!(fnv32a(b"a"), 0xe40c292c);
+        assert_eq!(fnv32a(b"foobar"), 0xbf9cf968);
+        assert_eq!(fnv64a(b"a"), 0xaf63dc4c8601ec8c);
+    }
+
+    #[test]
+    fn safe_encode_uses_the_kubernetes_alphabet() {
+        // '0' is byte 48, 48 % 27 = 21 -> '4'; '9' is 57 % 27 = 3 -> 'f'.
+        assert_eq!(safe_encode("09"), "4f");
+        let h = pod_template_hash(b"{}");
+        assert!(h.bytes().all(|b| ALPHANUMS.contains(&b)), "{h}");
+        assert!((1..=10).contains(&h.len()));
+    }
+
+    #[test]
+    fn rng_is_seeded_and_stable() {
+        let a: Vec<u64> = (0..3).scan(Rng::new(7), |r, _| Some(r.next_u64())).collect();
+        let b: Vec<u64> = (0..3).scan(Rng::new(7), |r, _| Some(r.next_u64())).collect();
+        assert_eq!(a, b);
+        assert_ne!(Rng::for_name("x").suffix(5), Rng::for_name("y").suffix(5));
+        assert_eq!(Rng::for_name("x").suffix(5).len(), 5);
+    }
+}

@@ -1,0 +1,197 @@
+//! Cluster-wide settings: the CNI plugin, the proxy mode, node count and
+//! address ranges, read from the `podpath.dev/v1alpha1 Cluster` object.
+//!
+//! Defaults are what a kubeadm (or kind) cluster with the chosen CNI plugin
+//! would have; the pod CIDR in particular follows each plugin's documented
+//! default so that addresses look like the real thing.
+
+use std::fmt;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// The CNI plugin that wires pods to the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Cni {
+    Calico,
+    /// The default: kubeadm's own tutorials pair `--pod-network-cidr=10.244.0.0/16`
+    /// with Flannel, and its per-node /24 is the simplest model to start from.
+    #[default]
+    Flannel,
+    Weave,
+    Cilium,
+}
+
+impl Cni {
+    pub const ALL: [Cni; 4] = [Cni::Calico, Cni::Flannel, Cni::Weave, Cni::Cilium];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cni::Calico => "calico",
+            Cni::Flannel => "flannel",
+            Cni::Weave => "weave",
+            Cni::Cilium => "cilium",
+        }
+    }
+
+    /// The pod network each plugin uses when nobody sets one: Calico's default
+    /// IP pool, Flannel's `net-conf.json` Network, Weave Net's IPALLOC_RANGE
+    /// and Cilium's cluster-pool `clusterPoolIPv4PodCIDRList`.
+    pub fn default_cluster_cidr(self) -> IpNet {
+        let text = match self {
+            Cni::Calico => "192.168.0.0/16",
+            Cni::Flannel => "10.244.0.0/16",
+            Cni::Weave => "10.32.0.0/12",
+            Cni::Cilium => "10.0.0.0/8",
+        };
+        text.parse().expect("valid literal CIDR")
+    }
+
+    pub fn parse(text: &str) -> Option<Cni> {
+        Cni::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl fmt::Display for Cni {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How Services are implemented on each node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyMode {
+    /// kube-proxy's default mode on Linux.
+    #[default]
+    Iptables,
+    Ipvs,
+    Nftables,
+    /// Cilium's kube-proxy replacement; only with `cni: cilium`.
+    Ebpf,
+}
+
+impl ProxyMode {
+    pub const ALL: [ProxyMode; 4] =
+        [ProxyMode::Iptables, ProxyMode::Ipvs, ProxyMode::Nftables, ProxyMode::Ebpf];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProxyMode::Iptables => "iptables",
+            ProxyMode::Ipvs => "ipvs",
+            ProxyMode::Nftables => "nftables",
+            ProxyMode::Ebpf => "ebpf",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ProxyMode> {
+        ProxyMode::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+}
+
+impl fmt::Display for ProxyMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Most generated nodes a scenario may ask for; beyond this the page could
+/// not draw them and the model would only be slow.
+pub const MAX_NODES: u32 = 1000;
+
+/// The effective settings of a simulated cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The cluster's name; generated nodes are named after it as kind names
+    /// them (`kind-control-plane`, `kind-worker`, `kind-worker2`, …).
+    pub name: String,
+    pub cni: Cni,
+    pub proxy_mode: ProxyMode,
+    /// How many nodes to generate when the input has no Node objects.
+    pub nodes: u32,
+    pub cluster_cidr: IpNet,
+    pub service_cidr: IpNet,
+    pub dns_domain: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::for_cni(Cni::default())
+    }
+}
+
+impl Settings {
+    pub fn for_cni(cni: Cni) -> Self {
+        Settings {
+            name: "kind".to_owned(),
+            cni,
+            proxy_mode: ProxyMode::default(),
+            nodes: 3,
+            cluster_cidr: cni.default_cluster_cidr(),
+            // kubeadm's default `--service-cluster-ip-range`.
+            service_cidr: "10.96.0.0/12".parse().expect("valid literal CIDR"),
+            dns_domain: "cluster.local".to_owned(),
+        }
+    }
+}
+
+/// The `podpath.dev/v1alpha1 Cluster` object as written in a scenario.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterObject {
+    #[serde(default)]
+    pub metadata: ClusterMeta,
+    #[serde(default)]
+    pub spec: ClusterSpec,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ClusterMeta {
+    pub name: Option<String>,
+}
+
+/// Every field is optional; absent ones take the defaults of the chosen CNI.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterSpec {
+    pub cni: Option<Cni>,
+    pub proxy_mode: Option<ProxyMode>,
+    pub nodes: Option<u32>,
+    #[serde(rename = "clusterCIDR")]
+    pub cluster_cidr: Option<IpNet>,
+    #[serde(rename = "serviceCIDR")]
+    pub service_cidr: Option<IpNet>,
+    pub dns_domain: Option<String>,
+    /// Read now so scenarios written for later features load; not yet modelled.
+    pub ingress_controller: Option<String>,
+    pub ip_families: Option<Vec<String>>,
+}
+
+impl ClusterObject {
+    /// The settings this object asks for, with CNI-dependent defaults filled in.
+    pub fn settings(&self) -> Settings {
+        let spec = &self.spec;
+        let cni = spec.cni.unwrap_or_default();
+        let mut s = Settings::for_cni(cni);
+        if let Some(name) = self.metadata.name.as_deref().filter(|n| !n.is_empty()) {
+            s.name = name.to_owned();
+        }
+        if let Some(mode) = spec.proxy_mode {
+            s.proxy_mode = mode;
+        }
+        if let Some(n) = spec.nodes {
+            s.nodes = n;
+        }
+        if let Some(cidr) = spec.cluster_cidr {
+            s.cluster_cidr = cidr.trunc();
+        }
+        if let Some(cidr) = spec.service_cidr {
+            s.service_cidr = cidr.trunc();
+        }
+        if let Some(domain) = spec.dns_domain.as_deref().filter(|d| !d.is_empty()) {
+            s.dns_domain = domain.trim_end_matches('.').to_owned();
+        }
+        s
+    }
+}
