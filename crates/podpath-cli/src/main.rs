@@ -1,1 +1,179 @@
-fn main() {}
+//! `podpath`: the simulated cluster on the command line.
+//!
+//! A thin shell over podpath-core: read the `-f` inputs, simulate, print what
+//! the core rendered. Exit codes are a contract (see the README): 0 success,
+//! 1 the input cannot be used, 2 bad usage.
+
+mod input;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use podpath_core::kubectl::{self, Scope};
+use podpath_core::{Cni, Diagnostic, Overrides, ProxyMode};
+
+#[derive(Parser, Debug)]
+#[command(name = "podpath", version, about = "A Kubernetes networking simulator: what your manifests do to packets, without a cluster")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Lists objects of the simulated cluster, as `kubectl get` prints them
+    Get(GetArgs),
+    /// Validates the input and prints every diagnostic; exits 1 on any error
+    Lint(InputArgs),
+}
+
+#[derive(Args, Debug)]
+struct InputArgs {
+    /// A YAML or JSON file, a directory of them, or - for standard input (repeatable)
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    files: Vec<String>,
+    /// The CNI plugin, overriding the scenario's Cluster object
+    #[arg(long, value_parser = parse_cni)]
+    cni: Option<Cni>,
+    /// The service proxy mode, overriding the scenario's Cluster object
+    #[arg(long = "proxy-mode", value_parser = parse_proxy_mode)]
+    proxy_mode: Option<ProxyMode>,
+    /// How many nodes to generate when the input has no Node objects
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(podpath_core::settings::MAX_NODES)))]
+    nodes: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+struct GetArgs {
+    /// What to list
+    kind: GetKind,
+    /// The namespace (default: "default")
+    #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
+    namespace: Option<String>,
+    /// List across all namespaces
+    #[arg(short = 'A', long = "all-namespaces")]
+    all_namespaces: bool,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum)]
+    output: Option<Output>,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum GetKind {
+    #[value(alias = "node", alias = "no")]
+    Nodes,
+    #[value(alias = "pod", alias = "po")]
+    Pods,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Text,
+    Wide,
+    Json,
+    Yaml,
+}
+
+fn parse_cni(s: &str) -> Result<Cni, String> {
+    Cni::parse(s).ok_or_else(|| format!("unknown CNI plugin \"{s}\" (one of: calico, flannel, weave, cilium)"))
+}
+
+fn parse_proxy_mode(s: &str) -> Result<ProxyMode, String> {
+    ProxyMode::parse(s).ok_or_else(|| format!("unknown proxy mode \"{s}\" (one of: iptables, ipvs, nftables, ebpf)"))
+}
+
+impl InputArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides { cni: self.cni, proxy_mode: self.proxy_mode, nodes: self.nodes }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("podpath: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs a command; `Ok` carries the exit code, `Err` a message for a failure
+/// to read the input at all.
+fn run(cli: Cli) -> Result<u8, String> {
+    match cli.command {
+        Command::Get(args) => get(&args),
+        Command::Lint(args) => lint(&args),
+    }
+}
+
+fn simulate(input: &InputArgs) -> Result<(podpath_core::Cluster, Vec<Diagnostic>), String> {
+    let sources = input::read_all(&input.files)?;
+    Ok(podpath_core::simulate_with(&sources, &input.overrides()))
+}
+
+/// Prints diagnostics on stderr; returns 1 when any is an error.
+fn report(diags: &[Diagnostic]) -> u8 {
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let _ = writeln!(err, "{d}");
+    }
+    u8::from(diags.iter().any(Diagnostic::is_error))
+}
+
+fn get(args: &GetArgs) -> Result<u8, String> {
+    let (cluster, diags) = simulate(&args.input)?;
+    let code = report(&diags);
+    let scope = if args.all_namespaces {
+        Scope::All
+    } else {
+        Scope::Namespace(args.namespace.clone().unwrap_or_else(|| "default".into()))
+    };
+    let output = args.output.unwrap_or(Output::Text);
+    let value = match args.kind {
+        GetKind::Pods => kubectl::pods_list(&cluster, &scope),
+        GetKind::Nodes => kubectl::nodes_list(&cluster),
+    };
+    let text = match output {
+        Output::Json => serde_json::to_string_pretty(&value).map_err(|e| e.to_string())? + "\n",
+        Output::Yaml => podpath_core::kubectl::to_yaml(&value),
+        Output::Text | Output::Wide => {
+            let wide = output == Output::Wide;
+            let empty = value["items"].as_array().is_none_or(Vec::is_empty);
+            if empty {
+                eprintln!("{}", kubectl::no_resources(&scope));
+                String::new()
+            } else {
+                match args.kind {
+                    GetKind::Pods => kubectl::pods_table(&cluster, &scope, wide),
+                    GetKind::Nodes => kubectl::nodes_table(&cluster, wide),
+                }
+            }
+        }
+    };
+    print!("{text}");
+    Ok(code)
+}
+
+fn lint(args: &InputArgs) -> Result<u8, String> {
+    let (cluster, diags) = simulate(args)?;
+    let code = report(&diags);
+    for s in &cluster.skipped {
+        eprintln!("{}: note: skipped {} {} ({}): podpath does not model this kind", s.origin, s.kind, s.name, s.api_version);
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    eprintln!("{errors} error(s), {warnings} warning(s), {} object(s) skipped", cluster.skipped.len());
+    Ok(code)
+}

@@ -214,3 +214,8 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
     // k8s-openapi objects always serialize: they hold no maps with non-string keys.
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
+
+/// `-o yaml`: the same object as YAML.
+pub fn to_yaml(value: &Value) -> String {
+    serde_yaml::to_string(value).unwrap_or_default()
+}

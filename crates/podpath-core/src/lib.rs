@@ -18,7 +18,7 @@ pub mod settings;
 pub use cluster::{Cluster, Node, Pod, PodPhase};
 pub use diag::{Diagnostic, Severity};
 pub use load::{load, Manifests, Source};
-pub use settings::{Cni, ProxyMode, Settings};
+pub use settings::{Cni, Overrides, ProxyMode, Settings};
 
 /// Loads `sources` and builds the cluster they describe, returning every
 /// diagnostic found along the way (loading first, then building).
@@ -31,8 +31,13 @@ pub use settings::{Cni, ProxyMode, Settings};
 /// assert!(cluster.pods[0].ip.is_some());
 /// ```
 pub fn simulate(sources: &[Source]) -> (Cluster, Vec<Diagnostic>) {
+    simulate_with(sources, &Overrides::default())
+}
+
+/// [`simulate`] with settings from outside the scenario.
+pub fn simulate_with(sources: &[Source], overrides: &Overrides) -> (Cluster, Vec<Diagnostic>) {
     let (manifests, mut diags) = load(sources);
-    let (cluster, more) = Cluster::build(&manifests);
+    let (cluster, more) = Cluster::build_with(&manifests, overrides);
     diags.extend(more);
     (cluster, diags)
 }

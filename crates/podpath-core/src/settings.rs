@@ -168,10 +168,29 @@ pub struct ClusterSpec {
     pub ip_families: Option<Vec<String>>,
 }
 
+/// Settings given outside the scenario (the CLI's `--cni`, `--proxy-mode`,
+/// `--nodes`; the page's switches). They win over the `Cluster` object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub cni: Option<Cni>,
+    pub proxy_mode: Option<ProxyMode>,
+    pub nodes: Option<u32>,
+}
+
 impl ClusterObject {
     /// The settings this object asks for, with CNI-dependent defaults filled in.
     pub fn settings(&self) -> Settings {
-        let spec = &self.spec;
+        self.settings_with(&Overrides::default())
+    }
+
+    /// The settings with `overrides` applied first, so a CNI switched from
+    /// outside still brings its own default pod CIDR.
+    pub fn settings_with(&self, overrides: &Overrides) -> Settings {
+        let mut spec = self.spec.clone();
+        spec.cni = overrides.cni.or(spec.cni);
+        spec.proxy_mode = overrides.proxy_mode.or(spec.proxy_mode);
+        spec.nodes = overrides.nodes.or(spec.nodes);
+        let spec = &spec;
         let cni = spec.cni.unwrap_or_default();
         let mut s = Settings::for_cni(cni);
         if let Some(name) = self.metadata.name.as_deref().filter(|n| !n.is_empty()) {

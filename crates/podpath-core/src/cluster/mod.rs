@@ -20,7 +20,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 use crate::diag::{Diagnostic, Origin};
 use crate::labels::Labels;
 use crate::load::{Manifests, Object, Skipped};
-use crate::settings::{Settings, MAX_NODES};
+use crate::settings::{ClusterObject, Overrides, Settings, MAX_NODES};
 
 pub use nodes::{Taint, TaintEffect};
 
@@ -129,8 +129,13 @@ impl Cluster {
     /// Builds the cluster the manifests describe. Never fails: problems come
     /// back as diagnostics and the rest is still built.
     pub fn build(manifests: &Manifests) -> (Cluster, Vec<Diagnostic>) {
+        Cluster::build_with(manifests, &Overrides::default())
+    }
+
+    /// [`Cluster::build`] with settings from outside the scenario applied.
+    pub fn build_with(manifests: &Manifests, overrides: &Overrides) -> (Cluster, Vec<Diagnostic>) {
         let mut diags = Vec::new();
-        let settings = settings_of(manifests, &mut diags);
+        let settings = settings_of(manifests, overrides, &mut diags);
         let nodes = nodes::build(manifests, &settings, &mut diags);
         let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
         for located in &manifests.objects {
@@ -177,7 +182,7 @@ impl Cluster {
 
 /// The settings of the first `Cluster` object, or the defaults. A second
 /// one is an error: which of the two would the user mean?
-fn settings_of(manifests: &Manifests, diags: &mut Vec<Diagnostic>) -> Settings {
+fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Diagnostic>) -> Settings {
     let mut found: Option<(&Origin, Settings)> = None;
     for located in &manifests.objects {
         let Object::Cluster(obj) = &located.object else { continue };
@@ -188,7 +193,7 @@ fn settings_of(manifests: &Manifests, diags: &mut Vec<Diagnostic>) -> Settings {
             ));
             continue;
         }
-        let mut s = obj.settings();
+        let mut s = obj.settings_with(overrides);
         if s.nodes == 0 || s.nodes > MAX_NODES {
             diags.push(Diagnostic::error(
                 located.origin.clone(),
@@ -198,7 +203,14 @@ fn settings_of(manifests: &Manifests, diags: &mut Vec<Diagnostic>) -> Settings {
         }
         found = Some((&located.origin, s));
     }
-    found.map(|(_, s)| s).unwrap_or_default()
+    match found {
+        Some((_, s)) => s,
+        None => {
+            let mut s = ClusterObject::default().settings_with(overrides);
+            s.nodes = s.nodes.clamp(1, MAX_NODES);
+            s
+        }
+    }
 }
 
 #[cfg(test)]

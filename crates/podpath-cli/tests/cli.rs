@@ -1,0 +1,102 @@
+//! The CLI as other tools see it: exit codes, stdout, stderr.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use expect_test::expect;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn podpath(args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_podpath"));
+    cmd.args(args).current_dir(root());
+    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn podpath");
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("podpath runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn get_pods_json_carries_node_and_ip() {
+    let out = podpath(&["get", "pods", "-A", "-o", "json", "-f", "web/scenarios/shop.yaml"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["kind"], "List");
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    for item in items {
+        assert_eq!(item["kind"], "Pod");
+        assert!(item["spec"]["nodeName"].as_str().unwrap().starts_with("kind-worker"));
+        let ip = item["status"]["podIP"].as_str().unwrap();
+        assert!(ip.starts_with("10.244."), "{ip}");
+    }
+}
+
+#[test]
+fn get_nodes_wide_prints_addresses() {
+    let out = podpath(&["get", "nodes", "-o", "wide", "-f", "web/scenarios/shop.yaml"], None);
+    assert_eq!(out.status.code(), Some(0));
+    expect![[r#"
+        NAME                 STATUS   ROLES           AGE         VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE    KERNEL-VERSION   CONTAINER-RUNTIME
+        kind-control-plane   Ready    control-plane   <unknown>   v1.37.0   172.18.0.2    <none>        <unknown>   <unknown>        <unknown>
+        kind-worker          Ready    <none>          <unknown>   v1.37.0   172.18.0.3    <none>        <unknown>   <unknown>        <unknown>
+        kind-worker2         Ready    <none>          <unknown>   v1.37.0   172.18.0.4    <none>        <unknown>   <unknown>        <unknown>
+    "#]]
+    .assert_eq(&text(&out.stdout));
+}
+
+#[test]
+fn flags_override_the_scenario() {
+    let out = podpath(&["get", "nodes", "--nodes", "5", "--cni", "calico", "-o", "json", "-f", "-"], Some("apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nspec: {nodes: 2}\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cidrs: Vec<&str> = list["items"].as_array().unwrap().iter().map(|n| n["spec"]["podCIDR"].as_str().unwrap()).collect();
+    // Calico's default pool, cut into /24s by the range allocator.
+    assert_eq!(cidrs, ["192.168.0.0/24", "192.168.1.0/24", "192.168.2.0/24", "192.168.3.0/24", "192.168.4.0/24"]);
+}
+
+#[test]
+fn bad_input_is_located_and_exits_1_but_the_rest_is_printed() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec: {containers: [{name: c, image: x}]}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers: [{name: c, image: x, ports: [{containerPort: http}]}]\n";
+    let out = podpath(&["get", "pods", "-f", "-"], Some(input));
+    assert_eq!(out.status.code(), Some(1));
+    expect![[r#"
+        <stdin>:11:60: error: Pod bad: spec.containers[0].ports[0].containerPort: invalid type: string "http", expected i32
+    "#]]
+    .assert_eq(&text(&out.stderr));
+    assert!(text(&out.stdout).contains("\nok "), "{}", text(&out.stdout));
+}
+
+#[test]
+fn usage_errors_exit_2_and_missing_files_exit_1() {
+    assert_eq!(podpath(&["get", "pots", "-f", "x"], None).status.code(), Some(2));
+    assert_eq!(podpath(&["get", "pods"], None).status.code(), Some(2));
+    let missing = podpath(&["get", "pods", "-f", "does-not-exist.yaml"], None);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(text(&missing.stderr), "podpath: the path \"does-not-exist.yaml\" does not exist\n");
+}
+
+#[test]
+fn lint_lists_problems_and_skipped_kinds() {
+    let input = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sa}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: b}}\n    spec: {containers: [{name: c, image: x}]}\n";
+    let out = podpath(&["lint", "-f", "-"], Some(input));
+    assert_eq!(out.status.code(), Some(1));
+    expect![[r#"
+        <stdin>:5:1: error: spec.template.metadata.labels: Invalid value: "app=b": `selector` does not match template `labels` (selector is app=a)
+        <stdin>:1:1: note: skipped ServiceAccount sa (v1): podpath does not model this kind
+        1 error(s), 0 warning(s), 1 object(s) skipped
+    "#]]
+    .assert_eq(&text(&out.stderr));
+    let clean = podpath(&["lint", "-f", "web/scenarios"], None);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stderr));
+}
