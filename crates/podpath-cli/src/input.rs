@@ -21,7 +21,9 @@ pub fn read_all(paths: &[String]) -> Result<Vec<Source>, String> {
                 .map_err(|e| format!("reading directory \"{p}\": {e}"))?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|f| f.is_file() && matches!(f.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "json")))
+                .filter(|f| {
+                    f.is_file() && matches!(f.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "json"))
+                })
                 .collect();
             entries.sort();
             for f in entries {

@@ -14,7 +14,11 @@ use podpath_core::kubectl::{self, Scope};
 use podpath_core::{Cni, Diagnostic, Overrides, ProxyMode};
 
 #[derive(Parser, Debug)]
-#[command(name = "podpath", version, about = "A Kubernetes networking simulator: what your manifests do to packets, without a cluster")]
+#[command(
+    name = "podpath",
+    version,
+    about = "A Kubernetes networking simulator: what your manifests do to packets, without a cluster"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -170,7 +174,10 @@ fn lint(args: &InputArgs) -> Result<u8, String> {
     let (cluster, diags) = simulate(args)?;
     let code = report(&diags);
     for s in &cluster.skipped {
-        eprintln!("{}: note: skipped {} {} ({}): podpath does not model this kind", s.origin, s.kind, s.name, s.api_version);
+        eprintln!(
+            "{}: note: skipped {} {} ({}): podpath does not model this kind",
+            s.origin, s.kind, s.name, s.api_version
+        );
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;

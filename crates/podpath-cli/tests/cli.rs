@@ -57,10 +57,14 @@ fn get_nodes_wide_prints_addresses() {
 
 #[test]
 fn flags_override_the_scenario() {
-    let out = podpath(&["get", "nodes", "--nodes", "5", "--cni", "calico", "-o", "json", "-f", "-"], Some("apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nspec: {nodes: 2}\n"));
+    let out = podpath(
+        &["get", "nodes", "--nodes", "5", "--cni", "calico", "-o", "json", "-f", "-"],
+        Some("apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nspec: {nodes: 2}\n"),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let cidrs: Vec<&str> = list["items"].as_array().unwrap().iter().map(|n| n["spec"]["podCIDR"].as_str().unwrap()).collect();
+    let cidrs: Vec<&str> =
+        list["items"].as_array().unwrap().iter().map(|n| n["spec"]["podCIDR"].as_str().unwrap()).collect();
     // Calico's default pool, cut into /24s by the range allocator.
     assert_eq!(cidrs, ["192.168.0.0/24", "192.168.1.0/24", "192.168.2.0/24", "192.168.3.0/24", "192.168.4.0/24"]);
 }

@@ -62,12 +62,8 @@ pub struct Selector {
 impl Selector {
     /// Converts a `LabelSelector`, or says why the API server would refuse it.
     pub fn from_label_selector(sel: &LabelSelector) -> Result<Selector, String> {
-        let mut requirements: Vec<Requirement> = sel
-            .match_labels
-            .iter()
-            .flatten()
-            .map(|(k, v)| Requirement::In(k.clone(), vec![v.clone()]))
-            .collect();
+        let mut requirements: Vec<Requirement> =
+            sel.match_labels.iter().flatten().map(|(k, v)| Requirement::In(k.clone(), vec![v.clone()])).collect();
         for (i, e) in sel.match_expressions.iter().flatten().enumerate() {
             let values = e.values.clone().unwrap_or_default();
             let r = match e.operator.as_str() {
@@ -94,9 +90,7 @@ impl Selector {
 
     /// A selector from plain `key: value` pairs (Service and nodeSelector).
     pub fn from_map(map: &BTreeMap<String, String>) -> Selector {
-        Selector {
-            requirements: map.iter().map(|(k, v)| Requirement::In(k.clone(), vec![v.clone()])).collect(),
-        }
+        Selector { requirements: map.iter().map(|(k, v)| Requirement::In(k.clone(), vec![v.clone()])).collect() }
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {

@@ -8,8 +8,7 @@
 //! skipped, not rejected.
 
 use k8s_openapi::api::{
-    apps::v1 as apps, batch::v1 as batch, core::v1 as core, discovery::v1 as discovery,
-    networking::v1 as networking,
+    apps::v1 as apps, batch::v1 as batch, core::v1 as core, discovery::v1 as discovery, networking::v1 as networking,
 };
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
@@ -157,12 +156,8 @@ pub fn load(sources: &[Source]) -> (Manifests, Vec<Diagnostic>) {
     }
     for source in sources {
         for (index, chunk) in split_documents(&source.text).into_iter().enumerate() {
-            let origin = Origin {
-                file: source.name.clone(),
-                document: index as u32,
-                line: chunk.first_line,
-                column: 1,
-            };
+            let origin =
+                Origin { file: source.name.clone(), document: index as u32, line: chunk.first_line, column: 1 };
             load_document(chunk, origin, &mut out, &mut diags);
         }
     }
@@ -229,7 +224,10 @@ fn load_document(chunk: Chunk<'_>, origin: Origin, out: &mut Manifests, diags: &
         if !value.is_null() {
             diags.push(Diagnostic::error(
                 first_content(chunk, &origin),
-                format!("expected a Kubernetes object (a mapping with apiVersion and kind), found {}", describe(&value)),
+                format!(
+                    "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
+                    describe(&value)
+                ),
             ));
         }
         return;
@@ -259,7 +257,8 @@ fn load_document(chunk: Chunk<'_>, origin: Origin, out: &mut Manifests, diags: &
 /// `kind: List` (what `kubectl get -o yaml` prints for several objects) and
 /// typed lists such as `PodList`.
 fn is_list(api_version: &str, kind: &str) -> bool {
-    kind == "List" || (kind.ends_with("List") && KINDS.iter().any(|(v, k)| *v == api_version && kind == format!("{k}List")))
+    kind == "List"
+        || (kind.ends_with("List") && KINDS.iter().any(|(v, k)| *v == api_version && kind == format!("{k}List")))
 }
 
 fn load_list(value: &Value, chunk: Chunk<'_>, origin: &Origin, out: &mut Manifests, diags: &mut Vec<Diagnostic>) {
@@ -444,7 +443,28 @@ fn located_error(e: &serde_yaml::Error, origin: &Origin, first_line: u32) -> Dia
             message.replace_range(pos..pos + suffix.len(), "");
         }
     }
-    Diagnostic::error(at, message)
+    Diagnostic::error(at, shift_lines(&message, first_line.saturating_sub(1)))
+}
+
+/// libyaml's messages may name a second place ("while parsing a flow
+/// sequence at line 5 column 9"), counted from the document's start: make
+/// those lines count from the file's start too.
+fn shift_lines(message: &str, delta: u32) -> String {
+    const MARK: &str = "at line ";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(pos) = rest.find(MARK) {
+        let (head, tail) = rest.split_at(pos + MARK.len());
+        out.push_str(head);
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        match tail[..digits].parse::<u32>() {
+            Ok(n) => out.push_str(&(n + delta).to_string()),
+            Err(_) => out.push_str(&tail[..digits]),
+        }
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

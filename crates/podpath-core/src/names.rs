@@ -73,9 +73,7 @@ impl Rng {
 
     /// `utilrand.String(n)`: what `generateName` appends.
     pub fn suffix(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(ALPHANUMS[self.below(ALPHANUMS.len() as u64) as usize]))
-            .collect()
+        (0..n).map(|_| char::from(ALPHANUMS[self.below(ALPHANUMS.len() as u64) as usize])).collect()
     }
 }
 

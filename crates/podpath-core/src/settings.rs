@@ -73,8 +73,7 @@ pub enum ProxyMode {
 }
 
 impl ProxyMode {
-    pub const ALL: [ProxyMode; 4] =
-        [ProxyMode::Iptables, ProxyMode::Ipvs, ProxyMode::Nftables, ProxyMode::Ebpf];
+    pub const ALL: [ProxyMode; 4] = [ProxyMode::Iptables, ProxyMode::Ipvs, ProxyMode::Nftables, ProxyMode::Ebpf];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,1 +1,5 @@
-fn main() {}
+//! The playground's entry point: mount the app on the page.
+
+fn main() {
+    podpath_web::start();
+}

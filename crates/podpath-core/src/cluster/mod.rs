@@ -57,8 +57,12 @@ impl Node {
 
     /// The ROLES column of `kubectl get nodes`.
     pub fn roles(&self) -> String {
-        let roles: Vec<&str> =
-            self.labels.keys().filter_map(|k| k.strip_prefix("node-role.kubernetes.io/")).filter(|r| !r.is_empty()).collect();
+        let roles: Vec<&str> = self
+            .labels
+            .keys()
+            .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
+            .filter(|r| !r.is_empty())
+            .collect();
         if roles.is_empty() {
             "<none>".to_owned()
         } else {
@@ -73,7 +77,10 @@ pub enum PodPhase {
     Running,
     /// Not running: `reason` is the STATUS kubectl shows (`Pending`,
     /// `ContainerCreating`) and `message` what `kubectl describe` explains.
-    Pending { reason: String, message: String },
+    Pending {
+        reason: String,
+        message: String,
+    },
 }
 
 /// Which controller made a pod.

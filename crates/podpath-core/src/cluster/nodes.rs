@@ -134,7 +134,10 @@ fn from_object(n: &core::Node, located: &crate::load::Located, diags: &mut Vec<D
         Some(text) => match text.parse::<IpNet>() {
             Ok(net) => Some(net.trunc()),
             Err(_) => {
-                diags.push(Diagnostic::error(origin.clone(), format!("node {name}: spec.podCIDR: \"{text}\" is not a CIDR")));
+                diags.push(Diagnostic::error(
+                    origin.clone(),
+                    format!("node {name}: spec.podCIDR: \"{text}\" is not a CIDR"),
+                ));
                 None
             }
         },
@@ -254,7 +257,10 @@ fn allocate_pod_cidrs(nodes: &mut [Node], settings: &Settings, diags: &mut Vec<D
             let at = node.origin.clone().unwrap_or_default();
             diags.push(Diagnostic::warning(
                 at,
-                format!("node {}: no /{NODE_CIDR_MASK} left in clusterCIDR {cluster}; its pods get no address", node.name),
+                format!(
+                    "node {}: no /{NODE_CIDR_MASK} left in clusterCIDR {cluster}; its pods get no address",
+                    node.name
+                ),
             ));
         }
     }

@@ -39,7 +39,9 @@ pub(super) fn schedule(drafts: Vec<Draft>, nodes: &[Node]) -> Vec<Placed> {
                 // node just runs it. A node that does not exist never does.
                 Some(name) => match nodes.iter().position(|n| n.name == name) {
                     Some(i) => Ok(i),
-                    None => Err(format!("spec.nodeName is \"{name}\", but there is no such node; the pod will never start")),
+                    None => {
+                        Err(format!("spec.nodeName is \"{name}\", but there is no such node; the pod will never start"))
+                    }
                 },
                 None => pick(&draft, nodes, &load, |i| by_owner.get(&owner_key(i)).copied().unwrap_or(0)),
             };
@@ -49,11 +51,9 @@ pub(super) fn schedule(drafts: Vec<Draft>, nodes: &[Node]) -> Vec<Placed> {
                     *by_owner.entry(owner_key(i)).or_default() += 1;
                     Placed { draft, node: Some(i), phase: PodPhase::Running }
                 }
-                Err(message) => Placed {
-                    draft,
-                    node: None,
-                    phase: PodPhase::Pending { reason: "Pending".into(), message },
-                },
+                Err(message) => {
+                    Placed { draft, node: None, phase: PodPhase::Pending { reason: "Pending".into(), message } }
+                }
             }
         })
         .collect()
@@ -72,11 +72,8 @@ fn filter(spec: &core::PodSpec, node: &Node, load: u32) -> Result<(), (String, b
             return Err(("node(s) were unschedulable".into(), true));
         }
     }
-    if let Some(t) = node
-        .taints
-        .iter()
-        .filter(|t| t.effect != TaintEffect::PreferNoSchedule)
-        .find(|t| !t.tolerated_by(tolerations))
+    if let Some(t) =
+        node.taints.iter().filter(|t| t.effect != TaintEffect::PreferNoSchedule).find(|t| !t.tolerated_by(tolerations))
     {
         return Err((format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value), true));
     }

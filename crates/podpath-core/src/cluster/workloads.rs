@@ -48,7 +48,9 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
             Object::ReplicaSet(r) => {
                 let spec = &r.spec;
                 let Some((ns, name)) = ident(&r.metadata, "ReplicaSet", origin, diags) else { continue };
-                let Some(template) = spec.template.as_ref().and_then(|t| checked_template(&spec.selector, t, origin, diags)) else {
+                let Some(template) =
+                    spec.template.as_ref().and_then(|t| checked_template(&spec.selector, t, origin, diags))
+                else {
                     continue;
                 };
                 let replicas = replicas(spec.replicas, origin, &out, diags);
@@ -60,7 +62,8 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                 let Some((ns, name)) = ident(&s.metadata, "StatefulSet", origin, diags) else { continue };
                 let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { continue };
                 let replicas = replicas(spec.replicas, origin, &out, diags);
-                let revision = format!("{name}-{}", pod_template_hash(&serde_json::to_vec(&spec.template).unwrap_or_default()));
+                let revision =
+                    format!("{name}-{}", pod_template_hash(&serde_json::to_vec(&spec.template).unwrap_or_default()));
                 for i in 0..replicas {
                     // Ordinal names, and the hostname/subdomain pair that gives
                     // each pod its stable DNS name under the governing Service.
@@ -107,7 +110,15 @@ struct Pods {
 }
 
 impl Pods {
-    fn push(&mut self, ns: &str, name: String, labels: Labels, spec: core::PodSpec, owner: Option<Owner>, origin: &Origin) {
+    fn push(
+        &mut self,
+        ns: &str,
+        name: String,
+        labels: Labels,
+        spec: core::PodSpec,
+        owner: Option<Owner>,
+        origin: &Origin,
+    ) {
         self.names.insert((ns.to_owned(), name.clone()));
         self.drafts.push(Draft { namespace: ns.to_owned(), name, labels, owner, spec, origin: origin.clone() });
     }
@@ -116,7 +127,16 @@ impl Pods {
     /// `generateName`. The stream is seeded by the pod's namespace and base
     /// name, so adding an unrelated object renames nothing.
     #[allow(clippy::too_many_arguments)]
-    fn random_named(&mut self, ns: &str, base: &str, count: u32, labels: &Labels, spec: &core::PodSpec, owner: &Owner, origin: &Origin) {
+    fn random_named(
+        &mut self,
+        ns: &str,
+        base: &str,
+        count: u32,
+        labels: &Labels,
+        spec: &core::PodSpec,
+        owner: &Owner,
+        origin: &Origin,
+    ) {
         let mut rng = Rng::for_name(&format!("{ns}/{base}"));
         for _ in 0..count {
             let name = loop {
@@ -146,10 +166,13 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
     }
     let labels = p.metadata.labels.clone().unwrap_or_default();
     // A pod written out by `kubectl get -o yaml` may carry its owner.
-    let owner = p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).map(|o| Owner {
-        kind: o.kind.clone(),
-        name: o.name.clone(),
-    });
+    let owner = p
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .map(|o| Owner { kind: o.kind.clone(), name: o.name.clone() });
     out.push(&ns, name, labels, spec, owner, origin);
 }
 
@@ -160,7 +183,8 @@ fn ident(meta: &ObjectMeta, kind: &str, origin: &Origin, diags: &mut Vec<Diagnos
     match meta.name.as_deref() {
         Some(name) if !name.is_empty() => Some((ns, name.to_owned())),
         _ => {
-            let hint = if meta.generate_name.is_some() { " (generateName needs `kubectl create`, not apply)" } else { "" };
+            let hint =
+                if meta.generate_name.is_some() { " (generateName needs `kubectl create`, not apply)" } else { "" };
             diags.push(Diagnostic::error(origin.clone(), format!("{kind} has no metadata.name{hint}")));
             None
         }
@@ -189,7 +213,10 @@ fn checked_template(
         }
     };
     if sel.is_empty() {
-        diags.push(Diagnostic::error(origin.clone(), "spec.selector: Invalid value: empty selector is invalid for a workload"));
+        diags.push(Diagnostic::error(
+            origin.clone(),
+            "spec.selector: Invalid value: empty selector is invalid for a workload",
+        ));
         return None;
     }
     if !sel.matches(&labels) {

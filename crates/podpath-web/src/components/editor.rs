@@ -1,0 +1,130 @@
+//! The scenario editor: a textarea with line numbers, problem lines marked in
+//! the gutter, and the list of diagnostics below it (click one to jump to
+//! its line). The text is the model's; every keystroke is kept.
+
+use std::collections::BTreeMap;
+
+use podpath_core::{Diagnostic, Severity};
+use web_sys::HtmlTextAreaElement;
+use yew::prelude::*;
+
+use crate::app::ModelHandle;
+use crate::state::Action;
+
+#[component]
+pub fn Editor() -> Html {
+    let model = use_context::<ModelHandle>().expect("Editor is rendered inside the model's provider");
+    let textarea = use_node_ref();
+    let oninput = {
+        let model = model.clone();
+        Callback::from(move |e: InputEvent| {
+            let text = e.target_unchecked_into::<HtmlTextAreaElement>().value();
+            model.dispatch(Action::Edit(text));
+        })
+    };
+    // The worst severity on each line, for the gutter.
+    let mut marks: BTreeMap<u32, Severity> = BTreeMap::new();
+    for d in model.diagnostics.iter() {
+        let e = marks.entry(d.origin.line).or_insert(d.severity);
+        *e = (*e).max(d.severity);
+    }
+    // The textarea grows to fit the text, and the pane scrolls both it and
+    // the gutter together, so line numbers always line up.
+    let lines = model.text.lines().count().max(1) + usize::from(model.text.ends_with('\n'));
+    let columns = model.text.lines().map(|l| l.chars().count()).max().unwrap_or(0).max(40) + 2;
+    let gutter = (1..=lines as u32).map(|n| {
+        let class = match marks.get(&n) {
+            Some(Severity::Error) => "line error",
+            Some(Severity::Warning) => "line warning",
+            None => "line",
+        };
+        html! { <div class={class}>{ n }</div> }
+    });
+    let jump = {
+        let textarea = textarea.clone();
+        let text = model.text.clone();
+        move |line: u32, column: u32| {
+            let Some(el) = textarea.cast::<HtmlTextAreaElement>() else { return };
+            let offset = utf16_offset(&text, line, column);
+            let _ = el.focus();
+            let _ = el.set_selection_range(offset, offset);
+        }
+    };
+    let status = if model.pending() {
+        "editing…".to_owned()
+    } else if model.stale {
+        "the text has errors: the topology shows the last cluster that built".to_owned()
+    } else {
+        format!("{} problem(s)", model.diagnostics.len())
+    };
+    html! {
+        <section class="editor-pane" aria-label="Scenario editor">
+            <div class="editor-scroll">
+                <div class="gutter" aria-hidden="true">{ for gutter }</div>
+                <textarea
+                    ref={textarea}
+                    data-testid="editor"
+                    class="editor"
+                    spellcheck="false"
+                    autocomplete="off"
+                    wrap="off"
+                    rows={lines.to_string()}
+                    cols={columns.to_string()}
+                    aria-label="Scenario YAML"
+                    value={model.text.clone()}
+                    {oninput}
+                />
+            </div>
+            <div class={classes!("problems", model.stale.then_some("stale"))}>
+                <p class="problems-status" data-testid="editor-status">{ status }</p>
+                <ul>
+                    { for model.diagnostics.iter().map(|d| view_diagnostic(d, jump.clone())) }
+                </ul>
+            </div>
+        </section>
+    }
+}
+
+fn view_diagnostic(d: &Diagnostic, jump: impl Fn(u32, u32) + 'static) -> Html {
+    let (line, column) = (d.origin.line, d.origin.column);
+    let onclick = Callback::from(move |_: MouseEvent| jump(line, column));
+    let class = match d.severity {
+        Severity::Error => "diagnostic error",
+        Severity::Warning => "diagnostic warning",
+    };
+    html! {
+        <li class={class} data-testid="diagnostic" data-line={line.to_string()} data-severity={d.severity.to_string()}>
+            <button type="button" class="at" {onclick}>{ format!("{line}:{column}") }</button>
+            <span class="severity">{ d.severity.to_string() }</span>
+            <span class="message">{ d.message.clone() }</span>
+        </li>
+    }
+}
+
+/// The UTF-16 offset (what the DOM's selection API counts) of a 1-based
+/// line and column in `text`.
+pub fn utf16_offset(text: &str, line: u32, column: u32) -> u32 {
+    let mut offset = 0u32;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i as u32 + 1 == line {
+            let col: u32 = l.chars().take(column.saturating_sub(1) as usize).map(|c| c.len_utf16() as u32).sum();
+            return offset + col;
+        }
+        offset += l.encode_utf16().count() as u32;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf16_offset;
+
+    #[test]
+    fn offsets_count_utf16_units() {
+        let text = "ab\né€\nxyz";
+        assert_eq!(utf16_offset(text, 1, 1), 0);
+        assert_eq!(utf16_offset(text, 2, 1), 3);
+        assert_eq!(utf16_offset(text, 3, 3), 8);
+        assert_eq!(utf16_offset(text, 9, 1), 9);
+    }
+}

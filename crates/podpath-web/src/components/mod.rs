@@ -1,0 +1,5 @@
+//! One component per file; each reads the model from context.
+
+pub mod editor;
+pub mod toolbar;
+pub mod topology;

@@ -1,0 +1,20 @@
+//! podpath-web: the playground, a Yew app over podpath-core.
+//!
+//! A thin shell: the editor's text and the switches go into
+//! [`state::Model`], which calls the core; components turn the core's results
+//! into HTML. Timers and storage live in hooks, never in the reducer.
+
+pub mod app;
+pub mod components;
+pub mod hooks;
+pub mod scenarios;
+pub mod state;
+
+pub use app::App;
+
+/// Mounts the playground on `<body>`, with panics reported to the console
+/// instead of vanishing.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    yew::Renderer::<App>::new().render();
+}

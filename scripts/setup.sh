@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs whatever podpath's build and tests need and this machine lacks:
+# the wasm32 target, Trunk, the wasm-bindgen CLI at exactly the version
+# Cargo.lock resolves, cargo-nextest, Chromium and chromedriver, and the npm
+# tools in web/ (binaryen's wasm-opt, playwright-core). Idempotent, and
+# silent when everything is already there. Needs rustup, and root or sudo for
+# Debian packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+say() { echo "setup: $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_missing=()
+need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || apt_missing+=("$1"); }
+command -v node >/dev/null && command -v npm >/dev/null || { need_pkg nodejs; need_pkg npm; }
+need_pkg chromium
+need_pkg chromium-driver
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  say "installing ${apt_missing[*]} (apt)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown >/dev/null 2>&1
+fi
+
+if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+  say "installing trunk $TRUNK_VERSION (a few minutes, once)"
+  cargo install -q --locked trunk --version "$TRUNK_VERSION"
+fi
+
+# The CLI must equal the wasm-bindgen crate the app links, or its output
+# does not load; Trunk.toml names the same version so Trunk downloads nothing.
+wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -z "$wbg" ]; then say "Cargo.lock has no wasm-bindgen"; exit 1; fi
+if ! grep -q "^wasm_bindgen = \"$wbg\"" Trunk.toml; then
+  say "Trunk.toml's wasm_bindgen differs from Cargo.lock's $wbg: make them equal"
+  exit 1
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ] ||
+   [ "$(wasm-bindgen-test-runner --version 2>/dev/null)" != "wasm-bindgen-test-runner $wbg" ]; then
+  say "installing wasm-bindgen-cli $wbg (two minutes, once)"
+  # Not --locked: its published lock file names a crate version the registry lacks.
+  cargo install -q wasm-bindgen-cli --version "$wbg"
+fi
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest"
+  cargo install -q --locked cargo-nextest
+fi
+
+# npm tools, pinned by web/package-lock.json. The stamp records which lock
+# file node_modules was installed from.
+if ! cmp -s web/package-lock.json web/node_modules/.podpath-lock 2>/dev/null; then
+  say "installing web/ npm tools (binaryen, playwright-core)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp web/package-lock.json web/node_modules/.podpath-lock
+fi

@@ -1,0 +1,106 @@
+// End to end: the release build of the site, served under a sub-path, in
+// the system's Chromium. The page must agree with the CLI on every pod, show
+// a located error for a bad edit while keeping the last good cluster, recover
+// when the edit is fixed, and keep the text across a reload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const BIN = process.env.PODPATH_BIN ?? join(ROOT, 'target/debug/podpath');
+const DIST = process.env.PODPATH_DIST ?? join(ROOT, 'dist');
+const OUT = process.env.PODPATH_OUT ?? join(ROOT, 'test-output');
+const SCENARIO = join(ROOT, 'web/scenarios/shop.yaml');
+const SHOP = readFileSync(SCENARIO, 'utf8');
+
+// The CLI is the reference: what it says about the scenario, the page shows.
+function cliJson(...args) {
+  return JSON.parse(execFileSync(BIN, [...args, '-o', 'json', '-f', SCENARIO], { encoding: 'utf8' }));
+}
+// The line the CLI's linter reports for a text (it reads stdin as `-`).
+function lintLine(text) {
+  const r = spawnSync(BIN, ['lint', '-f', '-'], { input: text, encoding: 'utf8' });
+  const m = r.stderr.match(/^<stdin>:(\d+):\d+: error:/m);
+  assert.ok(m, `the CLI reports an error for the text:\n${r.stderr}`);
+  return m[1];
+}
+
+let browser, site, page;
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  site = await serve(DIST);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+});
+
+after(async () => {
+  await browser?.close();
+  site?.server.close();
+});
+
+async function podsOnPage() {
+  return page.$$eval('[data-testid=pod]', (els) =>
+    els.map((e) => [e.dataset.pod, e.dataset.ip, e.closest('[data-testid=node]')?.dataset.node ?? null]).sort());
+}
+
+test('the default scenario is drawn as the CLI computes it', async () => {
+  await page.goto(site.url);
+  const pods = cliJson('get', 'pods', '-A').items;
+  const nodes = cliJson('get', 'nodes').items.map((n) => n.metadata.name);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=pod]').length === n, pods.length);
+  const want = pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.status.podIP, p.spec.nodeName]).sort();
+  assert.deepEqual(await podsOnPage(), want);
+  const drawn = await page.$$eval('[data-testid=node]', (els) => els.map((e) => e.dataset.node));
+  assert.deepEqual(drawn, nodes);
+  assert.equal(await page.inputValue('[data-testid=editor]'), SHOP);
+  await page.screenshot({ path: join(OUT, 'e2e-1-default.png') });
+});
+
+test('a bad edit shows a located error and keeps the last good cluster', async () => {
+  const before = await podsOnPage();
+  const broken = '---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: [broken\n';
+  const editor = page.locator('[data-testid=editor]');
+  await editor.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(broken);
+  const line = lintLine(SHOP + broken);
+  await page.waitForSelector(`[data-testid=diagnostic][data-line="${line}"]`);
+  assert.deepEqual(await podsOnPage(), before, 'the topology still shows the last good cluster');
+  await page.screenshot({ path: join(OUT, 'e2e-2-error.png') });
+});
+
+test('fixing the edit brings the topology up to date', async () => {
+  const fixed = SHOP + '---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: fixed\n  namespace: shop\nspec:\n  containers: [{name: c, image: busybox}]\n';
+  await page.fill('[data-testid=editor]', fixed);
+  await page.waitForSelector('[data-testid=pod][data-pod="shop/fixed"]');
+  assert.equal(await page.locator('[data-testid=diagnostic]').count(), 0);
+  const ip = await page.getAttribute('[data-testid=pod][data-pod="shop/fixed"]', 'data-ip');
+  assert.match(ip, /^10\.244\.\d+\.\d+$/);
+  await page.screenshot({ path: join(OUT, 'e2e-3-fixed.png') });
+});
+
+test('a reload restores the text the user typed', async () => {
+  await page.reload();
+  await page.waitForSelector('[data-testid=pod][data-pod="shop/fixed"]');
+  assert.match(await page.inputValue('[data-testid=editor]'), /name: fixed/);
+});
+
+test('an unknown scenario name shows an error and the default scenario', async () => {
+  await page.goto(site.url + '?scenario=no-such-thing');
+  await page.waitForSelector('[data-testid=notice]');
+  assert.match(await page.textContent('[data-testid=notice]'), /no scenario "no-such-thing"/);
+  assert.ok((await page.locator('[data-testid=pod]').count()) > 0);
+  await page.screenshot({ path: join(OUT, 'e2e-4-unknown-scenario.png') });
+});
