@@ -71,6 +71,10 @@ enum GetKind {
     Nodes,
     #[value(alias = "pod", alias = "po")]
     Pods,
+    #[value(alias = "service", alias = "svc")]
+    Services,
+    #[value(alias = "endpointslice")]
+    Endpointslices,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -148,6 +152,8 @@ fn get(args: &GetArgs) -> Result<u8, String> {
     let value = match args.kind {
         GetKind::Pods => kubectl::pods_list(&cluster, &scope),
         GetKind::Nodes => kubectl::nodes_list(&cluster),
+        GetKind::Services => kubectl::services_list(&cluster, &scope),
+        GetKind::Endpointslices => kubectl::endpoint_slices_list(&cluster, &scope),
     };
     let text = match output {
         Output::Json => serde_json::to_string_pretty(&value).map_err(|e| e.to_string())? + "\n",
@@ -162,6 +168,8 @@ fn get(args: &GetArgs) -> Result<u8, String> {
                 match args.kind {
                     GetKind::Pods => kubectl::pods_table(&cluster, &scope, wide),
                     GetKind::Nodes => kubectl::nodes_table(&cluster, wide),
+                    GetKind::Services => kubectl::services_table(&cluster, &scope, wide),
+                    GetKind::Endpointslices => kubectl::endpoint_slices_table(&cluster, &scope),
                 }
             }
         }

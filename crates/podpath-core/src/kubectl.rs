@@ -7,7 +7,15 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde_json::{json, Value};
 
-use crate::cluster::{Cluster, Node, Pod, PodPhase};
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::discovery::v1 as discovery;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::cluster::endpoints::{CONTROLLER, SERVICE_NAME_LABEL};
+use crate::cluster::{
+    Cluster, ClusterIp, EndpointSlice, Node, Pod, PodPhase, Service, ServiceType, TargetPort, TrafficPolicy,
+};
 
 /// The Kubernetes version the simulated kubelets report: the API version
 /// podpath types its input with.
@@ -74,8 +82,11 @@ pub fn pods_table(cluster: &Cluster, scope: &Scope, wide: bool) -> String {
     let mut rows = vec![with_ns(scope, "NAMESPACE", header.iter().map(|s| s.to_string()).collect())];
     for p in pods(cluster, scope) {
         let containers = p.spec.containers.len();
+        // kubectl shows a pod being deleted as Terminating, and counts the
+        // containers of a pod that fails its readiness checks as not ready.
         let (ready, status) = match &p.phase {
-            PodPhase::Running => (containers, "Running".to_owned()),
+            PodPhase::Running if p.terminating => (usize::from(p.ready) * containers, "Terminating".to_owned()),
+            PodPhase::Running => (usize::from(p.ready) * containers, "Running".to_owned()),
             PodPhase::Pending { reason, .. } => (0, reason.clone()),
         };
         let mut row = vec![p.name.clone(), format!("{ready}/{containers}"), status, "0".into(), "<unknown>".into()];
@@ -218,4 +229,264 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
 /// `-o yaml`: the same object as YAML.
 pub fn to_yaml(value: &Value) -> String {
     serde_yaml::to_string(value).unwrap_or_default()
+}
+
+/// Services in `scope`, sorted as kubectl sorts them.
+pub fn services<'a>(cluster: &'a Cluster, scope: &Scope) -> Vec<&'a Service> {
+    let mut v: Vec<&Service> = cluster.services.iter().filter(|s| scope.includes(&s.namespace)).collect();
+    v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    v
+}
+
+/// The CLUSTER-IP column.
+fn cluster_ip_text(s: &Service) -> String {
+    match &s.cluster_ip {
+        ClusterIp::Ip(ip) => ip.to_string(),
+        ClusterIp::Headless => "None".into(),
+        ClusterIp::Unset => "<none>".into(),
+    }
+}
+
+/// The EXTERNAL-IP column, as kubectl's service printer fills it.
+fn external_ip_text(s: &Service) -> String {
+    let mut ips: Vec<String> = s.external_ips.iter().map(ToString::to_string).collect();
+    match s.type_ {
+        ServiceType::ExternalName => s.external_name.clone().unwrap_or_default(),
+        ServiceType::LoadBalancer => {
+            ips.extend(s.load_balancer_ips.iter().map(ToString::to_string));
+            if ips.is_empty() {
+                "<pending>".into()
+            } else {
+                ips.join(",")
+            }
+        }
+        _ if ips.is_empty() => "<none>".into(),
+        _ => ips.join(","),
+    }
+}
+
+/// The PORT(S) column: `80/TCP`, `80:30080/TCP`, comma-separated.
+fn ports_text(s: &Service) -> String {
+    if s.ports.is_empty() {
+        return "<none>".into();
+    }
+    let parts: Vec<String> = s
+        .ports
+        .iter()
+        .map(|p| match p.node_port {
+            Some(n) => format!("{}:{}/{}", p.port, n, p.protocol),
+            None => format!("{}/{}", p.port, p.protocol),
+        })
+        .collect();
+    parts.join(",")
+}
+
+/// `kubectl get services [-A] [-o wide]`.
+pub fn services_table(cluster: &Cluster, scope: &Scope, wide: bool) -> String {
+    let mut header = vec!["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"];
+    if wide {
+        header.push("SELECTOR");
+    }
+    let mut rows = vec![with_ns(scope, "NAMESPACE", header.iter().map(|s| s.to_string()).collect())];
+    for s in services(cluster, scope) {
+        let mut row = vec![
+            s.name.clone(),
+            s.type_.as_str().into(),
+            cluster_ip_text(s),
+            external_ip_text(s),
+            ports_text(s),
+            "<unknown>".into(),
+        ];
+        if wide {
+            let sel: Vec<String> = s.selector.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+            row.push(if sel.is_empty() { "<none>".into() } else { sel.join(",") });
+        }
+        rows.push(with_ns(scope, &s.namespace, row));
+    }
+    table(&rows)
+}
+
+/// EndpointSlices in `scope`, sorted as kubectl sorts them.
+pub fn endpoint_slices<'a>(cluster: &'a Cluster, scope: &Scope) -> Vec<&'a EndpointSlice> {
+    let mut v: Vec<&EndpointSlice> = cluster.endpoint_slices.iter().filter(|s| scope.includes(&s.namespace)).collect();
+    v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    v
+}
+
+/// `kubectl get endpointslices [-A]`: at most three endpoints are shown,
+/// then `+ N more...`, as kubectl's printer abbreviates them.
+pub fn endpoint_slices_table(cluster: &Cluster, scope: &Scope) -> String {
+    let header = ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"];
+    let mut rows = vec![with_ns(scope, "NAMESPACE", header.iter().map(|s| s.to_string()).collect())];
+    for es in endpoint_slices(cluster, scope) {
+        let ports = if es.ports.is_empty() {
+            "<unset>".to_owned()
+        } else {
+            es.ports.iter().map(|p| p.port.map_or("<unset>".into(), |n| n.to_string())).collect::<Vec<_>>().join(",")
+        };
+        let addrs: Vec<String> =
+            es.endpoints.iter().flat_map(|e| e.addresses.iter().map(ToString::to_string)).collect();
+        let endpoints = match addrs.len() {
+            0 => "<unset>".to_owned(),
+            n if n <= 3 => addrs.join(","),
+            n => format!("{} + {} more...", addrs[..3].join(","), n - 3),
+        };
+        let row = vec![es.name.clone(), es.address_type.clone(), ports, endpoints, "<unknown>".into()];
+        rows.push(with_ns(scope, &es.namespace, row));
+    }
+    table(&rows)
+}
+
+/// A Service as the API server returns it: spec with the allocated
+/// ClusterIP and node ports, status with the load balancer's address.
+pub fn service_object(s: &Service) -> core::Service {
+    let cluster_ip = match &s.cluster_ip {
+        ClusterIp::Ip(ip) => Some(ip.to_string()),
+        ClusterIp::Headless => Some("None".into()),
+        ClusterIp::Unset => None,
+    };
+    let ports: Vec<core::ServicePort> = s
+        .ports
+        .iter()
+        .map(|p| core::ServicePort {
+            name: (!p.name.is_empty()).then(|| p.name.clone()),
+            protocol: Some(p.protocol.as_str().into()),
+            port: i32::from(p.port),
+            target_port: Some(match &p.target_port {
+                TargetPort::Number(n) => IntOrString::Int(i32::from(*n)),
+                TargetPort::Name(n) => IntOrString::String(n.clone()),
+            }),
+            node_port: p.node_port.map(i32::from),
+            app_protocol: p.app_protocol.clone(),
+        })
+        .collect();
+    let external = matches!(s.type_, ServiceType::NodePort | ServiceType::LoadBalancer);
+    let policy = |p: TrafficPolicy| Some(p.as_str().to_owned());
+    let lb = (s.type_ == ServiceType::LoadBalancer).then(|| core::LoadBalancerStatus {
+        ingress: Some(
+            s.load_balancer_ips
+                .iter()
+                .map(|ip| core::LoadBalancerIngress {
+                    ip: Some(ip.to_string()),
+                    ip_mode: Some("VIP".into()),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+    });
+    core::Service {
+        metadata: ObjectMeta {
+            name: Some(s.name.clone()),
+            namespace: Some(s.namespace.clone()),
+            labels: (!s.labels.is_empty()).then(|| s.labels.clone()),
+            ..Default::default()
+        },
+        spec: Some(core::ServiceSpec {
+            type_: Some(s.type_.as_str().into()),
+            cluster_ips: cluster_ip.clone().map(|ip| vec![ip]),
+            cluster_ip,
+            selector: s.selector.clone(),
+            ports: (!ports.is_empty()).then_some(ports),
+            external_ips: (!s.external_ips.is_empty())
+                .then(|| s.external_ips.iter().map(ToString::to_string).collect()),
+            external_name: s.external_name.clone(),
+            session_affinity: Some(if s.session_affinity.is_some() { "ClientIP" } else { "None" }.into()),
+            session_affinity_config: s.session_affinity.map(|t| core::SessionAffinityConfig {
+                client_ip: Some(core::ClientIPConfig { timeout_seconds: Some(t as i32) }),
+            }),
+            external_traffic_policy: if external { policy(s.external_traffic_policy) } else { None },
+            internal_traffic_policy: (s.type_ != ServiceType::ExternalName)
+                .then(|| s.internal_traffic_policy.as_str().into()),
+            health_check_node_port: s.health_check_node_port.map(i32::from),
+            publish_not_ready_addresses: s.publish_not_ready_addresses.then_some(true),
+            load_balancer_source_ranges: (!s.load_balancer_source_ranges.is_empty())
+                .then(|| s.load_balancer_source_ranges.clone()),
+            ip_families: matches!(s.cluster_ip, ClusterIp::Ip(_)).then(|| vec!["IPv4".into()]),
+            ip_family_policy: matches!(s.cluster_ip, ClusterIp::Ip(_) | ClusterIp::Headless)
+                .then(|| "SingleStack".into()),
+            ..Default::default()
+        }),
+        status: Some(core::ServiceStatus {
+            load_balancer: lb.or_else(|| Some(Default::default())),
+            ..Default::default()
+        }),
+    }
+}
+
+/// An EndpointSlice as the API server returns it.
+pub fn endpoint_slice_object(es: &EndpointSlice) -> discovery::EndpointSlice {
+    let mut labels = BTreeMap::new();
+    if let Some(svc) = &es.service {
+        labels.insert(SERVICE_NAME_LABEL.to_owned(), svc.clone());
+    }
+    if !es.managed_by.is_empty() {
+        labels.insert("endpointslice.kubernetes.io/managed-by".to_owned(), es.managed_by.clone());
+    }
+    let owner = (es.managed_by == CONTROLLER).then(|| {
+        vec![OwnerReference {
+            api_version: "v1".into(),
+            kind: "Service".into(),
+            name: es.service.clone().unwrap_or_default(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+            uid: String::new(),
+        }]
+    });
+    discovery::EndpointSlice {
+        metadata: ObjectMeta {
+            name: Some(es.name.clone()),
+            namespace: Some(es.namespace.clone()),
+            labels: (!labels.is_empty()).then_some(labels),
+            owner_references: owner,
+            ..Default::default()
+        },
+        address_type: es.address_type.clone(),
+        ports: (!es.ports.is_empty()).then(|| {
+            es.ports
+                .iter()
+                .map(|p| discovery::EndpointPort {
+                    name: Some(p.name.clone()),
+                    port: p.port.map(i32::from),
+                    protocol: Some(p.protocol.as_str().into()),
+                    app_protocol: None,
+                })
+                .collect()
+        }),
+        endpoints: (!es.endpoints.is_empty()).then(|| {
+            es.endpoints
+                .iter()
+                .map(|e| discovery::Endpoint {
+                    addresses: e.addresses.iter().map(ToString::to_string).collect(),
+                    conditions: Some(discovery::EndpointConditions {
+                        ready: e.ready,
+                        serving: e.serving,
+                        terminating: e.terminating,
+                    }),
+                    node_name: e.node_name.clone(),
+                    zone: e.zone.clone(),
+                    hostname: e.hostname.clone(),
+                    target_ref: e.pod.as_ref().map(|key| {
+                        let (ns, name) = key.split_once('/').unwrap_or(("", key));
+                        core::ObjectReference {
+                            kind: Some("Pod".into()),
+                            namespace: Some(ns.into()),
+                            name: Some(name.into()),
+                            ..Default::default()
+                        }
+                    }),
+                    ..Default::default()
+                })
+                .collect()
+        }),
+    }
+}
+
+/// `kubectl get services -o json`.
+pub fn services_list(cluster: &Cluster, scope: &Scope) -> Value {
+    list(services(cluster, scope).into_iter().map(|s| to_value(&service_object(s))).collect())
+}
+
+/// `kubectl get endpointslices -o json`.
+pub fn endpoint_slices_list(cluster: &Cluster, scope: &Scope) -> Value {
+    list(endpoint_slices(cluster, scope).into_iter().map(|s| to_value(&endpoint_slice_object(s))).collect())
 }

@@ -41,7 +41,10 @@ pub(super) fn assign(placed: Vec<Placed>, nodes: &[Node], _settings: &Settings) 
                 }
             };
             let d = p.draft;
+            let running = phase == PodPhase::Running;
             Pod {
+                ready: running && d.ready,
+                terminating: d.terminating,
                 namespace: d.namespace,
                 name: d.name,
                 labels: d.labels,

@@ -6,9 +6,11 @@
 //! placing each pod, and the CNI's IPAM giving it an address. Everything is a
 //! pure function of the manifests: the same input gives the same cluster.
 
+pub mod endpoints;
 mod ipam;
 mod nodes;
 mod schedule;
+pub mod services;
 mod workloads;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +24,10 @@ use crate::labels::Labels;
 use crate::load::{Manifests, Object, Skipped};
 use crate::settings::{ClusterObject, Overrides, Settings, MAX_NODES};
 
+pub use endpoints::{Endpoint, EndpointPort, EndpointSlice};
 pub use nodes::{Taint, TaintEffect};
+pub use services::{ClusterIp, Protocol, Service, ServicePort, ServiceType, TargetPort, TrafficPolicy};
+pub use workloads::{READY_ANNOTATION, TERMINATING_ANNOTATION};
 
 /// Most pods one input may produce; past this replicas are almost certainly
 /// a typo, and the page would stop being interactive.
@@ -102,6 +107,11 @@ pub struct Pod {
     pub ip: Option<IpAddr>,
     pub host_network: bool,
     pub phase: PodPhase,
+    /// Running and passing its readiness checks: an EndpointSlice lists it
+    /// as ready.
+    pub ready: bool,
+    /// Being deleted: listed as terminating, no longer ready.
+    pub terminating: bool,
     /// The pod's spec as the API server stores it (kept for output and for
     /// the container ports later stages read).
     pub spec: PodSpec,
@@ -128,6 +138,10 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
     /// In creation order (the order the input describes them).
     pub pods: Vec<Pod>,
+    /// In input order.
+    pub services: Vec<Service>,
+    /// The controller's slices (in Service order), then hand-written ones.
+    pub endpoint_slices: Vec<EndpointSlice>,
     /// Objects of kinds podpath does not model, listed for the user.
     pub skipped: Vec<Skipped>,
 }
@@ -156,7 +170,17 @@ impl Cluster {
         }
         let placed = schedule::schedule(drafts, &nodes);
         let pods = ipam::assign(placed, &nodes, &settings);
-        let cluster = Cluster { settings, namespaces, nodes, pods, skipped: manifests.skipped.clone() };
+        let services = services::build(manifests, &settings, &mut diags);
+        let endpoint_slices = endpoints::build(manifests, &services, &pods, &nodes, &mut diags);
+        let cluster = Cluster {
+            settings,
+            namespaces,
+            nodes,
+            pods,
+            services,
+            endpoint_slices,
+            skipped: manifests.skipped.clone(),
+        };
         (cluster, diags)
     }
 
@@ -173,6 +197,17 @@ impl Cluster {
         let mut pods: Vec<&Pod> = self.pods.iter().collect();
         pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         pods
+    }
+
+    pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.namespace == namespace && s.name == name)
+    }
+
+    /// The slices of a Service, by their `kubernetes.io/service-name` label.
+    pub fn slices_of<'a>(&'a self, svc: &'a Service) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
+        self.endpoint_slices
+            .iter()
+            .filter(move |s| s.namespace == svc.namespace && s.service.as_deref() == Some(&svc.name))
     }
 
     /// How many pods each node runs, for views.

@@ -1,6 +1,6 @@
 use expect_test::{expect, Expect};
 
-use crate::kubectl::{nodes_table, pods_table, Scope};
+use crate::kubectl::{endpoint_slices_table, nodes_table, pods_table, services_table, Scope};
 use crate::{simulate, Source};
 
 /// Builds the fixture and compares `get nodes -o wide`, `get pods -A -o wide`
@@ -10,6 +10,12 @@ fn check(fixture: &str, expect: Expect) {
     let mut out = nodes_table(&cluster, true);
     out.push('\n');
     out.push_str(&pods_table(&cluster, &Scope::All, true));
+    if !cluster.services.is_empty() {
+        out.push('\n');
+        out.push_str(&services_table(&cluster, &Scope::All, true));
+        out.push('\n');
+        out.push_str(&endpoint_slices_table(&cluster, &Scope::All));
+    }
     for d in &diags {
         out.push_str(&format!("{d}\n"));
     }
@@ -39,6 +45,16 @@ fn shop_scenario_spreads_over_workers_with_flannel_addresses() {
             shop        db-0                        1/1     Running   0          <unknown>   10.244.1.4   kind-worker    <none>           <none>
             shop        frontend-59779b5cdf-4fwc6   1/1     Running   0          <unknown>   10.244.1.2   kind-worker    <none>           <none>
             shop        frontend-59779b5cdf-r29mj   1/1     Running   0          <unknown>   10.244.2.2   kind-worker2   <none>           <none>
+
+            NAMESPACE   NAME       TYPE        CLUSTER-IP      EXTERNAL-IP   PORT(S)    AGE         SELECTOR
+            shop        api        ClusterIP   10.97.152.226   <none>        80/TCP     <unknown>   app.kubernetes.io/name=api
+            shop        db         ClusterIP   None            <none>        5432/TCP   <unknown>   app.kubernetes.io/name=db
+            shop        frontend   ClusterIP   10.100.80.120   <none>        80/TCP     <unknown>   app.kubernetes.io/name=frontend
+
+            NAMESPACE   NAME             ADDRESSTYPE   PORTS   ENDPOINTS               AGE
+            shop        api-6pwxd        IPv4          8080    10.244.1.3,10.244.2.3   <unknown>
+            shop        db-2jk9g         IPv4          5432    10.244.1.4              <unknown>
+            shop        frontend-26prj   IPv4          80      10.244.1.2,10.244.2.2   <unknown>
         "#]],
     );
 }
@@ -153,6 +169,102 @@ spec:
             default     rs-66bkf   1/1     Running   0          <unknown>   10.244.7.3   n1     <none>           <none>
             default     rs-sl22c   1/1     Running   0          <unknown>   10.244.7.2   n1     <none>           <none>
             fixture.yaml:17:1: error: spec.template.metadata.labels: Invalid value: "app=wrong": `selector` does not match template `labels` (selector is app=web)
+        "#]],
+    );
+}
+
+#[test]
+fn services_get_addresses_and_endpoints_follow_readiness_and_named_ports() {
+    check(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: a, labels: {app: web}}
+spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, labels: {app: web}, annotations: {podpath.dev/ready: "false"}}
+spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 9090}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, labels: {app: web}, annotations: {podpath.dev/terminating: "true"}}
+spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  clusterIP: 10.96.100.100
+  selector: {app: web}
+  ports: [{port: 443, targetPort: https, nodePort: 31443}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: typo}
+spec:
+  selector: {app: wbe}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ext}
+spec: {type: ExternalName, externalName: example.com}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: manual}
+spec:
+  clusterIP: 10.0.0.1
+  ports: [{port: 5432}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: manual-1
+  labels: {kubernetes.io/service-name: manual}
+addressType: IPv4
+ports: [{port: 5432}]
+endpoints: [{addresses: [192.0.2.10]}, {addresses: [192.0.2.11], conditions: {ready: false}}]
+"#,
+        expect![[r#"
+            NAME                 STATUS   ROLES           AGE         VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE    KERNEL-VERSION   CONTAINER-RUNTIME
+            kind-control-plane   Ready    control-plane   <unknown>   v1.37.0   172.18.0.2    <none>        <unknown>   <unknown>        <unknown>
+            kind-worker          Ready    <none>          <unknown>   v1.37.0   172.18.0.3    <none>        <unknown>   <unknown>        <unknown>
+            kind-worker2         Ready    <none>          <unknown>   v1.37.0   172.18.0.4    <none>        <unknown>   <unknown>        <unknown>
+
+            NAMESPACE   NAME   READY   STATUS        RESTARTS   AGE         IP           NODE           NOMINATED NODE   READINESS GATES
+            default     a      1/1     Running       0          <unknown>   10.244.1.2   kind-worker    <none>           <none>
+            default     b      0/1     Running       0          <unknown>   10.244.2.2   kind-worker2   <none>           <none>
+            default     c      1/1     Terminating   0          <unknown>   10.244.1.3   kind-worker    <none>           <none>
+
+            NAMESPACE   NAME     TYPE           CLUSTER-IP      EXTERNAL-IP      PORT(S)         AGE         SELECTOR
+            default     ext      ExternalName   <none>          example.com      <none>          <unknown>   <none>
+            default     lb       LoadBalancer   10.96.100.100   172.18.255.200   443:31443/TCP   <unknown>   app=web
+            default     manual   ClusterIP      10.0.0.1        <none>           5432/TCP        <unknown>   <none>
+            default     typo     ClusterIP      10.105.2.34     <none>           80/TCP          <unknown>   app=wbe
+            default     web      NodePort       10.108.31.10    <none>           80:32472/TCP    <unknown>   app=web
+
+            NAMESPACE   NAME         ADDRESSTYPE   PORTS     ENDPOINTS                          AGE
+            default     lb-mxvmw     IPv4          <unset>   10.244.1.2,10.244.2.2,10.244.1.3   <unknown>
+            default     manual-1     IPv4          5432      192.0.2.10,192.0.2.11              <unknown>
+            default     typo-4wr7g   IPv4          <unset>   <unset>                            <unknown>
+            default     web-9lpph    IPv4          8080      10.244.1.2,10.244.1.3              <unknown>
+            default     web-fv5fh    IPv4          9090      10.244.2.2                         <unknown>
+            fixture.yaml:47:1: warning: service default/manual: spec.clusterIP: Invalid value: "10.0.0.1": provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/12
+            fixture.yaml:25:1: warning: service default/lb: targetPort "https" is not the name of a TCP container port in any selected pod; port 443 will have no endpoints
+            fixture.yaml:35:1: warning: service default/typo: selector app=wbe matches no pod in namespace default; it will have no endpoints
         "#]],
     );
 }

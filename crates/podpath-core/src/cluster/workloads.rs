@@ -22,6 +22,31 @@ pub(super) struct Draft {
     pub owner: Option<Owner>,
     pub spec: core::PodSpec,
     pub origin: Origin,
+    /// Readiness as the scenario sets it (see [`READY_ANNOTATION`]).
+    pub ready: bool,
+    pub terminating: bool,
+}
+
+/// Scenarios mark a pod (or a workload's pod template) not ready with this
+/// annotation set to `"false"`; a Pod copied from a real cluster can say so
+/// with its `Ready` condition instead.
+pub const READY_ANNOTATION: &str = "podpath.dev/ready";
+
+/// Marks a pod as terminating (being deleted), like a `deletionTimestamp`.
+pub const TERMINATING_ANNOTATION: &str = "podpath.dev/terminating";
+
+/// `(ready, terminating)` from annotations, the Ready condition and the
+/// deletion timestamp.
+fn readiness(meta: Option<&ObjectMeta>, status: Option<&core::PodStatus>) -> (bool, bool) {
+    let ann = meta.and_then(|m| m.annotations.as_ref());
+    let get = |k: &str| ann.and_then(|a| a.get(k)).map(String::as_str);
+    let condition_false = status
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "False"));
+    let ready = get(READY_ANNOTATION) != Some("false") && !condition_false;
+    let terminating =
+        get(TERMINATING_ANNOTATION) == Some("true") || meta.is_some_and(|m| m.deletion_timestamp.is_some());
+    (ready, terminating)
 }
 
 /// Every pod the input asks for, in creation order.
@@ -43,7 +68,7 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                 labels.insert("pod-template-hash".into(), hash);
                 let replicas = replicas(spec.replicas, origin, &out, diags);
                 let owner = Owner { kind: "ReplicaSet".into(), name: rs.clone() };
-                out.random_named(&ns, &rs, replicas, &labels, &template.spec, &owner, origin);
+                out.random_named(&ns, &rs, replicas, &labels, &template.spec, &owner, origin, template.readiness);
             }
             Object::ReplicaSet(r) => {
                 let spec = &r.spec;
@@ -55,7 +80,16 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                 };
                 let replicas = replicas(spec.replicas, origin, &out, diags);
                 let owner = Owner { kind: "ReplicaSet".into(), name: name.clone() };
-                out.random_named(&ns, &name, replicas, &template.labels, &template.spec, &owner, origin);
+                out.random_named(
+                    &ns,
+                    &name,
+                    replicas,
+                    &template.labels,
+                    &template.spec,
+                    &owner,
+                    origin,
+                    template.readiness,
+                );
             }
             Object::StatefulSet(s) => {
                 let spec = &s.spec;
@@ -78,7 +112,7 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                         pod_spec.subdomain = spec.service_name.clone();
                     }
                     let owner = Owner { kind: "StatefulSet".into(), name: name.clone() };
-                    out.push(&ns, pod_name, labels, pod_spec, Some(owner), origin);
+                    out.push(&ns, pod_name, labels, pod_spec, Some(owner), origin, template.readiness);
                 }
             }
             Object::DaemonSet(d) => {
@@ -95,7 +129,7 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                     add_daemon_tolerations(&mut pod_spec);
                     let owner = Owner { kind: "DaemonSet".into(), name: name.clone() };
                     let labels = template.labels.clone();
-                    out.random_named(&ns, &name, 1, &labels, &pod_spec, &owner, origin);
+                    out.random_named(&ns, &name, 1, &labels, &pod_spec, &owner, origin, template.readiness);
                 }
             }
             _ => {}
@@ -110,6 +144,7 @@ struct Pods {
 }
 
 impl Pods {
+    #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
         ns: &str,
@@ -118,9 +153,11 @@ impl Pods {
         spec: core::PodSpec,
         owner: Option<Owner>,
         origin: &Origin,
+        (ready, terminating): (bool, bool),
     ) {
         self.names.insert((ns.to_owned(), name.clone()));
-        self.drafts.push(Draft { namespace: ns.to_owned(), name, labels, owner, spec, origin: origin.clone() });
+        let origin = origin.clone();
+        self.drafts.push(Draft { namespace: ns.to_owned(), name, labels, owner, spec, origin, ready, terminating });
     }
 
     /// `count` pods named `<base>-<5 random characters>`, the apiserver's
@@ -136,6 +173,7 @@ impl Pods {
         spec: &core::PodSpec,
         owner: &Owner,
         origin: &Origin,
+        readiness: (bool, bool),
     ) {
         let mut rng = Rng::for_name(&format!("{ns}/{base}"));
         for _ in 0..count {
@@ -145,7 +183,7 @@ impl Pods {
                     break candidate;
                 }
             };
-            self.push(ns, name, labels.clone(), spec.clone(), Some(owner.clone()), origin);
+            self.push(ns, name, labels.clone(), spec.clone(), Some(owner.clone()), origin, readiness);
         }
     }
 }
@@ -173,7 +211,8 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
         .flatten()
         .find(|o| o.controller == Some(true))
         .map(|o| Owner { kind: o.kind.clone(), name: o.name.clone() });
-    out.push(&ns, name, labels, spec, owner, origin);
+    let readiness = readiness(Some(&p.metadata), p.status.as_ref());
+    out.push(&ns, name, labels, spec, owner, origin, readiness);
 }
 
 /// `(namespace, name)` of an object; namespace `default` when unset, as
@@ -193,6 +232,7 @@ fn ident(meta: &ObjectMeta, kind: &str, origin: &Origin, diags: &mut Vec<Diagnos
 
 struct Template {
     labels: Labels,
+    readiness: (bool, bool),
     spec: core::PodSpec,
 }
 
@@ -235,7 +275,7 @@ fn checked_template(
         diags.push(Diagnostic::error(origin.clone(), "spec.template.spec.containers: Required value"));
         return None;
     }
-    Some(Template { labels, spec })
+    Some(Template { labels, spec, readiness: readiness(template.metadata.as_ref(), None) })
 }
 
 /// `spec.replicas` (default 1), bounded so a typo cannot freeze the page.

@@ -1,0 +1,474 @@
+//! Services as the API server stores them: types, ClusterIPs from the
+//! service CIDR, NodePorts from 30000–32767, load-balancer addresses.
+//!
+//! Dynamic allocation follows the API server's allocators: a random free
+//! address (port) in the upper band of the range, leaving the lower band
+//! for values users pick (KEP-3070/3668). The randomness is seeded by the
+//! Service's namespace and name, so a Service keeps its address when other
+//! objects change.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::diag::{Diagnostic, Origin};
+use crate::labels::Labels;
+use crate::load::{Manifests, Object};
+use crate::names::Rng;
+use crate::settings::Settings;
+
+/// The API server's default `--service-node-port-range`.
+pub const NODE_PORT_RANGE: (u16, u16) = (30000, 32767);
+
+/// Where load-balancer addresses come from when a Service's status has none:
+/// the pool MetalLB's kind guide configures on kind's Docker network.
+pub const LB_POOL_START: Ipv4Addr = Ipv4Addr::new(172, 18, 255, 200);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ServiceType {
+    ClusterIP,
+    NodePort,
+    LoadBalancer,
+    ExternalName,
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::ClusterIP => "ClusterIP",
+            ServiceType::NodePort => "NodePort",
+            ServiceType::LoadBalancer => "LoadBalancer",
+            ServiceType::ExternalName => "ExternalName",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn parse(s: Option<&str>) -> Option<Protocol> {
+        match s.unwrap_or("TCP") {
+            "TCP" => Some(Protocol::Tcp),
+            "UDP" => Some(Protocol::Udp),
+            "SCTP" => Some(Protocol::Sctp),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A Service port's `targetPort`: a number, or the name of a container port.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TargetPort {
+    Number(u16),
+    Name(String),
+}
+
+impl fmt::Display for TargetPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetPort::Number(n) => write!(f, "{n}"),
+            TargetPort::Name(s) => f.write_str(s),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServicePort {
+    pub name: String,
+    pub protocol: Protocol,
+    pub port: u16,
+    pub target_port: TargetPort,
+    pub node_port: Option<u16>,
+    pub app_protocol: Option<String>,
+}
+
+/// `spec.clusterIP`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClusterIp {
+    Ip(IpAddr),
+    /// `None`: a headless Service (DNS only, no proxying).
+    Headless,
+    /// ExternalName Services have none.
+    Unset,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrafficPolicy {
+    Cluster,
+    Local,
+}
+
+impl TrafficPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrafficPolicy::Cluster => "Cluster",
+            TrafficPolicy::Local => "Local",
+        }
+    }
+}
+
+/// A Service of the cluster, with every address the API server allocated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
+    pub type_: ServiceType,
+    pub cluster_ip: ClusterIp,
+    /// `None` for a Service without selector (its EndpointSlices are written by hand).
+    pub selector: Option<BTreeMap<String, String>>,
+    pub ports: Vec<ServicePort>,
+    pub external_ips: Vec<IpAddr>,
+    /// `status.loadBalancer.ingress` IPs (given, or from the simulated pool).
+    pub load_balancer_ips: Vec<IpAddr>,
+    pub external_name: Option<String>,
+    /// `sessionAffinity: ClientIP` and its timeout in seconds.
+    pub session_affinity: Option<u32>,
+    pub external_traffic_policy: TrafficPolicy,
+    pub internal_traffic_policy: TrafficPolicy,
+    pub health_check_node_port: Option<u16>,
+    pub publish_not_ready_addresses: bool,
+    pub load_balancer_source_ranges: Vec<String>,
+    pub origin: Origin,
+}
+
+impl Service {
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    pub fn is_headless(&self) -> bool {
+        self.cluster_ip == ClusterIp::Headless
+    }
+}
+
+/// Reads every Service and allocates what the API server would.
+pub(super) fn build(manifests: &Manifests, settings: &Settings, diags: &mut Vec<Diagnostic>) -> Vec<Service> {
+    let mut services = Vec::new();
+    let mut seen = BTreeSet::new();
+    for located in &manifests.objects {
+        let Object::Service(svc) = &located.object else { continue };
+        let origin = &located.origin;
+        let ns = svc.metadata.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
+        let Some(name) = svc.metadata.name.clone().filter(|s| !s.is_empty()) else {
+            diags.push(Diagnostic::error(origin.clone(), "Service has no metadata.name"));
+            continue;
+        };
+        if !seen.insert((ns.clone(), name.clone())) {
+            diags.push(Diagnostic::error(
+                origin.clone(),
+                format!("services \"{name}\" already exists in namespace {ns}"),
+            ));
+            continue;
+        }
+        if let Some(s) = read(svc, ns, name, origin, diags) {
+            services.push(s);
+        }
+    }
+    allocate(&mut services, settings, diags);
+    services
+}
+
+fn read(
+    svc: &core::Service,
+    ns: String,
+    name: String,
+    origin: &Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Service> {
+    let spec = svc.spec.clone().unwrap_or_default();
+    let err = |diags: &mut Vec<Diagnostic>, msg: String| {
+        diags.push(Diagnostic::error(origin.clone(), format!("service {ns}/{name}: {msg}")));
+    };
+    let type_ = match spec.type_.as_deref().unwrap_or("ClusterIP") {
+        "ClusterIP" => ServiceType::ClusterIP,
+        "NodePort" => ServiceType::NodePort,
+        "LoadBalancer" => ServiceType::LoadBalancer,
+        "ExternalName" => ServiceType::ExternalName,
+        other => {
+            err(diags, format!("spec.type: Unsupported value: \"{other}\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\""));
+            return None;
+        }
+    };
+    let cluster_ip = match (type_, spec.cluster_ip.as_deref().map(str::trim)) {
+        (ServiceType::ExternalName, _) => ClusterIp::Unset,
+        (_, Some("None")) => ClusterIp::Headless,
+        (_, None | Some("")) => ClusterIp::Unset,
+        (_, Some(text)) => match text.parse::<IpAddr>() {
+            Ok(ip) => ClusterIp::Ip(ip),
+            Err(_) => {
+                err(
+                    diags,
+                    format!("spec.clusterIP: Invalid value: \"{text}\": must be a valid IP address or \"None\""),
+                );
+                return None;
+            }
+        },
+    };
+    if type_ == ServiceType::ExternalName && spec.external_name.as_deref().unwrap_or("").is_empty() {
+        err(diags, "spec.externalName: Required value".into());
+        return None;
+    }
+    if cluster_ip == ClusterIp::Headless && matches!(type_, ServiceType::NodePort | ServiceType::LoadBalancer) {
+        err(
+            diags,
+            format!(
+                "spec.clusterIP: Invalid value: \"None\": may not be set to 'None' for {} services",
+                type_.as_str()
+            ),
+        );
+        return None;
+    }
+    let mut ports = Vec::new();
+    let multi = spec.ports.as_ref().is_some_and(|p| p.len() > 1);
+    for (i, p) in spec.ports.iter().flatten().enumerate() {
+        let Some(protocol) = Protocol::parse(p.protocol.as_deref()) else {
+            err(
+                diags,
+                format!(
+                    "spec.ports[{i}].protocol: Unsupported value: \"{}\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
+                    p.protocol.as_deref().unwrap_or("")
+                ),
+            );
+            continue;
+        };
+        let Ok(port) = u16::try_from(p.port).map_err(|_| ()).and_then(|v| if v == 0 { Err(()) } else { Ok(v) }) else {
+            err(
+                diags,
+                format!("spec.ports[{i}].port: Invalid value: {}: must be between 1 and 65535, inclusive", p.port),
+            );
+            continue;
+        };
+        let name = p.name.clone().unwrap_or_default();
+        if multi && name.is_empty() {
+            err(diags, format!("spec.ports[{i}].name: Required value"));
+        }
+        // An absent targetPort defaults to the port itself.
+        let target_port = match &p.target_port {
+            None => TargetPort::Number(port),
+            Some(IntOrString::Int(n)) => {
+                match u16::try_from(*n) {
+                    Ok(n) if n > 0 => TargetPort::Number(n),
+                    _ => {
+                        err(diags, format!("spec.ports[{i}].targetPort: Invalid value: {n}: must be between 1 and 65535, inclusive"));
+                        continue;
+                    }
+                }
+            }
+            Some(IntOrString::String(s)) => match s.parse::<u16>() {
+                Ok(n) if n > 0 => TargetPort::Number(n),
+                _ => TargetPort::Name(s.clone()),
+            },
+        };
+        let node_port = match p.node_port {
+            None | Some(0) => None,
+            Some(n) => match u16::try_from(n) {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    err(
+                        diags,
+                        format!("spec.ports[{i}].nodePort: Invalid value: {n}: must be between 1 and 65535, inclusive"),
+                    );
+                    None
+                }
+            },
+        };
+        ports.push(ServicePort { name, protocol, port, target_port, node_port, app_protocol: p.app_protocol.clone() });
+    }
+    if ports.is_empty() && type_ != ServiceType::ExternalName && cluster_ip != ClusterIp::Headless {
+        err(diags, "spec.ports: Required value".into());
+    }
+    let ips = |list: &Option<Vec<String>>, field: &str, diags: &mut Vec<Diagnostic>| -> Vec<IpAddr> {
+        list.iter()
+            .flatten()
+            .filter_map(|s| match s.trim().parse::<IpAddr>() {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    diags.push(Diagnostic::error(
+                        origin.clone(),
+                        format!("service {ns}/{name}: {field}: Invalid value: \"{s}\": must be a valid IP address"),
+                    ));
+                    None
+                }
+            })
+            .collect()
+    };
+    let external_ips = ips(&spec.external_ips, "spec.externalIPs", diags);
+    let lb_status: Option<Vec<String>> = svc
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .map(|ing| ing.iter().filter_map(|i| i.ip.clone()).collect());
+    let load_balancer_ips = ips(&lb_status, "status.loadBalancer.ingress", diags);
+    let policy = |v: Option<&str>| match v {
+        Some("Local") => TrafficPolicy::Local,
+        _ => TrafficPolicy::Cluster,
+    };
+    let session_affinity = (spec.session_affinity.as_deref() == Some("ClientIP")).then(|| {
+        spec.session_affinity_config
+            .as_ref()
+            .and_then(|c| c.client_ip.as_ref())
+            .and_then(|c| c.timeout_seconds)
+            .and_then(|t| u32::try_from(t).ok())
+            // The API server's default: three hours.
+            .unwrap_or(10800)
+    });
+    let external = matches!(type_, ServiceType::NodePort | ServiceType::LoadBalancer);
+    Some(Service {
+        namespace: ns.clone(),
+        name: name.clone(),
+        labels: svc.metadata.labels.clone().unwrap_or_default(),
+        type_,
+        cluster_ip,
+        selector: if type_ == ServiceType::ExternalName { None } else { spec.selector.clone() },
+        ports,
+        external_ips,
+        load_balancer_ips,
+        external_name: spec.external_name.clone().filter(|_| type_ == ServiceType::ExternalName),
+        session_affinity,
+        external_traffic_policy: if external {
+            policy(spec.external_traffic_policy.as_deref())
+        } else {
+            TrafficPolicy::Cluster
+        },
+        internal_traffic_policy: policy(spec.internal_traffic_policy.as_deref()),
+        health_check_node_port: spec.health_check_node_port.and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0),
+        publish_not_ready_addresses: spec.publish_not_ready_addresses.unwrap_or(false),
+        load_balancer_source_ranges: spec.load_balancer_source_ranges.clone().unwrap_or_default(),
+        origin: origin.clone(),
+    })
+}
+
+/// The API server's `calculateRangeOffset`: the size of the lower band kept
+/// for static allocation, `min(max(min, size/step), max)`.
+fn static_band(size: u64, min: u64, step: u64, max: u64) -> u64 {
+    (size / step).max(min).min(max)
+}
+
+/// Allocates ClusterIPs, NodePorts, health-check ports and load-balancer
+/// addresses, honouring what the Services ask for first, as the API server
+/// sees them: user-chosen values are claimed before any dynamic one.
+fn allocate(services: &mut [Service], settings: &Settings, diags: &mut Vec<Diagnostic>) {
+    let IpNet::V4(cidr) = settings.service_cidr else { return };
+    let base = u32::from(cidr.network());
+    // Usable offsets: 1 ..= size-2 (not the network or broadcast address).
+    let size = 1u64 << (32 - cidr.prefix_len());
+    let mut used_ips: BTreeSet<IpAddr> = BTreeSet::new();
+    let mut used_ports: BTreeSet<u16> = BTreeSet::new();
+    for s in services.iter() {
+        if let ClusterIp::Ip(ip) = s.cluster_ip {
+            if !settings.service_cidr.contains(&ip) {
+                diags.push(Diagnostic::warning(
+                    s.origin.clone(),
+                    format!("service {}: spec.clusterIP: Invalid value: \"{ip}\": provided IP is not in the valid range. The range of valid IPs is {}", s.key(), settings.service_cidr),
+                ));
+            } else if !used_ips.insert(ip) {
+                diags.push(Diagnostic::error(
+                    s.origin.clone(),
+                    format!(
+                        "service {}: spec.clusterIP: Invalid value: \"{ip}\": provided IP is already allocated",
+                        s.key()
+                    ),
+                ));
+            }
+        }
+        for p in &s.ports {
+            if let Some(n) = p.node_port {
+                if !(NODE_PORT_RANGE.0..=NODE_PORT_RANGE.1).contains(&n) {
+                    diags.push(Diagnostic::warning(
+                        s.origin.clone(),
+                        format!("service {}: spec.ports[].nodePort: Invalid value: {n}: provided port is not in the valid range. The range of valid ports is {}-{}", s.key(), NODE_PORT_RANGE.0, NODE_PORT_RANGE.1),
+                    ));
+                }
+                used_ports.insert(n);
+            }
+        }
+    }
+    let ip_band = static_band(size, 16, 16, 256);
+    let port_size = u64::from(NODE_PORT_RANGE.1 - NODE_PORT_RANGE.0 + 1);
+    let port_band = static_band(port_size, 16, 32, 128);
+    let mut lb_next = u32::from(LB_POOL_START);
+    for s in services.iter_mut() {
+        let mut rng = Rng::for_name(&format!("service/{}", s.key()));
+        if s.cluster_ip == ClusterIp::Unset && s.type_ != ServiceType::ExternalName {
+            // The upper band first, then the lower one, as randomScanStrategyWithOffset does.
+            let usable = size.saturating_sub(2);
+            let pick = random_free(&mut rng, ip_band.min(usable), usable, |off| {
+                !used_ips.contains(&IpAddr::V4(Ipv4Addr::from(base + 1 + off as u32)))
+            })
+            .or_else(|| {
+                random_free(&mut rng, 0, ip_band.min(usable), |off| {
+                    !used_ips.contains(&IpAddr::V4(Ipv4Addr::from(base + 1 + off as u32)))
+                })
+            });
+            match pick {
+                Some(off) => {
+                    let ip = IpAddr::V4(Ipv4Addr::from(base + 1 + off as u32));
+                    used_ips.insert(ip);
+                    s.cluster_ip = ClusterIp::Ip(ip);
+                }
+                None => diags.push(Diagnostic::error(
+                    s.origin.clone(),
+                    format!("service {}: failed to allocate a serviceIP: range is full", s.key()),
+                )),
+            }
+        }
+        if matches!(s.type_, ServiceType::NodePort | ServiceType::LoadBalancer) {
+            let free_port = |rng: &mut Rng, used: &mut BTreeSet<u16>| -> Option<u16> {
+                let at = |off: u64| NODE_PORT_RANGE.0 + off as u16;
+                let off = random_free(rng, port_band, port_size, |o| !used.contains(&at(o)))
+                    .or_else(|| random_free(rng, 0, port_band, |o| !used.contains(&at(o))))?;
+                used.insert(at(off));
+                Some(at(off))
+            };
+            for p in s.ports.iter_mut().filter(|p| p.node_port.is_none()) {
+                p.node_port = free_port(&mut rng, &mut used_ports);
+            }
+            if s.type_ == ServiceType::LoadBalancer
+                && s.external_traffic_policy == TrafficPolicy::Local
+                && s.health_check_node_port.is_none()
+            {
+                s.health_check_node_port = free_port(&mut rng, &mut used_ports);
+            }
+        }
+        if s.type_ == ServiceType::LoadBalancer && s.load_balancer_ips.is_empty() {
+            s.load_balancer_ips.push(IpAddr::V4(Ipv4Addr::from(lb_next)));
+            lb_next += 1;
+        }
+    }
+}
+
+/// A random offset in `lo..hi` that `free` accepts: a random start, then a
+/// linear scan with wrap-around, as the bitmap allocator scans.
+fn random_free(rng: &mut Rng, lo: u64, hi: u64, free: impl Fn(u64) -> bool) -> Option<u64> {
+    if hi <= lo {
+        return None;
+    }
+    let span = hi - lo;
+    let start = rng.below(span);
+    (0..span).map(|i| lo + (start + i) % span).find(|o| free(*o))
+}
