@@ -55,17 +55,29 @@ async function podsOnPage() {
     els.map((e) => [e.dataset.pod, e.dataset.ip, e.closest('[data-testid=node]')?.dataset.node ?? null]).sort());
 }
 
+const asRows = (pods) => pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.status.podIP, p.spec.nodeName]).sort();
+
 test('the default scenario is drawn as the CLI computes it', async () => {
   await page.goto(site.url);
-  const pods = cliJson('get', 'pods', '-A').items;
+  // By default the page shows the application's pods (the scenario's only
+  // namespace is shop), as kubectl hides other namespaces.
+  const pods = cliJson('get', 'pods', '-n', 'shop').items;
   const nodes = cliJson('get', 'nodes').items.map((n) => n.metadata.name);
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=pod]').length === n, pods.length);
-  const want = pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.status.podIP, p.spec.nodeName]).sort();
-  assert.deepEqual(await podsOnPage(), want);
+  assert.deepEqual(await podsOnPage(), asRows(pods));
   const drawn = await page.$$eval('[data-testid=node]', (els) => els.map((e) => e.dataset.node));
   assert.deepEqual(drawn, nodes);
   assert.equal(await page.inputValue('[data-testid=editor]'), SHOP);
   await page.screenshot({ path: join(OUT, 'e2e-1-default.png') });
+
+  // With the platform's pods shown, the page has every pod of `get pods -A`.
+  const all = cliJson('get', 'pods', '-A').items;
+  assert.ok(all.length > pods.length);
+  await page.check('[data-testid=system-toggle]');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=pod]').length === n, all.length);
+  assert.deepEqual(await podsOnPage(), asRows(all));
+  await page.screenshot({ path: join(OUT, 'e2e-1-system-pods.png') });
+  await page.uncheck('[data-testid=system-toggle]');
 });
 
 test('a bad edit shows a located error and keeps the last good cluster', async () => {

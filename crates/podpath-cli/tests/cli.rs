@@ -28,7 +28,7 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn get_pods_json_carries_node_and_ip() {
-    let out = podpath(&["get", "pods", "-A", "-o", "json", "-f", "web/scenarios/shop.yaml"], None);
+    let out = podpath(&["get", "pods", "-n", "shop", "-o", "json", "-f", "web/scenarios/shop.yaml"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list["kind"], "List");

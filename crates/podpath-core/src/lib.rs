@@ -14,11 +14,12 @@ pub mod labels;
 pub mod load;
 pub mod names;
 pub mod settings;
+pub mod system;
 
 pub use cluster::{Cluster, Node, Pod, PodPhase};
 pub use diag::{Diagnostic, Severity};
 pub use load::{load, Manifests, Source};
-pub use settings::{Cni, Overrides, ProxyMode, Settings};
+pub use settings::{Cni, IngressController, Overrides, ProxyMode, Settings};
 
 /// Loads `sources` and builds the cluster they describe, returning every
 /// diagnostic found along the way (loading first, then building).
@@ -27,8 +28,12 @@ pub use settings::{Cni, Overrides, ProxyMode, Settings};
 /// let src = podpath_core::Source::new("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx}]\n");
 /// let (cluster, diags) = podpath_core::simulate(&[src]);
 /// assert!(diags.is_empty());
-/// assert_eq!(cluster.pods[0].name, "a");
-/// assert!(cluster.pods[0].ip.is_some());
+/// let pod = cluster.pod("default", "a").unwrap();
+/// // Not on the control plane: kind taints it when workers exist.
+/// assert!(pod.node.as_deref().unwrap().starts_with("kind-worker"));
+/// assert!(pod.ip.is_some());
+/// // A cluster runs its own components too: CoreDNS behind kube-dns.
+/// assert!(cluster.service("kube-system", "kube-dns").is_some());
 /// ```
 pub fn simulate(sources: &[Source]) -> (Cluster, Vec<Diagnostic>) {
     simulate_with(sources, &Overrides::default())

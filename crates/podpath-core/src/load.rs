@@ -54,6 +54,39 @@ pub enum Object {
     IngressClass(Box<networking::IngressClass>),
 }
 
+impl Object {
+    /// `(kind, namespace, name)`, namespace empty for cluster-scoped kinds;
+    /// `None` for the settings object and unnamed objects.
+    pub fn identity(&self) -> Option<(&'static str, String, String)> {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+        let (kind, meta, namespaced): (&'static str, &ObjectMeta, bool) = match self {
+            Object::Cluster(_) => return None,
+            Object::Namespace(o) => ("Namespace", &o.metadata, false),
+            Object::Node(o) => ("Node", &o.metadata, false),
+            Object::Pod(o) => ("Pod", &o.metadata, true),
+            Object::Service(o) => ("Service", &o.metadata, true),
+            Object::ConfigMap(o) => ("ConfigMap", &o.metadata, true),
+            Object::Deployment(o) => ("Deployment", &o.metadata, true),
+            Object::ReplicaSet(o) => ("ReplicaSet", &o.metadata, true),
+            Object::StatefulSet(o) => ("StatefulSet", &o.metadata, true),
+            Object::DaemonSet(o) => ("DaemonSet", &o.metadata, true),
+            Object::Job(o) => ("Job", &o.metadata, true),
+            Object::CronJob(o) => ("CronJob", &o.metadata, true),
+            Object::EndpointSlice(o) => ("EndpointSlice", &o.metadata, true),
+            Object::NetworkPolicy(o) => ("NetworkPolicy", &o.metadata, true),
+            Object::Ingress(o) => ("Ingress", &o.metadata, true),
+            Object::IngressClass(o) => ("IngressClass", &o.metadata, false),
+        };
+        let name = meta.name.clone().filter(|n| !n.is_empty())?;
+        let ns = if namespaced {
+            meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into())
+        } else {
+            String::new()
+        };
+        Some((kind, ns, name))
+    }
+}
+
 /// An object with the place it came from.
 #[derive(Clone, Debug)]
 pub struct Located {

@@ -95,6 +95,17 @@ impl fmt::Display for ProxyMode {
     }
 }
 
+/// Which ingress controller the cluster runs (`spec.ingressController`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum IngressController {
+    /// The NGINX Ingress Controller (ingress-nginx), the default.
+    #[default]
+    Nginx,
+    Traefik,
+    None,
+}
+
 /// Most generated nodes a scenario may ask for; beyond this the page could
 /// not draw them and the model would only be slow.
 pub const MAX_NODES: u32 = 1000;
@@ -112,6 +123,7 @@ pub struct Settings {
     pub cluster_cidr: IpNet,
     pub service_cidr: IpNet,
     pub dns_domain: String,
+    pub ingress_controller: IngressController,
 }
 
 impl Default for Settings {
@@ -131,6 +143,7 @@ impl Settings {
             // kubeadm's default `--service-cluster-ip-range`.
             service_cidr: "10.96.0.0/12".parse().expect("valid literal CIDR"),
             dns_domain: "cluster.local".to_owned(),
+            ingress_controller: IngressController::default(),
         }
     }
 }
@@ -162,8 +175,8 @@ pub struct ClusterSpec {
     #[serde(rename = "serviceCIDR")]
     pub service_cidr: Option<IpNet>,
     pub dns_domain: Option<String>,
-    /// Read now so scenarios written for later features load; not yet modelled.
-    pub ingress_controller: Option<String>,
+    pub ingress_controller: Option<IngressController>,
+    /// Read now so dual-stack scenarios load; IPv6 is not modelled yet.
     pub ip_families: Option<Vec<String>>,
 }
 
@@ -206,6 +219,9 @@ impl ClusterObject {
         }
         if let Some(cidr) = spec.service_cidr {
             s.service_cidr = cidr.trunc();
+        }
+        if let Some(ic) = spec.ingress_controller {
+            s.ingress_controller = ic;
         }
         if let Some(domain) = spec.dns_domain.as_deref().filter(|d| !d.is_empty()) {
             s.dns_domain = domain.trim_end_matches('.').to_owned();

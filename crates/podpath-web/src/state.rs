@@ -26,6 +26,10 @@ pub struct Model {
     pub stale: bool,
     /// A message for the user that is not about the text (a bad link, say).
     pub notice: Option<String>,
+    /// Whether the topology shows the platform's own pods (CoreDNS,
+    /// kube-proxy, the CNI agents…); hidden by default, as `kubectl get pods`
+    /// hides other namespaces.
+    pub show_system: bool,
 }
 
 impl PartialEq for Model {
@@ -35,6 +39,7 @@ impl PartialEq for Model {
             && self.simulated == other.simulated
             && self.stale == other.stale
             && self.notice == other.notice
+            && self.show_system == other.show_system
             && Rc::ptr_eq(&self.cluster, &other.cluster)
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
     }
@@ -48,6 +53,7 @@ pub enum Action {
     Simulate,
     SetCni(Option<Cni>),
     SetProxyMode(Option<ProxyMode>),
+    ShowSystem(bool),
 }
 
 impl Model {
@@ -62,6 +68,7 @@ impl Model {
             cluster: Rc::default(),
             stale: false,
             notice,
+            show_system: false,
         };
         m.simulate(true);
         m
@@ -106,6 +113,7 @@ impl Reducible for Model {
                 next.overrides.cni = cni;
                 next.simulate(false);
             }
+            Action::ShowSystem(show) => next.show_system = show,
             Action::SetProxyMode(mode) => {
                 next.overrides.proxy_mode = mode;
                 next.simulate(false);
@@ -152,6 +160,8 @@ mod tests {
         let m = Rc::new(Model::new(name, text.to_owned(), None));
         let m = reduce(m, Action::SetCni(Some(Cni::Calico)));
         assert_eq!(m.cluster.settings.cni, Cni::Calico);
-        assert!(m.cluster.pods.iter().all(|p| p.ip.unwrap().to_string().starts_with("192.168.")));
+        let pod_network = m.cluster.pods.iter().filter(|p| !p.host_network);
+        assert!(pod_network.clone().count() > 0);
+        assert!(pod_network.clone().all(|p| p.ip.unwrap().to_string().starts_with("192.168.")));
     }
 }

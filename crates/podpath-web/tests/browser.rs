@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use gloo::storage::{LocalStorage, Storage};
+use podpath_core::system::is_system_namespace;
 use podpath_core::{simulate, Source};
 use podpath_web::scenarios::default_scenario;
 use podpath_web::App;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlTextAreaElement};
+use web_sys::{Element, HtmlInputElement, HtmlTextAreaElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -46,9 +47,18 @@ async fn settle(limit: Duration, done: impl Fn() -> bool) -> bool {
 async fn draws_every_node_and_pod_of_the_default_scenario() {
     let root = mount();
     let (cluster, _) = simulate(&[Source::new("s", default_scenario().1)]);
-    let want = cluster.pods.len() as u32;
+    let user: Vec<_> = cluster.pods.iter().filter(|p| !is_system_namespace(&p.namespace)).collect();
+    assert!(!user.is_empty() && user.len() < cluster.pods.len());
+    let want = user.len() as u32;
     assert!(settle(Duration::from_secs(5), || count(&root, "[data-testid=pod]") == want).await);
     assert_eq!(count(&root, "[data-testid=node]"), cluster.nodes.len() as u32);
+
+    // The platform's pods appear when asked for.
+    let toggle: HtmlInputElement =
+        root.query_selector("[data-testid=system-toggle]").unwrap().unwrap().dyn_into().unwrap();
+    toggle.click();
+    let all = cluster.pods.len() as u32;
+    assert!(settle(Duration::from_secs(5), || count(&root, "[data-testid=pod]") == all).await);
     for p in &cluster.pods {
         let selector = format!("[data-testid=pod][data-pod=\"{}\"]", p.key());
         let el = root.query_selector(&selector).unwrap().unwrap_or_else(|| panic!("{selector} is drawn"));

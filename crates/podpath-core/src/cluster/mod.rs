@@ -158,6 +158,8 @@ impl Cluster {
         let mut diags = Vec::new();
         let settings = settings_of(manifests, overrides, &mut diags);
         let nodes = nodes::build(manifests, &settings, &mut diags);
+        let merged = crate::system::merge(crate::system::manifests(&settings, &nodes), manifests);
+        let manifests = &merged;
         let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
         for located in &manifests.objects {
             if let Object::Namespace(ns) = &located.object {
@@ -242,6 +244,13 @@ fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Dia
                 format!("spec.nodes: {} is out of range; podpath simulates 1 to {MAX_NODES} nodes", s.nodes),
             ));
             s.nodes = s.nodes.clamp(1, MAX_NODES);
+        }
+        if s.proxy_mode == crate::settings::ProxyMode::Ebpf && s.cni != crate::settings::Cni::Cilium {
+            diags.push(Diagnostic::error(
+                located.origin.clone(),
+                format!("spec.proxyMode: ebpf is Cilium's kube-proxy replacement and needs cni: cilium (this cluster runs {})", s.cni),
+            ));
+            s.proxy_mode = crate::settings::ProxyMode::Iptables;
         }
         found = Some((&located.origin, s));
     }

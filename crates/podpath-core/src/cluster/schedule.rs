@@ -43,7 +43,16 @@ pub(super) fn schedule(drafts: Vec<Draft>, nodes: &[Node]) -> Vec<Placed> {
                         Err(format!("spec.nodeName is \"{name}\", but there is no such node; the pod will never start"))
                     }
                 },
-                None => pick(&draft, nodes, &load, |i| by_owner.get(&owner_key(i)).copied().unwrap_or(0)),
+                None => {
+                    let same_owner = |i| by_owner.get(&owner_key(i)).copied().unwrap_or(0);
+                    // Bootstrap add-ons saw only the control plane, if it could take them.
+                    let control_plane =
+                        draft.bootstrap.then(|| pick(&draft, nodes, &load, same_owner, |n| n.is_control_plane()).ok());
+                    match control_plane.flatten() {
+                        Some(i) => Ok(i),
+                        None => pick(&draft, nodes, &load, same_owner, |_| true),
+                    }
+                }
             };
             match result {
                 Ok(i) => {
@@ -109,10 +118,16 @@ pub(super) fn node_affinity_matches(spec: &core::PodSpec, node: &Node) -> bool {
         .any(|t| NodeSelectorTerm::from_term(t).is_ok_and(|t| !t.0.is_empty() && t.0.matches(&labels)))
 }
 
-fn pick(draft: &Draft, nodes: &[Node], load: &[u32], same_owner: impl Fn(usize) -> u32) -> Result<usize, String> {
+fn pick(
+    draft: &Draft,
+    nodes: &[Node],
+    load: &[u32],
+    same_owner: impl Fn(usize) -> u32,
+    consider: impl Fn(&Node) -> bool,
+) -> Result<usize, String> {
     let mut reasons: BTreeMap<String, (u32, bool)> = BTreeMap::new();
     let mut best: Option<(u32, u32, usize)> = None;
-    for (i, node) in nodes.iter().enumerate() {
+    for (i, node) in nodes.iter().enumerate().filter(|(_, n)| consider(n)) {
         match filter(&draft.spec, node, load[i]) {
             Ok(()) => {
                 let score = (same_owner(i), load[i], i);

@@ -16,6 +16,13 @@ fn check(fixture: &str, expect: Expect) {
         out.push('\n');
         out.push_str(&endpoint_slices_table(&cluster, &Scope::All));
     }
+    // System components have their own test; keep fixtures about the user's objects.
+    let out: String = out
+        .lines()
+        .filter(|l| !l.split_whitespace().next().is_some_and(crate::system::is_system_namespace))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut out = out;
     for d in &diags {
         out.push_str(&format!("{d}\n"));
     }
@@ -39,22 +46,24 @@ fn shop_scenario_spreads_over_workers_with_flannel_addresses() {
             kind-worker          Ready    <none>          <unknown>   v1.37.0   172.18.0.3    <none>        <unknown>   <unknown>        <unknown>
             kind-worker2         Ready    <none>          <unknown>   v1.37.0   172.18.0.4    <none>        <unknown>   <unknown>        <unknown>
 
-            NAMESPACE   NAME                        READY   STATUS    RESTARTS   AGE         IP           NODE           NOMINATED NODE   READINESS GATES
-            shop        api-75db7cdc4f-4cdh4        1/1     Running   0          <unknown>   10.244.2.3   kind-worker2   <none>           <none>
-            shop        api-75db7cdc4f-m9lx9        1/1     Running   0          <unknown>   10.244.1.3   kind-worker    <none>           <none>
-            shop        db-0                        1/1     Running   0          <unknown>   10.244.1.4   kind-worker    <none>           <none>
-            shop        frontend-59779b5cdf-4fwc6   1/1     Running   0          <unknown>   10.244.1.2   kind-worker    <none>           <none>
-            shop        frontend-59779b5cdf-r29mj   1/1     Running   0          <unknown>   10.244.2.2   kind-worker2   <none>           <none>
+            NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
+            shop            api-75db7cdc4f-4cdh4                        1/1     Running   0          <unknown>   10.244.1.4   kind-worker          <none>           <none>
+            shop            api-75db7cdc4f-m9lx9                        1/1     Running   0          <unknown>   10.244.2.3   kind-worker2         <none>           <none>
+            shop            db-0                                        1/1     Running   0          <unknown>   10.244.2.4   kind-worker2         <none>           <none>
+            shop            frontend-59779b5cdf-4fwc6                   1/1     Running   0          <unknown>   10.244.2.2   kind-worker2         <none>           <none>
+            shop            frontend-59779b5cdf-r29mj                   1/1     Running   0          <unknown>   10.244.1.3   kind-worker          <none>           <none>
 
-            NAMESPACE   NAME       TYPE        CLUSTER-IP      EXTERNAL-IP   PORT(S)    AGE         SELECTOR
-            shop        api        ClusterIP   10.97.152.226   <none>        80/TCP     <unknown>   app.kubernetes.io/name=api
-            shop        db         ClusterIP   None            <none>        5432/TCP   <unknown>   app.kubernetes.io/name=db
-            shop        frontend   ClusterIP   10.100.80.120   <none>        80/TCP     <unknown>   app.kubernetes.io/name=frontend
+            NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE         SELECTOR
+            default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>   <none>
+            shop            api                                  ClusterIP      10.97.152.226    <none>           80/TCP                       <unknown>   app.kubernetes.io/name=api
+            shop            db                                   ClusterIP      None             <none>           5432/TCP                     <unknown>   app.kubernetes.io/name=db
+            shop            frontend                             ClusterIP      10.100.80.120    <none>           80/TCP                       <unknown>   app.kubernetes.io/name=frontend
 
-            NAMESPACE   NAME             ADDRESSTYPE   PORTS   ENDPOINTS               AGE
-            shop        api-6pwxd        IPv4          8080    10.244.1.3,10.244.2.3   <unknown>
-            shop        db-2jk9g         IPv4          5432    10.244.1.4              <unknown>
-            shop        frontend-26prj   IPv4          80      10.244.1.2,10.244.2.2   <unknown>
+            NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS               AGE
+            default         kubernetes                                 IPv4          6443         172.18.0.2              <unknown>
+            shop            api-6pwxd                                  IPv4          8080         10.244.2.3,10.244.1.4   <unknown>
+            shop            db-2jk9g                                   IPv4          5432         10.244.2.4              <unknown>
+            shop            frontend-26prj                             IPv4          80           10.244.2.2,10.244.1.3   <unknown>
         "#]],
     );
 }
@@ -109,12 +118,15 @@ spec:
             kind-worker          Ready    <none>          <unknown>   v1.37.0   172.18.0.3    <none>        <unknown>   <unknown>        <unknown>
             kind-worker2         Ready    <none>          <unknown>   v1.37.0   172.18.0.4    <none>        <unknown>   <unknown>        <unknown>
 
-            NAMESPACE     NAME          READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
-            default       picky         0/1     Pending   0          <unknown>   <none>       <none>               <none>           <none>
-            default       pinned        1/1     Running   0          <unknown>   10.244.0.2   kind-control-plane   <none>           <none>
-            kube-system   agent-29bxp   1/1     Running   0          <unknown>   10.244.1.2   kind-worker          <none>           <none>
-            kube-system   agent-ch9nn   1/1     Running   0          <unknown>   10.244.2.2   kind-worker2         <none>           <none>
-            kube-system   tolerant      1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
+            NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
+            default         picky                                       0/1     Pending   0          <unknown>   <none>       <none>               <none>           <none>
+            default         pinned                                      1/1     Running   0          <unknown>   10.244.0.4   kind-control-plane   <none>           <none>
+
+            NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE         SELECTOR
+            default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>   <none>
+
+            NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS               AGE
+            default         kubernetes                                 IPv4          6443         172.18.0.2              <unknown>
             default/picky: 0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.
         "#]],
     );
@@ -164,11 +176,20 @@ spec:
             n1     Ready    worker   <unknown>   v1.37.0   10.0.0.11     203.0.113.11   <unknown>   <unknown>        <unknown>
             n2     Ready    <none>   <unknown>   v1.37.0   10.0.0.12     <none>         <unknown>   <unknown>        <unknown>
 
-            NAMESPACE   NAME       READY   STATUS    RESTARTS   AGE         IP           NODE   NOMINATED NODE   READINESS GATES
-            default     rs-2tdfk   1/1     Running   0          <unknown>   10.244.0.2   n2     <none>           <none>
-            default     rs-66bkf   1/1     Running   0          <unknown>   10.244.7.3   n1     <none>           <none>
-            default     rs-sl22c   1/1     Running   0          <unknown>   10.244.7.2   n1     <none>           <none>
+            NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE     NOMINATED NODE   READINESS GATES
+            default         rs-2tdfk                                    1/1     Running   0          <unknown>   10.244.0.2   n2       <none>           <none>
+            default         rs-66bkf                                    1/1     Running   0          <unknown>   10.244.7.3   n1       <none>           <none>
+            default         rs-sl22c                                    1/1     Running   0          <unknown>   10.244.7.2   n1       <none>           <none>
+
+            NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE         SELECTOR
+            default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>   <none>
+
+            NAMESPACE       NAME                                       ADDRESSTYPE   PORTS     ENDPOINTS   AGE
+            default         kubernetes                                 IPv4          6443      10.0.0.11   <unknown>
             fixture.yaml:17:1: error: spec.template.metadata.labels: Invalid value: "app=wrong": `selector` does not match template `labels` (selector is app=web)
+            kube-system/coredns-5767979f47-d7t4c: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.
+            kube-system/coredns-5767979f47-prsdd: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.
+            ingress-nginx/ingress-nginx-controller-78f8d956d9-4vmpr: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.
         "#]],
     );
 }
@@ -244,27 +265,162 @@ endpoints: [{addresses: [192.0.2.10]}, {addresses: [192.0.2.11], conditions: {re
             kind-worker          Ready    <none>          <unknown>   v1.37.0   172.18.0.3    <none>        <unknown>   <unknown>        <unknown>
             kind-worker2         Ready    <none>          <unknown>   v1.37.0   172.18.0.4    <none>        <unknown>   <unknown>        <unknown>
 
-            NAMESPACE   NAME   READY   STATUS        RESTARTS   AGE         IP           NODE           NOMINATED NODE   READINESS GATES
-            default     a      1/1     Running       0          <unknown>   10.244.1.2   kind-worker    <none>           <none>
-            default     b      0/1     Running       0          <unknown>   10.244.2.2   kind-worker2   <none>           <none>
-            default     c      1/1     Terminating   0          <unknown>   10.244.1.3   kind-worker    <none>           <none>
+            NAMESPACE       NAME                                        READY   STATUS        RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
+            default         a                                           1/1     Running       0          <unknown>   10.244.2.2   kind-worker2         <none>           <none>
+            default         b                                           0/1     Running       0          <unknown>   10.244.1.3   kind-worker          <none>           <none>
+            default         c                                           1/1     Terminating   0          <unknown>   10.244.2.3   kind-worker2         <none>           <none>
 
-            NAMESPACE   NAME     TYPE           CLUSTER-IP      EXTERNAL-IP      PORT(S)         AGE         SELECTOR
-            default     ext      ExternalName   <none>          example.com      <none>          <unknown>   <none>
-            default     lb       LoadBalancer   10.96.100.100   172.18.255.200   443:31443/TCP   <unknown>   app=web
-            default     manual   ClusterIP      10.0.0.1        <none>           5432/TCP        <unknown>   <none>
-            default     typo     ClusterIP      10.105.2.34     <none>           80/TCP          <unknown>   app=wbe
-            default     web      NodePort       10.108.31.10    <none>           80:32472/TCP    <unknown>   app=web
+            NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE         SELECTOR
+            default         ext                                  ExternalName   <none>           example.com      <none>                       <unknown>   <none>
+            default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>   <none>
+            default         lb                                   LoadBalancer   10.96.100.100    172.18.255.201   443:31443/TCP                <unknown>   app=web
+            default         manual                               ClusterIP      10.0.0.1         <none>           5432/TCP                     <unknown>   <none>
+            default         typo                                 ClusterIP      10.105.2.34      <none>           80/TCP                       <unknown>   app=wbe
+            default         web                                  NodePort       10.108.31.10     <none>           80:32472/TCP                 <unknown>   app=web
 
-            NAMESPACE   NAME         ADDRESSTYPE   PORTS     ENDPOINTS                          AGE
-            default     lb-mxvmw     IPv4          <unset>   10.244.1.2,10.244.2.2,10.244.1.3   <unknown>
-            default     manual-1     IPv4          5432      192.0.2.10,192.0.2.11              <unknown>
-            default     typo-4wr7g   IPv4          <unset>   <unset>                            <unknown>
-            default     web-9lpph    IPv4          8080      10.244.1.2,10.244.1.3              <unknown>
-            default     web-fv5fh    IPv4          9090      10.244.2.2                         <unknown>
+            NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS                          AGE
+            default         kubernetes                                 IPv4          6443         172.18.0.2                         <unknown>
+            default         lb-mxvmw                                   IPv4          <unset>      10.244.2.2,10.244.1.3,10.244.2.3   <unknown>
+            default         manual-1                                   IPv4          5432         192.0.2.10,192.0.2.11              <unknown>
+            default         typo-4wr7g                                 IPv4          <unset>      <unset>                            <unknown>
+            default         web-9lpph                                  IPv4          8080         10.244.2.2,10.244.2.3              <unknown>
+            default         web-fv5fh                                  IPv4          9090         10.244.1.3                         <unknown>
             fixture.yaml:47:1: warning: service default/manual: spec.clusterIP: Invalid value: "10.0.0.1": provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/12
             fixture.yaml:25:1: warning: service default/lb: targetPort "https" is not the name of a TCP container port in any selected pod; port 443 will have no endpoints
             fixture.yaml:35:1: warning: service default/typo: selector app=wbe matches no pod in namespace default; it will have no endpoints
         "#]],
     );
+}
+
+/// What a fresh cluster runs before anything is applied, per CNI plugin.
+#[test]
+fn system_components_per_cni() {
+    let mut out = String::new();
+    for cni in crate::Cni::ALL {
+        let proxy = if cni == crate::Cni::Cilium { "ebpf" } else { "iptables" };
+        let fixture = format!(
+            "apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nspec: {{cni: {cni}, proxyMode: {proxy}, nodes: 2}}\n"
+        );
+        let (cluster, diags) = simulate(&[Source::new("c.yaml", fixture)]);
+        assert!(diags.is_empty(), "{diags:?}");
+        out.push_str(&format!("== {cni}\n"));
+        out.push_str(&pods_table(&cluster, &Scope::All, true));
+        out.push_str(&services_table(&cluster, &Scope::All, false));
+        out.push_str(&endpoint_slices_table(&cluster, &Scope::All));
+    }
+    expect![[r#"
+        == calico
+        NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP            NODE                 NOMINATED NODE   READINESS GATES
+        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   192.168.1.2   kind-worker          <none>           <none>
+        kube-system     calico-kube-controllers-b66645b77-kcvwj     1/1     Running   0          <unknown>   192.168.0.2   kind-control-plane   <none>           <none>
+        kube-system     calico-node-45xhb                           1/1     Running   0          <unknown>   172.18.0.2    kind-control-plane   <none>           <none>
+        kube-system     calico-node-zfvjd                           1/1     Running   0          <unknown>   172.18.0.3    kind-worker          <none>           <none>
+        kube-system     coredns-5767979f47-d7t4c                    1/1     Running   0          <unknown>   192.168.0.3   kind-control-plane   <none>           <none>
+        kube-system     coredns-5767979f47-prsdd                    1/1     Running   0          <unknown>   192.168.0.4   kind-control-plane   <none>           <none>
+        kube-system     kube-proxy-fkfp8                            1/1     Running   0          <unknown>   172.18.0.3    kind-worker          <none>           <none>
+        kube-system     kube-proxy-hzvtk                            1/1     Running   0          <unknown>   172.18.0.2    kind-control-plane   <none>           <none>
+        NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE
+        default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>
+        ingress-nginx   ingress-nginx-controller             LoadBalancer   10.103.253.140   172.18.255.200   80:32013/TCP,443:31541/TCP   <unknown>
+        ingress-nginx   ingress-nginx-controller-admission   ClusterIP      10.110.148.166   <none>           443/TCP                      <unknown>
+        kube-system     kube-dns                             ClusterIP      10.96.0.10       <none>           53/UDP,53/TCP,9153/TCP       <unknown>
+        NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS                 AGE
+        default         kubernetes                                 IPv4          6443         172.18.0.2                <unknown>
+        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         192.168.1.2               <unknown>
+        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       192.168.1.2               <unknown>
+        kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   192.168.0.3,192.168.0.4   <unknown>
+        == flannel
+        NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
+        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   10.244.1.2   kind-worker          <none>           <none>
+        kube-flannel    kube-flannel-ds-jl7hv                       1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
+        kube-flannel    kube-flannel-ds-wfqkz                       1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
+        kube-system     coredns-5767979f47-d7t4c                    1/1     Running   0          <unknown>   10.244.0.2   kind-control-plane   <none>           <none>
+        kube-system     coredns-5767979f47-prsdd                    1/1     Running   0          <unknown>   10.244.0.3   kind-control-plane   <none>           <none>
+        kube-system     kube-proxy-fkfp8                            1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
+        kube-system     kube-proxy-hzvtk                            1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
+        NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE
+        default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>
+        ingress-nginx   ingress-nginx-controller             LoadBalancer   10.103.253.140   172.18.255.200   80:32013/TCP,443:31541/TCP   <unknown>
+        ingress-nginx   ingress-nginx-controller-admission   ClusterIP      10.110.148.166   <none>           443/TCP                      <unknown>
+        kube-system     kube-dns                             ClusterIP      10.96.0.10       <none>           53/UDP,53/TCP,9153/TCP       <unknown>
+        NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS               AGE
+        default         kubernetes                                 IPv4          6443         172.18.0.2              <unknown>
+        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         10.244.1.2              <unknown>
+        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       10.244.1.2              <unknown>
+        kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   10.244.0.2,10.244.0.3   <unknown>
+        == weave
+        NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
+        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   10.32.1.2    kind-worker          <none>           <none>
+        kube-system     coredns-5767979f47-d7t4c                    1/1     Running   0          <unknown>   10.32.0.2    kind-control-plane   <none>           <none>
+        kube-system     coredns-5767979f47-prsdd                    1/1     Running   0          <unknown>   10.32.0.3    kind-control-plane   <none>           <none>
+        kube-system     kube-proxy-fkfp8                            1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
+        kube-system     kube-proxy-hzvtk                            1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
+        kube-system     weave-net-lfrfp                             2/2     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
+        kube-system     weave-net-z4g6g                             2/2     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
+        NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE
+        default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>
+        ingress-nginx   ingress-nginx-controller             LoadBalancer   10.103.253.140   172.18.255.200   80:32013/TCP,443:31541/TCP   <unknown>
+        ingress-nginx   ingress-nginx-controller-admission   ClusterIP      10.110.148.166   <none>           443/TCP                      <unknown>
+        kube-system     kube-dns                             ClusterIP      10.96.0.10       <none>           53/UDP,53/TCP,9153/TCP       <unknown>
+        NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS             AGE
+        default         kubernetes                                 IPv4          6443         172.18.0.2            <unknown>
+        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         10.32.1.2             <unknown>
+        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       10.32.1.2             <unknown>
+        kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   10.32.0.2,10.32.0.3   <unknown>
+        == cilium
+        NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
+        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   10.0.1.2     kind-worker          <none>           <none>
+        kube-system     cilium-2bqxk                                1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
+        kube-system     cilium-envoy-6fcnp                          1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
+        kube-system     cilium-envoy-t2hvv                          1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
+        kube-system     cilium-fqkp2                                1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
+        kube-system     cilium-operator-798ddbb8d6-4zztk            1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
+        kube-system     cilium-operator-798ddbb8d6-tf5dh            1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
+        kube-system     coredns-5767979f47-d7t4c                    1/1     Running   0          <unknown>   10.0.0.2     kind-control-plane   <none>           <none>
+        kube-system     coredns-5767979f47-prsdd                    1/1     Running   0          <unknown>   10.0.0.3     kind-control-plane   <none>           <none>
+        NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE
+        default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>
+        ingress-nginx   ingress-nginx-controller             LoadBalancer   10.103.253.140   172.18.255.200   80:32013/TCP,443:31541/TCP   <unknown>
+        ingress-nginx   ingress-nginx-controller-admission   ClusterIP      10.110.148.166   <none>           443/TCP                      <unknown>
+        kube-system     kube-dns                             ClusterIP      10.96.0.10       <none>           53/UDP,53/TCP,9153/TCP       <unknown>
+        NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS           AGE
+        default         kubernetes                                 IPv4          6443         172.18.0.2          <unknown>
+        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         10.0.1.2            <unknown>
+        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       10.0.1.2            <unknown>
+        kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   10.0.0.2,10.0.0.3   <unknown>
+    "#]].assert_eq(&out);
+}
+
+#[test]
+fn user_objects_replace_system_ones_and_adopt_pods() {
+    let fixture = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: coredns, namespace: kube-system}
+spec:
+  replicas: 3
+  selector: {matchLabels: {k8s-app: kube-dns}}
+  template:
+    metadata: {labels: {k8s-app: kube-dns}}
+    spec:
+      tolerations: [{operator: Exists}]
+      containers: [{name: coredns, image: coredns}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: coredns-abc-12345, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec:
+  tolerations: [{operator: Exists}]
+  containers: [{name: coredns, image: coredns}]
+"#;
+    let (cluster, diags) = simulate(&[Source::new("f.yaml", fixture)]);
+    assert!(diags.is_empty(), "{diags:?}");
+    let dns: Vec<&str> = cluster
+        .pods
+        .iter()
+        .filter(|p| p.labels.get("k8s-app").map(String::as_str) == Some("kube-dns"))
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(dns.len(), 3, "one adopted, two created: {dns:?}");
+    assert!(dns.contains(&"coredns-abc-12345"));
 }

@@ -25,7 +25,13 @@ pub(super) struct Draft {
     /// Readiness as the scenario sets it (see [`READY_ANNOTATION`]).
     pub ready: bool,
     pub terminating: bool,
+    /// Created while only the control plane had joined (see [`BOOTSTRAP_ANNOTATION`]).
+    pub bootstrap: bool,
 }
+
+/// On a workload: its pods were scheduled while the control plane was the
+/// only node, as kubeadm's add-ons (CoreDNS) are during `kubeadm init`.
+pub const BOOTSTRAP_ANNOTATION: &str = "podpath.dev/bootstrap";
 
 /// Scenarios mark a pod (or a workload's pod template) not ready with this
 /// annotation set to `"false"`; a Pod copied from a real cluster can say so
@@ -51,9 +57,37 @@ fn readiness(meta: Option<&ObjectMeta>, status: Option<&core::PodStatus>) -> (bo
 
 /// Every pod the input asks for, in creation order.
 pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diagnostic>) -> Vec<Draft> {
-    let mut out = Pods { drafts: Vec::new(), names: BTreeSet::new() };
+    let mut out = Pods { drafts: Vec::new(), names: BTreeSet::new(), bootstrap: false };
+    // Pods written out by `kubectl get -o yaml` next to their workloads are
+    // adopted, as controllers adopt matching pods: only the missing replicas
+    // are created.
+    let bare: Vec<(&str, Labels, Option<&str>)> = manifests
+        .objects
+        .iter()
+        .filter_map(|l| match &l.object {
+            Object::Pod(p) => Some((
+                p.metadata.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or("default"),
+                p.metadata.labels.clone().unwrap_or_default(),
+                p.spec.as_ref().and_then(|s| s.node_name.as_deref()),
+            )),
+            _ => None,
+        })
+        .collect();
+    let existing = |ns: &str, selector: &LabelSelector| -> Vec<Option<&str>> {
+        let Ok(sel) = Selector::from_label_selector(selector) else { return Vec::new() };
+        if sel.is_empty() {
+            return Vec::new();
+        }
+        bare.iter().filter(|(pns, labels, _)| *pns == ns && sel.matches(labels)).map(|(_, _, node)| *node).collect()
+    };
     for located in &manifests.objects {
         let origin = &located.origin;
+        out.bootstrap = match &located.object {
+            Object::Deployment(d) => {
+                d.metadata.annotations.as_ref().and_then(|a| a.get(BOOTSTRAP_ANNOTATION)).is_some_and(|v| v == "true")
+            }
+            _ => false,
+        };
         match &located.object {
             Object::Pod(p) => bare_pod(p, origin, &mut out, diags),
             Object::Deployment(d) => {
@@ -66,7 +100,8 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                 let rs = format!("{name}-{hash}");
                 let mut labels = template.labels;
                 labels.insert("pod-template-hash".into(), hash);
-                let replicas = replicas(spec.replicas, origin, &out, diags);
+                let replicas = replicas(spec.replicas, origin, &out, diags)
+                    .saturating_sub(existing(&ns, &spec.selector).len() as u32);
                 let owner = Owner { kind: "ReplicaSet".into(), name: rs.clone() };
                 out.random_named(&ns, &rs, replicas, &labels, &template.spec, &owner, origin, template.readiness);
             }
@@ -78,7 +113,8 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                 else {
                     continue;
                 };
-                let replicas = replicas(spec.replicas, origin, &out, diags);
+                let replicas = replicas(spec.replicas, origin, &out, diags)
+                    .saturating_sub(existing(&ns, &spec.selector).len() as u32);
                 let owner = Owner { kind: "ReplicaSet".into(), name: name.clone() };
                 out.random_named(
                     &ns,
@@ -99,6 +135,11 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                 let revision =
                     format!("{name}-{}", pod_template_hash(&serde_json::to_vec(&spec.template).unwrap_or_default()));
                 for i in 0..replicas {
+                    if out.names.contains(&(ns.clone(), format!("{name}-{i}")))
+                        || bare_named(manifests, &ns, &format!("{name}-{i}"))
+                    {
+                        continue;
+                    }
                     // Ordinal names, and the hostname/subdomain pair that gives
                     // each pod its stable DNS name under the governing Service.
                     let pod_name = format!("{name}-{i}");
@@ -119,7 +160,11 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                 let spec = &d.spec;
                 let Some((ns, name)) = ident(&d.metadata, "DaemonSet", origin, diags) else { continue };
                 let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { continue };
+                let adopted = existing(&ns, &spec.selector);
                 for node in nodes.iter().filter(|n| daemon_wants(&template.spec, n)) {
+                    if adopted.contains(&Some(node.name.as_str())) {
+                        continue;
+                    }
                     // The DaemonSet controller pins each pod to its node with
                     // a matchFields node affinity term, then lets the
                     // scheduler bind it; it also adds tolerations for the
@@ -138,9 +183,22 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
     out.drafts
 }
 
+/// Whether the input has a bare Pod with this name (a StatefulSet adopts it).
+fn bare_named(manifests: &Manifests, ns: &str, name: &str) -> bool {
+    manifests.objects.iter().any(|l| match &l.object {
+        Object::Pod(p) => {
+            p.metadata.name.as_deref() == Some(name)
+                && p.metadata.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or("default") == ns
+        }
+        _ => false,
+    })
+}
+
 struct Pods {
     drafts: Vec<Draft>,
     names: BTreeSet<(String, String)>,
+    /// Whether the workload being expanded is a bootstrap add-on.
+    bootstrap: bool,
 }
 
 impl Pods {
@@ -157,7 +215,18 @@ impl Pods {
     ) {
         self.names.insert((ns.to_owned(), name.clone()));
         let origin = origin.clone();
-        self.drafts.push(Draft { namespace: ns.to_owned(), name, labels, owner, spec, origin, ready, terminating });
+        let bootstrap = self.bootstrap;
+        self.drafts.push(Draft {
+            namespace: ns.to_owned(),
+            name,
+            labels,
+            owner,
+            spec,
+            origin,
+            ready,
+            terminating,
+            bootstrap,
+        });
     }
 
     /// `count` pods named `<base>-<5 random characters>`, the apiserver's

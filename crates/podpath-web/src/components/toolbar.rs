@@ -26,6 +26,13 @@ pub fn Toolbar() -> Html {
             model.dispatch(Action::SetProxyMode(ProxyMode::parse(&value)));
         })
     };
+    let on_system = {
+        let model = model.clone();
+        Callback::from(move |e: Event| {
+            let checked = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
+            model.dispatch(Action::ShowSystem(checked));
+        })
+    };
     let cni_value = model.overrides.cni.map(Cni::as_str).unwrap_or("");
     let proxy_value = model.overrides.proxy_mode.map(ProxyMode::as_str).unwrap_or("");
     let running = model.cluster.pods.iter().filter(|p| p.is_running()).count();
@@ -49,6 +56,10 @@ pub fn Toolbar() -> Html {
                         <option value={m.as_str()} selected={proxy_value == m.as_str()}>{ m.as_str() }</option>
                     }) }
                 </select>
+            </label>
+            <label>
+                <input type="checkbox" data-testid="system-toggle" checked={model.show_system} onchange={on_system} />
+                { " system pods" }
             </label>
             <span class="summary" data-testid="summary">
                 { format!("{} nodes · {} pods ({} running) · pod CIDR {}", model.cluster.nodes.len(), model.cluster.pods.len(), running, settings.cluster_cidr) }

@@ -3,6 +3,7 @@
 //! scheduler's reason.
 
 use podpath_core::names::fnv32a;
+use podpath_core::system::is_system_namespace;
 use podpath_core::{Node, Pod, PodPhase};
 use yew::prelude::*;
 
@@ -18,9 +19,13 @@ pub fn namespace_hue(ns: &str) -> u32 {
 pub fn Topology() -> Html {
     let model = use_context::<ModelHandle>().expect("Topology is rendered inside the model's provider");
     let cluster = model.cluster.clone();
-    let per_node = cluster.pods_per_node();
-    let unscheduled: Vec<&Pod> = cluster.pods_sorted().into_iter().filter(|p| p.node.is_none()).collect();
-    let mut namespaces: Vec<&str> = cluster.pods.iter().map(|p| p.namespace.as_str()).collect();
+    let shown = |p: &&Pod| model.show_system || !is_system_namespace(&p.namespace);
+    let mut per_node = cluster.pods_per_node();
+    for pods in per_node.values_mut() {
+        pods.retain(shown);
+    }
+    let unscheduled: Vec<&Pod> = cluster.pods_sorted().into_iter().filter(shown).filter(|p| p.node.is_none()).collect();
+    let mut namespaces: Vec<&str> = cluster.pods.iter().filter(shown).map(|p| p.namespace.as_str()).collect();
     namespaces.sort_unstable();
     namespaces.dedup();
     html! {
