@@ -25,6 +25,7 @@ use crate::load::{Manifests, Object, Skipped};
 use crate::settings::{ClusterObject, Overrides, Settings, MAX_NODES};
 
 pub use endpoints::{Endpoint, EndpointPort, EndpointSlice};
+pub use ipam::NodeNetwork;
 pub use nodes::{Taint, TaintEffect};
 pub use services::{ClusterIp, Protocol, Service, ServicePort, ServiceType, TargetPort, TrafficPolicy};
 pub use workloads::{READY_ANNOTATION, TERMINATING_ANNOTATION};
@@ -53,6 +54,9 @@ pub struct Node {
     pub max_pods: u32,
     /// Where the Node object was written; `None` for a generated node.
     pub origin: Option<Origin>,
+    /// What the CNI plugin gave this node: its pod ranges and the address of
+    /// its own device (cni0, tunl0, weave, cilium_host).
+    pub network: NodeNetwork,
 }
 
 impl Node {
@@ -157,7 +161,7 @@ impl Cluster {
     pub fn build_with(manifests: &Manifests, overrides: &Overrides) -> (Cluster, Vec<Diagnostic>) {
         let mut diags = Vec::new();
         let settings = settings_of(manifests, overrides, &mut diags);
-        let nodes = nodes::build(manifests, &settings, &mut diags);
+        let mut nodes = nodes::build(manifests, &settings, &mut diags);
         let merged = crate::system::merge(crate::system::manifests(&settings, &nodes), manifests);
         let manifests = &merged;
         let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
@@ -171,7 +175,10 @@ impl Cluster {
             namespaces.insert(d.namespace.clone());
         }
         let placed = schedule::schedule(drafts, &nodes);
-        let pods = ipam::assign(placed, &nodes, &settings);
+        let (pods, networks) = ipam::assign(placed, &nodes, &settings);
+        for (node, network) in nodes.iter_mut().zip(networks) {
+            node.network = network;
+        }
         let services = services::build(manifests, &settings, &mut diags);
         let endpoint_slices = endpoints::build(manifests, &services, &pods, &nodes, &mut diags);
         let cluster = Cluster {

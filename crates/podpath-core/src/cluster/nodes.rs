@@ -174,6 +174,7 @@ fn from_object(n: &core::Node, located: &crate::load::Located, diags: &mut Vec<D
         unschedulable: spec.unschedulable.unwrap_or(false),
         max_pods,
         origin: Some(origin),
+        network: Default::default(),
     })
 }
 
@@ -224,6 +225,7 @@ fn generate(settings: &Settings) -> Vec<Node> {
                 unschedulable: false,
                 max_pods: DEFAULT_MAX_PODS,
                 origin: None,
+                network: Default::default(),
             }
         })
         .collect()

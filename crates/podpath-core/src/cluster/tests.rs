@@ -310,25 +310,25 @@ fn system_components_per_cni() {
     }
     expect![[r#"
         == calico
-        NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP            NODE                 NOMINATED NODE   READINESS GATES
-        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   192.168.1.2   kind-worker          <none>           <none>
-        kube-system     calico-kube-controllers-b66645b77-kcvwj     1/1     Running   0          <unknown>   192.168.0.2   kind-control-plane   <none>           <none>
-        kube-system     calico-node-45xhb                           1/1     Running   0          <unknown>   172.18.0.2    kind-control-plane   <none>           <none>
-        kube-system     calico-node-zfvjd                           1/1     Running   0          <unknown>   172.18.0.3    kind-worker          <none>           <none>
-        kube-system     coredns-5767979f47-d7t4c                    1/1     Running   0          <unknown>   192.168.0.3   kind-control-plane   <none>           <none>
-        kube-system     coredns-5767979f47-prsdd                    1/1     Running   0          <unknown>   192.168.0.4   kind-control-plane   <none>           <none>
-        kube-system     kube-proxy-fkfp8                            1/1     Running   0          <unknown>   172.18.0.3    kind-worker          <none>           <none>
-        kube-system     kube-proxy-hzvtk                            1/1     Running   0          <unknown>   172.18.0.2    kind-control-plane   <none>           <none>
+        NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP               NODE                 NOMINATED NODE   READINESS GATES
+        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   192.168.21.193   kind-worker          <none>           <none>
+        kube-system     calico-kube-controllers-b66645b77-kcvwj     1/1     Running   0          <unknown>   192.168.0.129    kind-control-plane   <none>           <none>
+        kube-system     calico-node-45xhb                           1/1     Running   0          <unknown>   172.18.0.2       kind-control-plane   <none>           <none>
+        kube-system     calico-node-zfvjd                           1/1     Running   0          <unknown>   172.18.0.3       kind-worker          <none>           <none>
+        kube-system     coredns-5767979f47-d7t4c                    1/1     Running   0          <unknown>   192.168.0.130    kind-control-plane   <none>           <none>
+        kube-system     coredns-5767979f47-prsdd                    1/1     Running   0          <unknown>   192.168.0.131    kind-control-plane   <none>           <none>
+        kube-system     kube-proxy-fkfp8                            1/1     Running   0          <unknown>   172.18.0.3       kind-worker          <none>           <none>
+        kube-system     kube-proxy-hzvtk                            1/1     Running   0          <unknown>   172.18.0.2       kind-control-plane   <none>           <none>
         NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE
         default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>
         ingress-nginx   ingress-nginx-controller             LoadBalancer   10.103.253.140   172.18.255.200   80:32013/TCP,443:31541/TCP   <unknown>
         ingress-nginx   ingress-nginx-controller-admission   ClusterIP      10.110.148.166   <none>           443/TCP                      <unknown>
         kube-system     kube-dns                             ClusterIP      10.96.0.10       <none>           53/UDP,53/TCP,9153/TCP       <unknown>
-        NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS                 AGE
-        default         kubernetes                                 IPv4          6443         172.18.0.2                <unknown>
-        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         192.168.1.2               <unknown>
-        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       192.168.1.2               <unknown>
-        kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   192.168.0.3,192.168.0.4   <unknown>
+        NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS                     AGE
+        default         kubernetes                                 IPv4          6443         172.18.0.2                    <unknown>
+        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         192.168.21.193                <unknown>
+        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       192.168.21.193                <unknown>
+        kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   192.168.0.130,192.168.0.131   <unknown>
         == flannel
         NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
         ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   10.244.1.2   kind-worker          <none>           <none>
@@ -350,7 +350,7 @@ fn system_components_per_cni() {
         kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   10.244.0.2,10.244.0.3   <unknown>
         == weave
         NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
-        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   10.32.1.2    kind-worker          <none>           <none>
+        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   10.40.0.1    kind-worker          <none>           <none>
         kube-system     coredns-5767979f47-d7t4c                    1/1     Running   0          <unknown>   10.32.0.2    kind-control-plane   <none>           <none>
         kube-system     coredns-5767979f47-prsdd                    1/1     Running   0          <unknown>   10.32.0.3    kind-control-plane   <none>           <none>
         kube-system     kube-proxy-fkfp8                            1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
@@ -364,30 +364,30 @@ fn system_components_per_cni() {
         kube-system     kube-dns                             ClusterIP      10.96.0.10       <none>           53/UDP,53/TCP,9153/TCP       <unknown>
         NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS             AGE
         default         kubernetes                                 IPv4          6443         172.18.0.2            <unknown>
-        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         10.32.1.2             <unknown>
-        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       10.32.1.2             <unknown>
+        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         10.40.0.1             <unknown>
+        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       10.40.0.1             <unknown>
         kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   10.32.0.2,10.32.0.3   <unknown>
         == cilium
         NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
-        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   10.0.1.2     kind-worker          <none>           <none>
+        ingress-nginx   ingress-nginx-controller-78f8d956d9-4vmpr   1/1     Running   0          <unknown>   10.0.1.31    kind-worker          <none>           <none>
         kube-system     cilium-2bqxk                                1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
         kube-system     cilium-envoy-6fcnp                          1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
         kube-system     cilium-envoy-t2hvv                          1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
         kube-system     cilium-fqkp2                                1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
         kube-system     cilium-operator-798ddbb8d6-4zztk            1/1     Running   0          <unknown>   172.18.0.2   kind-control-plane   <none>           <none>
         kube-system     cilium-operator-798ddbb8d6-tf5dh            1/1     Running   0          <unknown>   172.18.0.3   kind-worker          <none>           <none>
-        kube-system     coredns-5767979f47-d7t4c                    1/1     Running   0          <unknown>   10.0.0.2     kind-control-plane   <none>           <none>
-        kube-system     coredns-5767979f47-prsdd                    1/1     Running   0          <unknown>   10.0.0.3     kind-control-plane   <none>           <none>
+        kube-system     coredns-5767979f47-d7t4c                    1/1     Running   0          <unknown>   10.0.0.84    kind-control-plane   <none>           <none>
+        kube-system     coredns-5767979f47-prsdd                    1/1     Running   0          <unknown>   10.0.0.163   kind-control-plane   <none>           <none>
         NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE
         default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>
         ingress-nginx   ingress-nginx-controller             LoadBalancer   10.103.253.140   172.18.255.200   80:32013/TCP,443:31541/TCP   <unknown>
         ingress-nginx   ingress-nginx-controller-admission   ClusterIP      10.110.148.166   <none>           443/TCP                      <unknown>
         kube-system     kube-dns                             ClusterIP      10.96.0.10       <none>           53/UDP,53/TCP,9153/TCP       <unknown>
-        NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS           AGE
-        default         kubernetes                                 IPv4          6443         172.18.0.2          <unknown>
-        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         10.0.1.2            <unknown>
-        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       10.0.1.2            <unknown>
-        kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   10.0.0.2,10.0.0.3   <unknown>
+        NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS              AGE
+        default         kubernetes                                 IPv4          6443         172.18.0.2             <unknown>
+        ingress-nginx   ingress-nginx-controller-admission-8s6vr   IPv4          8443         10.0.1.31              <unknown>
+        ingress-nginx   ingress-nginx-controller-xdvjs             IPv4          80,443       10.0.1.31              <unknown>
+        kube-system     kube-dns-x5pd7                             IPv4          53,53,9153   10.0.0.84,10.0.0.163   <unknown>
     "#]].assert_eq(&out);
 }
 

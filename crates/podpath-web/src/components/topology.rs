@@ -50,14 +50,17 @@ pub fn Topology() -> Html {
 
 fn view_node(node: &Node, pods: &[&Pod]) -> Html {
     let ip = node.internal_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "no address".into());
-    let cidr = node.pod_cidr.map(|c| c.to_string()).unwrap_or_else(|| "no pod CIDR".into());
+    // The ranges the CNI plugin really allocates from on this node (Calico's
+    // blocks, Weave's share, Cilium's pool CIDR), not only spec.podCIDR.
+    let ranges: Vec<String> = node.network.pod_ranges.iter().map(ToString::to_string).collect();
+    let cidr = if ranges.is_empty() { "no pod range".to_owned() } else { ranges.join(", ") };
     html! {
         <article class={classes!("node", node.is_control_plane().then_some("control-plane"))} data-testid="node" data-node={node.name.clone()}>
             <header>
                 <h2>{ node.name.clone() }</h2>
                 <span class="role">{ node.roles() }</span>
                 <span class="addr" title="InternalIP">{ ip }</span>
-                <span class="cidr" title="spec.podCIDR">{ cidr }</span>
+                <span class="cidr" title="pod addresses come from">{ cidr }</span>
             </header>
             <div class="pods">
                 if pods.is_empty() {
