@@ -75,6 +75,10 @@ enum GetKind {
     Services,
     #[value(alias = "endpointslice")]
     Endpointslices,
+    #[value(alias = "networkpolicy", alias = "netpol")]
+    Networkpolicies,
+    #[value(alias = "ingress", alias = "ing")]
+    Ingresses,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -154,6 +158,8 @@ fn get(args: &GetArgs) -> Result<u8, String> {
         GetKind::Nodes => kubectl::nodes_list(&cluster),
         GetKind::Services => kubectl::services_list(&cluster, &scope),
         GetKind::Endpointslices => kubectl::endpoint_slices_list(&cluster, &scope),
+        GetKind::Networkpolicies => kubectl::network_policies_list(&cluster, &scope),
+        GetKind::Ingresses => kubectl::ingresses_list(&cluster, &scope),
     };
     let text = match output {
         Output::Json => serde_json::to_string_pretty(&value).map_err(|e| e.to_string())? + "\n",
@@ -170,6 +176,8 @@ fn get(args: &GetArgs) -> Result<u8, String> {
                     GetKind::Nodes => kubectl::nodes_table(&cluster, wide),
                     GetKind::Services => kubectl::services_table(&cluster, &scope, wide),
                     GetKind::Endpointslices => kubectl::endpoint_slices_table(&cluster, &scope),
+                    GetKind::Networkpolicies => kubectl::network_policies_table(&cluster, &scope),
+                    GetKind::Ingresses => kubectl::ingresses_table(&cluster, &scope),
                 }
             }
         }

@@ -16,6 +16,7 @@ use crate::cluster::endpoints::{CONTROLLER, SERVICE_NAME_LABEL};
 use crate::cluster::{
     Cluster, ClusterIp, EndpointSlice, Node, Pod, PodPhase, Service, ServiceType, TargetPort, TrafficPolicy,
 };
+use crate::cluster::{Ingress, NetworkPolicy};
 
 /// The Kubernetes version the simulated kubelets report: the API version
 /// podpath types its input with.
@@ -135,7 +136,7 @@ pub fn pod_object(cluster: &Cluster, p: &Pod) -> core::Pod {
     spec.node_name = p.node.clone().or(spec.node_name);
     let owner_references = p.owner.as_ref().map(|o| {
         vec![OwnerReference {
-            api_version: "apps/v1".into(),
+            api_version: if o.kind == "Job" { "batch/v1" } else { "apps/v1" }.into(),
             kind: o.kind.clone(),
             name: o.name.clone(),
             controller: Some(true),
@@ -489,4 +490,88 @@ pub fn services_list(cluster: &Cluster, scope: &Scope) -> Value {
 /// `kubectl get endpointslices -o json`.
 pub fn endpoint_slices_list(cluster: &Cluster, scope: &Scope) -> Value {
     list(endpoint_slices(cluster, scope).into_iter().map(|s| to_value(&endpoint_slice_object(s))).collect())
+}
+
+fn sorted<'a, T>(items: &'a [T], scope: &Scope, key: impl Fn(&T) -> (&str, &str)) -> Vec<&'a T> {
+    let mut v: Vec<&T> = items.iter().filter(|x| scope.includes(key(x).0)).collect();
+    v.sort_by(|a, b| key(a).cmp(&key(b)));
+    v
+}
+
+/// `kubectl get networkpolicies [-A]`.
+pub fn network_policies_table(cluster: &Cluster, scope: &Scope) -> String {
+    let mut rows =
+        vec![with_ns(scope, "NAMESPACE", ["NAME", "POD-SELECTOR", "AGE"].iter().map(|s| s.to_string()).collect())];
+    for np in sorted(&cluster.network_policies, scope, |n: &NetworkPolicy| (n.namespace.as_str(), n.name.as_str())) {
+        let sel = if np.pod_selector.is_empty() { "<none>".to_owned() } else { np.pod_selector.to_string() };
+        rows.push(with_ns(scope, &np.namespace, vec![np.name.clone(), sel, "<unknown>".into()]));
+    }
+    table(&rows)
+}
+
+/// `kubectl get ingresses [-A]`.
+pub fn ingresses_table(cluster: &Cluster, scope: &Scope) -> String {
+    let header = ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"];
+    let mut rows = vec![with_ns(scope, "NAMESPACE", header.iter().map(|s| s.to_string()).collect())];
+    for ing in sorted(&cluster.ingresses, scope, |i: &Ingress| (i.namespace.as_str(), i.name.as_str())) {
+        let hosts = if ing.hosts.is_empty() { "*".to_owned() } else { ing.hosts.join(",") };
+        let address = ing.address.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        let ports = if ing.tls { "80, 443" } else { "80" };
+        let class = ing.class.clone().unwrap_or_else(|| "<none>".into());
+        rows.push(with_ns(
+            scope,
+            &ing.namespace,
+            vec![ing.name.clone(), class, hosts, address, ports.into(), "<unknown>".into()],
+        ));
+    }
+    table(&rows)
+}
+
+/// `kubectl get networkpolicies -o json`: the policies as written.
+pub fn network_policies_list(cluster: &Cluster, scope: &Scope) -> Value {
+    let items = sorted(&cluster.network_policies, scope, |n: &NetworkPolicy| (n.namespace.as_str(), n.name.as_str()))
+        .into_iter()
+        .map(|np| {
+            to_value(&k8s_openapi::api::networking::v1::NetworkPolicy {
+                metadata: ObjectMeta {
+                    name: Some(np.name.clone()),
+                    namespace: Some(np.namespace.clone()),
+                    ..Default::default()
+                },
+                spec: Some(np.spec.clone()),
+            })
+        })
+        .collect();
+    list(items)
+}
+
+/// `kubectl get ingresses -o json`: with the controller's address in status.
+pub fn ingresses_list(cluster: &Cluster, scope: &Scope) -> Value {
+    use k8s_openapi::api::networking::v1 as networking;
+    let items = sorted(&cluster.ingresses, scope, |i: &Ingress| (i.namespace.as_str(), i.name.as_str()))
+        .into_iter()
+        .map(|ing| {
+            let mut spec = ing.spec.clone();
+            spec.ingress_class_name = ing.class.clone();
+            let ingress = ing
+                .address
+                .iter()
+                .map(|ip| networking::IngressLoadBalancerIngress { ip: Some(ip.to_string()), ..Default::default() })
+                .collect::<Vec<_>>();
+            to_value(&networking::Ingress {
+                metadata: ObjectMeta {
+                    name: Some(ing.name.clone()),
+                    namespace: Some(ing.namespace.clone()),
+                    ..Default::default()
+                },
+                spec: Some(spec),
+                status: Some(networking::IngressStatus {
+                    load_balancer: Some(networking::IngressLoadBalancerStatus {
+                        ingress: (!ingress.is_empty()).then_some(ingress),
+                    }),
+                }),
+            })
+        })
+        .collect();
+    list(items)
 }

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
 use crate::diag::{Diagnostic, Origin};
-use crate::settings::ClusterObject;
+use crate::settings::{ClusterObject, KubeProxyConfig};
 
 /// One input file (or the editor's buffer): a name for messages and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +37,7 @@ pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub enum Object {
     Cluster(Box<ClusterObject>),
+    KubeProxyConfiguration(Box<KubeProxyConfig>),
     Namespace(Box<core::Namespace>),
     Node(Box<core::Node>),
     Pod(Box<core::Pod>),
@@ -60,7 +61,7 @@ impl Object {
     pub fn identity(&self) -> Option<(&'static str, String, String)> {
         use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
         let (kind, meta, namespaced): (&'static str, &ObjectMeta, bool) = match self {
-            Object::Cluster(_) => return None,
+            Object::Cluster(_) | Object::KubeProxyConfiguration(_) => return None,
             Object::Namespace(o) => ("Namespace", &o.metadata, false),
             Object::Node(o) => ("Node", &o.metadata, false),
             Object::Pod(o) => ("Pod", &o.metadata, true),
@@ -115,6 +116,7 @@ pub struct Manifests {
 /// a known kind is an error, as the API server says ("no matches for kind").
 const KINDS: &[(&str, &str)] = &[
     ("podpath.dev/v1alpha1", "Cluster"),
+    ("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration"),
     ("v1", "Namespace"),
     ("v1", "Node"),
     ("v1", "Pod"),
@@ -141,6 +143,7 @@ fn typed(api_version: &str, kind: &str, doc: Doc<'_>) -> Result<Object, serde_ya
     }
     Ok(match (api_version, kind) {
         ("podpath.dev/v1alpha1", "Cluster") => Object::Cluster(boxed(doc)?),
+        ("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration") => Object::KubeProxyConfiguration(boxed(doc)?),
         ("v1", "Namespace") => Object::Namespace(boxed(doc)?),
         ("v1", "Node") => Object::Node(boxed(doc)?),
         ("v1", "Pod") => Object::Pod(boxed(doc)?),
@@ -476,7 +479,24 @@ fn located_error(e: &serde_yaml::Error, origin: &Origin, first_line: u32) -> Dia
             message.replace_range(pos..pos + suffix.len(), "");
         }
     }
-    Diagnostic::error(at, shift_lines(&message, first_line.saturating_sub(1)))
+    let mut message = shift_lines(&message, first_line.saturating_sub(1));
+    if let Some(hint) = hint_for(&message) {
+        message.push_str(hint);
+    }
+    Diagnostic::error(at, message)
+}
+
+/// A plain-words hint for the YAML errors people meet most.
+fn hint_for(message: &str) -> Option<&'static str> {
+    if message.contains("found character that cannot start any token") {
+        Some(" (YAML allows no tabs for indentation; use spaces)")
+    } else if message.contains("repetition limit exceeded") || message.contains("recursion limit exceeded") {
+        Some(" (its anchors and aliases expand too far; podpath refuses it to stay responsive)")
+    } else if message.contains("mapping values are not allowed in this context") {
+        Some(" (a `key: value` where a plain value was expected; check the indentation, or quote a value that contains \": \")")
+    } else {
+        None
+    }
 }
 
 /// libyaml's messages may name a second place ("while parsing a flow

@@ -124,6 +124,9 @@ pub struct Settings {
     pub service_cidr: IpNet,
     pub dns_domain: String,
     pub ingress_controller: IngressController,
+    /// The input's KubeProxyConfiguration, if it had one; kube-proxy's
+    /// settings otherwise follow kubeadm's defaults.
+    pub kube_proxy: Option<KubeProxyConfig>,
 }
 
 impl Default for Settings {
@@ -144,6 +147,7 @@ impl Settings {
             service_cidr: "10.96.0.0/12".parse().expect("valid literal CIDR"),
             dns_domain: "cluster.local".to_owned(),
             ingress_controller: IngressController::default(),
+            kube_proxy: None,
         }
     }
 }
@@ -227,5 +231,62 @@ impl ClusterObject {
             s.dns_domain = domain.trim_end_matches('.').to_owned();
         }
         s
+    }
+}
+
+/// A `kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration`, the fields
+/// that shape Service traffic. Everything else in a real file is accepted
+/// and ignored. Fields are taken as written, as kube-proxy takes them: an
+/// absent `clusterCIDR` means no local-traffic detection by CIDR.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeProxyConfig {
+    #[serde(default)]
+    pub mode: String,
+    #[serde(rename = "clusterCIDR", default)]
+    pub cluster_cidr: String,
+    #[serde(default)]
+    pub detect_local_mode: String,
+    #[serde(default)]
+    pub iptables: KubeProxyIptables,
+    #[serde(default)]
+    pub nftables: KubeProxyNftables,
+    #[serde(default)]
+    pub ipvs: KubeProxyIpvs,
+    #[serde(default)]
+    pub node_port_addresses: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeProxyIptables {
+    pub masquerade_all: Option<bool>,
+    pub masquerade_bit: Option<i32>,
+    pub localhost_node_ports: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeProxyNftables {
+    pub masquerade_all: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeProxyIpvs {
+    #[serde(default)]
+    pub scheduler: String,
+}
+
+impl KubeProxyConfig {
+    /// The proxy mode this configuration selects; empty means kube-proxy's
+    /// default on Linux, iptables.
+    pub fn proxy_mode(&self) -> Result<ProxyMode, String> {
+        match self.mode.as_str() {
+            "" | "iptables" => Ok(ProxyMode::Iptables),
+            "ipvs" => Ok(ProxyMode::Ipvs),
+            "nftables" => Ok(ProxyMode::Nftables),
+            other => Err(format!("mode: Invalid value: \"{other}\": must be iptables, ipvs or nftables")),
+        }
     }
 }

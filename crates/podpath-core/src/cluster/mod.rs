@@ -7,8 +7,10 @@
 //! pure function of the manifests: the same input gives the same cluster.
 
 pub mod endpoints;
+pub mod ingress;
 mod ipam;
 mod nodes;
+pub mod policy;
 mod schedule;
 pub mod services;
 mod workloads;
@@ -25,8 +27,10 @@ use crate::load::{Manifests, Object, Skipped};
 use crate::settings::{ClusterObject, Overrides, Settings, MAX_NODES};
 
 pub use endpoints::{Endpoint, EndpointPort, EndpointSlice};
+pub use ingress::{Ingress, IngressClass};
 pub use ipam::NodeNetwork;
 pub use nodes::{Taint, TaintEffect};
+pub use policy::NetworkPolicy;
 pub use services::{ClusterIp, Protocol, Service, ServicePort, ServiceType, TargetPort, TrafficPolicy};
 pub use workloads::{READY_ANNOTATION, TERMINATING_ANNOTATION};
 
@@ -146,6 +150,9 @@ pub struct Cluster {
     pub services: Vec<Service>,
     /// The controller's slices (in Service order), then hand-written ones.
     pub endpoint_slices: Vec<EndpointSlice>,
+    pub network_policies: Vec<NetworkPolicy>,
+    pub ingress_classes: Vec<IngressClass>,
+    pub ingresses: Vec<Ingress>,
     /// Objects of kinds podpath does not model, listed for the user.
     pub skipped: Vec<Skipped>,
 }
@@ -181,6 +188,8 @@ impl Cluster {
         }
         let services = services::build(manifests, &settings, &mut diags);
         let endpoint_slices = endpoints::build(manifests, &services, &pods, &nodes, &mut diags);
+        let network_policies = policy::build(manifests, &pods, &mut diags);
+        let (ingress_classes, ingresses) = ingress::build(manifests, &services, &mut diags);
         let cluster = Cluster {
             settings,
             namespaces,
@@ -188,6 +197,9 @@ impl Cluster {
             pods,
             services,
             endpoint_slices,
+            network_policies,
+            ingress_classes,
+            ingresses,
             skipped: manifests.skipped.clone(),
         };
         (cluster, diags)
@@ -261,14 +273,42 @@ fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Dia
         }
         found = Some((&located.origin, s));
     }
-    match found {
+    let mut settings = match found {
         Some((_, s)) => s,
         None => {
             let mut s = ClusterObject::default().settings_with(overrides);
             s.nodes = s.nodes.clamp(1, MAX_NODES);
             s
         }
+    };
+    // kube-proxy's own configuration decides its mode, unless a flag or the
+    // page's switch overrides it.
+    for located in &manifests.objects {
+        let Object::KubeProxyConfiguration(kpc) = &located.object else { continue };
+        if settings.kube_proxy.is_some() {
+            diags.push(Diagnostic::error(
+                located.origin.clone(),
+                "a second KubeProxyConfiguration; kube-proxy reads one",
+            ));
+            continue;
+        }
+        match kpc.proxy_mode() {
+            Ok(mode) if overrides.proxy_mode.is_none() => {
+                if settings.proxy_mode == crate::settings::ProxyMode::Ebpf {
+                    diags.push(Diagnostic::warning(
+                        located.origin.clone(),
+                        "the Cluster object asks for Cilium's kube-proxy replacement; this KubeProxyConfiguration is not used",
+                    ));
+                } else {
+                    settings.proxy_mode = mode;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => diags.push(Diagnostic::error(located.origin.clone(), format!("KubeProxyConfiguration: {e}"))),
+        }
+        settings.kube_proxy = Some((**kpc).clone());
     }
+    settings
 }
 
 #[cfg(test)]

@@ -298,7 +298,10 @@ fn read(
         };
         ports.push(ServicePort { name, protocol, port, target_port, node_port, app_protocol: p.app_protocol.clone() });
     }
-    if ports.is_empty() && type_ != ServiceType::ExternalName && cluster_ip != ClusterIp::Headless {
+    if spec.ports.as_ref().is_none_or(Vec::is_empty)
+        && type_ != ServiceType::ExternalName
+        && cluster_ip != ClusterIp::Headless
+    {
         err(diags, "spec.ports: Required value".into());
     }
     let ips = |list: &Option<Vec<String>>, field: &str, diags: &mut Vec<Diagnostic>| -> Vec<IpAddr> {

@@ -424,3 +424,64 @@ spec:
     assert_eq!(dns.len(), 3, "one adopted, two created: {dns:?}");
     assert!(dns.contains(&"coredns-abc-12345"));
 }
+
+#[test]
+fn jobs_run_parallel_pods_and_cronjobs_none() {
+    check(
+        r#"
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: shop}
+spec:
+  parallelism: 3
+  completions: 2
+  template:
+    metadata: {labels: {app: migrate}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: migrate}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: shop}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: n, image: nightly}]
+"#,
+        expect![[r#"
+            NAME                 STATUS   ROLES           AGE         VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE    KERNEL-VERSION   CONTAINER-RUNTIME
+            kind-control-plane   Ready    control-plane   <unknown>   v1.37.0   172.18.0.2    <none>        <unknown>   <unknown>        <unknown>
+            kind-worker          Ready    <none>          <unknown>   v1.37.0   172.18.0.3    <none>        <unknown>   <unknown>        <unknown>
+            kind-worker2         Ready    <none>          <unknown>   v1.37.0   172.18.0.4    <none>        <unknown>   <unknown>        <unknown>
+
+            NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE                 NOMINATED NODE   READINESS GATES
+            shop            migrate-b2p8v                               1/1     Running   0          <unknown>   10.244.2.2   kind-worker2         <none>           <none>
+            shop            migrate-fxzbs                               1/1     Running   0          <unknown>   10.244.1.3   kind-worker          <none>           <none>
+
+            NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE         SELECTOR
+            default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>   <none>
+
+            NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS               AGE
+            default         kubernetes                                 IPv4          6443         172.18.0.2              <unknown>
+        "#]],
+    );
+}
+
+#[test]
+fn kube_proxy_configuration_sets_the_mode() {
+    let text = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nclusterCIDR: 10.244.0.0/16\nipvs: {scheduler: rr}\nconntrack: {maxPerCore: 32768}\n";
+    let (cluster, diags) = simulate(&[Source::new("kp.yaml", text)]);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(cluster.settings.proxy_mode, crate::ProxyMode::Ipvs);
+    let kp = cluster.settings.kube_proxy.as_ref().unwrap();
+    assert_eq!((kp.cluster_cidr.as_str(), kp.ipvs.scheduler.as_str()), ("10.244.0.0/16", "rr"));
+
+    let bad = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: userspace\n";
+    let (_, diags) = simulate(&[Source::new("kp.yaml", bad)]);
+    assert_eq!(diags.iter().map(ToString::to_string).collect::<Vec<_>>(), ["kp.yaml:1:1: error: KubeProxyConfiguration: mode: Invalid value: \"userspace\": must be iptables, ipvs or nftables"]);
+}

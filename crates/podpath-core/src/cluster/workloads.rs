@@ -177,6 +177,27 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                     out.random_named(&ns, &name, 1, &labels, &pod_spec, &owner, origin, template.readiness);
                 }
             }
+            Object::Job(j) => {
+                let Some(spec) = &j.spec else { continue };
+                let Some((ns, name)) = ident(&j.metadata, "Job", origin, diags) else { continue };
+                // The Job controller generates its own selector (a uid label),
+                // so the template need not match one; it runs `parallelism`
+                // pods at once, never more than the completions left.
+                let mut labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+                labels.insert("batch.kubernetes.io/job-name".into(), name.clone());
+                labels.insert("job-name".into(), name.clone());
+                let template_spec = spec.template.spec.clone().unwrap_or_default();
+                if template_spec.containers.is_empty() {
+                    diags.push(Diagnostic::error(origin.clone(), "spec.template.spec.containers: Required value"));
+                    continue;
+                }
+                let parallelism = spec.parallelism.unwrap_or(1);
+                let count = spec.completions.map_or(parallelism, |c| parallelism.min(c));
+                let count = replicas(Some(count), origin, &out, diags);
+                let owner = Owner { kind: "Job".into(), name: name.clone() };
+                let readiness = readiness(spec.template.metadata.as_ref(), None);
+                out.random_named(&ns, &name, count, &labels, &template_spec, &owner, origin, readiness);
+            }
             _ => {}
         }
     }

@@ -1,0 +1,38 @@
+//! A corpus of broken manifests, each with the exact located diagnostics
+//! podpath must print for it (`broken/NAME.yaml` → `broken/NAME.out`).
+//! Run with `UPDATE_EXPECT=1` to rewrite the `.out` files after a deliberate
+//! change, and read the diff.
+
+use std::path::Path;
+
+use podpath_core::{simulate, Source};
+
+#[test]
+fn every_broken_manifest_gets_its_exact_messages() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 10, "the corpus is there");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(case).unwrap();
+        let (_, diags) = simulate(&[Source::new(name.clone(), text)]);
+        let got: String = diags.iter().map(|d| format!("{d}\n")).collect();
+        assert!(!got.is_empty(), "{name}: a broken manifest must produce a diagnostic");
+        let out = case.with_extension("out");
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            std::fs::write(&out, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&out).unwrap_or_default();
+        if got != want {
+            failures.push(format!("{name}:\n--- want\n{want}--- got\n{got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
