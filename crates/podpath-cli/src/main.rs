@@ -188,6 +188,9 @@ fn get(args: &GetArgs) -> Result<u8, String> {
 
 fn lint(args: &InputArgs) -> Result<u8, String> {
     let (cluster, diags) = simulate(args)?;
+    // What the API server would refuse is an error here, though other
+    // commands simulate it with a warning.
+    let diags: Vec<Diagnostic> = diags.iter().map(Diagnostic::strict).collect();
     let code = report(&diags);
     for s in &cluster.skipped {
         eprintln!(

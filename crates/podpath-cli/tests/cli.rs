@@ -104,3 +104,20 @@ fn lint_lists_problems_and_skipped_kinds() {
     let clean = podpath(&["lint", "-f", "web/scenarios"], None);
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stderr));
 }
+
+#[test]
+fn what_the_api_server_refuses_is_simulated_but_lint_fails() {
+    let input = "apiVersion: v1\nkind: Service\nmetadata: {name: np}\nspec:\n  type: NodePort\n  ports: [{port: 80, nodePort: 8080}]\n";
+    let get = podpath(&["get", "services", "-f", "-"], Some(input));
+    assert_eq!(get.status.code(), Some(0), "simulated, with a warning");
+    assert!(text(&get.stdout).contains("80:8080/TCP"));
+    assert!(text(&get.stderr)
+        .starts_with("<stdin>:1:1: warning: service default/np: spec.ports[].nodePort: Invalid value: 8080"));
+    let lint = podpath(&["lint", "-f", "-"], Some(input));
+    assert_eq!(lint.status.code(), Some(1));
+    assert!(
+        text(&lint.stderr).starts_with("<stdin>:1:1: error: service default/np: spec.ports[].nodePort"),
+        "{}",
+        text(&lint.stderr)
+    );
+}

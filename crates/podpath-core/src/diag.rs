@@ -46,15 +46,33 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// Lower-case, no trailing period, as compilers print them.
     pub message: String,
+    /// The API server would refuse this, though the components that would
+    /// see it can still process it (a nodePort outside the range, say): it
+    /// is simulated with a warning, and `podpath lint` calls it an error.
+    pub api_rejects: bool,
 }
 
 impl Diagnostic {
     pub fn error(origin: Origin, message: impl Into<String>) -> Self {
-        Diagnostic { origin, severity: Severity::Error, message: message.into() }
+        Diagnostic { origin, severity: Severity::Error, message: message.into(), api_rejects: false }
     }
 
     pub fn warning(origin: Origin, message: impl Into<String>) -> Self {
-        Diagnostic { origin, severity: Severity::Warning, message: message.into() }
+        Diagnostic { origin, severity: Severity::Warning, message: message.into(), api_rejects: false }
+    }
+
+    /// What the API server would reject but can still be simulated.
+    pub fn rejected(origin: Origin, message: impl Into<String>) -> Self {
+        Diagnostic { api_rejects: true, ..Diagnostic::warning(origin, message) }
+    }
+
+    /// As `podpath lint` sees it: the API server's refusals are errors.
+    pub fn strict(&self) -> Diagnostic {
+        let mut d = self.clone();
+        if d.api_rejects {
+            d.severity = Severity::Error;
+        }
+        d
     }
 
     pub fn is_error(&self) -> bool {

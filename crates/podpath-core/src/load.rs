@@ -33,6 +33,9 @@ impl Source {
 /// almost certainly a mistake, and parsing it would freeze the page.
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
+/// The most documents podpath reads; the rest are reported, not loaded.
+pub const MAX_DOCUMENTS: usize = 50_000;
+
 /// A typed object, as the API server would store it.
 #[derive(Clone, Debug)]
 pub enum Object {
@@ -137,7 +140,13 @@ const KINDS: &[(&str, &str)] = &[
 fn typed(api_version: &str, kind: &str, doc: Doc<'_>) -> Result<Object, serde_yaml::Error> {
     fn boxed<T: DeserializeOwned>(doc: Doc<'_>) -> Result<Box<T>, serde_yaml::Error> {
         match doc {
-            Doc::Text(text) => serde_yaml::from_str(text).map(Box::new),
+            // The document was parsed once already; typing the parsed value
+            // is cheaper than parsing the text again. Only when that fails
+            // is the text parsed again, for an error that says where.
+            Doc::Text(text, value) => match serde_yaml::from_value(value.clone()) {
+                Ok(t) => Ok(Box::new(t)),
+                Err(_) => serde_yaml::from_str(text).map(Box::new),
+            },
             Doc::Value(value) => serde_yaml::from_value(value.clone()).map(Box::new),
         }
     }
@@ -167,7 +176,7 @@ fn typed(api_version: &str, kind: &str, doc: Doc<'_>) -> Result<Object, serde_ya
 /// parsed value (items of a `List`).
 #[derive(Clone, Copy)]
 enum Doc<'a> {
-    Text(&'a str),
+    Text(&'a str, &'a Value),
     Value(&'a Value),
 }
 
@@ -190,8 +199,17 @@ pub fn load(sources: &[Source]) -> (Manifests, Vec<Diagnostic>) {
         ));
         return (out, diags);
     }
+    let mut documents = 0usize;
     for source in sources {
         for (index, chunk) in split_documents(&source.text).into_iter().enumerate() {
+            documents += 1;
+            if documents > MAX_DOCUMENTS {
+                diags.push(Diagnostic::error(
+                    Origin { file: source.name.clone(), document: index as u32, line: chunk.first_line, column: 1 },
+                    format!("more than {MAX_DOCUMENTS} documents; podpath stops reading here (split the input or leave out what the scenario does not need)"),
+                ));
+                return (out, diags);
+            }
             let origin =
                 Origin { file: source.name.clone(), document: index as u32, line: chunk.first_line, column: 1 };
             load_document(chunk, origin, &mut out, &mut diags);
@@ -287,7 +305,7 @@ fn load_document(chunk: Chunk<'_>, origin: Origin, out: &mut Manifests, diags: &
         return;
     }
     let at = first_content(chunk, &origin);
-    classify(api_version, kind, Doc::Text(chunk.text), &value, at, chunk.first_line, None, out, diags);
+    classify(api_version, kind, Doc::Text(chunk.text, &value), &value, at, chunk.first_line, None, out, diags);
 }
 
 /// `kind: List` (what `kubectl get -o yaml` prints for several objects) and

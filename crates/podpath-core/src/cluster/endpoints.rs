@@ -85,13 +85,27 @@ pub(super) fn build(
     nodes: &[Node],
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<EndpointSlice> {
+    // Pods by (namespace, label key, label value), in pod order, so each
+    // Service looks only at the pods that carry one of its selector's pairs
+    // instead of at every pod of the cluster.
+    let mut by_label: BTreeMap<(&str, &str, &str), Vec<&Pod>> = BTreeMap::new();
+    for p in pods {
+        for (k, v) in &p.labels {
+            by_label.entry((p.namespace.as_str(), k.as_str(), v.as_str())).or_default().push(p);
+        }
+    }
     let mut slices = Vec::new();
     for svc in services {
         let Some(selector) = &svc.selector else { continue };
         if svc.type_ == ServiceType::ExternalName {
             continue;
         }
-        slices.extend(controller_slices(svc, selector, pods, nodes, diags));
+        let candidates: &[&Pod] = selector
+            .iter()
+            .next()
+            .and_then(|(k, v)| by_label.get(&(svc.namespace.as_str(), k.as_str(), v.as_str())))
+            .map_or(&[], Vec::as_slice);
+        slices.extend(controller_slices(svc, selector, candidates, nodes, diags));
     }
     for located in &manifests.objects {
         let Object::EndpointSlice(es) = &located.object else { continue };
@@ -105,7 +119,7 @@ pub(super) fn build(
 fn controller_slices(
     svc: &Service,
     selector: &BTreeMap<String, String>,
-    pods: &[Pod],
+    pods: &[&Pod],
     nodes: &[Node],
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<EndpointSlice> {
@@ -114,7 +128,7 @@ fn controller_slices(
     let selected: Vec<&Pod> = if selector.is_empty() {
         Vec::new()
     } else {
-        pods.iter().filter(|p| p.namespace == svc.namespace && sel.matches(&p.labels)).collect()
+        pods.iter().copied().filter(|p| p.namespace == svc.namespace && sel.matches(&p.labels)).collect()
     };
     if selected.is_empty() && !selector.is_empty() {
         diags.push(Diagnostic::warning(
@@ -135,6 +149,29 @@ fn controller_slices(
                     format!("service {}: targetPort \"{name}\" is not the name of a {} container port in any selected pod; port {} will have no endpoints", svc.key(), p.protocol, p.port),
                 ));
             }
+        }
+    }
+    for p in &svc.ports {
+        let TargetPort::Number(n) = p.target_port else { continue };
+        let declared: Vec<u16> = selected
+            .iter()
+            .flat_map(|pod| pod.spec.containers.iter().flat_map(|c| c.ports.iter().flatten()))
+            .filter(|cp| Protocol::parse(cp.protocol.as_deref()) == Some(p.protocol))
+            .filter_map(|cp| u16::try_from(cp.container_port).ok())
+            .collect();
+        if !declared.is_empty() && !declared.contains(&n) {
+            let mut shown: Vec<String> = declared.iter().map(ToString::to_string).collect();
+            shown.sort();
+            shown.dedup();
+            diags.push(Diagnostic::warning(
+                svc.origin.clone(),
+                format!(
+                    "service {}: targetPort {n} is not a declared {} port of the selected pods (they declare {}); traffic still goes to {n}, where nothing may listen",
+                    svc.key(),
+                    p.protocol,
+                    shown.join(", ")
+                ),
+            ));
         }
     }
     // Group endpoints by the port list they resolve to, in pod order.

@@ -177,10 +177,8 @@ impl Cluster {
                 namespaces.extend(ns.metadata.name.clone());
             }
         }
+        check_namespaces(manifests, &mut namespaces, &mut diags);
         let drafts = workloads::expand(manifests, &nodes, &mut diags);
-        for d in &drafts {
-            namespaces.insert(d.namespace.clone());
-        }
         let placed = schedule::schedule(drafts, &nodes);
         let (pods, networks) = ipam::assign(placed, &nodes, &settings);
         for (node, network) in nodes.iter_mut().zip(networks) {
@@ -240,6 +238,23 @@ impl Cluster {
             }
         }
         map
+    }
+}
+
+/// Objects in a namespace nobody created: the API server refuses them
+/// (`namespaces "x" not found`), so it is said once per namespace, and the
+/// namespace is simulated as if `kubectl create namespace` had run.
+fn check_namespaces(manifests: &Manifests, namespaces: &mut BTreeSet<String>, diags: &mut Vec<Diagnostic>) {
+    for located in &manifests.objects {
+        let Some((_, ns, _)) = located.object.identity() else { continue };
+        if ns.is_empty() || namespaces.contains(&ns) {
+            continue;
+        }
+        diags.push(Diagnostic::rejected(
+            located.origin.clone(),
+            format!("namespaces \"{ns}\" not found: the API server refuses objects in it until it exists (kubectl create namespace {ns}, or add a Namespace object)"),
+        ));
+        namespaces.insert(ns);
     }
 }
 

@@ -385,7 +385,7 @@ fn allocate(services: &mut [Service], settings: &Settings, diags: &mut Vec<Diagn
     for s in services.iter() {
         if let ClusterIp::Ip(ip) = s.cluster_ip {
             if !settings.service_cidr.contains(&ip) {
-                diags.push(Diagnostic::warning(
+                diags.push(Diagnostic::rejected(
                     s.origin.clone(),
                     format!("service {}: spec.clusterIP: Invalid value: \"{ip}\": provided IP is not in the valid range. The range of valid IPs is {}", s.key(), settings.service_cidr),
                 ));
@@ -402,7 +402,7 @@ fn allocate(services: &mut [Service], settings: &Settings, diags: &mut Vec<Diagn
         for p in &s.ports {
             if let Some(n) = p.node_port {
                 if !(NODE_PORT_RANGE.0..=NODE_PORT_RANGE.1).contains(&n) {
-                    diags.push(Diagnostic::warning(
+                    diags.push(Diagnostic::rejected(
                         s.origin.clone(),
                         format!("service {}: spec.ports[].nodePort: Invalid value: {n}: provided port is not in the valid range. The range of valid ports is {}-{}", s.key(), NODE_PORT_RANGE.0, NODE_PORT_RANGE.1),
                     ));

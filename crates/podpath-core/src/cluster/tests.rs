@@ -468,6 +468,7 @@ spec:
 
             NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS               AGE
             default         kubernetes                                 IPv4          6443         172.18.0.2              <unknown>
+            fixture.yaml:2:1: warning: namespaces "shop" not found: the API server refuses objects in it until it exists (kubectl create namespace shop, or add a Namespace object)
         "#]],
     );
 }
@@ -484,4 +485,28 @@ fn kube_proxy_configuration_sets_the_mode() {
     let bad = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: userspace\n";
     let (_, diags) = simulate(&[Source::new("kp.yaml", bad)]);
     assert_eq!(diags.iter().map(ToString::to_string).collect::<Vec<_>>(), ["kp.yaml:1:1: error: KubeProxyConfiguration: mode: Invalid value: \"userspace\": must be iptables, ipvs or nftables"]);
+}
+
+#[test]
+fn readiness_gates_hold_a_pod_back_until_their_condition_is_true() {
+    let text = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: gated, labels: {app: g}}
+spec:
+  readinessGates: [{conditionType: "example.com/lb-ready"}]
+  containers: [{name: c, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: open, labels: {app: g}}
+spec:
+  readinessGates: [{conditionType: "example.com/lb-ready"}]
+  containers: [{name: c, image: nginx}]
+status:
+  conditions: [{type: "example.com/lb-ready", status: "True"}]
+"#;
+    let (cluster, _) = simulate(&[Source::new("g.yaml", text)]);
+    assert!(!cluster.pod("default", "gated").unwrap().ready);
+    assert!(cluster.pod("default", "open").unwrap().ready);
 }

@@ -43,13 +43,26 @@ pub const TERMINATING_ANNOTATION: &str = "podpath.dev/terminating";
 
 /// `(ready, terminating)` from annotations, the Ready condition and the
 /// deletion timestamp.
-fn readiness(meta: Option<&ObjectMeta>, status: Option<&core::PodStatus>) -> (bool, bool) {
+fn readiness(
+    meta: Option<&ObjectMeta>,
+    spec: Option<&core::PodSpec>,
+    status: Option<&core::PodStatus>,
+) -> (bool, bool) {
     let ann = meta.and_then(|m| m.annotations.as_ref());
     let get = |k: &str| ann.and_then(|a| a.get(k)).map(String::as_str);
     let condition_false = status
         .and_then(|s| s.conditions.as_ref())
         .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "False"));
     let ready = get(READY_ANNOTATION) != Some("false") && !condition_false;
+    // Readiness gates: each named condition must be True in the status.
+    let gates_open = spec.is_none_or(|spec| {
+        spec.readiness_gates.iter().flatten().all(|g| {
+            status
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == g.condition_type && c.status == "True"))
+        })
+    });
+    let ready = ready && gates_open;
     let terminating =
         get(TERMINATING_ANNOTATION) == Some("true") || meta.is_some_and(|m| m.deletion_timestamp.is_some());
     (ready, terminating)
@@ -195,7 +208,7 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
                 let count = spec.completions.map_or(parallelism, |c| parallelism.min(c));
                 let count = replicas(Some(count), origin, &out, diags);
                 let owner = Owner { kind: "Job".into(), name: name.clone() };
-                let readiness = readiness(spec.template.metadata.as_ref(), None);
+                let readiness = readiness(spec.template.metadata.as_ref(), spec.template.spec.as_ref(), None);
                 out.random_named(&ns, &name, count, &labels, &template_spec, &owner, origin, readiness);
             }
             _ => {}
@@ -301,7 +314,7 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
         .flatten()
         .find(|o| o.controller == Some(true))
         .map(|o| Owner { kind: o.kind.clone(), name: o.name.clone() });
-    let readiness = readiness(Some(&p.metadata), p.status.as_ref());
+    let readiness = readiness(Some(&p.metadata), p.spec.as_ref(), p.status.as_ref());
     out.push(&ns, name, labels, spec, owner, origin, readiness);
 }
 
@@ -365,7 +378,7 @@ fn checked_template(
         diags.push(Diagnostic::error(origin.clone(), "spec.template.spec.containers: Required value"));
         return None;
     }
-    Some(Template { labels, spec, readiness: readiness(template.metadata.as_ref(), None) })
+    Some(Template { labels, spec, readiness: readiness(template.metadata.as_ref(), template.spec.as_ref(), None) })
 }
 
 /// `spec.replicas` (default 1), bounded so a typo cannot freeze the page.
