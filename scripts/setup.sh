@@ -17,6 +17,9 @@ need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 command -v node >/dev/null && command -v npm >/dev/null || { need_pkg nodejs; need_pkg npm; }
 need_pkg chromium
 need_pkg chromium-driver
+# The generated rules are checked against the real tools in a network namespace.
+need_pkg iptables
+need_pkg iproute2
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} (apt)"
   as_root apt-get update -qq

@@ -30,6 +30,20 @@ enum Command {
     Get(GetArgs),
     /// Validates the input and prints every diagnostic; exits 1 on any error
     Lint(InputArgs),
+    /// Prints a node's service-proxy rules as the real tool prints them
+    Rules(RulesArgs),
+}
+
+#[derive(Args, Debug)]
+struct RulesArgs {
+    /// The node whose rules to print
+    #[arg(long)]
+    node: String,
+    /// The proxy mode (default: the cluster's)
+    #[arg(long, value_parser = parse_proxy_mode)]
+    mode: Option<ProxyMode>,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -127,6 +141,7 @@ fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Get(args) => get(&args),
         Command::Lint(args) => lint(&args),
+        Command::Rules(args) => rules(&args),
     }
 }
 
@@ -201,5 +216,20 @@ fn lint(args: &InputArgs) -> Result<u8, String> {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     eprintln!("{errors} error(s), {warnings} warning(s), {} object(s) skipped", cluster.skipped.len());
+    Ok(code)
+}
+
+fn rules(args: &RulesArgs) -> Result<u8, String> {
+    let (cluster, diags) = simulate(&args.input)?;
+    let code = report(&diags);
+    if cluster.node(&args.node).is_none() {
+        let known: Vec<&str> = cluster.nodes.iter().map(|n| n.name.as_str()).collect();
+        return Err(format!("nodes \"{}\" not found (nodes: {})", args.node, known.join(", ")));
+    }
+    let mode = args.mode.unwrap_or(cluster.settings.proxy_mode);
+    match mode {
+        ProxyMode::Iptables => print!("{}", podpath_core::proxy::iptables::build(&cluster, &args.node).save()),
+        other => return Err(format!("{other} mode rules are not generated yet; iptables is")),
+    }
     Ok(code)
 }

@@ -13,6 +13,8 @@ pub mod kubectl;
 pub mod labels;
 pub mod load;
 pub mod names;
+pub mod netfilter;
+pub mod proxy;
 pub mod settings;
 pub mod system;
 

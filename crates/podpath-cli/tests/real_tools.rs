@@ -1,0 +1,91 @@
+//! The generated rules against the real tools: every node's `podpath rules`
+//! output is loaded by a real `iptables-restore` inside a network namespace
+//! made for the test, and what the real `iptables-save` prints back must be
+//! byte for byte what podpath printed.
+//!
+//! This needs root and iptables (scripts/setup.sh installs it; CI runs as
+//! root). Where they are missing the test fails rather than passing without
+//! checking; set PODPATH_SKIP_REAL_TOOLS=1 to skip it knowingly.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, String> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A network namespace that is deleted when dropped.
+struct Netns(String);
+
+impl Netns {
+    fn new(tag: &str) -> Result<Netns, String> {
+        let name = format!("podpath-{}-{tag}", std::process::id());
+        run(Command::new("ip").args(["netns", "add", &name]), None)?;
+        Ok(Netns(name))
+    }
+
+    fn exec(&self, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
+        run(Command::new("ip").args(["netns", "exec", &self.0]).args(args), stdin)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn podpath(args: &[&str]) -> String {
+    run(Command::new(env!("CARGO_BIN_EXE_podpath")).args(args).current_dir(root()), None).expect("podpath runs")
+}
+
+#[test]
+fn iptables_restore_loads_every_node_and_iptables_save_prints_it_back() {
+    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
+        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+        return;
+    }
+    let fixtures = ["web/scenarios/shop.yaml", "crates/podpath-core/tests/scenarios/proxy.yaml"];
+    let mut checked = 0;
+    for (i, fixture) in fixtures.iter().enumerate() {
+        let nodes: serde_json::Value =
+            serde_json::from_str(&podpath(&["get", "nodes", "-o", "json", "-f", fixture])).unwrap();
+        for (j, node) in nodes["items"].as_array().unwrap().iter().enumerate() {
+            let name = node["metadata"]["name"].as_str().unwrap();
+            let ours = podpath(&["rules", "--node", name, "-f", fixture]);
+            let ns = Netns::new(&format!("{i}{j}")).unwrap_or_else(|e| {
+                panic!("cannot make a network namespace (run as root with iproute2, or set PODPATH_SKIP_REAL_TOOLS=1): {e}")
+            });
+            ns.exec(&["iptables-restore"], Some(&ours)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
+            let theirs: String = ns
+                .exec(&["iptables-save"], None)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            assert_eq!(theirs, ours, "{fixture} on {name}: iptables-save prints back something else");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "checked {checked} nodes");
+}

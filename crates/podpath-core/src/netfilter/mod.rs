@@ -1,0 +1,290 @@
+//! iptables rules as data, and their `iptables-save` rendering.
+//!
+//! A [`Table`] holds chains and, per chain, an ordered list of [`Rule`]s.
+//! Rules keep their matches as values, not text, so the same list can be
+//! rendered exactly as `iptables-save` prints it (and a real
+//! `iptables-restore` loads it) and evaluated against a packet, with the
+//! evaluator naming the very line that acted.
+
+use std::fmt::{self, Write as _};
+
+use ipnet::IpNet;
+
+/// A match on one side of an address, possibly negated (`! -s 10.0.0.0/8`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddrMatch {
+    pub net: IpNet,
+    pub negated: bool,
+}
+
+/// The `-m` matches kube-proxy and the CNI plugins use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Match {
+    Comment(String),
+    /// `-m tcp|udp|sctp --dport N` (the protocol itself is `Rule::protocol`).
+    DPort(u16),
+    /// A bare `-m tcp|udp|sctp`, as kube-proxy writes before a DNAT.
+    ProtoModule,
+    /// `-m addrtype --src-type|--dst-type LOCAL`.
+    AddrType {
+        src: bool,
+        kind: String,
+        negated: bool,
+    },
+    /// `-m mark [!] --mark VALUE/MASK`.
+    Mark {
+        value: u32,
+        mask: u32,
+        negated: bool,
+    },
+    /// `-m conntrack --ctstate STATES`.
+    CtState(Vec<String>),
+    /// `-m statistic --mode random --probability P`; kept as the kernel
+    /// keeps it, a fraction of 2^31.
+    Probability(u32),
+    /// `-m recent --rcheck --seconds N --reap --name NAME`.
+    RecentCheck {
+        name: String,
+        seconds: u32,
+    },
+    /// `-m recent --set --name NAME`.
+    RecentSet {
+        name: String,
+    },
+}
+
+impl Match {
+    /// The statistic match for probability `p`, rounded as
+    /// libxt_statistic rounds it (`lround(0x80000000 * p)`).
+    pub fn probability(p: f64) -> Match {
+        Match::Probability((p * f64::from(0x8000_0000u32)).round() as u32)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Jump(String),
+    Accept,
+    Drop,
+    Return,
+    /// `-j REJECT --reject-with icmp-port-unreachable`, iptables' default.
+    Reject,
+    Dnat(String),
+    Masquerade {
+        random_fully: bool,
+    },
+    /// `-j MARK --set-xmark VALUE/MASK` (`--or-mark X` is `X/X`, `--xor-mark X` is `X/0`).
+    SetXMark {
+        value: u32,
+        mask: u32,
+    },
+}
+
+/// One rule of a chain, in the order `iptables-save` prints its parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub chain: String,
+    pub source: Option<AddrMatch>,
+    pub destination: Option<AddrMatch>,
+    pub in_interface: Option<String>,
+    pub out_interface: Option<String>,
+    /// `-p tcp|udp|sctp`, lower case.
+    pub protocol: Option<String>,
+    pub matches: Vec<Match>,
+    /// `None` for a rule that only counts (kube-proxy writes one at the end
+    /// of a firewall chain).
+    pub target: Option<Target>,
+}
+
+impl Rule {
+    pub fn new(chain: impl Into<String>) -> Rule {
+        Rule {
+            chain: chain.into(),
+            source: None,
+            destination: None,
+            in_interface: None,
+            out_interface: None,
+            protocol: None,
+            matches: Vec::new(),
+            target: None,
+        }
+    }
+
+    pub fn comment(mut self, text: impl Into<String>) -> Rule {
+        self.matches.push(Match::Comment(text.into()));
+        self
+    }
+
+    pub fn src(mut self, net: IpNet, negated: bool) -> Rule {
+        self.source = Some(AddrMatch { net, negated });
+        self
+    }
+
+    pub fn dst(mut self, net: IpNet) -> Rule {
+        self.destination = Some(AddrMatch { net, negated: false });
+        self
+    }
+
+    pub fn proto(mut self, p: &str) -> Rule {
+        self.protocol = Some(p.to_owned());
+        self
+    }
+
+    pub fn with(mut self, m: Match) -> Rule {
+        self.matches.push(m);
+        self
+    }
+
+    pub fn jump(mut self, t: Target) -> Rule {
+        self.target = Some(t);
+        self
+    }
+}
+
+/// A chain: built-in ones carry a policy, user chains `-`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    pub name: String,
+    pub policy: Option<&'static str>,
+}
+
+/// One table (`filter`, `nat`…): its chains in order and all their rules.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Table {
+    pub name: String,
+    pub chains: Vec<Chain>,
+    pub rules: Vec<Rule>,
+}
+
+impl Table {
+    pub fn new(name: &str, builtin: &[&str]) -> Table {
+        Table {
+            name: name.to_owned(),
+            chains: builtin.iter().map(|c| Chain { name: (*c).to_owned(), policy: Some("ACCEPT") }).collect(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// Declares a user chain (once; later declarations are ignored).
+    pub fn chain(&mut self, name: &str) {
+        if !self.chains.iter().any(|c| c.name == name) {
+            self.chains.push(Chain { name: name.to_owned(), policy: None });
+        }
+    }
+
+    pub fn push(&mut self, rule: Rule) {
+        self.rules.push(rule);
+    }
+
+    /// The rules of one chain, in order, with their index in `rules`.
+    pub fn rules_of<'a>(&'a self, chain: &'a str) -> impl Iterator<Item = (usize, &'a Rule)> + 'a {
+        self.rules.iter().enumerate().filter(move |(_, r)| r.chain == chain)
+    }
+}
+
+/// How `iptables-save` prints a comment: quoted, with `"` and `\` escaped.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+fn addr(net: &IpNet) -> String {
+    // iptables-save always prints the prefix length.
+    net.to_string()
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "-A {}", self.chain)?;
+        if let Some(s) = &self.source {
+            write!(f, "{} -s {}", if s.negated { " !" } else { "" }, addr(&s.net))?;
+        }
+        if let Some(d) = &self.destination {
+            write!(f, "{} -d {}", if d.negated { " !" } else { "" }, addr(&d.net))?;
+        }
+        if let Some(i) = &self.in_interface {
+            write!(f, " -i {i}")?;
+        }
+        if let Some(o) = &self.out_interface {
+            write!(f, " -o {o}")?;
+        }
+        if let Some(p) = &self.protocol {
+            write!(f, " -p {p}")?;
+        }
+        for m in &self.matches {
+            match m {
+                Match::Comment(c) => write!(f, " -m comment --comment {}", quoted(c))?,
+                Match::DPort(port) => write!(f, " -m {} --dport {port}", self.protocol.as_deref().unwrap_or("tcp"))?,
+                Match::ProtoModule => write!(f, " -m {}", self.protocol.as_deref().unwrap_or("tcp"))?,
+                Match::AddrType { src, kind, negated } => {
+                    let side = if *src { "--src-type" } else { "--dst-type" };
+                    let neg = if *negated { "! " } else { "" };
+                    write!(f, " -m addrtype {neg}{side} {kind}")?
+                }
+                Match::Mark { value, mask, negated } => {
+                    let neg = if *negated { "! " } else { "" };
+                    write!(f, " -m mark {neg}--mark {value:#x}/{mask:#x}")?
+                }
+                Match::CtState(states) => write!(f, " -m conntrack --ctstate {}", states.join(","))?,
+                Match::Probability(p) => write!(
+                    f,
+                    " -m statistic --mode random --probability {:.11}",
+                    f64::from(*p) / f64::from(0x8000_0000u32)
+                )?,
+                Match::RecentCheck { name, seconds } => write!(
+                    f,
+                    " -m recent --rcheck --seconds {seconds} --reap --name {name} --mask 255.255.255.255 --rsource"
+                )?,
+                Match::RecentSet { name } => {
+                    write!(f, " -m recent --set --name {name} --mask 255.255.255.255 --rsource")?
+                }
+            }
+        }
+        match &self.target {
+            None => Ok(()),
+            Some(Target::Jump(c)) => write!(f, " -j {c}"),
+            Some(Target::Accept) => f.write_str(" -j ACCEPT"),
+            Some(Target::Drop) => f.write_str(" -j DROP"),
+            Some(Target::Return) => f.write_str(" -j RETURN"),
+            Some(Target::Reject) => f.write_str(" -j REJECT --reject-with icmp-port-unreachable"),
+            Some(Target::Dnat(to)) => write!(f, " -j DNAT --to-destination {to}"),
+            Some(Target::Masquerade { random_fully }) => {
+                write!(f, " -j MASQUERADE{}", if *random_fully { " --random-fully" } else { "" })
+            }
+            Some(Target::SetXMark { value, mask }) => write!(f, " -j MARK --set-xmark {value:#x}/{mask:#x}"),
+        }
+    }
+}
+
+/// The tables as `iptables-save` prints them (without its timestamp
+/// comments, which would make the output depend on the clock).
+pub fn save(tables: &[&Table]) -> String {
+    let mut out = String::new();
+    for t in tables {
+        let _ = writeln!(out, "*{}", t.name);
+        // Built-in chains first, in the kernel's order, then user chains by
+        // name; rules follow chain by chain in that same order.
+        let mut chains: Vec<&Chain> = t.chains.iter().filter(|c| c.policy.is_some()).collect();
+        let mut user: Vec<&Chain> = t.chains.iter().filter(|c| c.policy.is_none()).collect();
+        user.sort_by(|a, b| a.name.cmp(&b.name));
+        chains.extend(user);
+        for c in &chains {
+            let _ = writeln!(out, ":{} {} [0:0]", c.name, c.policy.unwrap_or("-"));
+        }
+        for c in &chains {
+            for (_, r) in t.rules_of(&c.name) {
+                let _ = writeln!(out, "{r}");
+            }
+        }
+        out.push_str("COMMIT\n");
+    }
+    out
+}

@@ -1,0 +1,218 @@
+//! The service proxy of each node: what kube-proxy (or Cilium) programs for
+//! the cluster's Services, built as data per node and mode.
+//!
+//! This module gathers, for one node, the per-Service-port view every mode
+//! shares ([`ServicePortView`]: addresses, endpoints categorised the way
+//! kube-proxy's `CategorizeEndpoints` does), and the kube-proxy settings in
+//! force. Each mode turns that into its own artefact (`iptables` today).
+
+pub mod iptables;
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::cluster::{Cluster, ClusterIp, Protocol, Service, ServicePort, TrafficPolicy};
+use crate::settings::Settings;
+
+/// kube-proxy's settings as a kubeadm cluster (or the input's
+/// KubeProxyConfiguration) sets them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyConfig {
+    /// Local-traffic detection by CIDR (`detectLocalMode: ClusterCIDR`);
+    /// `None` when no clusterCIDR is configured, which turns it off.
+    pub cluster_cidr: Option<IpNet>,
+    pub masquerade_all: bool,
+    /// `iptables.masqueradeBit`, 14 by default: the mark 0x4000.
+    pub masquerade_bit: u32,
+    pub localhost_node_ports: bool,
+    /// `nodePortAddresses`; empty means every local address.
+    pub node_port_addresses: Vec<IpNet>,
+}
+
+impl ProxyConfig {
+    pub fn from_settings(settings: &Settings) -> ProxyConfig {
+        match &settings.kube_proxy {
+            None => ProxyConfig {
+                cluster_cidr: Some(settings.cluster_cidr),
+                masquerade_all: false,
+                masquerade_bit: 14,
+                localhost_node_ports: true,
+                node_port_addresses: Vec::new(),
+            },
+            Some(kp) => ProxyConfig {
+                cluster_cidr: if kp.detect_local_mode.is_empty() || kp.detect_local_mode == "ClusterCIDR" {
+                    kp.cluster_cidr.split(',').find_map(|c| c.trim().parse::<IpNet>().ok()).map(|n| n.trunc())
+                } else {
+                    None
+                },
+                masquerade_all: kp.iptables.masquerade_all.unwrap_or(false),
+                masquerade_bit: kp
+                    .iptables
+                    .masquerade_bit
+                    .and_then(|b| u32::try_from(b).ok())
+                    .filter(|b| *b < 32)
+                    .unwrap_or(14),
+                localhost_node_ports: kp.iptables.localhost_node_ports.unwrap_or(true),
+                node_port_addresses: kp
+                    .node_port_addresses
+                    .iter()
+                    .filter_map(|c| c.trim().parse::<IpNet>().ok())
+                    .collect(),
+            },
+        }
+    }
+
+    pub fn masquerade_mark(&self) -> u32 {
+        1 << self.masquerade_bit
+    }
+}
+
+/// One endpoint as the proxy sees it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ProxyEndpoint {
+    pub ip: IpAddr,
+    pub port: u16,
+    pub node: Option<String>,
+    pub ready: bool,
+    pub serving: bool,
+    pub terminating: bool,
+}
+
+impl ProxyEndpoint {
+    /// `IP:PORT`, the form kube-proxy hashes and prints.
+    pub fn addr(&self) -> String {
+        match self.ip {
+            IpAddr::V4(v4) => format!("{v4}:{}", self.port),
+            IpAddr::V6(v6) => format!("[{v6}]:{}", self.port),
+        }
+    }
+}
+
+/// A Service port as one node's proxy handles it.
+#[derive(Clone, Debug)]
+pub struct ServicePortView<'a> {
+    pub service: &'a Service,
+    pub port: &'a ServicePort,
+    /// `ns/name:port` (or `ns/name` for an unnamed port): kube-proxy's
+    /// ServicePortName, used in chain hashes and comments.
+    pub name: String,
+    pub cluster_ip: IpAddr,
+    /// Endpoints usable under the Cluster policy, and this node's own.
+    pub cluster_endpoints: Vec<ProxyEndpoint>,
+    pub local_endpoints: Vec<ProxyEndpoint>,
+    /// Whether the Service has any usable endpoint at all.
+    pub has_endpoints: bool,
+}
+
+impl ServicePortView<'_> {
+    pub fn protocol(&self) -> Protocol {
+        self.port.protocol
+    }
+
+    pub fn externally_accessible(&self) -> bool {
+        self.port.node_port.is_some()
+            || !self.service.load_balancer_ips.is_empty()
+            || !self.service.external_ips.is_empty()
+    }
+
+    pub fn internal_policy_local(&self) -> bool {
+        self.service.internal_traffic_policy == TrafficPolicy::Local
+    }
+
+    pub fn external_policy_local(&self) -> bool {
+        self.externally_accessible() && self.service.external_traffic_policy == TrafficPolicy::Local
+    }
+
+    /// kube-proxy needs the Cluster endpoints when internal traffic uses
+    /// them, or when the port is reachable from outside at all (pod traffic
+    /// to an external IP short-circuits to the Cluster policy).
+    pub fn uses_cluster_endpoints(&self) -> bool {
+        !self.internal_policy_local() || self.externally_accessible()
+    }
+
+    pub fn uses_local_endpoints(&self) -> bool {
+        self.internal_policy_local() || self.external_policy_local()
+    }
+
+    /// Every endpoint the node's rules can send this port's traffic to.
+    pub fn reachable_endpoints(&self) -> Vec<ProxyEndpoint> {
+        let mut all: Vec<ProxyEndpoint> = self.cluster_endpoints.clone();
+        for e in &self.local_endpoints {
+            if !all.contains(e) {
+                all.push(e.clone());
+            }
+        }
+        all.sort_by_key(ProxyEndpoint::addr);
+        all
+    }
+}
+
+/// Ready endpoints, or, when none is ready, the serving terminating ones
+/// (kube-proxy's fallback so connections drain during a rollout).
+fn usable(eps: &[ProxyEndpoint]) -> Vec<ProxyEndpoint> {
+    let ready: Vec<ProxyEndpoint> = eps.iter().filter(|e| e.ready).cloned().collect();
+    if !ready.is_empty() {
+        return ready;
+    }
+    eps.iter().filter(|e| e.serving && e.terminating).cloned().collect()
+}
+
+/// Every proxied Service port for `node`, sorted by name: headless and
+/// ExternalName Services get no rules.
+pub fn service_ports<'a>(cluster: &'a Cluster, node: &str) -> Vec<ServicePortView<'a>> {
+    let mut out = Vec::new();
+    for svc in &cluster.services {
+        let ClusterIp::Ip(cluster_ip) = svc.cluster_ip else { continue };
+        for port in &svc.ports {
+            let name = if port.name.is_empty() { svc.key() } else { format!("{}:{}", svc.key(), port.name) };
+            let mut all: Vec<ProxyEndpoint> = Vec::new();
+            for slice in cluster.slices_of(svc) {
+                let Some(ep_port) = slice
+                    .ports
+                    .iter()
+                    .find(|p| p.name == port.name && p.protocol == port.protocol)
+                    .and_then(|p| p.port)
+                else {
+                    continue;
+                };
+                for e in &slice.endpoints {
+                    let Some(ip) = e.addresses.first() else { continue };
+                    let ep = ProxyEndpoint {
+                        ip: *ip,
+                        port: ep_port,
+                        node: e.node_name.clone(),
+                        ready: e.is_ready(),
+                        serving: e.is_serving(),
+                        terminating: e.is_terminating(),
+                    };
+                    if !all.iter().any(|x| x.addr() == ep.addr()) {
+                        all.push(ep);
+                    }
+                }
+            }
+            all.sort_by_key(ProxyEndpoint::addr);
+            let local: Vec<ProxyEndpoint> = all.iter().filter(|e| e.node.as_deref() == Some(node)).cloned().collect();
+            let mut view = ServicePortView {
+                service: svc,
+                port,
+                name,
+                cluster_ip,
+                cluster_endpoints: Vec::new(),
+                local_endpoints: Vec::new(),
+                has_endpoints: false,
+            };
+            if view.uses_cluster_endpoints() {
+                view.cluster_endpoints = usable(&all);
+            }
+            if view.uses_local_endpoints() {
+                view.local_endpoints = usable(&local);
+            }
+            // Any ready (or serving, terminating) endpoint anywhere.
+            view.has_endpoints = !usable(&all).is_empty();
+            out.push(view);
+        }
+    }
+    out.sort_by(|a, b| (&a.name, a.port.protocol).cmp(&(&b.name, b.port.protocol)));
+    out
+}

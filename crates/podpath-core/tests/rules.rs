@@ -1,0 +1,60 @@
+//! The service-proxy rules each node gets, per mode, as snapshots beside
+//! their scenario (`scenarios/NAME.MODE.NODE.out`; `UPDATE_EXPECT=1`
+//! rewrites them). The same dumps are loaded into the real tools by the
+//! CLI's real_tools test.
+
+use std::path::Path;
+
+use podpath_core::{proxy, simulate, Source};
+
+#[test]
+fn iptables_dumps_per_node() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let text = std::fs::read_to_string(dir.join("proxy.yaml")).unwrap();
+    let (cluster, _) = simulate(&[Source::new("proxy.yaml", text)]);
+    let mut failures = Vec::new();
+    for node in &cluster.nodes {
+        let got = proxy::iptables::build(&cluster, &node.name).save();
+        let out = dir.join(format!("proxy.iptables.{}.out", node.name));
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            std::fs::write(&out, &got).unwrap();
+        } else if std::fs::read_to_string(&out).unwrap_or_default() != got {
+            failures.push(format!("{} differs; rerun with UPDATE_EXPECT=1 and read the diff", out.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn endpoints_the_rules_reach_are_the_services_endpoints() {
+    // Every ready endpoint of a Cluster-policy Service has its DNAT rule on
+    // every node, and nothing else is a DNAT target.
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/scenarios/shop.yaml")).unwrap();
+    let (cluster, _) = simulate(&[Source::new("shop.yaml", text)]);
+    let svc = cluster.service("shop", "api").unwrap();
+    let want: Vec<String> =
+        cluster.slices_of(svc).flat_map(|s| s.endpoints.iter().map(|e| format!("{}:8080", e.addresses[0]))).collect();
+    assert_eq!(want.len(), 2);
+    for node in &cluster.nodes {
+        let rules = proxy::iptables::build(&cluster, &node.name);
+        let mut got: Vec<String> = rules
+            .nat
+            .rules
+            .iter()
+            .filter(|r| {
+                r.matches
+                    .iter()
+                    .any(|m| matches!(m, podpath_core::netfilter::Match::Comment(c) if c == "shop/api:http"))
+            })
+            .filter_map(|r| match &r.target {
+                Some(podpath_core::netfilter::Target::Dnat(to)) => Some(to.clone()),
+                _ => None,
+            })
+            .collect();
+        got.sort();
+        let mut want = want.clone();
+        want.sort();
+        assert_eq!(got, want, "{}", node.name);
+    }
+}
