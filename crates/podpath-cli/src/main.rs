@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use podpath_core::kubectl::{self, Scope};
-use podpath_core::{Cni, Diagnostic, Overrides, ProxyMode};
+use podpath_core::{trace, Cni, Diagnostic, Overrides, ProxyMode};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,6 +32,41 @@ enum Command {
     Lint(InputArgs),
     /// Prints a node's service-proxy rules as the real tool prints them
     Rules(RulesArgs),
+    /// Follows the first packet of a connection hop by hop
+    Trace(TraceArgs),
+}
+
+#[derive(Args, Debug)]
+struct TraceArgs {
+    /// NS/POD, node/NAME, external, or an IP address
+    #[arg(long)]
+    from: String,
+    /// An IP address or NS/POD
+    #[arg(long)]
+    to: String,
+    /// Destination port
+    #[arg(long, default_value_t = 80)]
+    port: u16,
+    /// tcp, udp or sctp
+    #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp", "sctp"])]
+    protocol: String,
+    /// For IP and external sources: the node whose network stack handles the packet first
+    #[arg(long)]
+    node: Option<String>,
+    /// Seed for the random choices (kube-proxy's endpoint pick)
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = TraceOutput::Text)]
+    output: TraceOutput,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum TraceOutput {
+    Text,
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -142,6 +177,7 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Get(args) => get(&args),
         Command::Lint(args) => lint(&args),
         Command::Rules(args) => rules(&args),
+        Command::Trace(args) => trace(&args),
     }
 }
 
@@ -232,4 +268,168 @@ fn rules(args: &RulesArgs) -> Result<u8, String> {
         other => return Err(format!("{other} mode rules are not generated yet; iptables is")),
     }
     Ok(code)
+}
+
+fn parse_from(s: &str) -> Result<trace::From, String> {
+    if s == "external" {
+        return Ok(trace::From::External);
+    }
+    if let Some(node) = s.strip_prefix("node/") {
+        return Ok(trace::From::Node(node.to_owned()));
+    }
+    if let Ok(ip) = s.parse() {
+        return Ok(trace::From::Ip(ip));
+    }
+    match s.split_once('/') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() => {
+            Ok(trace::From::Pod { namespace: ns.to_owned(), name: name.to_owned() })
+        }
+        _ => Err(format!("--from {s}: expected NS/POD, node/NAME, external or an IP address")),
+    }
+}
+
+fn parse_to(s: &str) -> Result<trace::To, String> {
+    if let Ok(ip) = s.parse() {
+        return Ok(trace::To::Ip(ip));
+    }
+    if s.contains("://") || !s.contains('/') {
+        return Err(format!("--to {s}: DNS names and URLs are resolved once podpath models CoreDNS; give an IP address or NS/POD for now"));
+    }
+    let (ns, name) = s.split_once('/').unwrap_or(("", s));
+    Ok(trace::To::Pod { namespace: ns.to_owned(), name: name.to_owned() })
+}
+
+fn trace(args: &TraceArgs) -> Result<u8, String> {
+    let from = parse_from(&args.from)?;
+    let to = parse_to(&args.to)?;
+    let (cluster, diags) = simulate(&args.input)?;
+    let code = report(&diags);
+    let req = trace::Request {
+        from,
+        to,
+        port: args.port,
+        protocol: args.protocol.clone(),
+        node: args.node.clone(),
+        seed: args.seed,
+    };
+    let t = trace::trace(&cluster, &req).map_err(|e| e.to_string())?;
+    match args.output {
+        TraceOutput::Json => {
+            println!("{}", serde_json::to_string_pretty(&trace_json(&cluster, &t)).map_err(|e| e.to_string())?)
+        }
+        TraceOutput::Text => print!("{}", trace_text(&t)),
+    }
+    Ok(code)
+}
+
+fn hostport(ip: std::net::IpAddr, port: u16) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => format!("{v4}:{port}"),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+    }
+}
+
+/// The contract's JSON shape of a trace.
+fn trace_json(cluster: &podpath_core::Cluster, t: &trace::Trace) -> serde_json::Value {
+    use serde_json::json;
+    let hops: Vec<serde_json::Value> = t
+        .hops
+        .iter()
+        .map(|h| {
+            json!({
+                "node": h.node,
+                "at": h.at,
+                "action": h.action,
+                "detail": h.detail,
+                "rule": h.rule,
+                "packet": {
+                    "src": hostport(h.packet.src, h.packet.sport),
+                    "dst": hostport(h.packet.dst, h.packet.dport),
+                    "protocol": h.packet.protocol,
+                },
+            })
+        })
+        .collect();
+    json!({
+        "verdict": t.verdict.as_str(),
+        "reason": t.reason,
+        "service": {
+            "frontend": t.service.frontend,
+            "name": t.service.name,
+            "candidates": t.service.candidates,
+            "chosen": t.service.chosen,
+            "snat": t.service.snat,
+        },
+        "destination": {
+            "pod": t.destination_pod,
+            "node": t.destination_node,
+            "ip": t.destination_ip.to_string(),
+            "port": t.destination_port,
+        },
+        "policy": policy_json(cluster, t),
+        "hops": hops,
+    })
+}
+
+/// NetworkPolicy is not evaluated yet: say what can be said without the
+/// policy engine (a plugin that does not enforce, a pod no policy selects),
+/// and "unknown" otherwise, naming the policies that select the pod.
+fn policy_json(cluster: &podpath_core::Cluster, t: &trace::Trace) -> serde_json::Value {
+    use serde_json::json;
+    let side = |pod: Option<&str>, kind: &str| -> serde_json::Value {
+        if cluster.settings.cni == Cni::Flannel {
+            return json!({"verdict": "not-enforced", "by": []});
+        }
+        let Some((ns, name)) = pod.and_then(|p| p.split_once('/')) else {
+            return json!({"verdict": "not-isolated", "by": []});
+        };
+        let Some(p) = cluster.pod(ns, name) else { return json!({"verdict": "not-isolated", "by": []}) };
+        let by: Vec<String> = cluster
+            .network_policies
+            .iter()
+            .filter(|np| np.selects(p) && np.policy_types.iter().any(|k| k == kind))
+            .map(|np| np.key())
+            .collect();
+        if by.is_empty() {
+            json!({"verdict": "not-isolated", "by": []})
+        } else {
+            json!({"verdict": "unknown", "by": by})
+        }
+    };
+    let src_pod = t.hops.first().and_then(|h| h.at.strip_suffix(" eth0"));
+    json!({
+        "egress": side(src_pod, "Egress"),
+        "ingress": side(t.destination_pod.as_deref(), "Ingress"),
+    })
+}
+
+fn trace_text(t: &trace::Trace) -> String {
+    let mut out = String::new();
+    for (i, h) in t.hops.iter().enumerate() {
+        out.push_str(&format!(
+            "{:>2}. [{}] {} — {}: {}  {} -> {}\n",
+            i + 1,
+            h.node.as_deref().unwrap_or("-"),
+            h.at,
+            h.action,
+            h.detail,
+            hostport(h.packet.src, h.packet.sport),
+            hostport(h.packet.dst, h.packet.dport),
+        ));
+        if let Some(r) = &h.rule {
+            out.push_str(&format!("      {r}\n"));
+        }
+    }
+    if let Some(name) = &t.service.name {
+        out.push_str(&format!(
+            "service: {} {} — candidates {} — chosen {} — snat {}\n",
+            t.service.frontend,
+            name,
+            t.service.candidates.join(", "),
+            t.service.chosen.as_deref().unwrap_or("none"),
+            t.service.snat
+        ));
+    }
+    out.push_str(&format!("verdict: {} — {}\n", t.verdict.as_str(), t.reason));
+    out
 }

@@ -121,3 +121,65 @@ fn what_the_api_server_refuses_is_simulated_but_lint_fails() {
         text(&lint.stderr)
     );
 }
+
+#[test]
+fn trace_json_follows_the_contract() {
+    let pods: serde_json::Value = serde_json::from_slice(
+        &podpath(&["get", "pods", "-n", "shop", "-o", "json", "-f", "web/scenarios/shop.yaml"], None).stdout,
+    )
+    .unwrap();
+    let frontend = pods["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["metadata"]["name"].as_str().unwrap().starts_with("frontend-"))
+        .unwrap();
+    let from = format!("shop/{}", frontend["metadata"]["name"].as_str().unwrap());
+    let svcs: serde_json::Value = serde_json::from_slice(
+        &podpath(&["get", "services", "-n", "shop", "-o", "json", "-f", "web/scenarios/shop.yaml"], None).stdout,
+    )
+    .unwrap();
+    let api = svcs["items"].as_array().unwrap().iter().find(|s| s["metadata"]["name"] == "api").unwrap();
+    let ip = api["spec"]["clusterIP"].as_str().unwrap();
+    let out = podpath(
+        &[
+            "trace",
+            "--from",
+            &from,
+            "--to",
+            ip,
+            "--port",
+            "80",
+            "--seed",
+            "7",
+            "-o",
+            "json",
+            "-f",
+            "web/scenarios/shop.yaml",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(t["verdict"], "delivered");
+    assert_eq!(t["service"]["frontend"], "ClusterIP");
+    assert_eq!(t["service"]["name"], "shop/api");
+    assert_eq!(t["service"]["candidates"].as_array().unwrap().len(), 2);
+    let chosen = t["service"]["chosen"].as_str().unwrap();
+    assert!(t["service"]["candidates"].as_array().unwrap().iter().any(|c| c == chosen));
+    assert_eq!(format!("{}:{}", t["destination"]["ip"].as_str().unwrap(), t["destination"]["port"]), chosen);
+    assert!(t["destination"]["pod"].as_str().unwrap().starts_with("shop/api-"));
+    assert_eq!(t["policy"]["ingress"]["verdict"], "not-enforced", "Flannel enforces no policy");
+    let hops = t["hops"].as_array().unwrap();
+    let dnat = hops.iter().find(|h| h["action"] == "DNAT").expect("a DNAT hop");
+    assert!(dnat["rule"].as_str().unwrap().contains(&format!("-j DNAT --to-destination {chosen}")));
+    assert_eq!(dnat["packet"]["dst"], chosen);
+    // The rule a trace quotes is a line of that node's dump.
+    let node = hops[0]["node"].as_str().unwrap();
+    let dump = text(&podpath(&["rules", "--node", node, "-f", "web/scenarios/shop.yaml"], None).stdout);
+    for h in hops {
+        if let Some(rule) = h["rule"].as_str() {
+            assert!(dump.lines().any(|l| l == rule), "{rule}");
+        }
+    }
+}

@@ -17,6 +17,7 @@ pub mod netfilter;
 pub mod proxy;
 pub mod settings;
 pub mod system;
+pub mod trace;
 
 pub use cluster::{Cluster, Node, Pod, PodPhase};
 pub use diag::{Diagnostic, Severity};

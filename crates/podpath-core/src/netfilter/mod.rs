@@ -6,6 +6,8 @@
 //! `iptables-restore` loads it) and evaluated against a packet, with the
 //! evaluator naming the very line that acted.
 
+pub mod eval;
+
 use std::fmt::{self, Write as _};
 
 use ipnet::IpNet;

@@ -1,0 +1,227 @@
+//! Walking a packet through the rules: the same [`Table`]s that are
+//! rendered as `iptables-save`, evaluated the way netfilter evaluates them.
+//!
+//! Rules of a chain are tried in order; the first whose matches all hold
+//! applies its target. A jump descends into the chain and comes back when
+//! that chain ends or RETURNs; ACCEPT, DROP, REJECT, DNAT and MASQUERADE end
+//! the table; MARK changes the packet and goes on. Every rule that applied
+//! is recorded, so a trace can quote the exact line.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::{Match, Rule, Table, Target};
+use crate::names::Rng;
+
+/// What the rules look at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// Lower case: `tcp`, `udp`, `sctp`, `icmp`.
+    pub protocol: String,
+    pub sport: u16,
+    pub dport: u16,
+    pub mark: u32,
+}
+
+/// How a table ended for the packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The built-in chain ended (its policy, ACCEPT here) or a rule accepted.
+    Accept,
+    Drop,
+    Reject,
+    Dnat(IpAddr, u16),
+    Masquerade,
+}
+
+/// A rule that applied to the packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub table: String,
+    pub chain: String,
+    /// Index in [`Table::rules`].
+    pub index: usize,
+    /// The rule as `iptables-save` prints it.
+    pub line: String,
+    /// The packet as it leaves this rule (rewritten, for a DNAT).
+    pub packet: Packet,
+}
+
+/// What the node knows while evaluating: its own addresses (for
+/// `addrtype LOCAL`) and the seeded generator for `statistic`.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub local: &'a [IpNet],
+    pub rng: &'a mut Rng,
+}
+
+fn is_local(ctx_local: &[IpNet], ip: IpAddr) -> bool {
+    ctx_local.iter().any(|n| n.contains(&ip))
+}
+
+/// Whether every match of `rule` holds; `random` decides statistic matches.
+fn matches(rule: &Rule, pkt: &Packet, local: &[IpNet], random: &mut dyn FnMut(u32) -> bool) -> bool {
+    let addr_ok =
+        |m: &Option<super::AddrMatch>, ip: IpAddr| m.as_ref().is_none_or(|a| a.net.contains(&ip) != a.negated);
+    if !addr_ok(&rule.source, pkt.src) || !addr_ok(&rule.destination, pkt.dst) {
+        return false;
+    }
+    if rule.protocol.as_deref().is_some_and(|p| p != pkt.protocol) {
+        return false;
+    }
+    // Interfaces are matched by the datapath that calls us; rules that name
+    // one are not written by the service proxy.
+    if rule.in_interface.is_some() || rule.out_interface.is_some() {
+        return false;
+    }
+    for m in &rule.matches {
+        let ok = match m {
+            Match::Comment(_) | Match::ProtoModule => true,
+            Match::DPort(p) => pkt.dport == *p,
+            Match::AddrType { src, kind, negated } => {
+                let ip = if *src { pkt.src } else { pkt.dst };
+                (kind == "LOCAL" && is_local(local, ip)) != *negated
+            }
+            Match::Mark { value, mask, negated } => ((pkt.mark & mask) == *value) != *negated,
+            // The first packet of a connection.
+            Match::CtState(states) => states.iter().any(|s| s == "NEW"),
+            Match::Probability(p) => random(*p),
+            // No earlier connection from this client: nothing remembered.
+            Match::RecentCheck { .. } => false,
+            Match::RecentSet { .. } => true,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+enum Flow {
+    Continue,
+    Return,
+    End(Verdict),
+}
+
+/// Runs `chain` of `table` on the packet, recording every rule that applied.
+pub fn run(table: &Table, chain: &str, pkt: &mut Packet, ctx: &mut Context<'_>, steps: &mut Vec<Step>) -> Verdict {
+    let rng = &mut *ctx.rng;
+    // The kernel's statistic match: a 31-bit random number below the
+    // stored probability.
+    let mut random = |p: u32| ((rng.next_u64() as u32) & 0x7fff_ffff) < p;
+    match walk(table, chain, pkt, ctx.local, &mut random, steps, 0) {
+        Flow::End(v) => v,
+        Flow::Continue | Flow::Return => Verdict::Accept,
+    }
+}
+
+fn walk(
+    table: &Table,
+    chain: &str,
+    pkt: &mut Packet,
+    local: &[IpNet],
+    random: &mut dyn FnMut(u32) -> bool,
+    steps: &mut Vec<Step>,
+    depth: u32,
+) -> Flow {
+    if depth > 32 {
+        return Flow::End(Verdict::Drop);
+    }
+    for (index, rule) in table.rules_of(chain) {
+        if !matches(rule, pkt, local, random) {
+            continue;
+        }
+        let Some(target) = &rule.target else { continue };
+        steps.push(Step {
+            table: table.name.clone(),
+            chain: chain.to_owned(),
+            index,
+            line: rule.to_string(),
+            packet: pkt.clone(),
+        });
+        match target {
+            Target::Jump(next) => match walk(table, next, pkt, local, random, steps, depth + 1) {
+                Flow::End(v) => return Flow::End(v),
+                Flow::Continue | Flow::Return => {}
+            },
+            Target::Return => return Flow::Return,
+            Target::Accept => return Flow::End(Verdict::Accept),
+            Target::Drop => return Flow::End(Verdict::Drop),
+            Target::Reject => return Flow::End(Verdict::Reject),
+            Target::Masquerade { .. } => return Flow::End(Verdict::Masquerade),
+            Target::SetXMark { value, mask } => {
+                pkt.mark = (pkt.mark & !mask) ^ value;
+                if let Some(s) = steps.last_mut() {
+                    s.packet = pkt.clone();
+                }
+            }
+            Target::Dnat(to) => {
+                let Some((ip, port)) = parse_hostport(to) else { return Flow::End(Verdict::Drop) };
+                pkt.dst = ip;
+                pkt.dport = port;
+                if let Some(s) = steps.last_mut() {
+                    s.packet = pkt.clone();
+                }
+                return Flow::End(Verdict::Dnat(ip, port));
+            }
+        }
+    }
+    Flow::Continue
+}
+
+fn parse_hostport(s: &str) -> Option<(IpAddr, u16)> {
+    let (host, port) = s.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some((host.parse().ok()?, port.parse().ok()?))
+}
+
+/// Every DNAT destination the chain can send this packet to, exploring both
+/// outcomes of each random match: the candidates of a Service.
+pub fn reachable_dnats(table: &Table, chain: &str, pkt: &Packet, local: &[IpNet]) -> BTreeSet<(IpAddr, u16)> {
+    let mut out = BTreeSet::new();
+    explore(table, chain, pkt, local, &mut out, 0);
+    out
+}
+
+/// Returns whether the chain surely ends the table for this packet.
+fn explore(
+    table: &Table,
+    chain: &str,
+    pkt: &Packet,
+    local: &[IpNet],
+    out: &mut BTreeSet<(IpAddr, u16)>,
+    depth: u32,
+) -> bool {
+    if depth > 32 {
+        return true;
+    }
+    for (_, rule) in table.rules_of(chain) {
+        let random = rule.matches.iter().any(|m| matches!(m, Match::Probability(_)));
+        // A random rule may or may not match: follow the "matches" branch
+        // here, and go on to the next rule for the "does not" branch.
+        if !matches(rule, pkt, local, &mut |_| true) {
+            continue;
+        }
+        let Some(target) = &rule.target else { continue };
+        let ends = match target {
+            Target::Jump(next) => explore(table, next, pkt, local, out, depth + 1),
+            Target::Return => return false,
+            Target::Dnat(to) => {
+                if let Some(hp) = parse_hostport(to) {
+                    out.insert(hp);
+                }
+                true
+            }
+            Target::SetXMark { .. } => false,
+            Target::Accept | Target::Drop | Target::Reject | Target::Masquerade { .. } => true,
+        };
+        if ends && !random {
+            return true;
+        }
+    }
+    false
+}

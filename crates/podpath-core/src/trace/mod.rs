@@ -1,0 +1,461 @@
+//! Traces: one packet's walk through the cluster, hop by hop, and the
+//! verdict at the end.
+//!
+//! This first engine follows a connection's first packet through the source
+//! node's service proxy: the nat and filter rules it meets (the very lines
+//! `podpath rules` prints), the DNAT that picks an endpoint, the masquerade
+//! mark, and delivery to the pod behind the new destination. The CNI
+//! datapath (veths, bridges, tunnels), NetworkPolicy verdicts and the reply
+//! path come with the datapath and policy engines.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::cluster::{Cluster, ClusterIp, Pod, ServiceType};
+use crate::names::Rng;
+use crate::netfilter::eval::{self, Context, Packet, Step, Verdict as NfVerdict};
+use crate::proxy::iptables;
+use crate::settings::ProxyMode;
+
+/// Where a packet starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum From {
+    Pod {
+        namespace: String,
+        name: String,
+    },
+    /// The node itself (host network).
+    Node(String),
+    /// A client outside the cluster, reaching the given node.
+    External,
+    /// An address, first handled by `node`.
+    Ip(IpAddr),
+}
+
+/// What the packet is addressed to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum To {
+    Ip(IpAddr),
+    Pod { namespace: String, name: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub from: From,
+    pub to: To,
+    pub port: u16,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
+    /// The node that first handles the packet, for IP and external sources.
+    pub node: Option<String>,
+    pub seed: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Delivered,
+    Dropped,
+    Rejected,
+    Unreachable,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Delivered => "delivered",
+            Verdict::Dropped => "dropped",
+            Verdict::Rejected => "rejected",
+            Verdict::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// The packet as it is at a hop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Headers {
+    pub src: IpAddr,
+    pub sport: u16,
+    pub dst: IpAddr,
+    pub dport: u16,
+    pub protocol: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub node: Option<String>,
+    /// `ns/pod eth0`, `nat PREROUTING`, `filter FORWARD`…
+    pub at: String,
+    pub action: String,
+    pub detail: String,
+    /// The rule line that acted, as the node's dump prints it.
+    pub rule: Option<String>,
+    pub packet: Headers,
+}
+
+/// What the service proxy did with the packet.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ServiceHit {
+    /// `ClusterIP`, `NodePort`, `LoadBalancer`, `ExternalIP` or `none`.
+    pub frontend: String,
+    pub name: Option<String>,
+    /// Every endpoint the node's rules may pick, `IP:PORT`, sorted.
+    pub candidates: Vec<String>,
+    pub chosen: Option<String>,
+    pub snat: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    pub verdict: Verdict,
+    pub reason: String,
+    pub service: ServiceHit,
+    pub destination_pod: Option<String>,
+    pub destination_node: Option<String>,
+    pub destination_ip: IpAddr,
+    pub destination_port: u16,
+    pub hops: Vec<Hop>,
+}
+
+/// Why a trace could not even start.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TraceError {
+    #[error("pods \"{0}\" not found")]
+    NoPod(String),
+    #[error("pod {0} has no IP address (it is not running)")]
+    PodNotRunning(String),
+    #[error("nodes \"{0}\" not found")]
+    NoNode(String),
+    #[error("{0} needs --node: which node's network stack handles the packet first?")]
+    NeedsNode(String),
+    #[error("{0} mode traces are not simulated yet; iptables is")]
+    Mode(ProxyMode),
+}
+
+fn pod<'a>(cluster: &'a Cluster, ns: &str, name: &str) -> Result<&'a Pod, TraceError> {
+    cluster.pod(ns, name).ok_or_else(|| TraceError::NoPod(format!("{ns}/{name}")))
+}
+
+/// The node's own addresses: what `addrtype LOCAL` matches.
+fn local_addresses(cluster: &Cluster, node: &str) -> Vec<IpNet> {
+    let mut v: Vec<IpNet> = vec!["127.0.0.0/8".parse().expect("literal")];
+    if let Some(n) = cluster.node(node) {
+        v.extend(n.internal_ip.map(IpNet::from));
+        v.extend(n.external_ip.map(IpNet::from));
+        v.extend(n.network.gateway.map(IpNet::from));
+    }
+    v
+}
+
+/// Traces the first packet of a connection.
+pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
+    if cluster.settings.proxy_mode != ProxyMode::Iptables {
+        return Err(TraceError::Mode(cluster.settings.proxy_mode));
+    }
+    // Where the packet starts, and on which node.
+    let (src_ip, node, src_at, host_originated) = match &req.from {
+        From::Pod { namespace, name } => {
+            let p = pod(cluster, namespace, name)?;
+            let ip = p.ip.ok_or_else(|| TraceError::PodNotRunning(p.key()))?;
+            let node = p.node.clone().ok_or_else(|| TraceError::PodNotRunning(p.key()))?;
+            (ip, node, format!("{} eth0", p.key()), p.host_network)
+        }
+        From::Node(name) => {
+            let n = cluster.node(name).ok_or_else(|| TraceError::NoNode(name.clone()))?;
+            let ip = n.internal_ip.unwrap_or(IpAddr::from([127, 0, 0, 1]));
+            (ip, name.clone(), format!("node/{name}"), true)
+        }
+        From::External => {
+            let node = match req.node.clone() {
+                Some(n) => n,
+                None => entry_node(cluster, &req.to).ok_or_else(|| TraceError::NeedsNode("external".into()))?,
+            };
+            // A documentation address stands for the outside client.
+            (IpAddr::from([198, 51, 100, 7]), node, "external client".to_owned(), false)
+        }
+        From::Ip(ip) => {
+            let node = req.node.clone().ok_or_else(|| TraceError::NeedsNode(ip.to_string()))?;
+            let n = cluster.node(&node).ok_or_else(|| TraceError::NoNode(node.clone()))?;
+            let own = n.internal_ip == Some(*ip) || ip.is_loopback();
+            (*ip, node, ip.to_string(), own)
+        }
+    };
+    if cluster.node(&node).is_none() {
+        return Err(TraceError::NoNode(node));
+    }
+    let dst_ip = match &req.to {
+        To::Ip(ip) => *ip,
+        To::Pod { namespace, name } => {
+            let p = pod(cluster, namespace, name)?;
+            p.ip.ok_or_else(|| TraceError::PodNotRunning(p.key()))?
+        }
+    };
+    let rules = iptables::build(cluster, &node);
+    let local = local_addresses(cluster, &node);
+    let mut rng = Rng::new(req.seed);
+    let mut pkt = Packet {
+        src: src_ip,
+        dst: dst_ip,
+        protocol: req.protocol.clone(),
+        sport: 40000 + (Rng::new(req.seed ^ 0x5eed).below(20000) as u16),
+        dport: req.port,
+        mark: 0,
+    };
+    let headers =
+        |p: &Packet| Headers { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, protocol: p.protocol.clone() };
+    let mut hops = vec![Hop {
+        node: Some(node.clone()),
+        at: src_at,
+        action: "sent".into(),
+        detail: format!("first packet of a new {} connection", req.protocol.to_uppercase()),
+        rule: None,
+        packet: headers(&pkt),
+    }];
+
+    let service = find_service(cluster, dst_ip, req.port, &req.protocol, &local);
+    // nat: PREROUTING for packets that arrive, OUTPUT for the node's own.
+    let nat_chain = if host_originated { "OUTPUT" } else { "PREROUTING" };
+    let candidates: BTreeSet<(IpAddr, u16)> = eval::reachable_dnats(&rules.nat, nat_chain, &pkt, &local);
+    let mut steps: Vec<Step> = Vec::new();
+    let nat_verdict =
+        eval::run(&rules.nat, nat_chain, &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
+    push_steps(&mut hops, &node, &steps);
+    let mut chosen = None;
+    if let NfVerdict::Dnat(ip, port) = nat_verdict {
+        chosen = Some((ip, port));
+        if let Some(h) = hops.last_mut() {
+            h.action = "DNAT".into();
+            h.detail = format!("kube-proxy picked endpoint {} of {}", endpoint(ip, port), candidates.len());
+        }
+    }
+
+    // Routing: addressed to this node, or forwarded on.
+    let to_local = local.iter().any(|n| n.contains(&pkt.dst));
+    let filter_chain = match (host_originated, to_local) {
+        (true, _) => "OUTPUT",
+        (false, true) => "INPUT",
+        (false, false) => "FORWARD",
+    };
+    steps.clear();
+    let filter_verdict =
+        eval::run(&rules.filter, filter_chain, &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
+    push_steps(&mut hops, &node, &steps);
+    let mut svc_hit = ServiceHit {
+        frontend: service.as_ref().map_or("none".into(), |(f, _)| f.clone()),
+        name: service.as_ref().map(|(_, n)| n.clone()),
+        candidates: candidates.iter().map(|(ip, port)| endpoint(*ip, *port)).collect(),
+        chosen: chosen.map(|(ip, port)| endpoint(ip, port)),
+        snat: false,
+    };
+    let finish = |verdict: Verdict, reason: String, hops: Vec<Hop>, svc: ServiceHit, p: &Packet| Trace {
+        verdict,
+        reason,
+        service: svc,
+        destination_pod: None,
+        destination_node: None,
+        destination_ip: p.dst,
+        destination_port: p.dport,
+        hops,
+    };
+    match filter_verdict {
+        NfVerdict::Reject | NfVerdict::Drop => {
+            let rejected = filter_verdict == NfVerdict::Reject;
+            let rule = steps.last().map(|s| s.line.clone()).unwrap_or_default();
+            if let Some(h) = hops.last_mut() {
+                h.action = if rejected { "rejected" } else { "dropped" }.into();
+                h.detail = if rejected {
+                    "kube-proxy rejects it: ICMP port unreachable goes back to the client".into()
+                } else {
+                    "kube-proxy drops it".into()
+                };
+            }
+            let why = comment_of(&rule).unwrap_or_else(|| rule.clone());
+            let verdict = if rejected { Verdict::Rejected } else { Verdict::Dropped };
+            return Ok(finish(
+                verdict,
+                format!("{filter_chain} rule \"{why}\" {}", if rejected { "rejected it" } else { "dropped it" }),
+                hops,
+                svc_hit,
+                &pkt,
+            ));
+        }
+        _ => {}
+    }
+
+    // nat POSTROUTING: masquerade what kube-proxy marked.
+    steps.clear();
+    let post =
+        eval::run(&rules.nat, "POSTROUTING", &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
+    if post == NfVerdict::Masquerade {
+        svc_hit.snat = true;
+        let dst_pod_node =
+            cluster.pods.iter().find(|p| !p.host_network && p.ip == Some(pkt.dst)).and_then(|p| p.node.clone());
+        // MASQUERADE takes the address of the interface the packet leaves by:
+        // the pod bridge for a pod on this node, the node's address otherwise.
+        let n = cluster.node(&node);
+        let new_src = match dst_pod_node.as_deref() == Some(node.as_str()) {
+            true => n.and_then(|n| n.network.gateway),
+            false => n.and_then(|n| n.internal_ip),
+        };
+        if let Some(ip) = new_src {
+            pkt.src = ip;
+        }
+    }
+    push_steps(&mut hops, &node, &steps);
+    if post == NfVerdict::Masquerade {
+        if let Some(h) = hops.last_mut() {
+            h.action = "SNAT".into();
+            h.detail = format!("masqueraded: the source becomes {}", pkt.src);
+            h.packet.src = pkt.src;
+        }
+    }
+    // Delivery.
+    let dst_pod = cluster.pods.iter().find(|p| p.ip == Some(pkt.dst) && !p.host_network && p.is_running());
+    let dst_node = dst_pod
+        .and_then(|p| p.node.clone())
+        .or_else(|| cluster.nodes.iter().find(|n| n.internal_ip == Some(pkt.dst)).map(|n| n.name.clone()));
+    let mut t = finish(Verdict::Delivered, String::new(), hops, svc_hit, &pkt);
+    match (dst_pod, &dst_node) {
+        (Some(p), _) => {
+            t.reason = match &t.service.name {
+                Some(s) => {
+                    format!("{s} sent it to endpoint {}, pod {}", t.service.chosen.clone().unwrap_or_default(), p.key())
+                }
+                None => format!("delivered to pod {}", p.key()),
+            };
+            t.destination_pod = Some(p.key());
+            t.hops.push(Hop {
+                node: p.node.clone(),
+                at: format!("{} eth0", p.key()),
+                action: "delivered".into(),
+                detail: "(the CNI datapath between the nodes and NetworkPolicy checks are not traced yet)".into(),
+                rule: None,
+                packet: headers(&pkt),
+            });
+        }
+        (None, Some(n)) => {
+            t.reason = format!("delivered to node {n}");
+            t.hops.push(Hop {
+                node: Some(n.clone()),
+                at: format!("node/{n}"),
+                action: "delivered".into(),
+                detail: "addressed to the node itself".into(),
+                rule: None,
+                packet: headers(&pkt),
+            });
+        }
+        (None, None) => {
+            if let Some((frontend, name)) = &service {
+                if t.service.chosen.is_none() {
+                    t.verdict = Verdict::Unreachable;
+                    t.reason = format!("{frontend} {name}: no rule on {node} handles this address and port");
+                    return Ok(t);
+                }
+            }
+            t.verdict = Verdict::Unreachable;
+            t.reason = format!("{} is no pod's and no node's address; leaving the cluster is not traced yet", pkt.dst);
+        }
+    }
+    t.destination_node = dst_node;
+    Ok(t)
+}
+
+/// The node an outside packet reaches: the one that owns the address; for
+/// a load-balancer address, the node announcing it (MetalLB in L2 mode
+/// announces from a node with a local endpoint when the policy is Local);
+/// otherwise the first worker.
+fn entry_node(cluster: &Cluster, to: &To) -> Option<String> {
+    let first_worker =
+        || cluster.nodes.iter().find(|n| !n.is_control_plane()).or(cluster.nodes.first()).map(|n| n.name.clone());
+    let To::Ip(ip) = to else { return first_worker() };
+    if let Some(n) = cluster.nodes.iter().find(|n| n.internal_ip == Some(*ip) || n.external_ip == Some(*ip)) {
+        return Some(n.name.clone());
+    }
+    let lb = cluster.services.iter().find(|s| s.load_balancer_ips.contains(ip));
+    if let Some(svc) = lb.filter(|s| s.external_traffic_policy == crate::cluster::TrafficPolicy::Local) {
+        let local = cluster
+            .slices_of(svc)
+            .flat_map(|s| s.endpoints.iter())
+            .find(|e| e.is_ready())
+            .and_then(|e| e.node_name.clone());
+        if local.is_some() {
+            return local;
+        }
+    }
+    first_worker()
+}
+
+fn endpoint(ip: IpAddr, port: u16) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("{v4}:{port}"),
+        IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+    }
+}
+
+fn comment_of(line: &str) -> Option<String> {
+    let start = line.find("--comment \"")? + "--comment \"".len();
+    let end = line[start..].find('"')?;
+    Some(line[start..start + end].to_owned())
+}
+
+fn push_steps(hops: &mut Vec<Hop>, node: &str, steps: &[Step]) {
+    for s in steps {
+        let pkt = &s.packet;
+        let target = s
+            .line
+            .rsplit_once(" -j ")
+            .map(|(_, t)| t.split_whitespace().next().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        let action = match target.as_str() {
+            "KUBE-MARK-MASQ" => "mark",
+            "MARK" => "mark",
+            "RETURN" => "return",
+            "DNAT" => "DNAT",
+            "MASQUERADE" => "SNAT",
+            "ACCEPT" => "accepted",
+            "DROP" => "dropped",
+            "REJECT" => "rejected",
+            _ => "jump",
+        };
+        let detail = comment_of(&s.line).unwrap_or_default();
+        hops.push(Hop {
+            node: Some(node.to_owned()),
+            at: format!("{} {}", s.table, s.chain),
+            action: action.into(),
+            detail,
+            rule: Some(s.line.clone()),
+            packet: Headers {
+                src: pkt.src,
+                sport: pkt.sport,
+                dst: pkt.dst,
+                dport: pkt.dport,
+                protocol: pkt.protocol.clone(),
+            },
+        });
+    }
+}
+
+/// Which Service frontend an address and port is, if any.
+fn find_service(cluster: &Cluster, ip: IpAddr, port: u16, protocol: &str, local: &[IpNet]) -> Option<(String, String)> {
+    for s in &cluster.services {
+        for p in &s.ports {
+            if !p.protocol.as_str().eq_ignore_ascii_case(protocol) {
+                continue;
+            }
+            if s.cluster_ip == ClusterIp::Ip(ip) && p.port == port {
+                return Some(("ClusterIP".into(), s.key()));
+            }
+            if s.external_ips.contains(&ip) && p.port == port {
+                return Some(("ExternalIP".into(), s.key()));
+            }
+            if s.load_balancer_ips.contains(&ip) && p.port == port && s.type_ == ServiceType::LoadBalancer {
+                return Some(("LoadBalancer".into(), s.key()));
+            }
+            if p.node_port == Some(port) && local.iter().any(|n| n.contains(&ip)) {
+                return Some(("NodePort".into(), s.key()));
+            }
+        }
+    }
+    None
+}

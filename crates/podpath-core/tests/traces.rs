@@ -1,0 +1,177 @@
+//! Traces through kube-proxy's iptables rules: the verdicts, the endpoint
+//! pick, masquerading, and that the candidates a trace reports are exactly
+//! the endpoints the node's rules can DNAT to.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::path::Path;
+
+use podpath_core::cluster::ClusterIp;
+use podpath_core::netfilter::Target;
+use podpath_core::trace::{trace, From, Request, To, Verdict};
+use podpath_core::{proxy, simulate, Cluster, Source};
+
+fn proxy_fixture() -> Cluster {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/proxy.yaml")).unwrap();
+    simulate(&[Source::new("proxy.yaml", text)]).0
+}
+
+fn pod_on(cluster: &Cluster, node: &str) -> From {
+    let p = cluster
+        .pods
+        .iter()
+        .find(|p| {
+            p.namespace == "demo"
+                && p.labels.get("app").map(String::as_str) == Some("web")
+                && p.node.as_deref() == Some(node)
+        })
+        .unwrap();
+    From::Pod { namespace: p.namespace.clone(), name: p.name.clone() }
+}
+
+fn cluster_ip(cluster: &Cluster, name: &str) -> IpAddr {
+    match cluster.service("demo", name).unwrap().cluster_ip {
+        ClusterIp::Ip(ip) => ip,
+        _ => panic!("{name} has a cluster IP"),
+    }
+}
+
+fn req(from: From, to: IpAddr, port: u16, seed: u64) -> Request {
+    Request { from, to: To::Ip(to), port, protocol: "tcp".into(), node: None, seed }
+}
+
+#[test]
+fn cluster_ip_is_dnated_to_one_of_its_endpoints_and_every_one_gets_picked() {
+    let c = proxy_fixture();
+    let ip = cluster_ip(&c, "sticky");
+    let mut seen = BTreeSet::new();
+    for seed in 0..60 {
+        let t = trace(&c, &req(pod_on(&c, "kind-worker"), ip, 80, seed)).unwrap();
+        assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
+        assert_eq!(t.service.frontend, "ClusterIP");
+        assert_eq!(t.service.candidates.len(), 3);
+        let chosen = t.service.chosen.clone().unwrap();
+        assert!(t.service.candidates.contains(&chosen));
+        assert_eq!(format!("{}:{}", t.destination_ip, t.destination_port), chosen);
+        assert_eq!(trace(&c, &req(pod_on(&c, "kind-worker"), ip, 80, seed)).unwrap(), t, "deterministic");
+        seen.insert(chosen);
+    }
+    assert_eq!(seen.len(), 3, "the random cascade reaches every endpoint: {seen:?}");
+}
+
+#[test]
+fn a_service_without_endpoints_rejects() {
+    let c = proxy_fixture();
+    let t = trace(&c, &req(pod_on(&c, "kind-worker"), cluster_ip(&c, "empty"), 80, 0)).unwrap();
+    assert_eq!(t.verdict, Verdict::Rejected);
+    assert_eq!(t.reason, "FORWARD rule \"demo/empty:http has no endpoints\" rejected it");
+    assert!(t.hops.last().unwrap().rule.as_deref().unwrap().ends_with("-j REJECT --reject-with icmp-port-unreachable"));
+}
+
+#[test]
+fn external_traffic_policy_local_keeps_the_client_ip_or_drops() {
+    let c = proxy_fixture();
+    // kind-worker2 runs two web pods: delivered there, source kept.
+    let worker2 = c.node("kind-worker2").unwrap().internal_ip.unwrap();
+    let t = trace(&c, &Request { node: None, ..req(From::External, worker2, 30080, 1) }).unwrap();
+    assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
+    assert!(!t.service.snat);
+    assert_eq!(t.hops.last().unwrap().packet.src.to_string(), "198.51.100.7");
+    assert!(t.service.candidates.iter().all(|e| e.starts_with("10.244.2.")), "{:?}", t.service.candidates);
+    // The control plane runs none: the NodePort drops there.
+    let cp = c.node("kind-control-plane").unwrap().internal_ip.unwrap();
+    let t = trace(&c, &req(From::External, cp, 30080, 1)).unwrap();
+    assert_eq!(t.verdict, Verdict::Dropped);
+    assert_eq!(t.reason, "INPUT rule \"demo/local:http has no local endpoints\" dropped it");
+}
+
+#[test]
+fn cluster_policy_node_ports_masquerade() {
+    let c = proxy_fixture();
+    let svc = c.service("demo", "guarded").unwrap();
+    let np = svc.ports[0].node_port.unwrap();
+    let cp = c.node("kind-control-plane").unwrap().internal_ip.unwrap();
+    let t = trace(&c, &req(From::External, cp, np, 2)).unwrap();
+    assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
+    assert_eq!(t.service.frontend, "NodePort");
+    assert!(t.service.snat, "Cluster policy masquerades external traffic");
+    assert_eq!(t.hops.last().unwrap().packet.src, cp);
+}
+
+#[test]
+fn load_balancer_source_ranges_drop_other_clients() {
+    let c = proxy_fixture();
+    let lb: IpAddr = "192.0.2.50".parse().unwrap();
+    let allowed = trace(&c, &req(From::External, lb, 443, 0)).unwrap();
+    assert_eq!(allowed.verdict, Verdict::Delivered, "{}", allowed.reason);
+    let stranger: IpAddr = "192.0.2.99".parse().unwrap();
+    let denied =
+        trace(&c, &Request { node: Some("kind-worker".into()), ..req(From::Ip(stranger), lb, 443, 0) }).unwrap();
+    assert_eq!(denied.verdict, Verdict::Dropped);
+    assert!(denied.reason.contains("traffic not accepted by KUBE-FW-"), "{}", denied.reason);
+}
+
+#[test]
+fn a_pod_reaching_itself_through_its_service_is_masqueraded() {
+    let c = proxy_fixture();
+    let ip = cluster_ip(&c, "sticky");
+    let from = pod_on(&c, "kind-worker");
+    let From::Pod { namespace, name } = &from else { unreachable!() };
+    let me = c.pod(namespace, name).unwrap().ip.unwrap();
+    let hairpin = (0..60)
+        .map(|seed| trace(&c, &req(from.clone(), ip, 80, seed)).unwrap())
+        .find(|t| t.destination_ip == me)
+        .expect("some seed picks the pod itself");
+    assert!(hairpin.service.snat);
+    let gateway = c.node("kind-worker").unwrap().network.gateway.unwrap();
+    assert_eq!(hairpin.hops.last().unwrap().packet.src, gateway, "the bridge's address");
+}
+
+#[test]
+fn trace_candidates_are_exactly_what_the_rules_dnat_to() {
+    for (file, from_node) in
+        [("tests/scenarios/proxy.yaml", "kind-worker2"), ("../../web/scenarios/shop.yaml", "kind-worker")]
+    {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        let (c, _) = simulate(&[Source::new(file, text)]);
+        let from = c.pods.iter().find(|p| p.node.as_deref() == Some(from_node) && !p.host_network).unwrap();
+        let rules = proxy::iptables::build(&c, from_node);
+        for svc in &c.services {
+            let ClusterIp::Ip(ip) = svc.cluster_ip else { continue };
+            for port in &svc.ports {
+                let protocol = port.protocol.as_str().to_ascii_lowercase();
+                let r = Request {
+                    from: From::Pod { namespace: from.namespace.clone(), name: from.name.clone() },
+                    to: To::Ip(ip),
+                    port: port.port,
+                    protocol: protocol.clone(),
+                    node: None,
+                    seed: 0,
+                };
+                let t = trace(&c, &r).unwrap();
+                let name = if port.name.is_empty() { svc.key() } else { format!("{}:{}", svc.key(), port.name) };
+                // DNAT targets of this port's endpoint chains that its
+                // internal chain (SVC or SVL) can reach.
+                let mut dnats: BTreeSet<String> = BTreeSet::new();
+                let internal = if svc.internal_traffic_policy == podpath_core::cluster::TrafficPolicy::Local {
+                    "KUBE-SVL-"
+                } else {
+                    "KUBE-SVC-"
+                };
+                let chain = proxy::iptables::port_chain(internal, &name, &protocol);
+                for (_, rule) in rules.nat.rules_of(&chain) {
+                    if let Some(Target::Jump(sep)) = &rule.target {
+                        for (_, r2) in rules.nat.rules_of(sep) {
+                            if let Some(Target::Dnat(to)) = &r2.target {
+                                dnats.insert(to.clone());
+                            }
+                        }
+                    }
+                }
+                let got: BTreeSet<String> = t.service.candidates.iter().cloned().collect();
+                assert_eq!(got, dnats, "{file}: {name}");
+            }
+        }
+    }
+}
