@@ -244,11 +244,7 @@ fn named_port(pod: &Pod, name: &str, protocol: Protocol) -> Option<u16> {
 }
 
 fn given(es: &discovery::EndpointSlice, origin: &Origin, diags: &mut Vec<Diagnostic>) -> Option<EndpointSlice> {
-    let ns = es.metadata.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
-    let Some(name) = es.metadata.name.clone().filter(|s| !s.is_empty()) else {
-        diags.push(Diagnostic::error(origin.clone(), "EndpointSlice has no metadata.name"));
-        return None;
-    };
+    let (ns, name) = super::ident(&es.metadata, "EndpointSlice", origin, diags)?;
     let labels = es.metadata.labels.clone().unwrap_or_default();
     let mut ports = Vec::new();
     for p in es.ports.iter().flatten() {

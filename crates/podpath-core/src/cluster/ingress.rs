@@ -61,11 +61,7 @@ pub(super) fn build(
     for located in &manifests.objects {
         let Object::Ingress(ing) = &located.object else { continue };
         let origin = &located.origin;
-        let ns = ing.metadata.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
-        let Some(name) = ing.metadata.name.clone().filter(|s| !s.is_empty()) else {
-            diags.push(Diagnostic::error(origin.clone(), "Ingress has no metadata.name"));
-            continue;
-        };
+        let Some((ns, name)) = super::ident(&ing.metadata, "Ingress", origin, diags) else { continue };
         let spec = ing.spec.clone().unwrap_or_default();
         let class = spec.ingress_class_name.clone().or_else(|| default_class.clone());
         let controller = class.as_ref().and_then(|c| classes.iter().find(|k| &k.name == c));

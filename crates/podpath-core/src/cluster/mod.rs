@@ -20,6 +20,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::diag::{Diagnostic, Origin};
 use crate::labels::Labels;
@@ -238,6 +239,26 @@ impl Cluster {
             }
         }
         map
+    }
+}
+
+/// `(namespace, name)` of an object; namespace `default` when unset, as
+/// `kubectl apply` without `-n` does.
+pub(super) fn ident(
+    meta: &ObjectMeta,
+    kind: &str,
+    origin: &Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(String, String)> {
+    let ns = meta.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
+    match meta.name.as_deref() {
+        Some(name) if !name.is_empty() => Some((ns, name.to_owned())),
+        _ => {
+            let hint =
+                if meta.generate_name.is_some() { " (generateName needs `kubectl create`, not apply)" } else { "" };
+            diags.push(Diagnostic::error(origin.clone(), format!("{kind} has no metadata.name{hint}")));
+            None
+        }
     }
 }
 

@@ -38,11 +38,7 @@ pub(super) fn build(manifests: &Manifests, pods: &[Pod], diags: &mut Vec<Diagnos
     for located in &manifests.objects {
         let Object::NetworkPolicy(np) = &located.object else { continue };
         let origin = &located.origin;
-        let ns = np.metadata.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
-        let Some(name) = np.metadata.name.clone().filter(|s| !s.is_empty()) else {
-            diags.push(Diagnostic::error(origin.clone(), "NetworkPolicy has no metadata.name"));
-            continue;
-        };
+        let Some((ns, name)) = super::ident(&np.metadata, "NetworkPolicy", origin, diags) else { continue };
         let spec = np.spec.clone().unwrap_or_default();
         let pod_selector = match Selector::from_label_selector(&spec.pod_selector.clone().unwrap_or_default()) {
             Ok(s) => s,

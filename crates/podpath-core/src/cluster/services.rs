@@ -172,11 +172,7 @@ pub(super) fn build(manifests: &Manifests, settings: &Settings, diags: &mut Vec<
     for located in &manifests.objects {
         let Object::Service(svc) = &located.object else { continue };
         let origin = &located.origin;
-        let ns = svc.metadata.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
-        let Some(name) = svc.metadata.name.clone().filter(|s| !s.is_empty()) else {
-            diags.push(Diagnostic::error(origin.clone(), "Service has no metadata.name"));
-            continue;
-        };
+        let Some((ns, name)) = super::ident(&svc.metadata, "Service", origin, diags) else { continue };
         if !seen.insert((ns.clone(), name.clone())) {
             diags.push(Diagnostic::error(
                 origin.clone(),

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
-use super::{Node, Owner, MAX_PODS};
+use super::{ident, Node, Owner, MAX_PODS};
 use crate::diag::{Diagnostic, Origin};
 use crate::labels::{Labels, Selector, NODE_NAME_FIELD};
 use crate::load::{Manifests, Object};
@@ -316,21 +316,6 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
         .map(|o| Owner { kind: o.kind.clone(), name: o.name.clone() });
     let readiness = readiness(Some(&p.metadata), p.spec.as_ref(), p.status.as_ref());
     out.push(&ns, name, labels, spec, owner, origin, readiness);
-}
-
-/// `(namespace, name)` of an object; namespace `default` when unset, as
-/// `kubectl apply` without `-n` does.
-fn ident(meta: &ObjectMeta, kind: &str, origin: &Origin, diags: &mut Vec<Diagnostic>) -> Option<(String, String)> {
-    let ns = meta.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
-    match meta.name.as_deref() {
-        Some(name) if !name.is_empty() => Some((ns, name.to_owned())),
-        _ => {
-            let hint =
-                if meta.generate_name.is_some() { " (generateName needs `kubectl create`, not apply)" } else { "" };
-            diags.push(Diagnostic::error(origin.clone(), format!("{kind} has no metadata.name{hint}")));
-            None
-        }
-    }
 }
 
 struct Template {
