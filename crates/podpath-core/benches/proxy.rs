@@ -20,7 +20,7 @@ fn bench(c: &mut Criterion) {
     assert!(diags.iter().all(|d| !d.is_error()), "{:?}", diags.first());
     let node = cluster.nodes[1].name.clone();
     let rules = proxy::iptables::build(&cluster, &node);
-    assert!(rules.nat.rules.len() > 30_000, "{} nat rules", rules.nat.rules.len());
+    assert!(rules.nat.rules().len() > 30_000, "{} nat rules", rules.nat.rules().len());
     let from =
         cluster.pods.iter().find(|p| p.namespace == "bench" && p.node.as_deref() == Some(node.as_str())).unwrap();
     let svc = cluster.service("bench", "app-500").unwrap();

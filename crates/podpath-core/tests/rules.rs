@@ -40,7 +40,7 @@ fn endpoints_the_rules_reach_are_the_services_endpoints() {
         let rules = proxy::iptables::build(&cluster, &node.name);
         let mut got: Vec<String> = rules
             .nat
-            .rules
+            .rules()
             .iter()
             .filter(|r| {
                 r.matches

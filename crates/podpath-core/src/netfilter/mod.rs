@@ -8,6 +8,7 @@
 
 pub mod eval;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
 use ipnet::IpNet;
@@ -151,36 +152,47 @@ pub struct Chain {
 }
 
 /// One table (`filter`, `nat`…): its chains in order and all their rules.
+/// Rules are added with [`Table::push`], which keeps a per-chain index so
+/// rendering and evaluation stay linear in the number of rules.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Table {
     pub name: String,
     pub chains: Vec<Chain>,
-    pub rules: Vec<Rule>,
+    rules: Vec<Rule>,
+    by_chain: BTreeMap<String, Vec<usize>>,
+    declared: BTreeSet<String>,
 }
 
 impl Table {
     pub fn new(name: &str, builtin: &[&str]) -> Table {
-        Table {
-            name: name.to_owned(),
-            chains: builtin.iter().map(|c| Chain { name: (*c).to_owned(), policy: Some("ACCEPT") }).collect(),
-            rules: Vec::new(),
+        let mut t = Table { name: name.to_owned(), ..Table::default() };
+        for c in builtin {
+            t.chains.push(Chain { name: (*c).to_owned(), policy: Some("ACCEPT") });
+            t.declared.insert((*c).to_owned());
         }
+        t
     }
 
     /// Declares a user chain (once; later declarations are ignored).
     pub fn chain(&mut self, name: &str) {
-        if !self.chains.iter().any(|c| c.name == name) {
+        if self.declared.insert(name.to_owned()) {
             self.chains.push(Chain { name: name.to_owned(), policy: None });
         }
     }
 
     pub fn push(&mut self, rule: Rule) {
+        self.by_chain.entry(rule.chain.clone()).or_default().push(self.rules.len());
         self.rules.push(rule);
     }
 
-    /// The rules of one chain, in order, with their index in `rules`.
-    pub fn rules_of<'a>(&'a self, chain: &'a str) -> impl Iterator<Item = (usize, &'a Rule)> + 'a {
-        self.rules.iter().enumerate().filter(move |(_, r)| r.chain == chain)
+    /// Every rule, in the order they were added.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rules of one chain, in order, with their index in [`Table::rules`].
+    pub fn rules_of<'a>(&'a self, chain: &str) -> impl Iterator<Item = (usize, &'a Rule)> + 'a {
+        self.by_chain.get(chain).into_iter().flatten().map(move |i| (*i, &self.rules[*i]))
     }
 }
 
