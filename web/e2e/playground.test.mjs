@@ -68,7 +68,11 @@ test('the default scenario is drawn as the CLI computes it', async () => {
   const drawn = await page.$$eval('[data-testid=node]', (els) => els.map((e) => e.dataset.node));
   assert.deepEqual(drawn, nodes);
   assert.equal(await page.inputValue('[data-testid=editor]'), SHOP);
-  await page.screenshot({ path: join(OUT, 'e2e-1-default.png') });
+  // The Services layer lists the application's Services.
+  const services = cliJson('get', 'services', '-n', 'shop').items.map((s) => `shop/${s.metadata.name}`).sort();
+  const drawnServices = await page.$$eval('[data-testid=service]', (els) => els.map((e) => e.dataset.service).sort());
+  assert.deepEqual(drawnServices, services);
+  await page.screenshot({ path: join(OUT, 'e2e-1-default.png'), fullPage: true });
 
   // With the platform's pods shown, the page has every pod of `get pods -A`.
   const all = cliJson('get', 'pods', '-A').items;

@@ -38,6 +38,7 @@ pub fn Topology() -> Html {
             <div class="nodes">
                 { for cluster.nodes.iter().map(|n| view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]))) }
             </div>
+            <crate::components::services::Services />
             if !unscheduled.is_empty() {
                 <div class="unscheduled">
                     <h2>{ "Not scheduled" }</h2>

@@ -1,0 +1,83 @@
+//! The Services layer: each Service with its addresses and the endpoints
+//! its EndpointSlices list, below the nodes.
+
+use podpath_core::cluster::{ClusterIp, Service, ServiceType};
+use podpath_core::system::is_system_namespace;
+use yew::prelude::*;
+
+use crate::app::ModelHandle;
+use crate::components::topology::namespace_hue;
+
+#[component]
+pub fn Services() -> Html {
+    let model = use_context::<ModelHandle>().expect("Services is rendered inside the model's provider");
+    let cluster = model.cluster.clone();
+    let mut services: Vec<&Service> = cluster
+        .services
+        .iter()
+        .filter(|s| model.show_system || !is_system_namespace(&s.namespace) && s.key() != "default/kubernetes")
+        .collect();
+    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    if services.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section class="services" aria-label="Services">
+            <h2>{ "Services" }</h2>
+            <div class="service-list">
+                { for services.iter().map(|s| {
+                    let endpoints: Vec<String> = cluster
+                        .slices_of(s)
+                        .flat_map(|es| {
+                            let port = es.ports.first().and_then(|p| p.port);
+                            es.endpoints.iter().map(move |e| {
+                                let ip = e.addresses.first().map(|a| a.to_string()).unwrap_or_default();
+                                let state = if e.is_ready() { "" } else if e.is_terminating() { " (terminating)" } else { " (not ready)" };
+                                match port {
+                                    Some(p) => format!("{ip}:{p}{state}"),
+                                    None => format!("{ip}{state}"),
+                                }
+                            })
+                        })
+                        .collect();
+                    view_service(s, endpoints)
+                }) }
+            </div>
+        </section>
+    }
+}
+
+fn view_service(s: &Service, endpoints: Vec<String>) -> Html {
+    let address = match (&s.cluster_ip, s.type_) {
+        (_, ServiceType::ExternalName) => format!("→ {}", s.external_name.clone().unwrap_or_default()),
+        (ClusterIp::Ip(ip), _) => ip.to_string(),
+        (ClusterIp::Headless, _) => "headless".to_owned(),
+        (ClusterIp::Unset, _) => String::new(),
+    };
+    let ports: Vec<String> = s
+        .ports
+        .iter()
+        .map(|p| match p.node_port {
+            Some(np) => format!("{}:{}/{}", p.port, np, p.protocol),
+            None => format!("{}/{} → {}", p.port, p.protocol, p.target_port),
+        })
+        .collect();
+    let external: Vec<String> = s.load_balancer_ips.iter().chain(&s.external_ips).map(ToString::to_string).collect();
+    html! {
+        <article class="service" data-testid="service" data-service={s.key()} style={format!("--hue: {}", namespace_hue(&s.namespace))}>
+            <header>
+                <span class="svc-name">{ s.key() }</span>
+                <span class="svc-type">{ s.type_.as_str() }</span>
+            </header>
+            <div class="svc-addr">{ address }{ if external.is_empty() { String::new() } else { format!("  ·  {}", external.join(", ")) } }</div>
+            <div class="svc-ports">{ ports.join(", ") }</div>
+            <div class="svc-endpoints">
+                if endpoints.is_empty() {
+                    <span class="none">{ "no endpoints" }</span>
+                } else {
+                    { for endpoints.iter().map(|e| html! { <span class="ep">{ e.clone() }</span> }) }
+                }
+            </div>
+        </article>
+    }
+}
