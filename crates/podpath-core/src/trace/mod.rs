@@ -335,7 +335,10 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             });
         }
         (None, Some(n)) => {
-            t.reason = format!("delivered to node {n}");
+            t.reason = match (&t.service.name, &t.service.chosen) {
+                (Some(s), Some(ep)) => format!("{s} sent it to endpoint {ep}, on node {n} itself"),
+                _ => format!("delivered to node {n}"),
+            };
             t.hops.push(Hop {
                 node: Some(n.clone()),
                 at: format!("node/{n}"),
