@@ -58,3 +58,15 @@ fn endpoints_the_rules_reach_are_the_services_endpoints() {
         assert_eq!(got, want, "{}", node.name);
     }
 }
+
+#[test]
+fn large_clusters_drop_the_per_endpoint_comments() {
+    let text = "apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nspec: {nodes: 12}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  replicas: 1001\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    spec: {containers: [{name: c, image: nginx}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: big}\nspec:\n  selector: {app: big}\n  ports: [{port: 80}]\n";
+    let (cluster, diags) = simulate(&[Source::new("big.yaml", text)]);
+    assert!(diags.is_empty(), "{diags:?}");
+    let dump = proxy::iptables::build(&cluster, "kind-worker").save();
+    let sep_lines: Vec<&str> = dump.lines().filter(|l| l.starts_with("-A KUBE-SEP-")).collect();
+    assert!(sep_lines.len() > 2000);
+    assert!(sep_lines.iter().all(|l| !l.contains("--comment")), "{}", sep_lines[0]);
+    assert!(dump.contains("-m comment --comment \"default/big cluster IP\""), "the service rules keep theirs");
+}

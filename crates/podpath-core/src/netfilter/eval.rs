@@ -88,7 +88,7 @@ fn matches(rule: &Rule, pkt: &Packet, local: &[IpNet], random: &mut dyn FnMut(u3
             }
             Match::Mark { value, mask, negated } => ((pkt.mark & mask) == *value) != *negated,
             // The first packet of a connection.
-            Match::CtState(states) => states.iter().any(|s| s == "NEW"),
+            Match::CtState { states, negated } => states.iter().any(|s| s == "NEW") != *negated,
             Match::Probability(p) => random(*p),
             // No earlier connection from this client: nothing remembered.
             Match::RecentCheck { .. } => false,

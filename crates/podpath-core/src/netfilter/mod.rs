@@ -40,8 +40,11 @@ pub enum Match {
         mask: u32,
         negated: bool,
     },
-    /// `-m conntrack --ctstate STATES`.
-    CtState(Vec<String>),
+    /// `-m conntrack [!] --ctstate STATES`.
+    CtState {
+        states: Vec<String>,
+        negated: bool,
+    },
     /// `-m statistic --mode random --probability P`; kept as the kernel
     /// keeps it, a fraction of 2^31.
     Probability(u32),
@@ -247,7 +250,9 @@ impl fmt::Display for Rule {
                     let neg = if *negated { "! " } else { "" };
                     write!(f, " -m mark {neg}--mark {value:#x}/{mask:#x}")?
                 }
-                Match::CtState(states) => write!(f, " -m conntrack --ctstate {}", states.join(","))?,
+                Match::CtState { states, negated } => {
+                    write!(f, " -m conntrack {}--ctstate {}", if *negated { "! " } else { "" }, states.join(","))?
+                }
                 Match::Probability(p) => write!(
                     f,
                     " -m statistic --mode random --probability {:.11}",

@@ -25,6 +25,11 @@ pub const KUBE_FORWARD: &str = "KUBE-FORWARD";
 pub const KUBE_PROXY_FIREWALL: &str = "KUBE-PROXY-FIREWALL";
 pub const KUBE_POSTROUTING: &str = "KUBE-POSTROUTING";
 pub const KUBE_MARK_MASQ: &str = "KUBE-MARK-MASQ";
+pub const KUBE_FIREWALL: &str = "KUBE-FIREWALL";
+
+/// Above this many endpoints kube-proxy stops writing comments on the
+/// per-endpoint rules (`largeClusterEndpointsThreshold`).
+pub const LARGE_CLUSTER_ENDPOINTS: usize = 1000;
 
 /// The two tables kube-proxy programs on a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +80,7 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
 
     // The jumps from the built-in chains. kube-proxy prepends each one, so
     // on a node they stand in the reverse of the order it ensures them.
-    let new_conn = || Match::CtState(vec!["NEW".into()]);
+    let new_conn = || Match::CtState { states: vec!["NEW".into()], negated: false };
     let jumps: [(&str, &str, Option<Match>, &str); 9] = [
         ("INPUT", KUBE_PROXY_FIREWALL, Some(new_conn()), "kubernetes load balancer firewall"),
         ("INPUT", KUBE_NODEPORTS, None, "kubernetes health check service ports"),
@@ -103,7 +108,35 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
     }
 
     // Fixed rules of kube-proxy's own chains.
-    filter.push(Rule::new(KUBE_FORWARD).with(Match::CtState(vec!["INVALID".into()])).jump(Target::Drop));
+    // With localhost NodePorts, kube-proxy keeps other hosts from reaching
+    // the node's loopback addresses (route_localnet is on).
+    let localnet_guard = cfg.localhost_node_ports && node_ip.is_none_or(|ip| ip.is_ipv4());
+    if localnet_guard {
+        filter.chain(KUBE_FIREWALL);
+        filter.push(
+            Rule::new(KUBE_FIREWALL)
+                .src("127.0.0.0/8".parse().expect("literal"), true)
+                .dst("127.0.0.0/8".parse().expect("literal"))
+                .comment("block incoming localnet connections")
+                .with(Match::CtState {
+                    states: vec!["RELATED".into(), "ESTABLISHED".into(), "DNAT".into()],
+                    negated: true,
+                })
+                .jump(Target::Drop),
+        );
+        // Its jumps stand after kube-proxy's own on real nodes (kubelet
+        // made the chain first), without a comment.
+        for from in ["INPUT", "OUTPUT"] {
+            filter.push(Rule::new(from).jump(Target::Jump(KUBE_FIREWALL.into())));
+        }
+    }
+    // The INVALID drop; kube-proxy adds an nfacct counter where the kernel
+    // has nfacct, which this simulation does not assume.
+    filter.push(
+        Rule::new(KUBE_FORWARD)
+            .with(Match::CtState { states: vec!["INVALID".into()], negated: false })
+            .jump(Target::Drop),
+    );
     filter.push(
         Rule::new(KUBE_FORWARD)
             .comment("kubernetes forwarding rules")
@@ -113,7 +146,7 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
     filter.push(
         Rule::new(KUBE_FORWARD)
             .comment("kubernetes forwarding conntrack rule")
-            .with(Match::CtState(vec!["RELATED".into(), "ESTABLISHED".into()]))
+            .with(Match::CtState { states: vec!["RELATED".into(), "ESTABLISHED".into()], negated: false })
             .jump(Target::Accept),
     );
     nat.push(
@@ -127,8 +160,11 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
     );
     nat.push(Rule::new(KUBE_MARK_MASQ).jump(Target::SetXMark { value: mark, mask: mark }));
 
-    for view in service_ports(cluster, node) {
-        write_service(&mut filter, &mut nat, &view, &cfg, node_ip);
+    let views = service_ports(cluster, node);
+    let total_endpoints: usize = views.iter().map(|v| v.reachable_endpoints().len()).sum();
+    let large = total_endpoints > LARGE_CLUSTER_ENDPOINTS;
+    for view in &views {
+        write_service(&mut filter, &mut nat, view, &cfg, node_ip, large);
     }
 
     // Last rule of KUBE-SERVICES: anything addressed to the node itself
@@ -160,6 +196,7 @@ fn write_service(
     view: &ServicePortView<'_>,
     cfg: &ProxyConfig,
     node_ip: Option<IpAddr>,
+    large: bool,
 ) {
     let svc = view.service;
     let proto = view.protocol().as_str().to_ascii_lowercase();
@@ -337,11 +374,11 @@ fn write_service(
     }
     if uses_cluster_chain {
         nat.chain(&cluster_chain);
-        endpoint_rules(nat, view, &cluster_chain, &view.cluster_endpoints, &proto);
+        endpoint_rules(nat, view, &cluster_chain, &view.cluster_endpoints, &proto, large);
     }
     if uses_local_chain {
         nat.chain(&local_chain);
-        endpoint_rules(nat, view, &local_chain, &view.local_endpoints, &proto);
+        endpoint_rules(nat, view, &local_chain, &view.local_endpoints, &proto, large);
     }
     // One chain per endpoint: mark hairpin traffic for SNAT, then DNAT.
     let mut reachable: Vec<&ProxyEndpoint> = Vec::new();
@@ -354,8 +391,8 @@ fn write_service(
     for ep in reachable {
         let chain = endpoint_chain(name, &proto, &ep.addr());
         nat.chain(&chain);
-        nat.push(Rule::new(&chain).src(host(ep.ip), false).comment(name).jump(to(KUBE_MARK_MASQ)));
-        let mut dnat = Rule::new(&chain).proto(&proto).comment(name);
+        nat.push(commented(Rule::new(&chain).src(host(ep.ip), false), name, large).jump(to(KUBE_MARK_MASQ)));
+        let mut dnat = commented(Rule::new(&chain).proto(&proto), name, large);
         if svc.session_affinity.is_some() {
             dnat = dnat.with(Match::RecentSet { name: chain.clone() });
         }
@@ -365,14 +402,29 @@ fn write_service(
 
 /// `writeServiceToEndpointRules`: affinity checks first, then the random
 /// cascade: rule i of n matches with probability 1/(n-i), the last always.
-fn endpoint_rules(nat: &mut Table, view: &ServicePortView<'_>, chain: &str, endpoints: &[ProxyEndpoint], proto: &str) {
+/// `appendServiceCommentLocked`: the comment, unless the cluster is large.
+fn commented(rule: Rule, comment: impl Into<String>, large: bool) -> Rule {
+    if large {
+        rule
+    } else {
+        rule.comment(comment)
+    }
+}
+
+fn endpoint_rules(
+    nat: &mut Table,
+    view: &ServicePortView<'_>,
+    chain: &str,
+    endpoints: &[ProxyEndpoint],
+    proto: &str,
+    large: bool,
+) {
     let name = view.name.as_str();
     if let Some(seconds) = view.service.session_affinity {
         for ep in endpoints {
             let sep = endpoint_chain(name, proto, &ep.addr());
             nat.push(
-                Rule::new(chain)
-                    .comment(format!("{name} -> {}", ep.addr()))
+                commented(Rule::new(chain), format!("{name} -> {}", ep.addr()), large)
                     .with(Match::RecentCheck { name: sep.clone(), seconds })
                     .jump(Target::Jump(sep)),
             );
@@ -381,7 +433,7 @@ fn endpoint_rules(nat: &mut Table, view: &ServicePortView<'_>, chain: &str, endp
     let n = endpoints.len();
     for (i, ep) in endpoints.iter().enumerate() {
         let sep = endpoint_chain(name, proto, &ep.addr());
-        let mut r = Rule::new(chain).comment(format!("{name} -> {}", ep.addr()));
+        let mut r = commented(Rule::new(chain), format!("{name} -> {}", ep.addr()), large);
         if i + 1 < n {
             r = r.with(Match::probability(1.0 / (n - i) as f64));
         }
