@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-export PATH="$PWD/web/node_modules/.bin:$PATH"
+# iptables-restore/iptables-save live in sbin, which a minimal PATH lacks.
+export PATH="$PWD/web/node_modules/.bin:$PATH:/usr/sbin:/sbin"
 export CARGO_TERM_COLOR=never
 step() { printf '\n== %s\n' "$*" >&2; }
 

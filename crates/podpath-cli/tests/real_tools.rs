@@ -8,7 +8,7 @@
 //! checking; set PODPATH_SKIP_REAL_TOOLS=1 to skip it knowingly.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn root() -> PathBuf {
@@ -39,19 +39,34 @@ struct Netns(String);
 impl Netns {
     fn new(tag: &str) -> Result<Netns, String> {
         let name = format!("podpath-{}-{tag}", std::process::id());
-        run(Command::new("ip").args(["netns", "add", &name]), None)?;
+        run(Command::new(find("ip")).args(["netns", "add", &name]), None)?;
         Ok(Netns(name))
     }
 
     fn exec(&self, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
-        run(Command::new("ip").args(["netns", "exec", &self.0]).args(args), stdin)
+        let (tool, rest) = args.split_first().expect("a command");
+        let tool = find(tool);
+        run(Command::new(find("ip")).args(["netns", "exec", &self.0]).arg(&tool).args(rest), stdin)
     }
 }
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+        let _ = Command::new(find("ip")).args(["netns", "del", &self.0]).status();
     }
+}
+
+/// A tool's full path: on PATH, or in the sbin directories a minimal PATH
+/// leaves out (where Debian puts iptables).
+fn find(tool: &str) -> String {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+        .map(|dir| Path::new(dir).join(tool))
+        .find(|p| p.is_file())
+        .map(|p| p.display().to_string());
+    found.unwrap_or_else(|| tool.to_owned())
 }
 
 fn podpath(args: &[&str]) -> String {
