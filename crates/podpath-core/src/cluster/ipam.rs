@@ -142,7 +142,7 @@ impl Ipam {
     /// The next address for a pod on node `i`, or the error the CNI plugin
     /// would put in the pod's events.
     fn allocate(&mut self, i: usize, node: &str, networks: &mut [NodeNetwork]) -> Result<IpAddr, String> {
-        let claim = match &mut self.nodes[i] {
+        match &mut self.nodes[i] {
             Allocator::None(msg) => return Err(msg.clone()),
             Allocator::Sequential { net, next } => {
                 let size = 1u64 << (32 - net.prefix_len());
@@ -175,21 +175,19 @@ impl Ipam {
                     *next += 1;
                     return Ok(offset(block, *next - 1));
                 }
-                true
             }
-        };
-        if claim {
-            let Some(block) = self.claim_calico_block(node) else {
-                return Err("Calico IPAM: no free blocks in the IP pool".into());
-            };
-            if let Allocator::Calico { blocks, next } = &mut self.nodes[i] {
-                blocks.push(block);
-                *next = 1;
-            }
-            networks[i].pod_ranges.push(IpNet::V4(block));
-            return Ok(offset(block, 0));
         }
-        unreachable!("every allocator returned above")
+        // Only a full Calico block gets here: the node claims another one
+        // and takes its first address.
+        let Some(block) = self.claim_calico_block(node) else {
+            return Err("Calico IPAM: no free blocks in the IP pool".into());
+        };
+        if let Allocator::Calico { blocks, next } = &mut self.nodes[i] {
+            blocks.push(block);
+            *next = 1;
+        }
+        networks[i].pod_ranges.push(IpNet::V4(block));
+        Ok(offset(block, 0))
     }
 }
 

@@ -510,3 +510,17 @@ status:
     assert!(!cluster.pod("default", "gated").unwrap().ready);
     assert!(cluster.pod("default", "open").unwrap().ready);
 }
+
+#[test]
+fn a_full_calico_block_makes_the_node_claim_another() {
+    let text = "apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nspec: {cni: calico, nodes: 1, ingressController: none}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: many}\nspec:\n  replicas: 70\n  selector: {matchLabels: {app: many}}\n  template:\n    metadata: {labels: {app: many}}\n    spec: {containers: [{name: c, image: nginx}]}\n";
+    let (cluster, diags) = simulate(&[Source::new("calico.yaml", text)]);
+    assert!(diags.is_empty(), "{diags:?}");
+    let node = &cluster.nodes[0];
+    assert_eq!(node.network.pod_ranges.len(), 2, "{:?}", node.network.pod_ranges);
+    let ips: std::collections::BTreeSet<_> =
+        cluster.pods.iter().filter(|p| !p.host_network).filter_map(|p| p.ip).collect();
+    let pod_network = cluster.pods.iter().filter(|p| !p.host_network).count();
+    assert_eq!(ips.len(), pod_network, "no address given twice");
+    assert!(ips.iter().all(|ip| node.network.pod_ranges.iter().any(|r| r.contains(ip))));
+}
