@@ -65,7 +65,7 @@ fn a_service_without_endpoints_rejects() {
     let c = proxy_fixture();
     let t = trace(&c, &req(pod_on(&c, "kind-worker"), cluster_ip(&c, "empty"), 80, 0)).unwrap();
     assert_eq!(t.verdict, Verdict::Rejected);
-    assert_eq!(t.reason, "FORWARD rule \"demo/empty:http has no endpoints\" rejected it");
+    assert_eq!(t.reason, "filter KUBE-SERVICES rule \"demo/empty:http has no endpoints\" rejected it");
     assert!(t.hops.last().unwrap().rule.as_deref().unwrap().ends_with("-j REJECT --reject-with icmp-port-unreachable"));
 }
 
@@ -83,7 +83,7 @@ fn external_traffic_policy_local_keeps_the_client_ip_or_drops() {
     let cp = c.node("kind-control-plane").unwrap().internal_ip.unwrap();
     let t = trace(&c, &req(From::External, cp, 30080, 1)).unwrap();
     assert_eq!(t.verdict, Verdict::Dropped);
-    assert_eq!(t.reason, "INPUT rule \"demo/local:http has no local endpoints\" dropped it");
+    assert_eq!(t.reason, "filter KUBE-EXTERNAL-SERVICES rule \"demo/local:http has no local endpoints\" dropped it");
 }
 
 #[test]

@@ -8,14 +8,16 @@
 //! order; Services are taken in name order (kube-proxy walks a Go map, so a
 //! real node's order varies from sync to sync).
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use data_encoding::BASE32;
 use ipnet::IpNet;
 use sha2::{Digest, Sha256};
 
-use super::{service_ports, ProxyConfig, ProxyEndpoint, ServicePortView};
+use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint, ServicePortView, Step};
 use crate::cluster::Cluster;
+use crate::netfilter::eval::{self, Context, Packet, Verdict};
 use crate::netfilter::{Match, Rule, Table, Target};
 
 pub const KUBE_SERVICES: &str = "KUBE-SERVICES";
@@ -43,6 +45,78 @@ impl Ruleset {
     pub fn save(&self) -> String {
         crate::netfilter::save(&[&self.filter, &self.nat])
     }
+
+    /// The tables netfilter runs at `hook`, in priority order: nat's DNAT
+    /// before filter, nat's SNAT last.
+    pub fn run(&self, hook: Hook, pkt: &mut Packet, ctx: &mut Context<'_>, steps: &mut Vec<Step>) -> Verdict {
+        let chains: &[(&Table, &str)] = match hook {
+            Hook::Connect => &[],
+            Hook::Prerouting => &[(&self.nat, "PREROUTING")],
+            Hook::Input => &[(&self.filter, "INPUT")],
+            Hook::Forward => &[(&self.filter, "FORWARD")],
+            Hook::Output => &[(&self.nat, "OUTPUT"), (&self.filter, "OUTPUT")],
+            Hook::Postrouting => &[(&self.nat, "POSTROUTING")],
+        };
+        run_tables(chains, pkt, ctx, steps)
+    }
+
+    /// The DNAT targets the nat table can reach for this packet.
+    pub fn candidates(&self, pkt: &Packet, from_host: bool, local: &[IpNet]) -> BTreeSet<(IpAddr, u16)> {
+        eval::reachable_dnats(&self.nat, if from_host { "OUTPUT" } else { "PREROUTING" }, pkt, local)
+    }
+}
+
+/// Runs the chains in order, as netfilter runs a hook's tables, and turns
+/// the rules that applied into steps. A DNAT in one table lets the packet
+/// go on to the next; any other ending verdict stops it.
+pub(crate) fn run_tables(
+    chains: &[(&Table, &str)],
+    pkt: &mut Packet,
+    ctx: &mut Context<'_>,
+    steps: &mut Vec<Step>,
+) -> Verdict {
+    let mut result = Verdict::Accept;
+    for (table, chain) in chains {
+        let mut applied = Vec::new();
+        let v = eval::run(table, chain, pkt, ctx, &mut applied);
+        steps.extend(applied.iter().map(step_of));
+        match v {
+            Verdict::Accept => {}
+            Verdict::Dnat(..) => result = v,
+            other => return other,
+        }
+    }
+    result
+}
+
+/// A rule that applied, as a trace step: what its target did, and its
+/// comment as the explanation.
+pub(crate) fn step_of(s: &eval::Step) -> Step {
+    let target = s.line.rsplit_once(" -j ").map(|(_, t)| t.split_whitespace().next().unwrap_or("")).unwrap_or_default();
+    let action = match target {
+        "KUBE-MARK-MASQ" | "MARK" => "mark",
+        "RETURN" => "return",
+        "DNAT" => "DNAT",
+        "MASQUERADE" => "SNAT",
+        "ACCEPT" => "accepted",
+        "DROP" => "dropped",
+        "REJECT" => "rejected",
+        _ => "jump",
+    };
+    Step {
+        at: format!("{} {}", s.table, s.chain),
+        action: action.into(),
+        detail: comment_of(&s.line).unwrap_or_default(),
+        line: s.line.clone(),
+        packet: s.packet.clone(),
+    }
+}
+
+/// The text of a rule's `--comment`.
+pub fn comment_of(line: &str) -> Option<String> {
+    let start = line.find("--comment \"")? + "--comment \"".len();
+    let end = line[start..].find('"')?;
+    Some(line[start..start + end].to_owned())
 }
 
 fn hash16(input: &str) -> String {

@@ -4,16 +4,110 @@
 //! This module gathers, for one node, the per-Service-port view every mode
 //! shares ([`ServicePortView`]: addresses, endpoints categorised the way
 //! kube-proxy's `CategorizeEndpoints` does), and the kube-proxy settings in
-//! force. Each mode turns that into its own artefact (`iptables` today).
+//! force. Each mode turns that into its own artefact, and [`Dataplane`] is
+//! the one interface the trace engine sees: render the artefact as the real
+//! tool prints it, and run a packet through it at a netfilter hook.
 
 pub mod iptables;
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
 use crate::cluster::{Cluster, ClusterIp, Protocol, Service, ServicePort, TrafficPolicy};
-use crate::settings::Settings;
+use crate::netfilter::eval::{Context, Packet, Verdict};
+use crate::settings::{ProxyMode, Settings};
+
+/// Where in a node's network stack the service proxy gets the packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hook {
+    /// A local socket's `connect()` (Cilium's socket-level load balancing).
+    Connect,
+    /// A packet that arrived on an interface, before routing.
+    Prerouting,
+    /// Routed to the node itself.
+    Input,
+    /// Routed through the node.
+    Forward,
+    /// Sent by the node itself (its processes, host-network pods).
+    Output,
+    /// About to leave, after routing.
+    Postrouting,
+}
+
+/// Who sent the packet, as the proxy tells them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A pod with its own network namespace.
+    Pod,
+    /// The node itself: a process or a host-network pod.
+    Host,
+    /// Anything that arrived on one of the node's interfaces from elsewhere.
+    Outside,
+}
+
+/// What the proxy did at one point: the line of its dump that acted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// `nat PREROUTING`, `ip kube-proxy nat-prerouting`, `IPVS`, …
+    pub at: String,
+    /// `jump`, `mark`, `DNAT`, `SNAT`, `rejected`, `dropped`, `accepted`, …
+    pub action: String,
+    pub detail: String,
+    /// The line as the mode's dump prints it.
+    pub line: String,
+    /// The packet as it leaves this step.
+    pub packet: Packet,
+}
+
+/// One node's service proxy in one mode, as data.
+#[derive(Clone, Debug)]
+pub enum Dataplane {
+    Iptables(iptables::Ruleset),
+}
+
+impl Dataplane {
+    /// What `mode` programs on `node`.
+    pub fn build(cluster: &Cluster, node: &str, mode: ProxyMode) -> Dataplane {
+        match mode {
+            _ => Dataplane::Iptables(iptables::build(cluster, node)),
+        }
+    }
+
+    /// The state as the real tool prints it: `iptables-save`, `nft list
+    /// ruleset`, `ipvsadm -Ln`, `cilium bpf lb list`.
+    pub fn render(&self) -> String {
+        match self {
+            Dataplane::Iptables(r) => r.save(),
+        }
+    }
+
+    /// Addresses the proxy makes local to the node (IPVS binds every
+    /// Service address to the `kube-ipvs0` dummy device).
+    pub fn bound_addresses(&self) -> Vec<IpAddr> {
+        match self {
+            Dataplane::Iptables(_) => Vec::new(),
+        }
+    }
+
+    /// Runs the packet through what the proxy hooks at `hook`. A DNAT is
+    /// reported as [`Verdict::Dnat`] with the packet rewritten; the packet
+    /// then goes on, as it does after any accepting verdict.
+    pub fn run(&self, hook: Hook, pkt: &mut Packet, ctx: &mut Context<'_>, steps: &mut Vec<Step>) -> Verdict {
+        match self {
+            Dataplane::Iptables(r) => r.run(hook, pkt, ctx, steps),
+        }
+    }
+
+    /// Every endpoint the proxy may send this packet to: all branches of
+    /// its load balancing, not one draw.
+    pub fn candidates(&self, pkt: &Packet, origin: Origin, local: &[IpNet]) -> BTreeSet<(IpAddr, u16)> {
+        match self {
+            Dataplane::Iptables(r) => r.candidates(pkt, origin == Origin::Host, local),
+        }
+    }
+}
 
 /// kube-proxy's settings as a kubeadm cluster (or the input's
 /// KubeProxyConfiguration) sets them.

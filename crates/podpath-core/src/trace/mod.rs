@@ -8,15 +8,14 @@
 //! datapath (veths, bridges, tunnels), NetworkPolicy verdicts and the reply
 //! path come with the datapath and policy engines.
 
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
 use crate::cluster::{Cluster, ClusterIp, Pod, ServiceType};
 use crate::names::Rng;
-use crate::netfilter::eval::{self, Context, Packet, Step, Verdict as NfVerdict};
-use crate::proxy::iptables;
+use crate::netfilter::eval::{Context, Packet, Verdict as NfVerdict};
+use crate::proxy::{Dataplane, Hook, Origin, Step};
 use crate::settings::ProxyMode;
 
 /// Where a packet starts.
@@ -150,9 +149,6 @@ fn local_addresses(cluster: &Cluster, node: &str) -> Vec<IpNet> {
 
 /// Traces the first packet of a connection.
 pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
-    if cluster.settings.proxy_mode != ProxyMode::Iptables {
-        return Err(TraceError::Mode(cluster.settings.proxy_mode));
-    }
     // Where the packet starts, and on which node.
     let (src_ip, node, src_at, host_originated) = match &req.from {
         From::Pod { namespace, name } => {
@@ -191,8 +187,9 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             p.ip.ok_or_else(|| TraceError::PodNotRunning(p.key()))?
         }
     };
-    let rules = iptables::build(cluster, &node);
-    let local = local_addresses(cluster, &node);
+    let dataplane = Dataplane::build(cluster, &node, cluster.settings.proxy_mode);
+    let mut local = local_addresses(cluster, &node);
+    local.extend(dataplane.bound_addresses().into_iter().map(IpNet::from));
     let mut rng = Rng::new(req.seed);
     let mut pkt = Packet {
         src: src_ip,
@@ -202,8 +199,6 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         dport: req.port,
         mark: 0,
     };
-    let headers =
-        |p: &Packet| Headers { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, protocol: p.protocol.clone() };
     let mut hops = vec![Hop {
         node: Some(node.clone()),
         at: src_at,
@@ -214,38 +209,17 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
     }];
 
     let service = find_service(cluster, dst_ip, req.port, &req.protocol, &local);
-    // nat: PREROUTING for packets that arrive, OUTPUT for the node's own.
-    let nat_chain = if host_originated { "OUTPUT" } else { "PREROUTING" };
-    let candidates: BTreeSet<(IpAddr, u16)> = eval::reachable_dnats(&rules.nat, nat_chain, &pkt, &local);
-    let mut steps: Vec<Step> = Vec::new();
-    let nat_verdict =
-        eval::run(&rules.nat, nat_chain, &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
-    push_steps(&mut hops, &node, &steps);
-    let mut chosen = None;
-    if let NfVerdict::Dnat(ip, port) = nat_verdict {
-        chosen = Some((ip, port));
-        if let Some(h) = hops.last_mut() {
-            h.action = "DNAT".into();
-            h.detail = format!("kube-proxy picked endpoint {} of {}", endpoint(ip, port), candidates.len());
-        }
-    }
-
-    // Routing: addressed to this node, or forwarded on.
-    let to_local = local.iter().any(|n| n.contains(&pkt.dst));
-    let filter_chain = match (host_originated, to_local) {
-        (true, _) => "OUTPUT",
-        (false, true) => "INPUT",
-        (false, false) => "FORWARD",
+    let origin = match (&req.from, host_originated) {
+        (_, true) => Origin::Host,
+        (From::Pod { .. }, false) => Origin::Pod,
+        _ => Origin::Outside,
     };
-    steps.clear();
-    let filter_verdict =
-        eval::run(&rules.filter, filter_chain, &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
-    push_steps(&mut hops, &node, &steps);
+    let candidates = dataplane.candidates(&pkt, origin, &local);
     let mut svc_hit = ServiceHit {
         frontend: service.as_ref().map_or("none".into(), |(f, _)| f.clone()),
         name: service.as_ref().map(|(_, n)| n.clone()),
         candidates: candidates.iter().map(|(ip, port)| endpoint(*ip, *port)).collect(),
-        chosen: chosen.map(|(ip, port)| endpoint(ip, port)),
+        chosen: None,
         snat: false,
     };
     let finish = |verdict: Verdict, reason: String, hops: Vec<Hop>, svc: ServiceHit, p: &Packet| Trace {
@@ -258,56 +232,92 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         destination_port: p.dport,
         hops,
     };
-    match filter_verdict {
-        NfVerdict::Reject | NfVerdict::Drop => {
-            let rejected = filter_verdict == NfVerdict::Reject;
-            let rule = steps.last().map(|s| s.line.clone()).unwrap_or_default();
-            if let Some(h) = hops.last_mut() {
-                h.action = if rejected { "rejected" } else { "dropped" }.into();
-                h.detail = if rejected {
-                    "kube-proxy rejects it: ICMP port unreachable goes back to the client".into()
-                } else {
-                    "kube-proxy drops it".into()
-                };
-            }
-            let why = comment_of(&rule).unwrap_or_else(|| rule.clone());
-            let verdict = if rejected { Verdict::Rejected } else { Verdict::Dropped };
-            return Ok(finish(
-                verdict,
-                format!("{filter_chain} rule \"{why}\" {}", if rejected { "rejected it" } else { "dropped it" }),
-                hops,
-                svc_hit,
-                &pkt,
-            ));
-        }
-        _ => {}
-    }
 
-    // nat POSTROUTING: masquerade what kube-proxy marked.
-    steps.clear();
-    let post =
-        eval::run(&rules.nat, "POSTROUTING", &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
-    if post == NfVerdict::Masquerade {
-        svc_hit.snat = true;
-        let dst_pod_node =
-            cluster.pods.iter().find(|p| !p.host_network && p.ip == Some(pkt.dst)).and_then(|p| p.node.clone());
-        // MASQUERADE takes the address of the interface the packet leaves by:
-        // the pod bridge for a pod on this node, the node's address otherwise.
-        let n = cluster.node(&node);
-        let new_src = match dst_pod_node.as_deref() == Some(node.as_str()) {
-            true => n.and_then(|n| n.network.gateway),
-            false => n.and_then(|n| n.internal_ip),
-        };
-        if let Some(ip) = new_src {
-            pkt.src = ip;
-        }
+    // The hooks the packet meets on this node, in the kernel's order. The
+    // forward/input choice is a routing decision made after the first hook,
+    // on the address that hook may have rewritten.
+    let mut hooks: Vec<Hook> = Vec::new();
+    if origin != Origin::Outside {
+        hooks.push(Hook::Connect);
     }
-    push_steps(&mut hops, &node, &steps);
-    if post == NfVerdict::Masquerade {
-        if let Some(h) = hops.last_mut() {
-            h.action = "SNAT".into();
-            h.detail = format!("masqueraded: the source becomes {}", pkt.src);
-            h.packet.src = pkt.src;
+    hooks.push(if host_originated { Hook::Output } else { Hook::Prerouting });
+    let mut steps: Vec<Step> = Vec::new();
+    let mut i = 0;
+    while i < hooks.len() {
+        let hook = hooks[i];
+        i += 1;
+        steps.clear();
+        let before = (pkt.dst, pkt.dport);
+        let verdict = dataplane.run(hook, &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
+        push_steps(&mut hops, &node, &steps);
+        match verdict {
+            NfVerdict::Dnat(ip, port) if (ip, port) != before => {
+                svc_hit.chosen = Some(endpoint(ip, port));
+                if let Some(h) = hops.iter_mut().rev().find(|h| h.action == "DNAT") {
+                    h.detail = format!(
+                        "{}: picked endpoint {} of {}",
+                        proxy_name(cluster.settings.proxy_mode),
+                        endpoint(ip, port),
+                        candidates.len()
+                    );
+                }
+            }
+            NfVerdict::Reject | NfVerdict::Drop => {
+                let rejected = verdict == NfVerdict::Reject;
+                let last = steps.last().cloned();
+                let place = last.as_ref().map(|s| s.at.clone()).unwrap_or_default();
+                let why = last
+                    .as_ref()
+                    .map(|s| if s.detail.is_empty() { s.line.clone() } else { s.detail.clone() })
+                    .unwrap_or_default();
+                if let Some(h) = hops.last_mut() {
+                    h.action = if rejected { "rejected" } else { "dropped" }.into();
+                    h.detail = if rejected {
+                        format!("{why}: ICMP port unreachable goes back to the client")
+                    } else {
+                        format!("{why}: dropped without an answer")
+                    };
+                }
+                let v = if rejected { Verdict::Rejected } else { Verdict::Dropped };
+                let what = if rejected { "rejected it" } else { "dropped it" };
+                return Ok(finish(v, format!("{place} rule \"{why}\" {what}"), hops, svc_hit, &pkt));
+            }
+            NfVerdict::Masquerade => {
+                svc_hit.snat = true;
+                let dst_pod_node =
+                    cluster.pods.iter().find(|p| !p.host_network && p.ip == Some(pkt.dst)).and_then(|p| p.node.clone());
+                // MASQUERADE takes the address of the interface the packet
+                // leaves by: the pod bridge for a pod on this node, the
+                // node's address otherwise.
+                let n = cluster.node(&node);
+                let new_src = match dst_pod_node.as_deref() == Some(node.as_str()) {
+                    true => n.and_then(|n| n.network.gateway),
+                    false => n.and_then(|n| n.internal_ip),
+                };
+                if let Some(ip) = new_src {
+                    pkt.src = ip;
+                }
+                if let Some(h) = hops.last_mut() {
+                    h.action = "SNAT".into();
+                    h.detail = format!("masqueraded: the source becomes {}", pkt.src);
+                    h.packet.src = pkt.src;
+                }
+            }
+            _ => {}
+        }
+        // The routing decision after the first hook.
+        if matches!(hook, Hook::Prerouting | Hook::Output) {
+            let to_local = local.iter().any(|n| n.contains(&pkt.dst));
+            match (host_originated, to_local) {
+                (true, _) => hooks.push(Hook::Postrouting),
+                (false, true) => hooks.push(Hook::Input),
+                (false, false) => hooks.extend([Hook::Forward, Hook::Postrouting]),
+            }
+        }
+        // Input may hand the packet on (IPVS rewrites it there); it then
+        // leaves through the node's output path.
+        if hook == Hook::Input && !local.iter().any(|n| n.contains(&pkt.dst)) {
+            hooks.push(Hook::Postrouting);
         }
     }
     // Delivery.
@@ -396,45 +406,26 @@ fn endpoint(ip: IpAddr, port: u16) -> String {
     }
 }
 
-fn comment_of(line: &str) -> Option<String> {
-    let start = line.find("--comment \"")? + "--comment \"".len();
-    let end = line[start..].find('"')?;
-    Some(line[start..start + end].to_owned())
+fn proxy_name(mode: ProxyMode) -> &'static str {
+    match mode {
+        ProxyMode::Ebpf => "Cilium",
+        _ => "kube-proxy",
+    }
+}
+
+fn headers(p: &Packet) -> Headers {
+    Headers { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, protocol: p.protocol.clone() }
 }
 
 fn push_steps(hops: &mut Vec<Hop>, node: &str, steps: &[Step]) {
     for s in steps {
-        let pkt = &s.packet;
-        let target = s
-            .line
-            .rsplit_once(" -j ")
-            .map(|(_, t)| t.split_whitespace().next().unwrap_or("").to_owned())
-            .unwrap_or_default();
-        let action = match target.as_str() {
-            "KUBE-MARK-MASQ" => "mark",
-            "MARK" => "mark",
-            "RETURN" => "return",
-            "DNAT" => "DNAT",
-            "MASQUERADE" => "SNAT",
-            "ACCEPT" => "accepted",
-            "DROP" => "dropped",
-            "REJECT" => "rejected",
-            _ => "jump",
-        };
-        let detail = comment_of(&s.line).unwrap_or_default();
         hops.push(Hop {
             node: Some(node.to_owned()),
-            at: format!("{} {}", s.table, s.chain),
-            action: action.into(),
-            detail,
+            at: s.at.clone(),
+            action: s.action.clone(),
+            detail: s.detail.clone(),
             rule: Some(s.line.clone()),
-            packet: Headers {
-                src: pkt.src,
-                sport: pkt.sport,
-                dst: pkt.dst,
-                dport: pkt.dport,
-                protocol: pkt.protocol.clone(),
-            },
+            packet: headers(&s.packet),
         });
     }
 }
