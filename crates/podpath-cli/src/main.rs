@@ -332,24 +332,22 @@ fn hostport(ip: std::net::IpAddr, port: u16) -> String {
 /// The contract's JSON shape of a trace.
 fn trace_json(cluster: &podpath_core::Cluster, t: &trace::Trace) -> serde_json::Value {
     use serde_json::json;
-    let hops: Vec<serde_json::Value> = t
-        .hops
-        .iter()
-        .map(|h| {
-            json!({
-                "node": h.node,
-                "at": h.at,
-                "action": h.action,
-                "detail": h.detail,
-                "rule": h.rule,
-                "packet": {
-                    "src": hostport(h.packet.src, h.packet.sport),
-                    "dst": hostport(h.packet.dst, h.packet.dport),
-                    "protocol": h.packet.protocol,
-                },
-            })
+    let hop_json = |h: &trace::Hop| {
+        json!({
+            "node": h.node,
+            "at": h.at,
+            "action": h.action,
+            "detail": h.detail,
+            "rule": h.rule,
+            "packet": {
+                "src": hostport(h.packet.src, h.packet.sport),
+                "dst": hostport(h.packet.dst, h.packet.dport),
+                "protocol": h.packet.protocol,
+            },
         })
-        .collect();
+    };
+    let hops: Vec<serde_json::Value> = t.hops.iter().map(hop_json).collect();
+    let reply: Vec<serde_json::Value> = t.reply.iter().map(hop_json).collect();
     json!({
         "verdict": t.verdict.as_str(),
         "reason": t.reason,
@@ -368,6 +366,8 @@ fn trace_json(cluster: &podpath_core::Cluster, t: &trace::Trace) -> serde_json::
         },
         "policy": policy_json(cluster, t),
         "hops": hops,
+        "conntrack": t.conntrack.as_ref().map(ToString::to_string),
+        "reply": reply,
     })
 }
 
@@ -405,7 +405,27 @@ fn policy_json(cluster: &podpath_core::Cluster, t: &trace::Trace) -> serde_json:
 
 fn trace_text(t: &trace::Trace) -> String {
     let mut out = String::new();
-    for (i, h) in t.hops.iter().enumerate() {
+    hops_text(&mut out, &t.hops);
+    if let Some(ct) = &t.conntrack {
+        out.push_str(&format!("conntrack: {ct}\nreply:\n"));
+        hops_text(&mut out, &t.reply);
+    }
+    if let Some(name) = &t.service.name {
+        out.push_str(&format!(
+            "service: {} {} — candidates {} — chosen {} — snat {}\n",
+            t.service.frontend,
+            name,
+            t.service.candidates.join(", "),
+            t.service.chosen.as_deref().unwrap_or("none"),
+            t.service.snat
+        ));
+    }
+    out.push_str(&format!("verdict: {} — {}\n", t.verdict.as_str(), t.reason));
+    out
+}
+
+fn hops_text(out: &mut String, hops: &[trace::Hop]) {
+    for (i, h) in hops.iter().enumerate() {
         out.push_str(&format!(
             "{:>2}. [{}] {} — {}: {}  {} -> {}\n",
             i + 1,
@@ -420,16 +440,4 @@ fn trace_text(t: &trace::Trace) -> String {
             out.push_str(&format!("      {r}\n"));
         }
     }
-    if let Some(name) = &t.service.name {
-        out.push_str(&format!(
-            "service: {} {} — candidates {} — chosen {} — snat {}\n",
-            t.service.frontend,
-            name,
-            t.service.candidates.join(", "),
-            t.service.chosen.as_deref().unwrap_or("none"),
-            t.service.snat
-        ));
-    }
-    out.push_str(&format!("verdict: {} — {}\n", t.verdict.as_str(), t.reason));
-    out
 }

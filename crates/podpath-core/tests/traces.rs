@@ -175,3 +175,27 @@ fn trace_candidates_are_exactly_what_the_rules_dnat_to() {
         }
     }
 }
+
+#[test]
+fn conntrack_remembers_the_nat_and_the_reply_is_un_natted() {
+    let c = proxy_fixture();
+    let ip = cluster_ip(&c, "sticky");
+    let t = trace(&c, &req(pod_on(&c, "kind-worker"), ip, 80, 3)).unwrap();
+    let ct = t.conntrack.clone().unwrap();
+    let first = &t.hops[0].packet;
+    assert_eq!(ct.original, (first.src, first.sport, ip, 80));
+    assert_eq!(ct.reply, (t.destination_ip, t.destination_port, first.src, first.sport));
+    let line = ct.to_string();
+    assert!(line.starts_with("tcp      6 120 SYN_SENT src="), "{line}");
+    assert!(line.contains("[UNREPLIED]") && line.ends_with("mark=0 use=1"), "{line}");
+    // The reply leaves the endpoint addressed to the client and reaches it
+    // from the cluster IP.
+    let back = &t.reply;
+    assert_eq!(back[0].packet.src, t.destination_ip);
+    assert_eq!(back[1].action, "un-NAT");
+    let last = &back.last().unwrap().packet;
+    assert_eq!((last.src, last.sport, last.dst, last.dport), (ip, 80, first.src, first.sport));
+    // A rejected connection creates no entry to reply through.
+    let t = trace(&c, &req(pod_on(&c, "kind-worker"), cluster_ip(&c, "empty"), 80, 0)).unwrap();
+    assert!(t.conntrack.is_none() && t.reply.is_empty());
+}

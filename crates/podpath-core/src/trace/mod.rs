@@ -115,6 +115,10 @@ pub struct Trace {
     pub destination_ip: IpAddr,
     pub destination_port: u16,
     pub hops: Vec<Hop>,
+    /// The conntrack entry of a delivered connection.
+    pub conntrack: Option<Conntrack>,
+    /// The first reply's way back.
+    pub reply: Vec<Hop>,
 }
 
 /// Why a trace could not even start.
@@ -208,6 +212,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         packet: headers(&pkt),
     }];
 
+    let mut sent = pkt.clone();
     let service = find_service(cluster, dst_ip, req.port, &req.protocol, &local);
     let origin = match (&req.from, host_originated) {
         (_, true) => Origin::Host,
@@ -231,6 +236,8 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         destination_ip: p.dst,
         destination_port: p.dport,
         hops,
+        conntrack: None,
+        reply: Vec::new(),
     };
 
     // The hooks the packet meets on this node, in the kernel's order. The
@@ -249,7 +256,16 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         steps.clear();
         let before = (pkt.dst, pkt.dport);
         let verdict = dataplane.run(hook, &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
-        push_steps(&mut hops, &node, &steps);
+        if hook == Hook::Connect && !steps.is_empty() {
+            // Balanced at connect(): the first packet already carries the
+            // endpoint's address.
+            let sent_hop = hops.remove(0);
+            push_steps(&mut hops, &node, &steps);
+            hops.push(Hop { packet: headers(&pkt), ..sent_hop });
+            sent = pkt.clone();
+        } else {
+            push_steps(&mut hops, &node, &steps);
+        }
         match verdict {
             NfVerdict::Dnat(ip, port) if (ip, port) != before => {
                 svc_hit.chosen = Some(endpoint(ip, port));
@@ -371,7 +387,117 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         }
     }
     t.destination_node = dst_node;
+    if t.verdict == Verdict::Delivered {
+        let entry = Conntrack::new(&sent, &pkt);
+        t.reply = reply_hops(&t, &entry, &node);
+        t.conntrack = Some(entry);
+    }
     Ok(t)
+}
+
+/// The conntrack entry a connection's first packet creates on the node
+/// that handled it: the tuple as sent, and the tuple the reply will carry
+/// (after the DNAT and SNAT, reversed). The reply is matched against the
+/// second and un-NATed back to the first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conntrack {
+    pub protocol: String,
+    pub original: (IpAddr, u16, IpAddr, u16),
+    pub reply: (IpAddr, u16, IpAddr, u16),
+}
+
+impl Conntrack {
+    fn new(sent: &Packet, now: &Packet) -> Conntrack {
+        Conntrack {
+            protocol: sent.protocol.clone(),
+            original: (sent.src, sent.sport, sent.dst, sent.dport),
+            reply: (now.dst, now.dport, now.src, now.sport),
+        }
+    }
+
+    /// Whether the connection's addresses were rewritten at all.
+    pub fn nat(&self) -> bool {
+        let (s, sp, d, dp) = self.original;
+        self.reply != (d, dp, s, sp)
+    }
+}
+
+/// As `conntrack -L` prints the entry right after the first packet: TCP in
+/// SYN_SENT for 120 s, UDP and ICMP unreplied for 30 s, SCTP in
+/// COOKIE_WAIT for 3 s (the kernel's default timeouts).
+impl std::fmt::Display for Conntrack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (num, timeout, state) = match self.protocol.as_str() {
+            "tcp" => (6, 120, "SYN_SENT "),
+            "udp" => (17, 30, ""),
+            "sctp" => (132, 3, "COOKIE_WAIT "),
+            _ => (1, 30, ""),
+        };
+        let tuple = |(s, sp, d, dp): (IpAddr, u16, IpAddr, u16)| {
+            if self.protocol == "icmp" {
+                format!("src={s} dst={d} type=8 code=0 id={sp}")
+            } else {
+                format!("src={s} dst={d} sport={sp} dport={dp}")
+            }
+        };
+        let mut reply = tuple(self.reply);
+        if self.protocol == "icmp" {
+            reply = reply.replace("type=8", "type=0");
+        }
+        write!(
+            f,
+            "{:<8} {num} {timeout} {state}{} [UNREPLIED] {} mark=0 use=1",
+            self.protocol,
+            tuple(self.original),
+            reply
+        )
+    }
+}
+
+/// The first reply, back to the client: sent by the destination with the
+/// addresses the request arrived with, un-NATed by conntrack on the node
+/// that rewrote the request.
+fn reply_hops(t: &Trace, ct: &Conntrack, node: &str) -> Vec<Hop> {
+    let (rs, rsp, rd, rdp) = ct.reply;
+    let (os, osp, od, odp) = ct.original;
+    let proto = ct.protocol.clone();
+    let at_dst = t.hops.last().map(|h| h.at.clone()).unwrap_or_default();
+    let dst_node = t.hops.last().and_then(|h| h.node.clone());
+    let mut hops = vec![Hop {
+        node: dst_node,
+        at: at_dst,
+        action: "sent".into(),
+        detail: "the reply, addressed to where the request came from".into(),
+        rule: None,
+        packet: Headers { src: rs, sport: rsp, dst: rd, dport: rdp, protocol: proto.clone() },
+    }];
+    if ct.nat() {
+        let mut what = Vec::new();
+        if (rs, rsp) != (od, odp) {
+            what.push(format!("source {} back to {}", endpoint(rs, rsp), endpoint(od, odp)));
+        }
+        if (rd, rdp) != (os, osp) {
+            what.push(format!("destination {} back to {}", endpoint(rd, rdp), endpoint(os, osp)));
+        }
+        hops.push(Hop {
+            node: Some(node.to_owned()),
+            at: "conntrack".into(),
+            action: "un-NAT".into(),
+            detail: format!("the reply matches the connection's entry: {}", what.join(", ")),
+            rule: Some(ct.to_string()),
+            packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone() },
+        });
+    }
+    let first = &t.hops[0];
+    hops.push(Hop {
+        node: first.node.clone(),
+        at: first.at.clone(),
+        action: "delivered".into(),
+        detail: "the client sees the reply come from the address it sent to".into(),
+        rule: None,
+        packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto },
+    });
+    hops
 }
 
 /// The node an outside packet reaches: the one that owns the address; for
