@@ -8,6 +8,7 @@
 //! the one interface the trace engine sees: render the artefact as the real
 //! tool prints it, and run a packet through it at a netfilter hook.
 
+pub mod ebpf;
 pub mod iptables;
 
 use std::collections::BTreeSet;
@@ -65,12 +66,14 @@ pub struct Step {
 #[derive(Clone, Debug)]
 pub enum Dataplane {
     Iptables(iptables::Ruleset),
+    Ebpf(ebpf::LbMap),
 }
 
 impl Dataplane {
     /// What `mode` programs on `node`.
     pub fn build(cluster: &Cluster, node: &str, mode: ProxyMode) -> Dataplane {
         match mode {
+            ProxyMode::Ebpf => Dataplane::Ebpf(ebpf::build(cluster, node)),
             _ => Dataplane::Iptables(iptables::build(cluster, node)),
         }
     }
@@ -80,6 +83,7 @@ impl Dataplane {
     pub fn render(&self) -> String {
         match self {
             Dataplane::Iptables(r) => r.save(),
+            Dataplane::Ebpf(m) => m.render(),
         }
     }
 
@@ -87,7 +91,7 @@ impl Dataplane {
     /// Service address to the `kube-ipvs0` dummy device).
     pub fn bound_addresses(&self) -> Vec<IpAddr> {
         match self {
-            Dataplane::Iptables(_) => Vec::new(),
+            Dataplane::Iptables(_) | Dataplane::Ebpf(_) => Vec::new(),
         }
     }
 
@@ -97,6 +101,16 @@ impl Dataplane {
     pub fn run(&self, hook: Hook, pkt: &mut Packet, ctx: &mut Context<'_>, steps: &mut Vec<Step>) -> Verdict {
         match self {
             Dataplane::Iptables(r) => r.run(hook, pkt, ctx, steps),
+            Dataplane::Ebpf(m) => m.run(hook, pkt, ctx, steps),
+        }
+    }
+
+    /// Where a reply's addresses are restored, and the entry that does it:
+    /// netfilter's conntrack for kube-proxy, Cilium's reverse-NAT map.
+    pub fn reverse_nat(&self, frontend: IpAddr, port: u16, protocol: &str) -> Option<(String, String)> {
+        match self {
+            Dataplane::Ebpf(m) => m.rev_nat(frontend, port, protocol).map(|l| ("bpf rev-NAT".to_owned(), l)),
+            _ => None,
         }
     }
 
@@ -105,6 +119,7 @@ impl Dataplane {
     pub fn candidates(&self, pkt: &Packet, origin: Origin, local: &[IpNet]) -> BTreeSet<(IpAddr, u16)> {
         match self {
             Dataplane::Iptables(r) => r.candidates(pkt, origin == Origin::Host, local),
+            Dataplane::Ebpf(m) => m.candidates(pkt, origin, local),
         }
     }
 }

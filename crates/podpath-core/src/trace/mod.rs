@@ -258,10 +258,12 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         let verdict = dataplane.run(hook, &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
         if hook == Hook::Connect && !steps.is_empty() {
             // Balanced at connect(): the first packet already carries the
-            // endpoint's address.
+            // endpoint's address; a refused connect() sends nothing at all.
             let sent_hop = hops.remove(0);
             push_steps(&mut hops, &node, &steps);
-            hops.push(Hop { packet: headers(&pkt), ..sent_hop });
+            if matches!(verdict, NfVerdict::Accept | NfVerdict::Dnat(..)) {
+                hops.push(Hop { packet: headers(&pkt), ..sent_hop });
+            }
             sent = pkt.clone();
         } else {
             push_steps(&mut hops, &node, &steps);
@@ -286,7 +288,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                     .as_ref()
                     .map(|s| if s.detail.is_empty() { s.line.clone() } else { s.detail.clone() })
                     .unwrap_or_default();
-                if let Some(h) = hops.last_mut() {
+                if let Some(h) = hops.last_mut().filter(|h| h.action != "rejected" && h.action != "dropped") {
                     h.action = if rejected { "rejected" } else { "dropped" }.into();
                     h.detail = if rejected {
                         format!("{why}: ICMP port unreachable goes back to the client")
@@ -296,7 +298,12 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                 }
                 let v = if rejected { Verdict::Rejected } else { Verdict::Dropped };
                 let what = if rejected { "rejected it" } else { "dropped it" };
-                return Ok(finish(v, format!("{place} rule \"{why}\" {what}"), hops, svc_hit, &pkt));
+                let reason = if place.starts_with("bpf") || place.starts_with("IPVS") {
+                    format!("{place}: {why}")
+                } else {
+                    format!("{place} rule \"{why}\" {what}")
+                };
+                return Ok(finish(v, reason, hops, svc_hit, &pkt));
             }
             NfVerdict::Masquerade => {
                 svc_hit.snat = true;
@@ -389,7 +396,11 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
     t.destination_node = dst_node;
     if t.verdict == Verdict::Delivered {
         let entry = Conntrack::new(&sent, &pkt);
-        t.reply = reply_hops(&t, &entry, &node);
+        let (_, _, vip, vport) = entry.original;
+        let place = dataplane
+            .reverse_nat(vip, vport, &entry.protocol)
+            .unwrap_or_else(|| ("conntrack".to_owned(), entry.to_string()));
+        t.reply = reply_hops(&t, &entry, &node, place);
         t.conntrack = Some(entry);
     }
     Ok(t)
@@ -457,7 +468,7 @@ impl std::fmt::Display for Conntrack {
 /// The first reply, back to the client: sent by the destination with the
 /// addresses the request arrived with, un-NATed by conntrack on the node
 /// that rewrote the request.
-fn reply_hops(t: &Trace, ct: &Conntrack, node: &str) -> Vec<Hop> {
+fn reply_hops(t: &Trace, ct: &Conntrack, node: &str, (at, line): (String, String)) -> Vec<Hop> {
     let (rs, rsp, rd, rdp) = ct.reply;
     let (os, osp, od, odp) = ct.original;
     let proto = ct.protocol.clone();
@@ -481,14 +492,14 @@ fn reply_hops(t: &Trace, ct: &Conntrack, node: &str) -> Vec<Hop> {
         }
         hops.push(Hop {
             node: Some(node.to_owned()),
-            at: "conntrack".into(),
+            at,
             action: "un-NAT".into(),
             detail: format!("the reply matches the connection's entry: {}", what.join(", ")),
-            rule: Some(ct.to_string()),
+            rule: Some(line),
             packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone() },
         });
     }
-    let first = &t.hops[0];
+    let first = t.hops.iter().find(|h| h.action == "sent").unwrap_or(&t.hops[0]);
     hops.push(Hop {
         node: first.node.clone(),
         at: first.at.clone(),
@@ -550,7 +561,7 @@ fn push_steps(hops: &mut Vec<Hop>, node: &str, steps: &[Step]) {
             at: s.at.clone(),
             action: s.action.clone(),
             detail: s.detail.clone(),
-            rule: Some(s.line.clone()),
+            rule: (!s.line.is_empty()).then(|| s.line.clone()),
             packet: headers(&s.packet),
         });
     }
