@@ -264,10 +264,10 @@ fn rules(args: &RulesArgs) -> Result<u8, String> {
     }
     let mode = args.mode.unwrap_or(cluster.settings.proxy_mode);
     match mode {
-        ProxyMode::Iptables | ProxyMode::Ebpf => {
+        ProxyMode::Iptables | ProxyMode::Nftables | ProxyMode::Ebpf => {
             print!("{}", podpath_core::proxy::Dataplane::build(&cluster, &args.node, mode).render())
         }
-        other => return Err(format!("{other} mode rules are not generated yet; iptables and ebpf are")),
+        other => return Err(format!("{other} mode rules are not generated yet; iptables, nftables and ebpf are")),
     }
     Ok(code)
 }

@@ -1,9 +1,9 @@
 //! The generated rules against the real tools: every node's `podpath rules`
-//! output is loaded by a real `iptables-restore` inside a network namespace
-//! made for the test, and what the real `iptables-save` prints back must be
-//! byte for byte what podpath printed.
+//! output is loaded by a real `iptables-restore` (or `nft -f`) inside a
+//! network namespace made for the test, and what the real `iptables-save`
+//! (or `nft list table`) prints back must be what podpath printed.
 //!
-//! This needs root and iptables (scripts/setup.sh installs it; CI runs as
+//! This needs root, iptables and nftables (scripts/setup.sh installs them; CI runs as
 //! root). Where they are missing the test fails rather than passing without
 //! checking; set PODPATH_SKIP_REAL_TOOLS=1 to skip it knowingly.
 
@@ -99,6 +99,64 @@ fn iptables_restore_loads_every_node_and_iptables_save_prints_it_back() {
                 .map(|l| format!("{l}\n"))
                 .collect();
             assert_eq!(theirs, ours, "{fixture} on {name}: iptables-save prints back something else");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "checked {checked} nodes");
+}
+
+/// nft prints the elements of a set in its own order and wraps them its
+/// own way: compare them as sets, everything else line for line.
+fn normalise_elements(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending: Option<String> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        let buf = match pending.take() {
+            Some(b) => format!("{b} {t}"),
+            None if t.starts_with("elements = {") => t.to_owned(),
+            None => {
+                out.push(line.to_owned());
+                continue;
+            }
+        };
+        if !buf.ends_with('}') {
+            pending = Some(buf);
+            continue;
+        }
+        let inner = &buf[buf.find('{').unwrap() + 1..buf.rfind('}').unwrap()];
+        let mut items: Vec<&str> = inner.split(',').map(str::trim).collect();
+        items.sort_unstable();
+        out.push(format!("elements {}", items.join(" | ")));
+    }
+    out
+}
+
+#[test]
+fn nft_loads_every_node_and_lists_it_back() {
+    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
+        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+        return;
+    }
+    let fixtures = ["web/scenarios/shop.yaml", "crates/podpath-core/tests/scenarios/proxy.yaml"];
+    let mut checked = 0;
+    for (i, fixture) in fixtures.iter().enumerate() {
+        let nodes: serde_json::Value =
+            serde_json::from_str(&podpath(&["get", "nodes", "-o", "json", "-f", fixture])).unwrap();
+        for (j, node) in nodes["items"].as_array().unwrap().iter().enumerate() {
+            let name = node["metadata"]["name"].as_str().unwrap();
+            let ours = podpath(&["rules", "--node", name, "--mode", "nftables", "-f", fixture]);
+            let ns = Netns::new(&format!("n{i}{j}")).unwrap_or_else(|e| {
+                panic!("cannot make a network namespace (run as root with iproute2, or set PODPATH_SKIP_REAL_TOOLS=1): {e}")
+            });
+            ns.exec(&["nft", "-f", "-"], Some(&ours)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
+            let theirs = ns.exec(&["nft", "list", "table", "ip", "kube-proxy"], None).unwrap();
+            assert_eq!(
+                normalise_elements(&theirs),
+                normalise_elements(&ours),
+                "{fixture} on {name}: nft lists back something else"
+            );
+            assert!(ours.contains("numgen random mod"), "{fixture} on {name}: no load balancing written");
             checked += 1;
         }
     }

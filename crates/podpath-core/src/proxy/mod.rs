@@ -10,6 +10,7 @@
 
 pub mod ebpf;
 pub mod iptables;
+pub mod nftables;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -66,6 +67,7 @@ pub struct Step {
 #[derive(Clone, Debug)]
 pub enum Dataplane {
     Iptables(iptables::Ruleset),
+    Nftables(nftables::Ruleset),
     Ebpf(ebpf::LbMap),
 }
 
@@ -74,6 +76,7 @@ impl Dataplane {
     pub fn build(cluster: &Cluster, node: &str, mode: ProxyMode) -> Dataplane {
         match mode {
             ProxyMode::Ebpf => Dataplane::Ebpf(ebpf::build(cluster, node)),
+            ProxyMode::Nftables => Dataplane::Nftables(nftables::build(cluster, node)),
             _ => Dataplane::Iptables(iptables::build(cluster, node)),
         }
     }
@@ -83,6 +86,7 @@ impl Dataplane {
     pub fn render(&self) -> String {
         match self {
             Dataplane::Iptables(r) => r.save(),
+            Dataplane::Nftables(t) => t.render(),
             Dataplane::Ebpf(m) => m.render(),
         }
     }
@@ -91,7 +95,7 @@ impl Dataplane {
     /// Service address to the `kube-ipvs0` dummy device).
     pub fn bound_addresses(&self) -> Vec<IpAddr> {
         match self {
-            Dataplane::Iptables(_) | Dataplane::Ebpf(_) => Vec::new(),
+            Dataplane::Iptables(_) | Dataplane::Nftables(_) | Dataplane::Ebpf(_) => Vec::new(),
         }
     }
 
@@ -101,6 +105,7 @@ impl Dataplane {
     pub fn run(&self, hook: Hook, pkt: &mut Packet, ctx: &mut Context<'_>, steps: &mut Vec<Step>) -> Verdict {
         match self {
             Dataplane::Iptables(r) => r.run(hook, pkt, ctx, steps),
+            Dataplane::Nftables(t) => t.run(hook, pkt, ctx, steps),
             Dataplane::Ebpf(m) => m.run(hook, pkt, ctx, steps),
         }
     }
@@ -119,6 +124,7 @@ impl Dataplane {
     pub fn candidates(&self, pkt: &Packet, origin: Origin, local: &[IpNet]) -> BTreeSet<(IpAddr, u16)> {
         match self {
             Dataplane::Iptables(r) => r.candidates(pkt, origin == Origin::Host, local),
+            Dataplane::Nftables(t) => t.candidates(pkt, origin == Origin::Host, local),
             Dataplane::Ebpf(m) => m.candidates(pkt, origin, local),
         }
     }
@@ -170,6 +176,16 @@ impl ProxyConfig {
                     .collect(),
             },
         }
+    }
+
+    /// The settings a given mode reads: nftables mode has its own
+    /// `masqueradeAll`.
+    pub fn for_mode(settings: &Settings, mode: ProxyMode) -> ProxyConfig {
+        let mut cfg = ProxyConfig::from_settings(settings);
+        if let (ProxyMode::Nftables, Some(kp)) = (mode, &settings.kube_proxy) {
+            cfg.masquerade_all = kp.nftables.masquerade_all.unwrap_or(false);
+        }
+        cfg
     }
 
     pub fn masquerade_mark(&self) -> u32 {
