@@ -20,6 +20,7 @@ need_pkg chromium-driver
 # The generated rules are checked against the real tools in a network namespace.
 need_pkg iptables
 need_pkg nftables
+need_pkg ipset
 need_pkg iproute2
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} (apt)"

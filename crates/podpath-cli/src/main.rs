@@ -77,6 +77,10 @@ struct RulesArgs {
     /// The proxy mode (default: the cluster's)
     #[arg(long, value_parser = parse_proxy_mode)]
     mode: Option<ProxyMode>,
+    /// Another view of the same state: addr (ip addr show kube-ipvs0), ipset
+    /// (ipset save), iptables (iptables-save), all
+    #[arg(long, value_parser = ["addr", "ipset", "iptables", "all"])]
+    show: Option<String>,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -263,11 +267,13 @@ fn rules(args: &RulesArgs) -> Result<u8, String> {
         return Err(format!("nodes \"{}\" not found (nodes: {})", args.node, known.join(", ")));
     }
     let mode = args.mode.unwrap_or(cluster.settings.proxy_mode);
-    match mode {
-        ProxyMode::Iptables | ProxyMode::Nftables | ProxyMode::Ebpf => {
-            print!("{}", podpath_core::proxy::Dataplane::build(&cluster, &args.node, mode).render())
-        }
-        other => return Err(format!("{other} mode rules are not generated yet; iptables, nftables and ebpf are")),
+    let dataplane = podpath_core::proxy::Dataplane::build(&cluster, &args.node, mode);
+    match &args.show {
+        None => print!("{}", dataplane.render()),
+        Some(view) => match dataplane.render_view(view) {
+            Some(text) => print!("{text}"),
+            None => return Err(format!("--show {view}: {mode} mode has no such view")),
+        },
     }
     Ok(code)
 }

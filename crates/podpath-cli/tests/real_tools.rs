@@ -162,3 +162,57 @@ fn nft_loads_every_node_and_lists_it_back() {
     }
     assert!(checked >= 6, "checked {checked} nodes");
 }
+
+/// `ipset save` with the per-set hash parameters the kernel picks (bucket
+/// size, a random initval) left out, members sorted.
+fn normalise_ipsets(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| match l.find(" bucketsize ") {
+            Some(i) => l[..i].to_owned(),
+            None => l.to_owned(),
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn ipvs_mode_ipsets_and_iptables_load_into_the_real_tools() {
+    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
+        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+        return;
+    }
+    let fixtures = ["web/scenarios/shop.yaml", "crates/podpath-core/tests/scenarios/proxy.yaml"];
+    let mut checked = 0;
+    for (i, fixture) in fixtures.iter().enumerate() {
+        let nodes: serde_json::Value =
+            serde_json::from_str(&podpath(&["get", "nodes", "-o", "json", "-f", fixture])).unwrap();
+        for (j, node) in nodes["items"].as_array().unwrap().iter().enumerate() {
+            let name = node["metadata"]["name"].as_str().unwrap();
+            let args =
+                |show: &str| podpath(&["rules", "--node", name, "--mode", "ipvs", "--show", show, "-f", fixture]);
+            let (sets, rules) = (args("ipset"), args("iptables"));
+            let ns = Netns::new(&format!("v{i}{j}")).unwrap_or_else(|e| {
+                panic!("cannot make a network namespace (run as root with iproute2, or set PODPATH_SKIP_REAL_TOOLS=1): {e}")
+            });
+            // The rules name the sets: the sets go in first, as kube-proxy
+            // creates them first.
+            ns.exec(&["ipset", "restore"], Some(&sets)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
+            ns.exec(&["iptables-restore"], Some(&rules)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
+            let saved: String = ns
+                .exec(&["iptables-save"], None)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            assert_eq!(saved, rules, "{fixture} on {name}: iptables-save prints back something else");
+            let theirs = ns.exec(&["ipset", "save"], None).unwrap();
+            assert_eq!(normalise_ipsets(&theirs), normalise_ipsets(&sets), "{fixture} on {name}: ipset save differs");
+            assert!(sets.contains("add KUBE-CLUSTER-IP "), "{fixture} on {name}: no cluster IPs in the sets");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "checked {checked} nodes");
+}

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::ipset::IpSets;
 use super::{Match, Rule, Table, Target};
 use crate::names::Rng;
 
@@ -25,6 +26,10 @@ pub struct Packet {
     pub sport: u16,
     pub dport: u16,
     pub mark: u32,
+    /// It came in through a bridge port (a pod on a bridge CNI).
+    pub bridged: bool,
+    /// The IPVS virtual server that took it, once IPVS has.
+    pub ipvs: Option<(IpAddr, u16)>,
 }
 
 /// How a table ended for the packet.
@@ -57,6 +62,8 @@ pub struct Step {
 pub struct Context<'a> {
     pub local: &'a [IpNet],
     pub rng: &'a mut Rng,
+    /// The node's ipsets, for `-m set`.
+    pub sets: Option<&'a IpSets>,
 }
 
 fn is_local(ctx_local: &[IpNet], ip: IpAddr) -> bool {
@@ -64,7 +71,13 @@ fn is_local(ctx_local: &[IpNet], ip: IpAddr) -> bool {
 }
 
 /// Whether every match of `rule` holds; `random` decides statistic matches.
-fn matches(rule: &Rule, pkt: &Packet, local: &[IpNet], random: &mut dyn FnMut(u32) -> bool) -> bool {
+fn matches(
+    rule: &Rule,
+    pkt: &Packet,
+    local: &[IpNet],
+    sets: Option<&IpSets>,
+    random: &mut dyn FnMut(u32) -> bool,
+) -> bool {
     let addr_ok =
         |m: &Option<super::AddrMatch>, ip: IpAddr| m.as_ref().is_none_or(|a| a.net.contains(&ip) != a.negated);
     if !addr_ok(&rule.source, pkt.src) || !addr_ok(&rule.destination, pkt.dst) {
@@ -93,6 +106,19 @@ fn matches(rule: &Rule, pkt: &Packet, local: &[IpNet], random: &mut dyn FnMut(u3
             // No earlier connection from this client: nothing remembered.
             Match::RecentCheck { .. } => false,
             Match::RecentSet { .. } => true,
+            Match::Set { name, flags, negated } => {
+                sets.and_then(|s| s.get(name)).is_some_and(|s| s.matches(flags, pkt)) != *negated
+            }
+            Match::PhysdevNotIn => !pkt.bridged,
+            Match::Ipvs { proto, vaddr, vport } => {
+                let p = match pkt.protocol.as_str() {
+                    "tcp" => 6,
+                    "udp" => 17,
+                    "sctp" => 132,
+                    _ => 1,
+                };
+                pkt.ipvs == Some((*vaddr, *vport)) && p == *proto
+            }
         };
         if !ok {
             return false;
@@ -113,17 +139,19 @@ pub fn run(table: &Table, chain: &str, pkt: &mut Packet, ctx: &mut Context<'_>, 
     // The kernel's statistic match: a 31-bit random number below the
     // stored probability.
     let mut random = |p: u32| ((rng.next_u64() as u32) & 0x7fff_ffff) < p;
-    match walk(table, chain, pkt, ctx.local, &mut random, steps, 0) {
+    match walk(table, chain, pkt, ctx.local, ctx.sets, &mut random, steps, 0) {
         Flow::End(v) => v,
         Flow::Continue | Flow::Return => Verdict::Accept,
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn walk(
     table: &Table,
     chain: &str,
     pkt: &mut Packet,
     local: &[IpNet],
+    sets: Option<&IpSets>,
     random: &mut dyn FnMut(u32) -> bool,
     steps: &mut Vec<Step>,
     depth: u32,
@@ -132,7 +160,7 @@ fn walk(
         return Flow::End(Verdict::Drop);
     }
     for (index, rule) in table.rules_of(chain) {
-        if !matches(rule, pkt, local, random) {
+        if !matches(rule, pkt, local, sets, random) {
             continue;
         }
         let Some(target) = &rule.target else { continue };
@@ -144,7 +172,7 @@ fn walk(
             packet: pkt.clone(),
         });
         match target {
-            Target::Jump(next) => match walk(table, next, pkt, local, random, steps, depth + 1) {
+            Target::Jump(next) => match walk(table, next, pkt, local, sets, random, steps, depth + 1) {
                 Flow::End(v) => return Flow::End(v),
                 Flow::Continue | Flow::Return => {}
             },
@@ -203,7 +231,7 @@ fn explore(
         let random = rule.matches.iter().any(|m| matches!(m, Match::Probability(_)));
         // A random rule may or may not match: follow the "matches" branch
         // here, and go on to the next rule for the "does not" branch.
-        if !matches(rule, pkt, local, &mut |_| true) {
+        if !matches(rule, pkt, local, None, &mut |_| true) {
             continue;
         }
         let Some(target) = &rule.target else { continue };

@@ -7,6 +7,7 @@
 //! evaluator naming the very line that acted.
 
 pub mod eval;
+pub mod ipset;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
@@ -56,6 +57,22 @@ pub enum Match {
     /// `-m recent --set --name NAME`.
     RecentSet {
         name: String,
+    },
+    /// `-m set [!] --match-set NAME FLAGS` (`dst,dst`, `dst,dst,src`, …).
+    Set {
+        name: String,
+        flags: String,
+        negated: bool,
+    },
+    /// `-m physdev ! --physdev-is-in`: the packet did not come in through
+    /// a bridge port.
+    PhysdevNotIn,
+    /// `-m ipvs --vproto N --vaddr IP --vport N`: IPVS handled the packet
+    /// for that virtual server.
+    Ipvs {
+        proto: u8,
+        vaddr: std::net::IpAddr,
+        vport: u16,
     },
 }
 
@@ -264,6 +281,13 @@ impl fmt::Display for Rule {
                 )?,
                 Match::RecentSet { name } => {
                     write!(f, " -m recent --set --name {name} --mask 255.255.255.255 --rsource")?
+                }
+                Match::Set { name, flags, negated } => {
+                    write!(f, " -m set {}--match-set {name} {flags}", if *negated { "! " } else { "" })?
+                }
+                Match::PhysdevNotIn => f.write_str(" -m physdev ! --physdev-is-in")?,
+                Match::Ipvs { proto, vaddr, vport } => {
+                    write!(f, " -m ipvs --vproto {proto} --vaddr {vaddr} --vport {vport}")?
                 }
             }
         }

@@ -10,6 +10,7 @@
 
 pub mod ebpf;
 pub mod iptables;
+pub mod ipvs;
 pub mod nftables;
 
 use std::collections::BTreeSet;
@@ -68,6 +69,7 @@ pub struct Step {
 pub enum Dataplane {
     Iptables(iptables::Ruleset),
     Nftables(nftables::Ruleset),
+    Ipvs(ipvs::State),
     Ebpf(ebpf::LbMap),
 }
 
@@ -77,7 +79,8 @@ impl Dataplane {
         match mode {
             ProxyMode::Ebpf => Dataplane::Ebpf(ebpf::build(cluster, node)),
             ProxyMode::Nftables => Dataplane::Nftables(nftables::build(cluster, node)),
-            _ => Dataplane::Iptables(iptables::build(cluster, node)),
+            ProxyMode::Ipvs => Dataplane::Ipvs(ipvs::build(cluster, node)),
+            ProxyMode::Iptables => Dataplane::Iptables(iptables::build(cluster, node)),
         }
     }
 
@@ -87,7 +90,25 @@ impl Dataplane {
         match self {
             Dataplane::Iptables(r) => r.save(),
             Dataplane::Nftables(t) => t.render(),
+            Dataplane::Ipvs(s) => s.ipvsadm(),
             Dataplane::Ebpf(m) => m.render(),
+        }
+    }
+
+    /// The views a mode has besides its main one: IPVS mode's
+    /// `ip addr show kube-ipvs0`, `ipset save` and `iptables-save`.
+    pub const VIEWS: [&'static str; 4] = ["addr", "ipset", "iptables", "all"];
+
+    /// One of [`Dataplane::VIEWS`], where the mode has it.
+    pub fn render_view(&self, view: &str) -> Option<String> {
+        match (self, view) {
+            (Dataplane::Ipvs(s), "addr") => Some(s.kube_ipvs0()),
+            (Dataplane::Ipvs(s), "ipset") => Some(s.sets.save()),
+            (Dataplane::Ipvs(s), "iptables") => Some(s.iptables_save()),
+            (Dataplane::Ipvs(s), "all") => Some(s.render()),
+            (Dataplane::Iptables(r), "iptables") => Some(r.save()),
+            (_, "all") => Some(self.render()),
+            _ => None,
         }
     }
 
@@ -95,6 +116,7 @@ impl Dataplane {
     /// Service address to the `kube-ipvs0` dummy device).
     pub fn bound_addresses(&self) -> Vec<IpAddr> {
         match self {
+            Dataplane::Ipvs(s) => s.bound.clone(),
             Dataplane::Iptables(_) | Dataplane::Nftables(_) | Dataplane::Ebpf(_) => Vec::new(),
         }
     }
@@ -106,6 +128,7 @@ impl Dataplane {
         match self {
             Dataplane::Iptables(r) => r.run(hook, pkt, ctx, steps),
             Dataplane::Nftables(t) => t.run(hook, pkt, ctx, steps),
+            Dataplane::Ipvs(s) => s.run(hook, pkt, ctx, steps),
             Dataplane::Ebpf(m) => m.run(hook, pkt, ctx, steps),
         }
     }
@@ -125,6 +148,7 @@ impl Dataplane {
         match self {
             Dataplane::Iptables(r) => r.candidates(pkt, origin == Origin::Host, local),
             Dataplane::Nftables(t) => t.candidates(pkt, origin == Origin::Host, local),
+            Dataplane::Ipvs(s) => s.candidates(pkt),
             Dataplane::Ebpf(m) => m.candidates(pkt, origin, local),
         }
     }
@@ -143,6 +167,8 @@ pub struct ProxyConfig {
     pub localhost_node_ports: bool,
     /// `nodePortAddresses`; empty means every local address.
     pub node_port_addresses: Vec<IpNet>,
+    /// `ipvs.scheduler`, `rr` unless set.
+    pub ipvs_scheduler: String,
 }
 
 impl ProxyConfig {
@@ -154,6 +180,7 @@ impl ProxyConfig {
                 masquerade_bit: 14,
                 localhost_node_ports: true,
                 node_port_addresses: Vec::new(),
+                ipvs_scheduler: "rr".into(),
             },
             Some(kp) => ProxyConfig {
                 cluster_cidr: if kp.detect_local_mode.is_empty() || kp.detect_local_mode == "ClusterCIDR" {
@@ -174,6 +201,7 @@ impl ProxyConfig {
                     .iter()
                     .filter_map(|c| c.trim().parse::<IpNet>().ok())
                     .collect(),
+                ipvs_scheduler: if kp.ipvs.scheduler.is_empty() { "rr".into() } else { kp.ipvs.scheduler.clone() },
             },
         }
     }
@@ -228,6 +256,8 @@ pub struct ServicePortView<'a> {
     pub local_endpoints: Vec<ProxyEndpoint>,
     /// Whether the Service has any usable endpoint at all.
     pub has_endpoints: bool,
+    /// Every endpoint in the Service's slices, whatever its conditions.
+    pub all_endpoints: Vec<ProxyEndpoint>,
 }
 
 impl ServicePortView<'_> {
@@ -326,6 +356,7 @@ pub fn service_ports<'a>(cluster: &'a Cluster, node: &str) -> Vec<ServicePortVie
                 cluster_endpoints: Vec::new(),
                 local_endpoints: Vec::new(),
                 has_endpoints: false,
+                all_endpoints: Vec::new(),
             };
             if view.uses_cluster_endpoints() {
                 view.cluster_endpoints = usable(&all);
@@ -335,6 +366,7 @@ pub fn service_ports<'a>(cluster: &'a Cluster, node: &str) -> Vec<ServicePortVie
             }
             // Any ready (or serving, terminating) endpoint anywhere.
             view.has_endpoints = !usable(&all).is_empty();
+            view.all_endpoints = all;
             out.push(view);
         }
     }

@@ -132,8 +132,6 @@ pub enum TraceError {
     NoNode(String),
     #[error("{0} needs --node: which node's network stack handles the packet first?")]
     NeedsNode(String),
-    #[error("{0} mode traces are not simulated yet; iptables is")]
-    Mode(ProxyMode),
 }
 
 fn pod<'a>(cluster: &'a Cluster, ns: &str, name: &str) -> Result<&'a Pod, TraceError> {
@@ -202,6 +200,11 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         sport: 40000 + (Rng::new(req.seed ^ 0x5eed).below(20000) as u16),
         dport: req.port,
         mark: 0,
+        // Pods on a bridge plugin reach the node through a bridge port.
+        bridged: matches!(req.from, From::Pod { .. })
+            && !host_originated
+            && matches!(cluster.settings.cni, crate::settings::Cni::Flannel | crate::settings::Cni::Weave),
+        ipvs: None,
     };
     let mut hops = vec![Hop {
         node: Some(node.clone()),
@@ -255,7 +258,8 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         i += 1;
         steps.clear();
         let before = (pkt.dst, pkt.dport);
-        let verdict = dataplane.run(hook, &mut pkt, &mut Context { local: &local, rng: &mut rng }, &mut steps);
+        let verdict =
+            dataplane.run(hook, &mut pkt, &mut Context { local: &local, rng: &mut rng, sets: None }, &mut steps);
         if hook == Hook::Connect && !steps.is_empty() {
             // Balanced at connect(): the first packet already carries the
             // endpoint's address; a refused connect() sends nothing at all.
