@@ -97,6 +97,8 @@ pub struct VirtualServer {
     pub real_servers: Vec<ProxyEndpoint>,
     /// `ns/name:port`, for explanations.
     pub service: String,
+    /// A Local-policy frontend that fell back to other nodes' endpoints.
+    pub local_fallback: bool,
 }
 
 impl VirtualServer {
@@ -229,7 +231,8 @@ pub fn build(cluster: &Cluster, node: &str) -> State {
                 view.cluster_endpoints.clone()
             }
         };
-        let vs = |address: IpAddr, port: u16, real_servers: Vec<ProxyEndpoint>| VirtualServer {
+        let fallback = |local: bool| local && view.local_endpoints.is_empty() && !view.cluster_endpoints.is_empty();
+        let vs = |address: IpAddr, port: u16, real_servers: Vec<ProxyEndpoint>, local_fallback: bool| VirtualServer {
             protocol: proto_upper,
             address,
             port,
@@ -237,13 +240,14 @@ pub fn build(cluster: &Cluster, node: &str) -> State {
             persistent: svc.session_affinity,
             real_servers,
             service: view.name.clone(),
+            local_fallback,
         };
         for e in view.all_endpoints.iter().filter(|e| e.node.as_deref() == Some(node)) {
             add(&mut sets, "KUBE-LOOP-BACK", Member::IpPortIp(e.ip, proto.clone(), e.port, e.ip));
         }
         // The cluster IP.
         add(&mut sets, "KUBE-CLUSTER-IP", Member::IpPort(view.cluster_ip, proto.clone(), port));
-        vss.push(vs(view.cluster_ip, port, pick(view.internal_policy_local())));
+        vss.push(vs(view.cluster_ip, port, pick(view.internal_policy_local()), fallback(view.internal_policy_local())));
         if !bound.contains(&view.cluster_ip) {
             bound.push(view.cluster_ip);
         }
@@ -251,7 +255,7 @@ pub fn build(cluster: &Cluster, node: &str) -> State {
         for ip in &svc.external_ips {
             let set = if ext_local { "KUBE-EXTERNAL-IP-LOCAL" } else { "KUBE-EXTERNAL-IP" };
             add(&mut sets, set, Member::IpPort(*ip, proto.clone(), port));
-            vss.push(vs(*ip, port, pick(ext_local)));
+            vss.push(vs(*ip, port, pick(ext_local), fallback(ext_local)));
             if !node_ips.contains(ip) && !bound.contains(ip) {
                 bound.push(*ip);
             }
@@ -279,7 +283,7 @@ pub fn build(cluster: &Cluster, node: &str) -> State {
                         lb_out_filter.push((*ip, port, if proto == "udp" { "17" } else { "6" }));
                     }
                 }
-                vss.push(vs(*ip, port, pick(ext_local)));
+                vss.push(vs(*ip, port, pick(ext_local), fallback(ext_local)));
                 if !node_ips.contains(ip) && !bound.contains(ip) {
                     bound.push(*ip);
                 }
@@ -304,7 +308,7 @@ pub fn build(cluster: &Cluster, node: &str) -> State {
                 }
             }
             for ip in &node_ips {
-                vss.push(vs(*ip, np, pick(ext_local)));
+                vss.push(vs(*ip, np, pick(ext_local), fallback(ext_local)));
             }
         }
         if let Some(hc) = svc.health_check_node_port {
@@ -625,7 +629,17 @@ impl State {
         steps.push(Step {
             at: "IPVS".into(),
             action: "DNAT".into(),
-            detail: format!("{} ({}): real server {}", v.service, v.scheduler, r.addr()),
+            detail: if v.local_fallback {
+                format!(
+                    "{} ({}): real server {}; the Local policy has no endpoint on this node, so IPVS uses every \
+                     endpoint, and without SNAT the reply does not come back through this node",
+                    v.service,
+                    v.scheduler,
+                    r.addr()
+                )
+            } else {
+                format!("{} ({}): real server {}", v.service, v.scheduler, r.addr())
+            },
             line: real_server_line(r).trim_end().to_owned(),
             packet: pkt.clone(),
         });

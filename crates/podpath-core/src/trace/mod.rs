@@ -276,12 +276,13 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             NfVerdict::Dnat(ip, port) if (ip, port) != before => {
                 svc_hit.chosen = Some(endpoint(ip, port));
                 if let Some(h) = hops.iter_mut().rev().find(|h| h.action == "DNAT") {
-                    h.detail = format!(
+                    let picked = format!(
                         "{}: picked endpoint {} of {}",
                         proxy_name(cluster.settings.proxy_mode),
                         endpoint(ip, port),
                         candidates.len()
                     );
+                    h.detail = if h.detail.is_empty() { picked } else { format!("{picked} — {}", h.detail) };
                 }
             }
             NfVerdict::Reject | NfVerdict::Drop => {
