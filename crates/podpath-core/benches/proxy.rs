@@ -1,9 +1,12 @@
-//! kube-proxy's iptables rules for 1,000 Services with 10 endpoints each,
-//! and one trace through them.
+//! Every service-proxy mode on 1,000 Services with 10 endpoints each
+//! across 100 nodes: building one node's state, printing it as the real
+//! tool does, and one trace through it (the build included, as the CLI
+//! and the page do it).
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use podpath_core::proxy::Dataplane;
 use podpath_core::trace::{trace, From, Request, To};
-use podpath_core::{proxy, simulate, Source};
+use podpath_core::{simulate_with, Cni, Overrides, ProxyMode, Source};
 
 fn scenario() -> String {
     let mut text = String::from("apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nspec: {nodes: 100}\n");
@@ -16,32 +19,37 @@ fn scenario() -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let (cluster, diags) = simulate(&[Source::new("bench.yaml", scenario())]);
-    assert!(diags.iter().all(|d| !d.is_error()), "{:?}", diags.first());
-    let node = cluster.nodes[1].name.clone();
-    let rules = proxy::iptables::build(&cluster, &node);
-    assert!(rules.nat.rules().len() > 30_000, "{} nat rules", rules.nat.rules().len());
-    let from =
-        cluster.pods.iter().find(|p| p.namespace == "bench" && p.node.as_deref() == Some(node.as_str())).unwrap();
-    let svc = cluster.service("bench", "app-500").unwrap();
-    let podpath_core::cluster::ClusterIp::Ip(ip) = svc.cluster_ip else { unreachable!() };
-    let req = Request {
-        from: From::Pod { namespace: from.namespace.clone(), name: from.name.clone() },
-        to: To::Ip(ip),
-        port: 80,
-        protocol: "tcp".into(),
-        node: None,
-        seed: 1,
-    };
-    assert_eq!(trace(&cluster, &req).unwrap().service.candidates.len(), 10);
-    let mut group = c.benchmark_group("iptables");
-    group.sample_size(10);
-    group.bench_function("rules for 1000 services x 10 endpoints", |b| {
-        b.iter(|| proxy::iptables::build(&cluster, &node))
-    });
-    group.bench_function("iptables-save of them", |b| b.iter(|| rules.save()));
-    group.bench_function("one trace (rules included)", |b| b.iter(|| trace(&cluster, &req).unwrap()));
-    group.finish();
+    let text = scenario();
+    for mode in [ProxyMode::Iptables, ProxyMode::Nftables, ProxyMode::Ipvs, ProxyMode::Ebpf] {
+        let cni = (mode == ProxyMode::Ebpf).then_some(Cni::Cilium);
+        let overrides = Overrides { proxy_mode: Some(mode), cni, ..Overrides::default() };
+        let (cluster, diags) = simulate_with(&[Source::new("bench.yaml", text.clone())], &overrides);
+        assert!(diags.iter().all(|d| !d.is_error()), "{:?}", diags.first());
+        let node = cluster.nodes[1].name.clone();
+        let dataplane = Dataplane::build(&cluster, &node, mode);
+        assert!(dataplane.render().lines().count() > 10_000, "{mode}: a full dump");
+        let from =
+            cluster.pods.iter().find(|p| p.namespace == "bench" && p.node.as_deref() == Some(node.as_str())).unwrap();
+        let svc = cluster.service("bench", "app-500").unwrap();
+        let podpath_core::cluster::ClusterIp::Ip(ip) = svc.cluster_ip else { unreachable!() };
+        let req = Request {
+            from: From::Pod { namespace: from.namespace.clone(), name: from.name.clone() },
+            to: To::Ip(ip),
+            port: 80,
+            protocol: "tcp".into(),
+            node: None,
+            seed: 1,
+        };
+        assert_eq!(trace(&cluster, &req).unwrap().service.candidates.len(), 10, "{mode}");
+        let mut group = c.benchmark_group(mode.as_str());
+        group.sample_size(10);
+        group.bench_function("build, 1000 services x 10 endpoints", |b| {
+            b.iter(|| Dataplane::build(&cluster, &node, mode))
+        });
+        group.bench_function("render", |b| b.iter(|| dataplane.render()));
+        group.bench_function("one trace (build included)", |b| b.iter(|| trace(&cluster, &req).unwrap()));
+        group.finish();
+    }
 }
 
 criterion_group!(benches, bench);

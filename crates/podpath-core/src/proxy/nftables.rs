@@ -213,11 +213,13 @@ pub struct Set {
 }
 
 /// The `ip kube-proxy` table of one node.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Ruleset {
     pub sets: Vec<Set>,
     pub maps: Vec<Map>,
     pub chains: Vec<Chain>,
+    /// Chain name to its index in `chains`.
+    index: std::collections::BTreeMap<String, usize>,
 }
 
 /// How nft prints a duration: `3h`, `1h30m`, `10s`.
@@ -247,11 +249,19 @@ const REJECT_CHAIN: &str = "reject-chain";
 
 impl Ruleset {
     fn chain_mut(&mut self, name: &str) -> &mut Chain {
-        if let Some(i) = self.chains.iter().position(|c| c.name == name) {
-            return &mut self.chains[i];
-        }
-        self.chains.push(Chain { name: name.to_owned(), base: None, comment: None, rules: Vec::new() });
-        self.chains.last_mut().expect("just pushed")
+        let i = match self.index.get(name) {
+            Some(i) => *i,
+            None => {
+                self.chains.push(Chain { name: name.to_owned(), base: None, comment: None, rules: Vec::new() });
+                self.index.insert(name.to_owned(), self.chains.len() - 1);
+                self.chains.len() - 1
+            }
+        };
+        &mut self.chains[i]
+    }
+
+    fn reindex(&mut self) {
+        self.index = self.chains.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
     }
 
     fn rule(&mut self, chain: &str, matches: Vec<Match>, action: Action) {
@@ -291,7 +301,7 @@ impl Ruleset {
     }
 
     pub fn chain(&self, name: &str) -> Option<&Chain> {
-        self.chains.iter().find(|c| c.name == name)
+        self.index.get(name).map(|i| &self.chains[*i])
     }
 
     /// `nft list table ip kube-proxy`: sets and maps in the order they
@@ -383,7 +393,7 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
     let cfg = ProxyConfig::for_mode(&cluster.settings, crate::settings::ProxyMode::Nftables);
     let mark = cfg.masquerade_mark();
     let node_ip = cluster.node(node).and_then(|n| n.internal_ip);
-    let mut t = Ruleset { sets: Vec::new(), maps: Vec::new(), chains: Vec::new() };
+    let mut t = Ruleset::default();
 
     // Sets and maps, in the order a first sync creates them.
     t.sets.push(Set {
@@ -427,6 +437,7 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
             rules: vec![],
         });
     }
+    t.reindex();
     let new = || vec![Match::CtStateNew];
     let jump = |c: &str| Action::Jump(c.into());
     t.rule("filter-input", new(), jump("nodeport-endpoints-check"));
@@ -483,6 +494,7 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
     fixed.sort_by_key(|c| order.iter().position(|o| *o == c.name));
     t.chains = base;
     t.chains.extend(fixed);
+    t.reindex();
 
     // nftables mode takes NodePorts on the node's primary address (its
     // default `--nodeport-addresses primary`), or on the configured CIDRs;
