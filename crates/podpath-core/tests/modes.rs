@@ -184,9 +184,9 @@ fn reachable_in_dump(dump: &str, mode: ProxyMode, addr: IpAddr, port: u16, proto
             let head = format!("{}  {addr}:{port} ", proto.to_ascii_uppercase());
             let mut inside = false;
             for line in dump.lines() {
-                if line.starts_with("  -> ") {
+                if let Some(rest) = line.strip_prefix("  -> ") {
                     if inside {
-                        out.insert(line[5..].split_whitespace().next().unwrap().to_owned());
+                        out.insert(rest.split_whitespace().next().unwrap().to_owned());
                     }
                 } else {
                     inside = line.starts_with(&head);
