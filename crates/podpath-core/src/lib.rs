@@ -14,6 +14,7 @@ pub mod labels;
 pub mod load;
 pub mod names;
 pub mod netfilter;
+pub mod policy;
 pub mod proxy;
 pub mod settings;
 pub mod system;

@@ -144,6 +144,9 @@ impl Pod {
 pub struct Cluster {
     pub settings: Settings,
     pub namespaces: BTreeSet<String>,
+    /// Each namespace's labels, with the `kubernetes.io/metadata.name` label
+    /// the API server sets on every namespace.
+    pub namespace_labels: BTreeMap<String, Labels>,
     pub nodes: Vec<Node>,
     /// In creation order (the order the input describes them).
     pub pods: Vec<Pod>,
@@ -179,6 +182,18 @@ impl Cluster {
             }
         }
         check_namespaces(manifests, &mut namespaces, &mut diags);
+        let mut namespace_labels: BTreeMap<String, Labels> = BTreeMap::new();
+        for located in &manifests.objects {
+            if let Object::Namespace(ns) = &located.object {
+                if let Some(name) = &ns.metadata.name {
+                    namespace_labels.insert(name.clone(), ns.metadata.labels.clone().unwrap_or_default());
+                }
+            }
+        }
+        for ns in &namespaces {
+            // The API server overwrites whatever the manifest says here.
+            namespace_labels.entry(ns.clone()).or_default().insert("kubernetes.io/metadata.name".into(), ns.clone());
+        }
         let drafts = workloads::expand(manifests, &nodes, &mut diags);
         let placed = schedule::schedule(drafts, &nodes);
         let (pods, networks) = ipam::assign(placed, &nodes, &settings);
@@ -192,6 +207,7 @@ impl Cluster {
         let cluster = Cluster {
             settings,
             namespaces,
+            namespace_labels,
             nodes,
             pods,
             services,

@@ -1,0 +1,113 @@
+//! Policy mistakes worth a warning: a policy that selects no pod, a rule
+//! that can never match anything in the cluster, a default-deny egress
+//! that also cuts the pods off from DNS, and policies that overlap.
+
+use super::{End, Engine};
+use crate::cluster::policy::{Peer, PortMatch};
+use crate::cluster::{ClusterIp, Protocol};
+use crate::diag::Diagnostic;
+
+/// The warnings for the cluster's policies.
+pub fn lint(engine: &Engine<'_>) -> Vec<Diagnostic> {
+    let cluster = engine.cluster;
+    let mut out = Vec::new();
+    let dns_pods: Vec<_> = cluster
+        .service("kube-system", "kube-dns")
+        .into_iter()
+        .flat_map(|svc| cluster.slices_of(svc))
+        .flat_map(|s| s.endpoints.iter())
+        .filter_map(|e| e.addresses.first().copied())
+        .collect();
+    let dns_ip = cluster.service("kube-system", "kube-dns").and_then(|s| match s.cluster_ip {
+        ClusterIp::Ip(ip) => Some(ip),
+        _ => None,
+    });
+    for (i, np) in cluster.network_policies.iter().enumerate() {
+        let selected: Vec<_> = cluster.pods.iter().filter(|p| np.selects(p)).collect();
+        for (dir, rules) in [("ingress", &np.ingress), ("egress", &np.egress)] {
+            for (r, rule) in rules.iter().enumerate() {
+                for (k, peer) in rule.peers.iter().enumerate() {
+                    let Peer::Pods { pods, namespaces } = peer else { continue };
+                    let any = cluster.pods.iter().filter(|p| !p.host_network).any(|p| {
+                        let ns_ok = match namespaces {
+                            None => p.namespace == np.namespace,
+                            Some(n) => n.matches(engine.ns_labels(&p.namespace)),
+                        };
+                        ns_ok && pods.as_ref().is_none_or(|s| s.matches(&p.labels))
+                    });
+                    if !any {
+                        let field = if dir == "ingress" { "from" } else { "to" };
+                        out.push(Diagnostic::warning(
+                            np.origin.clone(),
+                            format!(
+                                "networkpolicy {}: spec.{dir}[{r}].{field}[{k}] ({}) matches no pod in the cluster; the peer admits nothing",
+                                np.key(),
+                                super::peer_text(peer)
+                            ),
+                        ));
+                    }
+                }
+                for (k, p) in rule.ports.iter().enumerate() {
+                    let PortMatch::Named(name) = &p.port else { continue };
+                    // Ingress names the selected pods' ports; egress the peers'.
+                    let holders: Vec<_> = if dir == "ingress" {
+                        selected.clone()
+                    } else {
+                        cluster.pods.iter().filter(|p| !p.host_network).collect()
+                    };
+                    if !selected.is_empty()
+                        && !holders.iter().any(|pod| super::named_port(pod, name, p.protocol).is_some())
+                    {
+                        out.push(Diagnostic::warning(
+                            np.origin.clone(),
+                            format!(
+                                "networkpolicy {}: spec.{dir}[{r}].ports[{k}]: no {} has a container port named {name} ({}); the port matches nothing",
+                                np.key(),
+                                if dir == "ingress" { "selected pod" } else { "pod" },
+                                p.protocol.as_str()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        // The classic: egress isolation that forgets DNS.
+        if np.isolates_egress() && !selected.is_empty() && !dns_pods.is_empty() {
+            let pod = selected[0];
+            let blocked = dns_pods.iter().all(|ip| {
+                let d = engine.check(End::Pod(pod), engine.end_of(*ip), 53, Protocol::Udp);
+                !d.egress.verdict.passes()
+            });
+            if blocked && engine.enforcement.enforced {
+                out.push(Diagnostic::warning(
+                    np.origin.clone(),
+                    format!(
+                        "networkpolicy {}: isolates egress of {} pod(s) and no policy lets them reach DNS (kube-dns{} on 53/UDP); name resolution will fail — add an egress rule to namespace kube-system, pods k8s-app=kube-dns, port 53 UDP and TCP",
+                        np.key(),
+                        selected.len(),
+                        dns_ip.map(|ip| format!(" {ip}")).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        // Overlap: another policy selecting the very same pods the same way.
+        for other in &cluster.network_policies[..i] {
+            let theirs: Vec<_> = cluster.pods.iter().filter(|p| other.selects(p)).collect();
+            if !selected.is_empty()
+                && theirs.len() == selected.len()
+                && theirs.iter().zip(&selected).all(|(a, b)| a.key() == b.key())
+                && other.policy_types == np.policy_types
+            {
+                out.push(Diagnostic::warning(
+                    np.origin.clone(),
+                    format!(
+                        "networkpolicy {}: selects the same pods as {} for the same directions; their rules add up (policies are a union)",
+                        np.key(),
+                        other.key()
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
