@@ -108,13 +108,16 @@ impl NetworkPolicy {
     }
 }
 
+/// A rule as written: its peers and its ports.
+type RawRule = (Option<Vec<networking::NetworkPolicyPeer>>, Option<Vec<networking::NetworkPolicyPort>>);
+
 /// Types the rules of one direction, reporting what the API server's
 /// validation would refuse (the rule is then kept without the bad part,
 /// as far as that makes sense).
 fn rules(
     key: &str,
     dir: &str,
-    list: Vec<(Option<Vec<networking::NetworkPolicyPeer>>, Option<Vec<networking::NetworkPolicyPort>>)>,
+    list: Vec<RawRule>,
     origin: &Origin,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Rule> {
