@@ -34,6 +34,26 @@ enum Command {
     Rules(RulesArgs),
     /// Follows the first packet of a connection hop by hop
     Trace(TraceArgs),
+    /// The connectivity truth table under the NetworkPolicies
+    Matrix(MatrixArgs),
+}
+
+#[derive(Args, Debug)]
+struct MatrixArgs {
+    /// The servers' port
+    #[arg(long, default_value_t = 80)]
+    port: u16,
+    /// tcp, udp or sctp
+    #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp", "sctp"])]
+    protocol: String,
+    /// Only the pods of this namespace
+    #[arg(short = 'n', long)]
+    namespace: Option<String>,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = TraceOutput::Text)]
+    output: TraceOutput,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -182,7 +202,65 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Lint(args) => lint(&args),
         Command::Rules(args) => rules(&args),
         Command::Trace(args) => trace(&args),
+        Command::Matrix(args) => matrix(&args),
     }
+}
+
+fn matrix(args: &MatrixArgs) -> Result<u8, String> {
+    let (cluster, diags) = simulate(&args.input)?;
+    let code = report(&diags);
+    let protocol = podpath_core::cluster::Protocol::parse(Some(&args.protocol.to_ascii_uppercase()))
+        .ok_or_else(|| format!("--protocol {}: expected tcp, udp or sctp", args.protocol))?;
+    let engine = podpath_core::policy::Engine::new(&cluster);
+    let m = podpath_core::policy::matrix::matrix(&engine, args.port, protocol, args.namespace.as_deref());
+    match args.output {
+        TraceOutput::Json => {
+            let value = serde_json::json!({
+                "port": m.port,
+                "protocol": args.protocol,
+                "pods": m.pods,
+                "allowed": m.allowed,
+            });
+            println!("{}", serde_json::to_string(&value).map_err(|e| e.to_string())?);
+        }
+        TraceOutput::Text => print!("{}", matrix_text(&m, &engine)),
+    }
+    Ok(code)
+}
+
+/// The table as the upstream netpol tests print reachability: `.` for a
+/// connection that passes, `X` for one that is blocked.
+fn matrix_text(m: &podpath_core::policy::matrix::Matrix, engine: &podpath_core::policy::Engine<'_>) -> String {
+    let mut out = String::new();
+    if !engine.enforcement.enforced && !engine.cluster.network_policies.is_empty() {
+        out.push_str(&format!(
+            "note: {} does not enforce NetworkPolicy; every connection passes whatever the policies say\n",
+            engine.enforcement.cni
+        ));
+    }
+    let width = m.pods.iter().map(String::len).max().unwrap_or(0);
+    out.push_str(&format!("{:width$}", ""));
+    for (j, _) in m.pods.iter().enumerate() {
+        out.push_str(&format!(" {:>2}", j + 1));
+    }
+    out.push('\n');
+    for (i, src) in m.pods.iter().enumerate() {
+        out.push_str(&format!("{src:width$}"));
+        for ok in &m.allowed[i] {
+            out.push_str(if *ok { "  ." } else { "  X" });
+        }
+        out.push_str(&format!("  {}\n", i + 1));
+    }
+    let blocked: usize = m.allowed.iter().flatten().filter(|a| !**a).count();
+    out.push_str(&format!(
+        "{} pods, {} blocked of {} pairs, port {}/{}\n",
+        m.pods.len(),
+        blocked,
+        m.pods.len() * m.pods.len(),
+        m.port,
+        m.protocol.as_str()
+    ));
+    out
 }
 
 fn simulate(input: &InputArgs) -> Result<(podpath_core::Cluster, Vec<Diagnostic>), String> {
@@ -323,7 +401,7 @@ fn trace(args: &TraceArgs) -> Result<u8, String> {
     let t = trace::trace(&cluster, &req).map_err(|e| e.to_string())?;
     match args.output {
         TraceOutput::Json => {
-            println!("{}", serde_json::to_string_pretty(&trace_json(&cluster, &t)).map_err(|e| e.to_string())?)
+            println!("{}", serde_json::to_string_pretty(&trace_json(&t)).map_err(|e| e.to_string())?)
         }
         TraceOutput::Text => print!("{}", trace_text(&t)),
     }
@@ -338,7 +416,7 @@ fn hostport(ip: std::net::IpAddr, port: u16) -> String {
 }
 
 /// The contract's JSON shape of a trace.
-fn trace_json(cluster: &podpath_core::Cluster, t: &trace::Trace) -> serde_json::Value {
+fn trace_json(t: &trace::Trace) -> serde_json::Value {
     use serde_json::json;
     let hop_json = |h: &trace::Hop| {
         json!({
@@ -372,42 +450,30 @@ fn trace_json(cluster: &podpath_core::Cluster, t: &trace::Trace) -> serde_json::
             "ip": t.destination_ip.to_string(),
             "port": t.destination_port,
         },
-        "policy": policy_json(cluster, t),
+        "policy": policy_json(t),
         "hops": hops,
         "conntrack": t.conntrack.as_ref().map(ToString::to_string),
         "reply": reply,
     })
 }
 
-/// NetworkPolicy is not evaluated yet: say what can be said without the
-/// policy engine (a plugin that does not enforce, a pod no policy selects),
-/// and "unknown" otherwise, naming the policies that select the pod.
-fn policy_json(cluster: &podpath_core::Cluster, t: &trace::Trace) -> serde_json::Value {
+/// The contract's `policy` section: each side's verdict and the policies
+/// behind it (`not-isolated` where no pod is involved).
+fn policy_json(t: &trace::Trace) -> serde_json::Value {
     use serde_json::json;
-    let side = |pod: Option<&str>, kind: &str| -> serde_json::Value {
-        if cluster.settings.cni == Cni::Flannel {
-            return json!({"verdict": "not-enforced", "by": []});
-        }
-        let Some((ns, name)) = pod.and_then(|p| p.split_once('/')) else {
-            return json!({"verdict": "not-isolated", "by": []});
-        };
-        let Some(p) = cluster.pod(ns, name) else { return json!({"verdict": "not-isolated", "by": []}) };
-        let by: Vec<String> = cluster
-            .network_policies
-            .iter()
-            .filter(|np| np.selects(p) && np.policy_types.iter().any(|k| k == kind))
-            .map(|np| np.key())
-            .collect();
-        if by.is_empty() {
-            json!({"verdict": "not-isolated", "by": []})
-        } else {
-            json!({"verdict": "unknown", "by": by})
-        }
+    let side = |s: Option<&podpath_core::policy::Side>| match s {
+        Some(s) => json!({
+            "verdict": s.verdict.as_str(),
+            "by": s.by,
+            "rule": s.rule,
+            "explanation": s.explanation,
+            "reasons": s.reasons,
+        }),
+        None => json!({"verdict": "not-isolated", "by": []}),
     };
-    let src_pod = t.hops.first().and_then(|h| h.at.strip_suffix(" eth0"));
     json!({
-        "egress": side(src_pod, "Egress"),
-        "ingress": side(t.destination_pod.as_deref(), "Ingress"),
+        "egress": side(t.policy.as_ref().map(|d| &d.egress)),
+        "ingress": side(t.policy.as_ref().map(|d| &d.ingress)),
     })
 }
 

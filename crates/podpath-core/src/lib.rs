@@ -48,5 +48,6 @@ pub fn simulate_with(sources: &[Source], overrides: &Overrides) -> (Cluster, Vec
     let (manifests, mut diags) = load(sources);
     let (cluster, more) = Cluster::build_with(&manifests, overrides);
     diags.extend(more);
+    diags.extend(policy::lint::lint(&policy::Engine::new(&cluster)));
     (cluster, diags)
 }

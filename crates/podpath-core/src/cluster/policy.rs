@@ -114,13 +114,7 @@ type RawRule = (Option<Vec<networking::NetworkPolicyPeer>>, Option<Vec<networkin
 /// Types the rules of one direction, reporting what the API server's
 /// validation would refuse (the rule is then kept without the bad part,
 /// as far as that makes sense).
-fn rules(
-    key: &str,
-    dir: &str,
-    list: Vec<RawRule>,
-    origin: &Origin,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<Rule> {
+fn rules(key: &str, dir: &str, list: Vec<RawRule>, origin: &Origin, diags: &mut Vec<Diagnostic>) -> Vec<Rule> {
     let peer_field = if dir == "ingress" { "from" } else { "to" };
     let mut out = Vec::new();
     for (i, (peers, ports)) in list.into_iter().enumerate() {

@@ -11,6 +11,17 @@ use crate::diag::Diagnostic;
 pub fn lint(engine: &Engine<'_>) -> Vec<Diagnostic> {
     let cluster = engine.cluster;
     let mut out = Vec::new();
+    if let (false, Some(first)) = (engine.enforcement.enforced, cluster.network_policies.first()) {
+        out.push(Diagnostic::warning(
+            first.origin.clone(),
+            format!(
+                "{} NetworkPolic{} in the input, and {} does not enforce NetworkPolicy: every connection is allowed whatever they say",
+                cluster.network_policies.len(),
+                if cluster.network_policies.len() == 1 { "y" } else { "ies" },
+                engine.enforcement.cni
+            ),
+        ));
+    }
     let dns_pods: Vec<_> = cluster
         .service("kube-system", "kube-dns")
         .into_iter()

@@ -87,6 +87,19 @@ pub enum SideVerdict {
 }
 
 impl SideVerdict {
+    /// Where the plugin enforces each direction, for trace hops.
+    pub fn place(cni: Cni, egress: bool) -> &'static str {
+        match (cni, egress) {
+            (Cni::Calico, true) => "filter cali-fw (from the workload)",
+            (Cni::Calico, false) => "filter cali-tw (to the workload)",
+            (Cni::Cilium, true) => "bpf cil_from_container (egress policy)",
+            (Cni::Cilium, false) => "bpf cil_to_container (ingress policy)",
+            (Cni::Weave, true) => "filter WEAVE-NPC-EGRESS",
+            (Cni::Weave, false) => "filter WEAVE-NPC-INGRESS",
+            (Cni::Flannel, _) => "flannel (no policy enforcement)",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SideVerdict::Allow => "allow",
@@ -126,6 +139,8 @@ impl Side {
 pub struct Decision {
     pub egress: Side,
     pub ingress: Side,
+    /// A pod talking to itself: the packet never leaves its namespace.
+    pub loopback: bool,
 }
 
 impl Decision {
@@ -233,10 +248,19 @@ impl<'a> Engine<'a> {
     }
 
     /// Whether a rule's ports admit `port`/`protocol` on the server `dst`.
-    fn port_matches(&self, ports: &[PolicyPort], dst: End<'_>, port: u16, protocol: Protocol) -> Result<(), String> {
+    fn port_matches(
+        &self,
+        ports: &[PolicyPort],
+        dst: End<'_>,
+        port: u16,
+        protocol: Option<Protocol>,
+    ) -> Result<(), String> {
         if ports.is_empty() {
             return Ok(());
         }
+        let Some(protocol) = protocol else {
+            return Err("the rule names ports, and this protocol has none".into());
+        };
         let mut notes = Vec::new();
         for p in ports {
             if p.protocol != protocol {
@@ -270,7 +294,15 @@ impl<'a> Engine<'a> {
 
     /// One direction of the connection for the pod `me`, with `other` the
     /// far end and `server` the end that owns the port.
-    fn side(&self, dir: Dir, me: End<'_>, other: End<'_>, server: End<'_>, port: u16, protocol: Protocol) -> Side {
+    fn side(
+        &self,
+        dir: Dir,
+        me: End<'_>,
+        other: End<'_>,
+        server: End<'_>,
+        port: u16,
+        protocol: Option<Protocol>,
+    ) -> Side {
         if !self.enforcement.enforced {
             return Side::plain(
                 SideVerdict::NotEnforced,
@@ -383,12 +415,12 @@ impl<'a> Engine<'a> {
         Side {
             verdict: SideVerdict::Deny,
             explanation: format!(
-                "{} is isolated for {} by {} and no rule admits {} on port {port}/{}",
+                "{} is isolated for {} by {} and no rule admits {} on {}",
                 pod.key(),
                 dir.as_str(),
                 names.join(", "),
                 other.describe(),
-                protocol.as_str()
+                protocol.map_or_else(|| "this protocol".to_owned(), |p| format!("port {port}/{}", p.as_str()))
             ),
             by: names,
             rule: None,
@@ -399,8 +431,22 @@ impl<'a> Engine<'a> {
     /// The verdict for a connection from `src` to `dst` on the server's
     /// `port` (after DNAT).
     pub fn check(&self, src: End<'_>, dst: End<'_>, port: u16, protocol: Protocol) -> Decision {
-        if let (End::Pod(a), End::Pod(b)) = (src, dst) {
-            if a.namespace == b.namespace && a.name == b.name {
+        self.check_as(src, src, dst, port, Some(protocol))
+    }
+
+    /// [`Engine::check`] where the server sees another source than the
+    /// client sent from (the proxy masqueraded it), for a protocol that may
+    /// have no ports (`None`: ICMP).
+    pub fn check_as(
+        &self,
+        src: End<'_>,
+        seen: End<'_>,
+        dst: End<'_>,
+        port: u16,
+        protocol: Option<Protocol>,
+    ) -> Decision {
+        if let (End::Pod(a), End::Pod(b), End::Pod(c)) = (src, dst, seen) {
+            if a.key() == b.key() && b.key() == c.key() {
                 let side = || Side {
                     verdict: SideVerdict::Allow,
                     by: Vec::new(),
@@ -408,12 +454,13 @@ impl<'a> Engine<'a> {
                     explanation: "a pod's traffic to itself never leaves its network namespace".into(),
                     reasons: Vec::new(),
                 };
-                return Decision { egress: side(), ingress: side() };
+                return Decision { egress: side(), ingress: side(), loopback: true };
             }
         }
         Decision {
             egress: self.side(Dir::Egress, src, dst, dst, port, protocol),
-            ingress: self.side(Dir::Ingress, dst, src, dst, port, protocol),
+            ingress: self.side(Dir::Ingress, dst, seen, dst, port, protocol),
+            loopback: false,
         }
     }
 }

@@ -12,9 +12,11 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::cluster::Protocol;
 use crate::cluster::{Cluster, ClusterIp, Pod, ServiceType};
 use crate::names::Rng;
 use crate::netfilter::eval::{Context, Packet, Verdict as NfVerdict};
+use crate::policy::{Decision, End, Engine, SideVerdict};
 use crate::proxy::{Dataplane, Hook, Origin, Step};
 use crate::settings::ProxyMode;
 
@@ -115,6 +117,8 @@ pub struct Trace {
     pub destination_ip: IpAddr,
     pub destination_port: u16,
     pub hops: Vec<Hop>,
+    /// The NetworkPolicy verdict, when a pod is at either end.
+    pub policy: Option<Decision>,
     /// The conntrack entry of a delivered connection.
     pub conntrack: Option<Conntrack>,
     /// The first reply's way back.
@@ -239,6 +243,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         destination_ip: p.dst,
         destination_port: p.dport,
         hops,
+        policy: None,
         conntrack: None,
         reply: Vec::new(),
     };
@@ -354,6 +359,59 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         .and_then(|p| p.node.clone())
         .or_else(|| cluster.nodes.iter().find(|n| n.internal_ip == Some(pkt.dst)).map(|n| n.name.clone()));
     let mut t = finish(Verdict::Delivered, String::new(), hops, svc_hit, &pkt);
+    // NetworkPolicy: the client's egress on its node, the server's ingress
+    // on its node, judged on the packet as each of them sees it.
+    let engine = Engine::new(cluster);
+    let client = if origin == Origin::Pod { engine.end_of(sent.src) } else { End::Ip(sent.src) };
+    let server = engine.end_of(pkt.dst);
+    if matches!(client, End::Pod(_)) || matches!(server, End::Pod(_)) {
+        let protocol = Protocol::parse(Some(&req.protocol.to_ascii_uppercase()));
+        let decision = engine.check_as(client, engine.end_of(pkt.src), server, pkt.dport, protocol);
+        let cni = cluster.settings.cni;
+        for (egress, side, on) in
+            [(true, &decision.egress, Some(node.clone())), (false, &decision.ingress, dst_node.clone())]
+        {
+            if side.verdict == SideVerdict::NotIsolated || decision.loopback {
+                continue;
+            }
+            let selecting = matches!(side.verdict, SideVerdict::NotEnforced)
+                && match (egress, client, server) {
+                    (true, End::Pod(p), _) | (false, _, End::Pod(p)) => {
+                        cluster.network_policies.iter().any(|np| np.selects(p))
+                    }
+                    _ => false,
+                };
+            if side.verdict == SideVerdict::NotEnforced && !selecting {
+                continue;
+            }
+            let mut detail = side.explanation.clone();
+            if !side.reasons.is_empty() {
+                detail = format!("{detail}: {}", side.reasons.join(" | "));
+            }
+            t.hops.push(Hop {
+                node: on,
+                at: SideVerdict::place(cni, egress).to_owned(),
+                action: match side.verdict {
+                    SideVerdict::Deny => "policy denied",
+                    SideVerdict::Allow => "policy allowed",
+                    _ => "policy not enforced",
+                }
+                .into(),
+                detail,
+                rule: side.rule.clone(),
+                packet: headers(&if egress { sent_after_nat(&sent, &pkt) } else { pkt.clone() }),
+            });
+            if side.verdict == SideVerdict::Deny {
+                t.verdict = Verdict::Dropped;
+                t.reason = format!("NetworkPolicy: {}", side.explanation);
+                t.policy = Some(decision.clone());
+                t.destination_pod = dst_pod.map(Pod::key);
+                t.destination_node = dst_node;
+                return Ok(t);
+            }
+        }
+        t.policy = Some(decision);
+    }
     match (dst_pod, &dst_node) {
         (Some(p), _) => {
             t.reason = match &t.service.name {
@@ -367,7 +425,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                 node: p.node.clone(),
                 at: format!("{} eth0", p.key()),
                 action: "delivered".into(),
-                detail: "(the CNI datapath between the nodes and NetworkPolicy checks are not traced yet)".into(),
+                detail: "(the CNI datapath between the nodes is not traced yet)".into(),
                 rule: None,
                 packet: headers(&pkt),
             });
@@ -546,6 +604,12 @@ fn endpoint(ip: IpAddr, port: u16) -> String {
         IpAddr::V4(v4) => format!("{v4}:{port}"),
         IpAddr::V6(v6) => format!("[{v6}]:{port}"),
     }
+}
+
+/// The packet as the client's node sends it on: the proxy's DNAT done, its
+/// SNAT not yet (egress policy sees the client's own address).
+fn sent_after_nat(sent: &Packet, now: &Packet) -> Packet {
+    Packet { src: sent.src, sport: sent.sport, ..now.clone() }
 }
 
 fn proxy_name(mode: ProxyMode) -> &'static str {
