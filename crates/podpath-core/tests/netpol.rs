@@ -289,3 +289,17 @@ fn the_pods_own_node_always_gets_in() {
     let other = c.nodes.iter().find(|n| Some(n.name.as_str()) != a.node.as_deref()).unwrap().internal_ip.unwrap();
     assert_eq!(e.check(End::Ip(other), End::Pod(a), 80, Protocol::Tcp).ingress.verdict, SideVerdict::Deny);
 }
+
+#[test]
+fn weave_net_cannot_apply_a_policy_with_a_named_port() {
+    let spec = "  podSelector: {matchLabels: {pod: a}}\n  ingress:\n  - ports: [{port: serve-80-tcp}]\n";
+    let calico = cluster_with(&policy("x", "named", spec), Cni::Calico);
+    assert_eq!(blocked(&calico, 81, Protocol::Tcp), pairs(&PODS, &["x/a"]));
+    let weave = cluster_with(&policy("x", "named", spec), Cni::Weave);
+    assert!(blocked(&weave, 81, Protocol::Tcp).is_empty(), "the policy is not applied");
+    // And weave-npc matches `port` alone, without the endPort range.
+    let range = "  podSelector: {matchLabels: {pod: a}}\n  ingress:\n  - ports: [{port: 80, endPort: 81}]\n";
+    let weave = cluster_with(&policy("x", "range", range), Cni::Weave);
+    assert!(blocked(&weave, 80, Protocol::Tcp).is_empty());
+    assert_eq!(blocked(&weave, 81, Protocol::Tcp), pairs(&PODS, &["x/a"]));
+}

@@ -34,6 +34,16 @@ pub fn lint(engine: &Engine<'_>) -> Vec<Diagnostic> {
         _ => None,
     });
     for (i, np) in cluster.network_policies.iter().enumerate() {
+        if !engine.applies(np) {
+            out.push(Diagnostic::warning(
+                np.origin.clone(),
+                format!(
+                    "networkpolicy {}: names a container port, which {} cannot program; the policy is not applied",
+                    np.key(),
+                    engine.enforcement.cni
+                ),
+            ));
+        }
         let selected: Vec<_> = cluster.pods.iter().filter(|p| np.selects(p)).collect();
         for (dir, rules) in [("ingress", &np.ingress), ("egress", &np.egress)] {
             for (r, rule) in rules.iter().enumerate() {

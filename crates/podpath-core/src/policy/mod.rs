@@ -34,20 +34,31 @@ pub struct Enforcement {
     /// Whether traffic from a pod's own node is let in whatever the
     /// policies say.
     pub host_always_allowed: bool,
+    /// Whether rules may name container ports; where not, a policy that
+    /// does is not applied at all.
+    pub named_ports: bool,
 }
 
 impl Enforcement {
     pub fn of(cni: Cni) -> Enforcement {
-        let base =
-            Enforcement { cni, enforced: true, ip_block_matches_pods: true, end_port: true, host_always_allowed: true };
+        let base = Enforcement {
+            cni,
+            enforced: true,
+            ip_block_matches_pods: true,
+            end_port: true,
+            host_always_allowed: true,
+            named_ports: true,
+        };
         match cni {
             Cni::Flannel => Enforcement { enforced: false, ..base },
             // Cilium's CIDR rules select the "world" and node identities;
             // pods it manages have their own identities and are not matched
             // by an ipBlock (policy-cidr-match-mode unset by default).
             Cni::Cilium => Enforcement { ip_block_matches_pods: false, ..base },
-            // weave-npc predates endPort and matches `port` alone.
-            Cni::Weave => Enforcement { end_port: false, ..base },
+            // weave-npc predates endPort and matches `port` alone, and it
+            // cannot program a named port: upstream it exits on one
+            // (weave#3032), the maintained fork rejects the policy.
+            Cni::Weave => Enforcement { end_port: false, named_ports: false, ..base },
             Cni::Calico => base,
         }
     }
@@ -199,6 +210,11 @@ impl<'a> Engine<'a> {
         Engine { cluster, enforcement: Enforcement::of(cluster.settings.cni), empty: Labels::new() }
     }
 
+    /// Whether the plugin applies this policy at all.
+    pub fn applies(&self, np: &NetworkPolicy) -> bool {
+        self.enforcement.named_ports || !has_named_port(np)
+    }
+
     fn ns_labels(&self, ns: &str) -> &Labels {
         self.cluster.namespace_labels.get(ns).unwrap_or(&self.empty)
     }
@@ -319,7 +335,7 @@ impl<'a> Engine<'a> {
             .cluster
             .network_policies
             .iter()
-            .filter(|np| np.selects(pod))
+            .filter(|np| np.selects(pod) && self.applies(np))
             .filter(|np| match dir {
                 Dir::Ingress => np.isolates_ingress(),
                 Dir::Egress => np.isolates_egress(),
@@ -463,6 +479,15 @@ impl<'a> Engine<'a> {
             loopback: false,
         }
     }
+}
+
+/// Whether any rule of the policy names a container port.
+pub fn has_named_port(np: &NetworkPolicy) -> bool {
+    np.ingress
+        .iter()
+        .chain(np.egress.iter())
+        .flat_map(|r| r.ports.iter())
+        .any(|p| matches!(p.port, PortMatch::Named(_)))
 }
 
 fn selector_text(s: &Selector) -> String {
