@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::{named_port, End, Engine};
+use super::{named_port, Engine};
 use crate::cluster::policy::{Peer, PortMatch};
 use crate::cluster::{Pod, Protocol};
 
@@ -86,6 +86,10 @@ pub fn matrix(engine: &Engine<'_>, port: u16, protocol: Protocol, namespace: Opt
     }
     // Verdicts between classes; within a class, between two of its members.
     let n = classes.len();
+    let isolation: Vec<_> = classes
+        .iter()
+        .map(|(_, m)| (engine.isolating(pods[m[0]], true), engine.isolating(pods[m[0]], false)))
+        .collect();
     let mut table = vec![vec![false; n]; n];
     for (a, (run_a, ma)) in classes.iter().enumerate() {
         for (b, (run_b, mb)) in classes.iter().enumerate() {
@@ -101,7 +105,7 @@ pub fn matrix(engine: &Engine<'_>, port: u16, protocol: Protocol, namespace: Opt
             } else {
                 pods[mb[0]]
             };
-            table[a][b] = engine.check(End::Pod(src), End::Pod(dst), port, protocol).allowed();
+            table[a][b] = engine.allows(src, &isolation[a].0, dst, &isolation[b].1, port, protocol);
         }
     }
     let allowed: Vec<Vec<bool>> = (0..pods.len())

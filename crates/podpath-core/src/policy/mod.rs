@@ -331,16 +331,31 @@ impl<'a> Engine<'a> {
                 format!("{} is not a pod; no policy selects it", me.describe()),
             );
         };
-        let isolating: Vec<&NetworkPolicy> = self
-            .cluster
+        let isolating = self.isolating(pod, dir == Dir::Egress);
+        self.side_with(dir, pod, &isolating, other, server, port, protocol)
+    }
+
+    /// The policies that isolate `pod` for egress (or ingress).
+    pub fn isolating(&self, pod: &Pod, egress: bool) -> Vec<&'a NetworkPolicy> {
+        self.cluster
             .network_policies
             .iter()
             .filter(|np| np.selects(pod) && self.applies(np))
-            .filter(|np| match dir {
-                Dir::Ingress => np.isolates_ingress(),
-                Dir::Egress => np.isolates_egress(),
-            })
-            .collect();
+            .filter(|np| if egress { np.isolates_egress() } else { np.isolates_ingress() })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn side_with(
+        &self,
+        dir: Dir,
+        pod: &Pod,
+        isolating: &[&NetworkPolicy],
+        other: End<'_>,
+        server: End<'_>,
+        port: u16,
+        protocol: Option<Protocol>,
+    ) -> Side {
         if isolating.is_empty() {
             return Side::plain(
                 SideVerdict::NotIsolated,
@@ -368,7 +383,7 @@ impl<'a> Engine<'a> {
         let mut by = Vec::new();
         let mut first: Option<String> = None;
         let mut reasons = Vec::new();
-        for np in &isolating {
+        for np in isolating {
             let rules: &[Rule] = match dir {
                 Dir::Ingress => &np.ingress,
                 Dir::Egress => &np.egress,
@@ -478,6 +493,72 @@ impl<'a> Engine<'a> {
             ingress: self.side(Dir::Ingress, dst, seen, dst, port, protocol),
             loopback: false,
         }
+    }
+}
+
+impl Engine<'_> {
+    /// Whether a connection between two distinct pods passes, given the
+    /// policies isolating the client for egress and the server for
+    /// ingress (computed once per class by the matrix).
+    pub fn allows(
+        &self,
+        src: &Pod,
+        src_egress: &[&NetworkPolicy],
+        dst: &Pod,
+        dst_ingress: &[&NetworkPolicy],
+        port: u16,
+        protocol: Protocol,
+    ) -> bool {
+        if !self.enforcement.enforced {
+            return true;
+        }
+        let (s, d) = (End::Pod(src), End::Pod(dst));
+        let admits = |isolating: &[&NetworkPolicy], dir: Dir, other: End<'_>| {
+            isolating.iter().any(|np| {
+                let rules = if dir == Dir::Ingress { &np.ingress } else { &np.egress };
+                rules.iter().any(|r| {
+                    (r.peers.is_empty() || r.peers.iter().any(|p| self.peer_admits(p, &np.namespace, other)))
+                        && self.port_admits(&r.ports, d, port, protocol)
+                })
+            })
+        };
+        (src_egress.is_empty() || admits(src_egress, Dir::Egress, d))
+            && (dst_ingress.is_empty() || admits(dst_ingress, Dir::Ingress, s))
+    }
+
+    /// [`Engine::peer_matches`] without the explanation.
+    fn peer_admits(&self, peer: &Peer, ns: &str, other: End<'_>) -> bool {
+        match (peer, other) {
+            (Peer::IpBlock(_), End::Pod(_)) if !self.enforcement.ip_block_matches_pods => false,
+            (Peer::IpBlock(b), end) => end.ip().is_some_and(|ip| b.contains(ip)),
+            (Peer::Pods { .. }, End::Ip(_)) => false,
+            (Peer::Pods { pods, namespaces }, End::Pod(p)) => {
+                let ns_ok = match namespaces {
+                    None => p.namespace == ns,
+                    Some(n) => n.matches(self.ns_labels(&p.namespace)),
+                };
+                ns_ok && pods.as_ref().is_none_or(|s| s.matches(&p.labels))
+            }
+        }
+    }
+
+    /// [`Engine::port_matches`] without the explanation.
+    fn port_admits(&self, ports: &[PolicyPort], dst: End<'_>, port: u16, protocol: Protocol) -> bool {
+        ports.is_empty()
+            || ports.iter().any(|p| {
+                p.protocol == protocol
+                    && match &p.port {
+                        PortMatch::All => true,
+                        PortMatch::Number { port: n, end } => {
+                            let end = if self.enforcement.end_port { end.unwrap_or(*n) } else { *n };
+                            (*n..=end).contains(&port)
+                        }
+                        PortMatch::Named(name) => match dst {
+                            End::Pod(pod) => named_port(pod, name, protocol) == Some(port),
+                            End::Ip(_) => false,
+                        },
+                    }
+            })
     }
 }
 
