@@ -33,7 +33,8 @@ pub fn lint(engine: &Engine<'_>) -> Vec<Diagnostic> {
         ClusterIp::Ip(ip) => Some(ip),
         _ => None,
     });
-    for (i, np) in cluster.network_policies.iter().enumerate() {
+    let mut seen: std::collections::BTreeMap<(Vec<String>, Vec<String>), String> = Default::default();
+    for np in &cluster.network_policies {
         if !engine.applies(np) {
             out.push(Diagnostic::warning(
                 np.origin.clone(),
@@ -112,21 +113,19 @@ pub fn lint(engine: &Engine<'_>) -> Vec<Diagnostic> {
             }
         }
         // Overlap: another policy selecting the very same pods the same way.
-        for other in &cluster.network_policies[..i] {
-            let theirs: Vec<_> = cluster.pods.iter().filter(|p| other.selects(p)).collect();
-            if !selected.is_empty()
-                && theirs.len() == selected.len()
-                && theirs.iter().zip(&selected).all(|(a, b)| a.key() == b.key())
-                && other.policy_types == np.policy_types
-            {
-                out.push(Diagnostic::warning(
+        if !selected.is_empty() {
+            let key = (np.policy_types.clone(), selected.iter().map(|p| p.key()).collect::<Vec<_>>());
+            match seen.get(&key) {
+                Some(other) => out.push(Diagnostic::warning(
                     np.origin.clone(),
                     format!(
-                        "networkpolicy {}: selects the same pods as {} for the same directions; their rules add up (policies are a union)",
-                        np.key(),
-                        other.key()
+                        "networkpolicy {}: selects the same pods as {other} for the same directions; their rules add up (policies are a union)",
+                        np.key()
                     ),
-                ));
+                )),
+                None => {
+                    seen.insert(key, np.key());
+                }
             }
         }
     }
