@@ -120,3 +120,37 @@ test('an unknown scenario name shows an error and the default scenario', async (
   assert.ok((await page.locator('[data-testid=pod]').count()) > 0);
   await page.screenshot({ path: join(OUT, 'e2e-4-unknown-scenario.png') });
 });
+
+test('the policy matrix agrees with the CLI and a blocked cell explains itself', async () => {
+  const file = join(ROOT, 'web/scenarios/policies.yaml');
+  const cli = JSON.parse(execFileSync(BIN, ['matrix', '-n', 'shop', '--port', '80', '-o', 'json', '-f', file], { encoding: 'utf8' }));
+  await page.goto(site.url + '?scenario=policies');
+  await page.waitForSelector('[data-testid=matrix]');
+  const cells = await page.$$eval('[data-testid=matrix-cell]', (els) =>
+    els.map((e) => [e.dataset.from, e.dataset.to, e.dataset.allowed === 'true']));
+  const onPage = new Map(cells.map(([f, t, a]) => [`${f} ${t}`, a]));
+  let blocked = 0;
+  cli.pods.forEach((src, i) => cli.pods.forEach((dst, j) => {
+    assert.equal(onPage.get(`${src} ${dst}`), cli.allowed[i][j], `${src} -> ${dst}`);
+    if (!cli.allowed[i][j]) blocked += 1;
+  }));
+  assert.ok(blocked > 0, 'the scenario blocks something');
+  await page.screenshot({ path: join(OUT, 'e2e-5-matrix.png'), fullPage: true });
+
+  // A red cell opens its trace: dropped, by a policy hop that names the policy.
+  const cell = page.locator('[data-testid=matrix-cell][data-allowed=false]').first();
+  const [from, to] = [await cell.getAttribute('data-from'), await cell.getAttribute('data-to')];
+  await cell.click();
+  await page.waitForSelector('[data-testid=verdict][data-verdict=dropped]');
+  const actions = await page.$$eval('[data-testid=hop]', (els) => els.map((e) => e.dataset.action));
+  assert.equal(actions.at(-1), 'policy denied', actions.join(', '));
+  const trace = JSON.parse(execFileSync(BIN, ['trace', '--from', from, '--to', to, '--port', '80', '-o', 'json', '-f', file], { encoding: 'utf8' }));
+  assert.equal(trace.verdict, 'dropped');
+  assert.match(await page.textContent('[data-testid=verdict]'), new RegExp(trace.policy.ingress.by[0] ?? trace.policy.egress.by[0]));
+  await page.screenshot({ path: join(OUT, 'e2e-5-trace.png'), fullPage: true });
+
+  // Under Flannel the same policies do nothing, and the page says so.
+  await page.selectOption('[data-testid=cni-select]', 'flannel');
+  await page.waitForSelector('[data-testid=policy-warning]');
+  assert.equal(await page.locator('[data-testid=matrix-cell][data-allowed=false]').count(), 0);
+});

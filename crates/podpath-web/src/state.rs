@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use podpath_core::trace::{self, Trace};
 use podpath_core::{simulate_with, Cluster, Cni, Diagnostic, Overrides, ProxyMode, Source};
 use yew::Reducible;
 
@@ -30,6 +31,19 @@ pub struct Model {
     /// kube-proxy, the CNI agents…); hidden by default, as `kubectl get pods`
     /// hides other namespaces.
     pub show_system: bool,
+    /// The port and protocol the policy matrix is computed for.
+    pub matrix_port: u16,
+    /// The trace on screen: what was asked, and the core's answer.
+    pub trace: Option<Rc<TraceView>>,
+}
+
+/// A trace the user opened (from a matrix cell, for now).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceView {
+    pub from: String,
+    pub to: String,
+    pub port: u16,
+    pub result: Result<Trace, String>,
 }
 
 impl PartialEq for Model {
@@ -40,6 +54,8 @@ impl PartialEq for Model {
             && self.stale == other.stale
             && self.notice == other.notice
             && self.show_system == other.show_system
+            && self.matrix_port == other.matrix_port
+            && self.trace == other.trace
             && Rc::ptr_eq(&self.cluster, &other.cluster)
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
     }
@@ -54,6 +70,14 @@ pub enum Action {
     SetCni(Option<Cni>),
     SetProxyMode(Option<ProxyMode>),
     ShowSystem(bool),
+    SetMatrixPort(u16),
+    /// Trace a TCP connection from one pod to another (`NS/NAME`).
+    Trace {
+        from: String,
+        to: String,
+        port: u16,
+    },
+    CloseTrace,
 }
 
 impl Model {
@@ -69,6 +93,8 @@ impl Model {
             stale: false,
             notice,
             show_system: false,
+            matrix_port: 80,
+            trace: None,
         };
         m.simulate(true);
         m
@@ -118,6 +144,25 @@ impl Reducible for Model {
                 next.overrides.proxy_mode = mode;
                 next.simulate(false);
             }
+            Action::SetMatrixPort(port) => next.matrix_port = port,
+            Action::Trace { from, to, port } => {
+                let pod = |s: &str| {
+                    let (namespace, name) = s.split_once('/').unwrap_or(("default", s));
+                    (namespace.to_owned(), name.to_owned())
+                };
+                let ((fns, fname), (tns, tname)) = (pod(&from), pod(&to));
+                let req = trace::Request {
+                    from: trace::From::Pod { namespace: fns, name: fname },
+                    to: trace::To::Pod { namespace: tns, name: tname },
+                    port,
+                    protocol: "tcp".into(),
+                    node: None,
+                    seed: 0,
+                };
+                let result = trace::trace(&next.cluster, &req).map_err(|e| e.to_string());
+                next.trace = Some(Rc::new(TraceView { from, to, port, result }));
+            }
+            Action::CloseTrace => next.trace = None,
         }
         Rc::new(next)
     }

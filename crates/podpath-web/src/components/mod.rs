@@ -1,6 +1,8 @@
 //! One component per file; each reads the model from context.
 
 pub mod editor;
+pub mod matrix;
 pub mod services;
 pub mod toolbar;
 pub mod topology;
+pub mod trace;

@@ -39,6 +39,8 @@ pub fn Topology() -> Html {
                 { for cluster.nodes.iter().map(|n| view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]))) }
             </div>
             <crate::components::services::Services />
+            <crate::components::trace::TracePanel />
+            <crate::components::matrix::PolicyMatrix />
             if !unscheduled.is_empty() {
                 <div class="unscheduled">
                     <h2>{ "Not scheduled" }</h2>

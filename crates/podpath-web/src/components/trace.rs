@@ -1,0 +1,47 @@
+//! The trace on screen: the verdict, then every hop with where it happened,
+//! what happened, the packet there and the rule that acted.
+
+use yew::prelude::*;
+
+use crate::app::ModelHandle;
+use crate::state::Action;
+
+#[component]
+pub fn TracePanel() -> Html {
+    let model = use_context::<ModelHandle>().expect("TracePanel is rendered inside the model's provider");
+    let Some(view) = model.trace.clone() else { return html! {} };
+    let close = {
+        let model = model.clone();
+        Callback::from(move |_| model.dispatch(Action::CloseTrace))
+    };
+    html! {
+        <section class="trace-panel" aria-label="Trace" data-testid="trace">
+            <h2>
+                { format!("{} → {}:{}", view.from, view.to, view.port) }
+                <button class="close" onclick={close} aria-label="close the trace">{ "×" }</button>
+            </h2>
+            { match &view.result {
+                Err(e) => html! { <p class="verdict error" data-testid="verdict" data-verdict="error">{ e.clone() }</p> },
+                Ok(t) => html! {
+                    <>
+                        <p class={classes!("verdict", t.verdict.as_str())} data-testid="verdict" data-verdict={t.verdict.as_str()}>
+                            <strong>{ t.verdict.as_str() }</strong>{ " — " }{ t.reason.clone() }
+                        </p>
+                        <ol class="hops">
+                            { for t.hops.iter().map(|h| html! {
+                                <li class="hop" data-testid="hop" data-action={h.action.clone()}>
+                                    <span class="hop-node">{ h.node.clone().unwrap_or_default() }</span>
+                                    <span class="hop-at">{ h.at.clone() }</span>
+                                    <span class="hop-action">{ h.action.clone() }</span>
+                                    <span class="hop-packet">{ format!("{}:{} → {}:{}", h.packet.src, h.packet.sport, h.packet.dst, h.packet.dport) }</span>
+                                    if !h.detail.is_empty() { <div class="hop-detail">{ h.detail.clone() }</div> }
+                                    if let Some(r) = &h.rule { <code class="hop-rule">{ r.clone() }</code> }
+                                </li>
+                            }) }
+                        </ol>
+                    </>
+                },
+            } }
+        </section>
+    }
+}
