@@ -303,3 +303,85 @@ fn weave_net_cannot_apply_a_policy_with_a_named_port() {
     assert!(blocked(&weave, 80, Protocol::Tcp).is_empty());
     assert_eq!(blocked(&weave, 81, Protocol::Tcp), pairs(&PODS, &["x/a"]));
 }
+
+/// A web Service in x (port 80 → container port 8080) in front of x/a's
+/// replicas, and `policies`.
+fn service_cluster(policies: &str, etp: &str) -> Cluster {
+    let extra = format!(
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: x}}\nspec:\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c, image: nginx, ports: [{{containerPort: 8080}}]}}]}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: x}}\nspec:\n  type: NodePort\n  externalTrafficPolicy: {etp}\n  selector: {{app: web}}\n  ports: [{{port: 80, targetPort: 8080, nodePort: 30080}}]\n{policies}"
+    );
+    cluster_with(&extra, Cni::Calico)
+}
+
+#[test]
+fn policies_judge_the_packet_after_the_services_dnat() {
+    use podpath_core::cluster::ClusterIp;
+    use podpath_core::trace::{trace, From, Request, To, Verdict};
+    let only = |port: u16| {
+        policy(
+            "x",
+            "web",
+            &format!("  podSelector: {{matchLabels: {{app: web}}}}\n  ingress:\n  - ports: [{{port: {port}}}]\n"),
+        )
+    };
+    for (port, delivered) in [(8080, true), (80, false)] {
+        let c = service_cluster(&only(port), "Cluster");
+        let ClusterIp::Ip(vip) = c.service("x", "web").unwrap().cluster_ip else { panic!() };
+        let req = Request {
+            from: From::Pod { namespace: "y".into(), name: "b".into() },
+            to: To::Ip(vip),
+            port: 80,
+            protocol: "tcp".into(),
+            node: None,
+            seed: 0,
+        };
+        let t = trace(&c, &req).unwrap();
+        assert_eq!(t.verdict == Verdict::Delivered, delivered, "policy on port {port}: {}", t.reason);
+        assert_eq!(t.destination_port, 8080, "the container port");
+        let policy = t.policy.unwrap();
+        assert_eq!(policy.ingress.by, ["x/web"]);
+        if !delivered {
+            assert_eq!(t.hops.last().unwrap().action, "policy denied");
+            assert!(
+                policy.ingress.reasons[0].contains("port 8080/TCP not in [80/TCP]"),
+                "{:?}",
+                policy.ingress.reasons
+            );
+        }
+    }
+}
+
+#[test]
+fn a_masqueraded_node_port_hides_the_client_from_ip_blocks() {
+    use podpath_core::trace::{trace, From, Request, To, Verdict};
+    let allow_client = policy(
+        "x",
+        "from-clients",
+        "  podSelector: {matchLabels: {app: web}}\n  ingress:\n  - from: [{ipBlock: {cidr: 198.51.100.0/24}}]\n",
+    );
+    // externalTrafficPolicy Cluster: kube-proxy masquerades, so the pod sees
+    // a node address, which the ipBlock does not name. A backend on the
+    // node the client reached sees that node's own address, always allowed.
+    let c = service_cluster(&allow_client, "Cluster");
+    let mut outcomes = std::collections::BTreeSet::new();
+    for seed in 0..16 {
+        let entry = c.node("kind-worker").unwrap().internal_ip.unwrap();
+        let req =
+            Request { from: From::External, to: To::Ip(entry), port: 30080, protocol: "tcp".into(), node: None, seed };
+        let t = trace(&c, &req).unwrap();
+        assert!(t.service.snat);
+        let local = t.destination_node.as_deref() == Some("kind-worker");
+        assert_eq!(t.verdict == Verdict::Delivered, local, "seed {seed}: {}", t.reason);
+        outcomes.insert(local);
+    }
+    assert_eq!(outcomes.len(), 2, "both a local and a remote backend were picked");
+    // externalTrafficPolicy Local keeps the client's address: allowed.
+    let c = service_cluster(&allow_client, "Local");
+    let web = c.pods.iter().find(|p| p.name.starts_with("web-")).unwrap();
+    let entry = c.node(web.node.as_deref().unwrap()).unwrap().internal_ip.unwrap();
+    let req =
+        Request { from: From::External, to: To::Ip(entry), port: 30080, protocol: "tcp".into(), node: None, seed: 0 };
+    let t = trace(&c, &req).unwrap();
+    assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
+    assert_eq!(t.policy.unwrap().ingress.rule.as_deref(), Some("x/from-clients ingress[0]"));
+}
