@@ -385,3 +385,20 @@ fn a_masqueraded_node_port_hides_the_client_from_ip_blocks() {
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
     assert_eq!(t.policy.unwrap().ingress.rule.as_deref(), Some("x/from-clients ingress[0]"));
 }
+
+#[test]
+fn other_nodes_reach_an_isolated_pod_only_through_an_ip_block_and_not_under_cilium() {
+    let allow_nodes = policy(
+        "x",
+        "from-nodes",
+        "  podSelector: {matchLabels: {pod: a}}\n  ingress:\n  - from: [{ipBlock: {cidr: 172.18.0.0/16}}]\n",
+    );
+    for (cni, allowed) in [(Cni::Calico, true), (Cni::Weave, true), (Cni::Cilium, false)] {
+        let c = cluster_with(&allow_nodes, cni);
+        let e = Engine::new(&c);
+        let a = c.pod("x", "a").unwrap();
+        let other = c.nodes.iter().find(|n| Some(n.name.as_str()) != a.node.as_deref()).unwrap();
+        let d = e.check(End::Ip(other.internal_ip.unwrap()), End::Pod(a), 80, Protocol::Tcp);
+        assert_eq!(d.ingress.verdict == SideVerdict::Allow, allowed, "{cni}: {:?}", d.ingress);
+    }
+}

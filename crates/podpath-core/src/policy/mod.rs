@@ -29,6 +29,9 @@ pub struct Enforcement {
     pub enforced: bool,
     /// Whether an `ipBlock` matches addresses of pods in the cluster.
     pub ip_block_matches_pods: bool,
+    /// Whether an `ipBlock` matches the nodes' addresses (and so traffic
+    /// from other nodes and host-network pods).
+    pub ip_block_matches_nodes: bool,
     /// Whether `endPort` ranges are honoured (else only `port` matches).
     pub end_port: bool,
     /// Whether traffic from a pod's own node is let in whatever the
@@ -45,6 +48,7 @@ impl Enforcement {
             cni,
             enforced: true,
             ip_block_matches_pods: true,
+            ip_block_matches_nodes: true,
             end_port: true,
             host_always_allowed: true,
             named_ports: true,
@@ -53,8 +57,9 @@ impl Enforcement {
             Cni::Flannel => Enforcement { enforced: false, ..base },
             // Cilium's CIDR rules select the "world" and node identities;
             // pods it manages have their own identities and are not matched
-            // by an ipBlock (policy-cidr-match-mode unset by default).
-            Cni::Cilium => Enforcement { ip_block_matches_pods: false, ..base },
+            // by an ipBlock, nor are nodes (the remote-node identity) unless
+            // policy-cidr-match-mode is `nodes`; it is unset by default.
+            Cni::Cilium => Enforcement { ip_block_matches_pods: false, ip_block_matches_nodes: false, ..base },
             // weave-npc predates endPort and matches `port` alone, and it
             // cannot program a named port: upstream it exits on one
             // (weave#3032), the maintained fork rejects the policy.
@@ -210,6 +215,14 @@ impl<'a> Engine<'a> {
         Engine { cluster, enforcement: Enforcement::of(cluster.settings.cni), empty: Labels::new() }
     }
 
+    /// Whether `ip` is one of the nodes' own addresses.
+    fn is_node(&self, ip: IpAddr) -> bool {
+        self.cluster
+            .nodes
+            .iter()
+            .any(|n| n.internal_ip == Some(ip) || n.external_ip == Some(ip) || n.network.gateway == Some(ip))
+    }
+
     /// Whether the plugin applies this policy at all.
     pub fn applies(&self, np: &NetworkPolicy) -> bool {
         self.enforcement.named_ports || !has_named_port(np)
@@ -234,6 +247,9 @@ impl<'a> Engine<'a> {
         match (peer, other) {
             (Peer::IpBlock(_), End::Pod(p)) if !self.enforcement.ip_block_matches_pods => {
                 Err(format!("{} is a pod, and {} ipBlocks do not match pods' addresses", p.key(), self.enforcement.cni))
+            }
+            (Peer::IpBlock(_), End::Ip(ip)) if !self.enforcement.ip_block_matches_nodes && self.is_node(ip) => {
+                Err(format!("{ip} is a node's address, and {} ipBlocks do not match nodes", self.enforcement.cni))
             }
             (Peer::IpBlock(b), end) => match end.ip() {
                 Some(ip) if b.contains(ip) => Ok(()),
@@ -530,6 +546,7 @@ impl Engine<'_> {
     fn peer_admits(&self, peer: &Peer, ns: &str, other: End<'_>) -> bool {
         match (peer, other) {
             (Peer::IpBlock(_), End::Pod(_)) if !self.enforcement.ip_block_matches_pods => false,
+            (Peer::IpBlock(_), End::Ip(ip)) if !self.enforcement.ip_block_matches_nodes && self.is_node(ip) => false,
             (Peer::IpBlock(b), end) => end.ip().is_some_and(|ip| b.contains(ip)),
             (Peer::Pods { .. }, End::Ip(_)) => false,
             (Peer::Pods { pods, namespaces }, End::Pod(p)) => {
