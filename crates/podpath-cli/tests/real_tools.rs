@@ -73,11 +73,12 @@ fn podpath(args: &[&str]) -> String {
     run(Command::new(env!("CARGO_BIN_EXE_podpath")).args(args).current_dir(root()), None).expect("podpath runs")
 }
 
-#[test]
-fn iptables_restore_loads_every_node_and_iptables_save_prints_it_back() {
+/// Runs `check` for every node of the fixtures, each in a fresh network
+/// namespace, unless PODPATH_SKIP_REAL_TOOLS is set; returns how many.
+fn each_node(tag: &str, mut check: impl FnMut(&str, &str, &Netns)) -> usize {
     if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
         eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
-        return;
+        return usize::MAX;
     }
     let fixtures = ["web/scenarios/shop.yaml", "crates/podpath-core/tests/scenarios/proxy.yaml"];
     let mut checked = 0;
@@ -86,22 +87,33 @@ fn iptables_restore_loads_every_node_and_iptables_save_prints_it_back() {
             serde_json::from_str(&podpath(&["get", "nodes", "-o", "json", "-f", fixture])).unwrap();
         for (j, node) in nodes["items"].as_array().unwrap().iter().enumerate() {
             let name = node["metadata"]["name"].as_str().unwrap();
-            let ours = podpath(&["rules", "--node", name, "-f", fixture]);
-            let ns = Netns::new(&format!("{i}{j}")).unwrap_or_else(|e| {
+            let ns = Netns::new(&format!("{tag}{i}{j}")).unwrap_or_else(|e| {
                 panic!("cannot make a network namespace (run as root with iproute2, or set PODPATH_SKIP_REAL_TOOLS=1): {e}")
             });
-            ns.exec(&["iptables-restore"], Some(&ours)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
-            let theirs: String = ns
-                .exec(&["iptables-save"], None)
-                .unwrap()
-                .lines()
-                .filter(|l| !l.starts_with('#'))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            assert_eq!(theirs, ours, "{fixture} on {name}: iptables-save prints back something else");
+            check(fixture, name, &ns);
             checked += 1;
         }
     }
+    checked
+}
+
+/// iptables-save's output without its timestamp comments.
+fn saved(ns: &Netns) -> String {
+    ns.exec(&["iptables-save"], None)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn iptables_restore_loads_every_node_and_iptables_save_prints_it_back() {
+    let checked = each_node("i", |fixture, name, ns| {
+        let ours = podpath(&["rules", "--node", name, "-f", fixture]);
+        ns.exec(&["iptables-restore"], Some(&ours)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
+        assert_eq!(saved(ns), ours, "{fixture} on {name}: iptables-save prints back something else");
+    });
     assert!(checked >= 6, "checked {checked} nodes");
 }
 
@@ -134,32 +146,17 @@ fn normalise_elements(text: &str) -> Vec<String> {
 
 #[test]
 fn nft_loads_every_node_and_lists_it_back() {
-    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
-        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
-        return;
-    }
-    let fixtures = ["web/scenarios/shop.yaml", "crates/podpath-core/tests/scenarios/proxy.yaml"];
-    let mut checked = 0;
-    for (i, fixture) in fixtures.iter().enumerate() {
-        let nodes: serde_json::Value =
-            serde_json::from_str(&podpath(&["get", "nodes", "-o", "json", "-f", fixture])).unwrap();
-        for (j, node) in nodes["items"].as_array().unwrap().iter().enumerate() {
-            let name = node["metadata"]["name"].as_str().unwrap();
-            let ours = podpath(&["rules", "--node", name, "--mode", "nftables", "-f", fixture]);
-            let ns = Netns::new(&format!("n{i}{j}")).unwrap_or_else(|e| {
-                panic!("cannot make a network namespace (run as root with iproute2, or set PODPATH_SKIP_REAL_TOOLS=1): {e}")
-            });
-            ns.exec(&["nft", "-f", "-"], Some(&ours)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
-            let theirs = ns.exec(&["nft", "list", "table", "ip", "kube-proxy"], None).unwrap();
-            assert_eq!(
-                normalise_elements(&theirs),
-                normalise_elements(&ours),
-                "{fixture} on {name}: nft lists back something else"
-            );
-            assert!(ours.contains("numgen random mod"), "{fixture} on {name}: no load balancing written");
-            checked += 1;
-        }
-    }
+    let checked = each_node("n", |fixture, name, ns| {
+        let ours = podpath(&["rules", "--node", name, "--mode", "nftables", "-f", fixture]);
+        ns.exec(&["nft", "-f", "-"], Some(&ours)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
+        let theirs = ns.exec(&["nft", "list", "table", "ip", "kube-proxy"], None).unwrap();
+        assert_eq!(
+            normalise_elements(&theirs),
+            normalise_elements(&ours),
+            "{fixture} on {name}: nft lists back something else"
+        );
+        assert!(ours.contains("numgen random mod"), "{fixture} on {name}: no load balancing written");
+    });
     assert!(checked >= 6, "checked {checked} nodes");
 }
 
@@ -179,40 +176,17 @@ fn normalise_ipsets(text: &str) -> Vec<String> {
 
 #[test]
 fn ipvs_mode_ipsets_and_iptables_load_into_the_real_tools() {
-    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
-        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
-        return;
-    }
-    let fixtures = ["web/scenarios/shop.yaml", "crates/podpath-core/tests/scenarios/proxy.yaml"];
-    let mut checked = 0;
-    for (i, fixture) in fixtures.iter().enumerate() {
-        let nodes: serde_json::Value =
-            serde_json::from_str(&podpath(&["get", "nodes", "-o", "json", "-f", fixture])).unwrap();
-        for (j, node) in nodes["items"].as_array().unwrap().iter().enumerate() {
-            let name = node["metadata"]["name"].as_str().unwrap();
-            let args =
-                |show: &str| podpath(&["rules", "--node", name, "--mode", "ipvs", "--show", show, "-f", fixture]);
-            let (sets, rules) = (args("ipset"), args("iptables"));
-            let ns = Netns::new(&format!("v{i}{j}")).unwrap_or_else(|e| {
-                panic!("cannot make a network namespace (run as root with iproute2, or set PODPATH_SKIP_REAL_TOOLS=1): {e}")
-            });
-            // The rules name the sets: the sets go in first, as kube-proxy
-            // creates them first.
-            ns.exec(&["ipset", "restore"], Some(&sets)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
-            ns.exec(&["iptables-restore"], Some(&rules)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
-            let saved: String = ns
-                .exec(&["iptables-save"], None)
-                .unwrap()
-                .lines()
-                .filter(|l| !l.starts_with('#'))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            assert_eq!(saved, rules, "{fixture} on {name}: iptables-save prints back something else");
-            let theirs = ns.exec(&["ipset", "save"], None).unwrap();
-            assert_eq!(normalise_ipsets(&theirs), normalise_ipsets(&sets), "{fixture} on {name}: ipset save differs");
-            assert!(sets.contains("add KUBE-CLUSTER-IP "), "{fixture} on {name}: no cluster IPs in the sets");
-            checked += 1;
-        }
-    }
+    let checked = each_node("v", |fixture, name, ns| {
+        let args = |show: &str| podpath(&["rules", "--node", name, "--mode", "ipvs", "--show", show, "-f", fixture]);
+        let (sets, rules) = (args("ipset"), args("iptables"));
+        // The rules name the sets: the sets go in first, as kube-proxy
+        // creates them first.
+        ns.exec(&["ipset", "restore"], Some(&sets)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
+        ns.exec(&["iptables-restore"], Some(&rules)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
+        assert_eq!(saved(ns), rules, "{fixture} on {name}: iptables-save prints back something else");
+        let theirs = ns.exec(&["ipset", "save"], None).unwrap();
+        assert_eq!(normalise_ipsets(&theirs), normalise_ipsets(&sets), "{fixture} on {name}: ipset save differs");
+        assert!(sets.contains("add KUBE-CLUSTER-IP "), "{fixture} on {name}: no cluster IPs in the sets");
+    });
     assert!(checked >= 6, "checked {checked} nodes");
 }

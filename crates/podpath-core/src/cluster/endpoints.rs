@@ -233,14 +233,8 @@ fn controller_slices(
     out
 }
 
-/// `podutil.FindPort`: the first container port with this name and protocol.
 fn named_port(pod: &Pod, name: &str, protocol: Protocol) -> Option<u16> {
-    pod.spec
-        .containers
-        .iter()
-        .flat_map(|c| c.ports.iter().flatten())
-        .find(|p| p.name.as_deref() == Some(name) && Protocol::parse(p.protocol.as_deref()) == Some(protocol))
-        .and_then(|p| u16::try_from(p.container_port).ok())
+    pod.named_port(name, protocol)
 }
 
 fn given(es: &discovery::EndpointSlice, origin: &Origin, diags: &mut Vec<Diagnostic>) -> Option<EndpointSlice> {

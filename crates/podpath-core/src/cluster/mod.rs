@@ -137,6 +137,17 @@ impl Pod {
     pub fn is_running(&self) -> bool {
         self.phase == PodPhase::Running
     }
+
+    /// `podutil.FindPort`: the first container port with this name and
+    /// protocol (Services' target ports and policies' named ports).
+    pub fn named_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
+        self.spec
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .find(|p| p.name.as_deref() == Some(name) && Protocol::parse(p.protocol.as_deref()) == Some(protocol))
+            .and_then(|p| u16::try_from(p.container_port).ok())
+    }
 }
 
 /// The whole simulated cluster.

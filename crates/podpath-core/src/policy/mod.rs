@@ -598,12 +598,7 @@ fn selector_text(s: &Selector) -> String {
 
 /// The container port of `pod` named `name` for `protocol`.
 pub fn named_port(pod: &Pod, name: &str, protocol: Protocol) -> Option<u16> {
-    pod.spec
-        .containers
-        .iter()
-        .flat_map(|c| c.ports.iter().flatten())
-        .find(|p| p.name.as_deref() == Some(name) && Protocol::parse(p.protocol.as_deref()) == Some(protocol))
-        .and_then(|p| u16::try_from(p.container_port).ok())
+    pod.named_port(name, protocol)
 }
 
 /// A rule as people read it: `from [podSelector app=a] ports [80/TCP]`.

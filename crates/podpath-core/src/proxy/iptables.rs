@@ -184,25 +184,9 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
     // Fixed rules of kube-proxy's own chains.
     // With localhost NodePorts, kube-proxy keeps other hosts from reaching
     // the node's loopback addresses (route_localnet is on).
-    let localnet_guard = cfg.localhost_node_ports && node_ip.is_none_or(|ip| ip.is_ipv4());
-    if localnet_guard {
-        filter.chain(KUBE_FIREWALL);
-        filter.push(
-            Rule::new(KUBE_FIREWALL)
-                .src("127.0.0.0/8".parse().expect("literal"), true)
-                .dst("127.0.0.0/8".parse().expect("literal"))
-                .comment("block incoming localnet connections")
-                .with(Match::CtState {
-                    states: vec!["RELATED".into(), "ESTABLISHED".into(), "DNAT".into()],
-                    negated: true,
-                })
-                .jump(Target::Drop),
-        );
-        // Its jumps stand after kube-proxy's own on real nodes (kubelet
-        // made the chain first), without a comment.
-        for from in ["INPUT", "OUTPUT"] {
-            filter.push(Rule::new(from).jump(Target::Jump(KUBE_FIREWALL.into())));
-        }
+    let guard_localnet = cfg.localhost_node_ports && node_ip.is_none_or(|ip| ip.is_ipv4());
+    if guard_localnet {
+        localnet_guard(&mut filter);
     }
     // The INVALID drop; kube-proxy adds an nfacct counter where the kernel
     // has nfacct, which this simulation does not assume.
@@ -211,28 +195,8 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
             .with(Match::CtState { states: vec!["INVALID".into()], negated: false })
             .jump(Target::Drop),
     );
-    filter.push(
-        Rule::new(KUBE_FORWARD)
-            .comment("kubernetes forwarding rules")
-            .with(Match::Mark { value: mark, mask: mark, negated: false })
-            .jump(Target::Accept),
-    );
-    filter.push(
-        Rule::new(KUBE_FORWARD)
-            .comment("kubernetes forwarding conntrack rule")
-            .with(Match::CtState { states: vec!["RELATED".into(), "ESTABLISHED".into()], negated: false })
-            .jump(Target::Accept),
-    );
-    nat.push(
-        Rule::new(KUBE_POSTROUTING).with(Match::Mark { value: mark, mask: mark, negated: true }).jump(Target::Return),
-    );
-    nat.push(Rule::new(KUBE_POSTROUTING).jump(Target::SetXMark { value: mark, mask: 0 }));
-    nat.push(
-        Rule::new(KUBE_POSTROUTING)
-            .comment("kubernetes service traffic requiring SNAT")
-            .jump(Target::Masquerade { random_fully: true }),
-    );
-    nat.push(Rule::new(KUBE_MARK_MASQ).jump(Target::SetXMark { value: mark, mask: mark }));
+    forward_rules(&mut filter, mark);
+    masquerade_rules(&mut nat, mark);
 
     let views = service_ports(cluster, node);
     let total_endpoints: usize = views.iter().map(|v| v.reachable_endpoints().len()).sum();
@@ -284,16 +248,9 @@ fn write_service(
     let uses_cluster_chain = !view.cluster_endpoints.is_empty() && view.uses_cluster_endpoints();
     let uses_local_chain = !view.local_endpoints.is_empty() && view.uses_local_endpoints();
     let has_endpoints = view.has_endpoints;
-    let (internal_chain, has_internal) = if view.internal_policy_local() {
-        (&local_chain, has_endpoints && !view.local_endpoints.is_empty())
-    } else {
-        (&cluster_chain, has_endpoints)
-    };
-    let (external_policy_chain, has_external) = if view.external_policy_local() {
-        (&local_chain, has_endpoints && !view.local_endpoints.is_empty())
-    } else {
-        (&cluster_chain, has_endpoints)
-    };
+    let pick = |local: bool| if local { &local_chain } else { &cluster_chain };
+    let (internal_chain, has_internal) = (pick(view.internal_policy_local()), view.has_internal_endpoints());
+    let (external_policy_chain, has_external) = (pick(view.external_policy_local()), view.has_external_endpoints());
     let uses_ext_chain = has_endpoints && view.externally_accessible();
     let uses_fw_chain =
         has_endpoints && !svc.load_balancer_ips.is_empty() && !svc.load_balancer_source_ranges.is_empty();
@@ -472,6 +429,55 @@ fn write_service(
         }
         nat.push(dnat.with(Match::ProtoModule).jump(Target::Dnat(ep.addr())));
     }
+}
+
+/// kubelet's guard of the loopback addresses (with route_localnet on, other
+/// hosts must not reach 127.0.0.0/8); its jumps stand after kube-proxy's
+/// own on real nodes (kubelet made the chain first), without a comment.
+pub(crate) fn localnet_guard(filter: &mut Table) {
+    filter.chain(KUBE_FIREWALL);
+    filter.push(
+        Rule::new(KUBE_FIREWALL)
+            .src("127.0.0.0/8".parse().expect("literal"), true)
+            .dst("127.0.0.0/8".parse().expect("literal"))
+            .comment("block incoming localnet connections")
+            .with(Match::CtState { states: vec!["RELATED".into(), "ESTABLISHED".into(), "DNAT".into()], negated: true })
+            .jump(Target::Drop),
+    );
+    for from in ["INPUT", "OUTPUT"] {
+        filter.push(Rule::new(from).jump(Target::Jump(KUBE_FIREWALL.into())));
+    }
+}
+
+/// KUBE-FORWARD's acceptance of marked and established traffic.
+pub(crate) fn forward_rules(filter: &mut Table, mark: u32) {
+    filter.push(
+        Rule::new(KUBE_FORWARD)
+            .comment("kubernetes forwarding rules")
+            .with(Match::Mark { value: mark, mask: mark, negated: false })
+            .jump(Target::Accept),
+    );
+    filter.push(
+        Rule::new(KUBE_FORWARD)
+            .comment("kubernetes forwarding conntrack rule")
+            .with(Match::CtState { states: vec!["RELATED".into(), "ESTABLISHED".into()], negated: false })
+            .jump(Target::Accept),
+    );
+}
+
+/// KUBE-POSTROUTING (masquerade what is marked, clearing the mark) and
+/// KUBE-MARK-MASQ (set the mark).
+pub(crate) fn masquerade_rules(nat: &mut Table, mark: u32) {
+    nat.push(
+        Rule::new(KUBE_POSTROUTING).with(Match::Mark { value: mark, mask: mark, negated: true }).jump(Target::Return),
+    );
+    nat.push(Rule::new(KUBE_POSTROUTING).jump(Target::SetXMark { value: mark, mask: 0 }));
+    nat.push(
+        Rule::new(KUBE_POSTROUTING)
+            .comment("kubernetes service traffic requiring SNAT")
+            .jump(Target::Masquerade { random_fully: true }),
+    );
+    nat.push(Rule::new(KUBE_MARK_MASQ).jump(Target::SetXMark { value: mark, mask: mark }));
 }
 
 /// `writeServiceToEndpointRules`: affinity checks first, then the random

@@ -17,7 +17,10 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::iptables::{run_tables, KUBE_FIREWALL, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_POSTROUTING, KUBE_SERVICES};
+use super::iptables::{
+    forward_rules, localnet_guard, masquerade_rules, run_tables, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_POSTROUTING,
+    KUBE_SERVICES,
+};
 use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint, Step};
 use crate::cluster::{Cluster, ServiceType};
 use crate::netfilter::eval::{Context, Packet, Verdict};
@@ -374,18 +377,7 @@ fn rules(cfg: &ProxyConfig, sets: &IpSets, out_filter: &[(IpAddr, u16, &str)]) -
     filter.push(Rule::new("FORWARD").comment("kubernetes forwarding rules").jump(jump(KUBE_FORWARD)));
     filter.push(Rule::new("OUTPUT").comment("kubernetes ipvs access filter").jump(jump(KUBE_IPVS_OUT_FILTER)));
     // kubelet's guard of the loopback addresses, as on every node.
-    filter.chain(KUBE_FIREWALL);
-    filter.push(
-        Rule::new(KUBE_FIREWALL)
-            .src("127.0.0.0/8".parse().expect("literal"), true)
-            .dst("127.0.0.0/8".parse().expect("literal"))
-            .comment("block incoming localnet connections")
-            .with(Match::CtState { states: vec!["RELATED".into(), "ESTABLISHED".into(), "DNAT".into()], negated: true })
-            .jump(Target::Drop),
-    );
-    for from in ["INPUT", "OUTPUT"] {
-        filter.push(Rule::new(from).jump(jump(KUBE_FIREWALL)));
-    }
+    localnet_guard(&mut filter);
 
     let set = |name: &str, flags: &str| Match::Set { name: name.into(), flags: flags.into(), negated: false };
     let nonempty = |name: &str| sets.get(name).is_some_and(|s| !s.members.is_empty());
@@ -504,18 +496,7 @@ fn rules(cfg: &ProxyConfig, sets: &IpSets, out_filter: &[(IpAddr, u16, &str)]) -
             nat.push(Rule::new(KUBE_SERVICES).with(set(name, "dst,dst")).jump(Target::Accept));
         }
     }
-    filter.push(
-        Rule::new(KUBE_FORWARD)
-            .comment("kubernetes forwarding rules")
-            .with(Match::Mark { value: mark, mask: mark, negated: false })
-            .jump(Target::Accept),
-    );
-    filter.push(
-        Rule::new(KUBE_FORWARD)
-            .comment("kubernetes forwarding conntrack rule")
-            .with(Match::CtState { states: vec!["RELATED".into(), "ESTABLISHED".into()], negated: false })
-            .jump(Target::Accept),
-    );
+    forward_rules(&mut filter, mark);
     filter.push(
         Rule::new(KUBE_NODE_PORT)
             .comment("Kubernetes health check node port")
@@ -532,16 +513,7 @@ fn rules(cfg: &ProxyConfig, sets: &IpSets, out_filter: &[(IpAddr, u16, &str)]) -
             .with(set("KUBE-IPVS-IPS", "dst"))
             .jump(Target::Reject),
     );
-    nat.push(
-        Rule::new(KUBE_POSTROUTING).with(Match::Mark { value: mark, mask: mark, negated: true }).jump(Target::Return),
-    );
-    nat.push(Rule::new(KUBE_POSTROUTING).jump(Target::SetXMark { value: mark, mask: 0 }));
-    nat.push(
-        Rule::new(KUBE_POSTROUTING)
-            .comment("kubernetes service traffic requiring SNAT")
-            .jump(Target::Masquerade { random_fully: true }),
-    );
-    nat.push(Rule::new(KUBE_MARK_MASQ).jump(Target::SetXMark { value: mark, mask: mark }));
+    masquerade_rules(&mut nat, mark);
     (filter, nat)
 }
 

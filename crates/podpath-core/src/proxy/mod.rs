@@ -286,6 +286,16 @@ impl ServicePortView<'_> {
         !self.internal_policy_local() || self.externally_accessible()
     }
 
+    /// Whether internal traffic has somewhere to go under its policy.
+    pub fn has_internal_endpoints(&self) -> bool {
+        self.has_endpoints && (!self.internal_policy_local() || !self.local_endpoints.is_empty())
+    }
+
+    /// Whether external traffic has somewhere to go under its policy.
+    pub fn has_external_endpoints(&self) -> bool {
+        self.has_endpoints && (!self.external_policy_local() || !self.local_endpoints.is_empty())
+    }
+
     pub fn uses_local_endpoints(&self) -> bool {
         self.internal_policy_local() || self.external_policy_local()
     }

@@ -539,16 +539,9 @@ fn write_service(t: &mut Ruleset, view: &ServicePortView<'_>, cfg: &ProxyConfig,
     let firewall_chain = hashed("firewall-", &base);
 
     let has_endpoints = view.has_endpoints;
-    let (internal_chain, has_internal) = if view.internal_policy_local() {
-        (&local_chain, has_endpoints && !view.local_endpoints.is_empty())
-    } else {
-        (&cluster_chain, has_endpoints)
-    };
-    let (external_policy_chain, has_external) = if view.external_policy_local() {
-        (&local_chain, has_endpoints && !view.local_endpoints.is_empty())
-    } else {
-        (&cluster_chain, has_endpoints)
-    };
+    let pick = |local: bool| if local { &local_chain } else { &cluster_chain };
+    let (internal_chain, has_internal) = (pick(view.internal_policy_local()), view.has_internal_endpoints());
+    let (external_policy_chain, has_external) = (pick(view.external_policy_local()), view.has_external_endpoints());
     let (internal_verdict, external_verdict) = if !has_endpoints {
         (MapVerdict::Goto(REJECT_CHAIN.into()), MapVerdict::Goto(REJECT_CHAIN.into()))
     } else {
