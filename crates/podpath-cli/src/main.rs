@@ -36,6 +36,23 @@ enum Command {
     Trace(TraceArgs),
     /// The connectivity truth table under the NetworkPolicies
     Matrix(MatrixArgs),
+    /// A node's (or a pod's) network as `ip addr`, `ip route` or `bridge fdb` print it
+    Net(NetArgs),
+}
+
+#[derive(Args, Debug)]
+struct NetArgs {
+    /// What to print
+    #[arg(value_parser = ["addr", "route", "fdb"], default_value = "route")]
+    what: String,
+    /// The node whose host network namespace to show
+    #[arg(long, required_unless_present = "pod")]
+    node: Option<String>,
+    /// A pod (NS/NAME) whose network namespace to show instead
+    #[arg(long)]
+    pod: Option<String>,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -203,7 +220,32 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Rules(args) => rules(&args),
         Command::Trace(args) => trace(&args),
         Command::Matrix(args) => matrix(&args),
+        Command::Net(args) => net(&args),
     }
+}
+
+fn net(args: &NetArgs) -> Result<u8, String> {
+    let (cluster, diags) = simulate(&args.input)?;
+    let code = report(&diags);
+    let network = podpath_core::datapath::build(&cluster);
+    let ns = match (&args.pod, &args.node) {
+        (Some(pod), _) => network
+            .nodes
+            .iter()
+            .find_map(|n| n.pods.get(pod))
+            .ok_or_else(|| format!("pods \"{pod}\" not found, or it has no network of its own"))?,
+        (None, Some(node)) => &network.node(node).ok_or_else(|| format!("nodes \"{node}\" not found"))?.host,
+        (None, None) => return Err("--node or --pod is needed".into()),
+    };
+    print!(
+        "{}",
+        match args.what.as_str() {
+            "addr" => ns.ip_addr(),
+            "fdb" => ns.bridge_fdb(),
+            _ => ns.ip_route(),
+        }
+    );
+    Ok(code)
 }
 
 fn matrix(args: &MatrixArgs) -> Result<u8, String> {

@@ -8,6 +8,7 @@
 //! [`kubectl`] renders the result the way `kubectl get` prints it.
 
 pub mod cluster;
+pub mod datapath;
 pub mod diag;
 pub mod kubectl;
 pub mod labels;

@@ -1,0 +1,650 @@
+//! The CNI plugin's plumbing on each node, as data: network namespaces
+//! (the host's and one per pod), their links, addresses and routes, the
+//! VXLAN forwarding entries — rendered as `ip addr`, `ip route` and `bridge
+//! fdb` print them, and used to forward packets by looking routes up the
+//! way the kernel does (longest prefix wins), so a trace hop quotes the
+//! route line that sent the packet on.
+//!
+//! Per plugin (defaults of its stock manifest on a kind node):
+//! - Flannel, VXLAN backend: pods on the `cni0` bridge (veths `veth…`),
+//!   `flannel.1` (VNI 1, UDP 8472) with a `/24 via 10.244.N.0 onlink` route
+//!   per other node and an FDB entry naming that node's address.
+//! - Calico, IP-in-IP: no bridge; `cali…` veths with the 169.254.1.1
+//!   gateway answered by proxy ARP, a `/32 dev cali… scope link` route per
+//!   local pod, a blackhole for the node's own block and `via NODE dev
+//!   tunl0 onlink` (BGP-learned, `proto bird`) for the others' blocks.
+//! - Cilium, VXLAN tunnel: `lxc…` veths, `cilium_host`/`cilium_net`,
+//!   `cilium_vxlan` (UDP 8472); the node's routes point pod CIDRs at
+//!   `cilium_host` and eBPF does the forwarding and encapsulation.
+//! - Weave Net, fastdp: one L2 network over the whole range on the `weave`
+//!   bridge; other nodes' pods are reached through the `datapath` device,
+//!   which encapsulates in VXLAN on UDP 6784.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+
+use crate::cluster::{Cluster, Pod};
+use crate::names::fnv64a;
+use crate::settings::Cni;
+
+/// A MAC address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mac(pub [u8; 6]);
+
+impl Mac {
+    /// A locally administered address derived from a name (as the kernel
+    /// randomises veth and bridge addresses, but reproducible).
+    pub fn from_name(name: &str) -> Mac {
+        let h = fnv64a(name.as_bytes()).to_be_bytes();
+        Mac([(h[2] & 0xfe) | 0x02, h[3], h[4], h[5], h[6], h[7]])
+    }
+}
+
+impl fmt::Display for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.0;
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+    }
+}
+
+/// What kind of link, with what `ip -d link` would add.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Loopback,
+    /// The node's uplink.
+    Ether,
+    /// One end of a veth pair; the other end's namespace and index.
+    Veth {
+        peer_netns: String,
+        peer_index: u32,
+    },
+    Bridge,
+    Vxlan {
+        vni: u32,
+        port: u16,
+    },
+    Ipip,
+    /// Weave's Open vSwitch datapath, or another virtual device.
+    Other(&'static str),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+    pub kind: Kind,
+    pub mtu: u32,
+    pub mac: Mac,
+    /// Addresses with their prefix as configured.
+    pub addrs: Vec<IpNet>,
+    pub master: Option<String>,
+}
+
+/// One line of `ip route`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// `None` is the default route.
+    pub dst: Option<IpNet>,
+    pub via: Option<IpAddr>,
+    /// Empty for a blackhole.
+    pub dev: String,
+    pub proto: Option<&'static str>,
+    pub scope_link: bool,
+    pub src: Option<IpAddr>,
+    pub onlink: bool,
+    pub blackhole: bool,
+    pub mtu: Option<u16>,
+}
+
+impl Route {
+    fn to(dst: Option<IpNet>, dev: &str) -> Route {
+        Route {
+            dst,
+            via: None,
+            dev: dev.to_owned(),
+            proto: None,
+            scope_link: false,
+            src: None,
+            onlink: false,
+            blackhole: false,
+            mtu: None,
+        }
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.blackhole {
+            f.write_str("blackhole ")?;
+        }
+        match self.dst {
+            None => f.write_str("default")?,
+            Some(n) if n.prefix_len() == n.max_prefix_len() => write!(f, "{}", n.addr())?,
+            Some(n) => write!(f, "{n}")?,
+        }
+        if let Some(v) = self.via {
+            write!(f, " via {v}")?;
+        }
+        if !self.dev.is_empty() {
+            write!(f, " dev {}", self.dev)?;
+        }
+        if let Some(p) = self.proto {
+            write!(f, " proto {p}")?;
+        }
+        if self.scope_link {
+            f.write_str(" scope link")?;
+        }
+        if let Some(s) = self.src {
+            write!(f, " src {s}")?;
+        }
+        if let Some(m) = self.mtu {
+            write!(f, " mtu {m}")?;
+        }
+        if self.onlink {
+            f.write_str(" onlink")?;
+        }
+        Ok(())
+    }
+}
+
+/// A VXLAN forwarding entry: the remote VTEP behind a MAC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fdb {
+    pub mac: Mac,
+    pub dev: String,
+    pub dst: IpAddr,
+}
+
+/// A network namespace: the host's, or a pod's.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Netns {
+    pub links: Vec<Link>,
+    pub routes: Vec<Route>,
+    pub fdb: Vec<Fdb>,
+}
+
+impl Netns {
+    pub fn link(&self, name: &str) -> Option<&Link> {
+        self.links.iter().find(|l| l.name == name)
+    }
+
+    /// The route the kernel picks for `dst`: the longest prefix that
+    /// contains it.
+    pub fn lookup(&self, dst: IpAddr) -> Option<&Route> {
+        self.routes
+            .iter()
+            .filter(|r| r.dst.is_none_or(|n| n.contains(&dst)))
+            .max_by_key(|r| r.dst.map_or(0, |n| n.prefix_len() + 1))
+    }
+
+    /// `ip addr`.
+    pub fn ip_addr(&self) -> String {
+        let mut out = String::new();
+        for l in &self.links {
+            let (flags, state, qdisc) = match l.kind {
+                Kind::Loopback => ("LOOPBACK,UP,LOWER_UP", "UNKNOWN", "noqueue"),
+                Kind::Ipip => ("NOARP,UP,LOWER_UP", "UNKNOWN", "noqueue"),
+                Kind::Vxlan { .. } | Kind::Other(_) => ("BROADCAST,MULTICAST,UP,LOWER_UP", "UNKNOWN", "noqueue"),
+                Kind::Ether => ("BROADCAST,MULTICAST,UP,LOWER_UP", "UP", "noqueue"),
+                Kind::Veth { .. } | Kind::Bridge => ("BROADCAST,MULTICAST,UP,LOWER_UP", "UP", "noqueue"),
+            };
+            let name = match &l.kind {
+                Kind::Veth { peer_index, .. } => format!("{}@if{peer_index}", l.name),
+                _ => l.name.clone(),
+            };
+            let master = l.master.as_ref().map(|m| format!(" master {m}")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{}: {name}: <{flags}> mtu {} qdisc {qdisc}{master} state {state} group default",
+                l.index, l.mtu
+            );
+            match l.kind {
+                Kind::Loopback => out.push_str("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"),
+                Kind::Ipip => out.push_str("    link/ipip 0.0.0.0 brd 0.0.0.0\n"),
+                _ => {
+                    let _ = writeln!(out, "    link/ether {} brd ff:ff:ff:ff:ff:ff", l.mac);
+                }
+            }
+            for a in &l.addrs {
+                let scope = if a.addr().is_loopback() { "host" } else { "global" };
+                let brd = match a {
+                    IpNet::V4(v4) if v4.prefix_len() < 31 && !v4.addr().is_loopback() => {
+                        format!(" brd {}", v4.broadcast())
+                    }
+                    _ => String::new(),
+                };
+                let _ = writeln!(out, "    inet {a}{brd} scope {scope} {}", l.name);
+                out.push_str("       valid_lft forever preferred_lft forever\n");
+            }
+        }
+        out
+    }
+
+    /// `ip route`: the default route first, then by destination.
+    pub fn ip_route(&self) -> String {
+        let mut routes: Vec<&Route> = self.routes.iter().collect();
+        routes.sort_by_key(|r| r.dst.map(|n| (1, n.network(), n.prefix_len())).unwrap_or((0, n0(), 0)));
+        routes.iter().map(|r| format!("{r}\n")).collect()
+    }
+
+    /// `bridge fdb show` for the VXLAN devices.
+    pub fn bridge_fdb(&self) -> String {
+        self.fdb.iter().map(|e| format!("{} dev {} dst {} self permanent\n", e.mac, e.dev, e.dst)).collect()
+    }
+}
+
+fn n0() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+}
+
+/// One node's namespaces.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NodeNet {
+    pub node: String,
+    pub host: Netns,
+    /// By `ns/name`.
+    pub pods: BTreeMap<String, Netns>,
+    /// The host-side veth of each pod.
+    pub pod_veth: BTreeMap<String, String>,
+}
+
+/// The plugin's encapsulation between nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encap {
+    Vxlan { vni: u32, port: u16 },
+    Ipip,
+}
+
+impl Encap {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encap::Vxlan { .. } => "vxlan",
+            Encap::Ipip => "ipip",
+        }
+    }
+}
+
+/// The cluster's plumbing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Network {
+    pub cni: Cni,
+    pub nodes: Vec<NodeNet>,
+}
+
+/// The uplink and the routes every kind node has.
+fn host_base(node_ip: Option<IpAddr>) -> Netns {
+    let mut ns = Netns::default();
+    ns.links.push(Link {
+        index: 1,
+        name: "lo".into(),
+        kind: Kind::Loopback,
+        mtu: 65536,
+        mac: Mac([0; 6]),
+        addrs: vec!["127.0.0.1/8".parse().expect("literal")],
+        master: None,
+    });
+    if let Some(ip) = node_ip {
+        let net = IpNet::new(ip, 16).expect("valid prefix");
+        ns.links.push(Link {
+            index: 2,
+            name: "eth0".into(),
+            kind: Kind::Ether,
+            mtu: 1500,
+            mac: Mac::from_name(&format!("eth0 {ip}")),
+            addrs: vec![net],
+            master: None,
+        });
+        // The docker network's gateway, its first address, as kind has it.
+        if let IpNet::V4(v4) = net {
+            let mut d = Route::to(None, "eth0");
+            d.via = Some(IpAddr::V4(Ipv4Addr::from(u32::from(v4.network()) + 1)));
+            ns.routes.push(d);
+        }
+        let mut r = Route::to(Some(net.trunc()), "eth0");
+        r.proto = Some("kernel");
+        r.scope_link = true;
+        r.src = Some(ip);
+        ns.routes.push(r);
+    }
+    ns
+}
+
+/// A pod's own namespace: lo and eth0, and its routes.
+fn pod_netns(pod: &Pod, ip: IpAddr, prefix: u8, mtu: u32, host_index: u32, routes: Vec<Route>) -> Netns {
+    let mut ns = Netns::default();
+    ns.links.push(Link {
+        index: 1,
+        name: "lo".into(),
+        kind: Kind::Loopback,
+        mtu: 65536,
+        mac: Mac([0; 6]),
+        addrs: vec!["127.0.0.1/8".parse().expect("literal")],
+        master: None,
+    });
+    ns.links.push(Link {
+        index: 2,
+        name: "eth0".into(),
+        kind: Kind::Veth { peer_netns: "host".into(), peer_index: host_index },
+        mtu,
+        mac: Mac::from_name(&format!("eth0 {}", pod.key())),
+        addrs: vec![IpNet::new(ip, prefix).expect("valid prefix")],
+        master: None,
+    });
+    ns.routes = routes;
+    ns
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The host-side veth name each plugin gives a pod.
+fn veth_name(cni: Cni, pod: &Pod) -> String {
+    let h = fnv64a(pod.key().as_bytes()).to_be_bytes();
+    match cni {
+        Cni::Calico => format!("cali{}", &hex(&crate_sha1(&format!("{}.{}", pod.namespace, pod.name)))[..11]),
+        Cni::Cilium => format!("lxc{}", &hex(&h)[..12]),
+        Cni::Weave => format!("vethwepl{}", &hex(&h)[..7]),
+        Cni::Flannel => format!("veth{}", &hex(&h)[..8]),
+    }
+}
+
+fn crate_sha1(s: &str) -> Vec<u8> {
+    use sha1::{Digest, Sha1};
+    Sha1::digest(s.as_bytes()).to_vec()
+}
+
+/// Builds every node's plumbing for the cluster's plugin.
+pub fn build(cluster: &Cluster) -> Network {
+    let cni = cluster.settings.cni;
+    let mut nodes = Vec::new();
+    for node in &cluster.nodes {
+        let mut net = NodeNet { node: node.name.clone(), host: host_base(node.internal_ip), ..NodeNet::default() };
+        let gw = node.network.gateway;
+        let range = node.network.pod_ranges.first().copied();
+        let host = &mut net.host;
+        // Links are numbered in the order they were made.
+        let next = |host: &Netns| host.links.len() as u32 + 1;
+        let add = |host: &mut Netns, mut l: Link| {
+            l.index = next(host);
+            host.links.push(l);
+        };
+        // The plugin's own devices and routes on the host.
+        let (pod_mtu, bridge) = match cni {
+            Cni::Flannel => {
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "flannel.1".into(),
+                        kind: Kind::Vxlan { vni: 1, port: 8472 },
+                        mtu: 1450,
+                        mac: flannel_mac(&node.name),
+                        addrs: range.map(|r| IpNet::new(r.network(), 32).expect("valid")).into_iter().collect(),
+                        master: None,
+                    },
+                );
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "cni0".into(),
+                        kind: Kind::Bridge,
+                        mtu: 1450,
+                        mac: Mac::from_name(&format!("cni0 {}", node.name)),
+                        addrs: gw
+                            .zip(range)
+                            .map(|(g, r)| IpNet::new(g, r.prefix_len()).expect("valid"))
+                            .into_iter()
+                            .collect(),
+                        master: None,
+                    },
+                );
+                if let (Some(g), Some(r)) = (gw, range) {
+                    let mut rt = Route::to(Some(r), "cni0");
+                    rt.proto = Some("kernel");
+                    rt.scope_link = true;
+                    rt.src = Some(g);
+                    host.routes.push(rt);
+                }
+                for other in cluster.nodes.iter().filter(|o| o.name != node.name) {
+                    let (Some(r), Some(ip)) = (other.network.pod_ranges.first(), other.internal_ip) else { continue };
+                    let mut rt = Route::to(Some(*r), "flannel.1");
+                    rt.via = Some(r.network());
+                    rt.onlink = true;
+                    host.routes.push(rt);
+                    host.fdb.push(Fdb { mac: flannel_mac(&other.name), dev: "flannel.1".into(), dst: ip });
+                }
+                (1450, Some("cni0"))
+            }
+            Cni::Calico => {
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "tunl0".into(),
+                        kind: Kind::Ipip,
+                        mtu: 1480,
+                        mac: Mac([0; 6]),
+                        addrs: gw.map(|g| IpNet::new(g, 32).expect("valid")).into_iter().collect(),
+                        master: None,
+                    },
+                );
+                for block in &node.network.pod_ranges {
+                    let mut rt = Route::to(Some(*block), "");
+                    rt.blackhole = true;
+                    rt.proto = Some("bird");
+                    host.routes.push(rt);
+                }
+                for other in cluster.nodes.iter().filter(|o| o.name != node.name) {
+                    let Some(ip) = other.internal_ip else { continue };
+                    for block in &other.network.pod_ranges {
+                        let mut rt = Route::to(Some(*block), "tunl0");
+                        rt.via = Some(ip);
+                        rt.proto = Some("bird");
+                        rt.onlink = true;
+                        host.routes.push(rt);
+                    }
+                }
+                (1480, None)
+            }
+            Cni::Cilium => {
+                let host_mac = Mac::from_name(&format!("cilium_host {}", node.name));
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "cilium_net".into(),
+                        kind: Kind::Veth { peer_netns: "host".into(), peer_index: next(host) + 1 },
+                        mtu: 1500,
+                        mac: Mac::from_name(&format!("cilium_net {}", node.name)),
+                        addrs: vec![],
+                        master: None,
+                    },
+                );
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "cilium_host".into(),
+                        kind: Kind::Veth { peer_netns: "host".into(), peer_index: next(host) - 1 },
+                        mtu: 1500,
+                        mac: host_mac,
+                        addrs: gw.map(|g| IpNet::new(g, 32).expect("valid")).into_iter().collect(),
+                        master: None,
+                    },
+                );
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "cilium_vxlan".into(),
+                        kind: Kind::Vxlan { vni: 0, port: 8472 },
+                        mtu: 1500,
+                        mac: Mac::from_name(&format!("cilium_vxlan {}", node.name)),
+                        addrs: vec![],
+                        master: None,
+                    },
+                );
+                for n in &cluster.nodes {
+                    let (Some(r), Some(g)) = (n.network.pod_ranges.first(), gw) else { continue };
+                    let mut rt = Route::to(Some(*r), "cilium_host");
+                    rt.via = Some(g);
+                    rt.proto = Some("kernel");
+                    rt.src = Some(g);
+                    if n.name != node.name {
+                        rt.mtu = Some(1450);
+                    }
+                    host.routes.push(rt);
+                }
+                if let Some(g) = gw {
+                    let mut rt = Route::to(Some(IpNet::new(g, 32).expect("valid")), "cilium_host");
+                    rt.proto = Some("kernel");
+                    rt.scope_link = true;
+                    host.routes.push(rt);
+                }
+                (1500, None)
+            }
+            Cni::Weave => {
+                let whole = cluster.settings.cluster_cidr;
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "datapath".into(),
+                        kind: Kind::Other("openvswitch"),
+                        mtu: 1376,
+                        mac: Mac::from_name(&format!("datapath {}", node.name)),
+                        addrs: vec![],
+                        master: None,
+                    },
+                );
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "weave".into(),
+                        kind: Kind::Bridge,
+                        mtu: 1376,
+                        mac: Mac::from_name(&format!("weave {}", node.name)),
+                        addrs: gw.map(|g| IpNet::new(g, whole.prefix_len()).expect("valid")).into_iter().collect(),
+                        master: None,
+                    },
+                );
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "vxlan-6784".into(),
+                        kind: Kind::Vxlan { vni: 0, port: 6784 },
+                        mtu: 65535,
+                        mac: Mac::from_name(&format!("vxlan-6784 {}", node.name)),
+                        addrs: vec![],
+                        master: Some("datapath".into()),
+                    },
+                );
+                if let Some(g) = gw {
+                    let mut rt = Route::to(Some(whole.trunc()), "weave");
+                    rt.proto = Some("kernel");
+                    rt.scope_link = true;
+                    rt.src = Some(g);
+                    host.routes.push(rt);
+                }
+                (1376, Some("weave"))
+            }
+        };
+        // One veth pair per pod with its own network.
+        let mut pods: Vec<&Pod> =
+            cluster.pods.iter().filter(|p| p.node.as_deref() == Some(node.name.as_str()) && !p.host_network).collect();
+        pods.sort_by_key(|p| p.key());
+        for pod in pods {
+            let Some(ip) = pod.ip else { continue };
+            let veth = veth_name(cni, pod);
+            let host_index = next(host);
+            let host_mac = if cni == Cni::Calico { Mac([0xee; 6]) } else { Mac::from_name(&format!("{veth} host")) };
+            add(
+                host,
+                Link {
+                    index: 0,
+                    name: veth.clone(),
+                    kind: Kind::Veth { peer_netns: pod.key(), peer_index: 2 },
+                    mtu: pod_mtu,
+                    mac: host_mac,
+                    addrs: vec![],
+                    master: bridge.map(str::to_owned),
+                },
+            );
+            let (prefix, routes) = match cni {
+                Cni::Calico => {
+                    let mut rt = Route::to(Some(IpNet::new(ip, 32).expect("valid")), &veth);
+                    rt.scope_link = true;
+                    host.routes.push(rt);
+                    let gateway: IpAddr = IpAddr::V4(Ipv4Addr::new(169, 254, 1, 1));
+                    let mut d = Route::to(None, "eth0");
+                    d.via = Some(gateway);
+                    let mut g = Route::to(Some(IpNet::new(gateway, 32).expect("valid")), "eth0");
+                    g.scope_link = true;
+                    (32, vec![d, g])
+                }
+                Cni::Cilium => {
+                    let Some(g) = gw else { continue };
+                    let mut d = Route::to(None, "eth0");
+                    d.via = Some(g);
+                    d.mtu = Some(1450);
+                    let mut r = Route::to(Some(IpNet::new(g, 32).expect("valid")), "eth0");
+                    r.scope_link = true;
+                    (32, vec![d, r])
+                }
+                Cni::Flannel | Cni::Weave => {
+                    let subnet = if cni == Cni::Weave {
+                        cluster.settings.cluster_cidr
+                    } else {
+                        range.unwrap_or(cluster.settings.cluster_cidr)
+                    };
+                    let mut d = Route::to(None, "eth0");
+                    d.via = gw;
+                    let mut own = Route::to(Some(subnet.trunc()), "eth0");
+                    own.proto = Some("kernel");
+                    own.scope_link = true;
+                    own.src = Some(ip);
+                    let mut routes = vec![d, own];
+                    if cni == Cni::Flannel {
+                        // The bridge plugin adds the cluster range too.
+                        let mut c = Route::to(Some(cluster.settings.cluster_cidr.trunc()), "eth0");
+                        c.via = gw;
+                        routes.push(c);
+                    }
+                    (subnet.prefix_len(), routes)
+                }
+            };
+            let pod_mtu_eff = if cni == Cni::Cilium { 1500 } else { pod_mtu };
+            net.pods.insert(pod.key(), pod_netns(pod, ip, prefix, pod_mtu_eff, host_index, routes));
+            net.pod_veth.insert(pod.key(), veth);
+        }
+        nodes.push(net);
+    }
+    Network { cni, nodes }
+}
+
+/// flannel.1's address: the kernel's random one, fixed per node here.
+fn flannel_mac(node: &str) -> Mac {
+    Mac::from_name(&format!("flannel.1 {node}"))
+}
+
+impl Network {
+    pub fn node(&self, name: &str) -> Option<&NodeNet> {
+        self.nodes.iter().find(|n| n.node == name)
+    }
+
+    /// How the plugin carries pod traffic between nodes.
+    pub fn encap(&self) -> Encap {
+        match self.cni {
+            Cni::Flannel | Cni::Cilium => Encap::Vxlan { vni: 1, port: 8472 },
+            Cni::Weave => Encap::Vxlan { vni: 1, port: 6784 },
+            Cni::Calico => Encap::Ipip,
+        }
+    }
+}
