@@ -471,6 +471,12 @@ fn trace_json(t: &trace::Trace) -> serde_json::Value {
                 "src": hostport(h.packet.src, h.packet.sport),
                 "dst": hostport(h.packet.dst, h.packet.dport),
                 "protocol": h.packet.protocol,
+                "ttl": h.packet.ttl,
+                "outer": h.packet.outer.as_ref().map(|o| json!({
+                    "src": o.src.to_string(),
+                    "dst": o.dst.to_string(),
+                    "encap": o.encap.name(),
+                })),
             },
         })
     };
@@ -543,7 +549,7 @@ fn trace_text(t: &trace::Trace) -> String {
 fn hops_text(out: &mut String, hops: &[trace::Hop]) {
     for (i, h) in hops.iter().enumerate() {
         out.push_str(&format!(
-            "{:>2}. [{}] {} — {}: {}  {} -> {}\n",
+            "{:>2}. [{}] {} — {}: {}  {} -> {} ttl {}\n",
             i + 1,
             h.node.as_deref().unwrap_or("-"),
             h.at,
@@ -551,7 +557,11 @@ fn hops_text(out: &mut String, hops: &[trace::Hop]) {
             h.detail,
             hostport(h.packet.src, h.packet.sport),
             hostport(h.packet.dst, h.packet.dport),
+            h.packet.ttl,
         ));
+        if let Some(o) = &h.packet.outer {
+            out.push_str(&format!("      outer {} {} -> {}\n", o.encap.name(), o.src, o.dst));
+        }
         if let Some(r) = &h.rule {
             out.push_str(&format!("      {r}\n"));
         }

@@ -178,12 +178,22 @@ fn trace_json_follows_the_contract() {
     let dnat = hops.iter().find(|h| h["action"] == "DNAT").expect("a DNAT hop");
     assert!(dnat["rule"].as_str().unwrap().contains(&format!("-j DNAT --to-destination {chosen}")));
     assert_eq!(dnat["packet"]["dst"], chosen);
-    // The rule a trace quotes is a line of that node's dump.
-    let node = hops[0]["node"].as_str().unwrap();
-    let dump = text(&podpath(&["rules", "--node", node, "-f", "web/scenarios/shop.yaml"], None).stdout);
+    // The rule a trace quotes is a line of what that node (or the pod)
+    // prints: its proxy rules, its routes, its VXLAN forwarding entries.
+    let f = "web/scenarios/shop.yaml";
     for h in hops {
-        if let Some(rule) = h["rule"].as_str() {
-            assert!(dump.lines().any(|l| l == rule), "{rule}");
+        let Some(rule) = h["rule"].as_str() else { continue };
+        let node = h["node"].as_str().unwrap();
+        let at = h["at"].as_str().unwrap();
+        let mut dumps = vec![
+            text(&podpath(&["rules", "--node", node, "-f", f], None).stdout),
+            text(&podpath(&["net", "route", "--node", node, "-f", f], None).stdout),
+            text(&podpath(&["net", "fdb", "--node", node, "-f", f], None).stdout),
+        ];
+        if let Some(pod) = at.strip_suffix(" eth0") {
+            dumps.push(text(&podpath(&["net", "route", "--pod", pod, "-f", f], None).stdout));
         }
+        assert!(dumps.iter().any(|d| d.lines().any(|l| l == rule)), "{at}: {rule}");
     }
+    assert!(hops.iter().any(|h| h["action"] == "encapsulated" || h["action"] == "bridged"), "the datapath is traced");
 }

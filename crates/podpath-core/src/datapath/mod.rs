@@ -648,3 +648,240 @@ impl Network {
         }
     }
 }
+
+/// The outer headers of an encapsulated packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outer {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub encap: Encap,
+    /// VXLAN's UDP source port: a hash of the inner flow, as the kernel
+    /// picks it (so one flow keeps one outer port).
+    pub sport: u16,
+}
+
+/// One step of the way, in a node's network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub node: String,
+    pub at: String,
+    pub action: &'static str,
+    pub detail: String,
+    /// The route, FDB or link line that decided.
+    pub rule: Option<String>,
+    /// The packet is encapsulated from here on (until a step clears it).
+    pub outer: Option<Option<Outer>>,
+    /// A router hop: the kernel decrements the TTL.
+    pub routed: bool,
+}
+
+impl Step {
+    fn new(node: &str, at: impl Into<String>, action: &'static str, detail: impl Into<String>) -> Step {
+        Step {
+            node: node.to_owned(),
+            at: at.into(),
+            action,
+            detail: detail.into(),
+            rule: None,
+            outer: None,
+            routed: false,
+        }
+    }
+}
+
+/// Where the packet ends up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// At a pod's eth0 (before its node's ingress policy).
+    Pod { key: String, node: String },
+    /// At a node's own stack.
+    Node(String),
+    /// Out of the cluster's network, from this node.
+    Outside(String),
+    /// No route: dropped on this node.
+    NoRoute(String),
+}
+
+/// The VXLAN source port Linux derives from the inner flow.
+fn flow_port(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> u16 {
+    let h = fnv64a(format!("{src} {dst} {sport} {dport}").as_bytes());
+    32768 + (h % (61000 - 32768)) as u16
+}
+
+impl Network {
+    /// The pod that owns a veth, by host-side name, on a node.
+    fn pod_of_veth(&self, node: &NodeNet, veth: &str) -> Option<String> {
+        node.pod_veth.iter().find(|(_, v)| *v == veth).map(|(k, _)| k.clone())
+    }
+
+    /// From a pod's eth0 to its node's stack: the pod's route, then the
+    /// host side of its veth (and the bridge it is a port of).
+    pub fn leave_pod(&self, node: &str, pod: &str, dst: IpAddr) -> Vec<Step> {
+        let Some(n) = self.node(node) else { return Vec::new() };
+        let (Some(ns), Some(veth)) = (n.pods.get(pod), n.pod_veth.get(pod)) else { return Vec::new() };
+        let mut steps = Vec::new();
+        if let Some(r) = ns.lookup(dst) {
+            let mut s = Step::new(node, format!("{pod} eth0"), "routed", "the pod's route sends it to its gateway");
+            s.rule = Some(r.to_string());
+            steps.push(s);
+        }
+        let host = n.host.link(veth);
+        let at = match host.and_then(|l| l.master.clone()) {
+            Some(bridge) => format!("{bridge} (port {veth})"),
+            None => veth.clone(),
+        };
+        let detail = match self.cni {
+            Cni::Calico => "the host side of the pod's veth answers ARP for 169.254.1.1 (proxy ARP)".to_owned(),
+            Cni::Cilium => "the host side of the pod's veth, where Cilium's bpf_lxc program runs".to_owned(),
+            _ => "the frame crosses the veth onto the bridge, addressed to the bridge's own MAC".to_owned(),
+        };
+        steps.push(Step::new(node, at, "received", detail));
+        steps
+    }
+
+    /// From `from`'s host stack to the destination, across nodes if it
+    /// must be.
+    pub fn carry(
+        &self,
+        cluster: &Cluster,
+        from: &str,
+        src: IpAddr,
+        dst: IpAddr,
+        ports: (u16, u16),
+    ) -> (Vec<Step>, Arrival) {
+        let mut steps = Vec::new();
+        let Some(n) = self.node(from) else { return (steps, Arrival::NoRoute(from.to_owned())) };
+        // Addressed to this node itself.
+        let own = n.host.links.iter().any(|l| l.addrs.iter().any(|a| a.addr() == dst));
+        if own {
+            return (steps, Arrival::Node(from.to_owned()));
+        }
+        let Some(route) = n.host.lookup(dst) else {
+            let mut s = Step::new(from, "host routing", "dropped", format!("no route to {dst}"));
+            s.routed = true;
+            steps.push(s);
+            return (steps, Arrival::NoRoute(from.to_owned()));
+        };
+        if route.blackhole {
+            let mut s =
+                Step::new(from, "host routing", "dropped", format!("{dst} is in this node's block but no pod has it"));
+            s.rule = Some(route.to_string());
+            steps.push(s);
+            return (steps, Arrival::NoRoute(from.to_owned()));
+        }
+        let mut s = Step::new(from, "host routing", "routed", format!("to {dst} via {}", route.dev));
+        s.rule = Some(route.to_string());
+        s.routed = !(self.cni == Cni::Weave && route.dev == "weave");
+        steps.push(s);
+        let target = cluster.pods.iter().find(|p| p.ip == Some(dst) && !p.host_network && p.is_running());
+        let target_node = target.and_then(|p| p.node.clone());
+        // Delivered on this node.
+        if let (Some(p), Some(tn)) = (target, &target_node) {
+            if tn == from {
+                let veth = n.pod_veth.get(&p.key()).cloned().unwrap_or_default();
+                let at = match n.host.link(&veth).and_then(|l| l.master.clone()) {
+                    Some(b) => format!("{b} → {veth}"),
+                    None => veth.clone(),
+                };
+                let action = if route.dev == "cni0" || route.dev == "weave" { "bridged" } else { "forwarded" };
+                steps.push(Step::new(from, at, action, format!("into {}'s network namespace", p.key())));
+                return (steps, Arrival::Pod { key: p.key(), node: from.to_owned() });
+            }
+        }
+        // Another node's pod, or another node: through the tunnel or the wire.
+        let remote_node = target_node.clone().or_else(|| {
+            cluster
+                .nodes
+                .iter()
+                .find(|nd| nd.network.pod_ranges.iter().any(|r| r.contains(&dst)) || nd.internal_ip == Some(dst))
+                .map(|nd| nd.name.clone())
+        });
+        let in_cluster_range = cluster.settings.cluster_cidr.contains(&dst);
+        let tunnel = route.dev == "flannel.1"
+            || route.dev == "tunl0"
+            || (self.cni == Cni::Cilium && route.dev == "cilium_host")
+            || (self.cni == Cni::Weave && route.dev == "weave" && in_cluster_range);
+        let Some(remote) = remote_node.filter(|r| r != from) else {
+            // Out of the cluster by the node's uplink.
+            let mut s = Step::new(from, "eth0", "sent", format!("out of the node towards {dst}"));
+            s.rule = n.host.lookup(dst).map(ToString::to_string);
+            steps.push(s);
+            return (steps, Arrival::Outside(from.to_owned()));
+        };
+        let remote_net = self.node(&remote);
+        let remote_ip = cluster.node(&remote).and_then(|nd| nd.internal_ip);
+        let local_ip = cluster.node(from).and_then(|nd| nd.internal_ip);
+        if tunnel {
+            let (Some(rip), Some(lip)) = (remote_ip, local_ip) else {
+                return (steps, Arrival::NoRoute(from.to_owned()));
+            };
+            let encap = self.encap();
+            let (dev, rule, how) = match self.cni {
+                Cni::Flannel => (
+                    "flannel.1".to_owned(),
+                    n.host
+                        .fdb
+                        .iter()
+                        .find(|e| e.dst == rip)
+                        .map(|e| format!("{} dev {} dst {} self permanent", e.mac, e.dev, e.dst)),
+                    "VXLAN (VNI 1, UDP 8472): the FDB names the node behind the next hop's MAC".to_owned(),
+                ),
+                Cni::Calico => {
+                    ("tunl0".to_owned(), Some(route.to_string()), format!("IP-in-IP to {rip}, the route's next hop"))
+                }
+                Cni::Cilium => (
+                    "cilium_vxlan".to_owned(),
+                    remote_net
+                        .and_then(|_| cluster.node(&remote))
+                        .and_then(|nd| nd.network.pod_ranges.first())
+                        .map(|r| format!("{r}  encap {rip}")),
+                    "VXLAN (UDP 8472) by bpf: the tunnel map names the node that owns the pod CIDR".to_owned(),
+                ),
+                Cni::Weave => (
+                    "vxlan-6784".to_owned(),
+                    None,
+                    "fastdp: the datapath device sends it to the peer in VXLAN on UDP 6784".to_owned(),
+                ),
+            };
+            let mut e = Step::new(from, dev.clone(), "encapsulated", how);
+            e.rule = rule;
+            e.outer = Some(Some(Outer { src: lip, dst: rip, encap, sport: flow_port(src, dst, ports.0, ports.1) }));
+            steps.push(e);
+            let mut w = Step::new(from, "eth0", "sent", format!("on the wire to {remote} ({rip})"));
+            w.rule = n.host.lookup(rip).map(ToString::to_string);
+            steps.push(w);
+            steps.push(Step::new(&remote, "eth0", "received", format!("from {from} ({lip})")));
+            let mut d = Step::new(&remote, dev, "decapsulated", "the outer headers come off");
+            d.outer = Some(None);
+            steps.push(d);
+        } else {
+            let mut w = Step::new(from, "eth0", "sent", format!("on the wire to {remote}"));
+            w.rule = n.host.lookup(dst).map(ToString::to_string);
+            steps.push(w);
+            steps.push(Step::new(&remote, "eth0", "received", format!("from {from}")));
+        }
+        let Some(rn) = remote_net else { return (steps, Arrival::NoRoute(remote)) };
+        match target {
+            Some(p) => {
+                let veth = rn.pod_veth.get(&p.key()).cloned().unwrap_or_default();
+                if let Some(r) = rn.host.lookup(dst) {
+                    let mut s = Step::new(&remote, "host routing", "routed", format!("to {dst} via {}", r.dev));
+                    s.rule = Some(r.to_string());
+                    // Weave is one L2 network; Cilium's bpf redirects the
+                    // decapsulated packet straight to the pod's device.
+                    s.routed = !matches!(self.cni, Cni::Weave | Cni::Cilium);
+                    steps.push(s);
+                }
+                let at = match rn.host.link(&veth).and_then(|l| l.master.clone()) {
+                    Some(b) => format!("{b} → {veth}"),
+                    None => veth.clone(),
+                };
+                let action = if matches!(self.cni, Cni::Flannel | Cni::Weave) { "bridged" } else { "forwarded" };
+                steps.push(Step::new(&remote, at, action, format!("into {}'s network namespace", p.key())));
+                let _ = self.pod_of_veth(rn, &veth);
+                (steps, Arrival::Pod { key: p.key(), node: remote })
+            }
+            None => (steps, Arrival::Node(remote)),
+        }
+    }
+}

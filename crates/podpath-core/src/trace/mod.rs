@@ -14,6 +14,7 @@ use ipnet::IpNet;
 
 use crate::cluster::Protocol;
 use crate::cluster::{Cluster, ClusterIp, Pod, ServiceType};
+use crate::datapath;
 use crate::names::Rng;
 use crate::netfilter::eval::{Context, Packet, Verdict as NfVerdict};
 use crate::policy::{Decision, End, Engine, SideVerdict};
@@ -81,6 +82,9 @@ pub struct Headers {
     pub dst: IpAddr,
     pub dport: u16,
     pub protocol: String,
+    pub ttl: u8,
+    /// The tunnel's headers while the packet is encapsulated.
+    pub outer: Option<datapath::Outer>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,6 +266,22 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         let hook = hooks[i];
         i += 1;
         steps.clear();
+        if hook == Hook::Prerouting && origin == Origin::Pod {
+            // Out of the pod's namespace onto its node.
+            if let From::Pod { namespace, name } = &req.from {
+                let key = format!("{namespace}/{name}");
+                for st in datapath::build(cluster).leave_pod(&node, &key, pkt.dst) {
+                    hops.push(Hop {
+                        node: Some(st.node),
+                        at: st.at,
+                        action: st.action.into(),
+                        detail: st.detail,
+                        rule: st.rule,
+                        packet: headers(&pkt),
+                    });
+                }
+            }
+        }
         let before = (pkt.dst, pkt.dport);
         let verdict =
             dataplane.run(hook, &mut pkt, &mut Context { local: &local, rng: &mut rng, sets: None }, &mut steps);
@@ -338,7 +358,25 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             }
             _ => {}
         }
-        // The routing decision after the first hook.
+        // The routing decision after the first hook: the host's route for
+        // the (maybe rewritten) destination.
+        if matches!(hook, Hook::Prerouting | Hook::Output) && !local.iter().any(|n| n.contains(&pkt.dst)) {
+            let network = datapath::build(cluster);
+            if let Some(r) = network.node(&node).and_then(|n| n.host.lookup(pkt.dst)) {
+                let ttl = hops.last().map_or(64, |h| h.packet.ttl);
+                let routed = origin != Origin::Host
+                    && !(cluster.settings.cni == crate::settings::Cni::Weave && r.dev == "weave");
+                let ttl = if routed { ttl.saturating_sub(1) } else { ttl };
+                hops.push(Hop {
+                    node: Some(node.clone()),
+                    at: "host routing".into(),
+                    action: "routed".into(),
+                    detail: format!("to {} via {}", pkt.dst, if r.dev.is_empty() { "blackhole" } else { &r.dev }),
+                    rule: Some(r.to_string()),
+                    packet: Headers { ttl, ..headers(&pkt) },
+                });
+            }
+        }
         if matches!(hook, Hook::Prerouting | Hook::Output) {
             let to_local = local.iter().any(|n| n.contains(&pkt.dst));
             match (host_originated, to_local) {
@@ -353,84 +391,118 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             hooks.push(Hook::Postrouting);
         }
     }
-    // Delivery.
-    let dst_pod = cluster.pods.iter().find(|p| p.ip == Some(pkt.dst) && !p.host_network && p.is_running());
-    let dst_node = dst_pod
-        .and_then(|p| p.node.clone())
-        .or_else(|| cluster.nodes.iter().find(|n| n.internal_ip == Some(pkt.dst)).map(|n| n.name.clone()));
+    // Delivery: the policy on the client's side, the plugin's datapath
+    // from this node to the destination, the policy on the server's side.
     let mut t = finish(Verdict::Delivered, String::new(), hops, svc_hit, &pkt);
-    // NetworkPolicy: the client's egress on its node, the server's ingress
-    // on its node, judged on the packet as each of them sees it.
     let engine = Engine::new(cluster);
     let client = if origin == Origin::Pod { engine.end_of(sent.src) } else { End::Ip(sent.src) };
     let server = engine.end_of(pkt.dst);
-    if matches!(client, End::Pod(_)) || matches!(server, End::Pod(_)) {
+    let cni = cluster.settings.cni;
+    let decision = (matches!(client, End::Pod(_)) || matches!(server, End::Pod(_))).then(|| {
         let protocol = Protocol::parse(Some(&req.protocol.to_ascii_uppercase()));
-        let decision = engine.check_as(client, engine.end_of(pkt.src), server, pkt.dport, protocol);
-        let cni = cluster.settings.cni;
-        for (egress, side, on) in
-            [(true, &decision.egress, Some(node.clone())), (false, &decision.ingress, dst_node.clone())]
-        {
-            if side.verdict == SideVerdict::NotIsolated || decision.loopback {
-                continue;
+        engine.check_as(client, engine.end_of(pkt.src), server, pkt.dport, protocol)
+    });
+    let policy_hop = |egress: bool, on: Option<String>, d: &Decision, at_pkt: &Packet, ttl: u8| -> Option<Hop> {
+        let side = if egress { &d.egress } else { &d.ingress };
+        if side.verdict == SideVerdict::NotIsolated || d.loopback {
+            return None;
+        }
+        let selecting = match (egress, client, server) {
+            (true, End::Pod(p), _) | (false, _, End::Pod(p)) => cluster.network_policies.iter().any(|np| np.selects(p)),
+            _ => false,
+        };
+        if side.verdict == SideVerdict::NotEnforced && !selecting {
+            return None;
+        }
+        let mut detail = side.explanation.clone();
+        if !side.reasons.is_empty() {
+            detail = format!("{detail}: {}", side.reasons.join(" | "));
+        }
+        Some(Hop {
+            node: on,
+            at: SideVerdict::place(cni, egress).to_owned(),
+            action: match side.verdict {
+                SideVerdict::Deny => "policy denied",
+                SideVerdict::Allow => "policy allowed",
+                _ => "policy not enforced",
             }
-            let selecting = matches!(side.verdict, SideVerdict::NotEnforced)
-                && match (egress, client, server) {
-                    (true, End::Pod(p), _) | (false, _, End::Pod(p)) => {
-                        cluster.network_policies.iter().any(|np| np.selects(p))
-                    }
-                    _ => false,
-                };
-            if side.verdict == SideVerdict::NotEnforced && !selecting {
-                continue;
-            }
-            let mut detail = side.explanation.clone();
-            if !side.reasons.is_empty() {
-                detail = format!("{detail}: {}", side.reasons.join(" | "));
-            }
-            t.hops.push(Hop {
-                node: on,
-                at: SideVerdict::place(cni, egress).to_owned(),
-                action: match side.verdict {
-                    SideVerdict::Deny => "policy denied",
-                    SideVerdict::Allow => "policy allowed",
-                    _ => "policy not enforced",
-                }
-                .into(),
-                detail,
-                rule: side.rule.clone(),
-                packet: headers(&if egress { sent_after_nat(&sent, &pkt) } else { pkt.clone() }),
-            });
-            if side.verdict == SideVerdict::Deny {
+            .into(),
+            detail,
+            rule: side.rule.clone(),
+            packet: Headers { ttl, ..headers(at_pkt) },
+        })
+    };
+    let mut ttl = t.hops.last().map_or(64, |h| h.packet.ttl);
+    if let Some(d) = &decision {
+        if let Some(h) = policy_hop(true, Some(node.clone()), d, &sent_after_nat(&sent, &pkt), ttl) {
+            let denied = h.action == "policy denied";
+            t.hops.push(h);
+            if denied {
                 t.verdict = Verdict::Dropped;
-                t.reason = format!("NetworkPolicy: {}", side.explanation);
-                t.policy = Some(decision.clone());
-                t.destination_pod = dst_pod.map(Pod::key);
-                t.destination_node = dst_node;
+                t.reason = format!("NetworkPolicy: {}", d.egress.explanation);
+                t.policy = decision.clone();
                 return Ok(t);
             }
         }
-        t.policy = Some(decision);
     }
-    match (dst_pod, &dst_node) {
-        (Some(p), _) => {
+    let network = datapath::build(cluster);
+    let (steps, arrival) = network.carry(cluster, &node, pkt.src, pkt.dst, (pkt.sport, pkt.dport));
+    let mut outer: Option<datapath::Outer> = None;
+    // The routing decision was shown where the kernel makes it.
+    let already_routed = t.hops.iter().any(|h| h.at == "host routing" && h.node.as_deref() == Some(node.as_str()));
+    for s in steps {
+        if already_routed && s.at == "host routing" && s.node == node && s.action == "routed" {
+            continue;
+        }
+        if s.routed {
+            ttl = ttl.saturating_sub(1);
+        }
+        if let Some(o) = s.outer.clone() {
+            outer = o;
+        }
+        t.hops.push(Hop {
+            node: Some(s.node.clone()),
+            at: s.at.clone(),
+            action: s.action.into(),
+            detail: s.detail.clone(),
+            rule: s.rule.clone(),
+            packet: Headers { ttl, outer: outer.clone(), ..headers(&pkt) },
+        });
+    }
+    t.policy = decision.clone();
+    match arrival {
+        datapath::Arrival::Pod { key, node: on } => {
+            if let Some(d) = &decision {
+                if let Some(h) = policy_hop(false, Some(on.clone()), d, &pkt, ttl) {
+                    let denied = h.action == "policy denied";
+                    t.hops.push(h);
+                    if denied {
+                        t.verdict = Verdict::Dropped;
+                        t.reason = format!("NetworkPolicy: {}", d.ingress.explanation);
+                        t.destination_pod = Some(key);
+                        t.destination_node = Some(on);
+                        return Ok(t);
+                    }
+                }
+            }
             t.reason = match &t.service.name {
                 Some(s) => {
-                    format!("{s} sent it to endpoint {}, pod {}", t.service.chosen.clone().unwrap_or_default(), p.key())
+                    format!("{s} sent it to endpoint {}, pod {key}", t.service.chosen.clone().unwrap_or_default())
                 }
-                None => format!("delivered to pod {}", p.key()),
+                None => format!("delivered to pod {key}"),
             };
-            t.destination_pod = Some(p.key());
             t.hops.push(Hop {
-                node: p.node.clone(),
-                at: format!("{} eth0", p.key()),
+                node: Some(on.clone()),
+                at: format!("{key} eth0"),
                 action: "delivered".into(),
-                detail: "(the CNI datapath between the nodes is not traced yet)".into(),
+                detail: format!("{} receives it", key),
                 rule: None,
-                packet: headers(&pkt),
+                packet: Headers { ttl, ..headers(&pkt) },
             });
+            t.destination_pod = Some(key);
+            t.destination_node = Some(on);
         }
-        (None, Some(n)) => {
+        datapath::Arrival::Node(n) => {
             t.reason = match (&t.service.name, &t.service.chosen) {
                 (Some(s), Some(ep)) => format!("{s} sent it to endpoint {ep}, on node {n} itself"),
                 _ => format!("delivered to node {n}"),
@@ -441,10 +513,21 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                 action: "delivered".into(),
                 detail: "addressed to the node itself".into(),
                 rule: None,
-                packet: headers(&pkt),
+                packet: Headers { ttl, ..headers(&pkt) },
             });
+            t.destination_node = Some(n);
         }
-        (None, None) => {
+        datapath::Arrival::NoRoute(n) => {
+            t.verdict = Verdict::Unreachable;
+            t.reason = match &service {
+                Some((frontend, name)) if t.service.chosen.is_none() => {
+                    format!("{frontend} {name}: no rule on {node} handles this address and port")
+                }
+                _ => format!("{n} has no route to {}", pkt.dst),
+            };
+            return Ok(t);
+        }
+        datapath::Arrival::Outside(n) => {
             if let Some((frontend, name)) = &service {
                 if t.service.chosen.is_none() {
                     t.verdict = Verdict::Unreachable;
@@ -452,11 +535,34 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                     return Ok(t);
                 }
             }
-            t.verdict = Verdict::Unreachable;
-            t.reason = format!("{} is no pod's and no node's address; leaving the cluster is not traced yet", pkt.dst);
+            // Pod traffic leaving the cluster is masqueraded by the plugin.
+            if origin == Origin::Pod && !cluster.settings.cluster_cidr.contains(&pkt.dst) {
+                if let Some(ip) = cluster.node(&n).and_then(|nd| nd.internal_ip) {
+                    pkt.src = ip;
+                    // Rewritten in POSTROUTING, before the packet leaves.
+                    let at = t.hops.len().saturating_sub(1);
+                    t.hops.insert(
+                        at,
+                        Hop {
+                            node: Some(n.clone()),
+                            at: "nat POSTROUTING (the CNI's masquerade)".into(),
+                            action: "SNAT".into(),
+                            detail: format!(
+                                "{cni} masquerades pod traffic leaving the cluster: the source becomes {ip}"
+                            ),
+                            rule: None,
+                            packet: Headers { ttl, ..headers(&pkt) },
+                        },
+                    );
+                    if let Some(last) = t.hops.last_mut() {
+                        last.packet.src = ip;
+                    }
+                }
+            }
+            t.reason = format!("left the cluster from node {n} towards {}", pkt.dst);
+            t.destination_node = None;
         }
     }
-    t.destination_node = dst_node;
     if t.verdict == Verdict::Delivered {
         let entry = Conntrack::new(&sent, &pkt);
         let (_, _, vip, vport) = entry.original;
@@ -543,7 +649,7 @@ fn reply_hops(t: &Trace, ct: &Conntrack, node: &str, (at, line): (String, String
         action: "sent".into(),
         detail: "the reply, addressed to where the request came from".into(),
         rule: None,
-        packet: Headers { src: rs, sport: rsp, dst: rd, dport: rdp, protocol: proto.clone() },
+        packet: Headers { src: rs, sport: rsp, dst: rd, dport: rdp, protocol: proto.clone(), ttl: 64, outer: None },
     }];
     if ct.nat() {
         let mut what = Vec::new();
@@ -559,7 +665,7 @@ fn reply_hops(t: &Trace, ct: &Conntrack, node: &str, (at, line): (String, String
             action: "un-NAT".into(),
             detail: format!("the reply matches the connection's entry: {}", what.join(", ")),
             rule: Some(line),
-            packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone() },
+            packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone(), ttl: 64, outer: None },
         });
     }
     let first = t.hops.iter().find(|h| h.action == "sent").unwrap_or(&t.hops[0]);
@@ -569,7 +675,7 @@ fn reply_hops(t: &Trace, ct: &Conntrack, node: &str, (at, line): (String, String
         action: "delivered".into(),
         detail: "the client sees the reply come from the address it sent to".into(),
         rule: None,
-        packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto },
+        packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto, ttl: 64, outer: None },
     });
     hops
 }
@@ -620,10 +726,19 @@ fn proxy_name(mode: ProxyMode) -> &'static str {
 }
 
 fn headers(p: &Packet) -> Headers {
-    Headers { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport, protocol: p.protocol.clone() }
+    Headers {
+        src: p.src,
+        sport: p.sport,
+        dst: p.dst,
+        dport: p.dport,
+        protocol: p.protocol.clone(),
+        ttl: 64,
+        outer: None,
+    }
 }
 
 fn push_steps(hops: &mut Vec<Hop>, node: &str, steps: &[Step]) {
+    let ttl = hops.last().map_or(64, |h| h.packet.ttl);
     for s in steps {
         hops.push(Hop {
             node: Some(node.to_owned()),
@@ -631,7 +746,7 @@ fn push_steps(hops: &mut Vec<Hop>, node: &str, steps: &[Step]) {
             action: s.action.clone(),
             detail: s.detail.clone(),
             rule: (!s.line.is_empty()).then(|| s.line.clone()),
-            packet: headers(&s.packet),
+            packet: Headers { ttl, ..headers(&s.packet) },
         });
     }
 }

@@ -1,0 +1,175 @@
+//! Each plugin's datapath in traces: the routes a trace quotes are the
+//! lines `ip route` prints for that node, the TTL drops where a router hop
+//! happens (as a cross-node ping shows on real clusters: 62 through
+//! Flannel and Calico, 63 through Cilium's eBPF, 64 across Weave's L2),
+//! tunnels add and remove outer headers, and the traces themselves are
+//! snapshots per plugin (`scenarios/datapath.CNI.out`).
+
+use std::path::Path;
+
+use podpath_core::cluster::ClusterIp;
+use podpath_core::datapath;
+use podpath_core::trace::{trace, From, Request, To, Trace};
+use podpath_core::{simulate_with, Cluster, Cni, Overrides, Source};
+
+const CNIS: [Cni; 4] = [Cni::Flannel, Cni::Calico, Cni::Cilium, Cni::Weave];
+
+fn shop(cni: Cni, extra: &str) -> Cluster {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/scenarios/shop.yaml");
+    let text = std::fs::read_to_string(file).unwrap() + extra;
+    simulate_with(&[Source::new("shop.yaml", text)], &Overrides { cni: Some(cni), ..Overrides::default() }).0
+}
+
+fn pod<'a>(c: &'a Cluster, prefix: &str, other_than_node: Option<&str>) -> &'a podpath_core::Pod {
+    c.pods
+        .iter()
+        .find(|p| p.namespace == "shop" && p.name.starts_with(prefix) && p.node.as_deref() != other_than_node)
+        .unwrap()
+}
+
+fn req(from: &podpath_core::Pod, to: To, port: u16) -> Request {
+    Request {
+        from: From::Pod { namespace: from.namespace.clone(), name: from.name.clone() },
+        to,
+        port,
+        protocol: "tcp".into(),
+        node: None,
+        seed: 1,
+    }
+}
+
+fn cross_node(c: &Cluster) -> Trace {
+    let client = pod(c, "frontend-", None);
+    let server = pod(c, "api-", client.node.as_deref());
+    trace(c, &req(client, To::Pod { namespace: "shop".into(), name: server.name.clone() }, 8080)).unwrap()
+}
+
+#[test]
+fn a_cross_node_trace_drops_the_ttl_as_each_plugin_does_and_tunnels_when_it_must() {
+    for (cni, ttl, encap) in [
+        (Cni::Flannel, 62, Some("vxlan")),
+        (Cni::Calico, 62, Some("ipip")),
+        (Cni::Cilium, 63, Some("vxlan")),
+        (Cni::Weave, 64, Some("vxlan")),
+    ] {
+        let c = shop(cni, "");
+        let t = cross_node(&c);
+        assert_eq!(t.verdict.as_str(), "delivered", "{cni}: {}", t.reason);
+        assert_eq!(t.hops.last().unwrap().packet.ttl, ttl, "{cni}");
+        let tunneled: Vec<_> = t.hops.iter().filter_map(|h| h.packet.outer.as_ref()).collect();
+        assert_eq!(tunneled.first().map(|o| o.encap.name()), encap, "{cni}");
+        let o = tunneled[0];
+        let (a, b) = (t.hops[0].node.clone().unwrap(), t.destination_node.clone().unwrap());
+        assert_eq!(Some(o.src), c.node(&a).unwrap().internal_ip, "{cni}: outer source is the sending node");
+        assert_eq!(Some(o.dst), c.node(&b).unwrap().internal_ip, "{cni}: outer destination is the receiving node");
+        assert!(t.hops.last().unwrap().packet.outer.is_none(), "{cni}: decapsulated before delivery");
+    }
+}
+
+#[test]
+fn the_routes_a_trace_quotes_are_what_ip_route_prints() {
+    for cni in CNIS {
+        let c = shop(cni, "");
+        let net = datapath::build(&c);
+        let t = cross_node(&c);
+        let mut checked = 0;
+        for h in t.hops.iter().filter(|h| h.at == "host routing") {
+            let node = net.node(h.node.as_deref().unwrap()).unwrap();
+            let table = node.host.ip_route();
+            let rule = h.rule.as_deref().unwrap();
+            assert!(table.lines().any(|l| l == rule), "{cni}: {rule} not in\n{table}");
+            assert_eq!(node.host.lookup(t.destination_ip).map(|r| r.to_string()).as_deref(), Some(rule), "{cni}");
+            checked += 1;
+        }
+        assert_eq!(checked, 2, "{cni}: both nodes route it");
+    }
+}
+
+#[test]
+fn on_one_node_nothing_is_encapsulated() {
+    for cni in CNIS {
+        let c = shop(cni, "");
+        let client = pod(&c, "frontend-", None);
+        let server =
+            c.pods.iter().find(|p| p.namespace == "shop" && p.name != client.name && p.node == client.node).unwrap();
+        let t = trace(&c, &req(client, To::Pod { namespace: "shop".into(), name: server.name.clone() }, 8080)).unwrap();
+        assert_eq!(t.verdict.as_str(), "delivered", "{cni}: {}", t.reason);
+        assert!(t.hops.iter().all(|h| h.packet.outer.is_none()), "{cni}");
+        assert!(t.hops.iter().all(|h| h.node == client.node), "{cni}");
+    }
+}
+
+fn render(t: &Trace) -> String {
+    let mut out = String::new();
+    for h in &t.hops {
+        let p = &h.packet;
+        out.push_str(&format!(
+            "  [{}] {} — {} — {}:{} -> {}:{} ttl {}{}\n",
+            h.node.as_deref().unwrap_or("-"),
+            h.at,
+            h.action,
+            p.src,
+            p.sport,
+            p.dst,
+            p.dport,
+            p.ttl,
+            p.outer.as_ref().map(|o| format!(" outer {} {} -> {}", o.encap.name(), o.src, o.dst)).unwrap_or_default()
+        ));
+        if let Some(r) = &h.rule {
+            out.push_str(&format!("      {r}\n"));
+        }
+    }
+    out.push_str(&format!("  verdict {} — {}\n", t.verdict.as_str(), t.reason));
+    out
+}
+
+#[test]
+fn traces_per_plugin() {
+    let deny_db = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db-only-api, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app.kubernetes.io/name: db}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app.kubernetes.io/name: api}}}]\n";
+    let mut failures = Vec::new();
+    for cni in CNIS {
+        let c = shop(cni, deny_db);
+        let client = pod(&c, "frontend-", None);
+        let same =
+            c.pods.iter().find(|p| p.namespace == "shop" && p.name != client.name && p.node == client.node).unwrap();
+        let ClusterIp::Ip(api) = c.service("shop", "api").unwrap().cluster_ip else { panic!() };
+        let node_ip = c.node("kind-worker").unwrap().internal_ip.unwrap();
+        // The ingress controller's NodePort: the way outside traffic comes in.
+        let frontend_np = c.services.iter().flat_map(|s| s.ports.iter()).find_map(|p| p.node_port);
+        let db = c.pods.iter().find(|p| p.name == "db-0").unwrap();
+        let mut cases: Vec<(&str, Request)> = vec![
+            ("same node", req(client, To::Pod { namespace: "shop".into(), name: same.name.clone() }, 8080)),
+            ("to a Service", req(client, To::Ip(api), 80)),
+            ("with a policy drop", req(client, To::Pod { namespace: "shop".into(), name: db.name.clone() }, 5432)),
+            ("out of the cluster", req(client, To::Ip("93.184.216.34".parse().unwrap()), 443)),
+        ];
+        if let Some(np) = frontend_np {
+            cases.push((
+                "from outside to a NodePort",
+                Request {
+                    from: From::External,
+                    to: To::Ip(node_ip),
+                    port: np,
+                    protocol: "tcp".into(),
+                    node: None,
+                    seed: 1,
+                },
+            ));
+        }
+        let mut out = format!("cross node\n{}", render(&cross_node(&c)));
+        for (title, r) in cases {
+            out.push_str(&format!("{title}\n"));
+            match trace(&c, &r) {
+                Ok(t) => out.push_str(&render(&t)),
+                Err(e) => out.push_str(&format!("  error: {e}\n")),
+            }
+        }
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/scenarios/datapath.{cni}.out"));
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            std::fs::write(&path, &out).unwrap();
+        } else if std::fs::read_to_string(&path).unwrap_or_default() != out {
+            failures.push(format!("{} differs; rerun with UPDATE_EXPECT=1 and read the diff", path.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
