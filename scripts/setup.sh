@@ -22,6 +22,8 @@ need_pkg iptables
 need_pkg nftables
 need_pkg ipset
 need_pkg iproute2
+# The pcap test decodes with tshark (its debconf question is answered non-interactively).
+need_pkg tshark
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} (apt)"
   as_root apt-get update -qq

@@ -38,6 +38,17 @@ enum Command {
     Matrix(MatrixArgs),
     /// A node's (or a pod's) network as `ip addr`, `ip route` or `bridge fdb` print it
     Net(NetArgs),
+    /// Writes a trace's packets, request and reply, as a pcap file
+    Pcap(PcapArgs),
+}
+
+#[derive(Args, Debug)]
+struct PcapArgs {
+    /// The file to write
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    file: String,
+    #[command(flatten)]
+    trace: TraceArgs,
 }
 
 #[derive(Args, Debug)]
@@ -221,7 +232,16 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Trace(args) => trace(&args),
         Command::Matrix(args) => matrix(&args),
         Command::Net(args) => net(&args),
+        Command::Pcap(args) => pcap(&args),
     }
+}
+
+fn pcap(args: &PcapArgs) -> Result<u8, String> {
+    let (t, code) = run_trace(&args.trace)?;
+    let bytes = podpath_core::pcap::write(&t);
+    std::fs::write(&args.file, bytes).map_err(|e| format!("{}: {e}", args.file))?;
+    eprintln!("{}: {} — {}", args.file, t.verdict.as_str(), t.reason);
+    Ok(code)
 }
 
 fn net(args: &NetArgs) -> Result<u8, String> {
@@ -427,7 +447,8 @@ fn parse_to(s: &str) -> Result<trace::To, String> {
     Ok(trace::To::Pod { namespace: ns.to_owned(), name: name.to_owned() })
 }
 
-fn trace(args: &TraceArgs) -> Result<u8, String> {
+/// Simulates the input and traces what the flags ask for.
+fn run_trace(args: &TraceArgs) -> Result<(trace::Trace, u8), String> {
     let from = parse_from(&args.from)?;
     let to = parse_to(&args.to)?;
     let (cluster, diags) = simulate(&args.input)?;
@@ -440,7 +461,11 @@ fn trace(args: &TraceArgs) -> Result<u8, String> {
         node: args.node.clone(),
         seed: args.seed,
     };
-    let t = trace::trace(&cluster, &req).map_err(|e| e.to_string())?;
+    Ok((trace::trace(&cluster, &req).map_err(|e| e.to_string())?, code))
+}
+
+fn trace(args: &TraceArgs) -> Result<u8, String> {
+    let (t, code) = run_trace(args)?;
     match args.output {
         TraceOutput::Json => {
             println!("{}", serde_json::to_string_pretty(&trace_json(&t)).map_err(|e| e.to_string())?)

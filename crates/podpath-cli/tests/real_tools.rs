@@ -190,3 +190,59 @@ fn ipvs_mode_ipsets_and_iptables_load_into_the_real_tools() {
     });
     assert!(checked >= 6, "checked {checked} nodes");
 }
+
+/// The pcap of a cross-node trace under each plugin, read by tshark with
+/// checksum validation on: no malformed frame, no bad checksum, and the
+/// layers the plugin's encapsulation puts on the wire.
+#[test]
+fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
+    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
+        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("podpath-pcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = "web/scenarios/shop.yaml";
+    for (cni, layers) in [
+        ("flannel", "eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:tcp"),
+        ("calico", "eth:ethertype:ip:ip:tcp"),
+        ("cilium", "eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:tcp"),
+        ("weave", "eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:tcp"),
+    ] {
+        // A client and a server on different nodes, as the CLI lists them.
+        let pods: serde_json::Value =
+            serde_json::from_str(&podpath(&["get", "pods", "-n", "shop", "-o", "json", "--cni", cni, "-f", f])).unwrap();
+        let items = pods["items"].as_array().unwrap();
+        let node = |p: &serde_json::Value| p["spec"]["nodeName"].as_str().unwrap().to_owned();
+        let name = |p: &serde_json::Value| format!("shop/{}", p["metadata"]["name"].as_str().unwrap());
+        let client = items.iter().find(|p| name(p).contains("frontend")).unwrap();
+        let server = items.iter().find(|p| name(p).contains("api") && node(p) != node(client)).unwrap();
+        let file = dir.join(format!("{cni}.pcap"));
+        let out = run(
+            Command::new(env!("CARGO_BIN_EXE_podpath"))
+                .args(["pcap", "-w", file.to_str().unwrap(), "--cni", cni, "--from", &name(client), "--to", &name(server)])
+                .args(["--port", "8080", "-f", f])
+                .current_dir(root()),
+            None,
+        );
+        out.unwrap_or_else(|e| panic!("{cni}: {e}"));
+        let fields = run(
+            Command::new(find("tshark"))
+                .args(["-r", file.to_str().unwrap(), "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"])
+                .args(["-o", "udp.check_checksum:TRUE", "-d", "udp.port==8472,vxlan", "-d", "udp.port==6784,vxlan"])
+                .args(["-T", "fields", "-e", "frame.protocols", "-e", "_ws.malformed", "-e", "_ws.expert.message"]),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
+        let lines: Vec<&str> = fields.lines().collect();
+        assert!(lines.len() >= 6, "{cni}: {} frames", lines.len());
+        for l in &lines {
+            let cols: Vec<&str> = l.split('\t').collect();
+            assert!(cols.get(1).is_none_or(|m| m.is_empty()), "{cni}: malformed frame: {l}");
+            let expert = cols.get(2).copied().unwrap_or("").to_ascii_lowercase();
+            assert!(!expert.contains("checksum") && !expert.contains("malformed"), "{cni}: {l}");
+        }
+        assert!(lines.iter().any(|l| l.starts_with(&format!("{layers}\t"))), "{cni}: no frame with {layers}:\n{fields}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,6 +15,7 @@ pub mod labels;
 pub mod load;
 pub mod names;
 pub mod netfilter;
+pub mod pcap;
 pub mod policy;
 pub mod proxy;
 pub mod settings;

@@ -27,6 +27,10 @@ pub fn TracePanel() -> Html {
                         <p class={classes!("verdict", t.verdict.as_str())} data-testid="verdict" data-verdict={t.verdict.as_str()}>
                             <strong>{ t.verdict.as_str() }</strong>{ " — " }{ t.reason.clone() }
                         </p>
+                        <a class="pcap" data-testid="pcap-download" download="podpath-trace.pcap"
+                           href={format!("data:application/vnd.tcpdump.pcap;base64,{}", data_encoding::BASE64.encode(&podpath_core::pcap::write(t)))}>
+                            { "download the packets (pcap)" }
+                        </a>
                         <ol class="hops">
                             { for t.hops.iter().map(|h| html! {
                                 <li class="hop" data-testid="hop" data-action={h.action.clone()}>
