@@ -211,7 +211,8 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
     ] {
         // A client and a server on different nodes, as the CLI lists them.
         let pods: serde_json::Value =
-            serde_json::from_str(&podpath(&["get", "pods", "-n", "shop", "-o", "json", "--cni", cni, "-f", f])).unwrap();
+            serde_json::from_str(&podpath(&["get", "pods", "-n", "shop", "-o", "json", "--cni", cni, "-f", f]))
+                .unwrap();
         let items = pods["items"].as_array().unwrap();
         let node = |p: &serde_json::Value| p["spec"]["nodeName"].as_str().unwrap().to_owned();
         let name = |p: &serde_json::Value| format!("shop/{}", p["metadata"]["name"].as_str().unwrap());
@@ -220,7 +221,17 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
         let file = dir.join(format!("{cni}.pcap"));
         let out = run(
             Command::new(env!("CARGO_BIN_EXE_podpath"))
-                .args(["pcap", "-w", file.to_str().unwrap(), "--cni", cni, "--from", &name(client), "--to", &name(server)])
+                .args([
+                    "pcap",
+                    "-w",
+                    file.to_str().unwrap(),
+                    "--cni",
+                    cni,
+                    "--from",
+                    &name(client),
+                    "--to",
+                    &name(server),
+                ])
                 .args(["--port", "8080", "-f", f])
                 .current_dir(root()),
             None,
@@ -242,7 +253,10 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
             let expert = cols.get(2).copied().unwrap_or("").to_ascii_lowercase();
             assert!(!expert.contains("checksum") && !expert.contains("malformed"), "{cni}: {l}");
         }
-        assert!(lines.iter().any(|l| l.starts_with(&format!("{layers}\t"))), "{cni}: no frame with {layers}:\n{fields}");
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("{layers}\t"))),
+            "{cni}: no frame with {layers}:\n{fields}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

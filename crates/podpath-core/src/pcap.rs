@@ -120,7 +120,11 @@ fn frame(hop: &Hop, reply: bool, id: u16) -> Vec<u8> {
     let node_mac = |ip: IpAddr| Mac::from_name(&format!("eth0 {ip}"));
     match outer.encap {
         Encap::Vxlan { vni, port } => {
-            let inner = ethernet(Mac::from_name(&format!("{} vtep", outer.dst)), Mac::from_name(&format!("{} vtep", outer.src)), &inner_ip);
+            let inner = ethernet(
+                Mac::from_name(&format!("{} vtep", outer.dst)),
+                Mac::from_name(&format!("{} vtep", outer.src)),
+                &inner_ip,
+            );
             let mut vx = vec![0x08, 0, 0, 0];
             vx.extend(&vni.to_be_bytes()[1..]);
             vx.push(0);
@@ -137,7 +141,9 @@ fn frame(hop: &Hop, reply: bool, id: u16) -> Vec<u8> {
             ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 17, 64, id, &u))
         }
         // IP-in-IP copies the inner TTL to the outer header.
-        Encap::Ipip => ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 4, h.ttl, id, &inner_ip)),
+        Encap::Ipip => {
+            ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 4, h.ttl, id, &inner_ip))
+        }
     }
 }
 
