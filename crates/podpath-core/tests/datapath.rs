@@ -2,8 +2,9 @@
 //! lines `ip route` prints for that node, the TTL drops where a router hop
 //! happens (as a cross-node ping shows on real clusters: 62 through
 //! Flannel and Calico, 63 through Cilium's eBPF, 64 across Weave's L2),
-//! tunnels add and remove outer headers, and the traces themselves are
-//! snapshots per plugin (`scenarios/datapath.CNI.out`).
+//! tunnels add and remove outer headers, replies come back through the
+//! datapath and are un-NATed where the request was rewritten, and the
+//! traces themselves are snapshots per plugin (`scenarios/datapath.CNI.out`).
 
 use std::path::Path;
 
@@ -101,7 +102,10 @@ fn on_one_node_nothing_is_encapsulated() {
 
 fn render(t: &Trace) -> String {
     let mut out = String::new();
-    for h in &t.hops {
+    for (i, h) in t.hops.iter().chain(t.reply.iter()).enumerate() {
+        if i == t.hops.len() {
+            out.push_str("  reply:\n");
+        }
         let p = &h.packet;
         out.push_str(&format!(
             "  [{}] {} — {} — {}:{} -> {}:{} ttl {}{}\n",
@@ -172,4 +176,40 @@ fn traces_per_plugin() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_reply_crosses_back_and_is_un_natted_on_the_clients_node() {
+    let modes = CNIS.iter().map(|c| (*c, None)).chain([(Cni::Cilium, Some(podpath_core::ProxyMode::Ebpf))]);
+    for (cni, mode) in modes {
+        let c = match mode {
+            None => shop(cni, ""),
+            Some(m) => {
+                let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/scenarios/shop.yaml");
+                let o = Overrides { cni: Some(cni), proxy_mode: Some(m), ..Overrides::default() };
+                simulate_with(&[Source::new("shop.yaml", std::fs::read_to_string(file).unwrap())], &o).0
+            }
+        };
+        let client = pod(&c, "frontend-", None);
+        let ClusterIp::Ip(api) = c.service("shop", "api").unwrap().cluster_ip else { panic!() };
+        let t = (0..8)
+            .map(|seed| trace(&c, &Request { seed, ..req(client, To::Ip(api), 80) }).unwrap())
+            .find(|t| t.destination_node != client.node)
+            .expect("some seed picks an endpoint on another node");
+        let last = t.reply.last().unwrap();
+        assert_eq!(last.action, "delivered", "{cni}");
+        assert_eq!(last.node, client.node, "{cni}");
+        if c.settings.proxy_mode == podpath_core::ProxyMode::Ebpf {
+            // Balanced at connect(): nothing to un-NAT on the wire; the
+            // socket layer shows the application the Service's address.
+            assert!(t.reply.iter().all(|h| h.action != "un-NAT"), "{cni}");
+            assert_eq!((last.packet.src, last.packet.sport), (t.destination_ip, t.destination_port), "{cni}");
+            assert!(last.detail.contains("socket layer"), "{}", last.detail);
+        } else {
+            assert_eq!((last.packet.src, last.packet.sport), (api, 80), "{cni}: from the ClusterIP");
+            let un = t.reply.iter().find(|h| h.action == "un-NAT").unwrap();
+            assert_eq!(un.node, client.node, "{cni}");
+        }
+        assert!(t.reply.iter().any(|h| h.packet.outer.is_some()), "{cni}: the reply is tunneled back too");
+    }
 }

@@ -569,7 +569,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         let place = dataplane
             .reverse_nat(vip, vport, &entry.protocol)
             .unwrap_or_else(|| ("conntrack".to_owned(), entry.to_string()));
-        t.reply = reply_hops(&t, &entry, &node, place);
+        t.reply = reply_hops(cluster, &t, &entry, &node, place);
         t.conntrack = Some(entry);
     }
     Ok(t)
@@ -637,21 +637,63 @@ impl std::fmt::Display for Conntrack {
 /// The first reply, back to the client: sent by the destination with the
 /// addresses the request arrived with, un-NATed by conntrack on the node
 /// that rewrote the request.
-fn reply_hops(t: &Trace, ct: &Conntrack, node: &str, (at, line): (String, String)) -> Vec<Hop> {
+/// Appends datapath steps as hops for a packet with these headers,
+/// decrementing the TTL at router hops and tracking the tunnel.
+fn push_datapath(hops: &mut Vec<Hop>, steps: Vec<datapath::Step>, h: &Headers, ttl: &mut u8) {
+    let mut outer: Option<datapath::Outer> = None;
+    for s in steps {
+        if s.routed {
+            *ttl = ttl.saturating_sub(1);
+        }
+        if let Some(o) = s.outer.clone() {
+            outer = o;
+        }
+        hops.push(Hop {
+            node: Some(s.node.clone()),
+            at: s.at.clone(),
+            action: s.action.into(),
+            detail: s.detail.clone(),
+            rule: s.rule.clone(),
+            packet: Headers { ttl: *ttl, outer: outer.clone(), ..h.clone() },
+        });
+    }
+}
+
+/// The first reply's way back, through the datapath: from the server to
+/// the node whose conntrack entry rewrote the request, un-NATed there,
+/// then on to the client.
+fn reply_hops(cluster: &Cluster, t: &Trace, ct: &Conntrack, nat_node: &str, (at, line): (String, String)) -> Vec<Hop> {
+    let network = datapath::build(cluster);
     let (rs, rsp, rd, rdp) = ct.reply;
     let (os, osp, od, odp) = ct.original;
     let proto = ct.protocol.clone();
-    let at_dst = t.hops.last().map(|h| h.at.clone()).unwrap_or_default();
-    let dst_node = t.hops.last().and_then(|h| h.node.clone());
-    let mut hops = vec![Hop {
-        node: dst_node,
-        at: at_dst,
-        action: "sent".into(),
-        detail: "the reply, addressed to where the request came from".into(),
-        rule: None,
-        packet: Headers { src: rs, sport: rsp, dst: rd, dport: rdp, protocol: proto.clone(), ttl: 64, outer: None },
-    }];
-    if ct.nat() {
+    let mut h = Headers { src: rs, sport: rsp, dst: rd, dport: rdp, protocol: proto.clone(), ttl: 64, outer: None };
+    let mut ttl = 64u8;
+    let server_node = t.destination_node.clone().unwrap_or_else(|| nat_node.to_owned());
+    let mut hops = Vec::new();
+    match &t.destination_pod {
+        Some(key) => {
+            hops.push(Hop {
+                node: Some(server_node.clone()),
+                at: format!("{key} eth0"),
+                action: "sent".into(),
+                detail: "the reply, addressed to where the request came from".into(),
+                rule: None,
+                packet: h.clone(),
+            });
+            let steps = network.leave_pod(&server_node, key, rd);
+            push_datapath(&mut hops, steps, &h, &mut ttl);
+        }
+        None => hops.push(Hop {
+            node: Some(server_node.clone()),
+            at: format!("node/{server_node}"),
+            action: "sent".into(),
+            detail: "the reply, addressed to where the request came from".into(),
+            rule: None,
+            packet: h.clone(),
+        }),
+    }
+    let un_nat = |ttl: u8| {
         let mut what = Vec::new();
         if (rs, rsp) != (od, odp) {
             what.push(format!("source {} back to {}", endpoint(rs, rsp), endpoint(od, odp)));
@@ -659,23 +701,70 @@ fn reply_hops(t: &Trace, ct: &Conntrack, node: &str, (at, line): (String, String
         if (rd, rdp) != (os, osp) {
             what.push(format!("destination {} back to {}", endpoint(rd, rdp), endpoint(os, osp)));
         }
-        hops.push(Hop {
-            node: Some(node.to_owned()),
-            at,
+        Hop {
+            node: Some(nat_node.to_owned()),
+            at: at.clone(),
             action: "un-NAT".into(),
             detail: format!("the reply matches the connection's entry: {}", what.join(", ")),
-            rule: Some(line),
-            packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone(), ttl: 64, outer: None },
-        });
+            rule: Some(line.clone()),
+            packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone(), ttl, outer: None },
+        }
+    };
+    // To the NAT node (or, without NAT, straight to the client).
+    let (mut steps, mut arrival) = if server_node == nat_node && ct.nat() {
+        (Vec::new(), datapath::Arrival::Node(nat_node.to_owned()))
+    } else {
+        network.carry(cluster, &server_node, rs, rd, (rsp, rdp))
+    };
+    if ct.nat() && server_node != nat_node {
+        // Conntrack acts as the reply enters the NAT node's stack: after
+        // the tunnel is taken off, before that node routes it.
+        let cut = steps
+            .iter()
+            .position(|s| {
+                s.node == nat_node
+                    && (s.at == "host routing"
+                        || s.action == "sent"
+                        || s.action == "bridged"
+                        || s.action == "forwarded")
+            })
+            .unwrap_or(steps.len());
+        let rest = steps.split_off(cut);
+        push_datapath(&mut hops, steps, &h, &mut ttl);
+        hops.push(un_nat(ttl));
+        h = Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone(), ttl, outer: None };
+        // Routed again from there, for the client's address.
+        let _ = rest;
+        let (more, arr) = network.carry(cluster, nat_node, od, os, (odp, osp));
+        steps = more;
+        arrival = arr;
+    } else if ct.nat() {
+        hops.push(un_nat(ttl));
+        h = Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone(), ttl, outer: None };
+        let (more, arr) = network.carry(cluster, nat_node, od, os, (odp, osp));
+        steps = more;
+        arrival = arr;
     }
-    let first = t.hops.iter().find(|h| h.action == "sent").unwrap_or(&t.hops[0]);
+    push_datapath(&mut hops, steps, &h, &mut ttl);
+    let first = t.hops.iter().find(|x| x.action == "sent").unwrap_or(&t.hops[0]);
+    let (node, place) = match arrival {
+        datapath::Arrival::Pod { key, node } => (Some(node), format!("{key} eth0")),
+        _ => (first.node.clone(), first.at.clone()),
+    };
+    let socket_lb = t.hops.iter().any(|x| x.at.starts_with("bpf cgroup/") && x.action == "DNAT");
     hops.push(Hop {
-        node: first.node.clone(),
-        at: first.at.clone(),
+        node,
+        at: place,
         action: "delivered".into(),
-        detail: "the client sees the reply come from the address it sent to".into(),
+        detail: if socket_lb {
+            "the packet comes from the backend; the socket layer reports the Service's address to the application \
+             (Cilium's reverse translation at recvmsg/getpeername)"
+                .into()
+        } else {
+            "the client sees the reply come from the address it sent to".into()
+        },
         rule: None,
-        packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto, ttl: 64, outer: None },
+        packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto, ttl, outer: None },
     });
     hops
 }
