@@ -95,8 +95,8 @@ struct TraceArgs {
     /// Destination port
     #[arg(long, default_value_t = 80)]
     port: u16,
-    /// tcp, udp or sctp
-    #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp", "sctp"])]
+    /// tcp, udp, sctp, or icmp (an echo request, as ping sends)
+    #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp", "sctp", "icmp"])]
     protocol: String,
     /// For IP and external sources: the node whose network stack handles the packet first
     #[arg(long)]

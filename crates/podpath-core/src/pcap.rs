@@ -75,7 +75,9 @@ fn transport(h: &Headers, reply: bool) -> (u8, Vec<u8>) {
         }
         "icmp" => {
             let mut m = vec![if reply { 0 } else { 8 }, 0, 0, 0];
-            m.extend(h.sport.to_be_bytes()); // identifier
+            // The identifier rides in the source "port" of the request,
+            // and so in the destination one of the reply.
+            m.extend(if reply { h.dport } else { h.sport }.to_be_bytes());
             m.extend(1u16.to_be_bytes()); // sequence
             m.extend(b"podpath-ping");
             let c = checksum(&m);

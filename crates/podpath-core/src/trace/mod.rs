@@ -206,7 +206,8 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         dst: dst_ip,
         protocol: req.protocol.clone(),
         sport: 40000 + (Rng::new(req.seed ^ 0x5eed).below(20000) as u16),
-        dport: req.port,
+        // ICMP has no ports: the echo identifier stands in the source.
+        dport: if req.protocol == "icmp" { 0 } else { req.port },
         mark: 0,
         // Pods on a bridge plugin reach the node through a bridge port.
         bridged: matches!(req.from, From::Pod { .. })
@@ -528,6 +529,17 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             return Ok(t);
         }
         datapath::Arrival::Outside(n) => {
+            // A ClusterIP is only a rule: what the proxy did not rewrite
+            // (another protocol, another port) goes nowhere.
+            if cluster.settings.service_cidr.contains(&pkt.dst) && t.service.chosen.is_none() {
+                t.verdict = Verdict::Unreachable;
+                t.reason = format!(
+                    "{} is a Service address: the proxy rewrites only the Service's own ports and protocols, so this {} packet has nowhere to go (no host has that address)",
+                    pkt.dst,
+                    req.protocol.to_uppercase()
+                );
+                return Ok(t);
+            }
             if let Some((frontend, name)) = &service {
                 if t.service.chosen.is_none() {
                     t.verdict = Verdict::Unreachable;
