@@ -147,6 +147,10 @@ struct InputArgs {
     /// How many nodes to generate when the input has no Node objects
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(podpath_core::settings::MAX_NODES)))]
     nodes: Option<u32>,
+    /// The plugin's encapsulation (calico: IPIP, VXLAN, IPIPCrossSubnet, VXLANCrossSubnet, None;
+    /// flannel: vxlan, host-gw; cilium: vxlan, geneve, native; weave: fastdp)
+    #[arg(long)]
+    encapsulation: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -200,7 +204,12 @@ fn parse_proxy_mode(s: &str) -> Result<ProxyMode, String> {
 
 impl InputArgs {
     fn overrides(&self) -> Overrides {
-        Overrides { cni: self.cni, proxy_mode: self.proxy_mode, nodes: self.nodes }
+        Overrides {
+            cni: self.cni,
+            proxy_mode: self.proxy_mode,
+            nodes: self.nodes,
+            encapsulation: self.encapsulation.clone(),
+        }
     }
 }
 

@@ -203,11 +203,17 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
     let dir = std::env::temp_dir().join(format!("podpath-pcap-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let f = "web/scenarios/shop.yaml";
-    for (cni, layers) in [
-        ("flannel", "eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:tcp"),
-        ("calico", "eth:ethertype:ip:ip:tcp"),
-        ("cilium", "eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:tcp"),
-        ("weave", "eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:tcp"),
+    let vxlan = "eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:tcp";
+    for (cni, encapsulation, layers) in [
+        ("flannel", "vxlan", vxlan),
+        ("flannel", "host-gw", "eth:ethertype:ip:tcp"),
+        ("calico", "IPIP", "eth:ethertype:ip:ip:tcp"),
+        ("calico", "VXLAN", vxlan),
+        ("calico", "None", "eth:ethertype:ip:tcp"),
+        ("cilium", "vxlan", vxlan),
+        ("cilium", "geneve", "eth:ethertype:ip:udp:geneve:eth:ethertype:ip:tcp"),
+        ("cilium", "native", "eth:ethertype:ip:tcp"),
+        ("weave", "fastdp", vxlan),
     ] {
         // A client and a server on different nodes, as the CLI lists them.
         let pods: serde_json::Value =
@@ -218,7 +224,7 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
         let name = |p: &serde_json::Value| format!("shop/{}", p["metadata"]["name"].as_str().unwrap());
         let client = items.iter().find(|p| name(p).contains("frontend")).unwrap();
         let server = items.iter().find(|p| name(p).contains("api") && node(p) != node(client)).unwrap();
-        let file = dir.join(format!("{cni}.pcap"));
+        let file = dir.join(format!("{cni}-{encapsulation}.pcap"));
         let out = run(
             Command::new(env!("CARGO_BIN_EXE_podpath"))
                 .args([
@@ -227,6 +233,8 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
                     file.to_str().unwrap(),
                     "--cni",
                     cni,
+                    "--encapsulation",
+                    encapsulation,
                     "--from",
                     &name(client),
                     "--to",
@@ -246,6 +254,7 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
         )
         .unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
         let lines: Vec<&str> = fields.lines().collect();
+        let cni = format!("{cni} {encapsulation}");
         assert!(lines.len() >= 6, "{cni}: {} frames", lines.len());
         for l in &lines {
             let cols: Vec<&str> = l.split('\t').collect();

@@ -142,6 +142,27 @@ fn frame(hop: &Hop, reply: bool, id: u16) -> Vec<u8> {
             // VXLAN's outer TTL is its own (64); it does not inherit.
             ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 17, 64, id, &u))
         }
+        Encap::Geneve { vni, port } => {
+            let inner = ethernet(
+                Mac::from_name(&format!("{} vtep", outer.dst)),
+                Mac::from_name(&format!("{} vtep", outer.src)),
+                &inner_ip,
+            );
+            // Version 0, no options, protocol Transparent Ethernet Bridging.
+            let mut g = vec![0, 0, 0x65, 0x58];
+            g.extend(&vni.to_be_bytes()[1..]);
+            g.push(0);
+            g.extend(inner);
+            let mut u = Vec::new();
+            u.extend(outer.sport.to_be_bytes());
+            u.extend(port.to_be_bytes());
+            u.extend(((8 + g.len()) as u16).to_be_bytes());
+            u.extend([0, 0]);
+            u.extend(g);
+            let c = l4_checksum(outer.src, outer.dst, 17, &u);
+            u[6..8].copy_from_slice(&(if c == 0 { 0xffff } else { c }).to_be_bytes());
+            ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 17, 64, id, &u))
+        }
         // IP-in-IP copies the inner TTL to the outer header.
         Encap::Ipip => {
             ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 4, h.ttl, id, &inner_ip))

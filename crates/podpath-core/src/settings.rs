@@ -124,6 +124,8 @@ pub struct Settings {
     pub service_cidr: IpNet,
     pub dns_domain: String,
     pub ingress_controller: IngressController,
+    /// How the plugin carries pod traffic between nodes.
+    pub encapsulation: Encapsulation,
     /// The input's KubeProxyConfiguration, if it had one; kube-proxy's
     /// settings otherwise follow kubeadm's defaults.
     pub kube_proxy: Option<KubeProxyConfig>,
@@ -147,6 +149,7 @@ impl Settings {
             service_cidr: "10.96.0.0/12".parse().expect("valid literal CIDR"),
             dns_domain: "cluster.local".to_owned(),
             ingress_controller: IngressController::default(),
+            encapsulation: Encapsulation::default(),
             kube_proxy: None,
         }
     }
@@ -182,15 +185,65 @@ pub struct ClusterSpec {
     pub ingress_controller: Option<IngressController>,
     /// Read now so dual-stack scenarios load; IPv6 is not modelled yet.
     pub ip_families: Option<Vec<String>>,
+    /// The plugin's encapsulation: calico `IPIP` (its manifest's default),
+    /// `VXLAN`, `IPIPCrossSubnet`, `VXLANCrossSubnet`, `None`; flannel
+    /// `vxlan` (default) or `host-gw`; cilium `vxlan` (default), `geneve`
+    /// or `native`; weave `fastdp`.
+    pub encapsulation: Option<String>,
+}
+
+/// How pod traffic crosses between nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Encapsulation {
+    /// The plugin's default: Calico IP-in-IP, Flannel/Cilium VXLAN, Weave fastdp.
+    #[default]
+    Default,
+    Ipip,
+    Vxlan,
+    Geneve,
+    /// Encapsulate only between subnets (kind's nodes share one: never).
+    IpipCrossSubnet,
+    VxlanCrossSubnet,
+    /// Plain routes between the nodes (Flannel host-gw, Calico None,
+    /// Cilium native routing).
+    Direct,
+}
+
+impl Encapsulation {
+    /// Reads a `spec.encapsulation` value for `cni`, or says which are valid.
+    pub fn parse(cni: Cni, value: &str) -> Result<Encapsulation, String> {
+        let e = match (cni, value) {
+            (Cni::Calico, "IPIP") | (Cni::Flannel, "vxlan") | (Cni::Cilium, "vxlan") | (Cni::Weave, "fastdp") => {
+                Encapsulation::Default
+            }
+            (Cni::Calico, "VXLAN") => Encapsulation::Vxlan,
+            (Cni::Calico, "IPIPCrossSubnet") => Encapsulation::IpipCrossSubnet,
+            (Cni::Calico, "VXLANCrossSubnet") => Encapsulation::VxlanCrossSubnet,
+            (Cni::Calico, "None") | (Cni::Flannel, "host-gw") | (Cni::Cilium, "native") => Encapsulation::Direct,
+            (Cni::Cilium, "geneve") => Encapsulation::Geneve,
+            _ => {
+                let valid = match cni {
+                    Cni::Calico => "IPIP, VXLAN, IPIPCrossSubnet, VXLANCrossSubnet, None",
+                    Cni::Flannel => "vxlan, host-gw",
+                    Cni::Cilium => "vxlan, geneve, native",
+                    Cni::Weave => "fastdp (sleeve is not simulated)",
+                };
+                return Err(format!("spec.encapsulation: \"{value}\" is not one of {cni}'s: {valid}"));
+            }
+        };
+        Ok(e)
+    }
 }
 
 /// Settings given outside the scenario (the CLI's `--cni`, `--proxy-mode`,
 /// `--nodes`; the page's switches). They win over the `Cluster` object.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
     pub cni: Option<Cni>,
     pub proxy_mode: Option<ProxyMode>,
     pub nodes: Option<u32>,
+    /// `spec.encapsulation`, in the plugin's own words.
+    pub encapsulation: Option<String>,
 }
 
 impl ClusterObject {
@@ -206,6 +259,7 @@ impl ClusterObject {
         spec.cni = overrides.cni.or(spec.cni);
         spec.proxy_mode = overrides.proxy_mode.or(spec.proxy_mode);
         spec.nodes = overrides.nodes.or(spec.nodes);
+        spec.encapsulation = overrides.encapsulation.clone().or(spec.encapsulation);
         let spec = &spec;
         let cni = spec.cni.unwrap_or_default();
         let mut s = Settings::for_cni(cni);
@@ -226,6 +280,11 @@ impl ClusterObject {
         }
         if let Some(ic) = spec.ingress_controller {
             s.ingress_controller = ic;
+        }
+        // A value for another plugin (the CNI switched from outside) falls
+        // back to the plugin's default; settings_of reports bad values.
+        if let Some(e) = spec.encapsulation.as_deref() {
+            s.encapsulation = Encapsulation::parse(cni, e).unwrap_or_default();
         }
         if let Some(domain) = spec.dns_domain.as_deref().filter(|d| !d.is_empty()) {
             s.dns_domain = domain.trim_end_matches('.').to_owned();

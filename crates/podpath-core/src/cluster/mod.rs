@@ -334,6 +334,15 @@ fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Dia
             ));
             s.proxy_mode = crate::settings::ProxyMode::Iptables;
         }
+        if let Some(e) = overrides.encapsulation.as_deref().or(obj.spec.encapsulation.as_deref()) {
+            if let Err(msg) = crate::settings::Encapsulation::parse(s.cni, e) {
+                // A value written for another plugin is not an error when the
+                // plugin was switched from outside.
+                if overrides.cni.is_none() || overrides.encapsulation.is_some() {
+                    diags.push(Diagnostic::error(located.origin.clone(), msg));
+                }
+            }
+        }
         found = Some((&located.origin, s));
     }
     let mut settings = match found {

@@ -28,7 +28,7 @@ use ipnet::IpNet;
 
 use crate::cluster::{Cluster, Pod};
 use crate::names::fnv64a;
-use crate::settings::Cni;
+use crate::settings::{Cni, Encapsulation};
 
 /// A MAC address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -255,6 +255,7 @@ pub struct NodeNet {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encap {
     Vxlan { vni: u32, port: u16 },
+    Geneve { vni: u32, port: u16 },
     Ipip,
 }
 
@@ -262,6 +263,7 @@ impl Encap {
     pub fn name(self) -> &'static str {
         match self {
             Encap::Vxlan { .. } => "vxlan",
+            Encap::Geneve { .. } => "geneve",
             Encap::Ipip => "ipip",
         }
     }
@@ -271,6 +273,7 @@ impl Encap {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Network {
     pub cni: Cni,
+    pub encapsulation: Encapsulation,
     pub nodes: Vec<NodeNet>,
 }
 
@@ -360,6 +363,7 @@ fn crate_sha1(s: &str) -> Vec<u8> {
 /// Builds every node's plumbing for the cluster's plugin.
 pub fn build(cluster: &Cluster) -> Network {
     let cni = cluster.settings.cni;
+    let enc = cluster.settings.encapsulation;
     let mut nodes = Vec::new();
     for node in &cluster.nodes {
         let mut net = NodeNet { node: node.name.clone(), host: host_base(node.internal_ip), ..NodeNet::default() };
@@ -374,6 +378,39 @@ pub fn build(cluster: &Cluster) -> Network {
         };
         // The plugin's own devices and routes on the host.
         let (pod_mtu, bridge) = match cni {
+            Cni::Flannel if enc == Encapsulation::Direct => {
+                // host-gw: plain routes to each node's subnet.
+                add(
+                    host,
+                    Link {
+                        index: 0,
+                        name: "cni0".into(),
+                        kind: Kind::Bridge,
+                        mtu: 1500,
+                        mac: Mac::from_name(&format!("cni0 {}", node.name)),
+                        addrs: gw
+                            .zip(range)
+                            .map(|(g, r)| IpNet::new(g, r.prefix_len()).expect("valid"))
+                            .into_iter()
+                            .collect(),
+                        master: None,
+                    },
+                );
+                if let (Some(g), Some(r)) = (gw, range) {
+                    let mut rt = Route::to(Some(r), "cni0");
+                    rt.proto = Some("kernel");
+                    rt.scope_link = true;
+                    rt.src = Some(g);
+                    host.routes.push(rt);
+                }
+                for other in cluster.nodes.iter().filter(|o| o.name != node.name) {
+                    let (Some(r), Some(ip)) = (other.network.pod_ranges.first(), other.internal_ip) else { continue };
+                    let mut rt = Route::to(Some(*r), "eth0");
+                    rt.via = Some(ip);
+                    host.routes.push(rt);
+                }
+                (1500, Some("cni0"))
+            }
             Cni::Flannel => {
                 add(
                     host,
@@ -421,18 +458,34 @@ pub fn build(cluster: &Cluster) -> Network {
                 (1450, Some("cni0"))
             }
             Cni::Calico => {
-                add(
-                    host,
-                    Link {
-                        index: 0,
-                        name: "tunl0".into(),
-                        kind: Kind::Ipip,
-                        mtu: 1480,
-                        mac: Mac([0; 6]),
-                        addrs: gw.map(|g| IpNet::new(g, 32).expect("valid")).into_iter().collect(),
-                        master: None,
-                    },
-                );
+                let vxlan = matches!(enc, Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet);
+                if vxlan {
+                    add(
+                        host,
+                        Link {
+                            index: 0,
+                            name: "vxlan.calico".into(),
+                            kind: Kind::Vxlan { vni: 4096, port: 4789 },
+                            mtu: 1450,
+                            mac: calico_vxlan_mac(&node.name),
+                            addrs: gw.map(|g| IpNet::new(g, 32).expect("valid")).into_iter().collect(),
+                            master: None,
+                        },
+                    );
+                } else if enc != Encapsulation::Direct {
+                    add(
+                        host,
+                        Link {
+                            index: 0,
+                            name: "tunl0".into(),
+                            kind: Kind::Ipip,
+                            mtu: 1480,
+                            mac: Mac([0; 6]),
+                            addrs: gw.map(|g| IpNet::new(g, 32).expect("valid")).into_iter().collect(),
+                            master: None,
+                        },
+                    );
+                }
                 for block in &node.network.pod_ranges {
                     let mut rt = Route::to(Some(*block), "");
                     rt.blackhole = true;
@@ -442,14 +495,43 @@ pub fn build(cluster: &Cluster) -> Network {
                 for other in cluster.nodes.iter().filter(|o| o.name != node.name) {
                     let Some(ip) = other.internal_ip else { continue };
                     for block in &other.network.pod_ranges {
-                        let mut rt = Route::to(Some(*block), "tunl0");
-                        rt.via = Some(ip);
-                        rt.proto = Some("bird");
-                        rt.onlink = true;
+                        // kind's nodes share one subnet: CrossSubnet and None
+                        // route straight over eth0.
+                        let mut rt = match enc {
+                            Encapsulation::Vxlan => {
+                                let mut rt = Route::to(Some(*block), "vxlan.calico");
+                                rt.via = other.network.gateway;
+                                rt.proto = Some("80");
+                                rt.onlink = true;
+                                rt
+                            }
+                            Encapsulation::Default | Encapsulation::Ipip => {
+                                let mut rt = Route::to(Some(*block), "tunl0");
+                                rt.via = Some(ip);
+                                rt.proto = Some("bird");
+                                rt.onlink = true;
+                                rt
+                            }
+                            _ => {
+                                let mut rt = Route::to(Some(*block), "eth0");
+                                rt.via = Some(ip);
+                                rt.proto = Some(if vxlan { "80" } else { "bird" });
+                                rt
+                            }
+                        };
+                        rt.dst = Some(*block);
                         host.routes.push(rt);
                     }
+                    if enc == Encapsulation::Vxlan {
+                        host.fdb.push(Fdb { mac: calico_vxlan_mac(&other.name), dev: "vxlan.calico".into(), dst: ip });
+                    }
                 }
-                (1480, None)
+                let veth_mtu = match enc {
+                    Encapsulation::Default | Encapsulation::Ipip | Encapsulation::IpipCrossSubnet => 1480,
+                    Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet => 1450,
+                    _ => 1500,
+                };
+                (veth_mtu, None)
             }
             Cni::Cilium => {
                 let host_mac = Mac::from_name(&format!("cilium_host {}", node.name));
@@ -477,25 +559,37 @@ pub fn build(cluster: &Cluster) -> Network {
                         master: None,
                     },
                 );
-                add(
-                    host,
-                    Link {
-                        index: 0,
-                        name: "cilium_vxlan".into(),
-                        kind: Kind::Vxlan { vni: 0, port: 8472 },
-                        mtu: 1500,
-                        mac: Mac::from_name(&format!("cilium_vxlan {}", node.name)),
-                        addrs: vec![],
-                        master: None,
-                    },
-                );
+                if enc != Encapsulation::Direct {
+                    let (name, port) =
+                        if enc == Encapsulation::Geneve { ("cilium_geneve", 6081) } else { ("cilium_vxlan", 8472) };
+                    add(
+                        host,
+                        Link {
+                            index: 0,
+                            name: name.into(),
+                            kind: Kind::Vxlan { vni: 0, port },
+                            mtu: 1500,
+                            mac: Mac::from_name(&format!("{name} {}", node.name)),
+                            addrs: vec![],
+                            master: None,
+                        },
+                    );
+                }
                 for n in &cluster.nodes {
                     let (Some(r), Some(g)) = (n.network.pod_ranges.first(), gw) else { continue };
+                    if enc == Encapsulation::Direct && n.name != node.name {
+                        // Native routing with direct routes to each node.
+                        let mut rt = Route::to(Some(*r), "eth0");
+                        rt.via = n.internal_ip;
+                        host.routes.push(rt);
+                        continue;
+                    }
                     let mut rt = Route::to(Some(*r), "cilium_host");
                     rt.via = Some(g);
                     rt.proto = Some("kernel");
                     rt.src = Some(g);
                     if n.name != node.name {
+                        // VXLAN and Geneve both take 50 bytes of the 1500.
                         rt.mtu = Some(1450);
                     }
                     host.routes.push(rt);
@@ -593,7 +687,8 @@ pub fn build(cluster: &Cluster) -> Network {
                     let Some(g) = gw else { continue };
                     let mut d = Route::to(None, "eth0");
                     d.via = Some(g);
-                    d.mtu = Some(1450);
+                    // Room for the tunnel's headers, unless routing natively.
+                    d.mtu = (enc != Encapsulation::Direct).then_some(1450);
                     let mut r = Route::to(Some(IpNet::new(g, 32).expect("valid")), "eth0");
                     r.scope_link = true;
                     (32, vec![d, r])
@@ -626,7 +721,15 @@ pub fn build(cluster: &Cluster) -> Network {
         }
         nodes.push(net);
     }
-    Network { cni, nodes }
+    Network { cni, encapsulation: enc, nodes }
+}
+
+/// vxlan.calico's address: felix derives it from the host name, always
+/// starting with 66.
+fn calico_vxlan_mac(node: &str) -> Mac {
+    let mut m = Mac::from_name(&format!("vxlan.calico {node}"));
+    m.0[0] = 0x66;
+    m
 }
 
 /// flannel.1's address: the kernel's random one, fixed per node here.
@@ -641,10 +744,12 @@ impl Network {
 
     /// How the plugin carries pod traffic between nodes.
     pub fn encap(&self) -> Encap {
-        match self.cni {
-            Cni::Flannel | Cni::Cilium => Encap::Vxlan { vni: 1, port: 8472 },
-            Cni::Weave => Encap::Vxlan { vni: 1, port: 6784 },
-            Cni::Calico => Encap::Ipip,
+        match (self.cni, self.encapsulation) {
+            (Cni::Cilium, Encapsulation::Geneve) => Encap::Geneve { vni: 1, port: 6081 },
+            (Cni::Flannel | Cni::Cilium, _) => Encap::Vxlan { vni: 1, port: 8472 },
+            (Cni::Weave, _) => Encap::Vxlan { vni: 1, port: 6784 },
+            (Cni::Calico, Encapsulation::Vxlan) => Encap::Vxlan { vni: 4096, port: 4789 },
+            (Cni::Calico, _) => Encap::Ipip,
         }
     }
 }
@@ -799,6 +904,7 @@ impl Network {
         let in_cluster_range = cluster.settings.cluster_cidr.contains(&dst);
         let tunnel = route.dev == "flannel.1"
             || route.dev == "tunl0"
+            || route.dev == "vxlan.calico"
             || (self.cni == Cni::Cilium && route.dev == "cilium_host")
             || (self.cni == Cni::Weave && route.dev == "weave" && in_cluster_range);
         let Some(remote) = remote_node.filter(|r| r != from) else {
@@ -826,9 +932,26 @@ impl Network {
                         .map(|e| format!("{} dev {} dst {} self permanent", e.mac, e.dev, e.dst)),
                     "VXLAN (VNI 1, UDP 8472): the FDB names the node behind the next hop's MAC".to_owned(),
                 ),
+                Cni::Calico if route.dev == "vxlan.calico" => (
+                    "vxlan.calico".to_owned(),
+                    n.host
+                        .fdb
+                        .iter()
+                        .find(|e| e.dst == rip)
+                        .map(|e| format!("{} dev {} dst {} self permanent", e.mac, e.dev, e.dst)),
+                    "VXLAN (VNI 4096, UDP 4789): the FDB names the node behind the next hop's MAC".to_owned(),
+                ),
                 Cni::Calico => {
                     ("tunl0".to_owned(), Some(route.to_string()), format!("IP-in-IP to {rip}, the route's next hop"))
                 }
+                Cni::Cilium if self.encapsulation == Encapsulation::Geneve => (
+                    "cilium_geneve".to_owned(),
+                    cluster
+                        .node(&remote)
+                        .and_then(|nd| nd.network.pod_ranges.first())
+                        .map(|r| format!("{r}  encap {rip}")),
+                    "Geneve (UDP 6081) by bpf: the tunnel map names the node that owns the pod CIDR".to_owned(),
+                ),
                 Cni::Cilium => (
                     "cilium_vxlan".to_owned(),
                     remote_net
