@@ -147,6 +147,9 @@ test('the policy matrix agrees with the CLI and a blocked cell explains itself',
   const trace = JSON.parse(execFileSync(BIN, ['trace', '--from', from, '--to', to, '--port', '80', '-o', 'json', '-f', file], { encoding: 'utf8' }));
   assert.equal(trace.verdict, 'dropped');
   assert.match(await page.textContent('[data-testid=verdict]'), new RegExp(trace.policy.ingress.by[0] ?? trace.policy.egress.by[0]));
+  // Between nodes the hops show the tunnel around the packet.
+  const crossNode = trace.hops.some((h) => h.packet.outer);
+  assert.equal((await page.locator('[data-testid=hop-outer]').count()) > 0, crossNode);
   // The same packets can be downloaded as a pcap file.
   const href = await page.getAttribute('[data-testid=pcap-download]', 'href');
   assert.match(href, /^data:application\/vnd\.tcpdump\.pcap;base64,1MOyoQ/, 'a little-endian pcap');

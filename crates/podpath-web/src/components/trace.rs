@@ -1,5 +1,6 @@
 //! The trace on screen: the verdict, then every hop with where it happened,
-//! what happened, the packet there and the rule that acted.
+//! what happened, the packet there (its TTL, the tunnel around it) and the
+//! rule that acted.
 
 use yew::prelude::*;
 
@@ -37,7 +38,10 @@ pub fn TracePanel() -> Html {
                                     <span class="hop-node">{ h.node.clone().unwrap_or_default() }</span>
                                     <span class="hop-at">{ h.at.clone() }</span>
                                     <span class="hop-action">{ h.action.clone() }</span>
-                                    <span class="hop-packet">{ format!("{}:{} → {}:{}", h.packet.src, h.packet.sport, h.packet.dst, h.packet.dport) }</span>
+                                    <span class="hop-packet">{ format!("{}:{} → {}:{} ttl {}", h.packet.src, h.packet.sport, h.packet.dst, h.packet.dport, h.packet.ttl) }</span>
+                                    if let Some(o) = &h.packet.outer {
+                                        <span class="hop-outer" data-testid="hop-outer">{ format!("in {} {} → {}", o.encap.name(), o.src, o.dst) }</span>
+                                    }
                                     if !h.detail.is_empty() { <div class="hop-detail">{ h.detail.clone() }</div> }
                                     if let Some(r) = &h.rule { <code class="hop-rule">{ r.clone() }</code> }
                                 </li>
