@@ -198,6 +198,8 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         }
     };
     let dataplane = Dataplane::build(cluster, &node, cluster.settings.proxy_mode);
+    // The plugin's plumbing, built once for the request and its reply.
+    let network = datapath::build(cluster);
     let mut local = local_addresses(cluster, &node);
     local.extend(dataplane.bound_addresses().into_iter().map(IpNet::from));
     let mut rng = Rng::new(req.seed);
@@ -271,7 +273,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             // Out of the pod's namespace onto its node.
             if let From::Pod { namespace, name } = &req.from {
                 let key = format!("{namespace}/{name}");
-                for st in datapath::build(cluster).leave_pod(&node, &key, pkt.dst) {
+                for st in network.leave_pod(&node, &key, pkt.dst) {
                     hops.push(Hop {
                         node: Some(st.node),
                         at: st.at,
@@ -362,7 +364,6 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         // The routing decision after the first hook: the host's route for
         // the (maybe rewritten) destination.
         if matches!(hook, Hook::Prerouting | Hook::Output) && !local.iter().any(|n| n.contains(&pkt.dst)) {
-            let network = datapath::build(cluster);
             if let Some(r) = network.node(&node).and_then(|n| n.host.lookup(pkt.dst)) {
                 let ttl = hops.last().map_or(64, |h| h.packet.ttl);
                 let routed = origin != Origin::Host
@@ -446,7 +447,6 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             }
         }
     }
-    let network = datapath::build(cluster);
     let (steps, arrival) = network.carry(cluster, &node, pkt.src, pkt.dst, (pkt.sport, pkt.dport));
     let mut outer: Option<datapath::Outer> = None;
     // The routing decision was shown where the kernel makes it.
@@ -581,7 +581,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         let place = dataplane
             .reverse_nat(vip, vport, &entry.protocol)
             .unwrap_or_else(|| ("conntrack".to_owned(), entry.to_string()));
-        t.reply = reply_hops(cluster, &t, &entry, &node, place);
+        t.reply = reply_hops(cluster, &network, &t, &entry, &node, place);
         t.conntrack = Some(entry);
     }
     Ok(t)
@@ -674,8 +674,14 @@ fn push_datapath(hops: &mut Vec<Hop>, steps: Vec<datapath::Step>, h: &Headers, t
 /// The first reply's way back, through the datapath: from the server to
 /// the node whose conntrack entry rewrote the request, un-NATed there,
 /// then on to the client.
-fn reply_hops(cluster: &Cluster, t: &Trace, ct: &Conntrack, nat_node: &str, (at, line): (String, String)) -> Vec<Hop> {
-    let network = datapath::build(cluster);
+fn reply_hops(
+    cluster: &Cluster,
+    network: &datapath::Network,
+    t: &Trace,
+    ct: &Conntrack,
+    nat_node: &str,
+    (at, line): (String, String),
+) -> Vec<Hop> {
     let (rs, rsp, rd, rdp) = ct.reply;
     let (os, osp, od, odp) = ct.original;
     let proto = ct.protocol.clone();
