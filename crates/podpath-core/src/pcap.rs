@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 
-use crate::datapath::{Encap, Mac};
+use crate::datapath::{Encap, Mac, Outer};
 use crate::trace::{Headers, Hop, Trace};
 
 const ETH_IPV4: u16 = 0x0800;
@@ -121,53 +121,36 @@ fn frame(hop: &Hop, reply: bool, id: u16) -> Vec<u8> {
     let Some(outer) = &h.outer else { return ethernet(next, here, &inner_ip) };
     let node_mac = |ip: IpAddr| Mac::from_name(&format!("eth0 {ip}"));
     match outer.encap {
-        Encap::Vxlan { vni, port } => {
-            let inner = ethernet(
-                Mac::from_name(&format!("{} vtep", outer.dst)),
-                Mac::from_name(&format!("{} vtep", outer.src)),
-                &inner_ip,
-            );
-            let mut vx = vec![0x08, 0, 0, 0];
-            vx.extend(&vni.to_be_bytes()[1..]);
-            vx.push(0);
-            vx.extend(inner);
-            let mut u = Vec::new();
-            u.extend(outer.sport.to_be_bytes());
-            u.extend(port.to_be_bytes());
-            u.extend(((8 + vx.len()) as u16).to_be_bytes());
-            u.extend([0, 0]);
-            u.extend(vx);
-            let c = l4_checksum(outer.src, outer.dst, 17, &u);
-            u[6..8].copy_from_slice(&(if c == 0 { 0xffff } else { c }).to_be_bytes());
-            // VXLAN's outer TTL is its own (64); it does not inherit.
-            ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 17, 64, id, &u))
-        }
-        Encap::Geneve { vni, port } => {
-            let inner = ethernet(
-                Mac::from_name(&format!("{} vtep", outer.dst)),
-                Mac::from_name(&format!("{} vtep", outer.src)),
-                &inner_ip,
-            );
-            // Version 0, no options, protocol Transparent Ethernet Bridging.
-            let mut g = vec![0, 0, 0x65, 0x58];
-            g.extend(&vni.to_be_bytes()[1..]);
-            g.push(0);
-            g.extend(inner);
-            let mut u = Vec::new();
-            u.extend(outer.sport.to_be_bytes());
-            u.extend(port.to_be_bytes());
-            u.extend(((8 + g.len()) as u16).to_be_bytes());
-            u.extend([0, 0]);
-            u.extend(g);
-            let c = l4_checksum(outer.src, outer.dst, 17, &u);
-            u[6..8].copy_from_slice(&(if c == 0 { 0xffff } else { c }).to_be_bytes());
-            ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 17, 64, id, &u))
-        }
+        // VXLAN: flags with the VNI-present bit; Geneve: version 0, no
+        // options, protocol Transparent Ethernet Bridging. Both carry the
+        // inner Ethernet frame over UDP with the tunnel's own TTL (64).
+        Encap::Vxlan { vni, port } => udp_tunnel(outer, port, [0x08, 0, 0, 0], vni, &inner_ip, id),
+        Encap::Geneve { vni, port } => udp_tunnel(outer, port, [0, 0, 0x65, 0x58], vni, &inner_ip, id),
         // IP-in-IP copies the inner TTL to the outer header.
         Encap::Ipip => {
             ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 4, h.ttl, id, &inner_ip))
         }
     }
+}
+
+/// An Ethernet frame carrying `inner_ip` in a UDP tunnel (VXLAN, Geneve)
+/// whose 8-byte header starts with `first` and ends with the VNI.
+fn udp_tunnel(outer: &Outer, port: u16, first: [u8; 4], vni: u32, inner_ip: &[u8], id: u16) -> Vec<u8> {
+    let vtep = |ip: IpAddr| Mac::from_name(&format!("{ip} vtep"));
+    let node_mac = |ip: IpAddr| Mac::from_name(&format!("eth0 {ip}"));
+    let mut t = first.to_vec();
+    t.extend(&vni.to_be_bytes()[1..]);
+    t.push(0);
+    t.extend(ethernet(vtep(outer.dst), vtep(outer.src), inner_ip));
+    let mut u = Vec::new();
+    u.extend(outer.sport.to_be_bytes());
+    u.extend(port.to_be_bytes());
+    u.extend(((8 + t.len()) as u16).to_be_bytes());
+    u.extend([0, 0]);
+    u.extend(t);
+    let c = l4_checksum(outer.src, outer.dst, 17, &u);
+    u[6..8].copy_from_slice(&(if c == 0 { 0xffff } else { c }).to_be_bytes());
+    ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 17, 64, id, &u))
 }
 
 /// The hops worth a frame: where the packet's headers changed, or it

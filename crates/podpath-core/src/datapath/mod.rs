@@ -378,59 +378,30 @@ pub fn build(cluster: &Cluster) -> Network {
         };
         // The plugin's own devices and routes on the host.
         let (pod_mtu, bridge) = match cni {
-            Cni::Flannel if enc == Encapsulation::Direct => {
-                // host-gw: plain routes to each node's subnet.
-                add(
-                    host,
-                    Link {
-                        index: 0,
-                        name: "cni0".into(),
-                        kind: Kind::Bridge,
-                        mtu: 1500,
-                        mac: Mac::from_name(&format!("cni0 {}", node.name)),
-                        addrs: gw
-                            .zip(range)
-                            .map(|(g, r)| IpNet::new(g, r.prefix_len()).expect("valid"))
-                            .into_iter()
-                            .collect(),
-                        master: None,
-                    },
-                );
-                if let (Some(g), Some(r)) = (gw, range) {
-                    let mut rt = Route::to(Some(r), "cni0");
-                    rt.proto = Some("kernel");
-                    rt.scope_link = true;
-                    rt.src = Some(g);
-                    host.routes.push(rt);
-                }
-                for other in cluster.nodes.iter().filter(|o| o.name != node.name) {
-                    let (Some(r), Some(ip)) = (other.network.pod_ranges.first(), other.internal_ip) else { continue };
-                    let mut rt = Route::to(Some(*r), "eth0");
-                    rt.via = Some(ip);
-                    host.routes.push(rt);
-                }
-                (1500, Some("cni0"))
-            }
             Cni::Flannel => {
-                add(
-                    host,
-                    Link {
-                        index: 0,
-                        name: "flannel.1".into(),
-                        kind: Kind::Vxlan { vni: 1, port: 8472 },
-                        mtu: 1450,
-                        mac: flannel_mac(&node.name),
-                        addrs: range.map(|r| IpNet::new(r.network(), 32).expect("valid")).into_iter().collect(),
-                        master: None,
-                    },
-                );
+                let host_gw = enc == Encapsulation::Direct;
+                let mtu = if host_gw { 1500 } else { 1450 };
+                if !host_gw {
+                    add(
+                        host,
+                        Link {
+                            index: 0,
+                            name: "flannel.1".into(),
+                            kind: Kind::Vxlan { vni: 1, port: 8472 },
+                            mtu,
+                            mac: flannel_mac(&node.name),
+                            addrs: range.map(|r| IpNet::new(r.network(), 32).expect("valid")).into_iter().collect(),
+                            master: None,
+                        },
+                    );
+                }
                 add(
                     host,
                     Link {
                         index: 0,
                         name: "cni0".into(),
                         kind: Kind::Bridge,
-                        mtu: 1450,
+                        mtu,
                         mac: Mac::from_name(&format!("cni0 {}", node.name)),
                         addrs: gw
                             .zip(range)
@@ -449,13 +420,20 @@ pub fn build(cluster: &Cluster) -> Network {
                 }
                 for other in cluster.nodes.iter().filter(|o| o.name != node.name) {
                     let (Some(r), Some(ip)) = (other.network.pod_ranges.first(), other.internal_ip) else { continue };
-                    let mut rt = Route::to(Some(*r), "flannel.1");
-                    rt.via = Some(r.network());
-                    rt.onlink = true;
-                    host.routes.push(rt);
-                    host.fdb.push(Fdb { mac: flannel_mac(&other.name), dev: "flannel.1".into(), dst: ip });
+                    if host_gw {
+                        // host-gw: plain routes to each node's subnet.
+                        let mut rt = Route::to(Some(*r), "eth0");
+                        rt.via = Some(ip);
+                        host.routes.push(rt);
+                    } else {
+                        let mut rt = Route::to(Some(*r), "flannel.1");
+                        rt.via = Some(r.network());
+                        rt.onlink = true;
+                        host.routes.push(rt);
+                        host.fdb.push(Fdb { mac: flannel_mac(&other.name), dev: "flannel.1".into(), dst: ip });
+                    }
                 }
-                (1450, Some("cni0"))
+                (mtu, Some("cni0"))
             }
             Cni::Calico => {
                 let vxlan = matches!(enc, Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet);
