@@ -36,7 +36,7 @@ enum Command {
     Trace(TraceArgs),
     /// The connectivity truth table under the NetworkPolicies
     Matrix(MatrixArgs),
-    /// A node's (or a pod's) network as `ip addr`, `ip route` or `bridge fdb` print it
+    /// A node's (or a pod's) network as `ip addr`, `ip route`, `ip neigh` or `bridge fdb` print it
     Net(NetArgs),
     /// Writes a trace's packets, request and reply, as a pcap file
     Pcap(PcapArgs),
@@ -54,7 +54,7 @@ struct PcapArgs {
 #[derive(Args, Debug)]
 struct NetArgs {
     /// What to print
-    #[arg(value_parser = ["addr", "route", "fdb"], default_value = "route")]
+    #[arg(value_parser = ["addr", "route", "neigh", "fdb"], default_value = "route")]
     what: String,
     /// The node whose host network namespace to show
     #[arg(long, required_unless_present = "pod")]
@@ -271,6 +271,7 @@ fn net(args: &NetArgs) -> Result<u8, String> {
         match args.what.as_str() {
             "addr" => ns.ip_addr(),
             "fdb" => ns.bridge_fdb(),
+            "neigh" => ns.ip_neigh(),
             _ => ns.ip_route(),
         }
     );

@@ -213,3 +213,20 @@ fn a_reply_crosses_back_and_is_un_natted_on_the_clients_node() {
         assert!(t.reply.iter().any(|h| h.packet.outer.is_some()), "{cni}: the reply is tunneled back too");
     }
 }
+
+#[test]
+fn flannels_fdb_and_arp_entries_name_the_other_nodes_vtep() {
+    let c = shop(Cni::Flannel, "");
+    let net = datapath::build(&c);
+    for n in &net.nodes {
+        for other in net.nodes.iter().filter(|o| o.node != n.node) {
+            let vtep = other.host.link("flannel.1").unwrap();
+            let ip = c.node(&other.node).unwrap().internal_ip.unwrap();
+            // `bridge fdb`: the other node's VTEP MAC is behind its address.
+            assert!(n.host.fdb.iter().any(|e| e.mac == vtep.mac && e.dst == ip), "{} -> {}", n.node, other.node);
+            // `ip neigh`: flannel.1's address on the other node has that MAC.
+            let addr = vtep.addrs[0].addr();
+            assert!(n.host.ip_neigh().contains(&format!("{addr} dev flannel.1 lladdr {} PERMANENT", vtep.mac)));
+        }
+    }
+}

@@ -158,12 +158,24 @@ pub struct Fdb {
     pub dst: IpAddr,
 }
 
+/// A neighbour (ARP) entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Neigh {
+    pub ip: IpAddr,
+    pub dev: String,
+    pub mac: Mac,
+    /// `PERMANENT` for what a plugin programs, `REACHABLE` for what ARP
+    /// learned on the way.
+    pub state: &'static str,
+}
+
 /// A network namespace: the host's, or a pod's.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Netns {
     pub links: Vec<Link>,
     pub routes: Vec<Route>,
     pub fdb: Vec<Fdb>,
+    pub neigh: Vec<Neigh>,
 }
 
 impl Netns {
@@ -228,6 +240,11 @@ impl Netns {
         let mut routes: Vec<&Route> = self.routes.iter().collect();
         routes.sort_by_key(|r| r.dst.map(|n| (1, n.network(), n.prefix_len())).unwrap_or((0, n0(), 0)));
         routes.iter().map(|r| format!("{r}\n")).collect()
+    }
+
+    /// `ip neigh`.
+    pub fn ip_neigh(&self) -> String {
+        self.neigh.iter().map(|n| format!("{} dev {} lladdr {} {}\n", n.ip, n.dev, n.mac, n.state)).collect()
     }
 
     /// `bridge fdb show` for the VXLAN devices.
@@ -431,6 +448,13 @@ pub fn build(cluster: &Cluster) -> Network {
                         rt.onlink = true;
                         host.routes.push(rt);
                         host.fdb.push(Fdb { mac: flannel_mac(&other.name), dev: "flannel.1".into(), dst: ip });
+                        // flanneld programs the ARP entry of the other end too.
+                        host.neigh.push(Neigh {
+                            ip: r.network(),
+                            dev: "flannel.1".into(),
+                            mac: flannel_mac(&other.name),
+                            state: "PERMANENT",
+                        });
                     }
                 }
                 (mtu, Some("cni0"))
@@ -502,6 +526,14 @@ pub fn build(cluster: &Cluster) -> Network {
                     }
                     if enc == Encapsulation::Vxlan {
                         host.fdb.push(Fdb { mac: calico_vxlan_mac(&other.name), dev: "vxlan.calico".into(), dst: ip });
+                        if let Some(remote) = other.network.gateway {
+                            host.neigh.push(Neigh {
+                                ip: remote,
+                                dev: "vxlan.calico".into(),
+                                mac: calico_vxlan_mac(&other.name),
+                                state: "PERMANENT",
+                            });
+                        }
                     }
                 }
                 let veth_mtu = match enc {
@@ -694,7 +726,18 @@ pub fn build(cluster: &Cluster) -> Network {
                 }
             };
             let pod_mtu_eff = if cni == Cni::Cilium { 1500 } else { pod_mtu };
-            net.pods.insert(pod.key(), pod_netns(pod, ip, prefix, pod_mtu_eff, host_index, routes));
+            let mut ns = pod_netns(pod, ip, prefix, pod_mtu_eff, host_index, routes);
+            if cni == Cni::Calico {
+                // 169.254.1.1 is no one's address: the host side of the
+                // veth answers its ARP request (proxy ARP) with its own MAC.
+                ns.neigh.push(Neigh {
+                    ip: IpAddr::V4(Ipv4Addr::new(169, 254, 1, 1)),
+                    dev: "eth0".into(),
+                    mac: Mac([0xee; 6]),
+                    state: "REACHABLE",
+                });
+            }
+            net.pods.insert(pod.key(), ns);
             net.pod_veth.insert(pod.key(), veth);
         }
         nodes.push(net);
