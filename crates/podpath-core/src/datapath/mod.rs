@@ -100,6 +100,12 @@ pub struct Route {
 }
 
 impl Route {
+    /// The route the kernel adds for an address on a device: `NET dev DEV
+    /// proto kernel scope link src ADDR`.
+    fn connected(net: IpNet, dev: &str, src: IpAddr) -> Route {
+        Route { proto: Some("kernel"), scope_link: true, src: Some(src), ..Route::to(Some(net.trunc()), dev) }
+    }
+
     fn to(dst: Option<IpNet>, dev: &str) -> Route {
         Route {
             dst,
@@ -294,10 +300,9 @@ pub struct Network {
     pub nodes: Vec<NodeNet>,
 }
 
-/// The uplink and the routes every kind node has.
-fn host_base(node_ip: Option<IpAddr>) -> Netns {
-    let mut ns = Netns::default();
-    ns.links.push(Link {
+/// `lo`, first in every namespace.
+fn loopback() -> Link {
+    Link {
         index: 1,
         name: "lo".into(),
         kind: Kind::Loopback,
@@ -305,7 +310,13 @@ fn host_base(node_ip: Option<IpAddr>) -> Netns {
         mac: Mac([0; 6]),
         addrs: vec!["127.0.0.1/8".parse().expect("literal")],
         master: None,
-    });
+    }
+}
+
+/// The uplink and the routes every kind node has.
+fn host_base(node_ip: Option<IpAddr>) -> Netns {
+    let mut ns = Netns::default();
+    ns.links.push(loopback());
     if let Some(ip) = node_ip {
         let net = IpNet::new(ip, 16).expect("valid prefix");
         ns.links.push(Link {
@@ -323,11 +334,7 @@ fn host_base(node_ip: Option<IpAddr>) -> Netns {
             d.via = Some(IpAddr::V4(Ipv4Addr::from(u32::from(v4.network()) + 1)));
             ns.routes.push(d);
         }
-        let mut r = Route::to(Some(net.trunc()), "eth0");
-        r.proto = Some("kernel");
-        r.scope_link = true;
-        r.src = Some(ip);
-        ns.routes.push(r);
+        ns.routes.push(Route::connected(net, "eth0", ip));
     }
     ns
 }
@@ -335,15 +342,7 @@ fn host_base(node_ip: Option<IpAddr>) -> Netns {
 /// A pod's own namespace: lo and eth0, and its routes.
 fn pod_netns(pod: &Pod, ip: IpAddr, prefix: u8, mtu: u32, host_index: u32, routes: Vec<Route>) -> Netns {
     let mut ns = Netns::default();
-    ns.links.push(Link {
-        index: 1,
-        name: "lo".into(),
-        kind: Kind::Loopback,
-        mtu: 65536,
-        mac: Mac([0; 6]),
-        addrs: vec!["127.0.0.1/8".parse().expect("literal")],
-        master: None,
-    });
+    ns.links.push(loopback());
     ns.links.push(Link {
         index: 2,
         name: "eth0".into(),
@@ -429,11 +428,7 @@ pub fn build(cluster: &Cluster) -> Network {
                     },
                 );
                 if let (Some(g), Some(r)) = (gw, range) {
-                    let mut rt = Route::to(Some(r), "cni0");
-                    rt.proto = Some("kernel");
-                    rt.scope_link = true;
-                    rt.src = Some(g);
-                    host.routes.push(rt);
+                    host.routes.push(Route::connected(r, "cni0", g));
                 }
                 for other in cluster.nodes.iter().filter(|o| o.name != node.name) {
                     let (Some(r), Some(ip)) = (other.network.pod_ranges.first(), other.internal_ip) else { continue };
@@ -651,11 +646,7 @@ pub fn build(cluster: &Cluster) -> Network {
                     },
                 );
                 if let Some(g) = gw {
-                    let mut rt = Route::to(Some(whole.trunc()), "weave");
-                    rt.proto = Some("kernel");
-                    rt.scope_link = true;
-                    rt.src = Some(g);
-                    host.routes.push(rt);
+                    host.routes.push(Route::connected(whole, "weave", g));
                 }
                 (1376, Some("weave"))
             }
@@ -835,11 +826,6 @@ fn flow_port(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> u16 {
 }
 
 impl Network {
-    /// The pod that owns a veth, by host-side name, on a node.
-    fn pod_of_veth(&self, node: &NodeNet, veth: &str) -> Option<String> {
-        node.pod_veth.iter().find(|(_, v)| *v == veth).map(|(k, _)| k.clone())
-    }
-
     /// From a pod's eth0 to its node's stack: the pod's route, then the
     /// host side of its veth (and the bridge it is a port of).
     pub fn leave_pod(&self, node: &str, pod: &str, dst: IpAddr) -> Vec<Step> {
@@ -1022,7 +1008,6 @@ impl Network {
                 };
                 let action = if matches!(self.cni, Cni::Flannel | Cni::Weave) { "bridged" } else { "forwarded" };
                 steps.push(Step::new(&remote, at, action, format!("into {}'s network namespace", p.key())));
-                let _ = self.pod_of_veth(rn, &veth);
                 (steps, Arrival::Pod { key: p.key(), node: remote })
             }
             None => (steps, Arrival::Node(remote)),

@@ -93,6 +93,9 @@ fn hostport(ip: IpAddr, port: u16) -> String {
     }
 }
 
+/// The first column's header.
+const HEADER: &str = "SERVICE ADDRESS";
+
 /// The service map of one node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LbMap {
@@ -203,10 +206,18 @@ impl LbMap {
     /// `cilium-dbg bpf lb list`: Go's tabwriter with a minimum width of 5
     /// and a padding of 3; data rows end in a tab, so their second column
     /// is padded too.
+    /// The first column's width: the widest key or the header, at least
+    /// tabwriter's minimum of 5, plus its padding of 3. Keys alone decide
+    /// it, so a trace's line needs no values rendered.
+    fn key_width(&self) -> usize {
+        let widest = self.frontends.iter().flat_map(|f| (0..=f.backends.len()).map(|slot| f.key(slot).len())).max();
+        widest.unwrap_or(0).max(HEADER.len()).max(5) + 3
+    }
+
     pub fn render(&self) -> String {
         let rows = self.rows();
-        let first = "SERVICE ADDRESS";
-        let w1 = rows.iter().map(|(k, _)| k.len()).chain([first.len()]).max().unwrap_or(0).max(5) + 3;
+        let first = HEADER;
+        let w1 = self.key_width();
         let w2 = rows.iter().map(|(_, v)| v.len()).max().unwrap_or(0).max(5) + 3;
         let mut out = format!("{first:<w1$}BACKEND ADDRESS (REVNAT_ID) (SLOT)\n");
         for (k, v) in &rows {
@@ -218,8 +229,7 @@ impl LbMap {
     /// The row of `slot` of a frontend, as the dump prints it (without the
     /// padding at its end).
     fn line(&self, f: &Frontend, slot: usize) -> String {
-        let w1 =
-            self.rows().iter().map(|(k, _)| k.len()).chain(["SERVICE ADDRESS".len()]).max().unwrap_or(0).max(5) + 3;
+        let w1 = self.key_width();
         format!("{:<w1$}{}", f.key(slot), f.value(slot)).trim_end().to_owned()
     }
 

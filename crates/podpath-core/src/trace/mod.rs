@@ -734,34 +734,21 @@ fn reply_hops(
     } else {
         network.carry(cluster, &server_node, rs, rd, (rsp, rdp))
     };
-    if ct.nat() && server_node != nat_node {
+    if ct.nat() {
         // Conntrack acts as the reply enters the NAT node's stack: after
-        // the tunnel is taken off, before that node routes it.
+        // the tunnel is taken off, before that node routes it (again, for
+        // the client's address).
         let cut = steps
             .iter()
             .position(|s| {
-                s.node == nat_node
-                    && (s.at == "host routing"
-                        || s.action == "sent"
-                        || s.action == "bridged"
-                        || s.action == "forwarded")
+                s.node == nat_node && (s.at == "host routing" || matches!(s.action, "sent" | "bridged" | "forwarded"))
             })
             .unwrap_or(steps.len());
-        let rest = steps.split_off(cut);
+        steps.truncate(cut);
         push_datapath(&mut hops, steps, &h, &mut ttl);
         hops.push(un_nat(ttl));
         h = Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone(), ttl, outer: None };
-        // Routed again from there, for the client's address.
-        let _ = rest;
-        let (more, arr) = network.carry(cluster, nat_node, od, os, (odp, osp));
-        steps = more;
-        arrival = arr;
-    } else if ct.nat() {
-        hops.push(un_nat(ttl));
-        h = Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone(), ttl, outer: None };
-        let (more, arr) = network.carry(cluster, nat_node, od, os, (odp, osp));
-        steps = more;
-        arrival = arr;
+        (steps, arrival) = network.carry(cluster, nat_node, od, os, (odp, osp));
     }
     push_datapath(&mut hops, steps, &h, &mut ttl);
     let first = t.hops.iter().find(|x| x.action == "sent").unwrap_or(&t.hops[0]);
