@@ -148,7 +148,7 @@ struct InputArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(podpath_core::settings::MAX_NODES)))]
     nodes: Option<u32>,
     /// The plugin's encapsulation (calico: IPIP, VXLAN, IPIPCrossSubnet, VXLANCrossSubnet, None;
-    /// flannel: vxlan, host-gw; cilium: vxlan, geneve, native; weave: fastdp)
+    /// flannel: vxlan, host-gw; cilium: vxlan, geneve, native; weave: fastdp, sleeve)
     #[arg(long)]
     encapsulation: Option<String>,
 }
@@ -224,16 +224,35 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
-        Err(message) => {
-            eprintln!("podpath: {message}");
-            ExitCode::from(1)
+        Err(f) => {
+            eprintln!("podpath: {}", f.message);
+            ExitCode::from(if f.usage { 2 } else { 1 })
         }
+    }
+}
+
+/// Why a command could not run: the input could not be used (exit 1), or
+/// the command line asks for something that makes no sense (exit 2).
+struct Failure {
+    message: String,
+    usage: bool,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), usage: true }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { message, usage: false }
     }
 }
 
 /// Runs a command; `Ok` carries the exit code, `Err` a message for a failure
 /// to read the input at all.
-fn run(cli: Cli) -> Result<u8, String> {
+fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Get(args) => get(&args),
         Command::Lint(args) => lint(&args),
@@ -245,7 +264,7 @@ fn run(cli: Cli) -> Result<u8, String> {
     }
 }
 
-fn pcap(args: &PcapArgs) -> Result<u8, String> {
+fn pcap(args: &PcapArgs) -> Result<u8, Failure> {
     let (t, code) = run_trace(&args.trace)?;
     let bytes = podpath_core::pcap::write(&t);
     std::fs::write(&args.file, bytes).map_err(|e| format!("{}: {e}", args.file))?;
@@ -253,7 +272,7 @@ fn pcap(args: &PcapArgs) -> Result<u8, String> {
     Ok(code)
 }
 
-fn net(args: &NetArgs) -> Result<u8, String> {
+fn net(args: &NetArgs) -> Result<u8, Failure> {
     let (cluster, diags) = simulate(&args.input)?;
     let code = report(&diags);
     let network = podpath_core::datapath::build(&cluster);
@@ -264,7 +283,7 @@ fn net(args: &NetArgs) -> Result<u8, String> {
             .find_map(|n| n.pods.get(pod))
             .ok_or_else(|| format!("pods \"{pod}\" not found, or it has no network of its own"))?,
         (None, Some(node)) => &network.node(node).ok_or_else(|| format!("nodes \"{node}\" not found"))?.host,
-        (None, None) => return Err("--node or --pod is needed".into()),
+        (None, None) => return Err(Failure::usage("--node or --pod is needed")),
     };
     print!(
         "{}",
@@ -278,11 +297,11 @@ fn net(args: &NetArgs) -> Result<u8, String> {
     Ok(code)
 }
 
-fn matrix(args: &MatrixArgs) -> Result<u8, String> {
+fn matrix(args: &MatrixArgs) -> Result<u8, Failure> {
     let (cluster, diags) = simulate(&args.input)?;
     let code = report(&diags);
     let protocol = podpath_core::cluster::Protocol::parse(Some(&args.protocol.to_ascii_uppercase()))
-        .ok_or_else(|| format!("--protocol {}: expected tcp, udp or sctp", args.protocol))?;
+        .ok_or_else(|| Failure::usage(format!("--protocol {}: expected tcp, udp or sctp", args.protocol)))?;
     let engine = podpath_core::policy::Engine::new(&cluster);
     let m = podpath_core::policy::matrix::matrix(&engine, args.port, protocol, args.namespace.as_deref());
     match args.output {
@@ -335,9 +354,17 @@ fn matrix_text(m: &podpath_core::policy::matrix::Matrix, engine: &podpath_core::
     out
 }
 
-fn simulate(input: &InputArgs) -> Result<(podpath_core::Cluster, Vec<Diagnostic>), String> {
+fn simulate(input: &InputArgs) -> Result<(podpath_core::Cluster, Vec<Diagnostic>), Failure> {
     let sources = input::read_all(&input.files)?;
-    Ok(podpath_core::simulate_with(&sources, &input.overrides()))
+    let (cluster, diags) = podpath_core::simulate_with(&sources, &input.overrides());
+    // The flag's value is checked against the plugin the cluster ended up
+    // with: the Cluster object or --cni decides which words are valid.
+    if let Some(e) = &input.encapsulation {
+        podpath_core::settings::Encapsulation::parse(cluster.settings.cni, e).map_err(|m| {
+            Failure::usage(format!("--encapsulation {e}: {}", m.trim_start_matches("spec.encapsulation: ")))
+        })?;
+    }
+    Ok((cluster, diags))
 }
 
 /// Prints diagnostics on stderr; returns 1 when any is an error.
@@ -349,7 +376,7 @@ fn report(diags: &[Diagnostic]) -> u8 {
     u8::from(diags.iter().any(Diagnostic::is_error))
 }
 
-fn get(args: &GetArgs) -> Result<u8, String> {
+fn get(args: &GetArgs) -> Result<u8, Failure> {
     let (cluster, diags) = simulate(&args.input)?;
     let code = report(&diags);
     let scope = if args.all_namespaces {
@@ -391,7 +418,7 @@ fn get(args: &GetArgs) -> Result<u8, String> {
     Ok(code)
 }
 
-fn lint(args: &InputArgs) -> Result<u8, String> {
+fn lint(args: &InputArgs) -> Result<u8, Failure> {
     let (cluster, diags) = simulate(args)?;
     // What the API server would refuse is an error here, though other
     // commands simulate it with a warning.
@@ -409,12 +436,12 @@ fn lint(args: &InputArgs) -> Result<u8, String> {
     Ok(code)
 }
 
-fn rules(args: &RulesArgs) -> Result<u8, String> {
+fn rules(args: &RulesArgs) -> Result<u8, Failure> {
     let (cluster, diags) = simulate(&args.input)?;
     let code = report(&diags);
     if cluster.node(&args.node).is_none() {
         let known: Vec<&str> = cluster.nodes.iter().map(|n| n.name.as_str()).collect();
-        return Err(format!("nodes \"{}\" not found (nodes: {})", args.node, known.join(", ")));
+        return Err(format!("nodes \"{}\" not found (nodes: {})", args.node, known.join(", ")).into());
     }
     let mode = args.mode.unwrap_or(cluster.settings.proxy_mode);
     let dataplane = podpath_core::proxy::Dataplane::build(&cluster, &args.node, mode);
@@ -422,13 +449,13 @@ fn rules(args: &RulesArgs) -> Result<u8, String> {
         None => print!("{}", dataplane.render()),
         Some(view) => match dataplane.render_view(view) {
             Some(text) => print!("{text}"),
-            None => return Err(format!("--show {view}: {mode} mode has no such view")),
+            None => return Err(Failure::usage(format!("--show {view}: {mode} mode has no such view"))),
         },
     }
     Ok(code)
 }
 
-fn parse_from(s: &str) -> Result<trace::From, String> {
+fn parse_from(s: &str) -> Result<trace::From, Failure> {
     if s == "external" {
         return Ok(trace::From::External);
     }
@@ -442,23 +469,23 @@ fn parse_from(s: &str) -> Result<trace::From, String> {
         Some((ns, name)) if !ns.is_empty() && !name.is_empty() => {
             Ok(trace::From::Pod { namespace: ns.to_owned(), name: name.to_owned() })
         }
-        _ => Err(format!("--from {s}: expected NS/POD, node/NAME, external or an IP address")),
+        _ => Err(Failure::usage(format!("--from {s}: expected NS/POD, node/NAME, external or an IP address"))),
     }
 }
 
-fn parse_to(s: &str) -> Result<trace::To, String> {
+fn parse_to(s: &str) -> Result<trace::To, Failure> {
     if let Ok(ip) = s.parse() {
         return Ok(trace::To::Ip(ip));
     }
     if s.contains("://") || !s.contains('/') {
-        return Err(format!("--to {s}: DNS names and URLs are resolved once podpath models CoreDNS; give an IP address or NS/POD for now"));
+        return Err(Failure::usage(format!("--to {s}: DNS names and URLs are resolved once podpath models CoreDNS; give an IP address or NS/POD for now")));
     }
     let (ns, name) = s.split_once('/').unwrap_or(("", s));
     Ok(trace::To::Pod { namespace: ns.to_owned(), name: name.to_owned() })
 }
 
 /// Simulates the input and traces what the flags ask for.
-fn run_trace(args: &TraceArgs) -> Result<(trace::Trace, u8), String> {
+fn run_trace(args: &TraceArgs) -> Result<(trace::Trace, u8), Failure> {
     let from = parse_from(&args.from)?;
     let to = parse_to(&args.to)?;
     let (cluster, diags) = simulate(&args.input)?;
@@ -474,7 +501,7 @@ fn run_trace(args: &TraceArgs) -> Result<(trace::Trace, u8), String> {
     Ok((trace::trace(&cluster, &req).map_err(|e| e.to_string())?, code))
 }
 
-fn trace(args: &TraceArgs) -> Result<u8, String> {
+fn trace(args: &TraceArgs) -> Result<u8, Failure> {
     let (t, code) = run_trace(args)?;
     match args.output {
         TraceOutput::Json => {

@@ -197,3 +197,30 @@ fn trace_json_follows_the_contract() {
     }
     assert!(hops.iter().any(|h| h["action"] == "encapsulated" || h["action"] == "bridged"), "the datapath is traced");
 }
+
+#[test]
+fn a_flag_value_the_plugin_does_not_know_is_a_usage_error() {
+    // shop.yaml has a Cluster object; the flag is checked against its plugin
+    // (flannel), and against the one --cni switches to.
+    let out = podpath(
+        &["net", "route", "--node", "kind-worker", "--encapsulation", "sleeve", "-f", "web/scenarios/shop.yaml"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    expect![[r#"
+        podpath: --encapsulation sleeve: "sleeve" is not one of flannel's: vxlan, host-gw
+    "#]]
+    .assert_eq(&text(&out.stderr));
+    let out = podpath(
+        &["net", "route", "--node", "kind-worker", "--cni", "weave", "--encapsulation", "sleeve", "-f", "-"],
+        Some("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = podpath(
+        &["net", "route", "--node", "kind-worker", "--encapsulation", "fastdp", "-f", "-"],
+        Some("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"),
+    );
+    assert_eq!(out.status.code(), Some(2), "a Cluster-less input runs the default plugin");
+    let out = podpath(&["trace", "--from", "shop", "--to", "10.0.0.1", "-f", "web/scenarios/shop.yaml"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

@@ -61,18 +61,7 @@ fn l4_checksum(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8]) -> u16 {
 /// datagram with a small payload, or an ICMP echo.
 fn transport(h: &Headers, reply: bool) -> (u8, Vec<u8>) {
     match h.protocol.as_str() {
-        "udp" => {
-            let payload = b"podpath";
-            let mut u = Vec::new();
-            u.extend(h.sport.to_be_bytes());
-            u.extend(h.dport.to_be_bytes());
-            u.extend(((8 + payload.len()) as u16).to_be_bytes());
-            u.extend([0, 0]);
-            u.extend(payload);
-            let c = l4_checksum(h.src, h.dst, 17, &u);
-            u[6..8].copy_from_slice(&(if c == 0 { 0xffff } else { c }).to_be_bytes());
-            (17, u)
-        }
+        "udp" => (17, udp(h.src, h.dst, h.sport, h.dport, b"podpath")),
         "icmp" => {
             let mut m = vec![if reply { 0 } else { 8 }, 0, 0, 0];
             // The identifier rides in the source "port" of the request,
@@ -130,7 +119,44 @@ fn frame(hop: &Hop, reply: bool, id: u16) -> Vec<u8> {
         Encap::Ipip => {
             ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 4, h.ttl, id, &inner_ip))
         }
+        // Weave's router captured the whole frame on the bridge and writes
+        // it after the peers' names and its length, from a socket that
+        // never sets Don't Fragment.
+        Encap::Sleeve { port, src_peer, dst_peer } => {
+            let inner = ethernet(next, here, &inner_ip);
+            let mut body = Vec::with_capacity(20 + inner.len());
+            body.extend(src_peer.0); // the sending peer
+            body.extend(src_peer.0); // the frame's capturing peer
+            body.extend(dst_peer.0);
+            body.extend((inner.len() as u16).to_be_bytes());
+            body.extend(inner);
+            let u = udp(outer.src, outer.dst, outer.sport, port, &body);
+            let mut ip = ipv4(outer.src, outer.dst, 17, 64, id, &u);
+            allow_fragments(&mut ip);
+            ethernet(node_mac(outer.dst), node_mac(outer.src), &ip)
+        }
     }
+}
+
+/// A UDP datagram with its checksum.
+fn udp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut u = Vec::with_capacity(8 + payload.len());
+    u.extend(sport.to_be_bytes());
+    u.extend(dport.to_be_bytes());
+    u.extend(((8 + payload.len()) as u16).to_be_bytes());
+    u.extend([0, 0]);
+    u.extend(payload);
+    let c = l4_checksum(src, dst, 17, &u);
+    u[6..8].copy_from_slice(&(if c == 0 { 0xffff } else { c }).to_be_bytes());
+    u
+}
+
+/// Clears Don't Fragment in an IPv4 header and fixes its checksum.
+fn allow_fragments(ip: &mut [u8]) {
+    ip[6] = 0;
+    ip[10..12].copy_from_slice(&[0, 0]);
+    let c = checksum(&ip[..20]);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
 }
 
 /// An Ethernet frame carrying `inner_ip` in a UDP tunnel (VXLAN, Geneve)
@@ -142,14 +168,7 @@ fn udp_tunnel(outer: &Outer, port: u16, first: [u8; 4], vni: u32, inner_ip: &[u8
     t.extend(&vni.to_be_bytes()[1..]);
     t.push(0);
     t.extend(ethernet(vtep(outer.dst), vtep(outer.src), inner_ip));
-    let mut u = Vec::new();
-    u.extend(outer.sport.to_be_bytes());
-    u.extend(port.to_be_bytes());
-    u.extend(((8 + t.len()) as u16).to_be_bytes());
-    u.extend([0, 0]);
-    u.extend(t);
-    let c = l4_checksum(outer.src, outer.dst, 17, &u);
-    u[6..8].copy_from_slice(&(if c == 0 { 0xffff } else { c }).to_be_bytes());
+    let u = udp(outer.src, outer.dst, outer.sport, port, &t);
     ethernet(node_mac(outer.dst), node_mac(outer.src), &ipv4(outer.src, outer.dst, 17, 64, id, &u))
 }
 
@@ -200,6 +219,45 @@ pub fn write(t: &Trace) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sleeve_frame_is_the_peers_names_then_the_frame_with_its_length() {
+        let (a, b) = (Mac([2, 0, 0, 0, 0, 1]), Mac([2, 0, 0, 0, 0, 2]));
+        let packet = Headers {
+            src: "10.32.0.2".parse().unwrap(),
+            sport: 40000,
+            dst: "10.40.0.3".parse().unwrap(),
+            dport: 8080,
+            protocol: "tcp".into(),
+            ttl: 64,
+            outer: Some(Outer {
+                src: "172.18.0.3".parse().unwrap(),
+                dst: "172.18.0.4".parse().unwrap(),
+                encap: Encap::Sleeve { port: 6783, src_peer: a, dst_peer: b },
+                sport: 6783,
+            }),
+        };
+        let hop = Hop {
+            node: Some("n".into()),
+            at: "vethwe-pcap".into(),
+            action: "encapsulated".into(),
+            detail: String::new(),
+            rule: None,
+            packet,
+        };
+        let f = frame(&hop, false, 1);
+        let ip = &f[14..];
+        assert_eq!(ip[6] & 0x40, 0, "the router's socket never sets DF");
+        assert_eq!(checksum(&ip[..20]), 0);
+        let udp = &ip[20..];
+        assert_eq!((u16::from_be_bytes([udp[0], udp[1]]), u16::from_be_bytes([udp[2], udp[3]])), (6783, 6783));
+        let body = &udp[8..];
+        assert_eq!(&body[..6], &a.0, "the sending peer");
+        assert_eq!((&body[6..12], &body[12..18]), (&a.0[..], &b.0[..]), "capturing and destination peers");
+        let len = usize::from(u16::from_be_bytes([body[18], body[19]]));
+        assert_eq!(len, body.len() - 20, "one frame, nothing trailing");
+        assert_eq!(&body[20 + 12..20 + 14], &[0x08, 0x00], "an Ethernet frame carrying IPv4");
+    }
 
     #[test]
     fn checksums_verify_to_zero() {

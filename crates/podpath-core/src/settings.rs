@@ -188,7 +188,7 @@ pub struct ClusterSpec {
     /// The plugin's encapsulation: calico `IPIP` (its manifest's default),
     /// `VXLAN`, `IPIPCrossSubnet`, `VXLANCrossSubnet`, `None`; flannel
     /// `vxlan` (default) or `host-gw`; cilium `vxlan` (default), `geneve`
-    /// or `native`; weave `fastdp`.
+    /// or `native`; weave `fastdp` (default) or `sleeve`.
     pub encapsulation: Option<String>,
 }
 
@@ -207,6 +207,10 @@ pub enum Encapsulation {
     /// Plain routes between the nodes (Flannel host-gw, Calico None,
     /// Cilium native routing).
     Direct,
+    /// Weave Net's own UDP encapsulation, done by the router process in
+    /// user space: what Weave falls back to without the kernel's Open
+    /// vSwitch module (or with encryption on).
+    Sleeve,
 }
 
 impl Encapsulation {
@@ -221,12 +225,13 @@ impl Encapsulation {
             (Cni::Calico, "VXLANCrossSubnet") => Encapsulation::VxlanCrossSubnet,
             (Cni::Calico, "None") | (Cni::Flannel, "host-gw") | (Cni::Cilium, "native") => Encapsulation::Direct,
             (Cni::Cilium, "geneve") => Encapsulation::Geneve,
+            (Cni::Weave, "sleeve") => Encapsulation::Sleeve,
             _ => {
                 let valid = match cni {
                     Cni::Calico => "IPIP, VXLAN, IPIPCrossSubnet, VXLANCrossSubnet, None",
                     Cni::Flannel => "vxlan, host-gw",
                     Cni::Cilium => "vxlan, geneve, native",
-                    Cni::Weave => "fastdp (sleeve is not simulated)",
+                    Cni::Weave => "fastdp, sleeve",
                 };
                 return Err(format!("spec.encapsulation: \"{value}\" is not one of {cni}'s: {valid}"));
             }

@@ -230,3 +230,56 @@ fn flannels_fdb_and_arp_entries_name_the_other_nodes_vtep() {
         }
     }
 }
+
+fn with_encapsulation(cni: Cni, encapsulation: &str) -> Cluster {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/scenarios/shop.yaml");
+    let text = std::fs::read_to_string(file).unwrap();
+    let o = Overrides { cni: Some(cni), encapsulation: Some(encapsulation.into()), ..Overrides::default() };
+    simulate_with(&[Source::new("shop.yaml", text)], &o).0
+}
+
+fn tunnel(t: &Trace) -> datapath::Encap {
+    t.hops.iter().find_map(|h| h.packet.outer.as_ref()).expect("an encapsulated hop").encap
+}
+
+#[test]
+fn the_tunnel_header_carries_what_each_plugin_puts_there() {
+    // Cilium: the sender's security identity, the same for every pod with
+    // the same labels in the same namespace, from 256 up.
+    let c = shop(Cni::Cilium, "");
+    let t = cross_node(&c);
+    let datapath::Encap::Vxlan { vni, port: 8472 } = tunnel(&t) else { panic!("{:?}", tunnel(&t)) };
+    let client = pod(&c, "frontend-", None);
+    let twin = c.pods.iter().find(|p| p.name.starts_with("frontend-") && p.name != client.name).unwrap();
+    let api = pod(&c, "api-", None);
+    assert!((256..65536).contains(&vni), "{vni}");
+    assert_eq!(vni, datapath::cilium_identity(&c, client.ip.unwrap()));
+    assert_eq!(vni, datapath::cilium_identity(&c, twin.ip.unwrap()), "replicas share an identity");
+    assert_ne!(vni, datapath::cilium_identity(&c, api.ip.unwrap()));
+    assert_eq!(datapath::cilium_identity(&c, c.nodes[0].internal_ip.unwrap()), 1, "reserved:host");
+    assert_eq!(datapath::cilium_identity(&c, "203.0.113.9".parse().unwrap()), 2, "reserved:world");
+    let c = with_encapsulation(Cni::Cilium, "geneve");
+    assert!(matches!(tunnel(&cross_node(&c)), datapath::Encap::Geneve { vni, port: 6081 } if vni >= 256));
+
+    // Weave fastdp: the two peers' 12-bit short ids; the reply swaps them.
+    let c = shop(Cni::Weave, "");
+    let t = cross_node(&c);
+    let datapath::Encap::Vxlan { vni, port: 6784 } = tunnel(&t) else { panic!() };
+    let back = t.reply.iter().find_map(|h| h.packet.outer.as_ref()).unwrap().encap;
+    let datapath::Encap::Vxlan { vni: back, .. } = back else { panic!() };
+    assert_eq!((vni >> 12, vni & 0xfff), (back & 0xfff, back >> 12));
+    assert_ne!(vni >> 12, vni & 0xfff);
+
+    // Weave sleeve: the router's own UDP port both ways, no VXLAN device.
+    let c = with_encapsulation(Cni::Weave, "sleeve");
+    let t = cross_node(&c);
+    let outer = t.hops.iter().find_map(|h| h.packet.outer.clone()).unwrap();
+    assert!(matches!(outer.encap, datapath::Encap::Sleeve { port: 6783, .. }));
+    assert_eq!(outer.sport, 6783);
+    let net = datapath::build(&c);
+    let links: Vec<&str> = net.nodes[1].host.links.iter().map(|l| l.name.as_str()).collect();
+    assert!(
+        links.contains(&"vethwe-pcap") && !links.contains(&"vxlan-6784") && !links.contains(&"datapath"),
+        "{links:?}"
+    );
+}

@@ -334,13 +334,12 @@ fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Dia
             ));
             s.proxy_mode = crate::settings::ProxyMode::Iptables;
         }
-        if let Some(e) = overrides.encapsulation.as_deref().or(obj.spec.encapsulation.as_deref()) {
+        // The object's own value, unless one given from outside replaces it
+        // (the shell checks its own flag) or the plugin was switched from
+        // outside, which makes a value written for another plugin moot.
+        if let (Some(e), None, None) = (obj.spec.encapsulation.as_deref(), &overrides.encapsulation, overrides.cni) {
             if let Err(msg) = crate::settings::Encapsulation::parse(s.cni, e) {
-                // A value written for another plugin is not an error when the
-                // plugin was switched from outside.
-                if overrides.cni.is_none() || overrides.encapsulation.is_some() {
-                    diags.push(Diagnostic::error(located.origin.clone(), msg));
-                }
+                diags.push(Diagnostic::error(located.origin.clone(), msg));
             }
         }
         found = Some((&located.origin, s));

@@ -17,8 +17,11 @@
 //!   `cilium_vxlan` (UDP 8472); the node's routes point pod CIDRs at
 //!   `cilium_host` and eBPF does the forwarding and encapsulation.
 //! - Weave Net, fastdp: one L2 network over the whole range on the `weave`
-//!   bridge; other nodes' pods are reached through the `datapath` device,
-//!   which encapsulates in VXLAN on UDP 6784.
+//!   bridge; other nodes' pods are reached through the `datapath` device
+//!   (Open vSwitch), which encapsulates in VXLAN on UDP 6784 with the two
+//!   peers' short ids as the VNI. Sleeve: no datapath; the router process
+//!   captures on `vethwe-pcap` and sends frames in its own UDP format on
+//!   6783.
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -56,7 +59,8 @@ pub enum Kind {
     Loopback,
     /// The node's uplink.
     Ether,
-    /// One end of a veth pair; the other end's namespace and index.
+    /// One end of a veth pair; the other end's namespace (empty when it
+    /// is in this one) and index.
     Veth {
         peer_netns: String,
         peer_index: u32,
@@ -210,6 +214,10 @@ impl Netns {
                 Kind::Veth { .. } | Kind::Bridge => ("BROADCAST,MULTICAST,UP,LOWER_UP", "UP", "noqueue"),
             };
             let name = match &l.kind {
+                Kind::Veth { peer_netns, peer_index } if peer_netns.is_empty() => {
+                    let peer = self.links.iter().find(|p| p.index == *peer_index);
+                    format!("{}@{}", l.name, peer.map_or("NONE", |p| p.name.as_str()))
+                }
                 Kind::Veth { peer_index, .. } => format!("{}@if{peer_index}", l.name),
                 _ => l.name.clone(),
             };
@@ -277,9 +285,23 @@ pub struct NodeNet {
 /// The plugin's encapsulation between nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encap {
-    Vxlan { vni: u32, port: u16 },
-    Geneve { vni: u32, port: u16 },
+    Vxlan {
+        vni: u32,
+        port: u16,
+    },
+    Geneve {
+        vni: u32,
+        port: u16,
+    },
     Ipip,
+    /// Weave's own encapsulation, from the router process: UDP to the
+    /// peer's port, the sending peer's name, then per frame the names of
+    /// the capturing and destination peers and the frame's length.
+    Sleeve {
+        port: u16,
+        src_peer: Mac,
+        dst_peer: Mac,
+    },
 }
 
 impl Encap {
@@ -288,6 +310,7 @@ impl Encap {
             Encap::Vxlan { .. } => "vxlan",
             Encap::Geneve { .. } => "geneve",
             Encap::Ipip => "ipip",
+            Encap::Sleeve { .. } => "sleeve",
         }
     }
 }
@@ -545,7 +568,7 @@ pub fn build(cluster: &Cluster) -> Network {
                     Link {
                         index: 0,
                         name: "cilium_net".into(),
-                        kind: Kind::Veth { peer_netns: "host".into(), peer_index: next(host) + 1 },
+                        kind: Kind::Veth { peer_netns: String::new(), peer_index: next(host) + 1 },
                         mtu: 1500,
                         mac: Mac::from_name(&format!("cilium_net {}", node.name)),
                         addrs: vec![],
@@ -557,7 +580,7 @@ pub fn build(cluster: &Cluster) -> Network {
                     Link {
                         index: 0,
                         name: "cilium_host".into(),
-                        kind: Kind::Veth { peer_netns: "host".into(), peer_index: next(host) - 1 },
+                        kind: Kind::Veth { peer_netns: String::new(), peer_index: next(host) - 1 },
                         mtu: 1500,
                         mac: host_mac,
                         addrs: gw.map(|g| IpNet::new(g, 32).expect("valid")).into_iter().collect(),
@@ -609,42 +632,35 @@ pub fn build(cluster: &Cluster) -> Network {
             }
             Cni::Weave => {
                 let whole = cluster.settings.cluster_cidr;
-                add(
-                    host,
-                    Link {
-                        index: 0,
-                        name: "datapath".into(),
-                        kind: Kind::Other("openvswitch"),
-                        mtu: 1376,
-                        mac: Mac::from_name(&format!("datapath {}", node.name)),
-                        addrs: vec![],
-                        master: None,
-                    },
-                );
-                add(
-                    host,
-                    Link {
-                        index: 0,
-                        name: "weave".into(),
-                        kind: Kind::Bridge,
-                        mtu: 1376,
-                        mac: Mac::from_name(&format!("weave {}", node.name)),
-                        addrs: gw.map(|g| IpNet::new(g, whole.prefix_len()).expect("valid")).into_iter().collect(),
-                        master: None,
-                    },
-                );
-                add(
-                    host,
-                    Link {
-                        index: 0,
-                        name: "vxlan-6784".into(),
-                        kind: Kind::Vxlan { vni: 0, port: 6784 },
-                        mtu: 65535,
-                        mac: Mac::from_name(&format!("vxlan-6784 {}", node.name)),
-                        addrs: vec![],
-                        master: Some("datapath".into()),
-                    },
-                );
+                let sleeve = enc == Encapsulation::Sleeve;
+                let dev = |name: &str, kind: Kind, master: Option<&str>| Link {
+                    index: 0,
+                    name: name.into(),
+                    kind,
+                    mtu: 1376,
+                    mac: Mac::from_name(&format!("{name} {}", node.name)),
+                    addrs: vec![],
+                    master: master.map(str::to_owned),
+                };
+                // fastdp: the Open vSwitch datapath, the bridge, a veth pair
+                // between them, and the datapath's VXLAN port. Sleeve: the
+                // bridge and a veth pair whose far end the router captures on.
+                if !sleeve {
+                    add(host, dev("datapath", Kind::Other("openvswitch"), None));
+                }
+                let mut bridge = dev("weave", Kind::Bridge, None);
+                bridge.addrs = gw.map(|g| IpNet::new(g, whole.prefix_len()).expect("valid")).into_iter().collect();
+                add(host, bridge);
+                let far = if sleeve { "vethwe-pcap" } else { "vethwe-datapath" };
+                let first = next(host);
+                let same_ns = |peer_index| Kind::Veth { peer_netns: String::new(), peer_index };
+                add(host, dev(far, same_ns(first + 1), (!sleeve).then_some("datapath")));
+                add(host, dev("vethwe-bridge", same_ns(first), Some("weave")));
+                if !sleeve {
+                    let mut vx = dev("vxlan-6784", Kind::Vxlan { vni: 0, port: 6784 }, Some("datapath"));
+                    vx.mtu = 65535;
+                    add(host, vx);
+                }
                 if let Some(g) = gw {
                     host.routes.push(Route::connected(whole, "weave", g));
                 }
@@ -754,16 +770,95 @@ impl Network {
         self.nodes.iter().find(|n| n.node == name)
     }
 
-    /// How the plugin carries pod traffic between nodes.
-    pub fn encap(&self) -> Encap {
+    /// How the plugin carries a packet from `src` between two nodes: the
+    /// tunnel and what its header carries.
+    pub fn encap(&self, cluster: &Cluster, from: &str, to: &str, src: IpAddr) -> Encap {
         match (self.cni, self.encapsulation) {
-            (Cni::Cilium, Encapsulation::Geneve) => Encap::Geneve { vni: 1, port: 6081 },
-            (Cni::Flannel | Cni::Cilium, _) => Encap::Vxlan { vni: 1, port: 8472 },
-            (Cni::Weave, _) => Encap::Vxlan { vni: 1, port: 6784 },
+            (Cni::Cilium, Encapsulation::Geneve) => Encap::Geneve { vni: cilium_identity(cluster, src), port: 6081 },
+            (Cni::Cilium, _) => Encap::Vxlan { vni: cilium_identity(cluster, src), port: 8472 },
+            (Cni::Flannel, _) => Encap::Vxlan { vni: 1, port: 8472 },
+            (Cni::Weave, Encapsulation::Sleeve) => {
+                Encap::Sleeve { port: 6783, src_peer: weave_peer_name(from), dst_peer: weave_peer_name(to) }
+            }
+            // fastdp's VNI names both ends: the destination peer's short
+            // id above the source's, 12 bits each.
+            (Cni::Weave, _) => {
+                Encap::Vxlan { vni: (weave_short_id(cluster, to) << 12) | weave_short_id(cluster, from), port: 6784 }
+            }
             (Cni::Calico, Encapsulation::Vxlan) => Encap::Vxlan { vni: 4096, port: 4789 },
             (Cni::Calico, _) => Encap::Ipip,
         }
     }
+}
+
+/// A Weave peer's name: the MAC address of its `weave` bridge.
+fn weave_peer_name(node: &str) -> Mac {
+    Mac::from_name(&format!("weave {node}"))
+}
+
+/// A Weave peer's 12-bit short id. Real peers pick one at random and
+/// resolve clashes through gossip; here a hash of the node's name, the next
+/// free one on a clash, in node order.
+fn weave_short_id(cluster: &Cluster, node: &str) -> u32 {
+    let mut taken = Vec::new();
+    for n in &cluster.nodes {
+        let mut id = (fnv64a(format!("weave peer {}", n.name).as_bytes()) % 4096) as u32;
+        while taken.contains(&id) {
+            id = (id + 1) % 4096;
+        }
+        if n.name == node {
+            return id;
+        }
+        taken.push(id);
+    }
+    0
+}
+
+/// Labels Cilium leaves out of a pod's identity (its default label filter):
+/// ones that differ from pod to pod of one workload.
+fn cilium_ignores(key: &str) -> bool {
+    matches!(
+        key,
+        "pod-template-hash" | "controller-revision-hash" | "pod-template-generation" | "controller-uid" | "job-name"
+    ) || (key.contains("kubernetes.io") && !key.starts_with("app.kubernetes.io/"))
+}
+
+/// The security identity Cilium gives the sender of `ip`: 1 for a node
+/// itself (`reserved:host`), 2 for anything outside the cluster
+/// (`reserved:world`), and for a pod the identity of its label set
+/// (its labels, its namespace's, the namespace name), shared by every pod
+/// with the same set. Real identities are allocated from 256 up in the order
+/// label sets appear; here each set's id comes from a hash of it, the next
+/// free one on a clash, in the sets' sorted order, so ids are stable.
+pub fn cilium_identity(cluster: &Cluster, ip: IpAddr) -> u32 {
+    if cluster.nodes.iter().any(|n| n.internal_ip == Some(ip) || n.network.gateway == Some(ip)) {
+        return 1;
+    }
+    let set = |p: &Pod| -> String {
+        let mut labels: Vec<String> =
+            p.labels.iter().filter(|(k, _)| !cilium_ignores(k)).map(|(k, v)| format!("k8s:{k}={v}")).collect();
+        if let Some(ns) = cluster.namespace_labels.get(&p.namespace) {
+            labels.extend(ns.iter().map(|(k, v)| format!("k8s:io.cilium.k8s.namespace.labels.{k}={v}")));
+        }
+        labels.push(format!("k8s:io.kubernetes.pod.namespace={}", p.namespace));
+        labels.sort();
+        labels.join(",")
+    };
+    let Some(me) = cluster.pods.iter().find(|p| p.ip == Some(ip) && !p.host_network) else { return 2 };
+    let mine = set(me);
+    let sets: std::collections::BTreeSet<String> =
+        cluster.pods.iter().filter(|p| p.ip.is_some() && !p.host_network).map(set).collect();
+    let mut taken = std::collections::BTreeSet::new();
+    for s in sets {
+        let mut id = 256 + (fnv64a(s.as_bytes()) % (65536 - 256)) as u32;
+        while !taken.insert(id) {
+            id = if id == 65535 { 256 } else { id + 1 };
+        }
+        if s == mine {
+            return id;
+        }
+    }
+    2
 }
 
 /// The outer headers of an encapsulated packet.
@@ -772,8 +867,9 @@ pub struct Outer {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub encap: Encap,
-    /// VXLAN's UDP source port: a hash of the inner flow, as the kernel
-    /// picks it (so one flow keeps one outer port).
+    /// The outer UDP source port: for the kernel's tunnels a hash of the
+    /// inner flow (so one flow keeps one outer port), for Weave's sleeve its
+    /// router's own port.
     pub sport: u16,
 }
 
@@ -928,7 +1024,7 @@ impl Network {
             let (Some(rip), Some(lip)) = (remote_ip, local_ip) else {
                 return (steps, Arrival::NoRoute(from.to_owned()));
             };
-            let encap = self.encap();
+            let encap = self.encap(cluster, from, &remote, src);
             let (dev, rule, how) = match self.cni {
                 Cni::Flannel => (
                     "flannel.1".to_owned(),
@@ -957,7 +1053,10 @@ impl Network {
                         .node(&remote)
                         .and_then(|nd| nd.network.pod_ranges.first())
                         .map(|r| format!("{r}  encap {rip}")),
-                    "Geneve (UDP 6081) by bpf: the tunnel map names the node that owns the pod CIDR".to_owned(),
+                    format!(
+                        "Geneve (UDP 6081) by bpf: the tunnel map names the node that owns the pod CIDR; the VNI carries the sender's security identity, {}",
+                        cilium_identity(cluster, src)
+                    ),
                 ),
                 Cni::Cilium => (
                     "cilium_vxlan".to_owned(),
@@ -965,17 +1064,40 @@ impl Network {
                         .and_then(|_| cluster.node(&remote))
                         .and_then(|nd| nd.network.pod_ranges.first())
                         .map(|r| format!("{r}  encap {rip}")),
-                    "VXLAN (UDP 8472) by bpf: the tunnel map names the node that owns the pod CIDR".to_owned(),
+                    format!(
+                        "VXLAN (UDP 8472) by bpf: the tunnel map names the node that owns the pod CIDR; the VNI carries the sender's security identity, {}",
+                        cilium_identity(cluster, src)
+                    ),
+                ),
+                Cni::Weave if self.encapsulation == Encapsulation::Sleeve => (
+                    "vethwe-pcap".to_owned(),
+                    None,
+                    format!(
+                        "sleeve: the weave router (a user-space process) captures the frame from the bridge and sends it to the peer on {remote} in its own UDP encapsulation, port 6783"
+                    ),
                 ),
                 Cni::Weave => (
                     "vxlan-6784".to_owned(),
                     None,
-                    "fastdp: the datapath device sends it to the peer in VXLAN on UDP 6784".to_owned(),
+                    match encap {
+                        Encap::Vxlan { vni, .. } => format!(
+                            "fastdp: the Open vSwitch datapath sends it to the peer in VXLAN on UDP 6784, VNI {vni} (the peers' short ids: {} to, {} from)",
+                            vni >> 12,
+                            vni & 0xfff
+                        ),
+                        _ => String::new(),
+                    },
                 ),
             };
             let mut e = Step::new(from, dev.clone(), "encapsulated", how);
             e.rule = rule;
-            e.outer = Some(Some(Outer { src: lip, dst: rip, encap, sport: flow_port(src, dst, ports.0, ports.1) }));
+            // The kernel's tunnels pick the outer source port from a hash
+            // of the inner flow; Weave's router sends from its own port.
+            let sport = match encap {
+                Encap::Sleeve { port, .. } => port,
+                _ => flow_port(src, dst, ports.0, ports.1),
+            };
+            e.outer = Some(Some(Outer { src: lip, dst: rip, encap, sport }));
             steps.push(e);
             let mut w = Step::new(from, "eth0", "sent", format!("on the wire to {remote} ({rip})"));
             w.rule = n.host.lookup(rip).map(ToString::to_string);
