@@ -283,3 +283,54 @@ fn the_tunnel_header_carries_what_each_plugin_puts_there() {
         "{links:?}"
     );
 }
+
+#[test]
+fn a_walk_steps_through_request_and_reply_and_shows_each_rewrite() {
+    use podpath_core::trace::walk::{Change, Leg, Walk};
+    let c = shop(Cni::Flannel, "");
+    let client = pod(&c, "frontend-", None);
+    let ClusterIp::Ip(api) = c.service("shop", "api").unwrap().cluster_ip else { panic!() };
+    // A seed whose pick lives on the other node, so the walk crosses the tunnel.
+    let t = (0..40)
+        .map(|seed| trace(&c, &Request { seed, ..req(client, To::Ip(api), 80) }).unwrap())
+        .find(|t| t.destination_node.is_some() && t.destination_node != client.node)
+        .expect("some seed picks the other node's api pod");
+    let same = trace(&c, &Request { seed: 0, ..req(client, To::Ip(api), 80) }).unwrap();
+    assert_eq!(same, trace(&c, &Request { seed: 0, ..req(client, To::Ip(api), 80) }).unwrap(), "deterministic");
+
+    let mut w = Walk::new(&t);
+    assert_eq!((w.position(), w.back()), (None, None));
+    let whole = w.clone().run();
+    assert_eq!(whole.len(), t.hops.len() + t.reply.len());
+    assert!(whole.iter().zip(t.hops.iter().chain(&t.reply)).all(|(f, h)| f.hop == h), "the walk is the trace");
+    assert_eq!(whole.iter().filter(|f| f.leg == Leg::Reply).count(), t.reply.len());
+
+    let changes: Vec<(Leg, Change)> = whole.iter().flat_map(|f| f.changes.iter().map(|c| (f.leg, c.clone()))).collect();
+    let chosen = t.service.chosen.clone().unwrap();
+    let service = format!("{api}:80");
+    assert!(
+        changes.contains(&(Leg::Request, Change::Destination { from: service.clone(), to: chosen.clone() })),
+        "DNAT: {changes:?}"
+    );
+    assert!(changes
+        .iter()
+        .any(|(l, c)| *l == Leg::Request && matches!(c, Change::Encapsulated { encap: "vxlan", .. })));
+    assert!(changes.iter().any(|(l, c)| *l == Leg::Request && matches!(c, Change::Decapsulated { encap: "vxlan" })));
+    assert!(
+        changes.contains(&(Leg::Reply, Change::Source { from: chosen, to: service })),
+        "un-DNAT on the way back: {changes:?}"
+    );
+
+    // Forward, back, and straight to a hop.
+    let first = w.step().unwrap();
+    assert_eq!((first.index, first.before), (0, None));
+    let second = w.step().unwrap();
+    assert_eq!(second.before, Some(&t.hops[0].packet));
+    assert_eq!(w.back().unwrap().index, 0);
+    assert_eq!(w.back(), None, "no hop before the first");
+    let last = w.seek(usize::MAX).unwrap();
+    assert_eq!(last.index, whole.len() - 1);
+    assert!(w.finished() && w.step().is_none());
+    let reply_start = w.seek(t.hops.len()).unwrap();
+    assert_eq!((reply_start.leg, reply_start.before), (Leg::Reply, None));
+}

@@ -8,6 +8,8 @@
 //! datapath (veths, bridges, tunnels), NetworkPolicy verdicts and the reply
 //! path come with the datapath and policy engines.
 
+pub mod walk;
+
 use std::net::IpAddr;
 
 use ipnet::IpNet;
