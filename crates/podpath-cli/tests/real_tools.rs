@@ -271,3 +271,62 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A connection's whole exchange in the pcap: tshark follows the TCP
+/// handshake, the HTTP request and response and the close, with every
+/// checksum valid and the sequence numbers consistent (no "previous segment
+/// not captured", no "ACKed unseen segment").
+#[test]
+fn tshark_follows_a_whole_http_exchange_through_the_tunnel() {
+    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
+        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+        return;
+    }
+    use podpath_core::trace::{trace, From, Payload, Request, To};
+    let text = std::fs::read_to_string(root().join("web/scenarios/shop.yaml")).unwrap();
+    let (c, _) = podpath_core::simulate(&[podpath_core::Source::new("shop.yaml", text)]);
+    let client = c.pods.iter().find(|p| p.name.starts_with("frontend-")).unwrap();
+    let server = c.pods.iter().find(|p| p.name.starts_with("api-") && p.node != client.node).unwrap();
+    let req = Request {
+        from: From::Pod { namespace: "shop".into(), name: client.name.clone() },
+        to: To::Pod { namespace: "shop".into(), name: server.name.clone() },
+        port: 8080,
+        protocol: "tcp".into(),
+        node: None,
+        seed: 1,
+    };
+    let mut t = trace(&c, &req).unwrap();
+    let ip = server.ip.unwrap();
+    t.payload = Some(Payload {
+        request: format!("GET / HTTP/1.1\r\nHost: {ip}:8080\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n")
+            .into_bytes(),
+        response: b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n".to_vec(),
+    });
+    let file = std::env::temp_dir().join(format!("podpath-http-{}.pcap", std::process::id()));
+    std::fs::write(&file, podpath_core::pcap::write(&t)).unwrap();
+    let fields = run(
+        Command::new(find("tshark"))
+            .args(["-r", file.to_str().unwrap(), "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"])
+            .args(["-o", "udp.check_checksum:TRUE", "-d", "udp.port==8472,vxlan", "-d", "tcp.port==8080,http"])
+            .args(["-T", "fields", "-e", "frame.protocols", "-e", "tcp.flags.str", "-e", "http.request.method"])
+            .args(["-e", "http.response.code", "-e", "_ws.malformed", "-e", "_ws.expert.message"]),
+        None,
+    )
+    .unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
+    let _ = std::fs::remove_file(&file);
+    let rows: Vec<Vec<&str>> = fields.lines().map(|l| l.split('\t').collect()).collect();
+    for r in &rows {
+        assert!(r.get(4).is_none_or(|m| m.is_empty()), "malformed: {r:?}");
+        let expert = r.get(5).copied().unwrap_or("").to_ascii_lowercase();
+        for bad in ["checksum", "malformed", "previous segment", "unseen segment"] {
+            assert!(!expert.contains(bad), "{bad}: {r:?}");
+        }
+    }
+    let flags = |f: &str| rows.iter().filter(|r| r[1].contains(f)).count();
+    assert!(flags("S") > 0 && rows.iter().any(|r| r[1].contains('S') && r[1].contains('A')), "SYN, SYN-ACK: {fields}");
+    assert!(flags("F") > 0, "the close: {fields}");
+    // Every copy after the first is the same segment at a later hop, which
+    // tshark marks as a retransmission and does not dissect again.
+    assert!(rows.iter().any(|r| r[0].ends_with(":tcp:http") && r[2] == "GET"), "{fields}");
+    assert!(rows.iter().any(|r| r[0].contains(":tcp:http") && r[3] == "200"), "{fields}");
+}

@@ -1,9 +1,11 @@
-//! A trace's packets as a pcap file (link type Ethernet): every point where
-//! the packet's headers changed, request then reply, with valid IPv4,
-//! TCP/UDP/ICMP checksums and lengths, and the tunnel's outer Ethernet, IP
-//! and UDP/VXLAN (or IP-in-IP) headers while it is encapsulated. MAC
-//! addresses are derived from the node and the interface, so a device has
-//! the same address in every frame.
+//! A trace's packets as a pcap file (link type Ethernet): the connection's
+//! packets — TCP's handshake, the request and response when the trace
+//! carries them, and the close; one datagram each way for UDP and ICMP —
+//! each at every point of its way where its headers changed, with valid
+//! IPv4, TCP/UDP/ICMP checksums, lengths and sequence numbers, and the
+//! tunnel's outer headers (VXLAN, Geneve, IP-in-IP, Weave's sleeve) while
+//! it is encapsulated. MAC addresses are derived from the node and the
+//! interface, so a device has the same address in every frame.
 
 use std::net::IpAddr;
 
@@ -57,16 +59,72 @@ fn l4_checksum(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8]) -> u16 {
     checksum(&p)
 }
 
-/// The transport segment: a TCP SYN (or SYN-ACK for a reply), a UDP
-/// datagram with a small payload, or an ICMP echo.
-fn transport(h: &Headers, reply: bool) -> (u8, Vec<u8>) {
+/// One packet of the conversation, as the transport sees it.
+#[derive(Clone, Copy, Debug)]
+struct Segment<'a> {
+    /// The reply direction (server to client).
+    reply: bool,
+    /// TCP flags, sequence and acknowledgment numbers.
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    payload: &'a [u8],
+}
+
+const FIN: u8 = 0x01;
+const SYN: u8 = 0x02;
+const PSH: u8 = 0x08;
+const ACK: u8 = 0x10;
+
+/// The packets of a connection, in order: for TCP the handshake, the
+/// request and response when the payload is known, and the close, as curl
+/// and a server exchange them; for UDP and ICMP one datagram each way.
+fn conversation(t: &Trace) -> Vec<Segment<'_>> {
+    let (request, response) =
+        t.payload.as_ref().map_or((&b""[..], &b""[..]), |p| (p.request.as_slice(), p.response.as_slice()));
+    let tcp = t.hops.first().is_some_and(|h| h.packet.protocol == "tcp");
+    let answered = !t.reply.is_empty();
+    if !tcp {
+        let udp_request = if request.is_empty() { &b"podpath"[..] } else { request };
+        let udp_response = if response.is_empty() { udp_request } else { response };
+        let mut v = vec![Segment { reply: false, flags: 0, seq: 0, ack: 0, payload: udp_request }];
+        if answered {
+            v.push(Segment { reply: true, flags: 0, seq: 0, ack: 0, payload: udp_response });
+        }
+        return v;
+    }
+    // The initial sequence numbers, fixed: no randomness without a seed.
+    let (c, s) = (0x0100_0000u32, 0x1000_0000u32);
+    let seg = |reply, flags, seq, ack, payload| Segment { reply, flags, seq, ack, payload };
+    let mut v = vec![seg(false, SYN, c, 0, &[][..])];
+    if !answered {
+        return v;
+    }
+    v.push(seg(true, SYN | ACK, s, c + 1, &[]));
+    v.push(seg(false, ACK, c + 1, s + 1, &[]));
+    let (rq, rs) = (request.len() as u32, response.len() as u32);
+    if rq > 0 {
+        v.push(seg(false, PSH | ACK, c + 1, s + 1, request));
+        if rs > 0 {
+            v.push(seg(true, PSH | ACK, s + 1, c + 1 + rq, response));
+        }
+        v.push(seg(false, ACK, c + 1 + rq, s + 1 + rs, &[]));
+        v.push(seg(false, FIN | ACK, c + 1 + rq, s + 1 + rs, &[]));
+        v.push(seg(true, FIN | ACK, s + 1 + rs, c + 2 + rq, &[]));
+        v.push(seg(false, ACK, c + 2 + rq, s + 2 + rs, &[]));
+    }
+    v
+}
+
+/// The transport header and payload of `seg` as it is at a hop.
+fn transport(h: &Headers, seg: &Segment<'_>) -> (u8, Vec<u8>) {
     match h.protocol.as_str() {
-        "udp" => (17, udp(h.src, h.dst, h.sport, h.dport, b"podpath")),
+        "udp" => (17, udp(h.src, h.dst, h.sport, h.dport, seg.payload)),
         "icmp" => {
-            let mut m = vec![if reply { 0 } else { 8 }, 0, 0, 0];
+            let mut m = vec![if seg.reply { 0 } else { 8 }, 0, 0, 0];
             // The identifier rides in the source "port" of the request,
             // and so in the destination one of the reply.
-            m.extend(if reply { h.dport } else { h.sport }.to_be_bytes());
+            m.extend(if seg.reply { h.dport } else { h.sport }.to_be_bytes());
             m.extend(1u16.to_be_bytes()); // sequence
             m.extend(b"podpath-ping");
             let c = checksum(&m);
@@ -74,14 +132,15 @@ fn transport(h: &Headers, reply: bool) -> (u8, Vec<u8>) {
             (1, m)
         }
         _ => {
-            let mut t = Vec::new();
+            let mut t = Vec::with_capacity(20 + seg.payload.len());
             t.extend(h.sport.to_be_bytes());
             t.extend(h.dport.to_be_bytes());
-            t.extend(if reply { 0x1000_0000u32 } else { 0x0100_0000u32 }.to_be_bytes()); // sequence
-            t.extend(if reply { 0x0100_0001u32 } else { 0 }.to_be_bytes()); // acknowledgment
-            t.extend([0x50, if reply { 0x12 } else { 0x02 }]); // header length 20, SYN (+ACK)
+            t.extend(seg.seq.to_be_bytes());
+            t.extend(seg.ack.to_be_bytes());
+            t.extend([0x50, seg.flags]); // header length 20
             t.extend(64240u16.to_be_bytes()); // window
             t.extend([0, 0, 0, 0]);
+            t.extend(seg.payload);
             let c = l4_checksum(h.src, h.dst, 6, &t);
             t[16..18].copy_from_slice(&c.to_be_bytes());
             (6, t)
@@ -100,10 +159,10 @@ fn ethernet(dst: Mac, src: Mac, payload: &[u8]) -> Vec<u8> {
 
 /// The frame of one hop: the inner packet, wrapped in the tunnel's
 /// headers when it is encapsulated there.
-fn frame(hop: &Hop, reply: bool, id: u16) -> Vec<u8> {
+fn frame(hop: &Hop, seg: &Segment<'_>, id: u16) -> Vec<u8> {
     let h = &hop.packet;
     let node = hop.node.clone().unwrap_or_default();
-    let (proto, segment) = transport(h, reply);
+    let (proto, segment) = transport(h, seg);
     let inner_ip = ipv4(h.src, h.dst, proto, h.ttl, id, &segment);
     let here = Mac::from_name(&format!("{node} {}", hop.at));
     let next = Mac::from_name(&format!("{node} {} next", hop.at));
@@ -174,7 +233,7 @@ fn udp_tunnel(outer: &Outer, port: u16, first: [u8; 4], vni: u32, inner_ip: &[u8
 
 /// The hops worth a frame: where the packet's headers changed, or it
 /// crossed onto another device.
-fn frames_of(hops: &[Hop], reply: bool, id: &mut u16) -> Vec<Vec<u8>> {
+fn framed(hops: &[Hop]) -> Vec<&Hop> {
     let mut out = Vec::new();
     let mut last: Option<&Headers> = None;
     for hop in hops {
@@ -184,14 +243,16 @@ fn frames_of(hops: &[Hop], reply: bool, id: &mut u16) -> Vec<Vec<u8>> {
         if last == Some(&hop.packet) && !matches!(hop.action.as_str(), "sent" | "received" | "delivered") {
             continue;
         }
-        *id = id.wrapping_add(1);
-        out.push(frame(hop, reply, *id));
+        out.push(hop);
         last = Some(&hop.packet);
     }
     out
 }
 
-/// The pcap file of a trace: the request's frames, then the reply's.
+/// The pcap file of a trace: each packet of the conversation at every hop
+/// of its way, the request's path for the client's packets and the reply's
+/// for the server's (conntrack rewrites the later packets as it did the
+/// first, so their headers at each hop are the first one's).
 pub fn write(t: &Trace) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend(0xa1b2_c3d4u32.to_le_bytes());
@@ -201,9 +262,15 @@ pub fn write(t: &Trace) -> Vec<u8> {
     out.extend(0u32.to_le_bytes());
     out.extend(65535u32.to_le_bytes());
     out.extend(1u32.to_le_bytes()); // LINKTYPE_ETHERNET
+    let (there, back) = (framed(&t.hops), framed(&t.reply));
     let mut id = 0x1000u16;
-    let mut frames = frames_of(&t.hops, false, &mut id);
-    frames.extend(frames_of(&t.reply, true, &mut id));
+    let mut frames = Vec::new();
+    for seg in conversation(t) {
+        for hop in if seg.reply { &back } else { &there } {
+            id = id.wrapping_add(1);
+            frames.push(frame(hop, &seg, id));
+        }
+    }
     for (i, f) in frames.iter().enumerate() {
         // A millisecond apart, from the epoch: no clock is read.
         let usec = (i as u32) * 1000;
@@ -245,7 +312,8 @@ mod tests {
             rule: None,
             packet,
         };
-        let f = frame(&hop, false, 1);
+        let seg = Segment { reply: false, flags: SYN, seq: 1, ack: 0, payload: &[] };
+        let f = frame(&hop, &seg, 1);
         let ip = &f[14..];
         assert_eq!(ip[6] & 0x40, 0, "the router's socket never sets DF");
         assert_eq!(checksum(&ip[..20]), 0);

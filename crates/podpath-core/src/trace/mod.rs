@@ -129,6 +129,16 @@ pub struct Trace {
     pub conntrack: Option<Conntrack>,
     /// The first reply's way back.
     pub reply: Vec<Hop>,
+    /// What the connection carries once open, when the caller knows it
+    /// (curl's HTTP exchange, a DNS query and its answer).
+    pub payload: Option<Payload>,
+}
+
+/// The application's bytes, each way.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Payload {
+    pub request: Vec<u8>,
+    pub response: Vec<u8>,
 }
 
 /// Why a trace could not even start.
@@ -255,6 +265,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         policy: None,
         conntrack: None,
         reply: Vec::new(),
+        payload: None,
     };
 
     // The hooks the packet meets on this node, in the kernel's order. The
