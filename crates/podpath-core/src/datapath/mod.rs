@@ -922,6 +922,14 @@ fn flow_port(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> u16 {
 }
 
 impl Network {
+    /// Whether `dst` is on the pods' own L2 range (Weave's whole range).
+    fn cni_range_holds(&self, dst: IpAddr) -> bool {
+        self.nodes
+            .first()
+            .and_then(|n| n.host.link("weave"))
+            .is_some_and(|l| l.addrs.iter().any(|a| a.trunc().contains(&dst)))
+    }
+
     /// From a pod's eth0 to its node's stack: the pod's route, then the
     /// host side of its veth (and the bridge it is a port of).
     pub fn leave_pod(&self, node: &str, pod: &str, dst: IpAddr) -> Vec<Step> {
@@ -941,6 +949,12 @@ impl Network {
         let detail = match self.cni {
             Cni::Calico => "the host side of the pod's veth answers ARP for 169.254.1.1 (proxy ARP)".to_owned(),
             Cni::Cilium => "the host side of the pod's veth, where Cilium's bpf_lxc program runs".to_owned(),
+            // Weave's pods share one L2 network: a frame for another pod
+            // carries that pod's MAC, one for elsewhere the bridge's.
+            Cni::Weave if self.cni_range_holds(dst) => {
+                "the frame crosses the veth onto the bridge, addressed to the destination pod's MAC (one L2 network)"
+                    .to_owned()
+            }
             _ => "the frame crosses the veth onto the bridge, addressed to the bridge's own MAC".to_owned(),
         };
         steps.push(Step::new(node, at, "received", detail));

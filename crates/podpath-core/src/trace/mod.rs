@@ -1,12 +1,12 @@
 //! Traces: one packet's walk through the cluster, hop by hop, and the
 //! verdict at the end.
 //!
-//! This first engine follows a connection's first packet through the source
-//! node's service proxy: the nat and filter rules it meets (the very lines
-//! `podpath rules` prints), the DNAT that picks an endpoint, the masquerade
-//! mark, and delivery to the pod behind the new destination. The CNI
-//! datapath (veths, bridges, tunnels), NetworkPolicy verdicts and the reply
-//! path come with the datapath and policy engines.
+//! The engine follows a connection's first packet from its source: out of
+//! the pod through the plugin's plumbing (`datapath`), through the node's
+//! service proxy at each netfilter hook in the kernel's order (the very
+//! lines `podpath rules` prints), the routing decision, NetworkPolicy on
+//! both ends, the tunnel to another node, and delivery; then the reply's
+//! way back through conntrack. [`walk`] steps through a finished trace.
 
 pub mod walk;
 
