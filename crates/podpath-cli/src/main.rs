@@ -40,6 +40,31 @@ enum Command {
     Net(NetArgs),
     /// Writes a trace's packets, request and reply, as a pcap file
     Pcap(PcapArgs),
+    /// Resolves a name as a pod's resolver and the cluster's CoreDNS would
+    Dns(DnsArgs),
+}
+
+#[derive(Args, Debug)]
+struct DnsArgs {
+    /// The name to resolve (an IP address asks for its PTR record)
+    name: String,
+    /// The record type
+    #[arg(long = "type", default_value = "A", value_parser = ["A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "NS", "SOA"], ignore_case = true)]
+    rtype: String,
+    /// Resolve from this pod (its resolv.conf, its queries through the cluster's network and policies)
+    #[arg(long, conflicts_with = "namespace")]
+    from: Option<String>,
+    /// Resolve as a ClusterFirst pod in this namespace would (default: "default")
+    #[arg(short = 'n', long)]
+    namespace: Option<String>,
+    /// Seed for the random choices (which CoreDNS pod kube-proxy picks)
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = TraceOutput::Text)]
+    output: TraceOutput,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -89,7 +114,7 @@ struct TraceArgs {
     /// NS/POD, node/NAME, external, or an IP address
     #[arg(long)]
     from: String,
-    /// An IP address or NS/POD
+    /// An IP address, NS/POD, a DNS name, or a URL http://HOST[:PORT]/PATH
     #[arg(long)]
     to: String,
     /// Destination port
@@ -261,6 +286,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Matrix(args) => matrix(&args),
         Command::Net(args) => net(&args),
         Command::Pcap(args) => pcap(&args),
+        Command::Dns(args) => dns(&args),
     }
 }
 
@@ -473,27 +499,55 @@ fn parse_from(s: &str) -> Result<trace::From, Failure> {
     }
 }
 
-fn parse_to(s: &str) -> Result<trace::To, Failure> {
+/// A destination: an IP, `NS/POD`, a DNS name, or a URL (its host, and
+/// the port it names or its scheme's).
+fn parse_to(s: &str) -> Result<(trace::To, Option<u16>), Failure> {
+    let bad = |why: &str| Failure::usage(format!("--to {s}: {why}"));
+    if let Some((scheme, rest)) = s.split_once("://") {
+        let default_port = match scheme {
+            "http" => 80,
+            "https" => 443,
+            _ => return Err(bad("only http:// and https:// URLs")),
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+                (h, p.parse::<u16>().map_err(|_| bad("the port is not a number"))?)
+            }
+            _ => (authority, default_port),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(bad("the URL has no host"));
+        }
+        let to = host.parse().map(trace::To::Ip).unwrap_or_else(|_| trace::To::Name(host.to_owned()));
+        return Ok((to, Some(port)));
+    }
     if let Ok(ip) = s.parse() {
-        return Ok(trace::To::Ip(ip));
+        return Ok((trace::To::Ip(ip), None));
     }
-    if s.contains("://") || !s.contains('/') {
-        return Err(Failure::usage(format!("--to {s}: DNS names and URLs are resolved once podpath models CoreDNS; give an IP address or NS/POD for now")));
+    match s.split_once('/') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((trace::To::Pod { namespace: ns.to_owned(), name: name.to_owned() }, None))
+        }
+        Some(_) => Err(bad("expected an IP address, NS/POD, a DNS name or an http(s):// URL")),
+        None if s.is_empty() || s.chars().any(|c| !(c.is_ascii_alphanumeric() || "-._".contains(c))) => {
+            Err(bad("not a DNS name"))
+        }
+        None => Ok((trace::To::Name(s.to_owned()), None)),
     }
-    let (ns, name) = s.split_once('/').unwrap_or(("", s));
-    Ok(trace::To::Pod { namespace: ns.to_owned(), name: name.to_owned() })
 }
 
 /// Simulates the input and traces what the flags ask for.
 fn run_trace(args: &TraceArgs) -> Result<(trace::Trace, u8), Failure> {
     let from = parse_from(&args.from)?;
-    let to = parse_to(&args.to)?;
+    let (to, url_port) = parse_to(&args.to)?;
     let (cluster, diags) = simulate(&args.input)?;
     let code = report(&diags);
     let req = trace::Request {
         from,
         to,
-        port: args.port,
+        port: url_port.unwrap_or(args.port),
         protocol: args.protocol.clone(),
         node: args.node.clone(),
         seed: args.seed,
@@ -564,7 +618,122 @@ fn trace_json(t: &trace::Trace) -> serde_json::Value {
         "hops": hops,
         "conntrack": t.conntrack.as_ref().map(ToString::to_string),
         "reply": reply,
+        "dns": t.dns.as_ref().map(|r| resolution_json(r)),
     })
+}
+
+fn record_json(r: &podpath_core::dns::Record) -> serde_json::Value {
+    serde_json::json!({"name": r.name, "type": r.rtype.as_str(), "ttl": r.ttl, "data": r.data})
+}
+
+/// A lookup as the contract's `podpath dns` prints it, plus each query's
+/// fate on the wire.
+fn resolution_json(r: &trace::Resolution) -> serde_json::Value {
+    use serde_json::json;
+    let last = r.lookup.last();
+    let section = |f: fn(&podpath_core::dns::Response) -> &Vec<podpath_core::dns::Record>| {
+        last.map(|l| f(l).iter().map(record_json).collect::<Vec<_>>()).unwrap_or_default()
+    };
+    json!({
+        "name": r.name,
+        "tried": r.lookup.attempts.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "rcode": if r.lookup.timed_out() { "TIMEOUT" } else { last.map_or("SERVFAIL", |l| l.rcode.as_str()) },
+        "answers": section(|l| &l.answers),
+        "authority": section(|l| &l.authority),
+        "additional": section(|l| &l.additional),
+        "resolv_conf": r.conf.render(),
+        "queries": r.lookup.attempts.iter().zip(r.wires.iter().map(Some).chain(std::iter::repeat(None))).map(|(a, w)| json!({
+            "name": a.name,
+            "server": a.server.map(|s| s.to_string()),
+            "rcode": a.response.as_ref().map(|x| x.rcode.as_str()),
+            "answered_by": a.response.as_ref().map(|x| x.by.clone()),
+            "verdict": w.map(|w| w.verdict.as_str()),
+            "server_pod": w.and_then(|w| w.destination_pod.clone()),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn dns(args: &DnsArgs) -> Result<u8, Failure> {
+    use podpath_core::dns::{kubernetes::to_reverse, RType};
+    let (cluster, diags) = simulate(&args.input)?;
+    let code = report(&diags);
+    let mut qtype = RType::parse(&args.rtype).ok_or_else(|| Failure::usage(format!("--type {}", args.rtype)))?;
+    // An address asks for its name, as `dig -x` does.
+    let name = match args.name.parse::<std::net::IpAddr>() {
+        Ok(ip) => {
+            qtype = RType::Ptr;
+            to_reverse(ip)
+        }
+        Err(_) => args.name.clone(),
+    };
+    let res = match &args.from {
+        Some(from) => {
+            let from = parse_from(from)?;
+            let req = trace::Request {
+                from,
+                to: trace::To::Name(name.clone()),
+                port: 53,
+                protocol: "udp".into(),
+                node: None,
+                seed: args.seed,
+            };
+            trace::resolve(&cluster, &req, &name, qtype).map_err(|e| e.to_string())?
+        }
+        None => {
+            // A ClusterFirst pod in the namespace; its queries reach CoreDNS.
+            let ns = args.namespace.clone().unwrap_or_else(|| "default".into());
+            let conf = podpath_core::dns::resolver::cluster_first(&cluster, &ns);
+            let lookup = podpath_core::dns::resolver::lookup(&conf, &name, qtype, |_, q| {
+                Some(cluster.dns.answer(&cluster, q, qtype))
+            });
+            trace::Resolution { name: name.clone(), conf, lookup, wires: Vec::new() }
+        }
+    };
+    match args.output {
+        TraceOutput::Json => {
+            println!("{}", serde_json::to_string_pretty(&resolution_json(&res)).map_err(|e| e.to_string())?)
+        }
+        TraceOutput::Text => print!("{}", dig_text(&res, qtype)),
+    }
+    Ok(code)
+}
+
+/// A lookup for people: the queries tried, then the last response as dig
+/// prints it.
+fn dig_text(r: &trace::Resolution, qtype: podpath_core::dns::RType) -> String {
+    let mut out = String::new();
+    for (i, a) in r.lookup.attempts.iter().enumerate() {
+        let what = match &a.response {
+            Some(x) => format!("{} ({})", x.rcode.as_str(), x.by),
+            None => {
+                let why = r.wires.get(i).map(|w| w.reason.clone()).unwrap_or_default();
+                format!("no response: {why}")
+            }
+        };
+        out.push_str(&format!(";; {} {} → {what}\n", a.name, qtype));
+    }
+    let Some(last) = r.lookup.last() else {
+        out.push_str(";; connection timed out; no servers could be reached\n");
+        return out;
+    };
+    let name = r.lookup.attempts.iter().rev().find(|a| a.response.is_some()).map_or("", |a| a.name.as_str());
+    let flags = if last.authoritative { "qr aa rd" } else { "qr rd ra" };
+    out.push_str(&format!(
+        "\n;; ->>HEADER<<- opcode: QUERY, status: {}\n;; flags: {flags}; QUERY: 1, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: {}\n\n;; QUESTION SECTION:\n;{name}\t\tIN\t{qtype}\n",
+        last.rcode.as_str(),
+        last.answers.len(),
+        last.authority.len(),
+        last.additional.len()
+    ));
+    for (title, recs) in [("ANSWER", &last.answers), ("AUTHORITY", &last.authority), ("ADDITIONAL", &last.additional)] {
+        if !recs.is_empty() {
+            out.push_str(&format!("\n;; {title} SECTION:\n"));
+            for rec in recs {
+                out.push_str(&format!("{rec}\n"));
+            }
+        }
+    }
+    out
 }
 
 /// The contract's `policy` section: each side's verdict and the policies
@@ -589,6 +758,15 @@ fn policy_json(t: &trace::Trace) -> serde_json::Value {
 
 fn trace_text(t: &trace::Trace) -> String {
     let mut out = String::new();
+    if let Some(r) = &t.dns {
+        for a in &r.lookup.attempts {
+            let what = a.response.as_ref().map_or("no response".to_owned(), |x| x.rcode.as_str().to_owned());
+            out.push_str(&format!("dns: {} A → {what}\n", a.name));
+        }
+        if let Some(ip) = r.address() {
+            out.push_str(&format!("dns: {} is {ip}\n", r.name));
+        }
+    }
     hops_text(&mut out, &t.hops);
     if let Some(ct) = &t.conntrack {
         out.push_str(&format!("conntrack: {ct}\nreply:\n"));

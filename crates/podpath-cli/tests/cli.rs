@@ -224,3 +224,70 @@ fn a_flag_value_the_plugin_does_not_know_is_a_usage_error() {
     let out = podpath(&["trace", "--from", "shop", "--to", "10.0.0.1", "-f", "web/scenarios/shop.yaml"], None);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+#[test]
+fn dns_json_follows_the_contract() {
+    let out = podpath(&["dns", "api", "-n", "shop", "-o", "json", "-f", "web/scenarios/shop.yaml"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tried"], serde_json::json!(["api.shop.svc.cluster.local."]));
+    assert_eq!(v["rcode"], "NOERROR");
+    let a = &v["answers"][0];
+    assert_eq!(
+        (a["name"].as_str(), a["type"].as_str(), a["ttl"].as_u64()),
+        (Some("api.shop.svc.cluster.local."), Some("A"), Some(30))
+    );
+    assert!(a["data"].as_str().unwrap().starts_with("10.9"));
+    assert!(v["authority"].as_array().unwrap().is_empty() && v["additional"].as_array().unwrap().is_empty());
+
+    // NXDOMAIN with the zone's SOA in authority; every search domain tried.
+    let out = podpath(&["dns", "nope", "-n", "shop", "-o", "json", "-f", "web/scenarios/shop.yaml"], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rcode"], "NXDOMAIN");
+    assert_eq!(v["tried"].as_array().unwrap().len(), 4);
+    assert_eq!(v["authority"][0]["type"], "SOA");
+
+    // SRV data as dig prints it; an address asks for its PTR.
+    let out = podpath(
+        &[
+            "dns",
+            "_http._tcp.api.shop.svc.cluster.local.",
+            "--type",
+            "SRV",
+            "-o",
+            "json",
+            "-f",
+            "web/scenarios/shop.yaml",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["answers"][0]["data"], "0 100 80 api.shop.svc.cluster.local.");
+    assert_eq!(v["additional"][0]["type"], "A");
+    let out = podpath(&["dns", "10.96.0.10", "-o", "json", "-f", "web/scenarios/shop.yaml"], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["answers"][0]["data"], "kube-dns.kube-system.svc.cluster.local.");
+}
+
+#[test]
+fn a_trace_to_a_name_or_url_resolves_it_first() {
+    let pods: serde_json::Value = serde_json::from_slice(
+        &podpath(&["get", "pods", "-n", "shop", "-o", "json", "-f", "web/scenarios/shop.yaml"], None).stdout,
+    )
+    .unwrap();
+    let client = format!("shop/{}", pods["items"][0]["metadata"]["name"].as_str().unwrap());
+    let out = podpath(
+        &["trace", "--from", &client, "--to", "http://api:80/", "-o", "json", "-f", "web/scenarios/shop.yaml"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "delivered");
+    assert_eq!(v["service"]["name"], "shop/api");
+    assert_eq!(v["dns"]["queries"][0]["verdict"], "delivered");
+    assert!(v["dns"]["queries"][0]["server_pod"].as_str().unwrap().starts_with("kube-system/coredns-"));
+    let out =
+        podpath(&["trace", "--from", &client, "--to", "nope", "-o", "json", "-f", "web/scenarios/shop.yaml"], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "nxdomain");
+}

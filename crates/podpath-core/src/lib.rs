@@ -10,6 +10,7 @@
 pub mod cluster;
 pub mod datapath;
 pub mod diag;
+pub mod dns;
 pub mod kubectl;
 pub mod labels;
 pub mod load;

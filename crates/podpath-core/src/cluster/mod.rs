@@ -168,6 +168,8 @@ pub struct Cluster {
     pub network_policies: Vec<NetworkPolicy>,
     pub ingress_classes: Vec<IngressClass>,
     pub ingresses: Vec<Ingress>,
+    /// CoreDNS's server blocks, from its Corefile.
+    pub dns: crate::dns::Dns,
     /// Objects of kinds podpath does not model, listed for the user.
     pub skipped: Vec<Skipped>,
 }
@@ -215,6 +217,7 @@ impl Cluster {
         let endpoint_slices = endpoints::build(manifests, &services, &pods, &nodes, &mut diags);
         let network_policies = policy::build(manifests, &pods, &mut diags);
         let (ingress_classes, ingresses) = ingress::build(manifests, &services, &mut diags);
+        let dns = corefile(manifests, &settings, &mut diags);
         let cluster = Cluster {
             settings,
             namespaces,
@@ -226,6 +229,7 @@ impl Cluster {
             network_policies,
             ingress_classes,
             ingresses,
+            dns,
             skipped: manifests.skipped.clone(),
         };
         (cluster, diags)
@@ -380,6 +384,37 @@ fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Dia
         settings.kube_proxy = Some((**kpc).clone());
     }
     settings
+}
+
+/// CoreDNS's configuration: the `Corefile` key of ConfigMap
+/// kube-system/coredns (the user's, or kubeadm's built in).
+fn corefile(manifests: &Manifests, settings: &Settings, diags: &mut Vec<Diagnostic>) -> crate::dns::Dns {
+    let cm = manifests.objects.iter().find_map(|o| match &o.object {
+        Object::ConfigMap(cm)
+            if cm.metadata.namespace.as_deref() == Some("kube-system")
+                && cm.metadata.name.as_deref() == Some("coredns") =>
+        {
+            Some((cm, &o.origin))
+        }
+        _ => None,
+    });
+    let Some((cm, origin)) = cm else {
+        return crate::dns::Dns::new(
+            crate::dns::corefile::parse(&crate::dns::kubeadm_corefile(&settings.dns_domain)).0,
+        );
+    };
+    let Some(text) = cm.data.as_ref().and_then(|d| d.get("Corefile")) else {
+        diags.push(Diagnostic::error(
+            origin.clone(),
+            "ConfigMap kube-system/coredns has no Corefile key: CoreDNS would not start, and no name would resolve",
+        ));
+        return crate::dns::Dns::default();
+    };
+    let (servers, problems) = crate::dns::corefile::parse(text);
+    for p in problems {
+        diags.push(Diagnostic::warning(origin.clone(), format!("Corefile line {}: {}", p.line, p.message)));
+    }
+    crate::dns::Dns::new(servers)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use ipnet::IpNet;
 use crate::cluster::Protocol;
 use crate::cluster::{Cluster, ClusterIp, Pod, ServiceType};
 use crate::datapath;
+use crate::dns;
 use crate::names::Rng;
 use crate::netfilter::eval::{Context, Packet, Verdict as NfVerdict};
 use crate::policy::{Decision, End, Engine, SideVerdict};
@@ -42,7 +43,12 @@ pub enum From {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum To {
     Ip(IpAddr),
-    Pod { namespace: String, name: String },
+    Pod {
+        namespace: String,
+        name: String,
+    },
+    /// A DNS name, resolved as the source resolves it first.
+    Name(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +69,8 @@ pub enum Verdict {
     Dropped,
     Rejected,
     Unreachable,
+    /// The name did not resolve (NXDOMAIN, or no address of that name).
+    Nxdomain,
 }
 
 impl Verdict {
@@ -72,6 +80,7 @@ impl Verdict {
             Verdict::Dropped => "dropped",
             Verdict::Rejected => "rejected",
             Verdict::Unreachable => "unreachable",
+            Verdict::Nxdomain => "nxdomain",
         }
     }
 }
@@ -132,6 +141,27 @@ pub struct Trace {
     /// What the connection carries once open, when the caller knows it
     /// (curl's HTTP exchange, a DNS query and its answer).
     pub payload: Option<Payload>,
+    /// The name lookup that came first, for a name destination.
+    pub dns: Option<Box<Resolution>>,
+}
+
+/// A name resolved by the source the way its resolver does it, each query
+/// a UDP exchange with the name server through the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    pub name: String,
+    pub conf: dns::resolver::ResolvConf,
+    pub lookup: dns::resolver::Lookup,
+    /// The way of each query, in the order of `lookup.attempts`.
+    pub wires: Vec<Trace>,
+}
+
+impl Resolution {
+    /// The first address the answer gives.
+    pub fn address(&self) -> Option<IpAddr> {
+        let r = self.lookup.answer()?;
+        r.answers.iter().find(|a| matches!(a.rtype, dns::RType::A | dns::RType::Aaaa)).and_then(|a| a.data.parse().ok())
+    }
 }
 
 /// The application's bytes, each way.
@@ -169,8 +199,103 @@ fn local_addresses(cluster: &Cluster, node: &str) -> Vec<IpNet> {
     v
 }
 
+/// Resolves `name` as `from` would: its resolv.conf, each query traced as
+/// UDP to the name server on port 53 (so kube-proxy picks a CoreDNS pod and
+/// NetworkPolicy may drop the query), the answer CoreDNS's configuration
+/// gives.
+pub fn resolve(cluster: &Cluster, req: &Request, name: &str, qtype: dns::RType) -> Result<Resolution, TraceError> {
+    let conf = match &req.from {
+        From::Pod { namespace, name } => dns::resolver::resolv_conf(cluster, pod(cluster, namespace, name)?),
+        _ => dns::resolver::node_resolv_conf(cluster),
+    };
+    let dns_ip = dns::resolver::cluster_dns(cluster);
+    let mut wires = Vec::new();
+    let mut failure = None;
+    let mut i = 0u64;
+    let lookup = dns::resolver::lookup(&conf, name, qtype, |server, qname| {
+        let q = Request {
+            to: To::Ip(server),
+            port: 53,
+            protocol: "udp".into(),
+            seed: req.seed.wrapping_add(i),
+            ..req.clone()
+        };
+        i += 1;
+        let t = match trace(cluster, &q) {
+            Ok(t) => t,
+            Err(e) => {
+                failure = Some(e);
+                return None;
+            }
+        };
+        let answered = t.verdict == Verdict::Delivered;
+        let by_coredns = t
+            .destination_pod
+            .as_deref()
+            .and_then(|p| p.split_once('/'))
+            .and_then(|(ns, n)| cluster.pod(ns, n))
+            .is_some_and(|p| p.labels.get("k8s-app").map(String::as_str) == Some("kube-dns"));
+        let response = match (answered, server == dns_ip || by_coredns) {
+            (false, _) => None,
+            (true, true) => Some(cluster.dns.answer(cluster, qname, qtype)),
+            // Another name server: the node's, outside the cluster.
+            (true, false) => Some(dns::upstream(&qname.to_ascii_lowercase(), qtype)),
+        };
+        wires.push(t);
+        response
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(Resolution { name: name.to_owned(), conf, lookup, wires })
+}
+
 /// Traces the first packet of a connection.
 pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
+    if let To::Name(name) = &req.to {
+        return trace_name(cluster, req, name);
+    }
+    trace_ip(cluster, req)
+}
+
+/// A name destination: the lookup, then the connection to its address.
+fn trace_name(cluster: &Cluster, req: &Request, name: &str) -> Result<Trace, TraceError> {
+    let res = resolve(cluster, req, name, dns::RType::A)?;
+    if let Some(ip) = res.address() {
+        let mut t = trace_ip(cluster, &Request { to: To::Ip(ip), ..req.clone() })?;
+        t.dns = Some(Box::new(res));
+        return Ok(t);
+    }
+    // No address: the trace ends at the lookup, its last query's way shown.
+    let last = res.wires.last().cloned();
+    let (verdict, reason) = if res.lookup.timed_out() {
+        let why = last.as_ref().map(|t| t.reason.clone()).unwrap_or_default();
+        (Verdict::Dropped, format!("the DNS query for {name} got no answer: {why}"))
+    } else {
+        let rcode = res.lookup.last().map_or("no response", |r| r.rcode.as_str());
+        let tried = res.lookup.attempts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ");
+        (Verdict::Nxdomain, format!("{name} does not resolve ({rcode}); tried {tried}"))
+    };
+    let hops = last.as_ref().map(|t| t.hops.clone()).unwrap_or_default();
+    let destination_ip = last.as_ref().map_or(dns::resolver::cluster_dns(cluster), |t| t.destination_ip);
+    Ok(Trace {
+        verdict,
+        reason,
+        service: ServiceHit { frontend: "none".into(), ..ServiceHit::default() },
+        destination_pod: None,
+        destination_node: None,
+        destination_ip,
+        destination_port: 53,
+        hops,
+        policy: None,
+        conntrack: None,
+        reply: Vec::new(),
+        payload: None,
+        dns: Some(Box::new(res)),
+    })
+}
+
+fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
     // Where the packet starts, and on which node.
     let (src_ip, node, src_at, host_originated) = match &req.from {
         From::Pod { namespace, name } => {
@@ -208,6 +333,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             let p = pod(cluster, namespace, name)?;
             p.ip.ok_or_else(|| TraceError::PodNotRunning(p.key()))?
         }
+        To::Name(name) => return trace_name(cluster, req, name),
     };
     let dataplane = Dataplane::build(cluster, &node, cluster.settings.proxy_mode);
     // The plugin's plumbing, built once for the request and its reply.
@@ -266,6 +392,7 @@ pub fn trace(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         conntrack: None,
         reply: Vec::new(),
         payload: None,
+        dns: None,
     };
 
     // The hooks the packet meets on this node, in the kernel's order. The

@@ -1,0 +1,318 @@
+//! DNS as a cluster answers it: CoreDNS configured by its real Corefile
+//! (the `coredns` ConfigMap in kube-system, kubeadm's when the input has
+//! none), the `kubernetes` plugin's records per the Kubernetes DNS
+//! specification, and the pod's resolver (`/etc/resolv.conf` per
+//! `dnsPolicy`, the search list with `ndots`).
+//!
+//! - [`corefile`] reads the Corefile;
+//! - [`server`](Server::answer) runs one query through a server block's
+//!   plugins in CoreDNS's order (rewrite, hosts, kubernetes, forward);
+//! - [`kubernetes`] holds the plugin's answers;
+//! - [`resolver`] writes a pod's resolv.conf and expands a name into the
+//!   queries a glibc resolver sends.
+//!
+//! Names outside the cluster go to `forward`, whose upstream is the
+//! node's resolver. podpath has no internet: that upstream is simulated
+//! (see [`upstream`]) and says so in every answer it gives.
+
+pub mod corefile;
+pub mod kubernetes;
+pub mod resolver;
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::cluster::Cluster;
+use crate::names::fnv64a;
+
+pub use corefile::{PodMode, Server};
+
+/// A record type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RType {
+    A,
+    Aaaa,
+    Cname,
+    Ns,
+    Ptr,
+    Soa,
+    Srv,
+    Txt,
+}
+
+impl RType {
+    pub fn parse(s: &str) -> Option<RType> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "A" => RType::A,
+            "AAAA" => RType::Aaaa,
+            "CNAME" => RType::Cname,
+            "NS" => RType::Ns,
+            "PTR" => RType::Ptr,
+            "SOA" => RType::Soa,
+            "SRV" => RType::Srv,
+            "TXT" => RType::Txt,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RType::A => "A",
+            RType::Aaaa => "AAAA",
+            RType::Cname => "CNAME",
+            RType::Ns => "NS",
+            RType::Ptr => "PTR",
+            RType::Soa => "SOA",
+            RType::Srv => "SRV",
+            RType::Txt => "TXT",
+        }
+    }
+}
+
+impl fmt::Display for RType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resource record, its data as dig prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub name: String,
+    pub ttl: u32,
+    pub rtype: RType,
+    pub data: String,
+}
+
+impl Record {
+    pub fn new(name: &str, ttl: u32, rtype: RType, data: impl Into<String>) -> Record {
+        Record { name: name.to_owned(), ttl, rtype, data: data.into() }
+    }
+}
+
+impl fmt::Display for Record {
+    /// dig's layout: name, TTL, class, type, data, tab-separated.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}\t{}\tIN\t{}\t{}", self.name, self.ttl, self.rtype, self.data)
+    }
+}
+
+/// A response code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rcode {
+    NoError,
+    NxDomain,
+    ServFail,
+    Refused,
+}
+
+impl Rcode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rcode::NoError => "NOERROR",
+            Rcode::NxDomain => "NXDOMAIN",
+            Rcode::ServFail => "SERVFAIL",
+            Rcode::Refused => "REFUSED",
+        }
+    }
+}
+
+/// One response, its sections as dig shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub rcode: Rcode,
+    /// Authoritative answer (the `aa` flag): set by the kubernetes plugin.
+    pub authoritative: bool,
+    pub answers: Vec<Record>,
+    pub authority: Vec<Record>,
+    pub additional: Vec<Record>,
+    /// The plugin that answered, and why, for people.
+    pub by: String,
+}
+
+impl Response {
+    fn new(rcode: Rcode, by: impl Into<String>) -> Response {
+        Response {
+            rcode,
+            authoritative: false,
+            answers: Vec::new(),
+            authority: Vec::new(),
+            additional: Vec::new(),
+            by: by.into(),
+        }
+    }
+
+    /// NOERROR with records in the answer section.
+    pub fn has_answer(&self) -> bool {
+        self.rcode == Rcode::NoError && !self.answers.is_empty()
+    }
+}
+
+/// The cluster's DNS server: CoreDNS's server blocks from its Corefile.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Dns {
+    pub servers: Vec<Server>,
+}
+
+/// kubeadm's Corefile, what a cluster runs when the input has none.
+pub fn kubeadm_corefile(domain: &str) -> String {
+    format!(
+        ".:53 {{\n    errors\n    health {{\n       lameduck 5s\n    }}\n    ready\n    kubernetes {domain} in-addr.arpa ip6.arpa {{\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n       ttl 30\n    }}\n    prometheus :9153\n    forward . /etc/resolv.conf {{\n       max_concurrent 1000\n    }}\n    cache 30\n    loop\n    reload\n    loadbalance\n}}\n"
+    )
+}
+
+/// Whether `name` is `zone` or below it (both lower-case, ending in a dot).
+pub fn in_zone(name: &str, zone: &str) -> bool {
+    zone == "." || name == zone || name.ends_with(&format!(".{zone}"))
+}
+
+/// `name` as `dig` would send it: lower-case comparisons happen later; the
+/// question keeps its case.
+fn absolute(name: &str) -> String {
+    if name.ends_with('.') {
+        name.to_owned()
+    } else {
+        format!("{name}.")
+    }
+}
+
+impl Dns {
+    pub fn new(servers: Vec<Server>) -> Dns {
+        Dns { servers }
+    }
+
+    /// The server block CoreDNS hands a query on port 53 to: the one with
+    /// the most specific zone that contains the name.
+    fn server_for(&self, name: &str) -> Option<&Server> {
+        self.servers
+            .iter()
+            .filter(|s| s.port == 53)
+            .flat_map(|s| s.zones.iter().map(move |z| (z, s)))
+            .filter(|(z, _)| in_zone(name, z))
+            .max_by_key(|(z, _)| if z.as_str() == "." { 0 } else { z.len() })
+            .map(|(_, s)| s)
+    }
+
+    /// Answers one query as CoreDNS would. The question's case is kept in
+    /// the answer's names; matching ignores it.
+    pub fn answer(&self, cluster: &Cluster, qname: &str, qtype: RType) -> Response {
+        self.answer_depth(cluster, qname, qtype, 0)
+    }
+
+    fn answer_depth(&self, cluster: &Cluster, qname: &str, qtype: RType, depth: u8) -> Response {
+        let asked = absolute(qname);
+        let lower = asked.to_ascii_lowercase();
+        let Some(server) = self.server_for(&lower) else {
+            return Response::new(Rcode::Refused, "no server block of the Corefile serves this zone");
+        };
+        // rewrite: the plugins below see the rewritten name.
+        let mut name = lower.clone();
+        let mut note = String::new();
+        for r in &server.rewrites {
+            let to = match r.how.as_str() {
+                "exact" if name == corefile::fqdn(&r.from) => Some(corefile::fqdn(&r.to)),
+                "prefix" if name.starts_with(&r.from) => Some(format!("{}{}", r.to, &name[r.from.len()..])),
+                "suffix" if name.ends_with(&r.from) => Some(format!("{}{}", &name[..name.len() - r.from.len()], r.to)),
+                "substring" if name.contains(&r.from) => Some(name.replacen(&r.from, &r.to, 1)),
+                _ => None,
+            };
+            if let Some(to) = to {
+                note = format!(" (rewritten from {name})");
+                name = to;
+                break;
+            }
+        }
+        // hosts, then kubernetes, then forward: CoreDNS's plugin order.
+        if let Some(h) = &server.hosts {
+            if let Some(ips) = h.entries.get(&name) {
+                let mut r = Response::new(Rcode::NoError, format!("hosts{note}"));
+                r.authoritative = true;
+                r.answers = ips
+                    .iter()
+                    .filter(|ip| matches!((ip, qtype), (IpAddr::V4(_), RType::A) | (IpAddr::V6(_), RType::Aaaa)))
+                    .map(|ip| Record::new(&name, h.ttl, qtype, ip.to_string()))
+                    .collect();
+                return r;
+            }
+            if !h.fallthrough && server.zones.iter().any(|z| in_zone(&name, z)) {
+                let mut r = Response::new(Rcode::NxDomain, "hosts (no fallthrough)");
+                r.authoritative = true;
+                return r;
+            }
+        }
+        if let Some(k) = &server.kubernetes {
+            if let Some(zone) = k.zones.iter().filter(|z| in_zone(&name, z)).max_by_key(|z| z.len()) {
+                let mut r = kubernetes::answer(cluster, k, zone, &name, qtype);
+                let through = r.rcode == Rcode::NxDomain
+                    && k.fallthrough.as_ref().is_some_and(|f| f.is_empty() || f.iter().any(|z| in_zone(&name, z)));
+                if !through {
+                    // An ExternalName's CNAME: the plugin resolves the
+                    // target through the server's own plugins and adds it.
+                    let cname = r.answers.first().filter(|c| c.rtype == RType::Cname && qtype != RType::Cname).cloned();
+                    if let (Some(c), true) = (cname, depth < 8) {
+                        let t = self.answer_depth(cluster, &c.data, qtype, depth + 1);
+                        if t.rcode == Rcode::NoError {
+                            r.answers.extend(t.answers);
+                        }
+                    }
+                    r.by.push_str(&note);
+                    rename(&mut r, &name, &asked);
+                    return r;
+                }
+            }
+        }
+        if let Some((from, _)) = &server.forward {
+            if in_zone(&name, from) {
+                let mut r = upstream(&name, qtype);
+                rename(&mut r, &name, &asked);
+                return r;
+            }
+        }
+        Response::new(Rcode::ServFail, "no plugin of the server block answers this name")
+    }
+}
+
+/// Records owned by the (lower-case) query name take the question's case.
+fn rename(r: &mut Response, lower: &str, asked: &str) {
+    for rec in r.answers.iter_mut() {
+        if rec.name == lower {
+            rec.name = asked.to_owned();
+        }
+    }
+}
+
+/// The node's upstream resolver, which podpath cannot ask: names that no
+/// public resolver answers (one label, the special-use `.local`,
+/// `.localhost`, `.invalid`, `.test`, `.internal`, `.cluster.local`-like
+/// names that fell through, reverse lookups) are NXDOMAIN; any other name
+/// gets an address from TEST-NET-3 (203.0.113.0/24) derived from it, so a
+/// trace to it can leave the cluster. Every such answer says it is made up.
+pub fn upstream(name: &str, qtype: RType) -> Response {
+    let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+    let tld = labels.last().copied().unwrap_or("");
+    let unknown = labels.len() < 2
+        || matches!(tld, "local" | "localhost" | "invalid" | "test" | "internal" | "arpa" | "cluster" | "svc");
+    // The root zone's SOA stands in for whichever zone would deny it.
+    let soa = Record::new(
+        ".",
+        86400,
+        RType::Soa,
+        "a.root-servers.net. nstld.verisign-grs.com. 2026112700 1800 900 604800 86400",
+    );
+    if unknown {
+        let mut r = Response::new(Rcode::NxDomain, "forward: the upstream resolver knows no such name");
+        r.authority.push(soa);
+        return r;
+    }
+    let mut r = Response::new(
+        Rcode::NoError,
+        "forward: the upstream resolver (outside the cluster; podpath simulates it with a TEST-NET-3 address)",
+    );
+    if qtype == RType::A {
+        let host = 1 + fnv64a(name.as_bytes()) % 254;
+        r.answers.push(Record::new(name, 300, RType::A, format!("203.0.113.{host}")));
+    } else {
+        r.authority.push(soa);
+    }
+    r
+}
