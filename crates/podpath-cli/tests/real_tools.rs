@@ -330,3 +330,77 @@ fn tshark_follows_a_whole_http_exchange_through_the_tunnel() {
     assert!(rows.iter().any(|r| r[0].ends_with(":tcp:http") && r[2] == "GET"), "{fields}");
     assert!(rows.iter().any(|r| r[0].contains(":tcp:http") && r[3] == "200"), "{fields}");
 }
+
+/// A trace to a name: its DNS exchange comes first in the pcap, and tshark
+/// reads the query and CoreDNS's answer out of it.
+#[test]
+fn tshark_reads_the_dns_exchange_before_the_connection() {
+    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
+        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+        return;
+    }
+    let f = "web/scenarios/shop.yaml";
+    let pods: serde_json::Value =
+        serde_json::from_str(&podpath(&["get", "pods", "-n", "shop", "-o", "json", "-f", f])).unwrap();
+    let client = format!("shop/{}", pods["items"][0]["metadata"]["name"].as_str().unwrap());
+    let file = std::env::temp_dir().join(format!("podpath-dns-{}.pcap", std::process::id()));
+    podpath(&[
+        "pcap",
+        "-w",
+        file.to_str().unwrap(),
+        "--from",
+        &client,
+        "--to",
+        "api.example.com",
+        "--port",
+        "443",
+        "-f",
+        f,
+    ]);
+    let fields = run(
+        Command::new(find("tshark"))
+            .args(["-r", file.to_str().unwrap(), "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"])
+            .args([
+                "-d",
+                "udp.port==8472,vxlan",
+                "-Y",
+                "dns",
+                "-T",
+                "fields",
+                "-e",
+                "dns.qry.name",
+                "-e",
+                "dns.flags.response",
+            ])
+            .args(["-e", "dns.flags.rcode", "-e", "dns.a", "-e", "_ws.malformed", "-e", "_ws.expert.message"]),
+        None,
+    )
+    .unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
+    let _ = std::fs::remove_file(&file);
+    let rows: Vec<Vec<&str>> = fields.lines().map(|l| l.split('\t').collect()).collect();
+    for r in &rows {
+        assert!(r.get(4).is_none_or(|m| m.is_empty()), "malformed: {r:?}");
+        assert!(!r.get(5).copied().unwrap_or("").to_ascii_lowercase().contains("checksum"), "{r:?}");
+    }
+    // The search list at work: NXDOMAIN (rcode 3) for the first three
+    // names, then the answer.
+    let answers: Vec<(&str, &str)> =
+        rows.iter().filter(|r| r[1] == "1" || r[1] == "True").map(|r| (r[0], r[2])).collect();
+    let firsts: Vec<&(&str, &str)> = answers.iter().fold(Vec::new(), |mut v, a| {
+        if !v.iter().any(|b: &&(&str, &str)| b.0 == a.0) {
+            v.push(a);
+        }
+        v
+    });
+    assert_eq!(
+        firsts.iter().map(|(n, c)| format!("{n} {c}")).collect::<Vec<_>>(),
+        [
+            "api.example.com.shop.svc.cluster.local 3",
+            "api.example.com.svc.cluster.local 3",
+            "api.example.com.cluster.local 3",
+            "api.example.com 0"
+        ],
+        "{fields}"
+    );
+    assert!(rows.iter().any(|r| r[3].starts_with("203.0.113.")), "{fields}");
+}

@@ -262,13 +262,17 @@ pub fn write(t: &Trace) -> Vec<u8> {
     out.extend(0u32.to_le_bytes());
     out.extend(65535u32.to_le_bytes());
     out.extend(1u32.to_le_bytes()); // LINKTYPE_ETHERNET
-    let (there, back) = (framed(&t.hops), framed(&t.reply));
     let mut id = 0x1000u16;
     let mut frames = Vec::new();
-    for seg in conversation(t) {
-        for hop in if seg.reply { &back } else { &there } {
-            id = id.wrapping_add(1);
-            frames.push(frame(hop, &seg, id));
+    // The name lookup's exchanges come first, as they happen first.
+    let lookups = t.dns.iter().flat_map(|d| d.wires.iter());
+    for t in lookups.chain(std::iter::once(t)) {
+        let (there, back) = (framed(&t.hops), framed(&t.reply));
+        for seg in conversation(t) {
+            for hop in if seg.reply { &back } else { &there } {
+                id = id.wrapping_add(1);
+                frames.push(frame(hop, &seg, id));
+            }
         }
     }
     for (i, f) in frames.iter().enumerate() {

@@ -18,6 +18,7 @@
 pub mod corefile;
 pub mod kubernetes;
 pub mod resolver;
+pub mod wire;
 
 use std::fmt;
 use std::net::IpAddr;

@@ -241,6 +241,13 @@ pub fn resolve(cluster: &Cluster, req: &Request, name: &str, qtype: dns::RType) 
             // Another name server: the node's, outside the cluster.
             (true, false) => Some(dns::upstream(&qname.to_ascii_lowercase(), qtype)),
         };
+        // The messages themselves, for the capture.
+        let id = (crate::names::fnv64a(format!("{qname} {}", q.seed).as_bytes()) & 0xffff) as u16;
+        let mut t = t;
+        t.payload = Some(Payload {
+            request: dns::wire::query(id, qname, qtype),
+            response: response.as_ref().map(|r| dns::wire::response(id, qname, qtype, r)).unwrap_or_default(),
+        });
         wires.push(t);
         response
     });
