@@ -56,6 +56,8 @@ pub enum Object {
     NetworkPolicy(Box<networking::NetworkPolicy>),
     Ingress(Box<networking::Ingress>),
     IngressClass(Box<networking::IngressClass>),
+    IngressRoute(Box<crate::ingress::crd::IngressRoute>),
+    Middleware(Box<crate::ingress::crd::Middleware>),
 }
 
 impl Object {
@@ -80,6 +82,8 @@ impl Object {
             Object::NetworkPolicy(o) => ("NetworkPolicy", &o.metadata, true),
             Object::Ingress(o) => ("Ingress", &o.metadata, true),
             Object::IngressClass(o) => ("IngressClass", &o.metadata, false),
+            Object::IngressRoute(o) => ("IngressRoute", &o.metadata, true),
+            Object::Middleware(o) => ("Middleware", &o.metadata, true),
         };
         let name = meta.name.clone().filter(|n| !n.is_empty())?;
         let ns = if namespaced {
@@ -135,6 +139,8 @@ const KINDS: &[(&str, &str)] = &[
     ("networking.k8s.io/v1", "NetworkPolicy"),
     ("networking.k8s.io/v1", "Ingress"),
     ("networking.k8s.io/v1", "IngressClass"),
+    ("traefik.io/v1alpha1", "IngressRoute"),
+    ("traefik.io/v1alpha1", "Middleware"),
 ];
 
 fn typed(api_version: &str, kind: &str, doc: Doc<'_>) -> Result<Object, serde_yaml::Error> {
@@ -168,6 +174,8 @@ fn typed(api_version: &str, kind: &str, doc: Doc<'_>) -> Result<Object, serde_ya
         ("networking.k8s.io/v1", "NetworkPolicy") => Object::NetworkPolicy(boxed(doc)?),
         ("networking.k8s.io/v1", "Ingress") => Object::Ingress(boxed(doc)?),
         ("networking.k8s.io/v1", "IngressClass") => Object::IngressClass(boxed(doc)?),
+        ("traefik.io/v1alpha1", "IngressRoute") => Object::IngressRoute(boxed(doc)?),
+        ("traefik.io/v1alpha1", "Middleware") => Object::Middleware(boxed(doc)?),
         _ => unreachable!("typed() is only called for pairs listed in KINDS"),
     })
 }

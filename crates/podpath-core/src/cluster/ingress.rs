@@ -10,6 +10,9 @@ use super::services::Service;
 use crate::diag::{Diagnostic, Origin};
 use crate::load::{Manifests, Object};
 
+/// The class annotation from before `ingressClassName`, still honoured.
+pub const LEGACY_CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+
 /// The annotation that makes an IngressClass the default one.
 pub const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-class";
 
@@ -31,7 +34,27 @@ pub struct Ingress {
     /// The address the controller publishes in `status.loadBalancer`: its
     /// Service's load-balancer IP, once a controller has taken the Ingress.
     pub address: Vec<IpAddr>,
+    pub annotations: std::collections::BTreeMap<String, String>,
     pub spec: networking::IngressSpec,
+    pub origin: Origin,
+}
+
+impl Ingress {
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).map(String::as_str)
+    }
+}
+
+/// A namespaced object of Traefik's kinds, with its place in the input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Named<T> {
+    pub namespace: String,
+    pub name: String,
+    pub object: T,
     pub origin: Origin,
 }
 
@@ -63,9 +86,14 @@ pub(super) fn build(
         let origin = &located.origin;
         let Some((ns, name)) = super::ident(&ing.metadata, "Ingress", origin, diags) else { continue };
         let spec = ing.spec.clone().unwrap_or_default();
-        let class = spec.ingress_class_name.clone().or_else(|| default_class.clone());
+        let annotations = ing.metadata.annotations.clone().unwrap_or_default();
+        // The API server fills in the default class only for an Ingress
+        // that names none, by field or by the legacy annotation.
+        let legacy = annotations.contains_key(LEGACY_CLASS_ANNOTATION);
+        let class = spec.ingress_class_name.clone().or_else(|| default_class.clone().filter(|_| !legacy));
         let controller = class.as_ref().and_then(|c| classes.iter().find(|k| &k.name == c));
         match (&class, controller) {
+            (None, _) if legacy => {}
             (None, _) => diags.push(Diagnostic::warning(
                 origin.clone(),
                 format!(
@@ -94,9 +122,44 @@ pub(super) fn build(
         let mut hosts: Vec<String> = spec.rules.iter().flatten().filter_map(|r| r.host.clone()).collect();
         hosts.dedup();
         let tls = spec.tls.as_ref().is_some_and(|t| !t.is_empty());
-        ingresses.push(Ingress { namespace: ns, name, class, hosts, tls, address, spec, origin: origin.clone() });
+        ingresses.push(Ingress {
+            namespace: ns,
+            name,
+            class,
+            hosts,
+            tls,
+            address,
+            annotations,
+            spec,
+            origin: origin.clone(),
+        });
     }
     (classes, ingresses)
+}
+
+/// Traefik's IngressRoutes and Middlewares, in input order.
+pub(super) fn traefik_objects(
+    manifests: &Manifests,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Named<crate::ingress::crd::IngressRoute>>, Vec<Named<crate::ingress::crd::Middleware>>) {
+    let mut routes = Vec::new();
+    let mut middlewares = Vec::new();
+    for located in &manifests.objects {
+        match &located.object {
+            Object::IngressRoute(r) => {
+                if let Some((namespace, name)) = super::ident(&r.metadata, "IngressRoute", &located.origin, diags) {
+                    routes.push(Named { namespace, name, object: (**r).clone(), origin: located.origin.clone() });
+                }
+            }
+            Object::Middleware(m) => {
+                if let Some((namespace, name)) = super::ident(&m.metadata, "Middleware", &located.origin, diags) {
+                    middlewares.push(Named { namespace, name, object: (**m).clone(), origin: located.origin.clone() });
+                }
+            }
+            _ => {}
+        }
+    }
+    (routes, middlewares)
 }
 
 /// The Service names an Ingress routes to, in order, without repeats.

@@ -170,6 +170,9 @@ pub struct Cluster {
     pub ingresses: Vec<Ingress>,
     /// CoreDNS's server blocks, from its Corefile.
     pub dns: crate::dns::Dns,
+    /// Traefik's IngressRoutes and Middlewares.
+    pub ingress_routes: Vec<ingress::Named<crate::ingress::crd::IngressRoute>>,
+    pub middlewares: Vec<ingress::Named<crate::ingress::crd::Middleware>>,
     /// Objects of kinds podpath does not model, listed for the user.
     pub skipped: Vec<Skipped>,
 }
@@ -218,6 +221,7 @@ impl Cluster {
         let network_policies = policy::build(manifests, &pods, &mut diags);
         let (ingress_classes, ingresses) = ingress::build(manifests, &services, &mut diags);
         let dns = corefile(manifests, &settings, &mut diags);
+        let (ingress_routes, middlewares) = ingress::traefik_objects(manifests, &mut diags);
         let cluster = Cluster {
             settings,
             namespaces,
@@ -230,6 +234,8 @@ impl Cluster {
             ingress_classes,
             ingresses,
             dns,
+            ingress_routes,
+            middlewares,
             skipped: manifests.skipped.clone(),
         };
         (cluster, diags)
