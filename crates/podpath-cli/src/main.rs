@@ -129,6 +129,12 @@ struct TraceArgs {
     /// Seed for the random choices (kube-proxy's endpoint pick)
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// For URL destinations: an extra request header, as curl takes it ("Name: value")
+    #[arg(short = 'H', long = "header")]
+    headers: Vec<String>,
+    /// For URL destinations: the request method
+    #[arg(short = 'X', long = "request", default_value = "GET")]
+    method: String,
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = TraceOutput::Text)]
     output: TraceOutput,
@@ -501,7 +507,7 @@ fn parse_from(s: &str) -> Result<trace::From, Failure> {
 
 /// A destination: an IP, `NS/POD`, a DNS name, or a URL (its host, and
 /// the port it names or its scheme's).
-fn parse_to(s: &str) -> Result<(trace::To, Option<u16>), Failure> {
+fn parse_to(s: &str) -> Result<(trace::To, Option<u16>, Option<trace::HttpSpec>), Failure> {
     let bad = |why: &str| Failure::usage(format!("--to {s}: {why}"));
     if let Some((scheme, rest)) = s.split_once("://") {
         let default_port = match scheme {
@@ -521,27 +527,44 @@ fn parse_to(s: &str) -> Result<(trace::To, Option<u16>), Failure> {
             return Err(bad("the URL has no host"));
         }
         let to = host.parse().map(trace::To::Ip).unwrap_or_else(|_| trace::To::Name(host.to_owned()));
-        return Ok((to, Some(port)));
+        let path = &rest[authority.len()..];
+        let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
+        let spec = trace::HttpSpec {
+            scheme: scheme.to_owned(),
+            host_header: authority.to_owned(),
+            path: path.split('#').next().unwrap_or("/").to_owned(),
+            method: "GET".into(),
+            headers: Vec::new(),
+        };
+        return Ok((to, Some(port), Some(spec)));
     }
     if let Ok(ip) = s.parse() {
-        return Ok((trace::To::Ip(ip), None));
+        return Ok((trace::To::Ip(ip), None, None));
     }
     match s.split_once('/') {
         Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
-            Ok((trace::To::Pod { namespace: ns.to_owned(), name: name.to_owned() }, None))
+            Ok((trace::To::Pod { namespace: ns.to_owned(), name: name.to_owned() }, None, None))
         }
         Some(_) => Err(bad("expected an IP address, NS/POD, a DNS name or an http(s):// URL")),
         None if s.is_empty() || s.chars().any(|c| !(c.is_ascii_alphanumeric() || "-._".contains(c))) => {
             Err(bad("not a DNS name"))
         }
-        None => Ok((trace::To::Name(s.to_owned()), None)),
+        None => Ok((trace::To::Name(s.to_owned()), None, None)),
     }
 }
 
 /// Simulates the input and traces what the flags ask for.
 fn run_trace(args: &TraceArgs) -> Result<(trace::Trace, u8), Failure> {
     let from = parse_from(&args.from)?;
-    let (to, url_port) = parse_to(&args.to)?;
+    let (to, url_port, spec) = parse_to(&args.to)?;
+    let mut headers = Vec::new();
+    for h in &args.headers {
+        let (k, v) = h.split_once(':').ok_or_else(|| Failure::usage(format!("-H {h}: expected \"Name: value\"")))?;
+        headers.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    if spec.is_none() && (!headers.is_empty() || args.method != "GET") {
+        return Err(Failure::usage("-H and -X need a URL destination (http://HOST/PATH)"));
+    }
     let (cluster, diags) = simulate(&args.input)?;
     let code = report(&diags);
     let req = trace::Request {
@@ -552,7 +575,14 @@ fn run_trace(args: &TraceArgs) -> Result<(trace::Trace, u8), Failure> {
         node: args.node.clone(),
         seed: args.seed,
     };
-    Ok((trace::trace(&cluster, &req).map_err(|e| e.to_string())?, code))
+    let t = match spec {
+        Some(spec) => {
+            let spec = trace::HttpSpec { method: args.method.clone(), headers, ..spec };
+            trace::trace_http(&cluster, &req, &spec)
+        }
+        None => trace::trace(&cluster, &req),
+    };
+    Ok((t.map_err(|e| e.to_string())?, code))
 }
 
 fn trace(args: &TraceArgs) -> Result<u8, Failure> {
@@ -619,6 +649,18 @@ fn trace_json(t: &trace::Trace) -> serde_json::Value {
         "conntrack": t.conntrack.as_ref().map(ToString::to_string),
         "reply": reply,
         "dns": t.dns.as_ref().map(|r| resolution_json(r)),
+        "http": t.http.as_ref().map(|h| json!({
+            "status": h.status,
+            "backend": h.backend,
+            "ingress": h.ingress,
+            "controller": h.controller,
+            "rule": h.rule,
+            "location": h.location,
+            "reason": h.reason,
+            "request": h.request,
+            "response": h.response,
+            "upstream_request": h.upstream_request,
+        })),
     })
 }
 
@@ -780,6 +822,15 @@ fn trace_text(t: &trace::Trace) -> String {
             t.service.candidates.join(", "),
             t.service.chosen.as_deref().unwrap_or("none"),
             t.service.snat
+        ));
+    }
+    if let Some(h) = &t.http {
+        out.push_str(&format!(
+            "http: {} {}{}{}\n",
+            h.status,
+            podpath_core::http::reason(h.status),
+            h.ingress.as_ref().map(|i| format!(" — ingress {i}")).unwrap_or_default(),
+            h.backend.as_ref().map(|b| format!(" — backend {b}")).unwrap_or_default()
         ));
     }
     out.push_str(&format!("verdict: {} — {}\n", t.verdict.as_str(), t.reason));

@@ -291,3 +291,45 @@ fn a_trace_to_a_name_or_url_resolves_it_first() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verdict"], "nxdomain");
 }
+
+const SHOP_INGRESS: &str = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: shop, namespace: shop}\nspec:\n  ingressClassName: nginx\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}\n";
+
+#[test]
+fn http_section_for_a_url_from_outside() {
+    let args =
+        ["trace", "--from", "external", "--to", "http://shop.example.com/api/v1", "-H", "X-Debug: 1", "-o", "json"];
+    let out = podpath(&[&args[..], &["-f", "web/scenarios/shop.yaml", "-f", "-"]].concat(), Some(SHOP_INGRESS));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "delivered");
+    assert_eq!(v["http"]["status"], 200);
+    assert_eq!(v["http"]["backend"], "shop/api:80");
+    assert_eq!(v["http"]["ingress"], "shop/shop");
+    assert!(v["http"]["upstream_request"].as_str().unwrap().contains("X-Debug: 1\r\n"));
+    assert!(v["hops"].as_array().unwrap().iter().any(|h| h["action"] == "proxied"));
+    // No rule for the path: the controller's 404.
+    let out = podpath(
+        &[
+            "trace",
+            "--from",
+            "external",
+            "--to",
+            "http://shop.example.com/",
+            "-o",
+            "json",
+            "-f",
+            "web/scenarios/shop.yaml",
+            "-f",
+            "-",
+        ],
+        Some(SHOP_INGRESS),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["http"]["status"].as_u64(), v["http"]["backend"].as_str()), (Some(404), None));
+    // -H without a URL makes no sense.
+    let out = podpath(
+        &["trace", "--from", "external", "--to", "10.0.0.1", "-H", "A: b", "-f", "web/scenarios/shop.yaml"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

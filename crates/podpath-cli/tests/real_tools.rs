@@ -404,3 +404,67 @@ fn tshark_reads_the_dns_exchange_before_the_connection() {
     );
     assert!(rows.iter().any(|r| r[3].starts_with("203.0.113.")), "{fields}");
 }
+
+/// A request through the ingress controller is two connections in the
+/// pcap, client to controller and controller to backend, both HTTP that
+/// tshark reads.
+#[test]
+fn tshark_reads_both_connections_of_a_proxied_request() {
+    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
+        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("podpath-ingress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ingress = dir.join("ingress.yaml");
+    std::fs::write(&ingress, "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: shop, namespace: shop}\nspec:\n  ingressClassName: nginx\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}\n").unwrap();
+    let file = dir.join("in.pcap");
+    podpath(&[
+        "pcap",
+        "-w",
+        file.to_str().unwrap(),
+        "--from",
+        "external",
+        "--to",
+        "http://shop.example.com/items",
+        "-f",
+        "web/scenarios/shop.yaml",
+        "-f",
+        ingress.to_str().unwrap(),
+    ]);
+    let fields = run(
+        Command::new(find("tshark"))
+            .args(["-r", file.to_str().unwrap(), "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"])
+            .args(["-d", "udp.port==8472,vxlan", "-d", "tcp.port==8080,http", "-Y", "http"])
+            .args([
+                "-T",
+                "fields",
+                "-e",
+                "ip.src",
+                "-e",
+                "ip.dst",
+                "-e",
+                "http.request.method",
+                "-e",
+                "http.response.code",
+            ])
+            .args(["-e", "http.x_forwarded_for", "-e", "_ws.malformed"]),
+        None,
+    )
+    .unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rows: Vec<Vec<&str>> = fields.lines().map(|l| l.split('\t').collect()).collect();
+    assert!(rows.iter().all(|r| r.get(5).is_none_or(|m| m.is_empty())), "{fields}");
+    // The client's GET, to the LoadBalancer address (and again after the
+    // DNAT, addressed to the controller pod); the controller's own GET to the
+    // backend pod, saying who asked.
+    let client = "198.51.100.7";
+    let gets: Vec<&Vec<&str>> = rows.iter().filter(|r| r[2] == "GET").collect();
+    assert!(gets.iter().any(|r| r[0] == client), "{fields}");
+    let proxied = gets.iter().find(|r| r[0] != client).expect("the controller's request");
+    assert_eq!(proxied[4], client, "X-Forwarded-For: {fields}");
+    let (controller, backend) = (proxied[0], proxied[1]);
+    // The backend answers the controller; the client gets an answer back.
+    assert!(rows.iter().any(|r| r[0] == backend && r[1] == controller && r[3] == "200"), "{fields}");
+    assert!(rows.iter().any(|r| r[1] == client && r[3] == "200"), "{fields}");
+}

@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod datapath;
 pub mod diag;
 pub mod dns;
+pub mod http;
 pub mod ingress;
 pub mod kubectl;
 pub mod labels;

@@ -266,7 +266,9 @@ pub fn write(t: &Trace) -> Vec<u8> {
     let mut frames = Vec::new();
     // The name lookup's exchanges come first, as they happen first.
     let lookups = t.dns.iter().flat_map(|d| d.wires.iter());
-    for t in lookups.chain(std::iter::once(t)) {
+    // A proxied request is its connections, one after the other.
+    let connections: Vec<&Trace> = if t.legs.is_empty() { vec![t] } else { t.legs.iter().collect() };
+    for t in lookups.chain(connections) {
         let (there, back) = (framed(&t.hops), framed(&t.reply));
         for seg in conversation(t) {
             for hop in if seg.reply { &back } else { &there } {

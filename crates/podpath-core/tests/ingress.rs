@@ -277,3 +277,110 @@ fn traefik_routers_middlewares_and_ingressroutes() {
     assert_eq!((login.status, login.location.as_deref()), (301, Some("https://r.example.com/login")));
     assert_eq!(outcome(&route(&c, &get("r.example.com", "/other"), 0)), "default");
 }
+
+mod the_way_in {
+    use podpath_core::trace::{trace_http, From, HttpSpec, Request, To, Verdict};
+    use podpath_core::{simulate, Cluster, Source};
+
+    fn shop(controller: &str, extra: &str) -> Cluster {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/scenarios/shop.yaml");
+        let class = if controller == "nginx" { "nginx" } else { "traefik" };
+        let text = std::fs::read_to_string(path)
+            .unwrap()
+            .replace("  cni: flannel\n", &format!("  cni: calico\n  ingressController: {controller}\n"))
+            + &format!("---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: shop, namespace: shop}}\nspec:\n  ingressClassName: {class}\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - {{path: /api, pathType: Prefix, backend: {{service: {{name: api, port: {{number: 80}}}}}}}}\n")
+            + extra;
+        let (c, _) = simulate(&[Source::new("shop.yaml", text)]);
+        c
+    }
+
+    fn curl(c: &Cluster, from: From, url_path: &str) -> podpath_core::trace::Trace {
+        let req = Request {
+            from,
+            to: To::Name("shop.example.com".into()),
+            port: 80,
+            protocol: "tcp".into(),
+            node: None,
+            seed: 3,
+        };
+        let spec = HttpSpec {
+            scheme: "http".into(),
+            host_header: "shop.example.com".into(),
+            path: url_path.into(),
+            method: "GET".into(),
+            headers: Vec::new(),
+        };
+        trace_http(c, &req, &spec).unwrap()
+    }
+
+    #[test]
+    fn outside_client_to_a_backend_through_the_controller() {
+        let c = shop("nginx", "");
+        let t = curl(&c, From::External, "/api/items");
+        assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
+        let h = t.http.as_ref().unwrap();
+        assert_eq!(
+            (h.status, h.backend.as_deref(), h.ingress.as_deref()),
+            (200, Some("shop/api:80"), Some("shop/shop"))
+        );
+        // The controller's hop names the location that matched.
+        let hop = t.hops.iter().find(|h| h.action == "proxied").unwrap();
+        assert!(hop.at.starts_with("ingress-nginx/ingress-nginx-controller-") && hop.at.ends_with(" nginx"));
+        assert_eq!(hop.rule.as_deref(), Some("server_name shop.example.com; location /api/"));
+        // First leg: the LoadBalancer address, kube-proxy, the controller pod.
+        assert_eq!(t.legs[0].service.frontend, "LoadBalancer");
+        // Second leg: straight to the pod, no Service in the way.
+        assert_eq!(t.legs[1].service.frontend, "none");
+        assert!(t.destination_pod.as_deref().unwrap().starts_with("shop/api-"));
+        // externalTrafficPolicy: Local keeps the client's address.
+        assert!(h.upstream_request.as_ref().unwrap().contains("X-Forwarded-For: 198.51.100.7\r\n"));
+        assert!(h.response.contains("Hostname: api-"));
+
+        // Traefik's Service keeps the default Cluster policy: kube-proxy
+        // masquerades, and the backend sees a node's address.
+        let c = shop("traefik", "");
+        let t = curl(&c, From::External, "/api/items");
+        let h = t.http.as_ref().unwrap();
+        assert_eq!((h.status, h.controller.as_deref()), (200, Some("traefik")));
+        let xff = h
+            .upstream_request
+            .as_ref()
+            .unwrap()
+            .split("X-Forwarded-For: ")
+            .nth(1)
+            .unwrap()
+            .split("\r\n")
+            .next()
+            .unwrap();
+        // MASQUERADE takes the address of the way out: the node's own, or
+        // its tunnel device's when the controller is on another node.
+        let node_address = |n: &podpath_core::Node| {
+            [n.internal_ip, n.network.gateway].iter().flatten().any(|ip| ip.to_string() == xff)
+        };
+        assert!(c.nodes.iter().any(node_address), "{xff}");
+    }
+
+    #[test]
+    fn the_controller_answers_for_itself_or_for_a_backend_it_cannot_reach() {
+        let c = shop("nginx", "");
+        let t = curl(&c, From::External, "/nothing-here");
+        let h = t.http.as_ref().unwrap();
+        assert_eq!(h.status, 404);
+        assert!(h.response.starts_with("HTTP/1.1 404 Not Found\r\n"));
+        assert_eq!(t.legs.len(), 0, "no second connection");
+
+        // From a pod: DNS sends the Ingress host to the controller's address.
+        let client = c.pods.iter().find(|p| p.name.starts_with("frontend-")).unwrap();
+        let t = curl(&c, From::Pod { namespace: "shop".into(), name: client.name.clone() }, "/api");
+        assert_eq!(t.http.as_ref().unwrap().status, 200, "{}", t.reason);
+        assert!(t.dns.is_some());
+
+        // The backend's namespace admits no one: the controller's connection
+        // is dropped, and it answers 504 after waiting.
+        let deny = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n";
+        let c = shop("nginx", deny);
+        let t = curl(&c, From::External, "/api");
+        assert_eq!(t.verdict, Verdict::Dropped);
+        assert_eq!(t.http.as_ref().unwrap().status, 504);
+    }
+}

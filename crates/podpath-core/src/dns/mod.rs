@@ -264,7 +264,7 @@ impl Dns {
         }
         if let Some((from, _)) = &server.forward {
             if in_zone(&name, from) {
-                let mut r = upstream(&name, qtype);
+                let mut r = upstream(cluster, &name, qtype);
                 rename(&mut r, &name, &asked);
                 return r;
             }
@@ -282,13 +282,26 @@ fn rename(r: &mut Response, lower: &str, asked: &str) {
     }
 }
 
-/// The node's upstream resolver, which podpath cannot ask: names that no
+/// The node's upstream resolver, which podpath cannot ask: a host an
+/// Ingress serves answers with its controller's external address; names that no
 /// public resolver answers (one label, the special-use `.local`,
 /// `.localhost`, `.invalid`, `.test`, `.internal`, `.cluster.local`-like
 /// names that fell through, reverse lookups) are NXDOMAIN; any other name
 /// gets an address from TEST-NET-3 (203.0.113.0/24) derived from it, so a
 /// trace to it can leave the cluster. Every such answer says it is made up.
-pub fn upstream(name: &str, qtype: RType) -> Response {
+pub fn upstream(cluster: &Cluster, name: &str, qtype: RType) -> Response {
+    // A host an Ingress names: public DNS would point it at the
+    // controller's external address.
+    if let Some(ip) = crate::ingress::published_address(cluster, name.trim_end_matches('.')) {
+        let mut r = Response::new(
+            Rcode::NoError,
+            "forward: the upstream resolver (simulated: an Ingress names this host, so public DNS points it at the controller's address)",
+        );
+        if qtype == RType::A && ip.is_ipv4() {
+            r.answers.push(Record::new(name, 300, RType::A, ip.to_string()));
+        }
+        return r;
+    }
     let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
     let tld = labels.last().copied().unwrap_or("");
     let unknown = labels.len() < 2

@@ -138,6 +138,54 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
     }
 }
 
+/// The external address of the controller that serves `host`, when an
+/// Ingress (or IngressRoute) of the running controller names it.
+pub fn published_address(cluster: &Cluster, host: &str) -> Option<IpAddr> {
+    let controller = cluster.settings.ingress_controller;
+    let served = |i: &crate::cluster::Ingress| match controller {
+        IngressController::Nginx => nginx::serves(cluster, i),
+        IngressController::Traefik => traefik::serves(cluster, i),
+        IngressController::None => false,
+    };
+    let by_ingress = cluster
+        .ingresses
+        .iter()
+        .filter(|i| served(i))
+        .find(|i| i.hosts.iter().any(|h| host_matches(h, host)))
+        .map(|_| ());
+    let by_route = (controller == IngressController::Traefik)
+        .then(|| {
+            cluster
+                .ingress_routes
+                .iter()
+                .find(|r| r.object.spec.routes.iter().any(|x| x.rule.contains(&format!("Host(`{host}`)"))))
+        })
+        .flatten()
+        .map(|_| ());
+    by_ingress.or(by_route)?;
+    controller_service(cluster).and_then(|s| s.load_balancer_ips.first().copied())
+}
+
+/// The controller's own Service (LoadBalancer) in front of its pods.
+pub fn controller_service(cluster: &Cluster) -> Option<&Service> {
+    let (ns, name) = match cluster.settings.ingress_controller {
+        IngressController::Nginx => ("ingress-nginx", "ingress-nginx-controller"),
+        IngressController::Traefik => ("traefik", "traefik"),
+        IngressController::None => return None,
+    };
+    cluster.service(ns, name)
+}
+
+/// Whether a pod is one of the running controller's.
+pub fn is_controller_pod(cluster: &Cluster, key: &str) -> bool {
+    let Some(svc) = controller_service(cluster) else { return false };
+    let Some((ns, name)) = key.split_once('/') else { return false };
+    cluster
+        .slices_of(svc)
+        .flat_map(|s| s.endpoints.iter())
+        .any(|e| e.pod.as_deref().is_some_and(|p| p == key || (p == name && svc.namespace == ns)))
+}
+
 /// The ready endpoints behind a Service port (by number or name): pod
 /// address and target port, in slice order.
 pub fn endpoints(cluster: &Cluster, svc: &Service, port: &str) -> Vec<(IpAddr, u16)> {

@@ -349,10 +349,10 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
     let client = req.client.to_string();
     r.upstream_headers = vec![
         ("Host".into(), req.host.clone()),
-        (
-            "X-Request-ID".into(),
-            format!("{:032x}", crate::names::fnv64a(format!("{seed} {}", req.path).as_bytes()) as u128),
-        ),
+        ("X-Request-ID".into(), {
+            let h = |salt: &str| crate::names::fnv64a(format!("{salt} {seed} {} {}", req.host, req.path).as_bytes());
+            format!("{:016x}{:016x}", h("a"), h("b"))
+        }),
         ("X-Real-IP".into(), client.clone()),
         ("X-Forwarded-For".into(), client),
         ("X-Forwarded-Host".into(), req.host.clone()),

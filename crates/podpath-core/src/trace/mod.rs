@@ -143,6 +143,47 @@ pub struct Trace {
     pub payload: Option<Payload>,
     /// The name lookup that came first, for a name destination.
     pub dns: Option<Box<Resolution>>,
+    /// What an HTTP request came to, for a URL destination.
+    pub http: Option<Box<Http>>,
+    /// The connections a proxy joined (client to ingress controller, then
+    /// controller to backend); `hops` and `reply` show them end to end.
+    pub legs: Vec<Trace>,
+}
+
+/// An HTTP request as curl would make it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpSpec {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// The URL's host (and port, when it names one), for the Host header.
+    pub host_header: String,
+    /// The path and query.
+    pub path: String,
+    pub method: String,
+    /// `-H` headers.
+    pub headers: Vec<(String, String)>,
+}
+
+/// What came of an HTTP request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Http {
+    pub status: u16,
+    /// `NS/SERVICE:PORT` of the backend that answered.
+    pub backend: Option<String>,
+    /// `NS/NAME` of the Ingress (or IngressRoute) whose rule matched.
+    pub ingress: Option<String>,
+    /// `nginx` or `traefik`, when a controller handled it.
+    pub controller: Option<String>,
+    /// The controller's location or router rule that matched.
+    pub rule: Option<String>,
+    /// A redirect's target.
+    pub location: Option<String>,
+    pub reason: String,
+    /// The request as the client sent it, and the response it got.
+    pub request: String,
+    pub response: String,
+    /// The request as the controller forwarded it to the backend.
+    pub upstream_request: Option<String>,
 }
 
 /// A name resolved by the source the way its resolver does it, each query
@@ -239,7 +280,7 @@ pub fn resolve(cluster: &Cluster, req: &Request, name: &str, qtype: dns::RType) 
             (false, _) => None,
             (true, true) => Some(cluster.dns.answer(cluster, qname, qtype)),
             // Another name server: the node's, outside the cluster.
-            (true, false) => Some(dns::upstream(&qname.to_ascii_lowercase(), qtype)),
+            (true, false) => Some(dns::upstream(cluster, &qname.to_ascii_lowercase(), qtype)),
         };
         // The messages themselves, for the capture.
         let id = (crate::names::fnv64a(format!("{qname} {}", q.seed).as_bytes()) & 0xffff) as u16;
@@ -255,6 +296,185 @@ pub fn resolve(cluster: &Cluster, req: &Request, name: &str, qtype: dns::RType) 
         return Err(e);
     }
     Ok(Resolution { name: name.to_owned(), conf, lookup, wires })
+}
+
+/// An HTTP request: the connection to where the URL leads (DNS first for a
+/// name; for an outside client, a host an Ingress names leads to the
+/// controller's external address, as public DNS would), then, when that is
+/// an ingress controller, its routing decision and its own connection to
+/// the backend. The backend answers as `http` describes.
+pub fn trace_http(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace, TraceError> {
+    let mut first = req.clone();
+    if let (From::External, To::Name(host)) = (&req.from, &req.to) {
+        match dns::upstream(cluster, host, dns::RType::A).answers.first().and_then(|a| a.data.parse().ok()) {
+            Some(ip) => first.to = To::Ip(ip),
+            None => {
+                let mut t = trace_name(cluster, req, host)?;
+                t.verdict = Verdict::Nxdomain;
+                t.reason = format!("{host} does not resolve in public DNS (no Ingress names it)");
+                return Ok(t);
+            }
+        }
+    }
+    let mut leg1 = trace(cluster, &first)?;
+    if leg1.verdict != Verdict::Delivered {
+        return Ok(leg1);
+    }
+    let request = crate::http::request(&spec.method, &spec.host_header, &spec.path, &spec.headers);
+    let arrived = leg1.hops.last().map(|h| h.packet.clone()).expect("a delivered trace has hops");
+    let host = spec
+        .host_header
+        .rsplit_once(':')
+        .filter(|(_, p)| p.parse::<u16>().is_ok())
+        .map_or(spec.host_header.as_str(), |(h, _)| h);
+    let controller_pod = leg1.destination_pod.clone().filter(|p| crate::ingress::is_controller_pod(cluster, p));
+    let Some(ctl_pod) = controller_pod else {
+        // A backend reached directly answers for itself.
+        let pod_name = leg1.destination_pod.clone().unwrap_or_default();
+        let hostname = pod_name.rsplit('/').next().unwrap_or_default().to_owned();
+        let response = crate::http::whoami(&hostname, arrived.dst, (arrived.src, arrived.sport), &request);
+        let backend = leg1.service.name.as_ref().map(|n| format!("{n}:{}", req.port));
+        leg1.payload = Some(Payload { request: request.clone().into_bytes(), response: response.clone().into_bytes() });
+        leg1.http = Some(Box::new(Http {
+            status: 200,
+            backend,
+            ingress: None,
+            controller: None,
+            rule: None,
+            location: None,
+            reason: format!("{pod_name} answered"),
+            request,
+            response,
+            upstream_request: None,
+        }));
+        return Ok(leg1);
+    };
+    let http_req = crate::ingress::HttpRequest {
+        scheme: spec.scheme.clone(),
+        host: host.to_owned(),
+        port: req.port,
+        path: spec.path.clone(),
+        method: spec.method.clone(),
+        headers: spec.headers.clone(),
+        client: arrived.src,
+    };
+    let routed = crate::ingress::route(cluster, &http_req, req.seed);
+    let ctl_name = match routed.controller {
+        crate::settings::IngressController::Traefik => "traefik",
+        _ => "nginx",
+    };
+    let ctl_node = leg1.destination_node.clone();
+    let html = ctl_name == "nginx";
+    let own_answer = |status: u16, body: &str, location: Option<&String>| {
+        let mut headers: Vec<(&str, String)> =
+            vec![("Content-Type", if html { "text/html".to_owned() } else { "text/plain; charset=utf-8".to_owned() })];
+        if let Some(l) = location {
+            headers.push(("Location", l.clone()));
+        }
+        crate::http::response(status, &headers, body)
+    };
+    let mut hop = Hop {
+        node: ctl_node.clone(),
+        at: format!("{ctl_pod} {ctl_name}"),
+        action: "answered".into(),
+        detail: routed.reason.clone(),
+        rule: Some(routed.rule.clone()),
+        packet: arrived.clone(),
+    };
+    let mut http = Http {
+        status: routed.status,
+        backend: routed.backend.as_ref().map(|b| b.key()),
+        ingress: routed.ingress.clone(),
+        controller: Some(ctl_name.to_owned()),
+        rule: Some(routed.rule.clone()),
+        location: routed.location.clone(),
+        reason: routed.reason.clone(),
+        request: request.clone(),
+        response: String::new(),
+        upstream_request: None,
+    };
+    let Some((up_ip, up_port)) = routed.upstream.filter(|_| routed.status == 200) else {
+        // The controller answers itself: 404, a redirect, 403, 503.
+        http.response = own_answer(routed.status, routed.body.as_deref().unwrap_or(""), routed.location.as_ref());
+        leg1.payload = Some(Payload { request: request.into_bytes(), response: http.response.clone().into_bytes() });
+        leg1.hops.push(hop);
+        leg1.reason = format!(
+            "{} answered {} {}: {}",
+            ctl_name,
+            routed.status,
+            crate::http::reason(routed.status),
+            routed.reason
+        );
+        leg1.http = Some(Box::new(http));
+        return Ok(leg1);
+    };
+    // The controller opens its own connection to the endpoint it picked.
+    let (ns, name) = ctl_pod.split_once('/').unwrap_or_default();
+    let up_req = Request {
+        from: From::Pod { namespace: ns.to_owned(), name: name.to_owned() },
+        to: To::Ip(up_ip),
+        port: up_port,
+        protocol: "tcp".into(),
+        node: None,
+        // Its own connection: another source port.
+        seed: req.seed.wrapping_add(1),
+    };
+    let mut leg2 = trace_ip(cluster, &up_req)?;
+    let upstream_request =
+        crate::http::forwarded(&spec.method, &routed.upstream_path, &request, &routed.upstream_headers);
+    hop.action = "proxied".into();
+    let backend_answer = if leg2.verdict == Verdict::Delivered {
+        let seen = leg2.hops.last().map(|h| h.packet.clone()).expect("a delivered trace has hops");
+        let hostname =
+            leg2.destination_pod.as_deref().and_then(|p| p.rsplit('/').next()).unwrap_or_default().to_owned();
+        Some(crate::http::whoami(&hostname, seen.dst, (seen.src, seen.sport), &upstream_request))
+    } else {
+        None
+    };
+    leg2.payload = Some(Payload {
+        request: upstream_request.clone().into_bytes(),
+        response: backend_answer.clone().unwrap_or_default().into_bytes(),
+    });
+    let (status, response) = match (&backend_answer, leg2.verdict) {
+        (Some(a), _) => (200, a.clone()),
+        // Refused: the controller says 502; dropped: it waits, then 504.
+        (None, Verdict::Rejected) => (502, own_answer(502, &gateway_page(html, 502), None)),
+        (None, _) => (504, own_answer(504, &gateway_page(html, 504), None)),
+    };
+    http.status = status;
+    http.response = response.clone();
+    http.upstream_request = Some(upstream_request);
+    leg1.payload = Some(Payload { request: request.into_bytes(), response: response.into_bytes() });
+    let mut t = leg1.clone();
+    t.hops.push(hop.clone());
+    t.hops.extend(leg2.hops.iter().cloned());
+    t.verdict = leg2.verdict;
+    t.reason = format!("{}; then {}", routed.reason, leg2.reason);
+    t.destination_pod = leg2.destination_pod.clone();
+    t.destination_node = leg2.destination_node.clone();
+    t.destination_ip = leg2.destination_ip;
+    t.destination_port = leg2.destination_port;
+    t.policy = leg2.policy.clone().or(t.policy);
+    t.conntrack = leg2.conntrack.clone();
+    let mut back = hop;
+    back.action = "answered".into();
+    back.packet = leg1.reply.first().map(|h| h.packet.clone()).unwrap_or(back.packet);
+    t.reply = leg2.reply.iter().cloned().chain(std::iter::once(back)).chain(leg1.reply.iter().cloned()).collect();
+    t.http = Some(Box::new(http));
+    t.legs = vec![leg1, leg2];
+    Ok(t)
+}
+
+/// The page a controller writes when the backend cannot be reached.
+fn gateway_page(html: bool, status: u16) -> String {
+    let text = if status == 502 { "Bad Gateway" } else { "Gateway Time-out" };
+    if html {
+        format!("<html>\r\n<head><title>{status} {text}</title></head>\r\n<body>\r\n<center><h1>{status} {text}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+    } else if status == 502 {
+        "Bad Gateway".into()
+    } else {
+        "Gateway Timeout".into()
+    }
 }
 
 /// Traces the first packet of a connection.
@@ -299,6 +519,8 @@ fn trace_name(cluster: &Cluster, req: &Request, name: &str) -> Result<Trace, Tra
         reply: Vec::new(),
         payload: None,
         dns: Some(Box::new(res)),
+        http: None,
+        legs: Vec::new(),
     })
 }
 
@@ -400,6 +622,8 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         reply: Vec::new(),
         payload: None,
         dns: None,
+        http: None,
+        legs: Vec::new(),
     };
 
     // The hooks the packet meets on this node, in the kernel's order. The
