@@ -304,6 +304,19 @@ pub fn resolve(cluster: &Cluster, req: &Request, name: &str, qtype: dns::RType) 
 /// an ingress controller, its routing decision and its own connection to
 /// the backend. The backend answers as `http` describes.
 pub fn trace_http(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace, TraceError> {
+    let mut t = http_legs(cluster, req, spec)?;
+    // Over HTTPS the client's bytes are encrypted: the capture shows the
+    // TCP connection, not the request (podpath does not model TLS records).
+    if spec.scheme == "https" {
+        t.payload = None;
+        if let Some(first) = t.legs.first_mut() {
+            first.payload = None;
+        }
+    }
+    Ok(t)
+}
+
+fn http_legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace, TraceError> {
     let mut first = req.clone();
     if let (From::External, To::Name(host)) = (&req.from, &req.to) {
         match dns::upstream(cluster, host, dns::RType::A).answers.first().and_then(|a| a.data.parse().ok()) {
