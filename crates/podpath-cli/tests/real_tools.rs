@@ -69,6 +69,16 @@ fn find(tool: &str) -> String {
     found.unwrap_or_else(|| tool.to_owned())
 }
 
+/// Whether the real tools are switched off (PODPATH_SKIP_REAL_TOOLS), said
+/// on stderr so a skipped run is visible.
+fn skipped() -> bool {
+    let skip = std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some();
+    if skip {
+        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+    }
+    skip
+}
+
 fn podpath(args: &[&str]) -> String {
     run(Command::new(env!("CARGO_BIN_EXE_podpath")).args(args).current_dir(root()), None).expect("podpath runs")
 }
@@ -76,8 +86,7 @@ fn podpath(args: &[&str]) -> String {
 /// Runs `check` for every node of the fixtures, each in a fresh network
 /// namespace, unless PODPATH_SKIP_REAL_TOOLS is set; returns how many.
 fn each_node(tag: &str, mut check: impl FnMut(&str, &str, &Netns)) -> usize {
-    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
-        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+    if skipped() {
         return usize::MAX;
     }
     let fixtures = ["web/scenarios/shop.yaml", "crates/podpath-core/tests/scenarios/proxy.yaml"];
@@ -196,8 +205,7 @@ fn ipvs_mode_ipsets_and_iptables_load_into_the_real_tools() {
 /// layers the plugin's encapsulation puts on the wire.
 #[test]
 fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
-    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
-        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+    if skipped() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("podpath-pcap-{}", std::process::id()));
@@ -278,8 +286,7 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
 /// not captured", no "ACKed unseen segment").
 #[test]
 fn tshark_follows_a_whole_http_exchange_through_the_tunnel() {
-    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
-        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+    if skipped() {
         return;
     }
     use podpath_core::trace::{trace, From, Payload, Request, To};
@@ -335,8 +342,7 @@ fn tshark_follows_a_whole_http_exchange_through_the_tunnel() {
 /// reads the query and CoreDNS's answer out of it.
 #[test]
 fn tshark_reads_the_dns_exchange_before_the_connection() {
-    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
-        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+    if skipped() {
         return;
     }
     let f = "web/scenarios/shop.yaml";
@@ -410,8 +416,7 @@ fn tshark_reads_the_dns_exchange_before_the_connection() {
 /// tshark reads.
 #[test]
 fn tshark_reads_both_connections_of_a_proxied_request() {
-    if std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some() {
-        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
+    if skipped() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("podpath-ingress-{}", std::process::id()));

@@ -17,40 +17,38 @@ pub const USER_AGENT: &str = "curl/8.5.0";
 /// The request curl sends: the request line, Host, User-Agent, Accept, then
 /// the `-H` headers (one replacing a default of the same name).
 pub fn request(method: &str, host_header: &str, path: &str, extra: &[(String, String)]) -> String {
-    let mut headers: Vec<(String, String)> = vec![
+    let defaults = vec![
         ("Host".into(), host_header.to_owned()),
         ("User-Agent".into(), USER_AGENT.to_owned()),
         ("Accept".into(), "*/*".into()),
     ];
+    message(method, path, with(defaults, extra))
+}
+
+/// A request as a proxy forwards it: the same line and headers, the
+/// proxy's headers added (or replacing the client's of the same name).
+pub fn forwarded(method: &str, path: &str, original: &str, added: &[(String, String)]) -> String {
+    let headers = original
+        .split("\r\n")
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(": ").map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    message(method, path, with(headers, added))
+}
+
+/// `headers` with `extra` set: a name already there takes the new value.
+fn with(mut headers: Vec<(String, String)>, extra: &[(String, String)]) -> Vec<(String, String)> {
     for (k, v) in extra {
         match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
             Some(h) => h.1 = v.clone(),
             None => headers.push((k.clone(), v.clone())),
         }
     }
-    let mut out = format!("{method} {path} HTTP/1.1\r\n");
-    for (k, v) in headers {
-        let _ = write!(out, "{k}: {v}\r\n");
-    }
-    out.push_str("\r\n");
-    out
+    headers
 }
 
-/// A request as a proxy forwards it: the same line and headers, the
-/// proxy's headers added (or replacing the client's of the same name).
-pub fn forwarded(method: &str, path: &str, original: &str, added: &[(String, String)]) -> String {
-    let mut headers: Vec<(String, String)> = original
-        .split("\r\n")
-        .skip(1)
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| l.split_once(": ").map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect();
-    for (k, v) in added {
-        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
-            Some(h) => h.1 = v.clone(),
-            None => headers.push((k.clone(), v.clone())),
-        }
-    }
+fn message(method: &str, path: &str, headers: Vec<(String, String)>) -> String {
     let mut out = format!("{method} {path} HTTP/1.1\r\n");
     for (k, v) in headers {
         let _ = write!(out, "{k}: {v}\r\n");
