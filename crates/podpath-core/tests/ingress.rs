@@ -361,6 +361,37 @@ mod the_way_in {
     }
 
     #[test]
+    fn a_node_port_with_a_host_header_reaches_the_same_backend() {
+        let c = shop("nginx", "");
+        let svc = podpath_core::ingress::controller_service(&c).unwrap();
+        let node_port = svc.ports.iter().find(|p| p.port == 80).and_then(|p| p.node_port).unwrap();
+        let node = c.nodes.iter().find(|n| !n.is_control_plane()).unwrap();
+        let req = Request {
+            from: From::External,
+            to: To::Ip(node.internal_ip.unwrap()),
+            port: node_port,
+            protocol: "tcp".into(),
+            node: Some(node.name.clone()),
+            seed: 0,
+        };
+        let spec = |headers: Vec<(String, String)>| HttpSpec {
+            scheme: "http".into(),
+            host_header: format!("{}:{node_port}", node.internal_ip.unwrap()),
+            path: "/api".into(),
+            method: "GET".into(),
+            headers,
+        };
+        // By address, no rule's host matches: the default server's 404.
+        let t = trace_http(&c, &req, &spec(Vec::new())).unwrap();
+        assert_eq!(t.legs.len(), 0);
+        assert_eq!(t.http.as_ref().map(|h| h.status), Some(404), "{}", t.reason);
+        // curl -H 'Host: shop.example.com' picks the rule.
+        let t = trace_http(&c, &req, &spec(vec![("Host".into(), "shop.example.com".into())])).unwrap();
+        assert_eq!(t.legs[0].service.frontend, "NodePort");
+        assert_eq!(t.http.as_ref().unwrap().backend.as_deref(), Some("shop/api:80"));
+    }
+
+    #[test]
     fn the_controller_answers_for_itself_or_for_a_backend_it_cannot_reach() {
         let c = shop("nginx", "");
         let t = curl(&c, From::External, "/nothing-here");

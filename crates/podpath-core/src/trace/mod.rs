@@ -335,11 +335,13 @@ fn http_legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace,
     }
     let request = crate::http::request(&spec.method, &spec.host_header, &spec.path, &spec.headers);
     let arrived = leg1.hops.last().map(|h| h.packet.clone()).expect("a delivered trace has hops");
-    let host = spec
-        .host_header
-        .rsplit_once(':')
-        .filter(|(_, p)| p.parse::<u16>().is_ok())
-        .map_or(spec.host_header.as_str(), |(h, _)| h);
+    // The Host header (a -H Host replaces the URL's), without its port.
+    let host_header = spec
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map_or(spec.host_header.as_str(), |(_, v)| v.as_str());
+    let host = host_header.rsplit_once(':').filter(|(_, p)| p.parse::<u16>().is_ok()).map_or(host_header, |(h, _)| h);
     let controller_pod = leg1.destination_pod.clone().filter(|p| crate::ingress::is_controller_pod(cluster, p));
     let Some(ctl_pod) = controller_pod else {
         // A backend reached directly answers for itself.
