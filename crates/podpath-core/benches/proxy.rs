@@ -1,7 +1,8 @@
 //! Every service-proxy mode on 1,000 Services with 10 endpoints each
 //! across 100 nodes: building one node's state, printing it as the real
 //! tool does, and one trace through it (the build included, as the CLI
-//! and the page do it).
+//! and the page do it); in iptables mode also a trace by name, its DNS
+//! lookup traced first, and one CoreDNS answer.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use podpath_core::proxy::Dataplane;
@@ -48,6 +49,18 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("render", |b| b.iter(|| dataplane.render()));
         group.bench_function("one trace (build included)", |b| b.iter(|| trace(&cluster, &req).unwrap()));
+        if mode == ProxyMode::Iptables {
+            // By name: the DNS query traced to CoreDNS first, then the
+            // connection; and CoreDNS's answer alone, among 1,000 Services.
+            let by_name = Request { to: To::Name("app-500".into()), ..req.clone() };
+            assert!(trace(&cluster, &by_name).unwrap().dns.is_some());
+            group.bench_function("dns: a trace by name (lookup on the wire included)", |b| {
+                b.iter(|| trace(&cluster, &by_name).unwrap())
+            });
+            group.bench_function("dns: one answer", |b| {
+                b.iter(|| cluster.dns.answer(&cluster, "app-500.bench.svc.cluster.local.", podpath_core::dns::RType::A))
+            });
+        }
         group.finish();
     }
 }
