@@ -390,9 +390,10 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
     r.candidates = endpoints(cluster, svc, &backend.port);
     r.upstream = pick(&r.candidates, seed);
     if r.upstream.is_none() {
-        r.status = 503;
-        r.reason = format!("{} has no ready endpoints", backend.key());
-        r.body = Some("no available server\n".into());
+        // Traefik skips a Service without endpoints, and the router with it.
+        r.status = 404;
+        r.reason = format!("{} has no ready endpoints: Traefik skips the router", backend.key());
+        r.body = Some("404 page not found\n".into());
         return r;
     }
     let client = req.client.to_string();
