@@ -160,3 +160,101 @@ test('the policy matrix agrees with the CLI and a blocked cell explains itself',
   await page.waitForSelector('[data-testid=policy-warning]');
   assert.equal(await page.locator('[data-testid=matrix-cell][data-allowed=false]').count(), 0);
 });
+
+// The playground's own flow: a trace by URL and by clicks, the hop list as
+// the CLI computes it, stepping, a switch that changes the verdict, and a
+// share link that hands the scenario to a fresh page.
+const POLICIES = join(ROOT, 'web/scenarios/policies.yaml');
+function cliTrace(from, to, ...extra) {
+  return JSON.parse(execFileSync(BIN, ['trace', '--from', from, '--to', to, '--port', '80', '-o', 'json', ...extra, '-f', POLICIES], { encoding: 'utf8' }));
+}
+async function hopActions() {
+  return page.$$eval('[data-testid=hop]', (els) => els.map((e) => e.dataset.action));
+}
+
+test('a trace opened by URL lists the hops the CLI computes, and steps', async () => {
+  const pods = JSON.parse(execFileSync(BIN, ['get', 'pods', '-n', 'shop', '-o', 'json', '-f', POLICIES], { encoding: 'utf8' })).items;
+  const key = (p) => `shop/${p.metadata.name}`;
+  const frontend = pods.find((p) => p.metadata.name.startsWith('frontend-'));
+  const api = pods.find((p) => p.metadata.name.startsWith('api-') && p.spec.nodeName !== frontend.spec.nodeName);
+  const [from, to] = [key(frontend), key(api)];
+  await page.goto(site.url + `?scenario=policies&trace=${encodeURIComponent(`${from},${to}`)}`);
+  await page.waitForSelector('[data-testid=verdict]');
+  const cli = cliTrace(from, to);
+  assert.equal(await page.getAttribute('[data-testid=verdict]', 'data-verdict'), cli.verdict);
+  assert.deepEqual(await hopActions(), cli.hops.map((h) => h.action), 'the same hops, in order');
+  assert.ok(cli.hops.some((h) => h.packet.outer), 'the pods are on different nodes: a tunnel on the way');
+
+  // Step: the position, the highlighted hop and the packet follow.
+  const total = cli.hops.length + cli.reply.length;
+  assert.equal(await page.textContent('[data-testid=position]'), `hop 1 of ${total}`);
+  await page.click('[data-testid=step-forward]');
+  await page.click('[data-testid=step-forward]');
+  assert.equal(await page.textContent('[data-testid=position]'), `hop 3 of ${total}`);
+  assert.equal(await page.getAttribute('[data-testid=hop][aria-current=step]', 'data-index'), '2');
+  await page.click('[data-testid=step-back]');
+  assert.equal(await page.textContent('[data-testid=position]'), `hop 2 of ${total}`);
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('[data-testid=packet]')).visibility === 'visible');
+  // A click on a hop jumps there; the hop's line opens in the node's rules.
+  const ruled = cli.hops.findIndex((h) => h.rule && h.at.startsWith('nat '));
+  await page.click(`[data-testid=hop][data-index="${ruled}"] button`);
+  await page.click('[data-testid=show-rule]');
+  await page.waitForSelector('[data-testid=rule-marked]');
+  assert.equal((await page.textContent('[data-testid=rule-marked]')).trim(), cli.hops[ruled].rule);
+  await page.screenshot({ path: join(OUT, 'e2e-7-rules.png') });
+  // Playing runs to the end by itself (at the fastest speed).
+  await page.$eval('[aria-label="hops per second"]', (el) => { el.value = '8'; el.dispatchEvent(new Event('change', { bubbles: true })); });
+  await page.click('[data-testid=play]');
+  await page.waitForFunction((t) => document.querySelector('[data-testid=position]').textContent === `hop ${t} of ${t}`, total, { timeout: 30000 });
+  await page.screenshot({ path: join(OUT, 'e2e-7-played.png') });
+});
+
+test('clicking two pods traces between them, and Flannel stops enforcing the policy', async () => {
+  await page.goto(site.url + '?scenario=policies');
+  const debug = '[data-testid=pod][data-pod="tools/debug"]';
+  await page.waitForSelector(debug);
+  await page.click(debug);
+  await page.click('[data-testid=pod][data-pod="shop/db"]');
+  await page.waitForSelector('[data-testid=verdict]');
+  const cli = cliTrace('tools/debug', 'shop/db');
+  assert.equal(cli.verdict, 'dropped');
+  assert.equal(await page.getAttribute('[data-testid=verdict]', 'data-verdict'), 'dropped');
+  assert.deepEqual(await hopActions(), cli.hops.map((h) => h.action));
+  await page.screenshot({ path: join(OUT, 'e2e-8-dropped.png') });
+
+  // The switch re-runs the same trace: Flannel ignores NetworkPolicy.
+  await page.selectOption('[data-testid=cni-select]', 'flannel');
+  await page.waitForSelector('[data-testid=verdict][data-verdict=delivered]');
+  const flannel = cliTrace('tools/debug', 'shop/db', '--cni', 'flannel');
+  assert.equal(flannel.policy.ingress.verdict, 'not-enforced');
+  assert.deepEqual(await hopActions(), flannel.hops.map((h) => h.action));
+  await page.screenshot({ path: join(OUT, 'e2e-8-flannel.png') });
+});
+
+test('a share link opens the same scenario and switches in a fresh page', async () => {
+  await page.goto(site.url + '?scenario=policies');
+  await page.waitForSelector('[data-testid=pod]');
+  const edited = (await page.inputValue('[data-testid=editor]')) + '---\napiVersion: v1\nkind: Pod\nmetadata: {name: shared, namespace: tools}\nspec:\n  containers: [{name: c, image: busybox}]\n';
+  await page.fill('[data-testid=editor]', edited);
+  await page.waitForSelector('[data-testid=pod][data-pod="tools/shared"]');
+  await page.selectOption('[data-testid=cni-select]', 'cilium');
+  await page.click('[data-testid=share]');
+  const link = await page.inputValue('[data-testid=share-link]');
+  assert.match(link, /#s=[A-Za-z0-9_-]+&cni=cilium$/);
+  const before = await podsOnPage();
+
+  const fresh = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+  await fresh.goto(link);
+  await fresh.waitForSelector('[data-testid=pod][data-pod="tools/shared"]');
+  const after = await fresh.$$eval('[data-testid=pod]', (els) =>
+    els.map((e) => [e.dataset.pod, e.dataset.ip, e.closest('[data-testid=node]')?.dataset.node ?? null]).sort());
+  assert.deepEqual(after, before, 'the same pods, addresses and nodes');
+  assert.equal(await fresh.inputValue('[data-testid=editor]'), edited);
+  // A damaged link (opened anew, as from a chat) says so and still shows a cluster.
+  await fresh.goto('about:blank');
+  await fresh.goto(link.slice(0, link.indexOf('#s=') + 20));
+  await fresh.waitForSelector('[data-testid=notice]');
+  assert.match(await fresh.textContent('[data-testid=notice]'), /damaged/);
+  assert.ok((await fresh.locator('[data-testid=pod]').count()) > 0);
+  await fresh.close();
+});

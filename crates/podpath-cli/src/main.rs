@@ -488,69 +488,12 @@ fn rules(args: &RulesArgs) -> Result<u8, Failure> {
 }
 
 fn parse_from(s: &str) -> Result<trace::From, Failure> {
-    if s == "external" {
-        return Ok(trace::From::External);
-    }
-    if let Some(node) = s.strip_prefix("node/") {
-        return Ok(trace::From::Node(node.to_owned()));
-    }
-    if let Ok(ip) = s.parse() {
-        return Ok(trace::From::Ip(ip));
-    }
-    match s.split_once('/') {
-        Some((ns, name)) if !ns.is_empty() && !name.is_empty() => {
-            Ok(trace::From::Pod { namespace: ns.to_owned(), name: name.to_owned() })
-        }
-        _ => Err(Failure::usage(format!("--from {s}: expected NS/POD, node/NAME, external or an IP address"))),
-    }
+    trace::target::parse_from(s).map_err(|e| Failure::usage(format!("--from {e}")))
 }
 
-/// A destination: an IP, `NS/POD`, a DNS name, or a URL (its host, and
-/// the port it names or its scheme's).
 fn parse_to(s: &str) -> Result<(trace::To, Option<u16>, Option<trace::HttpSpec>), Failure> {
-    let bad = |why: &str| Failure::usage(format!("--to {s}: {why}"));
-    if let Some((scheme, rest)) = s.split_once("://") {
-        let default_port = match scheme {
-            "http" => 80,
-            "https" => 443,
-            _ => return Err(bad("only http:// and https:// URLs")),
-        };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                (h, p.parse::<u16>().map_err(|_| bad("the port is not a number"))?)
-            }
-            _ => (authority, default_port),
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() {
-            return Err(bad("the URL has no host"));
-        }
-        let to = host.parse().map(trace::To::Ip).unwrap_or_else(|_| trace::To::Name(host.to_owned()));
-        let path = &rest[authority.len()..];
-        let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
-        let spec = trace::HttpSpec {
-            scheme: scheme.to_owned(),
-            host_header: authority.to_owned(),
-            path: path.split('#').next().unwrap_or("/").to_owned(),
-            method: "GET".into(),
-            headers: Vec::new(),
-        };
-        return Ok((to, Some(port), Some(spec)));
-    }
-    if let Ok(ip) = s.parse() {
-        return Ok((trace::To::Ip(ip), None, None));
-    }
-    match s.split_once('/') {
-        Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
-            Ok((trace::To::Pod { namespace: ns.to_owned(), name: name.to_owned() }, None, None))
-        }
-        Some(_) => Err(bad("expected an IP address, NS/POD, a DNS name or an http(s):// URL")),
-        None if s.is_empty() || s.chars().any(|c| !(c.is_ascii_alphanumeric() || "-._".contains(c))) => {
-            Err(bad("not a DNS name"))
-        }
-        None => Ok((trace::To::Name(s.to_owned()), None, None)),
-    }
+    let d = trace::target::parse_to(s).map_err(|e| Failure::usage(format!("--to {e}")))?;
+    Ok((d.to, d.port, d.http))
 }
 
 /// Simulates the input and traces what the flags ask for.

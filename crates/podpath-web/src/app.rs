@@ -1,43 +1,92 @@
-//! The page: toolbar on top, the editor beside the topology.
+//! The page: toolbar on top; the editor, the topology with the tabs below
+//! it, and the inspector, side by side.
 
 use web_sys::UrlSearchParams;
 use yew::prelude::*;
+use yew::Reducible;
 
 use crate::components::editor::Editor;
+use crate::components::tabs::Tabs;
 use crate::components::toolbar::Toolbar;
 use crate::components::topology::Topology;
-use crate::hooks::{saved_text, use_autosave, use_debounced_simulate};
+use crate::components::trace::{TraceBox, TracePanel};
+use crate::hooks::{saved_text, use_autosave, use_debounced_simulate, use_player, use_player_keys};
 use crate::scenarios;
-use crate::state::Model;
+use crate::state::{Action, Model};
 
 /// The shared handle every component reads the model through.
 pub type ModelHandle = UseReducerHandle<Model>;
 
-/// The model the page opens with: `?scenario=NAME` if it names a bundled
-/// scenario, otherwise the default one; the user's saved text for that
-/// scenario wins over the bundled text, so a reload loses nothing.
+/// The model the page opens with: a shared scenario from `#s=…`, else
+/// `?scenario=NAME` if it names a bundled scenario, else the default one;
+/// the user's saved text for a bundled scenario wins over the bundled text,
+/// so a reload loses nothing. `&trace=SRC,DST` opens a trace, ready to play.
 pub fn initial_model() -> Model {
     let (default_name, _) = scenarios::default_scenario();
-    let query = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-    let asked = UrlSearchParams::new_with_str(&query).ok().and_then(|p| p.get("scenario"));
-    let (name, notice) = match asked.as_deref() {
-        None | Some("") => (default_name.to_owned(), None),
-        Some(n) if scenarios::find(n).is_some() => (n.to_owned(), None),
-        Some(n) => {
-            let known: Vec<&str> = scenarios::BUNDLED.iter().map(|(n, _, _)| *n).collect();
-            let notice =
-                format!("there is no scenario \"{n}\" (bundled: {}); showing \"{default_name}\"", known.join(", "));
-            (default_name.to_owned(), Some(notice))
+    let location = web_sys::window().map(|w| w.location());
+    let query = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
+    let hash = location.as_ref().and_then(|l| l.hash().ok()).unwrap_or_default();
+    let params = UrlSearchParams::new_with_str(&query).ok();
+    let asked = params.as_ref().and_then(|p| p.get("scenario"));
+    let mut notices = Vec::new();
+    let shared = (hash.len() > 1).then(|| crate::share::decode(&hash));
+    let mut model = match shared {
+        Some(Ok((text, overrides))) => {
+            let mut m = Model::new(SHARED, text, None);
+            if overrides != m.overrides {
+                m = std::rc::Rc::unwrap_or_clone(
+                    std::rc::Rc::new(m)
+                        .reduce(Action::SetCni(overrides.cni))
+                        .reduce(Action::SetProxyMode(overrides.proxy_mode)),
+                );
+            }
+            m
+        }
+        shared => {
+            if let Some(Err(e)) = shared {
+                notices.push(format!("{e}; showing \"{default_name}\""));
+            }
+            let name = match asked.as_deref() {
+                None | Some("") => default_name.to_owned(),
+                Some(n) if scenarios::find(n).is_some() => n.to_owned(),
+                Some(n) => {
+                    let known: Vec<&str> = scenarios::BUNDLED.iter().map(|(n, _, _)| *n).collect();
+                    notices.push(format!(
+                        "there is no scenario \"{n}\" (bundled: {}); showing \"{default_name}\"",
+                        known.join(", ")
+                    ));
+                    default_name.to_owned()
+                }
+            };
+            let text = saved_text(&name).unwrap_or_else(|| scenarios::find(&name).unwrap_or_default().to_owned());
+            Model::new(&name, text, None)
         }
     };
-    let text = saved_text(&name).unwrap_or_else(|| scenarios::find(&name).unwrap_or_default().to_owned());
-    Model::new(&name, text, notice)
+    if let Some(trace) = params.as_ref().and_then(|p| p.get("trace")) {
+        match trace.split_once(',') {
+            Some((from, to)) => {
+                model = std::rc::Rc::unwrap_or_clone(std::rc::Rc::new(model).reduce(Action::Trace {
+                    from: from.to_owned(),
+                    to: to.to_owned(),
+                    port: 80,
+                }));
+            }
+            None => notices.push(format!("trace={trace}: expected SOURCE,DESTINATION")),
+        }
+    }
+    model.notice = (!notices.is_empty()).then(|| notices.join("; "));
+    model
 }
+
+/// The autosave key of a scenario opened from a share link.
+pub const SHARED: &str = "shared";
 
 #[component]
 pub fn App() -> Html {
     let model = use_reducer(initial_model);
     use_debounced_simulate(model.clone());
+    use_player(model.clone());
+    use_player_keys(model.clone());
     let save_error = use_autosave(model.scenario.clone(), model.text.clone());
     html! {
         <ContextProvider<ModelHandle> context={model.clone()}>
@@ -51,7 +100,14 @@ pub fn App() -> Html {
                 }
                 <main class="workspace">
                     <Editor />
-                    <Topology />
+                    <div class="center">
+                        <Topology />
+                        <Tabs />
+                    </div>
+                    <aside class="inspector" aria-label="Inspector">
+                        <TraceBox />
+                        <TracePanel />
+                    </aside>
                 </main>
             </div>
         </ContextProvider<ModelHandle>>

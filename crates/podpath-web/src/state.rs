@@ -33,17 +33,76 @@ pub struct Model {
     pub show_system: bool,
     /// The port and protocol the policy matrix is computed for.
     pub matrix_port: u16,
-    /// The trace on screen: what was asked, and the core's answer.
+    /// The trace on screen: what was asked, and the core's answer. It is
+    /// traced again whenever the cluster changes (an edit, a switch), so
+    /// the difference a switch makes shows at once.
     pub trace: Option<Rc<TraceView>>,
+    /// The hop the animation is at (request hops, then reply hops).
+    pub step: Option<usize>,
+    pub playing: bool,
+    /// Hops per second while playing.
+    pub speed: u32,
+    /// A pod clicked as the source of the next trace, waiting for a target.
+    pub pick: Option<String>,
+    /// The tab open below the topology.
+    pub tab: Tab,
+    /// A rule line to show in the node-rules tab (the node, and the line).
+    pub rule_focus: Option<(String, String)>,
 }
 
-/// A trace the user opened (from a matrix cell, for now).
+/// The tabs below the topology.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Matrix,
+    Rules,
+    Dns,
+    Terminal,
+    Capture,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [Tab::Matrix, Tab::Rules, Tab::Dns, Tab::Capture, Tab::Terminal];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Matrix => "Policy matrix",
+            Tab::Rules => "Node rules",
+            Tab::Dns => "DNS",
+            Tab::Terminal => "Terminal",
+            Tab::Capture => "Capture",
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Tab::Matrix => "matrix",
+            Tab::Rules => "rules",
+            Tab::Dns => "dns",
+            Tab::Terminal => "terminal",
+            Tab::Capture => "capture",
+        }
+    }
+}
+
+/// A trace the user asked for, and the core's answer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceView {
+    /// The source and destination as typed (`NS/POD`, `external`, a name, a URL).
     pub from: String,
     pub to: String,
     pub port: u16,
     pub result: Result<Trace, String>,
+}
+
+impl TraceView {
+    /// How many hops the walk has, request and reply.
+    pub fn len(&self) -> usize {
+        self.result.as_ref().map_or(0, |t| t.hops.len() + t.reply.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl PartialEq for Model {
@@ -56,6 +115,12 @@ impl PartialEq for Model {
             && self.show_system == other.show_system
             && self.matrix_port == other.matrix_port
             && self.trace == other.trace
+            && self.step == other.step
+            && self.playing == other.playing
+            && self.speed == other.speed
+            && self.pick == other.pick
+            && self.tab == other.tab
+            && self.rule_focus == other.rule_focus
             && Rc::ptr_eq(&self.cluster, &other.cluster)
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
     }
@@ -71,13 +136,32 @@ pub enum Action {
     SetProxyMode(Option<ProxyMode>),
     ShowSystem(bool),
     SetMatrixPort(u16),
-    /// Trace a TCP connection from one pod to another (`NS/NAME`).
+    /// Trace from a source to a destination, in the words the CLI takes
+    /// (`NS/POD`, `node/NAME`, `external`; an IP, `NS/POD`, a name, a URL).
     Trace {
         from: String,
         to: String,
         port: u16,
     },
     CloseTrace,
+    /// A pod was clicked: the source of the next trace, or its destination
+    /// when a source is waiting (which starts the trace).
+    PickPod(String),
+    /// Move the animation: one hop on, one back, to a hop.
+    StepForward,
+    StepBack,
+    StepTo(usize),
+    Play,
+    Pause,
+    /// A tick of the player: one hop on, stopping at the end.
+    Tick,
+    SetSpeed(u32),
+    SetTab(Tab),
+    /// Show a rule line in the node-rules tab.
+    ShowRule {
+        node: String,
+        rule: String,
+    },
 }
 
 impl Model {
@@ -95,6 +179,12 @@ impl Model {
             show_system: false,
             matrix_port: 80,
             trace: None,
+            step: None,
+            playing: false,
+            speed: 2,
+            pick: None,
+            tab: Tab::Matrix,
+            rule_focus: None,
         };
         m.simulate(true);
         m
@@ -109,6 +199,23 @@ impl Model {
         self.stale = has_errors && !first;
         self.diagnostics = Rc::new(diags);
         self.simulated = self.text.clone();
+        // The open trace follows the cluster: traced again, from the start.
+        if let Some(t) = self.trace.clone() {
+            self.trace_words(t.from.clone(), t.to.clone(), t.port);
+        }
+    }
+
+    /// Traces and shows the result, the animation at its first hop.
+    fn trace_words(&mut self, from: String, to: String, port: u16) {
+        let result = trace::target::trace_words(&self.cluster, &from, &to, port, "tcp", 0);
+        self.trace = Some(Rc::new(TraceView { from, to, port, result }));
+        self.step = self.trace.as_ref().filter(|t| !t.is_empty()).map(|_| 0);
+        self.playing = false;
+    }
+
+    /// The hops of the open trace, request then reply.
+    pub fn hop_count(&self) -> usize {
+        self.trace.as_ref().map_or(0, |t| t.len())
     }
 
     /// Whether the text has changed since the last simulation.
@@ -146,23 +253,55 @@ impl Reducible for Model {
             }
             Action::SetMatrixPort(port) => next.matrix_port = port,
             Action::Trace { from, to, port } => {
-                let pod = |s: &str| {
-                    let (namespace, name) = s.split_once('/').unwrap_or(("default", s));
-                    (namespace.to_owned(), name.to_owned())
-                };
-                let ((fns, fname), (tns, tname)) = (pod(&from), pod(&to));
-                let req = trace::Request {
-                    from: trace::From::Pod { namespace: fns, name: fname },
-                    to: trace::To::Pod { namespace: tns, name: tname },
-                    port,
-                    protocol: "tcp".into(),
-                    node: None,
-                    seed: 0,
-                };
-                let result = trace::trace(&next.cluster, &req).map_err(|e| e.to_string());
-                next.trace = Some(Rc::new(TraceView { from, to, port, result }));
+                next.pick = None;
+                next.trace_words(from, to, port);
             }
-            Action::CloseTrace => next.trace = None,
+            Action::PickPod(pod) => match next.pick.take() {
+                Some(from) if from != pod => {
+                    let port = next.trace.as_ref().map_or(80, |t| t.port);
+                    next.trace_words(from, pod, port);
+                }
+                Some(_) => {}
+                None => next.pick = Some(pod),
+            },
+            Action::StepForward | Action::Tick => {
+                let last = next.hop_count().saturating_sub(1);
+                match next.step {
+                    Some(i) if i < last => next.step = Some(i + 1),
+                    None if next.hop_count() > 0 => next.step = Some(0),
+                    _ => next.playing = false,
+                }
+                if matches!(action, Action::StepForward) {
+                    next.playing = false;
+                }
+            }
+            Action::StepBack => {
+                next.playing = false;
+                next.step = next.step.map(|i| i.saturating_sub(1));
+            }
+            Action::StepTo(i) => {
+                next.playing = false;
+                next.step = (i < next.hop_count()).then_some(i).or(next.step);
+            }
+            Action::Play => {
+                // Playing from the end starts over.
+                if next.step.is_some_and(|i| i + 1 >= next.hop_count()) {
+                    next.step = Some(0);
+                }
+                next.playing = next.hop_count() > 0;
+            }
+            Action::Pause => next.playing = false,
+            Action::SetSpeed(s) => next.speed = s.clamp(1, 8),
+            Action::SetTab(tab) => next.tab = tab,
+            Action::ShowRule { node, rule } => {
+                next.tab = Tab::Rules;
+                next.rule_focus = Some((node, rule));
+            }
+            Action::CloseTrace => {
+                next.trace = None;
+                next.step = None;
+                next.playing = false;
+            }
         }
         Rc::new(next)
     }
@@ -208,5 +347,41 @@ mod tests {
         let pod_network = m.cluster.pods.iter().filter(|p| !p.host_network);
         assert!(pod_network.clone().count() > 0);
         assert!(pod_network.clone().all(|p| p.ip.unwrap().to_string().starts_with("192.168.")));
+    }
+
+    #[test]
+    fn a_trace_follows_the_switches_and_the_player_walks_it() {
+        let text = crate::scenarios::find("policies").unwrap();
+        let m = Rc::new(Model::new("policies", text.to_owned(), None));
+        let debug = m.cluster.pods.iter().find(|p| p.namespace == "tools").unwrap().key();
+        let db = m.cluster.pods.iter().find(|p| p.name == "db").unwrap().key();
+        // Click the source, then the destination: the trace starts.
+        let m = reduce(m, Action::PickPod(debug.clone()));
+        assert_eq!(m.pick.as_deref(), Some(debug.as_str()));
+        let m = reduce(m, Action::PickPod(db.clone()));
+        let verdict = |m: &Model| m.trace.as_ref().unwrap().result.as_ref().unwrap().verdict.as_str();
+        assert_eq!(verdict(&m), "dropped");
+        assert_eq!((m.step, m.pick.as_deref()), (Some(0), None));
+
+        // Flannel enforces nothing: the same trace, traced again, gets through.
+        let m = reduce(m, Action::SetCni(Some(Cni::Flannel)));
+        assert_eq!(verdict(&m), "delivered");
+        let policy = m.trace.as_ref().unwrap().result.as_ref().unwrap().policy.clone().unwrap();
+        assert_eq!(policy.ingress.verdict.as_str(), "not-enforced");
+
+        // Play to the end, one tick a hop; back; straight to a hop.
+        let n = m.hop_count();
+        let mut m = reduce(m, Action::Play);
+        assert!(m.playing);
+        for _ in 0..n + 3 {
+            m = reduce(m, Action::Tick);
+        }
+        assert_eq!((m.step, m.playing), (Some(n - 1), false), "stops at the last hop");
+        let m = reduce(m, Action::StepBack);
+        assert_eq!(m.step, Some(n - 2));
+        let m = reduce(m, Action::StepTo(1));
+        assert_eq!(m.step, Some(1));
+        let m = reduce(m, Action::StepTo(n + 10));
+        assert_eq!(m.step, Some(1), "a hop that is not there changes nothing");
     }
 }

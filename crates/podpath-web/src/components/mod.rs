@@ -3,6 +3,7 @@
 pub mod editor;
 pub mod matrix;
 pub mod services;
+pub mod tabs;
 pub mod toolbar;
 pub mod topology;
 pub mod trace;

@@ -8,6 +8,11 @@ use yew::prelude::*;
 use crate::app::ModelHandle;
 use crate::state::Action;
 
+use gloo::storage::Storage;
+
+/// Where the chosen theme is kept (absent: follow the system).
+const THEME_KEY: &str = "podpath.v1.theme";
+
 #[component]
 pub fn Toolbar() -> Html {
     let model = use_context::<ModelHandle>().expect("Toolbar is rendered inside the model's provider");
@@ -31,6 +36,49 @@ pub fn Toolbar() -> Html {
         Callback::from(move |e: Event| {
             let checked = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
             model.dispatch(Action::ShowSystem(checked));
+        })
+    };
+    let share = use_state(|| None::<String>);
+    let on_share = {
+        let (model, share) = (model.clone(), share.clone());
+        Callback::from(move |_: MouseEvent| {
+            let fragment = crate::share::encode(&model.text, &model.overrides);
+            let Some(window) = web_sys::window() else { return };
+            let location = window.location();
+            let base = format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
+            let link = format!("{base}#{fragment}");
+            // The address bar shows the link too; nothing reloads.
+            if let Ok(history) = window.history() {
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&link));
+            }
+            let _ = window.navigator().clipboard().write_text(&link);
+            share.set(Some(link));
+        })
+    };
+    let theme = use_state(|| gloo::storage::LocalStorage::get::<String>(THEME_KEY).ok());
+    {
+        let theme = (*theme).clone();
+        use_effect_with(theme, |theme| {
+            if let Some(root) = gloo::utils::document().document_element() {
+                let _ = match theme {
+                    Some(t) => root.set_attribute("data-theme", t),
+                    None => root.remove_attribute("data-theme"),
+                };
+            }
+        });
+    }
+    let on_theme = {
+        let theme = theme.clone();
+        Callback::from(move |_: MouseEvent| {
+            let dark_now = match theme.as_deref() {
+                Some(t) => t == "dark",
+                None => web_sys::window()
+                    .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+                    .is_some_and(|m| m.matches()),
+            };
+            let next = if dark_now { "light" } else { "dark" };
+            let _ = gloo::storage::LocalStorage::set(THEME_KEY, next);
+            theme.set(Some(next.to_owned()));
         })
     };
     let cni_value = model.overrides.cni.map(Cni::as_str).unwrap_or("");
@@ -61,6 +109,11 @@ pub fn Toolbar() -> Html {
                 <input type="checkbox" data-testid="system-toggle" checked={model.show_system} onchange={on_system} />
                 { " system pods" }
             </label>
+            <button class="tool" onclick={on_share} data-testid="share" title="a link that carries this scenario and the switches">{ "Share" }</button>
+            <button class="tool" onclick={on_theme} data-testid="theme" aria-label="switch between light and dark">{ "◐" }</button>
+            if let Some(link) = &*share {
+                <input class="share-link" readonly=true value={link.clone()} data-testid="share-link" aria-label="the share link (copied)" />
+            }
             <span class="summary" data-testid="summary">
                 { format!("{} nodes · {} pods ({} running) · pod CIDR {}", model.cluster.nodes.len(), model.cluster.pods.len(), running, settings.cluster_cidr) }
             </span>

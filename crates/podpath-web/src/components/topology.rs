@@ -8,6 +8,31 @@ use podpath_core::{Node, Pod, PodPhase};
 use yew::prelude::*;
 
 use crate::app::ModelHandle;
+use crate::hooks::use_packet_motion;
+use crate::state::Action;
+
+/// The element the packet marker sits on for the current hop: the pod
+/// when the hop is in a pod's namespace (and the pod is shown), the client
+/// outside for the outside, else the hop's node.
+fn marker_target(model: &crate::state::Model) -> Option<(String, String, bool)> {
+    let view = model.trace.as_ref()?;
+    let t = view.result.as_ref().ok()?;
+    let i = model.step?;
+    let hop = t.hops.iter().chain(t.reply.iter()).nth(i)?;
+    let shown = |key: &str| {
+        model.cluster.pods.iter().any(|p| p.key() == key && (model.show_system || !is_system_namespace(&p.namespace)))
+    };
+    let first = hop.at.split(' ').next().unwrap_or("");
+    let selector = if first.contains('/') && shown(first) {
+        format!("[data-testid=pod][data-pod=\"{first}\"]")
+    } else if hop.at.starts_with("external") {
+        "[data-testid=outside]".to_owned()
+    } else {
+        format!("[data-testid=node][data-node=\"{}\"]", hop.node.clone().unwrap_or_default())
+    };
+    let label = format!("{}:{} → {}:{}", hop.packet.src, hop.packet.sport, hop.packet.dst, hop.packet.dport);
+    Some((selector, label, hop.packet.outer.is_some()))
+}
 
 /// A stable hue for a namespace, so its pods keep their colour across edits.
 pub fn namespace_hue(ns: &str) -> u32 {
@@ -28,30 +53,70 @@ pub fn Topology() -> Html {
     let mut namespaces: Vec<&str> = cluster.pods.iter().filter(shown).map(|p| p.namespace.as_str()).collect();
     namespaces.sort_unstable();
     namespaces.dedup();
+    let (stage, packet) = (use_node_ref(), use_node_ref());
+    let target = marker_target(&model);
+    use_packet_motion(packet.clone(), stage.clone(), target.as_ref().map(|(s, _, _)| s.clone()), model.speed);
+    let hop_action = model
+        .step
+        .and_then(|i| {
+            model
+                .trace
+                .as_ref()?
+                .result
+                .as_ref()
+                .ok()?
+                .hops
+                .iter()
+                .chain(model.trace.as_ref()?.result.as_ref().ok()?.reply.iter())
+                .nth(i)
+                .map(|h| h.action.clone())
+        })
+        .unwrap_or_default();
+    let ends: Vec<String> = model.trace.as_ref().map(|t| vec![t.from.clone(), t.to.clone()]).unwrap_or_default();
+    let on_pod = {
+        let model = model.clone();
+        Callback::from(move |key: String| model.dispatch(Action::PickPod(key)))
+    };
+    let marks = Marks { pick: model.pick.clone(), ends, on_pod };
+    let outside = model.trace.as_ref().is_some_and(|t| t.from == "external");
     html! {
-        <section class={classes!("topology", model.stale.then_some("stale"))} aria-label="Cluster topology" data-testid="topology">
+        <section class={classes!("topology", model.stale.then_some("stale"))} aria-label="Cluster topology" data-testid="topology" ref={stage}>
             <div class="legend">
                 { for namespaces.iter().map(|ns| html! {
                     <span class="ns" style={format!("--hue: {}", namespace_hue(ns))}>{ *ns }</span>
                 }) }
             </div>
+            if outside {
+                <div class="outside" data-testid="outside">{ "external client 198.51.100.7" }</div>
+            }
             <div class="nodes">
-                { for cluster.nodes.iter().map(|n| view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]))) }
+                { for cluster.nodes.iter().map(|n| view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]), &marks)) }
             </div>
             <crate::components::services::Services />
-            <crate::components::trace::TracePanel />
-            <crate::components::matrix::PolicyMatrix />
             if !unscheduled.is_empty() {
                 <div class="unscheduled">
                     <h2>{ "Not scheduled" }</h2>
-                    { for unscheduled.iter().map(|p| view_pod(p)) }
+                    { for unscheduled.iter().map(|p| view_pod(p, &marks)) }
                 </div>
             }
+            <div ref={packet} class={classes!("packet", target.as_ref().is_some_and(|(_, _, e)| *e).then_some("encap"),
+                                      crate::components::trace::dropped(&hop_action).then_some("dropped"))}
+                 data-testid="packet" aria-hidden="true" style="visibility: hidden">
+                <span class="packet-label">{ target.map(|(_, l, _)| l).unwrap_or_default() }</span>
+            </div>
         </section>
     }
 }
 
-fn view_node(node: &Node, pods: &[&Pod]) -> Html {
+/// What the pods show about the trace: the source waiting for a target,
+/// the ends of the current trace; and what a click does.
+struct Marks {
+    pick: Option<String>,
+    ends: Vec<String>,
+    on_pod: Callback<String>,
+}
+
+fn view_node(node: &Node, pods: &[&Pod], marks: &Marks) -> Html {
     let ip = node.internal_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "no address".into());
     // The ranges the CNI plugin really allocates from on this node (Calico's
     // blocks, Weave's share, Cilium's pool CIDR), not only spec.podCIDR.
@@ -69,25 +134,39 @@ fn view_node(node: &Node, pods: &[&Pod]) -> Html {
                 if pods.is_empty() {
                     <p class="empty">{ "no pods" }</p>
                 }
-                { for pods.iter().map(|p| view_pod(p)) }
+                { for pods.iter().map(|p| view_pod(p, marks)) }
             </div>
         </article>
     }
 }
 
-fn view_pod(pod: &Pod) -> Html {
+fn view_pod(pod: &Pod, marks: &Marks) -> Html {
     let ip = pod.ip.map(|ip| ip.to_string()).unwrap_or_default();
     let (state, title) = match &pod.phase {
-        PodPhase::Running => (None, format!("{} on {}", pod.key(), pod.node.as_deref().unwrap_or("?"))),
+        PodPhase::Running => (
+            None,
+            format!(
+                "{} on {}: click to trace from it, then click another",
+                pod.key(),
+                pod.node.as_deref().unwrap_or("?")
+            ),
+        ),
         PodPhase::Pending { reason, message } => (Some(reason.clone()), format!("{}: {message}", pod.key())),
     };
+    let key = pod.key();
+    let picked = marks.pick.as_deref() == Some(key.as_str());
+    let end = marks.ends.contains(&key);
+    let onclick = {
+        let (cb, key) = (marks.on_pod.clone(), key.clone());
+        Callback::from(move |_: MouseEvent| cb.emit(key.clone()))
+    };
     html! {
-        <div class={classes!("pod", state.is_some().then_some("pending"), pod.host_network.then_some("host-network"))}
-             data-testid="pod" data-pod={pod.key()} data-ip={ip.clone()}
-             style={format!("--hue: {}", namespace_hue(&pod.namespace))} title={title}>
+        <button class={classes!("pod", state.is_some().then_some("pending"), pod.host_network.then_some("host-network"), picked.then_some("picked"), end.then_some("trace-end"))}
+             data-testid="pod" data-pod={key} data-ip={ip.clone()} aria-pressed={picked.to_string()}
+             style={format!("--hue: {}", namespace_hue(&pod.namespace))} title={title} onclick={onclick} disabled={pod.ip.is_none()}>
             <span class="pod-name">{ pod.name.clone() }</span>
             <span class="pod-ip">{ if ip.is_empty() { state.unwrap_or_default() } else { ip } }</span>
             <span class="pod-ns">{ pod.namespace.clone() }</span>
-        </div>
+        </button>
     }
 }

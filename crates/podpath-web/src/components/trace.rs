@@ -1,27 +1,88 @@
-//! The trace on screen: the verdict, then every hop with where it happened,
-//! what happened, the packet there (its TTL, the tunnel around it), what the
-//! hop rewrote in it, and the rule that acted; then the reply's hops.
-
-use yew::prelude::*;
+//! The inspector: a box to ask for a trace, then the trace — its verdict,
+//! the player (play, pause, step, back, speed), every hop with where it
+//! happened and what it did (the current one highlighted, a click jumps to
+//! it), and the current hop's packet layer by layer, before and after, with
+//! the rule or route line that acted.
 
 use podpath_core::trace::walk::{Frame, Leg, Walk};
+use podpath_core::trace::{Headers, Trace};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
 
 use crate::app::ModelHandle;
 use crate::state::Action;
+
+/// The form that starts a trace: from, to (a pod, a name, a URL), port.
+#[component]
+pub fn TraceBox() -> Html {
+    let model = use_context::<ModelHandle>().expect("TraceBox is rendered inside the model's provider");
+    let (from_ref, to_ref, port_ref) = (use_node_ref(), use_node_ref(), use_node_ref());
+    let current = model.trace.clone();
+    let from = model.pick.clone().or_else(|| current.as_ref().map(|t| t.from.clone())).unwrap_or_default();
+    let to = current.as_ref().map(|t| t.to.clone()).unwrap_or_default();
+    let port = current.as_ref().map_or(80, |t| t.port);
+    let onsubmit = {
+        let (model, from_ref, to_ref, port_ref) = (model.clone(), from_ref.clone(), to_ref.clone(), port_ref.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let value = |r: &NodeRef| r.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
+            let port = value(&port_ref).parse().unwrap_or(80);
+            model.dispatch(Action::Trace { from: value(&from_ref), to: value(&to_ref), port });
+        })
+    };
+    let mut pods: Vec<String> = model.cluster.pods.iter().filter(|p| p.ip.is_some()).map(|p| p.key()).collect();
+    pods.sort();
+    html! {
+        <form class="trace-box" onsubmit={onsubmit} aria-label="Trace a packet" data-testid="trace-form">
+            <label>{ "From" }
+                <input ref={from_ref} list="trace-sources" value={from} placeholder="ns/pod, node/NAME or external"
+                       data-testid="trace-from" aria-describedby="trace-hint" />
+            </label>
+            <label>{ "To" }
+                <input ref={to_ref} list="trace-sources" value={to} placeholder="ns/pod, a name, or http://host/path"
+                       data-testid="trace-to" />
+            </label>
+            <label class="port">{ "Port" }
+                <input ref={port_ref} type="number" min="1" max="65535" value={port.to_string()} data-testid="trace-port" />
+            </label>
+            <button type="submit" data-testid="trace-go">{ "Trace" }</button>
+            <datalist id="trace-sources">
+                <option value="external" />
+                { for model.cluster.nodes.iter().map(|n| html! { <option value={format!("node/{}", n.name)} /> }) }
+                { for pods.iter().map(|p| html! { <option value={p.clone()} /> }) }
+            </datalist>
+            <p id="trace-hint" class="hint">
+                if let Some(p) = &model.pick {
+                    { format!("from {p}: now click the pod to reach") }
+                } else {
+                    { "or click a pod, then another" }
+                }
+            </p>
+        </form>
+    }
+}
 
 #[component]
 pub fn TracePanel() -> Html {
     let model = use_context::<ModelHandle>().expect("TracePanel is rendered inside the model's provider");
     let Some(view) = model.trace.clone() else { return html! {} };
-    let close = {
+    let dispatch = |a: fn() -> Action| {
         let model = model.clone();
-        Callback::from(move |_| model.dispatch(Action::CloseTrace))
+        Callback::from(move |_: MouseEvent| model.dispatch(a()))
     };
+    let on_speed = {
+        let model = model.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlInputElement>().value();
+            model.dispatch(Action::SetSpeed(v.parse().unwrap_or(2)));
+        })
+    };
+    let step = model.step;
     html! {
         <section class="trace-panel" aria-label="Trace" data-testid="trace">
             <h2>
-                { format!("{} → {}:{}", view.from, view.to, view.port) }
-                <button class="close" onclick={close} aria-label="close the trace">{ "×" }</button>
+                { format!("{} → {}", view.from, view.to) }
+                <button class="close" onclick={dispatch(|| Action::CloseTrace)} aria-label="close the trace">{ "×" }</button>
             </h2>
             { match &view.result {
                 Err(e) => html! { <p class="verdict error" data-testid="verdict" data-verdict="error">{ e.clone() }</p> },
@@ -30,17 +91,40 @@ pub fn TracePanel() -> Html {
                         <p class={classes!("verdict", t.verdict.as_str())} data-testid="verdict" data-verdict={t.verdict.as_str()}>
                             <strong>{ t.verdict.as_str() }</strong>{ " — " }{ t.reason.clone() }
                         </p>
-                        <a class="pcap" data-testid="pcap-download" download="podpath-trace.pcap"
-                           href={format!("data:application/vnd.tcpdump.pcap;base64,{}", data_encoding::BASE64.encode(&podpath_core::pcap::write(t)))}>
-                            { "download the packets (pcap)" }
-                        </a>
+                        if let Some(h) = &t.http {
+                            <p class="http" data-testid="http-status">{ format!("HTTP {} {}", h.status, podpath_core::http::reason(h.status)) }
+                                { h.backend.as_ref().map(|b| format!(" from {b}")).unwrap_or_default() }
+                                { h.ingress.as_ref().map(|i| format!(" via Ingress {i}")).unwrap_or_default() }
+                            </p>
+                        }
+                        <div class="player" role="group" aria-label="Packet player">
+                            <button onclick={dispatch(|| Action::StepBack)} aria-label="one hop back" data-testid="step-back" disabled={step.is_none_or(|i| i == 0)}>{ "‹ back" }</button>
+                            if model.playing {
+                                <button onclick={dispatch(|| Action::Pause)} aria-label="pause" data-testid="pause">{ "pause" }</button>
+                            } else {
+                                <button onclick={dispatch(|| Action::Play)} aria-label="play" data-testid="play">{ "play ▸" }</button>
+                            }
+                            <button onclick={dispatch(|| Action::StepForward)} aria-label="one hop forward" data-testid="step-forward"
+                                    disabled={step.is_some_and(|i| i + 1 >= view.len())}>{ "next ›" }</button>
+                            <label class="speed">{ "speed " }
+                                <input type="range" min="1" max="8" value={model.speed.to_string()} onchange={on_speed} aria-label="hops per second" />
+                            </label>
+                            <span class="position" data-testid="position" aria-live="polite">
+                                { step.map(|i| format!("hop {} of {}", i + 1, view.len())).unwrap_or_default() }
+                            </span>
+                            <a class="pcap" data-testid="pcap-download" download="podpath-trace.pcap"
+                               href={format!("data:application/vnd.tcpdump.pcap;base64,{}", data_encoding::BASE64.encode(&podpath_core::pcap::write(t)))}>
+                                { "pcap" }
+                            </a>
+                        </div>
+                        { hop_detail(&model, t, step) }
                         <ol class="hops">
-                            { for Walk::new(t).run().into_iter().filter(|f| f.leg == Leg::Request).map(hop) }
+                            { for Walk::new(t).run().into_iter().filter(|f| f.leg == Leg::Request).map(|f| hop(&model, f, step)) }
                         </ol>
                         if !t.reply.is_empty() {
                             <h3 class="reply-title">{ "the reply, back through conntrack" }</h3>
-                            <ol class="hops reply">
-                                { for Walk::new(t).run().into_iter().filter(|f| f.leg == Leg::Reply).map(hop) }
+                            <ol class="hops reply" start={(t.hops.len() + 1).to_string()}>
+                                { for Walk::new(t).run().into_iter().filter(|f| f.leg == Leg::Reply).map(|f| hop(&model, f, step)) }
                             </ol>
                         }
                     </>
@@ -51,21 +135,94 @@ pub fn TracePanel() -> Html {
 }
 
 /// One hop of the list: `hop` for the request's, `reply-hop` for the reply's.
-fn hop(f: Frame<'_>) -> Html {
+fn hop(model: &ModelHandle, f: Frame<'_>, step: Option<usize>) -> Html {
     let h = f.hop;
     let testid = if f.leg == Leg::Request { "hop" } else { "reply-hop" };
+    let current = step == Some(f.index);
+    let onclick = {
+        let (model, i) = (model.clone(), f.index);
+        Callback::from(move |_: MouseEvent| model.dispatch(Action::StepTo(i)))
+    };
     html! {
-        <li class="hop" data-testid={testid} data-action={h.action.clone()}>
-            <span class="hop-node">{ h.node.clone().unwrap_or_default() }</span>
-            <span class="hop-at">{ h.at.clone() }</span>
-            <span class="hop-action">{ h.action.clone() }</span>
+        <li class={classes!("hop", current.then_some("current"), dropped(&h.action).then_some("bad"))}
+            data-testid={testid} data-action={h.action.clone()} data-index={f.index.to_string()}
+            aria-current={current.then_some("step")}>
+            <button class="hop-head" onclick={onclick}>
+                <span class="hop-node">{ h.node.clone().unwrap_or_default() }</span>
+                <span class="hop-at">{ h.at.clone() }</span>
+                <span class="hop-action">{ h.action.clone() }</span>
+            </button>
             <span class="hop-packet">{ format!("{}:{} → {}:{} ttl {}", h.packet.src, h.packet.sport, h.packet.dst, h.packet.dport, h.packet.ttl) }</span>
             if let Some(o) = &h.packet.outer {
                 <span class="hop-outer" data-testid="hop-outer">{ format!("in {} {} → {}", o.encap.name(), o.src, o.dst) }</span>
             }
             { for f.changes.iter().map(|c| html! { <span class="hop-change" data-testid="hop-change">{ c.to_string() }</span> }) }
-            if !h.detail.is_empty() { <div class="hop-detail">{ h.detail.clone() }</div> }
-            if let Some(r) = &h.rule { <code class="hop-rule">{ r.clone() }</code> }
         </li>
+    }
+}
+
+/// Whether an action stops the packet.
+pub fn dropped(action: &str) -> bool {
+    matches!(action, "dropped" | "rejected" | "policy denied") || action.contains("denied")
+}
+
+/// The current hop, opened: what happened and why, the packet's layers
+/// before and after, and the line that acted.
+fn hop_detail(model: &ModelHandle, t: &Trace, step: Option<usize>) -> Html {
+    let Some(f) = step.and_then(|i| Walk::new(t).frame(i)) else { return html! {} };
+    let h = f.hop;
+    // Every line a hop quotes is in its node's dumps (the proxy's rules, or
+    // the routes): the rules tab can show it in place.
+    let show_rule = match (&h.node, &h.rule) {
+        (Some(node), Some(rule)) => {
+            let (model, node, rule) = (model.clone(), node.clone(), rule.clone());
+            Some(Callback::from(move |_: MouseEvent| {
+                model.dispatch(Action::ShowRule { node: node.clone(), rule: rule.clone() })
+            }))
+        }
+        _ => None,
+    };
+    html! {
+        <section class="hop-detail-box" data-testid="hop-detail" aria-label="The current hop">
+            <h3>{ format!("{} · {} · {}", h.node.clone().unwrap_or_default(), h.at, h.action) }</h3>
+            if !h.detail.is_empty() { <p>{ h.detail.clone() }</p> }
+            if let Some(rule) = &h.rule {
+                <pre class="rule-line" data-testid="hop-rule">{ rule.clone() }</pre>
+                if let Some(cb) = show_rule {
+                    <button class="link" onclick={cb} data-testid="show-rule">{ "show it in the node's rules" }</button>
+                }
+            }
+            <div class="layers">
+                if let Some(before) = f.before {
+                    <div><h4>{ "before" }</h4>{ layers(before) }</div>
+                }
+                <div><h4>{ if f.before.is_some() { "after" } else { "packet" } }</h4>{ layers(&h.packet) }</div>
+            </div>
+            { for f.changes.iter().map(|c| html! { <p class="hop-change">{ c.to_string() }</p> }) }
+        </section>
+    }
+}
+
+/// The packet's headers, outermost first, as Wireshark lists layers.
+fn layers(p: &Headers) -> Html {
+    let proto = p.protocol.to_uppercase();
+    let l4 = match p.protocol.as_str() {
+        "icmp" => format!("ICMP echo, id {}", p.sport),
+        _ => format!("{proto}, Src Port: {}, Dst Port: {}", p.sport, p.dport),
+    };
+    html! {
+        <ul class="layer-list">
+            if let Some(o) = &p.outer {
+                <li class="outer">{ format!("Internet Protocol Version 4, Src: {}, Dst: {} (outer)", o.src, o.dst) }</li>
+                <li class="outer">{ match o.encap {
+                    podpath_core::datapath::Encap::Vxlan { vni, port } => format!("UDP {} → {port}, Virtual eXtensible Local Area Network, VNI: {vni}", o.sport),
+                    podpath_core::datapath::Encap::Geneve { vni, port } => format!("UDP {} → {port}, Generic Network Virtualization Encapsulation, VNI: {vni}", o.sport),
+                    podpath_core::datapath::Encap::Ipip => "IP in IP (protocol 4)".to_owned(),
+                    podpath_core::datapath::Encap::Sleeve { port, .. } => format!("UDP {port} → {port}, Weave sleeve"),
+                } }</li>
+            }
+            <li>{ format!("Internet Protocol Version 4, Src: {}, Dst: {}, TTL: {}", p.src, p.dst, p.ttl) }</li>
+            <li>{ l4 }</li>
+        </ul>
     }
 }

@@ -1,8 +1,10 @@
 //! Effects of the playground: the debounce between typing and simulating,
-//! and the autosave of every edit. Kept out of the reducer so it stays pure.
+//! the autosave of every edit, the player's clock and keys, and the packet
+//! marker's glide. Kept out of the reducer so it stays pure.
 
 use gloo::storage::{LocalStorage, Storage};
 use gloo::timers::callback::Timeout;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::state::{Action, Model};
@@ -51,4 +53,112 @@ pub fn use_autosave(scenario: String, text: String) -> Option<String> {
         });
     }
     (*error).clone()
+}
+
+/// While the player plays, one hop per `1000 / speed` ms.
+#[hook]
+pub fn use_player(model: UseReducerHandle<Model>) {
+    let (playing, speed) = (model.playing, model.speed);
+    use_effect_with((playing, speed), move |(playing, speed)| {
+        let interval = playing.then(|| {
+            let model = model.clone();
+            gloo::timers::callback::Interval::new(1000 / speed.max(&1), move || model.dispatch(Action::Tick))
+        });
+        move || drop(interval)
+    });
+}
+
+/// Keys for the player, except while typing: space plays and pauses,
+/// the arrows step.
+#[hook]
+pub fn use_player_keys(model: UseReducerHandle<Model>) {
+    let handle = use_mut_ref(|| model.clone());
+    *handle.borrow_mut() = model;
+    use_effect_with((), move |_| {
+        let document = gloo::utils::document();
+        let listener = gloo::events::EventListener::new(&document, "keydown", move |e| {
+            let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
+            let typing = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT" | "BUTTON"));
+            let model = handle.borrow().clone();
+            if typing || model.trace.is_none() {
+                return;
+            }
+            let action = match e.key().as_str() {
+                " " if model.playing => Action::Pause,
+                " " => Action::Play,
+                "ArrowRight" => Action::StepForward,
+                "ArrowLeft" => Action::StepBack,
+                _ => return,
+            };
+            e.prevent_default();
+            model.dispatch(action);
+        });
+        move || drop(listener)
+    });
+}
+
+/// Moves the packet marker to the element `target` selects inside `stage`,
+/// gliding there frame by frame (requestAnimationFrame). Layout is read
+/// once per move; each frame only writes a transform.
+#[hook]
+pub fn use_packet_motion(packet: NodeRef, stage: NodeRef, target: Option<String>, speed: u32) {
+    let at = use_mut_ref(|| None::<(f64, f64)>);
+    let frame = use_mut_ref(Vec::<gloo::render::AnimationFrame>::new);
+    use_effect_with(target, move |target| {
+        let (Some(el), Some(stage)) = (packet.cast::<web_sys::HtmlElement>(), stage.cast::<web_sys::Element>()) else {
+            return;
+        };
+        let dest = target.as_deref().and_then(|sel| stage.query_selector(sel).ok().flatten());
+        let Some(dest) = dest else {
+            let _ = el.style().set_property("visibility", "hidden");
+            *at.borrow_mut() = None;
+            return;
+        };
+        let (s, d) = (stage.get_bounding_client_rect(), dest.get_bounding_client_rect());
+        let to = (
+            d.left() - s.left() + f64::from(stage.scroll_left()) + d.width() / 2.0,
+            d.top() - s.top() + f64::from(stage.scroll_top()) + d.height() / 2.0,
+        );
+        let from = at.borrow().unwrap_or(to);
+        *at.borrow_mut() = Some(to);
+        let _ = el.style().set_property("visibility", "visible");
+        let duration = 600.0 / f64::from(speed.max(1)).sqrt();
+        glide(el, from, to, duration, frame.clone());
+    });
+}
+
+fn place(el: &web_sys::HtmlElement, (x, y): (f64, f64)) {
+    let _ = el.style().set_property("transform", &format!("translate({x:.1}px, {y:.1}px) translate(-50%, -50%)"));
+}
+
+type Frames = std::rc::Rc<std::cell::RefCell<Vec<gloo::render::AnimationFrame>>>;
+
+/// The glide: a frame at a time until it arrives. A new glide cancels the
+/// frames of the last one.
+fn glide(el: web_sys::HtmlElement, from: (f64, f64), to: (f64, f64), duration: f64, frames: Frames) {
+    frames.borrow_mut().clear();
+    tick(el, from, to, duration, None, frames);
+}
+
+fn tick(el: web_sys::HtmlElement, from: (f64, f64), to: (f64, f64), duration: f64, start: Option<f64>, frames: Frames) {
+    let next = frames.clone();
+    let handle = gloo::render::request_animation_frame(move |now| {
+        let t0 = start.unwrap_or(now);
+        let k = ((now - t0) / duration).clamp(0.0, 1.0);
+        // Ease in and out.
+        let e = k * k * (3.0 - 2.0 * k);
+        place(&el, (from.0 + (to.0 - from.0) * e, from.1 + (to.1 - from.1) * e));
+        if k < 1.0 {
+            tick(el, from, to, duration, Some(t0), next);
+        }
+    });
+    let mut f = frames.borrow_mut();
+    // Keep the running frame's handle (dropping it would drop the closure
+    // that is running) and the new one; older ones have finished.
+    let keep = f.len().saturating_sub(1);
+    f.drain(..keep);
+    f.push(handle);
 }

@@ -1,0 +1,190 @@
+//! The tabs below the topology: the policy matrix, a node's rules and
+//! routes (with the line a hop quoted picked out), DNS lookups as a pod
+//! would make them, the capture of the current trace, and the terminal.
+
+use podpath_core::dns::{resolver, RType};
+use podpath_core::proxy::Dataplane;
+use podpath_core::trace::walk::Walk;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::app::ModelHandle;
+use crate::state::{Action, Tab};
+
+#[component]
+pub fn Tabs() -> Html {
+    let model = use_context::<ModelHandle>().expect("Tabs is rendered inside the model's provider");
+    let tab = model.tab;
+    html! {
+        <section class="tabs" aria-label="Tools">
+            <div role="tablist" class="tab-list">
+                { for Tab::ALL.iter().map(|t| {
+                    let model = model.clone();
+                    let t = *t;
+                    let onclick = Callback::from(move |_: MouseEvent| model.dispatch(Action::SetTab(t)));
+                    html! {
+                        <button role="tab" id={format!("tab-{}", t.id())} aria-selected={(t == tab).to_string()}
+                                aria-controls={format!("panel-{}", t.id())} data-testid={format!("tab-{}", t.id())}
+                                class={classes!((t == tab).then_some("active"))} onclick={onclick}>
+                            { t.label() }
+                        </button>
+                    }
+                }) }
+            </div>
+            <div role="tabpanel" id={format!("panel-{}", tab.id())} aria-labelledby={format!("tab-{}", tab.id())} class="tab-panel">
+                { match tab {
+                    Tab::Matrix => html! { <crate::components::matrix::PolicyMatrix /> },
+                    Tab::Rules => html! { <NodeRules /> },
+                    Tab::Dns => html! { <DnsTab /> },
+                    Tab::Capture => html! { <Capture /> },
+                    Tab::Terminal => html! {
+                        <p class="muted" data-testid="terminal-placeholder">
+                            { "The terminal (kubectl, and ping, dig, curl inside pods) comes here. Until then, start a trace from the box on the right, or click a pod and then another." }
+                        </p>
+                    },
+                } }
+            </div>
+        </section>
+    }
+}
+
+/// A node's service-proxy dump and its routes, the focused line marked and
+/// scrolled to.
+#[component]
+fn NodeRules() -> Html {
+    let model = use_context::<ModelHandle>().expect("NodeRules is rendered inside the model's provider");
+    let cluster = model.cluster.clone();
+    let focus = model.rule_focus.clone();
+    let chosen = use_state(|| None::<String>);
+    let node = focus
+        .as_ref()
+        .map(|(n, _)| n.clone())
+        .filter(|n| chosen.is_none() || chosen.as_deref() == Some(n.as_str()))
+        .or_else(|| (*chosen).clone())
+        .or_else(|| {
+            cluster.nodes.iter().find(|n| !n.is_control_plane()).or(cluster.nodes.first()).map(|n| n.name.clone())
+        })
+        .unwrap_or_default();
+    let marked = use_node_ref();
+    {
+        let marked = marked.clone();
+        use_effect_with(focus.clone(), move |_| {
+            if let Some(el) = marked.cast::<web_sys::Element>() {
+                el.scroll_into_view();
+            }
+        });
+    }
+    let on_node = {
+        let chosen = chosen.clone();
+        Callback::from(move |e: Event| chosen.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value())))
+    };
+    let mode = cluster.settings.proxy_mode;
+    let dump =
+        if cluster.node(&node).is_some() { Dataplane::build(&cluster, &node, mode).render() } else { String::new() };
+    let routes = podpath_core::datapath::build(&cluster).node(&node).map(|n| n.host.ip_route()).unwrap_or_default();
+    let focus_line = focus.as_ref().filter(|(n, _)| *n == node).map(|(_, r)| r.clone());
+    let mut marked_once = false;
+    let mut line = |l: &str| {
+        let hit = !marked_once && focus_line.as_deref().is_some_and(|f| l.trim() == f.trim() || l.contains(f.trim()));
+        marked_once |= hit;
+        if hit {
+            html! { <span class="line marked" ref={marked.clone()} data-testid="rule-marked">{ l }{ "\n" }</span> }
+        } else {
+            html! { <span class="line">{ l }{ "\n" }</span> }
+        }
+    };
+    let routes_html: Html = routes.lines().map(&mut line).collect();
+    let dump_html: Html = dump.lines().map(&mut line).collect();
+    html! {
+        <div class="node-rules" data-testid="node-rules">
+            <label>{ "Node " }
+                <select onchange={on_node} aria-label="node">
+                    { for cluster.nodes.iter().map(|n| html! { <option value={n.name.clone()} selected={n.name == node}>{ n.name.clone() }</option> }) }
+                </select>
+            </label>
+            <h3>{ "ip route" }</h3>
+            <pre class="dump">{ routes_html }</pre>
+            <h3>{ format!("{} ({mode} mode)", match mode {
+                podpath_core::ProxyMode::Iptables => "iptables-save",
+                podpath_core::ProxyMode::Nftables => "nft list table ip kube-proxy",
+                podpath_core::ProxyMode::Ipvs => "ipvsadm -Ln",
+                podpath_core::ProxyMode::Ebpf => "cilium-dbg bpf lb list",
+            }) }</h3>
+            <pre class="dump">{ dump_html }</pre>
+        </div>
+    }
+}
+
+/// A name resolved as a ClusterFirst pod in a namespace would.
+#[component]
+fn DnsTab() -> Html {
+    let model = use_context::<ModelHandle>().expect("DnsTab is rendered inside the model's provider");
+    let query = use_state(|| ("".to_owned(), "default".to_owned()));
+    let (name_ref, ns_ref) = (use_node_ref(), use_node_ref());
+    let onsubmit = {
+        let (query, name_ref, ns_ref) = (query.clone(), name_ref.clone(), ns_ref.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let v = |r: &NodeRef| r.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
+            query.set((v(&name_ref), v(&ns_ref)));
+        })
+    };
+    let cluster = model.cluster.clone();
+    let (name, ns) = (*query).clone();
+    let result = (!name.trim().is_empty()).then(|| {
+        let conf = resolver::cluster_first(&cluster, &ns);
+        let lookup =
+            resolver::lookup(&conf, name.trim(), RType::A, |_, q| Some(cluster.dns.answer(&cluster, q, RType::A)));
+        (conf, lookup)
+    });
+    html! {
+        <div class="dns-tab" data-testid="dns-tab">
+            <form onsubmit={onsubmit} class="inline-form">
+                <label>{ "Name " }<input ref={name_ref} value={name.clone()} placeholder="web, api.shop, example.com" data-testid="dns-name" /></label>
+                <label>{ " from a pod in namespace " }<input ref={ns_ref} value={ns.clone()} data-testid="dns-namespace" /></label>
+                <button type="submit">{ "Resolve" }</button>
+            </form>
+            if let Some((conf, lookup)) = result {
+                <pre class="dump" data-testid="dns-result">
+                    { format!("# /etc/resolv.conf\n{}\n", conf.render()) }
+                    { for lookup.attempts.iter().map(|a| {
+                        let r = a.response.as_ref();
+                        format!(";; {} A → {}\n", a.name, r.map_or("no response".to_owned(), |r| format!("{} ({})", r.rcode.as_str(), r.by)))
+                    }) }
+                    { for lookup.answer().into_iter().flat_map(|r| r.answers.iter()).map(|rec| format!("{rec}\n")) }
+                </pre>
+            }
+        </div>
+    }
+}
+
+/// The current trace's packets as a capture list: one row per hop that
+/// changed or moved the packet.
+#[component]
+fn Capture() -> Html {
+    let model = use_context::<ModelHandle>().expect("Capture is rendered inside the model's provider");
+    let Some(Ok(t)) = model.trace.as_ref().map(|v| v.result.clone()) else {
+        return html! { <p class="muted">{ "Start a trace to see its packets here." }</p> };
+    };
+    html! {
+        <table class="capture" data-testid="capture">
+            <thead><tr><th>{ "No." }</th><th>{ "Node" }</th><th>{ "Where" }</th><th>{ "Source" }</th><th>{ "Destination" }</th><th>{ "Protocol" }</th><th>{ "Info" }</th></tr></thead>
+            <tbody>
+                { for Walk::new(&t).run().into_iter().filter(|f| f.index == 0 || !f.changes.is_empty() || matches!(f.hop.action.as_str(), "sent" | "received" | "delivered")).map(|f| {
+                    let p = &f.hop.packet;
+                    html! {
+                        <tr class={classes!((model.step == Some(f.index)).then_some("current"))}>
+                            <td>{ f.index + 1 }</td>
+                            <td>{ f.hop.node.clone().unwrap_or_default() }</td>
+                            <td>{ f.hop.at.clone() }</td>
+                            <td>{ format!("{}:{}", p.src, p.sport) }</td>
+                            <td>{ format!("{}:{}", p.dst, p.dport) }</td>
+                            <td>{ p.outer.as_ref().map(|o| format!("{}/{}", o.encap.name().to_uppercase(), p.protocol.to_uppercase())).unwrap_or_else(|| p.protocol.to_uppercase()) }</td>
+                            <td>{ f.hop.action.clone() }</td>
+                        </tr>
+                    }
+                }) }
+            </tbody>
+        </table>
+    }
+}
