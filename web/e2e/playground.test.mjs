@@ -258,3 +258,30 @@ test('a share link opens the same scenario and switches in a fresh page', async 
   assert.ok((await fresh.locator('[data-testid=pod]').count()) > 0);
   await fresh.close();
 });
+
+// Accessibility: axe-core finds no serious or critical violation on the
+// main views (the cluster, a trace being played, the node rules, dark).
+const AXE = readFileSync(join(ROOT, 'web/node_modules/axe-core/axe.min.js'), 'utf8');
+async function axeViolations(p) {
+  await p.addScriptTag({ content: AXE });
+  const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+test('axe finds no serious accessibility problem on the main views', async () => {
+  await page.goto(site.url + '?scenario=policies&trace=tools%2Fdebug%2Cshop%2Fdb');
+  await page.waitForSelector('[data-testid=verdict]');
+  const found = [];
+  found.push(...(await axeViolations(page)).map((v) => `trace: ${v}`));
+  await page.click('[data-testid=tab-rules]');
+  await page.waitForSelector('[data-testid=node-rules]');
+  found.push(...(await axeViolations(page)).map((v) => `rules: ${v}`));
+  await page.click('[data-testid=tab-dns]');
+  found.push(...(await axeViolations(page)).map((v) => `dns: ${v}`));
+  await page.click('[data-testid=theme]');
+  found.push(...(await axeViolations(page)).map((v) => `dark: ${v}`));
+  await page.click('[data-testid=theme]');
+  assert.deepEqual(found, []);
+});

@@ -98,13 +98,13 @@ pub fn TracePanel() -> Html {
                             </p>
                         }
                         <div class="player" role="group" aria-label="Packet player">
-                            <button onclick={dispatch(|| Action::StepBack)} aria-label="one hop back" data-testid="step-back" disabled={step.is_none_or(|i| i == 0)}>{ "‹ back" }</button>
+                            <button onclick={dispatch(|| Action::StepBack)} title="one hop back (←)" data-testid="step-back" disabled={step.is_none_or(|i| i == 0)}>{ "‹ back" }</button>
                             if model.playing {
-                                <button onclick={dispatch(|| Action::Pause)} aria-label="pause" data-testid="pause">{ "pause" }</button>
+                                <button onclick={dispatch(|| Action::Pause)} title="pause (space)" data-testid="pause">{ "pause" }</button>
                             } else {
-                                <button onclick={dispatch(|| Action::Play)} aria-label="play" data-testid="play">{ "play ▸" }</button>
+                                <button onclick={dispatch(|| Action::Play)} title="play (space)" data-testid="play">{ "play ▸" }</button>
                             }
-                            <button onclick={dispatch(|| Action::StepForward)} aria-label="one hop forward" data-testid="step-forward"
+                            <button onclick={dispatch(|| Action::StepForward)} title="one hop forward (→)" data-testid="step-forward"
                                     disabled={step.is_some_and(|i| i + 1 >= view.len())}>{ "next ›" }</button>
                             <label class="speed">{ "speed " }
                                 <input type="range" min="1" max="8" value={model.speed.to_string()} onchange={on_speed} aria-label="hops per second" />
