@@ -285,3 +285,20 @@ test('axe finds no serious accessibility problem on the main views', async () =>
   await page.click('[data-testid=theme]');
   assert.deepEqual(found, []);
 });
+
+test('a problem shows at its own line in the editor, and nodes show their plumbing', async () => {
+  await page.goto(site.url + '?scenario=policies');
+  await page.waitForSelector('[data-testid=pod]');
+  const text = await page.inputValue('[data-testid=editor]');
+  const bad = text.replace('replicas: 2', 'replicas: two');
+  await page.fill('[data-testid=editor]', bad);
+  const line = String(bad.split('\n').findIndex((l) => l.includes('replicas: two')) + 1);
+  await page.waitForSelector(`[data-testid=inline-diagnostic][data-line="${line}"]`);
+  assert.match(await page.textContent(`[data-testid=inline-diagnostic][data-line="${line}"]`), /invalid type: string "two"/);
+  // Calico's plumbing on every node: the IP-in-IP tunnel and kube-proxy.
+  const plumbing = await page.$$eval('[data-testid=plumbing]', (els) => els.map((e) => e.textContent));
+  assert.ok(plumbing.length > 0 && plumbing.every((p) => p.includes('tunl0 (IP-in-IP)') && p.includes('kube-proxy (iptables)')), plumbing.join(' | '));
+  await page.fill('[data-testid=editor]', text);
+  await page.waitForSelector('[data-testid=inline-diagnostic]', { state: 'detached' }).catch(() => {});
+  await page.screenshot({ path: join(OUT, 'e2e-9-editor.png') });
+});

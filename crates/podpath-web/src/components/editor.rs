@@ -61,6 +61,8 @@ pub fn Editor() -> Html {
         <section class="editor-pane" aria-label="Scenario editor">
             <div class="editor-scroll">
                 <div class="gutter" aria-hidden="true">{ for gutter }</div>
+                <div class="code">
+                <pre class="highlight" aria-hidden="true">{ highlight(&model.text, &model.diagnostics) }</pre>
                 <textarea
                     ref={textarea}
                     data-testid="editor"
@@ -74,6 +76,7 @@ pub fn Editor() -> Html {
                     value={model.text.clone()}
                     {oninput}
                 />
+                </div>
             </div>
             <div class={classes!("problems", model.stale.then_some("stale"))}>
                 <p class="problems-status" data-testid="editor-status">{ status }</p>
@@ -83,6 +86,77 @@ pub fn Editor() -> Html {
             </div>
         </section>
     }
+}
+
+/// The text coloured as YAML (comments, document separators, keys, quoted
+/// strings, numbers and booleans), each problem's message at the end of its
+/// line. Characters are never changed: the layer lies exactly under the
+/// transparent text of the textarea.
+fn highlight(text: &str, diagnostics: &[Diagnostic]) -> Html {
+    let mut by_line: BTreeMap<u32, &Diagnostic> = BTreeMap::new();
+    for d in diagnostics {
+        let e = by_line.entry(d.origin.line).or_insert(d);
+        if d.severity > e.severity {
+            *e = d;
+        }
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    html! {
+        { for lines.iter().enumerate().map(|(i, line)| {
+            let n = i as u32 + 1;
+            let diag = by_line.get(&n).map(|d| {
+                let class = if d.severity == Severity::Error { "inline-diag error" } else { "inline-diag warning" };
+                html! { <span class={class} data-testid="inline-diagnostic" data-line={n.to_string()}>{ format!("  ◂ {}", d.message) }</span> }
+            });
+            html! { <>{ for tokens(line) }{ for diag }{ "\n" }</> }
+        }) }
+    }
+}
+
+/// One line of YAML as coloured spans.
+fn tokens(line: &str) -> Vec<Html> {
+    let span = |class: &'static str, s: &str| html! { <span class={class}>{ s.to_owned() }</span> };
+    let trimmed = line.trim_start();
+    let indent = &line[..line.len() - trimmed.len()];
+    if trimmed.starts_with('#') {
+        return vec![html! { { indent.to_owned() } }, span("t-comment", trimmed)];
+    }
+    if trimmed.starts_with("---") || trimmed.starts_with("...") {
+        return vec![span("t-sep", line)];
+    }
+    let mut out = vec![html! { { indent.to_owned() } }];
+    let mut rest = trimmed;
+    if let Some(r) = rest.strip_prefix("- ") {
+        out.push(span("t-punct", "- "));
+        rest = r;
+    }
+    // A key: up to the first `: ` (or a line-ending `:`) outside quotes.
+    let key_end = rest.find(": ").or_else(|| rest.strip_suffix(':').map(str::len));
+    if let Some(k) = key_end.filter(|k| !rest[..*k].contains(['"', '\'', '{', '[', '#'])) {
+        out.push(span("t-key", &rest[..k]));
+        out.push(span("t-punct", ":"));
+        rest = &rest[k + 1..];
+    }
+    // The value, and a trailing comment.
+    let (value, comment) = match rest.find(" #") {
+        Some(i) if !rest[..i].contains(['"', '\'']) => (&rest[..i], Some(&rest[i..])),
+        _ => (rest, None),
+    };
+    let v = value.trim();
+    let class = if v.starts_with(['"', '\'']) {
+        "t-string"
+    } else if v.parse::<f64>().is_ok() || matches!(v, "true" | "false" | "null" | "~") {
+        "t-number"
+    } else if v.starts_with(['{', '[', '|', '>']) {
+        "t-punct"
+    } else {
+        "t-value"
+    };
+    out.push(span(class, value));
+    if let Some(c) = comment {
+        out.push(span("t-comment", c));
+    }
+    out
 }
 
 fn view_diagnostic(d: &Diagnostic, jump: impl Fn(u32, u32) + 'static) -> Html {

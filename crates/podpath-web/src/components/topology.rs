@@ -72,12 +72,51 @@ pub fn Topology() -> Html {
                 .map(|h| h.action.clone())
         })
         .unwrap_or_default();
+    // A NAT rewrite at this hop: the marker flashes.
+    let rewritten = model
+        .step
+        .and_then(|i| {
+            let t = model.trace.as_ref()?.result.as_ref().ok()?;
+            podpath_core::trace::walk::Walk::new(t).frame(i)
+        })
+        .is_some_and(|f| {
+            f.changes.iter().any(|c| {
+                matches!(
+                    c,
+                    podpath_core::trace::walk::Change::Source { .. }
+                        | podpath_core::trace::walk::Change::Destination { .. }
+                )
+            })
+        });
     let ends: Vec<String> = model.trace.as_ref().map(|t| vec![t.from.clone(), t.to.clone()]).unwrap_or_default();
     let on_pod = {
         let model = model.clone();
         Callback::from(move |key: String| model.dispatch(Action::PickPod(key)))
     };
     let marks = Marks { pick: model.pick.clone(), ends, on_pod };
+    let network = podpath_core::datapath::build(&cluster);
+    let plumbing = |node: &str| plumbing_of(&network, node, &cluster);
+    let hidden_system = |node: &str| -> Vec<String> {
+        if model.show_system {
+            return Vec::new();
+        }
+        let mut names: Vec<String> = cluster
+            .pods
+            .iter()
+            .filter(|p| p.node.as_deref() == Some(node) && is_system_namespace(&p.namespace))
+            .map(|p| match &p.owner {
+                // A Deployment's pods: name the Deployment, not the ReplicaSet.
+                Some(o) if o.kind == "ReplicaSet" => {
+                    o.name.rsplit_once('-').map_or(o.name.clone(), |(d, _)| d.to_owned())
+                }
+                Some(o) => o.name.clone(),
+                None => p.name.clone(),
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
     let outside = model.trace.as_ref().is_some_and(|t| t.from == "external");
     html! {
         <section class={classes!("topology", model.stale.then_some("stale"))} aria-label="Cluster topology" data-testid="topology" ref={stage}>
@@ -90,7 +129,7 @@ pub fn Topology() -> Html {
                 <div class="outside" data-testid="outside">{ "external client 198.51.100.7" }</div>
             }
             <div class="nodes">
-                { for cluster.nodes.iter().map(|n| view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]), &marks)) }
+                { for cluster.nodes.iter().map(|n| view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]), &marks, plumbing(&n.name), hidden_system(&n.name))) }
             </div>
             <crate::components::services::Services />
             if !unscheduled.is_empty() {
@@ -100,7 +139,7 @@ pub fn Topology() -> Html {
                 </div>
             }
             <div ref={packet} class={classes!("packet", target.as_ref().is_some_and(|(_, _, e)| *e).then_some("encap"),
-                                      crate::components::trace::dropped(&hop_action).then_some("dropped"))}
+                                      crate::components::trace::dropped(&hop_action).then_some("dropped"), rewritten.then_some("rewrite"))}
                  data-testid="packet" aria-hidden="true" style="visibility: hidden">
                 <span class="packet-label">{ target.map(|(_, l, _)| l).unwrap_or_default() }</span>
             </div>
@@ -116,7 +155,34 @@ struct Marks {
     on_pod: Callback<String>,
 }
 
-fn view_node(node: &Node, pods: &[&Pod], marks: &Marks) -> Html {
+/// A node's plumbing in a line: the plugin's bridge and tunnel devices, and
+/// what balances Services there.
+fn plumbing_of(network: &podpath_core::datapath::Network, node: &str, cluster: &podpath_core::Cluster) -> Vec<String> {
+    use podpath_core::datapath::Kind;
+    let mut out = Vec::new();
+    if let Some(n) = network.node(node) {
+        for l in &n.host.links {
+            match &l.kind {
+                Kind::Bridge => out.push(format!("bridge {}", l.name)),
+                Kind::Vxlan { port, .. } => out.push(format!("{} (VXLAN :{port})", l.name)),
+                Kind::Ipip => out.push(format!("{} (IP-in-IP)", l.name)),
+                Kind::Other(what) => out.push(format!("{} ({what})", l.name)),
+                _ => {}
+            }
+        }
+        let veths = n.pod_veth.len();
+        if veths > 0 {
+            out.push(format!("{veths} veth{}", if veths == 1 { "" } else { "s" }));
+        }
+    }
+    out.push(match cluster.settings.proxy_mode {
+        podpath_core::ProxyMode::Ebpf => "Cilium eBPF service LB".to_owned(),
+        m => format!("kube-proxy ({m})"),
+    });
+    out
+}
+
+fn view_node(node: &Node, pods: &[&Pod], marks: &Marks, plumbing: Vec<String>, system: Vec<String>) -> Html {
     let ip = node.internal_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "no address".into());
     // The ranges the CNI plugin really allocates from on this node (Calico's
     // blocks, Weave's share, Cilium's pool CIDR), not only spec.podCIDR.
@@ -129,6 +195,10 @@ fn view_node(node: &Node, pods: &[&Pod], marks: &Marks) -> Html {
                 <span class="role">{ node.roles() }</span>
                 <span class="addr" title="InternalIP">{ ip }</span>
                 <span class="cidr" title="pod addresses come from">{ cidr }</span>
+                <span class="plumbing" data-testid="plumbing">{ plumbing.join(" · ") }</span>
+                if !system.is_empty() {
+                    <span class="system" title="the platform's own pods (shown with “system pods”)">{ format!("also runs: {}", system.join(", ")) }</span>
+                }
             </header>
             <div class="pods">
                 if pods.is_empty() {
