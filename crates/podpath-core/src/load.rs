@@ -145,15 +145,14 @@ const KINDS: &[(&str, &str)] = &[
 
 fn typed(api_version: &str, kind: &str, doc: Doc<'_>) -> Result<Object, serde_yaml::Error> {
     fn boxed<T: DeserializeOwned>(doc: Doc<'_>) -> Result<Box<T>, serde_yaml::Error> {
+        // Every kind is typed by one deserializer, serde_yaml's text one
+        // (it knows where an error is): a second one, from the parsed
+        // value, would double the code serde generates for every
+        // Kubernetes type, which is most of the page's weight. A `List`
+        // item is written back as text first.
         match doc {
-            // The document was parsed once already; typing the parsed value
-            // is cheaper than parsing the text again. Only when that fails
-            // is the text parsed again, for an error that says where.
-            Doc::Text(text, value) => match serde_yaml::from_value(value.clone()) {
-                Ok(t) => Ok(Box::new(t)),
-                Err(_) => serde_yaml::from_str(text).map(Box::new),
-            },
-            Doc::Value(value) => serde_yaml::from_value(value.clone()).map(Box::new),
+            Doc::Text(text) => serde_yaml::from_str(text).map(Box::new),
+            Doc::Value(value) => serde_yaml::from_str(&serde_yaml::to_string(value)?).map(Box::new),
         }
     }
     Ok(match (api_version, kind) {
@@ -184,7 +183,7 @@ fn typed(api_version: &str, kind: &str, doc: Doc<'_>) -> Result<Object, serde_ya
 /// parsed value (items of a `List`).
 #[derive(Clone, Copy)]
 enum Doc<'a> {
-    Text(&'a str, &'a Value),
+    Text(&'a str),
     Value(&'a Value),
 }
 
@@ -313,7 +312,7 @@ fn load_document(chunk: Chunk<'_>, origin: Origin, out: &mut Manifests, diags: &
         return;
     }
     let at = first_content(chunk, &origin);
-    classify(api_version, kind, Doc::Text(chunk.text, &value), &value, at, chunk.first_line, None, out, diags);
+    classify(api_version, kind, Doc::Text(chunk.text), &value, at, chunk.first_line, None, out, diags);
 }
 
 /// `kind: List` (what `kubectl get -o yaml` prints for several objects) and

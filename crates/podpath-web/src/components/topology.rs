@@ -19,19 +19,37 @@ fn marker_target(model: &crate::state::Model) -> Option<(String, String, bool)> 
     let t = view.result.as_ref().ok()?;
     let i = model.step?;
     let hop = t.hops.iter().chain(t.reply.iter()).nth(i)?;
+    let label = format!("{}:{} → {}:{}", hop.packet.src, hop.packet.sport, hop.packet.dst, hop.packet.dport);
+    Some((hop_selector(model, hop), label, hop.packet.outer.is_some()))
+}
+
+/// The element a hop happens at, as a CSS selector.
+fn hop_selector(model: &crate::state::Model, hop: &podpath_core::trace::Hop) -> String {
     let shown = |key: &str| {
         model.cluster.pods.iter().any(|p| p.key() == key && (model.show_system || !is_system_namespace(&p.namespace)))
     };
     let first = hop.at.split(' ').next().unwrap_or("");
-    let selector = if first.contains('/') && shown(first) {
+    if first.contains('/') && shown(first) {
         format!("[data-testid=pod][data-pod=\"{first}\"]")
     } else if hop.at.starts_with("external") {
         "[data-testid=outside]".to_owned()
     } else {
         format!("[data-testid=node][data-node=\"{}\"]", hop.node.clone().unwrap_or_default())
-    };
-    let label = format!("{}:{} → {}:{}", hop.packet.src, hop.packet.sport, hop.packet.dst, hop.packet.dport);
-    Some((selector, label, hop.packet.outer.is_some()))
+    }
+}
+
+/// The places the request passes, in order, without repeats in a row: the
+/// route the path overlay draws.
+fn route(model: &crate::state::Model) -> Vec<String> {
+    let Some(Ok(t)) = model.trace.as_ref().map(|v| &v.result) else { return Vec::new() };
+    let mut out: Vec<String> = Vec::new();
+    for h in &t.hops {
+        let s = hop_selector(model, h);
+        if out.last() != Some(&s) {
+            out.push(s);
+        }
+    }
+    out
 }
 
 /// A stable hue for a namespace, so its pods keep their colour across edits.
@@ -56,6 +74,8 @@ pub fn Topology() -> Html {
     let (stage, packet) = (use_node_ref(), use_node_ref());
     let target = marker_target(&model);
     use_packet_motion(packet.clone(), stage.clone(), target.as_ref().map(|(s, _, _)| s.clone()), model.speed);
+    let path = use_node_ref();
+    crate::hooks::use_route_path(path.clone(), stage.clone(), route(&model), model.show_system);
     let hop_action = model
         .step
         .and_then(|i| {
@@ -138,6 +158,7 @@ pub fn Topology() -> Html {
                     { for unscheduled.iter().map(|p| view_pod(p, &marks)) }
                 </div>
             }
+            <svg class="route" aria-hidden="true"><polyline ref={path} points="" /></svg>
             <div ref={packet} class={classes!("packet", target.as_ref().is_some_and(|(_, _, e)| *e).then_some("encap"),
                                       crate::components::trace::dropped(&hop_action).then_some("dropped"), rewritten.then_some("rewrite"))}
                  data-testid="packet" aria-hidden="true" style="visibility: hidden">
@@ -145,6 +166,22 @@ pub fn Topology() -> Html {
             </div>
         </section>
     }
+}
+
+/// A node with more pods than this shows them folded by namespace.
+const COLLAPSE_ABOVE: usize = 12;
+
+/// Pods grouped by namespace, in order.
+fn by_namespace<'a>(pods: &[&'a Pod]) -> Vec<(&'a str, Vec<&'a Pod>)> {
+    let mut groups: Vec<(&str, Vec<&Pod>)> = Vec::new();
+    for p in pods {
+        match groups.iter_mut().find(|(ns, _)| *ns == p.namespace) {
+            Some((_, g)) => g.push(p),
+            None => groups.push((p.namespace.as_str(), vec![p])),
+        }
+    }
+    groups.sort_by_key(|(ns, _)| *ns);
+    groups
 }
 
 /// What the pods show about the trace: the source waiting for a target,
@@ -204,7 +241,20 @@ fn view_node(node: &Node, pods: &[&Pod], marks: &Marks, plumbing: Vec<String>, s
                 if pods.is_empty() {
                     <p class="empty">{ "no pods" }</p>
                 }
-                { for pods.iter().map(|p| view_pod(p, marks)) }
+                if pods.len() <= COLLAPSE_ABOVE {
+                    { for pods.iter().map(|p| view_pod(p, marks)) }
+                } else {
+                    { for by_namespace(pods).into_iter().map(|(ns, group)| {
+                        // A namespace stays open when the trace or a pick is in it.
+                        let open = group.iter().any(|p| marks.ends.contains(&p.key()) || marks.pick.as_deref() == Some(p.key().as_str()));
+                        html! {
+                            <details class="ns-group" open={open} style={format!("--hue: {}", namespace_hue(ns))}>
+                                <summary>{ format!("{ns} · {} pods", group.len()) }</summary>
+                                { for group.iter().map(|p| view_pod(p, marks)) }
+                            </details>
+                        }
+                    }) }
+                }
             </div>
         </article>
     }

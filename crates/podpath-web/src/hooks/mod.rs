@@ -117,7 +117,7 @@ pub fn use_packet_motion(packet: NodeRef, stage: NodeRef, target: Option<String>
             *at.borrow_mut() = None;
             return;
         };
-        let (s, d) = (stage.get_bounding_client_rect(), dest.get_bounding_client_rect());
+        let (s, d) = (stage.get_bounding_client_rect(), shown_rect(&dest));
         let to = (
             d.left() - s.left() + f64::from(stage.scroll_left()) + d.width() / 2.0,
             d.top() - s.top() + f64::from(stage.scroll_top()) + d.height() / 2.0,
@@ -161,4 +161,41 @@ fn tick(el: web_sys::HtmlElement, from: (f64, f64), to: (f64, f64), duration: f6
     let keep = f.len().saturating_sub(1);
     f.drain(..keep);
     f.push(handle);
+}
+
+/// Draws the request's route through `stops` (selectors inside `stage`) as
+/// the points of an SVG polyline, read from the layout once per route.
+#[hook]
+pub fn use_route_path(line: NodeRef, stage: NodeRef, stops: Vec<String>, show_system: bool) {
+    use_effect_with((stops, show_system), move |(stops, _)| {
+        let (Some(line), Some(stage)) = (line.cast::<web_sys::Element>(), stage.cast::<web_sys::Element>()) else {
+            return;
+        };
+        let s = stage.get_bounding_client_rect();
+        let points: Vec<String> = stops
+            .iter()
+            .filter_map(|sel| stage.query_selector(sel).ok().flatten())
+            .map(|el| {
+                let d = shown_rect(&el);
+                let x = d.left() - s.left() + f64::from(stage.scroll_left()) + d.width() / 2.0;
+                let y = d.top() - s.top() + f64::from(stage.scroll_top()) + d.height() / 2.0;
+                format!("{x:.0},{y:.0}")
+            })
+            .collect();
+        let _ = line.set_attribute("points", &points.join(" "));
+        if let Some(svg) = line.parent_element() {
+            let _ = svg.set_attribute("width", &stage.scroll_width().to_string());
+            let _ = svg.set_attribute("height", &stage.scroll_height().to_string());
+        }
+    });
+}
+
+/// An element's box, or its node's when it is folded away (a pod in a
+/// closed namespace group).
+fn shown_rect(el: &web_sys::Element) -> web_sys::DomRect {
+    let r = el.get_bounding_client_rect();
+    if r.width() > 0.0 {
+        return r;
+    }
+    el.closest("[data-testid=node]").ok().flatten().map_or(r, |n| n.get_bounding_client_rect())
 }
