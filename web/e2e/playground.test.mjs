@@ -302,3 +302,22 @@ test('a problem shows at its own line in the editor, and nodes show their plumbi
   await page.waitForSelector('[data-testid=inline-diagnostic]', { state: 'detached' }).catch(() => {});
   await page.screenshot({ path: join(OUT, 'e2e-9-editor.png') });
 });
+
+test('a pod, then a Service: the trace goes by its name, DNS first', async () => {
+  await page.goto(site.url);
+  await page.waitForSelector('[data-testid=platform]');
+  assert.match(await page.textContent('[data-testid=platform]'), /CoreDNS · kube-dns 10\.96\.0\.10/);
+  const pods = JSON.parse(execFileSync(BIN, ['get', 'pods', '-n', 'shop', '-o', 'json', '-f', SCENARIO], { encoding: 'utf8' })).items;
+  const from = `shop/${pods.find((p) => p.metadata.name.startsWith('frontend-')).metadata.name}`;
+  await page.click(`[data-testid=pod][data-pod="${from}"]`);
+  await page.click('[data-testid=service][data-service="shop/api"] [data-testid=service-target]');
+  await page.waitForSelector('[data-testid=verdict]');
+  const cli = JSON.parse(execFileSync(BIN, ['trace', '--from', from, '--to', 'api.shop', '--port', '80', '-o', 'json', '-f', SCENARIO], { encoding: 'utf8' }));
+  assert.equal(await page.getAttribute('[data-testid=verdict]', 'data-verdict'), cli.verdict);
+  assert.deepEqual(await hopActions(), cli.hops.map((h) => h.action));
+  assert.equal(await page.inputValue('[data-testid=trace-to]'), 'api.shop');
+  // ping: the same path as ICMP echo.
+  await page.selectOption('[data-testid=trace-protocol]', 'icmp');
+  await page.waitForFunction(() => document.querySelector('[data-testid=hop-detail]')?.textContent.includes('ICMP echo'));
+  await page.screenshot({ path: join(OUT, 'e2e-10-service.png') });
+});

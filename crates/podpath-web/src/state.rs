@@ -48,6 +48,8 @@ pub struct Model {
     pub tab: Tab,
     /// A rule line to show in the node-rules tab (the node, and the line).
     pub rule_focus: Option<(String, String)>,
+    /// The protocol traces use: `tcp`, `udp` or `icmp` (ping).
+    pub protocol: String,
 }
 
 /// The tabs below the topology.
@@ -121,6 +123,7 @@ impl PartialEq for Model {
             && self.pick == other.pick
             && self.tab == other.tab
             && self.rule_focus == other.rule_focus
+            && self.protocol == other.protocol
             && Rc::ptr_eq(&self.cluster, &other.cluster)
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
     }
@@ -157,6 +160,8 @@ pub enum Action {
     Tick,
     SetSpeed(u32),
     SetTab(Tab),
+    /// The protocol of traces (the open one is traced again).
+    SetProtocol(String),
     /// Show a rule line in the node-rules tab.
     ShowRule {
         node: String,
@@ -185,6 +190,7 @@ impl Model {
             pick: None,
             tab: Tab::Matrix,
             rule_focus: None,
+            protocol: "tcp".into(),
         };
         m.simulate(true);
         m
@@ -207,7 +213,7 @@ impl Model {
 
     /// Traces and shows the result, the animation at its first hop.
     fn trace_words(&mut self, from: String, to: String, port: u16) {
-        let result = trace::target::trace_words(&self.cluster, &from, &to, port, "tcp", 0);
+        let result = trace::target::trace_words(&self.cluster, &from, &to, port, &self.protocol, 0);
         self.trace = Some(Rc::new(TraceView { from, to, port, result }));
         self.step = self.trace.as_ref().filter(|t| !t.is_empty()).map(|_| 0);
         self.playing = false;
@@ -293,6 +299,12 @@ impl Reducible for Model {
             Action::Pause => next.playing = false,
             Action::SetSpeed(s) => next.speed = s.clamp(1, 8),
             Action::SetTab(tab) => next.tab = tab,
+            Action::SetProtocol(p) => {
+                next.protocol = p;
+                if let Some(t) = next.trace.clone() {
+                    next.trace_words(t.from.clone(), t.to.clone(), t.port);
+                }
+            }
             Action::ShowRule { node, rule } => {
                 next.tab = Tab::Rules;
                 next.rule_focus = Some((node, rule));
@@ -383,5 +395,17 @@ mod tests {
         assert_eq!(m.step, Some(1));
         let m = reduce(m, Action::StepTo(n + 10));
         assert_eq!(m.step, Some(1), "a hop that is not there changes nothing");
+    }
+
+    #[test]
+    fn the_protocol_switch_traces_again_as_ping() {
+        let (name, text) = default_scenario();
+        let m = Rc::new(Model::new(name, text.to_owned(), None));
+        let pods: Vec<String> = m.cluster.pods.iter().filter(|p| p.namespace == "shop").map(|p| p.key()).collect();
+        let m = reduce(m, Action::Trace { from: pods[0].clone(), to: pods[1].clone(), port: 80 });
+        let proto = |m: &Model| m.trace.as_ref().unwrap().result.as_ref().unwrap().hops[0].packet.protocol.clone();
+        assert_eq!(proto(&m), "tcp");
+        let m = reduce(m, Action::SetProtocol("icmp".into()));
+        assert_eq!((proto(&m).as_str(), m.step), ("icmp", Some(0)));
     }
 }

@@ -19,7 +19,11 @@ pub fn PolicyMatrix() -> Html {
     let model = use_context::<ModelHandle>().expect("PolicyMatrix is rendered inside the model's provider");
     let cluster = model.cluster.clone();
     if cluster.network_policies.is_empty() {
-        return html! {};
+        return html! {
+            <p class="muted" data-testid="matrix-empty">
+                { "No NetworkPolicy in this scenario: every pod may reach every other. Add one in the editor (a default-deny, say) and the matrix shows who may still reach whom." }
+            </p>
+        };
     }
     let engine = Engine::new(&cluster);
     let full: Matrix = matrix(&engine, model.matrix_port, Protocol::Tcp, None);

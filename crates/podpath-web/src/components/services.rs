@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use crate::app::ModelHandle;
 use crate::components::topology::namespace_hue;
+use crate::state::Action;
 
 #[component]
 pub fn Services() -> Html {
@@ -40,14 +41,49 @@ pub fn Services() -> Html {
                             })
                         })
                         .collect();
-                    view_service(s, endpoints)
+                    view_service(s, endpoints, &model)
                 }) }
             </div>
+            if !model.show_system {
+                <Platform />
+            }
         </section>
     }
 }
 
-fn view_service(s: &Service, endpoints: Vec<String>) -> Html {
+/// The platform's own front doors, even while system pods are hidden:
+/// CoreDNS behind kube-dns, and the ingress controller's address.
+#[component]
+fn Platform() -> Html {
+    let model = use_context::<ModelHandle>().expect("Platform is rendered inside the model's provider");
+    let cluster = &model.cluster;
+    let running = |ns: &str, prefix: &str| {
+        cluster.pods.iter().filter(|p| p.namespace == ns && p.name.starts_with(prefix) && p.is_running()).count()
+    };
+    let dns = cluster.service("kube-system", "kube-dns").map(|s| {
+        let ip = match s.cluster_ip {
+            ClusterIp::Ip(ip) => ip.to_string(),
+            _ => String::new(),
+        };
+        format!("CoreDNS · kube-dns {ip} · {} pods", running("kube-system", "coredns-"))
+    });
+    let ingress = podpath_core::ingress::controller_service(cluster).map(|s| {
+        let lb = s.load_balancer_ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        format!(
+            "{} · {} · {}",
+            s.namespace,
+            s.type_.as_str(),
+            if lb.is_empty() { "no external address".into() } else { lb }
+        )
+    });
+    html! {
+        <div class="platform" data-testid="platform">
+            { for dns.into_iter().chain(ingress).map(|t| html! { <span class="platform-item">{ t }</span> }) }
+        </div>
+    }
+}
+
+fn view_service(s: &Service, endpoints: Vec<String>, model: &ModelHandle) -> Html {
     let address = match (&s.cluster_ip, s.type_) {
         (_, ServiceType::ExternalName) => format!("→ {}", s.external_name.clone().unwrap_or_default()),
         (ClusterIp::Ip(ip), _) => ip.to_string(),
@@ -63,10 +99,22 @@ fn view_service(s: &Service, endpoints: Vec<String>) -> Html {
         })
         .collect();
     let external: Vec<String> = s.load_balancer_ips.iter().chain(&s.external_ips).map(ToString::to_string).collect();
+    // With a source pod picked, a click traces to the Service by its name.
+    let onclick = model.pick.clone().map(|from| {
+        let model = model.clone();
+        let to = format!("{}.{}", s.name, s.namespace);
+        let port = s.ports.first().map_or(80, |p| p.port);
+        Callback::from(move |_: MouseEvent| model.dispatch(Action::Trace { from: from.clone(), to: to.clone(), port }))
+    });
+    let pickable = onclick.is_some();
     html! {
-        <article class="service" data-testid="service" data-service={s.key()} style={format!("--hue: {}", namespace_hue(&s.namespace))}>
+        <article class={classes!("service", pickable.then_some("pickable"))} data-testid="service" data-service={s.key()} style={format!("--hue: {}", namespace_hue(&s.namespace))}>
             <header>
-                <span class="svc-name">{ s.key() }</span>
+                if let Some(onclick) = onclick {
+                    <button class="svc-name link-like" onclick={onclick} data-testid="service-target">{ s.key() }</button>
+                } else {
+                    <span class="svc-name">{ s.key() }</span>
+                }
                 <span class="svc-type">{ s.type_.as_str() }</span>
             </header>
             <div class="svc-addr">{ address }{ if external.is_empty() { String::new() } else { format!("  ·  {}", external.join(", ")) } }</div>

@@ -30,6 +30,13 @@ pub fn TraceBox() -> Html {
             model.dispatch(Action::Trace { from: value(&from_ref), to: value(&to_ref), port });
         })
     };
+    let on_protocol = {
+        let model = model.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            model.dispatch(Action::SetProtocol(v));
+        })
+    };
     let mut pods: Vec<String> = model.cluster.pods.iter().filter(|p| p.ip.is_some()).map(|p| p.key()).collect();
     pods.sort();
     html! {
@@ -42,9 +49,18 @@ pub fn TraceBox() -> Html {
                 <input ref={to_ref} list="trace-sources" value={to} placeholder="ns/pod, a name, or http://host/path"
                        data-testid="trace-to" />
             </label>
-            <label class="port">{ "Port" }
-                <input ref={port_ref} type="number" min="1" max="65535" value={port.to_string()} data-testid="trace-port" />
-            </label>
+            <div class="row">
+                <label class="port">{ "Port" }
+                    <input ref={port_ref} type="number" min="1" max="65535" value={port.to_string()} data-testid="trace-port" />
+                </label>
+                <label>{ "Protocol" }
+                    <select onchange={on_protocol} data-testid="trace-protocol">
+                        { for [("tcp", "TCP"), ("udp", "UDP"), ("icmp", "ICMP (ping)")].iter().map(|(v, l)| html! {
+                            <option value={*v} selected={model.protocol == *v}>{ *l }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
             <button type="submit" data-testid="trace-go">{ "Trace" }</button>
             <datalist id="trace-sources">
                 <option value="external" />
@@ -53,7 +69,7 @@ pub fn TraceBox() -> Html {
             </datalist>
             <p id="trace-hint" class="hint">
                 if let Some(p) = &model.pick {
-                    { format!("from {p}: now click the pod to reach") }
+                    { format!("from {p}: now click the pod or Service to reach") }
                 } else {
                     { "or click a pod, then another" }
                 }
