@@ -79,6 +79,23 @@ fn skipped() -> bool {
     skip
 }
 
+/// tshark's fields for a pcap, with checksum validation on, VXLAN decoded
+/// on Flannel's port, and the malformed and expert columns last (after
+/// `fields`); the file is removed.
+fn tshark(file: &Path, args: &[&str], fields: &[&str]) -> String {
+    let mut cmd = Command::new(find("tshark"));
+    cmd.args(["-r", file.to_str().unwrap(), "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"])
+        .args(["-o", "udp.check_checksum:TRUE", "-d", "udp.port==8472,vxlan"])
+        .args(args);
+    for f in fields.iter().chain(&["_ws.malformed", "_ws.expert.message"]) {
+        cmd.args(["-e", f]);
+    }
+    let out =
+        run(&mut cmd, None).unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
+    let _ = std::fs::remove_file(file);
+    out
+}
+
 fn podpath(args: &[&str]) -> String {
     run(Command::new(env!("CARGO_BIN_EXE_podpath")).args(args).current_dir(root()), None).expect("podpath runs")
 }
@@ -311,16 +328,11 @@ fn tshark_follows_a_whole_http_exchange_through_the_tunnel() {
     });
     let file = std::env::temp_dir().join(format!("podpath-http-{}.pcap", std::process::id()));
     std::fs::write(&file, podpath_core::pcap::write(&t)).unwrap();
-    let fields = run(
-        Command::new(find("tshark"))
-            .args(["-r", file.to_str().unwrap(), "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"])
-            .args(["-o", "udp.check_checksum:TRUE", "-d", "udp.port==8472,vxlan", "-d", "tcp.port==8080,http"])
-            .args(["-T", "fields", "-e", "frame.protocols", "-e", "tcp.flags.str", "-e", "http.request.method"])
-            .args(["-e", "http.response.code", "-e", "_ws.malformed", "-e", "_ws.expert.message"]),
-        None,
-    )
-    .unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
-    let _ = std::fs::remove_file(&file);
+    let fields = tshark(
+        &file,
+        &["-d", "tcp.port==8080,http", "-T", "fields", "-e", "frame.protocols", "-e", "tcp.flags.str"],
+        &["http.request.method", "http.response.code"],
+    );
     let rows: Vec<Vec<&str>> = fields.lines().map(|l| l.split('\t').collect()).collect();
     for r in &rows {
         assert!(r.get(4).is_none_or(|m| m.is_empty()), "malformed: {r:?}");
@@ -363,26 +375,11 @@ fn tshark_reads_the_dns_exchange_before_the_connection() {
         "-f",
         f,
     ]);
-    let fields = run(
-        Command::new(find("tshark"))
-            .args(["-r", file.to_str().unwrap(), "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"])
-            .args([
-                "-d",
-                "udp.port==8472,vxlan",
-                "-Y",
-                "dns",
-                "-T",
-                "fields",
-                "-e",
-                "dns.qry.name",
-                "-e",
-                "dns.flags.response",
-            ])
-            .args(["-e", "dns.flags.rcode", "-e", "dns.a", "-e", "_ws.malformed", "-e", "_ws.expert.message"]),
-        None,
-    )
-    .unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
-    let _ = std::fs::remove_file(&file);
+    let fields = tshark(
+        &file,
+        &["-Y", "dns", "-T", "fields", "-e", "dns.qry.name", "-e", "dns.flags.response"],
+        &["dns.flags.rcode", "dns.a"],
+    );
     let rows: Vec<Vec<&str>> = fields.lines().map(|l| l.split('\t').collect()).collect();
     for r in &rows {
         assert!(r.get(4).is_none_or(|m| m.is_empty()), "malformed: {r:?}");
@@ -437,26 +434,11 @@ fn tshark_reads_both_connections_of_a_proxied_request() {
         "-f",
         ingress.to_str().unwrap(),
     ]);
-    let fields = run(
-        Command::new(find("tshark"))
-            .args(["-r", file.to_str().unwrap(), "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE"])
-            .args(["-d", "udp.port==8472,vxlan", "-d", "tcp.port==8080,http", "-Y", "http"])
-            .args([
-                "-T",
-                "fields",
-                "-e",
-                "ip.src",
-                "-e",
-                "ip.dst",
-                "-e",
-                "http.request.method",
-                "-e",
-                "http.response.code",
-            ])
-            .args(["-e", "http.x_forwarded_for", "-e", "_ws.malformed"]),
-        None,
-    )
-    .unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
+    let fields = tshark(
+        &file,
+        &["-d", "tcp.port==8080,http", "-Y", "http", "-T", "fields", "-e", "ip.src", "-e", "ip.dst"],
+        &["http.request.method", "http.response.code", "http.x_forwarded_for"],
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let rows: Vec<Vec<&str>> = fields.lines().map(|l| l.split('\t').collect()).collect();
     assert!(rows.iter().all(|r| r.get(5).is_none_or(|m| m.is_empty())), "{fields}");
