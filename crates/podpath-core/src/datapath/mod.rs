@@ -315,6 +315,9 @@ impl Encap {
     }
 }
 
+/// Where a trace shows Weave's bridge forwarding between pods.
+pub const BRIDGED_AT: &str = "weave (bridge)";
+
 /// The cluster's plumbing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Network {
@@ -922,6 +925,27 @@ fn flow_port(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> u16 {
 }
 
 impl Network {
+    /// The decision that sends a packet on from a node: the host's route,
+    /// or, on Weave's one L2 network, the `weave` bridge forwarding the
+    /// frame by the destination pod's MAC (the route only says the range is
+    /// on the bridge; no router hop, the TTL stays).
+    pub fn forwarding_step(&self, node: &str, route: &Route, dst: IpAddr) -> Step {
+        let mut s = if self.cni == Cni::Weave && route.dev == "weave" && self.cni_range_holds(dst) {
+            Step::new(
+                node,
+                BRIDGED_AT,
+                "bridged",
+                format!("one L2 network: the weave bridge forwards the frame to {dst}'s MAC, on this node or over the overlay"),
+            )
+        } else {
+            let mut s = Step::new(node, "host routing", "routed", format!("to {dst} via {}", route.dev));
+            s.routed = true;
+            s
+        };
+        s.rule = Some(route.to_string());
+        s
+    }
+
     /// Whether `dst` is on the pods' own L2 range (Weave's whole range).
     fn cni_range_holds(&self, dst: IpAddr) -> bool {
         self.nodes
@@ -991,10 +1015,7 @@ impl Network {
             steps.push(s);
             return (steps, Arrival::NoRoute(from.to_owned()));
         }
-        let mut s = Step::new(from, "host routing", "routed", format!("to {dst} via {}", route.dev));
-        s.rule = Some(route.to_string());
-        s.routed = !(self.cni == Cni::Weave && route.dev == "weave");
-        steps.push(s);
+        steps.push(self.forwarding_step(from, route, dst));
         let target = cluster.pods.iter().find(|p| p.ip == Some(dst) && !p.host_network && p.is_running());
         let target_node = target.and_then(|p| p.node.clone());
         // Delivered on this node.
@@ -1131,11 +1152,10 @@ impl Network {
             Some(p) => {
                 let veth = rn.pod_veth.get(&p.key()).cloned().unwrap_or_default();
                 if let Some(r) = rn.host.lookup(dst) {
-                    let mut s = Step::new(&remote, "host routing", "routed", format!("to {dst} via {}", r.dev));
-                    s.rule = Some(r.to_string());
-                    // Weave is one L2 network; Cilium's bpf redirects the
-                    // decapsulated packet straight to the pod's device.
-                    s.routed = !matches!(self.cni, Cni::Weave | Cni::Cilium);
+                    let mut s = self.forwarding_step(&remote, r, dst);
+                    // Cilium's bpf redirects the decapsulated packet straight
+                    // to the pod's device: no router hop either.
+                    s.routed &= self.cni != Cni::Cilium;
                     steps.push(s);
                 }
                 let at = match rn.host.link(&veth).and_then(|l| l.master.clone()) {

@@ -753,15 +753,16 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         if matches!(hook, Hook::Prerouting | Hook::Output) && !local.iter().any(|n| n.contains(&pkt.dst)) {
             if let Some(r) = network.node(&node).and_then(|n| n.host.lookup(pkt.dst)) {
                 let ttl = hops.last().map_or(64, |h| h.packet.ttl);
-                let routed = origin != Origin::Host
-                    && !(cluster.settings.cni == crate::settings::Cni::Weave && r.dev == "weave");
+                let step = network.forwarding_step(&node, r, pkt.dst);
+                let routed = origin != Origin::Host && step.routed;
                 let ttl = if routed { ttl.saturating_sub(1) } else { ttl };
+                let detail = if r.blackhole { format!("to {} via blackhole", pkt.dst) } else { step.detail };
                 hops.push(Hop {
                     node: Some(node.clone()),
-                    at: "host routing".into(),
-                    action: "routed".into(),
-                    detail: format!("to {} via {}", pkt.dst, if r.dev.is_empty() { "blackhole" } else { &r.dev }),
-                    rule: Some(r.to_string()),
+                    at: step.at,
+                    action: step.action.into(),
+                    detail,
+                    rule: step.rule,
                     packet: Headers { ttl, ..headers(&pkt) },
                 });
             }
@@ -837,9 +838,10 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
     let (steps, arrival) = network.carry(cluster, &node, pkt.src, pkt.dst, (pkt.sport, pkt.dport));
     let mut outer: Option<datapath::Outer> = None;
     // The routing decision was shown where the kernel makes it.
-    let already_routed = t.hops.iter().any(|h| h.at == "host routing" && h.node.as_deref() == Some(node.as_str()));
+    let forwarding = |at: &str| at == "host routing" || at == datapath::BRIDGED_AT;
+    let already_routed = t.hops.iter().any(|h| forwarding(&h.at) && h.node.as_deref() == Some(node.as_str()));
     for s in steps {
-        if already_routed && s.at == "host routing" && s.node == node && s.action == "routed" {
+        if already_routed && forwarding(&s.at) && s.node == node && matches!(s.action, "routed" | "bridged") {
             continue;
         }
         if s.routed {
