@@ -1082,28 +1082,24 @@ impl Network {
                 Cni::Calico => {
                     ("tunl0".to_owned(), Some(route.to_string()), format!("IP-in-IP to {rip}, the route's next hop"))
                 }
-                Cni::Cilium if self.encapsulation == Encapsulation::Geneve => (
-                    "cilium_geneve".to_owned(),
-                    cluster
-                        .node(&remote)
-                        .and_then(|nd| nd.network.pod_ranges.first())
-                        .map(|r| format!("{r}  encap {rip}")),
-                    format!(
-                        "Geneve (UDP 6081) by bpf: the tunnel map names the node that owns the pod CIDR; the VNI carries the sender's security identity, {}",
-                        cilium_identity(cluster, src)
-                    ),
-                ),
-                Cni::Cilium => (
-                    "cilium_vxlan".to_owned(),
-                    remote_net
-                        .and_then(|_| cluster.node(&remote))
-                        .and_then(|nd| nd.network.pod_ranges.first())
-                        .map(|r| format!("{r}  encap {rip}")),
-                    format!(
-                        "VXLAN (UDP 8472) by bpf: the tunnel map names the node that owns the pod CIDR; the VNI carries the sender's security identity, {}",
-                        cilium_identity(cluster, src)
-                    ),
-                ),
+                Cni::Cilium => {
+                    // The VNI the encapsulation carries is the sender's identity.
+                    let (dev, how, vni) = match encap {
+                        Encap::Geneve { vni, port } => ("cilium_geneve", format!("Geneve (UDP {port})"), vni),
+                        Encap::Vxlan { vni, port } => ("cilium_vxlan", format!("VXLAN (UDP {port})"), vni),
+                        _ => ("cilium_vxlan", String::new(), 0),
+                    };
+                    (
+                        dev.to_owned(),
+                        cluster
+                            .node(&remote)
+                            .and_then(|nd| nd.network.pod_ranges.first())
+                            .map(|r| format!("{r}  encap {rip}")),
+                        format!(
+                            "{how} by bpf: the tunnel map names the node that owns the pod CIDR; the VNI carries the sender's security identity, {vni}"
+                        ),
+                    )
+                }
                 Cni::Weave if self.encapsulation == Encapsulation::Sleeve => (
                     "vethwe-pcap".to_owned(),
                     None,

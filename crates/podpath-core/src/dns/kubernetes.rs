@@ -18,7 +18,7 @@
 use std::net::IpAddr;
 
 use super::corefile::{Kubernetes, PodMode};
-use super::{in_zone, RType, Rcode, Record, Response};
+use super::{RType, Rcode, Record, Response};
 use crate::cluster::{Cluster, ClusterIp, Protocol, Service, ServiceType};
 
 /// The serial CoreDNS puts in the SOA is the time the cluster's objects
@@ -411,9 +411,4 @@ pub fn to_reverse(ip: IpAddr) -> String {
             s.join(".")
         }
     }
-}
-
-/// Whether the name is in one of the plugin's zones.
-pub fn serves(k: &Kubernetes, name: &str) -> bool {
-    k.zones.iter().any(|z| in_zone(name, z))
 }

@@ -179,20 +179,13 @@ pub fn controller_service(cluster: &Cluster) -> Option<&Service> {
 /// Whether a pod is one of the running controller's.
 pub fn is_controller_pod(cluster: &Cluster, key: &str) -> bool {
     let Some(svc) = controller_service(cluster) else { return false };
-    let Some((ns, name)) = key.split_once('/') else { return false };
-    cluster
-        .slices_of(svc)
-        .flat_map(|s| s.endpoints.iter())
-        .any(|e| e.pod.as_deref().is_some_and(|p| p == key || (p == name && svc.namespace == ns)))
+    cluster.slices_of(svc).flat_map(|s| s.endpoints.iter()).any(|e| e.pod.as_deref() == Some(key))
 }
 
 /// The ready endpoints behind a Service port (by number or name): pod
 /// address and target port, in slice order.
 pub fn endpoints(cluster: &Cluster, svc: &Service, port: &str) -> Vec<(IpAddr, u16)> {
-    let Some(sp) = svc.ports.iter().find(|p| p.port.to_string() == port || (!p.name.is_empty() && p.name == port))
-    else {
-        return Vec::new();
-    };
+    let Some(sp) = service_port(svc, port) else { return Vec::new() };
     let mut out = Vec::new();
     for slice in cluster.slices_of(svc) {
         let Some(target) =
@@ -207,15 +200,15 @@ pub fn endpoints(cluster: &Cluster, svc: &Service, port: &str) -> Vec<(IpAddr, u
     out
 }
 
-/// The Service port a backend names, as a number.
-pub fn service_port(svc: &Service, port: &str) -> Option<u16> {
-    svc.ports.iter().find(|p| p.port.to_string() == port || (!p.name.is_empty() && p.name == port)).map(|p| p.port)
+/// The Service port a backend names, by number or by name.
+pub fn service_port<'a>(svc: &'a Service, port: &str) -> Option<&'a crate::cluster::ServicePort> {
+    svc.ports.iter().find(|p| p.port.to_string() == port || (!p.name.is_empty() && p.name == port))
 }
 
 /// The cluster IP and port of a backend, for controllers told to use it.
 pub fn cluster_ip_of(svc: &Service, port: &str) -> Option<(IpAddr, u16)> {
     match svc.cluster_ip {
-        ClusterIp::Ip(ip) => service_port(svc, port).map(|p| (ip, p)),
+        ClusterIp::Ip(ip) => service_port(svc, port).map(|p| (ip, p.port)),
         _ => None,
     }
 }
