@@ -14,13 +14,29 @@ use crate::state::Action;
 /// The element the packet marker sits on for the current hop: the pod
 /// when the hop is in a pod's namespace (and the pod is shown), the client
 /// outside for the outside, else the hop's node.
-fn marker_target(model: &crate::state::Model) -> Option<(String, String, bool)> {
-    let view = model.trace.as_ref()?;
-    let t = view.result.as_ref().ok()?;
-    let i = model.step?;
-    let hop = t.hops.iter().chain(t.reply.iter()).nth(i)?;
-    let label = format!("{}:{} → {}:{}", hop.packet.src, hop.packet.sport, hop.packet.dst, hop.packet.dport);
-    Some((hop_selector(model, hop), label, hop.packet.outer.is_some()))
+/// What the packet marker shows for the current hop: where it sits, its
+/// label, and whether it is tunnelled, dropped, or rewritten there.
+struct Marker {
+    selector: String,
+    label: String,
+    encap: bool,
+    dropped: bool,
+    rewritten: bool,
+}
+
+fn marker(model: &crate::state::Model) -> Option<Marker> {
+    use podpath_core::trace::walk::{Change, Walk};
+    let t = model.trace.as_ref()?.result.as_ref().ok()?;
+    let f = Walk::new(t).frame(model.step?)?;
+    let (hop, p) = (f.hop, &f.hop.packet);
+    Some(Marker {
+        selector: hop_selector(model, hop),
+        label: format!("{}:{} → {}:{}", p.src, p.sport, p.dst, p.dport),
+        encap: p.outer.is_some(),
+        dropped: crate::components::trace::dropped(&hop.action),
+        // A NAT rewrite at this hop: the marker flashes.
+        rewritten: f.changes.iter().any(|c| matches!(c, Change::Source { .. } | Change::Destination { .. })),
+    })
 }
 
 /// The element a hop happens at, as a CSS selector.
@@ -72,50 +88,30 @@ pub fn Topology() -> Html {
     namespaces.sort_unstable();
     namespaces.dedup();
     let (stage, packet) = (use_node_ref(), use_node_ref());
-    let target = marker_target(&model);
-    use_packet_motion(packet.clone(), stage.clone(), target.as_ref().map(|(s, _, _)| s.clone()), model.speed);
+    let mark = marker(&model);
+    use_packet_motion(packet.clone(), stage.clone(), mark.as_ref().map(|m| m.selector.clone()), model.speed);
     let path = use_node_ref();
     crate::hooks::use_route_path(path.clone(), stage.clone(), route(&model), model.show_system);
-    let hop_action = model
-        .step
-        .and_then(|i| {
-            model
-                .trace
-                .as_ref()?
-                .result
-                .as_ref()
-                .ok()?
-                .hops
-                .iter()
-                .chain(model.trace.as_ref()?.result.as_ref().ok()?.reply.iter())
-                .nth(i)
-                .map(|h| h.action.clone())
-        })
-        .unwrap_or_default();
-    // A NAT rewrite at this hop: the marker flashes.
-    let rewritten = model
-        .step
-        .and_then(|i| {
-            let t = model.trace.as_ref()?.result.as_ref().ok()?;
-            podpath_core::trace::walk::Walk::new(t).frame(i)
-        })
-        .is_some_and(|f| {
-            f.changes.iter().any(|c| {
-                matches!(
-                    c,
-                    podpath_core::trace::walk::Change::Source { .. }
-                        | podpath_core::trace::walk::Change::Destination { .. }
-                )
-            })
-        });
     let ends: Vec<String> = model.trace.as_ref().map(|t| vec![t.from.clone(), t.to.clone()]).unwrap_or_default();
     let on_pod = {
         let model = model.clone();
         Callback::from(move |key: String| model.dispatch(Action::PickPod(key)))
     };
     let marks = Marks { pick: model.pick.clone(), ends, on_pod };
-    let network = podpath_core::datapath::build(&cluster);
-    let plumbing = |node: &str| plumbing_of(&network, node, &cluster);
+    // The plumbing changes with the cluster only, not with each hop the
+    // player shows: built once per cluster.
+    let plumbing = {
+        let cluster = cluster.clone();
+        use_memo(std::rc::Rc::as_ptr(&model.cluster) as usize, move |_| {
+            let network = podpath_core::datapath::build(&cluster);
+            cluster
+                .nodes
+                .iter()
+                .map(|n| (n.name.clone(), plumbing_of(&network, &n.name, &cluster)))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        })
+    };
+    let plumbing = |node: &str| plumbing.get(node).cloned().unwrap_or_default();
     let hidden_system = |node: &str| -> Vec<String> {
         if model.show_system {
             return Vec::new();
@@ -159,10 +155,10 @@ pub fn Topology() -> Html {
                 </div>
             }
             <svg class="route" aria-hidden="true"><polyline ref={path} points="" /></svg>
-            <div ref={packet} class={classes!("packet", target.as_ref().is_some_and(|(_, _, e)| *e).then_some("encap"),
-                                      crate::components::trace::dropped(&hop_action).then_some("dropped"), rewritten.then_some("rewrite"))}
+            <div ref={packet} class={classes!("packet", mark.as_ref().filter(|m| m.encap).map(|_| "encap"),
+                                      mark.as_ref().filter(|m| m.dropped).map(|_| "dropped"), mark.as_ref().filter(|m| m.rewritten).map(|_| "rewrite"))}
                  data-testid="packet" aria-hidden="true" style="visibility: hidden">
-                <span class="packet-label">{ target.map(|(_, l, _)| l).unwrap_or_default() }</span>
+                <span class="packet-label">{ mark.map(|m| m.label).unwrap_or_default() }</span>
             </div>
         </section>
     }

@@ -81,6 +81,16 @@ pub fn TraceBox() -> Html {
 #[component]
 pub fn TracePanel() -> Html {
     let model = use_context::<ModelHandle>().expect("TracePanel is rendered inside the model's provider");
+    // The capture changes with the trace, not with each hop the player shows.
+    let pcap = {
+        let view = model.trace.clone();
+        use_memo(view.as_ref().map(|v| std::rc::Rc::as_ptr(v) as usize), move |_| {
+            view.and_then(|v| {
+                v.result.as_ref().ok().map(|t| data_encoding::BASE64.encode(&podpath_core::pcap::write(t)))
+            })
+            .unwrap_or_default()
+        })
+    };
     let Some(view) = model.trace.clone() else { return html! {} };
     let dispatch = |a: fn() -> Action| {
         let model = model.clone();
@@ -129,24 +139,33 @@ pub fn TracePanel() -> Html {
                                 { step.map(|i| format!("hop {} of {}", i + 1, view.len())).unwrap_or_default() }
                             </span>
                             <a class="pcap" data-testid="pcap-download" download="podpath-trace.pcap"
-                               href={format!("data:application/vnd.tcpdump.pcap;base64,{}", data_encoding::BASE64.encode(&podpath_core::pcap::write(t)))}>
+                               href={format!("data:application/vnd.tcpdump.pcap;base64,{pcap}")}>
                                 { "pcap" }
                             </a>
                         </div>
                         { hop_detail(&model, t, step) }
-                        <ol class="hops">
-                            { for Walk::new(t).run().into_iter().filter(|f| f.leg == Leg::Request).map(|f| hop(&model, f, step)) }
-                        </ol>
-                        if !t.reply.is_empty() {
-                            <h3 class="reply-title">{ "the reply, back through conntrack" }</h3>
-                            <ol class="hops reply" start={(t.hops.len() + 1).to_string()}>
-                                { for Walk::new(t).run().into_iter().filter(|f| f.leg == Leg::Reply).map(|f| hop(&model, f, step)) }
-                            </ol>
-                        }
+                        { hop_lists(&model, t, step) }
                     </>
                 },
             } }
         </section>
+    }
+}
+
+/// The request's hops, then the reply's, from one walk of the trace.
+fn hop_lists(model: &ModelHandle, t: &Trace, step: Option<usize>) -> Html {
+    let (request, reply): (Vec<Frame<'_>>, Vec<Frame<'_>>) =
+        Walk::new(t).run().into_iter().partition(|f| f.leg == Leg::Request);
+    html! {
+        <>
+            <ol class="hops">{ for request.into_iter().map(|f| hop(model, f, step)) }</ol>
+            if !reply.is_empty() {
+                <h3 class="reply-title">{ "the reply, back through conntrack" }</h3>
+                <ol class="hops reply" start={(t.hops.len() + 1).to_string()}>
+                    { for reply.into_iter().map(|f| hop(model, f, step)) }
+                </ol>
+            }
+        </>
     }
 }
 
