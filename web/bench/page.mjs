@@ -47,7 +47,8 @@ const fragment = 's=' + deflateRawSync(Buffer.from(yaml), { level: 9 }).toString
 const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
 const page = await context.newPage();
 await page.goto(site.url + '#' + fragment);
-await page.waitForSelector('[data-testid=pod]');
+// Folded nodes keep their pods in the page, hidden.
+await page.waitForSelector('[data-testid=pod]', { state: 'attached' });
 const pods = await page.$$eval('[data-testid=pod]', (els) => els.map((e) => e.dataset.pod));
 await page.fill('[data-testid=trace-from]', pods[0]);
 await page.fill('[data-testid=trace-to]', 'app-7.big');

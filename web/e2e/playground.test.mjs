@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
 
@@ -320,4 +321,29 @@ test('a pod, then a Service: the trace goes by its name, DNS first', async () =>
   await page.selectOption('[data-testid=trace-protocol]', 'icmp');
   await page.waitForFunction(() => document.querySelector('[data-testid=hop-detail]')?.textContent.includes('ICMP echo'));
   await page.screenshot({ path: join(OUT, 'e2e-10-service.png') });
+});
+
+test('a big cluster folds the nodes the trace does not touch', async () => {
+  // 16 nodes, one Deployment spread over them, a client pod.
+  let yaml = 'apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: big}\nspec: {cni: calico, nodes: 16}\n';
+  yaml += '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  replicas: 16\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec: {containers: [{name: c, image: nginx}]}\n';
+  yaml += '---\napiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec: {containers: [{name: c, image: curl}]}\n';
+  const fragment = 's=' + deflateRawSync(Buffer.from(yaml), { level: 9 }).toString('base64url');
+  await page.goto(site.url + '#' + fragment);
+  await page.waitForSelector('[data-testid=pod]', { state: 'attached' });
+  // Nothing traced yet: all 16 are folded to their headers.
+  assert.equal(await page.locator('[data-testid=node]').count(), 16);
+  assert.equal(await page.locator('[data-testid=node].folded').count(), 16);
+  const pods = await page.$$eval('[data-testid=pod]', (els) => els.map((e) => [e.dataset.pod, e.closest('[data-testid=node]').dataset.node]));
+  const [client, clientNode] = pods.find(([p]) => p === 'default/client');
+  const [target, targetNode] = pods.find(([p, n]) => p.startsWith('default/app-') && n !== clientNode);
+  await page.fill('[data-testid=trace-from]', client);
+  await page.fill('[data-testid=trace-to]', target);
+  await page.click('[data-testid=trace-go]');
+  await page.waitForSelector('[data-testid=verdict]');
+  // The two nodes the packet crosses open; the other 14 stay folded.
+  const open = await page.$$eval('[data-testid=node]:not(.folded)', (els) => els.map((e) => e.dataset.node).sort());
+  assert.deepEqual(open, [clientNode, targetNode].sort());
+  assert.ok(await page.isVisible(`[data-testid=pod][data-pod="${target}"]`));
+  await page.screenshot({ path: join(OUT, 'e2e-11-folded.png') });
 });

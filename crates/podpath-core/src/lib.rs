@@ -23,6 +23,7 @@ pub mod policy;
 pub mod proxy;
 pub mod settings;
 pub mod system;
+pub mod topology;
 pub mod trace;
 
 pub use cluster::{Cluster, Node, Pod, PodPhase};

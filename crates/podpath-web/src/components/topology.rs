@@ -4,6 +4,7 @@
 
 use podpath_core::names::fnv32a;
 use podpath_core::system::is_system_namespace;
+use podpath_core::topology::Place;
 use podpath_core::{Node, Pod, PodPhase};
 use yew::prelude::*;
 
@@ -11,9 +12,6 @@ use crate::app::ModelHandle;
 use crate::hooks::use_packet_motion;
 use crate::state::Action;
 
-/// The element the packet marker sits on for the current hop: the pod
-/// when the hop is in a pod's namespace (and the pod is shown), the client
-/// outside for the outside, else the hop's node.
 /// What the packet marker shows for the current hop: where it sits, its
 /// label, and whether it is tunnelled, dropped, or rewritten there.
 struct Marker {
@@ -24,13 +22,13 @@ struct Marker {
     rewritten: bool,
 }
 
-fn marker(model: &crate::state::Model) -> Option<Marker> {
+fn marker(model: &crate::state::Model, places: &Places) -> Option<Marker> {
     use podpath_core::trace::walk::{Change, Walk};
     let t = model.trace.as_ref()?.result.as_ref().ok()?;
     let f = Walk::new(t).frame(model.step?)?;
     let (hop, p) = (f.hop, &f.hop.packet);
     Some(Marker {
-        selector: hop_selector(model, hop),
+        selector: selector(model, places.place_of(hop).as_ref()?),
         label: format!("{}:{} → {}:{}", p.src, p.sport, p.dst, p.dport),
         encap: p.outer.is_some(),
         dropped: crate::components::trace::dropped(&hop.action),
@@ -39,33 +37,58 @@ fn marker(model: &crate::state::Model) -> Option<Marker> {
     })
 }
 
-/// The element a hop happens at, as a CSS selector.
-fn hop_selector(model: &crate::state::Model, hop: &podpath_core::trace::Hop) -> String {
-    let shown = |key: &str| {
-        model.cluster.pods.iter().any(|p| p.key() == key && (model.show_system || !is_system_namespace(&p.namespace)))
-    };
-    let first = hop.at.split(' ').next().unwrap_or("");
-    if first.contains('/') && shown(first) {
-        format!("[data-testid=pod][data-pod=\"{first}\"]")
-    } else if hop.at.starts_with("external") {
-        "[data-testid=outside]".to_owned()
-    } else {
-        format!("[data-testid=node][data-node=\"{}\"]", hop.node.clone().unwrap_or_default())
+type Places = podpath_core::topology::Topology;
+
+/// The element a place is drawn as, as a CSS selector: a pod that is
+/// hidden (the platform's own, unless shown) is drawn as its node.
+fn selector(model: &crate::state::Model, place: &Place) -> String {
+    match place {
+        Place::Pod(key) if model.show_system || !key.split('/').next().is_some_and(is_system_namespace) => {
+            format!("[data-testid=pod][data-pod=\"{key}\"]")
+        }
+        Place::Pod(key) => {
+            let node = model.cluster.pods.iter().find(|p| p.key() == *key).and_then(|p| p.node.clone());
+            format!("[data-testid=node][data-node=\"{}\"]", node.unwrap_or_default())
+        }
+        Place::Outside => "[data-testid=outside]".to_owned(),
+        Place::Node(n) => format!("[data-testid=node][data-node=\"{n}\"]"),
+        Place::Service(s) => format!("[data-testid=service][data-service=\"{s}\"]"),
     }
 }
 
-/// The places the request passes, in order, without repeats in a row: the
-/// route the path overlay draws.
-fn route(model: &crate::state::Model) -> Vec<String> {
+/// The places the request passes, as the selectors the path overlay draws
+/// its line through (no repeats in a row).
+fn route(model: &crate::state::Model, places: &Places) -> Vec<String> {
     let Some(Ok(t)) = model.trace.as_ref().map(|v| &v.result) else { return Vec::new() };
     let mut out: Vec<String> = Vec::new();
-    for h in &t.hops {
-        let s = hop_selector(model, h);
+    for place in places.route(t) {
+        let s = selector(model, &place);
         if out.last() != Some(&s) {
             out.push(s);
         }
     }
     out
+}
+
+/// With more nodes than this, the nodes the current trace or pick does not
+/// touch fold to their header, so a big cluster stays legible.
+const FOLD_NODES_ABOVE: usize = 12;
+
+/// The nodes to keep open: all of them in a small cluster; in a big one
+/// those the trace passes or ends on and the picked pod's.
+fn open_nodes(model: &crate::state::Model, places: &Places) -> Option<std::collections::BTreeSet<String>> {
+    if model.cluster.nodes.len() <= FOLD_NODES_ABOVE {
+        return None;
+    }
+    let mut near: Vec<Place> = Vec::new();
+    if let Some(Ok(t)) = model.trace.as_ref().map(|v| &v.result) {
+        near.extend(places.route(t));
+    }
+    near.extend(model.pick.iter().map(|p| Place::Pod(p.clone())));
+    if let Some(t) = &model.trace {
+        near.extend([&t.from, &t.to].into_iter().filter(|k| k.contains('/')).map(|k| Place::Pod(k.clone())));
+    }
+    Some(places.nodes_near(&near))
 }
 
 /// A stable hue for a namespace, so its pods keep their colour across edits.
@@ -88,10 +111,16 @@ pub fn Topology() -> Html {
     namespaces.sort_unstable();
     namespaces.dedup();
     let (stage, packet) = (use_node_ref(), use_node_ref());
-    let mark = marker(&model);
+    // The graph of places changes with the cluster only.
+    let places = {
+        let cluster = cluster.clone();
+        use_memo(std::rc::Rc::as_ptr(&model.cluster) as usize, move |_| Places::build(&cluster))
+    };
+    let mark = marker(&model, &places);
     use_packet_motion(packet.clone(), stage.clone(), mark.as_ref().map(|m| m.selector.clone()), model.speed);
     let path = use_node_ref();
-    crate::hooks::use_route_path(path.clone(), stage.clone(), route(&model), model.show_system);
+    crate::hooks::use_route_path(path.clone(), stage.clone(), route(&model, &places), model.show_system);
+    let open = open_nodes(&model, &places);
     let ends: Vec<String> = model.trace.as_ref().map(|t| vec![t.from.clone(), t.to.clone()]).unwrap_or_default();
     let on_pod = {
         let model = model.clone();
@@ -145,7 +174,10 @@ pub fn Topology() -> Html {
                 <div class="outside" data-testid="outside">{ "external client 198.51.100.7" }</div>
             }
             <div class="nodes">
-                { for cluster.nodes.iter().map(|n| view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]), &marks, plumbing(&n.name), hidden_system(&n.name))) }
+                { for cluster.nodes.iter().map(|n| {
+                    let folded = open.as_ref().is_some_and(|o| !o.contains(&n.name));
+                    view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]), &marks, plumbing(&n.name), hidden_system(&n.name), folded)
+                }) }
             </div>
             <crate::components::services::Services />
             if !unscheduled.is_empty() {
@@ -215,14 +247,21 @@ fn plumbing_of(network: &podpath_core::datapath::Network, node: &str, cluster: &
     out
 }
 
-fn view_node(node: &Node, pods: &[&Pod], marks: &Marks, plumbing: Vec<String>, system: Vec<String>) -> Html {
+fn view_node(
+    node: &Node,
+    pods: &[&Pod],
+    marks: &Marks,
+    plumbing: Vec<String>,
+    system: Vec<String>,
+    folded: bool,
+) -> Html {
     let ip = node.internal_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "no address".into());
     // The ranges the CNI plugin really allocates from on this node (Calico's
     // blocks, Weave's share, Cilium's pool CIDR), not only spec.podCIDR.
     let ranges: Vec<String> = node.network.pod_ranges.iter().map(ToString::to_string).collect();
     let cidr = if ranges.is_empty() { "no pod range".to_owned() } else { ranges.join(", ") };
     html! {
-        <article class={classes!("node", node.is_control_plane().then_some("control-plane"))} data-testid="node" data-node={node.name.clone()}>
+        <article class={classes!("node", node.is_control_plane().then_some("control-plane"), folded.then_some("folded"))} data-testid="node" data-node={node.name.clone()}>
             <header>
                 <h2>{ node.name.clone() }</h2>
                 <span class="role">{ node.roles() }</span>
@@ -233,26 +272,40 @@ fn view_node(node: &Node, pods: &[&Pod], marks: &Marks, plumbing: Vec<String>, s
                     <span class="system" title="the platform's own pods (shown with “system pods”)">{ format!("also runs: {}", system.join(", ")) }</span>
                 }
             </header>
-            <div class="pods">
-                if pods.is_empty() {
-                    <p class="empty">{ "no pods" }</p>
-                }
-                if pods.len() <= COLLAPSE_ABOVE {
-                    { for pods.iter().map(|p| view_pod(p, marks)) }
-                } else {
-                    { for by_namespace(pods).into_iter().map(|(ns, group)| {
-                        // A namespace stays open when the trace or a pick is in it.
-                        let open = group.iter().any(|p| marks.ends.contains(&p.key()) || marks.pick.as_deref() == Some(p.key().as_str()));
-                        html! {
-                            <details class="ns-group" open={open} style={format!("--hue: {}", namespace_hue(ns))}>
-                                <summary>{ format!("{ns} · {} pods", group.len()) }</summary>
-                                { for group.iter().map(|p| view_pod(p, marks)) }
-                            </details>
-                        }
-                    }) }
-                }
-            </div>
+            if folded {
+                // A big cluster folds the nodes the trace does not touch.
+                <details class="node-fold">
+                    <summary>{ format!("{} pod{}", pods.len(), if pods.len() == 1 { "" } else { "s" }) }</summary>
+                    { view_pods(pods, marks) }
+                </details>
+            } else {
+                { view_pods(pods, marks) }
+            }
         </article>
+    }
+}
+
+fn view_pods(pods: &[&Pod], marks: &Marks) -> Html {
+    html! {
+        <div class="pods">
+            if pods.is_empty() {
+                <p class="empty">{ "no pods" }</p>
+            }
+            if pods.len() <= COLLAPSE_ABOVE {
+                { for pods.iter().map(|p| view_pod(p, marks)) }
+            } else {
+                { for by_namespace(pods).into_iter().map(|(ns, group)| {
+                    // A namespace stays open when the trace or a pick is in it.
+                    let open = group.iter().any(|p| marks.ends.contains(&p.key()) || marks.pick.as_deref() == Some(p.key().as_str()));
+                    html! {
+                        <details class="ns-group" open={open} style={format!("--hue: {}", namespace_hue(ns))}>
+                            <summary>{ format!("{ns} · {} pods", group.len()) }</summary>
+                            { for group.iter().map(|p| view_pod(p, marks)) }
+                        </details>
+                    }
+                }) }
+            }
+        </div>
     }
 }
 
