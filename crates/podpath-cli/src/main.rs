@@ -42,6 +42,26 @@ enum Command {
     Pcap(PcapArgs),
     /// Resolves a name as a pod's resolver and the cluster's CoreDNS would
     Dns(DnsArgs),
+    /// Runs a tool in a pod (ping, nslookup, dig, curl, wget, nc, ip, cat, hostname)
+    /// or on a node (node/NAME: iptables-save, nft, ipvsadm, ip, bridge, conntrack)
+    Exec(ExecArgs),
+}
+
+#[derive(Args, Debug)]
+struct ExecArgs {
+    /// NS/POD, POD (in --namespace), or node/NAME
+    target: String,
+    /// The pod's namespace when TARGET is a bare name
+    #[arg(short = 'n', long, default_value = "default")]
+    namespace: String,
+    /// The container (default: the pod's first)
+    #[arg(short = 'c', long)]
+    container: Option<String>,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true)]
+    command: Vec<String>,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -293,7 +313,40 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Net(args) => net(&args),
         Command::Pcap(args) => pcap(&args),
         Command::Dns(args) => dns(&args),
+        Command::Exec(args) => exec(&args),
     }
+}
+
+/// `podpath exec`: the page's shell, one command. The exit status is the
+/// tool's (kubectl's 1 when the pod does not exist), as `kubectl exec`
+/// passes it on.
+fn exec(args: &ExecArgs) -> Result<u8, Failure> {
+    use podpath_core::shell::{words::quote, Shell};
+    let (cluster, diags) = simulate(&args.input)?;
+    report(&diags);
+    let command: Vec<String> = args.command.iter().map(|w| quote(w)).collect();
+    let mut shell = Shell::new();
+    let line = match args.target.strip_prefix("node/") {
+        Some(node) => {
+            let enter = shell.run(&cluster, &format!("kubectl debug node/{} -it --image=busybox", quote(node)));
+            if enter.status != 0 {
+                eprint!("{}", enter.text);
+                return Ok(enter.status);
+            }
+            command.join(" ")
+        }
+        None => {
+            let (ns, pod) = args.target.split_once('/').unwrap_or((args.namespace.as_str(), args.target.as_str()));
+            let container = args.container.as_ref().map(|c| format!(" -c {}", quote(c))).unwrap_or_default();
+            format!("kubectl exec -n {} {}{container} -- {}", quote(ns), quote(pod), command.join(" "))
+        }
+    };
+    let out = shell.run(&cluster, &line);
+    // kubectl's own note about the exit code is for a terminal; the status says it.
+    let text =
+        out.text.strip_suffix(&format!("command terminated with exit code {}\n", out.status)).unwrap_or(&out.text);
+    print!("{text}");
+    Ok(out.status)
 }
 
 fn pcap(args: &PcapArgs) -> Result<u8, Failure> {

@@ -333,3 +333,28 @@ fn http_section_for_a_url_from_outside() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn exec_runs_a_tool_in_a_pod_with_its_exit_status() {
+    let deny = "apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec: {cni: calico}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: [{name: c, image: curl}]}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}, policyTypes: [Egress]}\n";
+    // DNS is cut off by the egress policy: nslookup times out, exit 1.
+    let out = podpath(&["exec", "x/a", "-f", "-", "--", "nslookup", "kubernetes.default"], Some(deny));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), ";; connection timed out; no servers could be reached\n\n");
+    // cat of the resolv.conf the kubelet wrote.
+    let out = podpath(&["exec", "a", "-n", "x", "-f", "-", "--", "cat", "/etc/resolv.conf"], Some(deny));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "search x.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n"
+    );
+    // A pod that does not exist: kubectl's message and status.
+    let out = podpath(&["exec", "x/nope", "-f", "-", "--", "hostname"], Some(deny));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "Error from server (NotFound): pods \"nope\" not found\n");
+    // On a node: the same iptables-save `podpath rules` prints.
+    let node = podpath(&["exec", "node/t-worker", "-f", "-", "--", "iptables-save"], Some(deny));
+    let rules = podpath(&["rules", "--node", "t-worker", "-f", "-"], Some(deny));
+    assert_eq!(node.status.code(), Some(0));
+    assert_eq!(text(&node.stdout), text(&rules.stdout));
+}

@@ -22,6 +22,7 @@ pub mod pcap;
 pub mod policy;
 pub mod proxy;
 pub mod settings;
+pub mod shell;
 pub mod system;
 pub mod topology;
 pub mod trace;

@@ -1,0 +1,269 @@
+//! The emulated shell: what the page's terminal and `podpath exec` run.
+//!
+//! A [`Shell`] is somewhere — on the learner's workstation with `kubectl`,
+//! inside a pod (`kubectl exec -it POD -- sh`), or on a node (`kubectl
+//! debug node/NAME -it --image=…`) — and runs one line at a time: split as a
+//! shell splits it ([`words`]), then given to the tool, which prints what
+//! the real one prints. Tools that send packets run a real trace and hand
+//! it back ([`Traced`]) so the page animates what the command did.
+//!
+//! The tools and whose output they follow: `kubectl` (get, describe, exec,
+//! debug, logs); in pods Debian's tools — iputils `ping`, BIND's `nslookup`
+//! and `dig`, `curl` 8, BusyBox `wget`, OpenBSD `nc`, iproute2 `ip`, `cat`,
+//! `hostname`; on nodes `iptables-save`, `nft`, `ipvsadm`, `ip`,
+//! `bridge`, `conntrack`.
+
+pub mod words;
+
+mod describe;
+mod kubectl;
+mod node;
+mod pod;
+
+pub use describe::tabwrite;
+
+use crate::trace::Trace;
+use crate::Cluster;
+
+/// Where the shell is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Where {
+    /// The learner's machine, with kubectl pointed at the cluster.
+    Workstation,
+    /// Inside a pod's container (`NAMESPACE/NAME`).
+    Pod { pod: String, container: String },
+    /// A root shell on a node, in its host namespaces.
+    Node(String),
+}
+
+/// A trace a command ran: what the page animates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Traced {
+    /// The source and destination in the words `podpath trace` takes.
+    pub from: String,
+    pub to: String,
+    pub port: u16,
+    /// `tcp`, `udp` or `icmp`.
+    pub protocol: String,
+    /// The seed the trace ran with: tracing the same words with it gives
+    /// the same path (the same endpoint picked).
+    pub seed: u64,
+    pub trace: Trace,
+}
+
+/// What a command printed, its exit status, and the trace it ran.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    /// Standard output and standard error, in the order a terminal shows them.
+    pub text: String,
+    pub status: u8,
+    pub traced: Option<Traced>,
+    /// The screen is to be cleared (`clear`).
+    pub clear: bool,
+}
+
+impl Output {
+    pub(crate) fn ok(text: impl Into<String>) -> Output {
+        Output { text: text.into(), ..Output::default() }
+    }
+
+    pub(crate) fn fail(status: u8, text: impl Into<String>) -> Output {
+        Output { text: text.into(), status, ..Output::default() }
+    }
+}
+
+/// The most lines of history kept, as bash's default `HISTSIZE`.
+pub const HISTORY: usize = 500;
+
+/// A shell session.
+#[derive(Clone, Debug)]
+pub struct Shell {
+    at: Where,
+    history: Vec<String>,
+    /// Seeds the traces' choices, one per command, so a session replays
+    /// the same; also the session's clock (see [`Shell::clock`]).
+    runs: u64,
+    /// The traces the session's commands ran, newest last (for conntrack).
+    recent: Vec<Trace>,
+    /// What the servers logged: (pod, line).
+    logs: Vec<(String, String)>,
+}
+
+/// How many traces the session keeps for conntrack.
+const RECENT: usize = 20;
+
+impl Default for Shell {
+    fn default() -> Shell {
+        Shell::new()
+    }
+}
+
+impl Shell {
+    pub fn new() -> Shell {
+        Shell { at: Where::Workstation, history: Vec::new(), runs: 0, recent: Vec::new(), logs: Vec::new() }
+    }
+
+    pub fn at(&self) -> &Where {
+        &self.at
+    }
+
+    /// The prompt: `$ ` on the workstation, root's prompt in a pod or on
+    /// a node (the host name is the pod's or the node's name).
+    pub fn prompt(&self) -> String {
+        match &self.at {
+            Where::Workstation => "$ ".to_owned(),
+            Where::Pod { pod, .. } => format!("root@{}:/# ", pod.split_once('/').map_or(pod.as_str(), |(_, n)| n)),
+            Where::Node(n) => format!("root@{n}:/# "),
+        }
+    }
+
+    /// The lines run so far, oldest first.
+    pub fn history(&self) -> &[String] {
+        &self.history
+    }
+
+    /// Runs one line.
+    pub fn run(&mut self, cluster: &Cluster, line: &str) -> Output {
+        let out = self.run_line(cluster, line);
+        if let Some(t) = &out.traced {
+            self.log(cluster, &t.trace);
+            self.recent.push(t.trace.clone());
+            if self.recent.len() > RECENT {
+                self.recent.remove(0);
+            }
+        }
+        out
+    }
+
+    /// The session's clock, for log lines: podpath reads no real clock, so
+    /// a session starts at 2026-01-01 00:00:00 UTC and each command takes
+    /// a second.
+    fn clock(&self) -> String {
+        let s = self.runs;
+        format!("01/Jan/2026:{:02}:{:02}:{:02} +0000", (s / 3600) % 24, (s / 60) % 60, s % 60)
+    }
+
+    /// A request a backend served, in its access log: nginx's `combined`
+    /// format for nginx images, with the client address as the server saw
+    /// it (after any SNAT — the lesson of externalTrafficPolicy).
+    fn log(&mut self, cluster: &Cluster, t: &Trace) {
+        let (Some(http), Some(pod)) = (&t.http, &t.destination_pod) else { return };
+        if t.verdict != crate::trace::Verdict::Delivered {
+            return;
+        }
+        let Some(p) = pod.split_once('/').and_then(|(ns, n)| cluster.pod(ns, n)) else { return };
+        if !p.spec.containers.iter().any(|c| c.image.as_deref().is_some_and(|i| i.contains("nginx"))) {
+            return;
+        }
+        let seen = t.hops.last().map(|h| h.packet.src.to_string()).unwrap_or_default();
+        let got = http.upstream_request.as_deref().unwrap_or(&http.request);
+        let request_line = got.split("\r\n").next().unwrap_or("");
+        let agent = got.split("\r\n").find_map(|l| l.strip_prefix("User-Agent: ")).unwrap_or("-");
+        // A HEAD is answered without a body: nginx logs 0 bytes.
+        let body = if request_line.starts_with("HEAD ") {
+            0
+        } else {
+            http.response.split_once("\r\n\r\n").map_or(0, |(_, b)| b.len())
+        };
+        let line = format!("{seen} - - [{}] \"{request_line}\" {} {body} \"-\" \"{agent}\"", self.clock(), http.status);
+        self.logs.push((pod.clone(), line));
+    }
+
+    /// The lines a pod's server logged this session.
+    pub fn logs_of(&self, pod: &str) -> Vec<&str> {
+        self.logs.iter().filter(|(p, _)| p == pod).map(|(_, l)| l.as_str()).collect()
+    }
+
+    fn run_line(&mut self, cluster: &Cluster, line: &str) -> Output {
+        let line = line.trim();
+        if line.is_empty() {
+            return Output::default();
+        }
+        if self.history.last().map(String::as_str) != Some(line) {
+            self.history.push(line.to_owned());
+            if self.history.len() > HISTORY {
+                self.history.remove(0);
+            }
+        }
+        let args = match words::split(line) {
+            Ok(a) => a,
+            Err(e) => return Output::fail(2, format!("bash: {e}\nbash: syntax error: unexpected end of file\n")),
+        };
+        self.runs += 1;
+        let seed = self.runs;
+        let Some((cmd, rest)) = args.split_first() else { return Output::default() };
+        match (cmd.as_str(), &self.at) {
+            ("history", _) => Output::ok(
+                self.history.iter().enumerate().map(|(i, l)| format!("{:>5}  {l}\n", i + 1)).collect::<String>(),
+            ),
+            ("clear", _) => Output { clear: true, ..Output::default() },
+            ("exit" | "logout", Where::Workstation) => Output::default(),
+            ("exit" | "logout", _) => {
+                self.at = Where::Workstation;
+                Output::default()
+            }
+            ("help", _) => Output::ok(self.help()),
+            ("kubectl" | "k", Where::Workstation) => {
+                let (out, enter) = kubectl::run(cluster, rest, seed, &self.logs);
+                if let Some(at) = enter {
+                    self.at = at;
+                }
+                out
+            }
+            (_, Where::Workstation) if pod::TOOLS.contains(&cmd.as_str()) => {
+                // The workstation is outside the cluster: its curl reaches
+                // what a client outside reaches.
+                if cmd == "curl" {
+                    return pod::run(cluster, &pod::Client::Outside, &args, seed);
+                }
+                Output::fail(
+                    127,
+                    format!("bash: {cmd}: command not found here; run it in a pod: kubectl exec -it POD -- {cmd} …\n"),
+                )
+            }
+            (_, Where::Pod { pod, .. }) => {
+                let client = pod::Client::Pod { key: pod.clone() };
+                pod::run(cluster, &client, &args, seed)
+            }
+            (_, Where::Node(node)) => node::run(cluster, node, &args, &self.recent),
+            (_, Where::Workstation) => Output::fail(127, format!("bash: {cmd}: command not found\n")),
+        }
+    }
+
+    fn help(&self) -> String {
+        match &self.at {
+            Where::Workstation => "kubectl get|describe|logs  pods, services, endpoints, endpointslices, networkpolicies,\n                           ingresses, nodes, namespaces  (-n NS, -A, -l SELECTOR, -o wide|yaml|json)\nkubectl exec POD -- CMD    run a tool in a pod (-it … -- sh for a shell there)\nkubectl debug node/NAME -it --image=busybox   a root shell on a node\ncurl URL                   from outside the cluster\nhistory, clear; Tab completes names; ↑/↓ walk the history\n".to_owned(),
+            Where::Pod { .. } => format!("in the pod: {}\nexit returns to kubectl\n", pod::TOOLS.join(", ")),
+            Where::Node(_) => format!("on the node: {}\nexit returns to kubectl\n", node::TOOLS.join(", ")),
+        }
+    }
+
+    /// What may complete the line's last word: commands first, then
+    /// kubectl's subcommands and kinds, and the names of pods, Services,
+    /// nodes and namespaces where kubectl takes them. Sorted, without
+    /// repeats; the line with one of them in place of its last word is the
+    /// completed line.
+    pub fn complete(&self, cluster: &Cluster, line: &str) -> Vec<String> {
+        let ends_blank = line.is_empty() || line.ends_with([' ', '\t']);
+        let mut args = words::split(line).unwrap_or_default();
+        let partial = if ends_blank { String::new() } else { args.pop().unwrap_or_default() };
+        let candidates: Vec<String> = match (args.first().map(String::as_str), &self.at) {
+            (None, Where::Workstation) => ["kubectl", "curl", "history", "clear", "help"].map(String::from).to_vec(),
+            (None, Where::Pod { .. }) => {
+                pod::TOOLS.iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()
+            }
+            (None, Where::Node(_)) => {
+                node::TOOLS.iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()
+            }
+            (Some("kubectl" | "k"), Where::Workstation) => kubectl::complete(cluster, &args[1..], &partial),
+            _ => Vec::new(),
+        };
+        let mut out: Vec<String> = candidates.into_iter().filter(|c| c.starts_with(&partial)).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

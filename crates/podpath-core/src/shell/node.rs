@@ -1,0 +1,137 @@
+//! A root shell on a node: the service proxy's state as its own tools
+//! print it (the same rendering `podpath rules` prints and traces quote),
+//! the node's interfaces, routes and bridge table, and the connections
+//! the session's traces left in conntrack.
+
+use crate::proxy::Dataplane;
+use crate::shell::Output;
+use crate::trace::Trace;
+use crate::{Cluster, ProxyMode};
+
+pub(crate) const TOOLS: &[&str] = &["iptables-save", "nft", "ipvsadm", "ip", "bridge", "conntrack", "hostname"];
+
+pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trace]) -> Output {
+    let Some((cmd, rest)) = args.split_first() else { return Output::default() };
+    let mode = cluster.settings.proxy_mode;
+    let plane = || Dataplane::build(cluster, node, mode);
+    let words: Vec<&str> = rest.iter().map(String::as_str).collect();
+    match cmd.as_str() {
+        "iptables-save" => {
+            let text = match mode {
+                ProxyMode::Iptables | ProxyMode::Ipvs => plane().render_view("iptables").unwrap_or_default(),
+                // nftables mode and Cilium's replacement write no iptables rules.
+                _ => String::new(),
+            };
+            let table = words.windows(2).find(|w| w[0] == "-t" || w[0] == "--table").map(|w| w[1]);
+            Output::ok(match table {
+                Some(t) => only_table(&text, t),
+                None => text,
+            })
+        }
+        "nft" => match words.as_slice() {
+            ["list", "ruleset"] | ["list", "table", "ip", "kube-proxy"] | ["list", "table", "kube-proxy"] => {
+                Output::ok(if mode == ProxyMode::Nftables { plane().render() } else { String::new() })
+            }
+            ["list", "table", ..] => Output::fail(1, "Error: No such file or directory\n"),
+            _ => Output::fail(1, "Error: podpath's nft lists only: nft list ruleset, nft list table ip kube-proxy\n"),
+        },
+        "ipvsadm" => {
+            if mode == ProxyMode::Ipvs {
+                Output::ok(plane().render())
+            } else {
+                Output::fail(
+                    2,
+                    "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+                )
+            }
+        }
+        "ip" | "bridge" => {
+            let network = crate::datapath::build(cluster);
+            let Some(n) = network.node(node) else { return Output::fail(1, "Cannot open netlink socket\n") };
+            let obj = words.iter().find(|w| !w.starts_with('-')).copied().unwrap_or("");
+            match (cmd.as_str(), obj) {
+                ("ip", "a" | "addr" | "address") => Output::ok(n.host.ip_addr()),
+                ("ip", "r" | "ro" | "route") => Output::ok(n.host.ip_route()),
+                ("ip", "n" | "neigh" | "neighbor") => Output::ok(n.host.ip_neigh()),
+                ("bridge", "fdb") => Output::ok(n.host.bridge_fdb()),
+                ("ip", other) => Output::fail(255, format!("Object \"{other}\" is unknown, try \"ip help\".\n")),
+                (_, other) => Output::fail(255, format!("Object \"{other}\" is unknown, try \"bridge help\".\n")),
+            }
+        }
+        "conntrack" => {
+            if !words.iter().any(|w| *w == "-L" || *w == "--dump") {
+                return Output::fail(
+                    2,
+                    "conntrack v1.4.7 (conntrack-tools): no command specified. Please, use -L to list the table\n",
+                );
+            }
+            // The entries the session's connections left on this node: the
+            // node where the service proxy rewrote the packet holds the
+            // NATed entry; the nodes it passed after that see the packet
+            // as rewritten and hold a plain one.
+            let mut lines: Vec<String> = Vec::new();
+            for t in recent.iter().flat_map(|t| std::iter::once(t).chain(&t.legs)) {
+                let Some(ct) = &t.conntrack else { continue };
+                let first = t.hops.first().and_then(|h| h.node.as_deref());
+                let entry = if first == Some(node) {
+                    ct.clone()
+                } else if t.hops.iter().any(|h| h.node.as_deref() == Some(node)) {
+                    let r = ct.reply;
+                    crate::trace::Conntrack { protocol: ct.protocol.clone(), original: (r.2, r.3, r.0, r.1), reply: r }
+                } else {
+                    continue;
+                };
+                let line = settled(&entry, t);
+                if !lines.contains(&line) {
+                    lines.push(line);
+                }
+            }
+            let mut text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            text.push_str(&format!(
+                "conntrack v1.4.7 (conntrack-tools): {} flow entries have been shown.\n",
+                lines.len()
+            ));
+            Output::ok(text)
+        }
+        "hostname" => Output::ok(format!("{node}\n")),
+        other => Output::fail(127, format!("bash: {other}: command not found\n")),
+    }
+}
+
+/// One table's part of an `iptables-save` dump (`-t TABLE`).
+fn only_table(dump: &str, table: &str) -> String {
+    let mut out = String::new();
+    let mut keep = false;
+    for line in dump.lines() {
+        if let Some(name) = line.strip_prefix('*') {
+            keep = name == table;
+        }
+        let comment = line.starts_with('#');
+        if keep || comment {
+            out.push_str(line);
+            out.push('\n');
+        }
+        if line == "COMMIT" {
+            keep = false;
+        }
+    }
+    out
+}
+
+/// The entry as `conntrack -L` shows it once the exchange is over: a TCP
+/// connection that got its answer and closed waits in TIME_WAIT (120 s)
+/// and is ASSURED; a UDP flow that saw a reply is no longer UNREPLIED; a
+/// connection that got no reply is listed as the first packet left it.
+fn settled(entry: &crate::trace::Conntrack, t: &Trace) -> String {
+    let line = entry.to_string();
+    if t.verdict != crate::trace::Verdict::Delivered || t.reply.is_empty() {
+        return line;
+    }
+    match entry.protocol.as_str() {
+        "tcp" => line
+            .replacen("tcp      6 120 SYN_SENT ", "tcp      6 120 TIME_WAIT ", 1)
+            .replacen(" [UNREPLIED]", "", 1)
+            .replacen(" mark=0", " [ASSURED] mark=0", 1),
+        _ => line.replacen(" [UNREPLIED]", "", 1),
+    }
+}
