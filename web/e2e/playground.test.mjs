@@ -329,6 +329,7 @@ test('a big cluster folds the nodes the trace does not touch', async () => {
   yaml += '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  replicas: 16\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec: {containers: [{name: c, image: nginx}]}\n';
   yaml += '---\napiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec: {containers: [{name: c, image: curl}]}\n';
   const fragment = 's=' + deflateRawSync(Buffer.from(yaml), { level: 9 }).toString('base64url');
+  await page.goto('about:blank');
   await page.goto(site.url + '#' + fragment);
   await page.waitForSelector('[data-testid=pod]', { state: 'attached' });
   // Nothing traced yet: all 16 are folded to their headers.
@@ -346,4 +347,63 @@ test('a big cluster folds the nodes the trace does not touch', async () => {
   assert.deepEqual(open, [clientNode, targetNode].sort());
   assert.ok(await page.isVisible(`[data-testid=pod][data-pod="${target}"]`));
   await page.screenshot({ path: join(OUT, 'e2e-11-folded.png') });
+});
+
+test('the terminal: kubectl exec … curl prints the answer and plays its hops; the pcap decodes', async () => {
+  await page.goto(site.url);
+  await page.waitForSelector('[data-testid=pod]');
+  await page.click('[data-testid=tab-terminal]');
+  const pods = JSON.parse(execFileSync(BIN, ['get', 'pods', '-n', 'shop', '-o', 'json', '-f', SCENARIO], { encoding: 'utf8' })).items;
+  const frontend = pods.find((p) => p.metadata.name.startsWith('frontend-')).metadata.name;
+  // Tab completes as far as the names agree and lists the replicas.
+  await page.fill('[data-testid=terminal-input]', 'kubectl exec -n shop fro');
+  await page.press('[data-testid=terminal-input]', 'Tab');
+  const replicas = pods.map((p) => p.metadata.name).filter((n) => n.startsWith('frontend-')).sort();
+  assert.equal(replicas.length, 2);
+  assert.equal(await page.inputValue('[data-testid=terminal-input]'), `kubectl exec -n shop ${replicas[0].slice(0, -5)}`);
+  assert.equal(await page.textContent('[data-testid=terminal-hint]'), replicas.join('  '));
+  await page.fill('[data-testid=terminal-input]', `kubectl exec -n shop ${frontend} -- curl -s http://api`);
+  await page.press('[data-testid=terminal-input]', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid=terminal-output]').textContent.includes('Hostname: api-'));
+  // The same command through the CLI prints the same answer.
+  const cli = execFileSync(BIN, ['exec', `shop/${frontend}`, '-f', SCENARIO, '--', 'curl', '-s', 'http://api'], { encoding: 'utf8' });
+  assert.ok((await page.textContent('[data-testid=terminal-output]')).includes(cli.trim()), cli);
+  // Its trace is shown and plays: the hops the CLI traces for the URL.
+  const trace = JSON.parse(execFileSync(BIN, ['trace', '--from', `shop/${frontend}`, '--to', 'http://api', '--seed', '1', '-o', 'json', '-f', SCENARIO], { encoding: 'utf8' }));
+  assert.deepEqual(await hopActions(), trace.hops.map((h) => h.action));
+  await page.waitForFunction(() => !/^hop 1 of/.test(document.querySelector('[data-testid=position]').textContent));
+  await page.screenshot({ path: join(OUT, 'e2e-12-terminal.png') });
+  // The capture of what curl did, decoded by tshark: the GET and the 200.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=pcap-download]')]);
+  const file = join(OUT, 'terminal-curl.pcap');
+  await download.saveAs(file);
+  const decoded = execFileSync('tshark', ['-r', file, '-Y', 'http', '-T', 'fields', '-e', 'http.request.method', '-e', 'http.response.code'], { encoding: 'utf8' });
+  assert.match(decoded, /^GET/m);
+  assert.match(decoded, /^\t200/m);
+});
+
+test('nslookup under a default-deny egress policy times out as on a real cluster', async () => {
+  const yaml = 'apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec: {cni: calico}\n---\n'
+    + 'apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n'
+    + 'apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: [{name: c, image: busybox}]}\n---\n'
+    + 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}, policyTypes: [Egress]}\n';
+  const fragment = 's=' + deflateRawSync(Buffer.from(yaml), { level: 9 }).toString('base64url');
+  // A new document (a hash change alone would not reload the page).
+  await page.goto('about:blank');
+  await page.goto(site.url + '#' + fragment);
+  await page.waitForSelector('[data-testid=pod]');
+  await page.click('[data-testid=tab-terminal]');
+  await page.fill('[data-testid=terminal-input]', 'kubectl exec -it -n x a -- sh');
+  await page.press('[data-testid=terminal-input]', 'Enter');
+  await page.fill('[data-testid=terminal-input]', 'nslookup kubernetes.default');
+  await page.press('[data-testid=terminal-input]', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid=terminal-output]').textContent.includes('no servers could be reached'));
+  const out = await page.textContent('[data-testid=terminal-output]');
+  assert.ok(out.includes('root@a:/# nslookup kubernetes.default\n;; connection timed out; no servers could be reached'), out);
+  // The query's own trace: dropped by the policy on the way out.
+  assert.equal(await page.getAttribute('[data-testid=verdict]', 'data-verdict'), 'dropped');
+  // ↑ brings the line back.
+  await page.press('[data-testid=terminal-input]', 'ArrowUp');
+  assert.equal(await page.inputValue('[data-testid=terminal-input]'), 'nslookup kubernetes.default');
+  await page.screenshot({ path: join(OUT, 'e2e-13-nslookup-timeout.png') });
 });

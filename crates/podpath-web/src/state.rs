@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use podpath_core::shell::Shell;
 use podpath_core::trace::{self, Trace};
 use podpath_core::{simulate_with, Cluster, Cni, Diagnostic, Overrides, ProxyMode, Source};
 use yew::Reducible;
@@ -50,7 +51,23 @@ pub struct Model {
     pub rule_focus: Option<(String, String)>,
     /// The protocol traces use: `tcp`, `udp` or `icmp` (ping).
     pub protocol: String,
+    /// The terminal's shell session, and what it has shown.
+    pub shell: Rc<Shell>,
+    pub scrollback: Rc<Vec<TermEntry>>,
 }
+
+/// One command in the terminal: the prompt it was typed at, the line, and
+/// what it printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TermEntry {
+    pub prompt: String,
+    pub line: String,
+    pub output: String,
+    pub status: u8,
+}
+
+/// The most commands the terminal keeps on screen.
+const SCROLLBACK: usize = 200;
 
 /// The tabs below the topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +110,8 @@ pub struct TraceView {
     pub from: String,
     pub to: String,
     pub port: u16,
+    /// The seed of the random choices (a terminal command's own).
+    pub seed: u64,
     pub result: Result<Trace, String>,
 }
 
@@ -124,6 +143,7 @@ impl PartialEq for Model {
             && self.tab == other.tab
             && self.rule_focus == other.rule_focus
             && self.protocol == other.protocol
+            && Rc::ptr_eq(&self.scrollback, &other.scrollback)
             && Rc::ptr_eq(&self.cluster, &other.cluster)
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
     }
@@ -167,6 +187,9 @@ pub enum Action {
         node: String,
         rule: String,
     },
+    /// A line typed into the terminal: run it; a command that sends
+    /// packets shows and plays its trace.
+    Run(String),
 }
 
 impl Model {
@@ -191,6 +214,8 @@ impl Model {
             tab: Tab::Matrix,
             rule_focus: None,
             protocol: "tcp".into(),
+            shell: Rc::default(),
+            scrollback: Rc::default(),
         };
         m.simulate(true);
         m
@@ -207,14 +232,18 @@ impl Model {
         self.simulated = self.text.clone();
         // The open trace follows the cluster: traced again, from the start.
         if let Some(t) = self.trace.clone() {
-            self.trace_words(t.from.clone(), t.to.clone(), t.port);
+            self.trace_seeded(t.from.clone(), t.to.clone(), t.port, t.seed);
         }
     }
 
     /// Traces and shows the result, the animation at its first hop.
     fn trace_words(&mut self, from: String, to: String, port: u16) {
-        let result = trace::target::trace_words(&self.cluster, &from, &to, port, &self.protocol, 0);
-        self.trace = Some(Rc::new(TraceView { from, to, port, result }));
+        self.trace_seeded(from, to, port, 0);
+    }
+
+    fn trace_seeded(&mut self, from: String, to: String, port: u16, seed: u64) {
+        let result = trace::target::trace_words(&self.cluster, &from, &to, port, &self.protocol, seed);
+        self.trace = Some(Rc::new(TraceView { from, to, port, seed, result }));
         self.step = self.trace.as_ref().filter(|t| !t.is_empty()).map(|_| 0);
         self.playing = false;
     }
@@ -314,6 +343,33 @@ impl Reducible for Model {
                 next.step = None;
                 next.playing = false;
             }
+            Action::Run(line) => {
+                let mut shell = (*next.shell).clone();
+                let prompt = shell.prompt();
+                let out = shell.run(&next.cluster, &line);
+                next.shell = Rc::new(shell);
+                let mut scrollback = if out.clear { Vec::new() } else { (*next.scrollback).clone() };
+                if !out.clear {
+                    scrollback.push(TermEntry { prompt, line, output: out.text, status: out.status });
+                    let over = scrollback.len().saturating_sub(SCROLLBACK);
+                    scrollback.drain(..over);
+                }
+                next.scrollback = Rc::new(scrollback);
+                // What the command sent plays on the topology.
+                if let Some(t) = out.traced {
+                    next.protocol = t.protocol;
+                    next.pick = None;
+                    next.trace = Some(Rc::new(TraceView {
+                        from: t.from,
+                        to: t.to,
+                        port: t.port,
+                        seed: t.seed,
+                        result: Ok(t.trace),
+                    }));
+                    next.step = next.trace.as_ref().filter(|t| !t.is_empty()).map(|_| 0);
+                    next.playing = next.step.is_some();
+                }
+            }
         }
         Rc::new(next)
     }
@@ -407,5 +463,28 @@ mod tests {
         assert_eq!(proto(&m), "tcp");
         let m = reduce(m, Action::SetProtocol("icmp".into()));
         assert_eq!((proto(&m).as_str(), m.step), ("icmp", Some(0)));
+    }
+
+    #[test]
+    fn a_terminal_command_plays_its_trace() {
+        let (name, text) = default_scenario();
+        let m = Rc::new(Model::new(name, text.to_owned(), None));
+        let client = m.cluster.pods.iter().find(|p| p.namespace == "shop").unwrap().name.clone();
+        let m = reduce(m, Action::Run(format!("kubectl exec -n shop {client} -- ping -c 1 kube-dns.kube-system")));
+        let entry = m.scrollback.last().unwrap();
+        assert_eq!(entry.prompt, "$ ");
+        assert!(entry.output.starts_with("PING kube-dns.kube-system.svc.cluster.local"), "{}", entry.output);
+        let t = m.trace.as_ref().expect("ping's trace is shown");
+        assert_eq!(
+            (t.from.as_str(), t.to.as_str(), m.protocol.as_str()),
+            (format!("shop/{client}").as_str(), "kube-dns.kube-system", "icmp")
+        );
+        assert!(m.playing && m.step == Some(0), "and plays");
+        // An interactive shell changes the prompt; clear empties the screen.
+        let m = reduce(m, Action::Run(format!("kubectl exec -it -n shop {client} -- sh")));
+        assert_eq!(m.shell.prompt(), format!("root@{client}:/# "));
+        let m = reduce(m, Action::Run("clear".into()));
+        assert!(m.scrollback.is_empty());
+        assert_eq!(m.shell.history().len(), 3);
     }
 }

@@ -4,6 +4,7 @@ pub mod editor;
 pub mod matrix;
 pub mod services;
 pub mod tabs;
+pub mod terminal;
 pub mod toolbar;
 pub mod topology;
 pub mod trace;

@@ -37,11 +37,7 @@ pub fn Tabs() -> Html {
                     Tab::Rules => html! { <NodeRules /> },
                     Tab::Dns => html! { <DnsTab /> },
                     Tab::Capture => html! { <Capture /> },
-                    Tab::Terminal => html! {
-                        <p class="muted" data-testid="terminal-placeholder">
-                            { "The terminal (kubectl, and ping, dig, curl inside pods) comes here. Until then, start a trace from the box on the right, or click a pod and then another." }
-                        </p>
-                    },
+                    Tab::Terminal => html! { <crate::components::terminal::Terminal /> },
                 } }
             </div>
         </section>
