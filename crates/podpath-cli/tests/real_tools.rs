@@ -455,3 +455,51 @@ fn tshark_reads_both_connections_of_a_proxied_request() {
     assert!(rows.iter().any(|r| r[0] == backend && r[1] == controller && r[3] == "200"), "{fields}");
     assert!(rows.iter().any(|r| r[1] == client && r[3] == "200"), "{fields}");
 }
+
+#[test]
+fn the_capture_view_reads_frames_as_tshark_does() {
+    if skipped() {
+        return;
+    }
+    // curl by name: the DNS exchange, then HTTP through the VXLAN tunnel.
+    let text = std::fs::read_to_string(root().join("web/scenarios/shop.yaml")).unwrap();
+    let (c, _) = podpath_core::simulate(&[podpath_core::Source::new("shop.yaml", text)]);
+    let client = c.pods.iter().find(|p| p.name.starts_with("frontend-")).unwrap().key();
+    let t = podpath_core::trace::target::trace_words(&c, &client, "http://api", 80, "tcp", 1).unwrap();
+    let frames = podpath_core::pcap::packets(&t);
+    let file = std::env::temp_dir().join(format!("podpath-view-{}.pcap", std::process::id()));
+    std::fs::write(&file, podpath_core::pcap::write_packets(&frames)).unwrap();
+    let out = run(
+        Command::new(find("tshark"))
+            .args(["-r", file.to_str().unwrap(), "-d", "udp.port==8472,vxlan", "-T", "fields", "-E", "separator=|"])
+            .args([
+                "-e",
+                "_ws.col.Source",
+                "-e",
+                "_ws.col.Destination",
+                "-e",
+                "_ws.col.Protocol",
+                "-e",
+                "_ws.col.Info",
+            ]),
+        None,
+    )
+    .unwrap_or_else(|e| panic!("tshark must be installed (scripts/setup.sh does it): {e}"));
+    let _ = std::fs::remove_file(&file);
+    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.splitn(4, '|').collect()).collect();
+    assert_eq!(rows.len(), frames.len());
+    let mut compared = 0;
+    for (i, (f, r)) in frames.iter().zip(&rows).enumerate() {
+        let d = podpath_core::capture::dissect(&f.data, i + 1);
+        let ours = [d.source.as_str(), d.destination.as_str()];
+        assert_eq!(&ours[..], &r[..2], "frame {}: {} / tshark {r:?}", i + 1, d.info);
+        // tshark marks later copies of a segment as retransmissions (and
+        // does not read their HTTP again): the others must read the same.
+        if !r[3].starts_with('[') {
+            assert_eq!((d.protocol.as_str(), d.info.as_str()), (r[2], r[3].trim_end()), "frame {}", i + 1);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "{compared} infos compared:\n{out}");
+    assert!(rows.iter().any(|r| r[2] == "DNS") && rows.iter().any(|r| r[2] == "HTTP"), "{out}");
+}

@@ -7,6 +7,7 @@
 //! [`Cluster::build`] (objects → nodes, pods and addresses + diagnostics), and
 //! [`kubectl`] renders the result the way `kubectl get` prints it.
 
+pub mod capture;
 pub mod cluster;
 pub mod datapath;
 pub mod diag;

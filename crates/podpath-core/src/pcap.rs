@@ -94,7 +94,7 @@ fn conversation(t: &Trace) -> Vec<Segment<'_>> {
         return v;
     }
     // The initial sequence numbers, fixed: no randomness without a seed.
-    let (c, s) = (0x0100_0000u32, 0x1000_0000u32);
+    let (c, s) = (CLIENT_ISN, SERVER_ISN);
     let seg = |reply, flags, seq, ack, payload| Segment { reply, flags, seq, ack, payload };
     let mut v = vec![seg(false, SYN, c, 0, &[][..])];
     if !answered {
@@ -249,11 +249,55 @@ fn framed(hops: &[Hop]) -> Vec<&Hop> {
     out
 }
 
-/// The pcap file of a trace: each packet of the conversation at every hop
-/// of its way, the request's path for the client's packets and the reply's
-/// for the server's (conntrack rewrites the later packets as it did the
-/// first, so their headers at each hop are the first one's).
+/// One captured frame: where it was seen and its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    pub node: Option<String>,
+    /// The hop's place: an interface (`cni0`, `flannel.1`, `ns/pod eth0`)
+    /// or the netfilter hook that rewrote it.
+    pub at: String,
+    /// Microseconds from the capture's start.
+    pub usec: u32,
+    pub data: Vec<u8>,
+}
+
+/// The initial sequence numbers of a captured TCP connection, client's
+/// and server's: fixed, as nothing here is random without a seed.
+pub const CLIENT_ISN: u32 = 0x0100_0000;
+pub const SERVER_ISN: u32 = 0x1000_0000;
+
+/// Every frame of a trace, in order: each packet of the conversation at
+/// every hop of its way, the request's path for the client's packets and
+/// the reply's for the server's (conntrack rewrites the later packets as
+/// it did the first, so their headers at each hop are the first one's).
+/// The name lookup's exchanges come first, as they happen first; a
+/// proxied request is its connections one after the other. Frames are a
+/// millisecond apart: no clock is read.
+pub fn packets(t: &Trace) -> Vec<Packet> {
+    let mut id = 0x1000u16;
+    let mut out = Vec::new();
+    let lookups = t.dns.iter().flat_map(|d| d.wires.iter());
+    let connections: Vec<&Trace> = if t.legs.is_empty() { vec![t] } else { t.legs.iter().collect() };
+    for t in lookups.chain(connections) {
+        let (there, back) = (framed(&t.hops), framed(&t.reply));
+        for seg in conversation(t) {
+            for hop in if seg.reply { &back } else { &there } {
+                id = id.wrapping_add(1);
+                let usec = (out.len() as u32) * 1000;
+                out.push(Packet { node: hop.node.clone(), at: hop.at.clone(), usec, data: frame(hop, &seg, id) });
+            }
+        }
+    }
+    out
+}
+
+/// The pcap file of a trace: [`packets`], link type Ethernet.
 pub fn write(t: &Trace) -> Vec<u8> {
+    write_packets(&packets(t))
+}
+
+/// A pcap file of the given frames.
+pub fn write_packets(frames: &[Packet]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend(0xa1b2_c3d4u32.to_le_bytes());
     out.extend(2u16.to_le_bytes());
@@ -262,29 +306,12 @@ pub fn write(t: &Trace) -> Vec<u8> {
     out.extend(0u32.to_le_bytes());
     out.extend(65535u32.to_le_bytes());
     out.extend(1u32.to_le_bytes()); // LINKTYPE_ETHERNET
-    let mut id = 0x1000u16;
-    let mut frames = Vec::new();
-    // The name lookup's exchanges come first, as they happen first.
-    let lookups = t.dns.iter().flat_map(|d| d.wires.iter());
-    // A proxied request is its connections, one after the other.
-    let connections: Vec<&Trace> = if t.legs.is_empty() { vec![t] } else { t.legs.iter().collect() };
-    for t in lookups.chain(connections) {
-        let (there, back) = (framed(&t.hops), framed(&t.reply));
-        for seg in conversation(t) {
-            for hop in if seg.reply { &back } else { &there } {
-                id = id.wrapping_add(1);
-                frames.push(frame(hop, &seg, id));
-            }
-        }
-    }
-    for (i, f) in frames.iter().enumerate() {
-        // A millisecond apart, from the epoch: no clock is read.
-        let usec = (i as u32) * 1000;
-        out.extend((usec / 1_000_000).to_le_bytes());
-        out.extend((usec % 1_000_000).to_le_bytes());
-        out.extend((f.len() as u32).to_le_bytes());
-        out.extend((f.len() as u32).to_le_bytes());
-        out.extend(f);
+    for f in frames {
+        out.extend((f.usec / 1_000_000).to_le_bytes());
+        out.extend((f.usec % 1_000_000).to_le_bytes());
+        out.extend((f.data.len() as u32).to_le_bytes());
+        out.extend((f.data.len() as u32).to_le_bytes());
+        out.extend(&f.data);
     }
     out
 }

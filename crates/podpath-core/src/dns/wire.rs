@@ -104,7 +104,9 @@ pub fn response(id: u16, qname: &str, qtype: RType, r: &Response) -> Vec<u8> {
         Rcode::NxDomain => 3,
         Rcode::Refused => 5,
     };
-    let flags = 0x8000 | 0x0100 | 0x0080 | if r.authoritative { 0x0400 } else { 0 } | rcode;
+    // CoreDNS's own zones answer authoritatively without recursion
+    // available (dig warns about it); forwarded answers carry RA.
+    let flags = 0x8000 | 0x0100 | if r.authoritative { 0x0400 } else { 0x0080 } | rcode;
     let counts = [1, r.answers.len() as u16, r.authority.len() as u16, r.additional.len() as u16];
     let mut m = header(id, flags, counts);
     question(&mut m, qname, qtype);
@@ -141,7 +143,7 @@ mod tests {
             "ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 30",
         ));
         let m = response(7, "nope.cluster.local.", RType::A, &r);
-        assert_eq!(&m[2..4], &[0x85, 0x83], "QR RD AA, RA, NXDOMAIN");
+        assert_eq!(&m[2..4], &[0x85, 0x03], "QR AA RD, no RA (authoritative), NXDOMAIN");
         assert_eq!(&m[4..12], &[0, 1, 0, 0, 0, 1, 0, 0]);
         // The SOA's data: two names and five numbers.
         let soa_rdata = ("ns.dns.cluster.local".len() + 2) + ("hostmaster.cluster.local".len() + 2) + 20;
