@@ -380,6 +380,29 @@ test('the terminal: kubectl exec … curl prints the answer and plays its hops; 
   const decoded = execFileSync('tshark', ['-r', file, '-Y', 'http', '-T', 'fields', '-e', 'http.request.method', '-e', 'http.response.code'], { encoding: 'utf8' });
   assert.match(decoded, /^GET/m);
   assert.match(decoded, /^\t200/m);
+
+  // The capture tab reads the same packets as Wireshark lays them out.
+  await page.click('[data-testid=tab-capture]');
+  const rows = await page.$$eval('[data-testid=capture-row]', (els) => els.map((r) => [...r.cells].map((c) => c.textContent)));
+  const frames = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n');
+  assert.equal(rows.length, frames.length, 'one row per frame of the pcap');
+  assert.deepEqual(rows[0].slice(0, 2), ['1', '0.000000']);
+  const get = rows.findIndex((r) => r[4] === 'HTTP' && r[6] === 'GET / HTTP/1.1');
+  assert.ok(get >= 0, JSON.stringify(rows.slice(0, 5)));
+  assert.ok(rows.some((r) => r[4] === 'DNS' && r[6].startsWith('Standard query response')), 'the lookup first');
+  await page.click(`[data-testid=capture-row]:nth-child(${get + 1}) button`);
+  assert.match(await page.textContent('[data-testid=capture-tree]'), /Hypertext Transfer Protocol.*GET \/ HTTP\/1\.1\\r\\n/s);
+  assert.match(await page.textContent('[data-testid=capture-hex]'), /^0000  [0-9a-f]{2} /);
+  await page.screenshot({ path: join(OUT, 'e2e-14-capture.png') });
+  // One interface: fewer rows, and the download holds just those.
+  const options = await page.$$eval('[data-testid=capture-interface] option', (els) => els.map((o) => o.value).filter(Boolean));
+  await page.selectOption('[data-testid=capture-interface]', options[0]);
+  const few = await page.locator('[data-testid=capture-row]').count();
+  assert.ok(few > 0 && few < rows.length, `${few} of ${rows.length}`);
+  const [one] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=capture-download]')]);
+  const part = join(OUT, 'capture-one-interface.pcap');
+  await one.saveAs(part);
+  assert.equal(execFileSync('tshark', ['-r', part, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').length, few);
 });
 
 test('nslookup under a default-deny egress policy times out as on a real cluster', async () => {

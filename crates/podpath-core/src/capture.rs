@@ -116,7 +116,11 @@ fn ipv4(d: &mut Dissection, p: &[u8]) {
     let body = &p[ihl.min(p.len())..end];
     let ip = (src.to_string(), dst.to_string(), ttl);
     match proto {
-        4 => ipv4(d, body),
+        // tcpdump: the outer addresses, then the inner packet.
+        4 => {
+            ipv4(d, body);
+            d.tcpdump = format!("IP {src} > {dst}: {} (ipip-proto-4)", d.tcpdump);
+        }
         6 => tcp(d, body, &ip),
         17 => udp(d, body, &ip),
         1 => icmp(d, body, &ip),
@@ -157,7 +161,13 @@ fn udp(d: &mut Dissection, u: &[u8], ip: &(String, String, u8)) {
             });
             let outer = std::mem::take(&mut d.tcpdump);
             ethernet(d, &body[8..]);
-            d.tcpdump = format!("{outer}: VXLAN, flags [I] (0x08), vni {vni}: {}", d.tcpdump);
+            // tcpdump reads 4789 as VXLAN and Linux's 8472 as OTV, then
+            // the inner packet on a line of its own.
+            d.tcpdump = if sport == 8472 || dport == 8472 {
+                format!("{outer}: OTV, flags [I] (0x08), overlay 0, instance {vni}\n{}", d.tcpdump)
+            } else {
+                format!("{outer}: VXLAN, flags [I] (0x08), vni {vni}\n{}", d.tcpdump)
+            };
         }
         (_, 6081) | (6081, _) if body.len() >= 8 => {
             let vni = be32(body, 4) >> 8;
@@ -174,7 +184,7 @@ fn udp(d: &mut Dissection, u: &[u8], ip: &(String, String, u8)) {
             });
             let outer = std::mem::take(&mut d.tcpdump);
             ethernet(d, &body[8..]);
-            d.tcpdump = format!("{outer}: Geneve, Flags [none], vni 0x{vni:x}, proto TEB (0x6558): {}", d.tcpdump);
+            d.tcpdump = format!("{outer}: Geneve, Flags [none], vni 0x{vni:x}, proto TEB (0x6558)\n{}", d.tcpdump);
         }
         (53, _) | (_, 53) => dns(d, body, ip, (sport, dport)),
         _ => {
@@ -215,14 +225,20 @@ fn tcp(d: &mut Dissection, t: &[u8], ip: &(String, String, u8)) {
         .filter(|(b, _)| flags & b != 0)
         .map(|(_, c)| *c)
         .collect();
-    let mut line = format!(
-        "IP {}.{sport} > {}.{dport}: Flags [{td}], seq {}",
-        ip.0,
-        ip.1,
-        if payload.is_empty() { rseq.to_string() } else { format!("{rseq}:{}", rseq + payload.len() as u32) }
-    );
+    // tcpdump prints a SYN's numbers as they are, later ones relative.
+    let syn = flags & 0x02 != 0;
+    let seq_text = match (syn, payload.is_empty()) {
+        (true, _) => seq.to_string(),
+        (false, true) => rseq.to_string(),
+        (false, false) => format!("{rseq}:{}", rseq + payload.len() as u32),
+    };
+    // The sequence is shown when the segment carries data or SYN/FIN/RST.
+    let mut line = format!("IP {}.{sport} > {}.{dport}: Flags [{td}]", ip.0, ip.1);
+    if !payload.is_empty() || flags & 0x07 != 0 {
+        let _ = write!(line, ", seq {seq_text}");
+    }
     if flags & 0x10 != 0 {
-        let _ = write!(line, ", ack {rack}");
+        let _ = write!(line, ", ack {}", if syn { ack } else { rack });
     }
     let _ = write!(line, ", win {win}, length {}", payload.len());
     d.tcpdump = line;

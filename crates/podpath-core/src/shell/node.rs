@@ -8,7 +8,8 @@ use crate::shell::Output;
 use crate::trace::Trace;
 use crate::{Cluster, ProxyMode};
 
-pub(crate) const TOOLS: &[&str] = &["iptables-save", "nft", "ipvsadm", "ip", "bridge", "conntrack", "hostname"];
+pub(crate) const TOOLS: &[&str] =
+    &["iptables-save", "nft", "ipvsadm", "ip", "bridge", "conntrack", "tcpdump", "hostname"];
 
 pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trace]) -> Output {
     let Some((cmd, rest)) = args.split_first() else { return Output::default() };
@@ -93,6 +94,7 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
             ));
             Output::ok(text)
         }
+        "tcpdump" => tcpdump(cluster, node, &words, recent),
         "hostname" => Output::ok(format!("{node}\n")),
         other => Output::fail(127, format!("bash: {other}: command not found\n")),
     }
@@ -134,4 +136,86 @@ fn settled(entry: &crate::trace::Conntrack, t: &Trace) -> String {
             .replacen(" mark=0", " [ASSURED] mark=0", 1),
         _ => line.replacen(" [UNREPLIED]", "", 1),
     }
+}
+
+/// `tcpdump -i IFACE`: the frames of the session's traces that crossed
+/// that interface of this node (`any`: all of them), one line each as
+/// tcpdump prints them, the time being the session's capture clock.
+fn tcpdump(cluster: &Cluster, node: &str, words: &[&str], recent: &[Trace]) -> Output {
+    let mut iface = None;
+    let mut count = None;
+    let mut numeric_ports = false;
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        match *w {
+            "-i" => iface = it.next().copied(),
+            "-c" => count = it.next().and_then(|c| c.parse::<usize>().ok()),
+            "-nn" => numeric_ports = true,
+            "-n" | "-l" | "-e" | "-v" | "-q" => {}
+            w if w.starts_with("-i") => iface = Some(&w[2..]),
+            w if w.starts_with('-') => {
+                return Output::fail(1, format!("tcpdump: invalid option -- '{}'\n", w.trim_start_matches('-')))
+            }
+            // A filter expression: podpath captures everything on the interface.
+            _ => {}
+        }
+    }
+    let network = crate::datapath::build(cluster);
+    let Some(n) = network.node(node) else { return Output::fail(1, "tcpdump: no suitable device found\n") };
+    let links: Vec<&str> = n.host.links.iter().map(|l| l.name.as_str()).collect();
+    let iface = iface.unwrap_or("eth0");
+    if iface != "any" && !links.contains(&iface) {
+        return Output::fail(1, format!("tcpdump: {iface}: No such device exists\n(SIOCGIFHWADDR: No such device)\n"));
+    }
+    let link_type = if iface == "any" { "LINUX_SLL2 (Linux cooked v2)" } else { "EN10MB (Ethernet)" };
+    let mut text = format!(
+        "tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\nlistening on {iface}, link-type {link_type}, snapshot length 262144 bytes\n"
+    );
+    let mut shown = 0;
+    let mut usec = 0u64;
+    for t in recent {
+        for p in crate::pcap::packets(t) {
+            usec += 1000;
+            let here = p.node.as_deref() == Some(node) && links.contains(&p.at.as_str());
+            if !here || (iface != "any" && p.at != iface) || count.is_some_and(|c| shown >= c) {
+                continue;
+            }
+            let d = crate::capture::dissect(&p.data, 1);
+            let mut line = d.tcpdump.clone();
+            if !numeric_ports {
+                line = named_ports(&line);
+            }
+            let s = usec / 1000;
+            let prefix = if iface == "any" { format!(" {} Out ", p.at) } else { " ".into() };
+            text.push_str(&format!(
+                "00:{:02}:{:02}.{:06}{prefix}{line}\n",
+                (s / 60_000) % 60,
+                (s / 1000) % 60,
+                (usec % 1_000_000)
+            ));
+            shown += 1;
+        }
+    }
+    text.push_str(&format!(
+        "{shown} packets captured\n{shown} packets received by filter\n0 packets dropped by kernel\n"
+    ));
+    Output::ok(text)
+}
+
+/// tcpdump without `-nn` names well-known ports (`10.96.0.10.domain`).
+fn named_ports(line: &str) -> String {
+    let mut out = line.to_owned();
+    for (port, name) in [
+        (".53 ", ".domain "),
+        (".53:", ".domain:"),
+        (".80 ", ".http "),
+        (".80:", ".http:"),
+        (".443 ", ".https "),
+        (".443:", ".https:"),
+        (".8080 ", ".http-alt "),
+        (".8080:", ".http-alt:"),
+    ] {
+        out = out.replace(port, name);
+    }
+    out
 }

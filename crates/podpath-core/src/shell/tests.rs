@@ -569,6 +569,8 @@ fn a_node_shell() {
             "kubectl exec -n shop client -- curl -s -o /dev/null web",
             "kubectl debug node/t-worker -it --image=busybox",
             "conntrack -L",
+            "tcpdump -i eth0 -c 4",
+            "tcpdump -i cni0",
         ],
         expect![[r#"
             $ kubectl debug node/t-worker -it --image=busybox
@@ -598,6 +600,20 @@ fn a_node_shell() {
             root@t-worker:/# conntrack -L
             tcp      6 120 TIME_WAIT src=192.168.223.194 dst=192.168.247.2 sport=59922 dport=80 src=192.168.247.2 dst=192.168.223.194 sport=80 dport=59922 [ASSURED] mark=0 use=1
             conntrack v1.4.7 (conntrack-tools): 1 flow entries have been shown.
+            root@t-worker:/# tcpdump -i eth0 -c 4
+            tcpdump: verbose output suppressed, use -v[v]... for full protocol decode
+            listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes
+            00:00:00.027000 IP 172.18.0.4 > 172.18.0.3: IP 192.168.223.194.59922 > 192.168.247.2.http: Flags [S], seq 16777216, win 64240, length 0 (ipip-proto-4)
+            00:00:00.035000 IP 172.18.0.3 > 172.18.0.4: IP 192.168.247.2.http > 192.168.223.194.59922: Flags [S.], seq 268435456, ack 16777217, win 64240, length 0 (ipip-proto-4)
+            00:00:00.047000 IP 172.18.0.4 > 172.18.0.3: IP 192.168.223.194.59922 > 192.168.247.2.http: Flags [.], ack 1, win 64240, length 0 (ipip-proto-4)
+            00:00:00.057000 IP 172.18.0.4 > 172.18.0.3: IP 192.168.223.194.59922 > 192.168.247.2.http: Flags [P.], seq 1:67, ack 1, win 64240, length 66: HTTP: GET / HTTP/1.1 (ipip-proto-4)
+            4 packets captured
+            4 packets received by filter
+            0 packets dropped by kernel
+            root@t-worker:/# tcpdump -i cni0
+            tcpdump: cni0: No such device exists
+            (SIOCGIFHWADDR: No such device)
+            [exit 1]
         "#]],
     );
 }

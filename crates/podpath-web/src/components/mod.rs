@@ -1,5 +1,6 @@
 //! One component per file; each reads the model from context.
 
+pub mod capture;
 pub mod editor;
 pub mod matrix;
 pub mod services;

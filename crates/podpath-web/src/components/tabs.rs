@@ -1,10 +1,10 @@
 //! The tabs below the topology: the policy matrix, a node's rules and
 //! routes (with the line a hop quoted picked out), DNS lookups as a pod
-//! would make them, the capture of the current trace, and the terminal.
+//! would make them, the capture of the current trace (`capture.rs`), and the terminal
+//! (`terminal.rs`).
 
 use podpath_core::dns::{resolver, RType};
 use podpath_core::proxy::Dataplane;
-use podpath_core::trace::walk::Walk;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -36,7 +36,7 @@ pub fn Tabs() -> Html {
                     Tab::Matrix => html! { <crate::components::matrix::PolicyMatrix /> },
                     Tab::Rules => html! { <NodeRules /> },
                     Tab::Dns => html! { <DnsTab /> },
-                    Tab::Capture => html! { <Capture /> },
+                    Tab::Capture => html! { <crate::components::capture::Capture /> },
                     Tab::Terminal => html! { <crate::components::terminal::Terminal /> },
                 } }
             </div>
@@ -151,36 +151,5 @@ fn DnsTab() -> Html {
                 </pre>
             }
         </div>
-    }
-}
-
-/// The current trace's packets as a capture list: one row per hop that
-/// changed or moved the packet.
-#[component]
-fn Capture() -> Html {
-    let model = use_context::<ModelHandle>().expect("Capture is rendered inside the model's provider");
-    let Some(Ok(t)) = model.trace.as_ref().map(|v| v.result.clone()) else {
-        return html! { <p class="muted">{ "Start a trace to see its packets here." }</p> };
-    };
-    html! {
-        <table class="capture" data-testid="capture">
-            <thead><tr><th>{ "No." }</th><th>{ "Node" }</th><th>{ "Where" }</th><th>{ "Source" }</th><th>{ "Destination" }</th><th>{ "Protocol" }</th><th>{ "Info" }</th></tr></thead>
-            <tbody>
-                { for Walk::new(&t).run().into_iter().filter(|f| f.index == 0 || !f.changes.is_empty() || matches!(f.hop.action.as_str(), "sent" | "received" | "delivered")).map(|f| {
-                    let p = &f.hop.packet;
-                    html! {
-                        <tr class={classes!((model.step == Some(f.index)).then_some("current"))}>
-                            <td>{ f.index + 1 }</td>
-                            <td>{ f.hop.node.clone().unwrap_or_default() }</td>
-                            <td>{ f.hop.at.clone() }</td>
-                            <td>{ format!("{}:{}", p.src, p.sport) }</td>
-                            <td>{ format!("{}:{}", p.dst, p.dport) }</td>
-                            <td>{ p.outer.as_ref().map(|o| format!("{}/{}", o.encap.name().to_uppercase(), p.protocol.to_uppercase())).unwrap_or_else(|| p.protocol.to_uppercase()) }</td>
-                            <td>{ f.hop.action.clone() }</td>
-                        </tr>
-                    }
-                }) }
-            </tbody>
-        </table>
     }
 }
