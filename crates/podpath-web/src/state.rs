@@ -357,6 +357,7 @@ impl Reducible for Model {
                 next.scrollback = Rc::new(scrollback);
                 // What the command sent plays on the topology.
                 if let Some(t) = out.traced {
+                    let t = *t;
                     next.protocol = t.protocol;
                     next.pick = None;
                     next.trace = Some(Rc::new(TraceView {

@@ -57,7 +57,7 @@ pub struct Output {
     /// Standard output and standard error, in the order a terminal shows them.
     pub text: String,
     pub status: u8,
-    pub traced: Option<Traced>,
+    pub traced: Option<Box<Traced>>,
     /// The screen is to be cleared (`clear`).
     pub clear: bool,
 }

@@ -80,8 +80,8 @@ fn request(client: &Client, to: To, port: u16, protocol: &str, seed: u64) -> Req
     Request { from: client.from(), to, port, protocol: protocol.into(), node: None, seed }
 }
 
-fn traced(client: &Client, to: &str, port: u16, protocol: &str, seed: u64, trace: Trace) -> Option<Traced> {
-    Some(Traced { from: client.words(), to: to.to_owned(), port, protocol: protocol.into(), seed, trace })
+fn traced(client: &Client, to: &str, port: u16, protocol: &str, seed: u64, trace: Trace) -> Option<Box<Traced>> {
+    Some(Box::new(Traced { from: client.words(), to: to.to_owned(), port, protocol: protocol.into(), seed, trace }))
 }
 
 /// A host as the tool names it: an address, or a name to resolve.
@@ -168,7 +168,7 @@ fn curl(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     // curl guesses http:// for a URL without a scheme.
     let full = if raw.contains("://") { raw.clone() } else { format!("http://{raw}") };
     let dest = trace::target::parse_to(&full)
-        .map_err(|_| Output::fail(3, format!("curl: (3) URL using bad/illegal format or missing URL\n")))?;
+        .map_err(|_| Output::fail(3, "curl: (3) URL using bad/illegal format or missing URL\n"))?;
     let mut spec = dest.http.ok_or_else(|| {
         Output::fail(1, format!("curl: (1) Protocol \"{}\" not supported\n", full.split("://").next().unwrap_or("")))
     })?;
@@ -458,7 +458,7 @@ fn lookup(
     trace::Resolution { name: name.to_owned(), conf, lookup, wires }
 }
 
-fn dns_traced(client: &Client, res: &trace::Resolution, seed: u64) -> Option<Traced> {
+fn dns_traced(client: &Client, res: &trace::Resolution, seed: u64) -> Option<Box<Traced>> {
     let t = res.wires.last()?.clone();
     let server = res.lookup.attempts.last().and_then(|a| a.server).map(|s| s.to_string()).unwrap_or_default();
     // The last query went with the lookup's seed plus its index.
