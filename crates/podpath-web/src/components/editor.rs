@@ -3,6 +3,7 @@
 //! its line). The text is the model's; every keystroke is kept.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use podpath_core::{Diagnostic, Severity};
 use web_sys::HtmlTextAreaElement;
@@ -14,12 +15,36 @@ use crate::state::Action;
 #[component]
 pub fn Editor() -> Html {
     let model = use_context::<ModelHandle>().expect("Editor is rendered inside the model's provider");
+    let on_edit = {
+        let dispatcher = model.dispatcher();
+        use_callback((), move |text: String, _| dispatcher.dispatch(Action::Edit(text)))
+    };
+    html! {
+        <EditorView text={model.text.clone()} diagnostics={model.diagnostics.clone()} pending={model.pending()}
+                    stale={model.stale} {on_edit} />
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct EditorProps {
+    text: String,
+    diagnostics: Rc<Vec<Diagnostic>>,
+    pending: bool,
+    stale: bool,
+    on_edit: Callback<String>,
+}
+
+/// The editor itself. Its props change only with the text and its
+/// diagnostics, so the player's ticks do not highlight the YAML again.
+#[component]
+fn EditorView(props: &EditorProps) -> Html {
+    let model = props;
     let textarea = use_node_ref();
     let oninput = {
-        let model = model.clone();
+        let on_edit = props.on_edit.clone();
         Callback::from(move |e: InputEvent| {
             let text = e.target_unchecked_into::<HtmlTextAreaElement>().value();
-            model.dispatch(Action::Edit(text));
+            on_edit.emit(text);
         })
     };
     // The worst severity on each line, for the gutter.
@@ -50,7 +75,7 @@ pub fn Editor() -> Html {
             let _ = el.set_selection_range(offset, offset);
         }
     };
-    let status = if model.pending() {
+    let status = if model.pending {
         "editing…".to_owned()
     } else if model.stale {
         "the text has errors: the topology shows the last cluster that built".to_owned()

@@ -102,10 +102,6 @@ pub fn Topology() -> Html {
     let model = use_context::<ModelHandle>().expect("Topology is rendered inside the model's provider");
     let cluster = model.cluster.clone();
     let shown = |p: &&Pod| model.show_system || !is_system_namespace(&p.namespace);
-    let mut per_node = cluster.pods_per_node();
-    for pods in per_node.values_mut() {
-        pods.retain(shown);
-    }
     let unscheduled: Vec<&Pod> = cluster.pods_sorted().into_iter().filter(shown).filter(|p| p.node.is_none()).collect();
     let mut namespaces: Vec<&str> = cluster.pods.iter().filter(shown).map(|p| p.namespace.as_str()).collect();
     namespaces.sort_unstable();
@@ -122,11 +118,12 @@ pub fn Topology() -> Html {
     crate::hooks::use_route_path(path.clone(), stage.clone(), route(&model, &places), model.show_system);
     let open = open_nodes(&model, &places);
     let ends: Vec<String> = model.trace.as_ref().map(|t| vec![t.from.clone(), t.to.clone()]).unwrap_or_default();
+    // Stable across renders, so the nodes' props stay equal while a trace plays.
     let on_pod = {
-        let model = model.clone();
-        Callback::from(move |key: String| model.dispatch(Action::PickPod(key)))
+        let dispatcher = model.dispatcher();
+        use_callback((), move |key: String, _| dispatcher.dispatch(Action::PickPod(key)))
     };
-    let marks = Marks { pick: model.pick.clone(), ends, on_pod };
+    let marks = Marks { pick: model.pick.clone(), ends: ends.clone(), on_pod: on_pod.clone() };
     // The plumbing changes with the cluster only, not with each hop the
     // player shows: built once per cluster.
     let plumbing = {
@@ -140,9 +137,70 @@ pub fn Topology() -> Html {
                 .collect::<std::collections::BTreeMap<_, _>>()
         })
     };
-    let plumbing = |node: &str| plumbing.get(node).cloned().unwrap_or_default();
+    let outside = model.trace.as_ref().is_some_and(|t| t.from == "external");
+    html! {
+        <section class={classes!("topology", model.stale.then_some("stale"))} aria-label="Cluster topology" data-testid="topology" ref={stage}>
+            <div class="legend">
+                { for namespaces.iter().map(|ns| html! {
+                    <span class="ns" style={format!("--hue: {}", namespace_hue(ns))}>{ *ns }</span>
+                }) }
+            </div>
+            if outside {
+                <div class="outside" data-testid="outside">{ "external client 198.51.100.7" }</div>
+            }
+            <Nodes cluster={Shared(model.cluster.clone())} show_system={model.show_system} pick={model.pick.clone()}
+                   ends={ends} open={open} plumbing={plumbing} on_pod={on_pod} />
+            <crate::components::services::Services />
+            if !unscheduled.is_empty() {
+                <div class="unscheduled">
+                    <h2>{ "Not scheduled" }</h2>
+                    { for unscheduled.iter().map(|p| view_pod(p, &marks)) }
+                </div>
+            }
+            <svg class="route" aria-hidden="true"><polyline ref={path} points="" /></svg>
+            <div ref={packet} class={classes!("packet", mark.as_ref().filter(|m| m.encap).map(|_| "encap"),
+                                      mark.as_ref().filter(|m| m.dropped).map(|_| "dropped"), mark.as_ref().filter(|m| m.rewritten).map(|_| "rewrite"))}
+                 data-testid="packet" aria-hidden="true" style="visibility: hidden">
+                <span class="packet-label">{ mark.map(|m| m.label).unwrap_or_default() }</span>
+            </div>
+        </section>
+    }
+}
+
+/// The cluster, compared by identity: a new simulation is a new cluster.
+#[derive(Clone, Debug)]
+pub struct Shared(pub std::rc::Rc<podpath_core::Cluster>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct NodesProps {
+    cluster: Shared,
+    show_system: bool,
+    pick: Option<String>,
+    ends: Vec<String>,
+    open: Option<std::collections::BTreeSet<String>>,
+    plumbing: std::rc::Rc<std::collections::BTreeMap<String, Vec<String>>>,
+    on_pod: Callback<String>,
+}
+
+/// The node boxes. Their props do not change while a trace plays, so the
+/// player's ticks do not render (or diff) the hundreds of pods again.
+#[component]
+fn Nodes(props: &NodesProps) -> Html {
+    let cluster = &props.cluster.0;
+    let shown = |p: &&Pod| props.show_system || !is_system_namespace(&p.namespace);
+    let mut per_node = cluster.pods_per_node();
+    for pods in per_node.values_mut() {
+        pods.retain(shown);
+    }
+    let marks = Marks { pick: props.pick.clone(), ends: props.ends.clone(), on_pod: props.on_pod.clone() };
     let hidden_system = |node: &str| -> Vec<String> {
-        if model.show_system {
+        if props.show_system {
             return Vec::new();
         }
         let mut names: Vec<String> = cluster
@@ -162,37 +220,14 @@ pub fn Topology() -> Html {
         names.dedup();
         names
     };
-    let outside = model.trace.as_ref().is_some_and(|t| t.from == "external");
     html! {
-        <section class={classes!("topology", model.stale.then_some("stale"))} aria-label="Cluster topology" data-testid="topology" ref={stage}>
-            <div class="legend">
-                { for namespaces.iter().map(|ns| html! {
-                    <span class="ns" style={format!("--hue: {}", namespace_hue(ns))}>{ *ns }</span>
-                }) }
-            </div>
-            if outside {
-                <div class="outside" data-testid="outside">{ "external client 198.51.100.7" }</div>
-            }
-            <div class="nodes">
-                { for cluster.nodes.iter().map(|n| {
-                    let folded = open.as_ref().is_some_and(|o| !o.contains(&n.name));
-                    view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]), &marks, plumbing(&n.name), hidden_system(&n.name), folded)
-                }) }
-            </div>
-            <crate::components::services::Services />
-            if !unscheduled.is_empty() {
-                <div class="unscheduled">
-                    <h2>{ "Not scheduled" }</h2>
-                    { for unscheduled.iter().map(|p| view_pod(p, &marks)) }
-                </div>
-            }
-            <svg class="route" aria-hidden="true"><polyline ref={path} points="" /></svg>
-            <div ref={packet} class={classes!("packet", mark.as_ref().filter(|m| m.encap).map(|_| "encap"),
-                                      mark.as_ref().filter(|m| m.dropped).map(|_| "dropped"), mark.as_ref().filter(|m| m.rewritten).map(|_| "rewrite"))}
-                 data-testid="packet" aria-hidden="true" style="visibility: hidden">
-                <span class="packet-label">{ mark.map(|m| m.label).unwrap_or_default() }</span>
-            </div>
-        </section>
+        <div class="nodes">
+            { for cluster.nodes.iter().map(|n| {
+                let folded = props.open.as_ref().is_some_and(|o| !o.contains(&n.name));
+                let plumbing = props.plumbing.get(&n.name).cloned().unwrap_or_default();
+                view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]), &marks, plumbing, hidden_system(&n.name), folded)
+            }) }
+        </div>
     }
 }
 
