@@ -196,6 +196,12 @@ impl Dns {
 
     /// Answers one query as CoreDNS would. The question's case is kept in
     /// the answer's names; matching ignores it.
+    /// Whether the server block that answers `qname` has the `log`
+    /// plugin: CoreDNS then logs each query it answers.
+    pub fn logs_queries(&self, qname: &str) -> bool {
+        self.server_for(qname).is_some_and(|s| s.directives.iter().any(|d| d.name == "log"))
+    }
+
     pub fn answer(&self, cluster: &Cluster, qname: &str, qtype: RType) -> Response {
         self.answer_depth(cluster, qname, qtype, 0)
     }

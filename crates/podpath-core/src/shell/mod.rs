@@ -49,6 +49,8 @@ pub struct Traced {
     /// the same path (the same endpoint picked).
     pub seed: u64,
     pub trace: Trace,
+    /// A DNS tool's whole lookup (`trace` is its last query).
+    pub lookup: Option<Box<crate::trace::Resolution>>,
 }
 
 /// What a command printed, its exit status, and the trace it ran.
@@ -127,6 +129,9 @@ impl Shell {
         let out = self.run_line(cluster, line);
         if let Some(t) = &out.traced {
             self.log(cluster, &t.trace);
+            for res in t.trace.dns.iter().chain(&t.lookup) {
+                self.log_queries(cluster, res);
+            }
             self.recent.push(t.trace.clone());
             if self.recent.len() > RECENT {
                 self.recent.remove(0);
@@ -167,6 +172,31 @@ impl Shell {
         };
         let line = format!("{seen} - - [{}] \"{request_line}\" {} {body} \"-\" \"{agent}\"", self.clock(), http.status);
         self.logs.push((pod.clone(), line));
+    }
+
+    /// CoreDNS's `log` plugin, when the Corefile has it: a line per query
+    /// the pod answered — client, id, the question, the rcode and flags,
+    /// the sizes (the time taken is modelled, podpath has no clock).
+    fn log_queries(&mut self, cluster: &Cluster, res: &crate::trace::Resolution) {
+        for (a, wire) in res.lookup.attempts.iter().zip(&res.wires) {
+            let (Some(r), Some(pod), Some(p)) = (&a.response, &wire.destination_pod, &wire.payload) else { continue };
+            if !cluster.dns.logs_queries(&a.name) || p.request.len() < 4 {
+                continue;
+            }
+            let client = wire.hops.last().map(|h| format!("{}:{}", h.packet.src, h.packet.sport)).unwrap_or_default();
+            let id = u16::from_be_bytes([p.request[0], p.request[1]]);
+            let flags = if r.authoritative { "qr,aa,rd" } else { "qr,rd,ra" };
+            let micros = 40 + 10 * wire.hops.len();
+            let line = format!(
+                "[INFO] {client} - {id} \"{} IN {} udp {} false 512\" {} {flags} {} 0.{micros:06}s",
+                res.lookup.qtype,
+                a.name,
+                p.request.len(),
+                r.rcode.as_str(),
+                p.response.len()
+            );
+            self.logs.push((pod.clone(), line));
+        }
     }
 
     /// The lines a pod's server logged this session.

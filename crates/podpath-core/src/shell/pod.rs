@@ -15,7 +15,8 @@ use crate::shell::{Output, Traced};
 use crate::trace::{self, From, Request, To, Trace, Verdict};
 use crate::{Cluster, Pod};
 
-pub(crate) const TOOLS: &[&str] = &["ping", "nslookup", "dig", "curl", "wget", "nc", "ip", "cat", "hostname"];
+pub(crate) const TOOLS: &[&str] =
+    &["ping", "traceroute", "nslookup", "dig", "curl", "wget", "nc", "ip", "cat", "hostname"];
 
 /// Who runs the tool.
 #[derive(Clone, Debug)]
@@ -62,6 +63,7 @@ pub(crate) fn run(cluster: &Cluster, client: &Client, args: &[String], seed: u64
     let result = match cmd.as_str() {
         "curl" => curl(cluster, client, rest, seed),
         "ping" => ping(cluster, client, rest, seed),
+        "traceroute" => traceroute(cluster, client, rest, seed),
         "nslookup" => nslookup(cluster, client, rest, seed),
         "dig" => dig(cluster, client, rest, seed),
         "wget" => wget(cluster, client, rest, seed),
@@ -81,7 +83,15 @@ fn request(client: &Client, to: To, port: u16, protocol: &str, seed: u64) -> Req
 }
 
 fn traced(client: &Client, to: &str, port: u16, protocol: &str, seed: u64, trace: Trace) -> Option<Box<Traced>> {
-    Some(Box::new(Traced { from: client.words(), to: to.to_owned(), port, protocol: protocol.into(), seed, trace }))
+    Some(Box::new(Traced {
+        from: client.words(),
+        to: to.to_owned(),
+        port,
+        protocol: protocol.into(),
+        seed,
+        trace,
+        lookup: None,
+    }))
 }
 
 /// A host as the tool names it: an address, or a name to resolve.
@@ -414,6 +424,99 @@ fn fmt_ms(ms: f64) -> String {
     }
 }
 
+// ---------------------------------------------------------------- traceroute
+
+/// Where a router's "time exceeded" comes from: the source address Linux
+/// picks for the route back to the sender (the route's `src`, else the
+/// outgoing device's address, else the node's own address).
+fn reply_source(network: &crate::datapath::Network, cluster: &Cluster, node: &str, to: IpAddr) -> Option<IpAddr> {
+    let n = network.node(node)?;
+    let route = n.host.lookup(to);
+    route
+        .and_then(|r| r.src)
+        .or_else(|| {
+            let dev = route.map(|r| r.dev.as_str())?;
+            n.host.link(dev)?.addrs.iter().map(|a| a.addr()).find(|a| a.is_ipv4())
+        })
+        .or_else(|| cluster.node(node).and_then(|n| n.internal_ip))
+}
+
+/// Debian's traceroute (2.1): UDP probes from port 33434 (`-I` ICMP echo,
+/// `-T` TCP SYN to 80), three per hop; each router on the way answers
+/// "time exceeded", the destination "port unreachable" (or the echo, or
+/// the SYN-ACK); where nothing answers, `* * *` to the hop limit.
+fn traceroute(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
+    let (mut numeric, mut protocol, mut port, mut max) = (false, "udp", 33434u16, 30u8);
+    let mut host = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-n" => numeric = true,
+            "-I" | "--icmp" => protocol = "icmp",
+            "-T" | "--tcp" => (protocol, port) = ("tcp", 80),
+            "-p" | "--port" => port = it.next().and_then(|p| p.parse().ok()).unwrap_or(port),
+            "-m" | "--max-hops" => max = it.next().and_then(|m| m.parse().ok()).unwrap_or(max),
+            "-q" | "-w" | "-N" => {
+                it.next();
+            }
+            s if s.starts_with('-') => return Err(Output::fail(2, format!("Bad option `{s}' (argc 1)\n"))),
+            s => host = Some(s.to_owned()),
+        }
+    }
+    let Some(host) = host else {
+        return Err(Output::fail(2, "Usage:\n  traceroute [ -46dFITnreAUDV ] [ -f first_ttl ] [ -g gate,... ] [ -i device ] [ -m max_ttl ] [ -N squeries ] [ -p port ] [ -t tos ] [ -l flow_label ] [ -w MAX,HERE,NEAR ] [ -q nqueries ] [ -s src_addr ] [ -z sendwait ] [ --fwmark=num ] host [ packetlen ]\n"));
+    };
+    let to = target(&host);
+    let t = trace::trace(cluster, &request(client, to.clone(), port, protocol, seed))
+        .map_err(|e| Output::fail(2, format!("traceroute: {e}\n")))?;
+    let shown = traced(client, &host, port, protocol, seed, t.clone());
+    if t.verdict == Verdict::Nxdomain || dns_timed_out(&t) {
+        let text = format!(
+            "{host}: Name or service not known\nCannot handle \"host\" cmdline arg `{host}' on position 1 (argc 1)\n"
+        );
+        return Ok(Output { text, status: 2, traced: shown, clear: false });
+    }
+    let addr = resolved(&t, &to).unwrap_or(t.destination_ip);
+    let client_ip = t.hops.first().map(|h| h.packet.src);
+    let network = crate::datapath::build(cluster);
+    let name = |ip: IpAddr| -> String {
+        if numeric {
+            return ip.to_string();
+        }
+        let ptr = cluster.dns.answer(cluster, &dns::kubernetes::to_reverse(ip), RType::Ptr);
+        let n = ptr.answers.first().map_or(ip.to_string(), |r| r.data.trim_end_matches('.').to_owned());
+        format!("{n} ({ip})")
+    };
+    let times = |hops: usize, n: u8| -> String {
+        (0..3u32)
+            .map(|q| format!("{}", fmt_ms(rtt(hops * 2, u32::from(n) * 3 + q, seed))))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut text = format!("traceroute to {host} ({addr}), {max} hops max, 60 byte packets\n");
+    let mut n = 0u8;
+    let frames = crate::trace::walk::Walk::new(&t).run();
+    for f in frames.iter().filter(|f| f.index < t.hops.len()) {
+        if !f.changes.iter().any(|c| matches!(c, crate::trace::walk::Change::Ttl { .. })) || n + 1 >= max {
+            continue;
+        }
+        let (Some(node), Some(back)) = (f.hop.node.as_deref(), client_ip) else { continue };
+        let Some(router) = reply_source(&network, cluster, node, back) else { continue };
+        n += 1;
+        text.push_str(&format!("{n:>2}  {}  {}\n", name(router), times(f.index + 1, n)));
+    }
+    if t.verdict == Verdict::Delivered {
+        n += 1;
+        text.push_str(&format!("{n:>2}  {}  {}\n", name(addr), times(t.hops.len(), n)));
+    } else {
+        while n < max {
+            n += 1;
+            text.push_str(&format!("{n:>2}  * * *\n"));
+        }
+    }
+    Ok(Output { text, status: 0, traced: shown, clear: false })
+}
+
 // ---------------------------------------------------------------- DNS tools
 
 fn resolv(cluster: &Cluster, client: &Client) -> ResolvConf {
@@ -425,44 +528,20 @@ fn resolv(cluster: &Cluster, client: &Client) -> ResolvConf {
 
 /// A lookup made by a tool: the resolver's queries, each a traced UDP
 /// exchange; `conf` decides the names tried and the server.
-fn lookup(
-    cluster: &Cluster,
-    client: &Client,
-    conf: ResolvConf,
-    name: &str,
-    qtype: RType,
-    seed: u64,
-) -> trace::Resolution {
-    let mut wires = Vec::new();
-    let dns_ip = dns::resolver::cluster_dns(cluster);
-    let mut i = 0u64;
-    let lookup = dns::resolver::lookup(&conf, name, qtype, |server, qname| {
-        let q = request(client, To::Ip(server), 53, "udp", seed.wrapping_add(i));
-        i += 1;
-        let t = trace::trace(cluster, &q).ok()?;
-        let answered = t.verdict == Verdict::Delivered;
-        let by_coredns = t
-            .destination_pod
-            .as_deref()
-            .and_then(|p| p.split_once('/'))
-            .and_then(|(ns, n)| cluster.pod(ns, n))
-            .is_some_and(|p| p.labels.get("k8s-app").map(String::as_str) == Some("kube-dns"));
-        let response = match (answered, server == dns_ip || by_coredns) {
-            (false, _) => None,
-            (true, true) => Some(cluster.dns.answer(cluster, qname, qtype)),
-            (true, false) => Some(dns::upstream(cluster, &qname.to_ascii_lowercase(), qtype)),
-        };
-        wires.push(t);
-        response
-    });
-    trace::Resolution { name: name.to_owned(), conf, lookup, wires }
+fn lookup(cluster: &Cluster, client: &Client, conf: ResolvConf, name: &str, qtype: RType, seed: u64) -> Ran2 {
+    let req = request(client, To::Name(name.to_owned()), 53, "udp", seed);
+    trace::resolve_with(cluster, &req, conf, name, qtype).map_err(|e| Output::fail(1, format!("podpath: {e}\n")))
 }
+
+type Ran2 = Result<trace::Resolution, Output>;
 
 fn dns_traced(client: &Client, res: &trace::Resolution, seed: u64) -> Option<Box<Traced>> {
     let t = res.wires.last()?.clone();
     let server = res.lookup.attempts.last().and_then(|a| a.server).map(|s| s.to_string()).unwrap_or_default();
     // The last query went with the lookup's seed plus its index.
-    traced(client, &server, 53, "udp", seed.wrapping_add(res.wires.len() as u64 - 1), t)
+    let mut shown = traced(client, &server, 53, "udp", seed.wrapping_add(res.wires.len() as u64 - 1), t)?;
+    shown.lookup = Some(Box::new(res.clone()));
+    Some(shown)
 }
 
 fn nslookup(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
@@ -484,7 +563,7 @@ fn nslookup(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> R
         Ok(ip) => (dns::kubernetes::to_reverse(ip), RType::Ptr),
         Err(_) => (name.to_string(), RType::A),
     };
-    let res = lookup(cluster, client, conf.clone(), &qname, qtype, seed);
+    let res = lookup(cluster, client, conf.clone(), &qname, qtype, seed)?;
     let shown = dns_traced(client, &res, seed);
     if res.lookup.timed_out() {
         return Ok(Output {
@@ -563,7 +642,7 @@ fn dig(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     }
     // Without +search dig asks for the name as written, from the root.
     let asked = if search || name.ends_with('.') { name.clone() } else { format!("{name}.") };
-    let res = lookup(cluster, client, conf.clone(), &asked, qtype, seed);
+    let res = lookup(cluster, client, conf.clone(), &asked, qtype, seed)?;
     let shown = dns_traced(client, &res, seed);
     let server = res.lookup.attempts.last().and_then(|a| a.server).or(conf.nameservers.first().copied());
     let server_text = server.map(|s| s.to_string()).unwrap_or_default();

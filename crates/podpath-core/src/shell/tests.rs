@@ -466,6 +466,8 @@ fn ping_nc_wget() {
             "kubectl exec -it -n shop client -- bash",
             "ping -c 2 web",
             "ping -c 2 WEBPOD",
+            "traceroute WEBPOD",
+            "traceroute -n -m 4 web",
             "nc -zv web 80",
             "nc -zv empty 80",
             "wget -qO- http://web/",
@@ -489,16 +491,27 @@ fn ping_nc_wget() {
             --- 192.168.247.2 ping statistics ---
             2 packets transmitted, 2 received, 0% packet loss, time 1002ms
             rtt min/avg/max/mdev = 1.219/1.223/1.226/0.003 ms
+            root@client:/# traceroute 192.168.247.2
+            traceroute to 192.168.247.2 (192.168.247.2), 30 hops max, 60 byte packets
+             1  172.18.0.4 (172.18.0.4)  0.436 ms  0.469 ms  0.458 ms
+             2  192.168.247.0 (192.168.247.0)  1.33 ms  1.32 ms  1.34 ms
+             3  192-168-247-2.web.shop.svc.cluster.local (192.168.247.2)  1.49 ms  1.50 ms  1.47 ms
+            root@client:/# traceroute -n -m 4 web
+            traceroute to web (10.105.26.172), 4 hops max, 60 byte packets
+             1  172.18.0.4  0.439 ms  0.450 ms  0.461 ms
+             2  * * *
+             3  * * *
+             4  * * *
             root@client:/# nc -zv web 80
             Connection to web (10.105.26.172) 80 port [tcp/http] succeeded!
             root@client:/# nc -zv empty 80
             nc: connect to empty (10.109.154.10) port 80 (tcp) failed: Connection refused
             [exit 1]
             root@client:/# wget -qO- http://web/
-            Hostname: web-589ccc5944-59b9c
+            Hostname: web-589ccc5944-hzslc
             IP: 127.0.0.1
-            IP: 192.168.223.193
-            RemoteAddr: 192.168.223.194:48132
+            IP: 192.168.247.2
+            RemoteAddr: 192.168.223.194:54041
             GET / HTTP/1.1
             Host: web
             User-Agent: curl/8.5.0
@@ -626,7 +639,7 @@ fn errors_as_the_real_tools_word_them() {
             "kubectl gte pods",
             "kubectl get pods --bogus",
             "kubectl get pods -x",
-            "kubectl exec -n shop client -- traceroute web",
+            "kubectl exec -n shop client -- tracepath web",
             "frob",
             "echo 'open",
             "kubectl exec -n shop big -- curl web",
@@ -650,8 +663,8 @@ fn errors_as_the_real_tools_word_them() {
             error: unknown shorthand flag: 'x' in -x
             See 'kubectl get --help' for usage.
             [exit 1]
-            $ kubectl exec -n shop client -- traceroute web
-            error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "0b2f597356914d937ca9a134a1e74e627636ccc5e6010905d5b959a151ffb1c4": OCI runtime exec failed: exec failed: unable to start container process: exec: "traceroute": executable file not found in $PATH: unknown
+            $ kubectl exec -n shop client -- tracepath web
+            error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "3fed847bd50d19513fdb709bdc6a59aa99b058be8fbf1eeff732bd23e215ddf8": OCI runtime exec failed: exec failed: unable to start container process: exec: "tracepath": executable file not found in $PATH: unknown
             [exit 1]
             $ frob
             bash: frob: command not found
@@ -710,4 +723,50 @@ fn commands_hand_their_trace_to_the_page() {
     let o = sh.run(&c, "kubectl exec -n shop client -- nslookup web");
     let t = o.traced.expect("nslookup sends queries");
     assert_eq!((t.to.as_str(), t.port, t.protocol.as_str()), ("10.96.0.10", 53, "udp"));
+}
+
+#[test]
+fn coredns_logs_queries_when_its_corefile_says_log() {
+    const LOG: &str = "
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: coredns, namespace: kube-system}
+data:
+  Corefile: |
+    .:53 {
+        log
+        errors
+        kubernetes cluster.local in-addr.arpa ip6.arpa {
+           pods insecure
+           fallthrough in-addr.arpa ip6.arpa
+           ttl 30
+        }
+        forward . /etc/resolv.conf
+        cache 30
+    }
+";
+    // The log plugin's default format, as CoreDNS prints it:
+    // [INFO] 10.244.0.5:54321 - 26193 "A IN web.shop.svc.cluster.local. udp 56 false 512" NOERROR qr,aa,rd 110 0.000155s
+    check(
+        LOG,
+        &["kubectl exec -n shop client -- nslookup web.shop", "kubectl logs -n kube-system -l k8s-app=kube-dns"],
+        expect![[r#"
+            $ kubectl exec -n shop client -- nslookup web.shop
+            Server:		10.96.0.10
+            Address:	10.96.0.10#53
+
+            Name:	web.shop.svc.cluster.local
+            Address: 10.105.26.172
+
+            $ kubectl logs -n kube-system -l k8s-app=kube-dns
+            [INFO] 192.168.223.194:42956 - 6669 "A IN web.shop.shop.svc.cluster.local. udp 49 false 512" NXDOMAIN qr,aa,rd 142 0.000250s
+            [INFO] 192.168.223.194:59659 - 12564 "A IN web.shop.svc.cluster.local. udp 44 false 512" NOERROR qr,aa,rd 86 0.000250s
+        "#]],
+    );
+    // kubeadm's Corefile has no `log`: CoreDNS logs nothing per query.
+    let c = cluster("");
+    let mut sh = Shell::new();
+    sh.run(&c, "kubectl exec -n shop client -- nslookup web");
+    assert_eq!(sh.run(&c, "kubectl logs -n kube-system -l k8s-app=kube-dns").text, "");
 }

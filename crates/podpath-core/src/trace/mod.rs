@@ -250,6 +250,18 @@ pub fn resolve(cluster: &Cluster, req: &Request, name: &str, qtype: dns::RType) 
         From::Pod { namespace, name } => dns::resolver::resolv_conf(cluster, pod(cluster, namespace, name)?),
         _ => dns::resolver::node_resolv_conf(cluster),
     };
+    resolve_with(cluster, req, conf, name, qtype)
+}
+
+/// [`resolve`] with a resolver configuration of the caller's (a tool's
+/// own server, or no search list).
+pub fn resolve_with(
+    cluster: &Cluster,
+    req: &Request,
+    conf: dns::resolver::ResolvConf,
+    name: &str,
+    qtype: dns::RType,
+) -> Result<Resolution, TraceError> {
     let dns_ip = dns::resolver::cluster_dns(cluster);
     let mut wires = Vec::new();
     let mut failure = None;
