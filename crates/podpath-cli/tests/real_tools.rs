@@ -143,6 +143,33 @@ fn iptables_restore_loads_every_node_and_iptables_save_prints_it_back() {
     assert!(checked >= 6, "checked {checked} nodes");
 }
 
+#[test]
+fn iptables_lists_the_rules_as_the_node_shell_does() {
+    // `iptables -L -n [-v]` of the loaded rules, next to the shell's.
+    let checked = each_node("l", |fixture, name, ns| {
+        let ours = podpath(&["rules", "--node", name, "-f", fixture]);
+        ns.exec(&["iptables-restore"], Some(&ours)).unwrap_or_else(|e| panic!("{fixture} {name}: {e}"));
+        for args in [["-t", "nat", "-L", "-n"], ["-t", "filter", "-L", "-n"], ["-t", "nat", "-L", "-nv"]] {
+            let real = ns.exec(&[&["iptables"][..], &args[..]].concat(), None).unwrap();
+            let line = format!("iptables {}", args.join(" "));
+            let shell = podpath(&[
+                "exec",
+                &format!("node/{name}"),
+                "-f",
+                fixture,
+                "--",
+                "iptables",
+                args[0],
+                args[1],
+                args[2],
+                args[3],
+            ]);
+            assert_eq!(shell, real, "{fixture} on {name}: {line}");
+        }
+    });
+    assert!(checked >= 6, "checked {checked} nodes");
+}
+
 /// nft prints the elements of a set in its own order and wraps them its
 /// own way: compare them as sets, everything else line for line.
 fn normalise_elements(text: &str) -> Vec<String> {

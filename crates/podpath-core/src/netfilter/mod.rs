@@ -8,6 +8,7 @@
 
 pub mod eval;
 pub mod ipset;
+pub mod list;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};

@@ -112,6 +112,18 @@ impl Dataplane {
         }
     }
 
+    /// The iptables tables the mode writes (`filter`, `nat`): iptables
+    /// mode's, and the ones IPVS mode keeps; none for the others.
+    pub fn iptables_table(&self, name: &str) -> Option<&crate::netfilter::Table> {
+        match (self, name) {
+            (Dataplane::Iptables(r), "filter") => Some(&r.filter),
+            (Dataplane::Iptables(r), "nat") => Some(&r.nat),
+            (Dataplane::Ipvs(s), "filter") => Some(&s.filter),
+            (Dataplane::Ipvs(s), "nat") => Some(&s.nat),
+            _ => None,
+        }
+    }
+
     /// Addresses the proxy makes local to the node (IPVS binds every
     /// Service address to the `kube-ipvs0` dummy device).
     pub fn bound_addresses(&self) -> Vec<IpAddr> {

@@ -9,7 +9,7 @@ use crate::trace::Trace;
 use crate::{Cluster, ProxyMode};
 
 pub(crate) const TOOLS: &[&str] =
-    &["iptables-save", "nft", "ipvsadm", "ip", "bridge", "conntrack", "tcpdump", "hostname"];
+    &["iptables-save", "iptables", "nft", "ipvsadm", "ip", "bridge", "conntrack", "tcpdump", "hostname"];
 
 pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trace]) -> Output {
     let Some((cmd, rest)) = args.split_first() else { return Output::default() };
@@ -29,6 +29,7 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
                 None => text,
             })
         }
+        "iptables" => iptables(&plane(), &words),
         "nft" => match words.as_slice() {
             ["list", "ruleset"] | ["list", "table", "ip", "kube-proxy"] | ["list", "table", "kube-proxy"] => {
                 Output::ok(if mode == ProxyMode::Nftables { plane().render() } else { String::new() })
@@ -218,4 +219,64 @@ fn named_ports(line: &str) -> String {
         out = out.replace(port, name);
     }
     out
+}
+
+/// `iptables [-t TABLE] -L [CHAIN] [-n] [-v]` (flags may be grouped, as in
+/// `-nvL`): the listing of the rules the service proxy wrote.
+fn iptables(plane: &Dataplane, words: &[&str]) -> Output {
+    use crate::netfilter::list::{list, Options};
+    let mut table = "filter";
+    let mut chain = None;
+    let mut listing = false;
+    let mut o = Options::default();
+    let mut it = words.iter().peekable();
+    while let Some(w) = it.next() {
+        match *w {
+            "-t" | "--table" => table = it.next().copied().unwrap_or(table),
+            "--list" => listing = true,
+            "--numeric" => o.numeric = true,
+            "--verbose" => o.verbose = true,
+            w if w.starts_with('-') && !w.starts_with("--") => {
+                for c in w[1..].chars() {
+                    match c {
+                        'L' => listing = true,
+                        'n' => o.numeric = true,
+                        'v' => o.verbose = true,
+                        'x' => {}
+                        't' => table = it.next().copied().unwrap_or(table),
+                        other => {
+                            return Output::fail(
+                                2,
+                                format!("iptables v1.8.9 (nf_tables): unknown option \"-{other}\"\nTry `iptables -h' or 'iptables --help' for more information.\n"),
+                            )
+                        }
+                    }
+                }
+            }
+            w if listing && chain.is_none() => chain = Some(w),
+            _ => {}
+        }
+    }
+    if !listing {
+        return Output::fail(2, "iptables: podpath lists rules only: iptables [-t TABLE] -L [CHAIN] -n [-v]\n");
+    }
+    if !["filter", "nat", "mangle", "raw", "security"].contains(&table) {
+        return Output::fail(3, format!("iptables v1.8.9 (nf_tables): table '{table}' does not exist\nPerhaps iptables or your kernel needs to be upgraded.\n"));
+    }
+    match plane.iptables_table(table) {
+        Some(t) => match list(t, chain, o) {
+            Some(text) => Output::ok(text),
+            None => Output::fail(1, "iptables: No chain/target/match by that name.\n"),
+        },
+        // A table the proxy never wrote to: its built-in chains, empty.
+        None => {
+            let builtin: &[&str] = match table {
+                "nat" => &["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
+                "filter" => &["INPUT", "FORWARD", "OUTPUT"],
+                _ => &["PREROUTING", "OUTPUT"],
+            };
+            let empty = crate::netfilter::Table::new(table, builtin);
+            Output::ok(list(&empty, chain, o).unwrap_or_default())
+        }
+    }
 }

@@ -488,10 +488,7 @@ fn traceroute(cluster: &Cluster, client: &Client, args: &[String], seed: u64) ->
         format!("{n} ({ip})")
     };
     let times = |hops: usize, n: u8| -> String {
-        (0..3u32)
-            .map(|q| format!("{}", fmt_ms(rtt(hops * 2, u32::from(n) * 3 + q, seed))))
-            .collect::<Vec<_>>()
-            .join("  ")
+        (0..3u32).map(|q| fmt_ms(rtt(hops * 2, u32::from(n) * 3 + q, seed))).collect::<Vec<_>>().join("  ")
     };
     let mut text = format!("traceroute to {host} ({addr}), {max} hops max, 60 byte packets\n");
     let mut n = 0u8;

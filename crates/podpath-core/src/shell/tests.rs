@@ -584,6 +584,8 @@ fn a_node_shell() {
             "conntrack -L",
             "tcpdump -i eth0 -c 4",
             "tcpdump -i cni0",
+            "iptables -t nat -L KUBE-SERVICES -n",
+            "iptables -t nat -L NOPE -n",
         ],
         expect![[r#"
             $ kubectl debug node/t-worker -it --image=busybox
@@ -626,6 +628,23 @@ fn a_node_shell() {
             root@t-worker:/# tcpdump -i cni0
             tcpdump: cni0: No such device exists
             (SIOCGIFHWADDR: No such device)
+            [exit 1]
+            root@t-worker:/# iptables -t nat -L KUBE-SERVICES -n
+            Chain KUBE-SERVICES (2 references)
+            target     prot opt source               destination         
+            KUBE-SVC-NPX46M4PTMTKRN6Y  6    --  0.0.0.0/0            10.96.0.1            /* default/kubernetes:https cluster IP */ tcp dpt:443
+            KUBE-SVC-EZYNCFY2F7N6OQA2  6    --  0.0.0.0/0            10.110.148.166       /* ingress-nginx/ingress-nginx-controller-admission:https-webhook cluster IP */ tcp dpt:443
+            KUBE-SVC-CG5I4G2RS3ZVWGLK  6    --  0.0.0.0/0            10.103.253.140       /* ingress-nginx/ingress-nginx-controller:http cluster IP */ tcp dpt:80
+            KUBE-EXT-CG5I4G2RS3ZVWGLK  6    --  0.0.0.0/0            172.18.255.200       /* ingress-nginx/ingress-nginx-controller:http loadbalancer IP */ tcp dpt:80
+            KUBE-SVC-EDNDUDH2C75GIR6O  6    --  0.0.0.0/0            10.103.253.140       /* ingress-nginx/ingress-nginx-controller:https cluster IP */ tcp dpt:443
+            KUBE-EXT-EDNDUDH2C75GIR6O  6    --  0.0.0.0/0            172.18.255.200       /* ingress-nginx/ingress-nginx-controller:https loadbalancer IP */ tcp dpt:443
+            KUBE-SVC-TCOU7JCQXEZGVUNU  17   --  0.0.0.0/0            10.96.0.10           /* kube-system/kube-dns:dns cluster IP */ udp dpt:53
+            KUBE-SVC-ERIFXISQEP7F7OF4  6    --  0.0.0.0/0            10.96.0.10           /* kube-system/kube-dns:dns-tcp cluster IP */ tcp dpt:53
+            KUBE-SVC-JD5MR3NA4I4DYORP  6    --  0.0.0.0/0            10.96.0.10           /* kube-system/kube-dns:metrics cluster IP */ tcp dpt:9153
+            KUBE-SVC-E3PXEPMWAWIUT6ZV  6    --  0.0.0.0/0            10.105.26.172        /* shop/web cluster IP */ tcp dpt:80
+            KUBE-NODEPORTS  0    --  0.0.0.0/0            0.0.0.0/0            /* kubernetes service nodeports; NOTE: this must be the last rule in this chain */ ADDRTYPE match dst-type LOCAL
+            root@t-worker:/# iptables -t nat -L NOPE -n
+            iptables: No chain/target/match by that name.
             [exit 1]
         "#]],
     );
