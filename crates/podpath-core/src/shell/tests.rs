@@ -1,5 +1,40 @@
 //! Each tool's output for a small shop, checked against the real tools'
-//! formats (quoted where a format is not obvious).
+//! formats. The real outputs modelled, as the tools print them:
+//!
+//! kubectl exec into a pod whose DNS egress is cut (BIND nslookup, then
+//! kubectl's own line):
+//!     ;; connection timed out; no servers could be reached
+//!
+//!     command terminated with exit code 1
+//!
+//! dig 9.18 against CoreDNS's own zone (authoritative, no recursion):
+//!     ;; flags: qr aa rd; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1
+//!     ;; WARNING: recursion requested but not available
+//!     kubernetes.default.svc.cluster.local. 30 IN A	10.96.0.1
+//!
+//! curl 8 -v, then a refused and a timed-out connection:
+//!     *   Trying 10.96.0.1:443...
+//!     * Connected to kubernetes (10.96.0.1) port 443
+//!     curl: (7) Failed to connect to web port 80 after 0 ms: Couldn't connect to server
+//!     curl: (28) Connection timed out after 5001 milliseconds
+//!
+//! iputils ping with every reply lost:
+//!     4 packets transmitted, 0 received, 100% packet loss, time 3004ms
+//!
+//! kubectl describe networkpolicy (describe.go):
+//!     Spec:
+//!       PodSelector:     <none> (Allowing the specific traffic to all pods in this namespace)
+//!       Allowing ingress traffic:
+//!         <none> (Selected pods are isolated for ingress connectivity)
+//!
+//! conntrack -L after a finished HTTP exchange:
+//!     tcp      6 118 TIME_WAIT src=… dst=… sport=… dport=80 src=… dst=… sport=80 dport=… [ASSURED] mark=0 use=1
+//!
+//! tcpdump over IP-in-IP and a pure ACK (no seq shown):
+//!     IP 172.18.0.4 > 172.18.0.3: IP 192.168.1.4.42956 > 192.168.2.5.80: Flags [.], ack 1, win 64240, length 0 (ipip-proto-4)
+//!
+//! `iptables -L -n` is compared with the real iptables in
+//! podpath-cli's real_tools.rs; the capture's columns with tshark's.
 
 use expect_test::{expect, Expect};
 

@@ -123,7 +123,7 @@ pub fn Capture() -> Html {
                             </details>
                         }) }
                     </div>
-                    <pre class="capture-hex" data-testid="capture-hex">{ hexdump(&p.data) }</pre>
+                    <pre class="capture-hex" data-testid="capture-hex" tabindex="0" aria-label="the packet's bytes">{ hexdump(&p.data) }</pre>
                 </div>
             }
         </div>

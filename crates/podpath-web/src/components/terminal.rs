@@ -99,7 +99,7 @@ pub fn Terminal() -> Html {
     };
     html! {
         <div class="terminal" onclick={focus}>
-            <pre class="terminal-output" data-testid="terminal-output" ref={output} aria-live="polite">
+            <pre class="terminal-output" data-testid="terminal-output" ref={output} aria-live="polite" tabindex="0" aria-label="terminal output">
                 if model.scrollback.is_empty() {
                     <span class="muted">{ "Type kubectl commands here: kubectl get pods -A, kubectl exec -it POD -- sh, then curl, ping, nslookup, dig… (help lists them; Tab completes names)\n" }</span>
                 }
