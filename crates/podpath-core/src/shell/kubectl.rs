@@ -255,17 +255,26 @@ fn filtered(cluster: &Cluster, name: Option<&str>, sel: Option<&Selector>) -> Cl
     c
 }
 
-fn get(cluster: &Cluster, f: &Flags) -> Output {
+/// The kind a `get` or `describe` names first, and the name given with it
+/// (`pod/web`), or kubectl's error.
+fn resource(f: &Flags, verb: &str, more: &str) -> Result<(&'static str, Option<String>), Output> {
     let Some(what) = f.args.first() else {
-        return Output::fail(1, "You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples\n");
+        return Err(Output::fail(1, format!("You must specify the type of resource to {verb}. Use \"kubectl api-resources\" for a complete list of supported resources.{more}\n")));
     };
-    // `kubectl get pod/web`.
-    let (what, slash_name) = match what.split_once('/') {
-        Some((k, n)) => (k.to_owned(), Some(n.to_owned())),
-        None => (what.clone(), None),
+    let (what, name) = match what.split_once('/') {
+        Some((k, n)) => (k, Some(n.to_owned())),
+        None => (what.as_str(), None),
     };
-    let Some(kind) = kind(&what) else {
-        return Output::fail(1, format!("error: the server doesn't have a resource type \"{what}\"\n"));
+    match kind(what) {
+        Some(k) => Ok((k, name)),
+        None => Err(Output::fail(1, format!("error: the server doesn't have a resource type \"{what}\"\n"))),
+    }
+}
+
+fn get(cluster: &Cluster, f: &Flags) -> Output {
+    let (kind, slash_name) = match resource(f, "get", "\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples") {
+        Ok(r) => r,
+        Err(o) => return o,
     };
     let name = slash_name.or_else(|| f.args.get(1).cloned());
     let sel = match f.selector.as_deref().map(parse_selector).transpose() {
@@ -410,15 +419,9 @@ fn endpoints_text(c: &Cluster, s: &crate::cluster::Service) -> String {
 }
 
 fn describe(cluster: &Cluster, f: &Flags) -> Output {
-    let Some(what) = f.args.first() else {
-        return Output::fail(1, "You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources.\n");
-    };
-    let (what, slash_name) = match what.split_once('/') {
-        Some((k, n)) => (k.to_owned(), Some(n.to_owned())),
-        None => (what.clone(), None),
-    };
-    let Some(kind) = kind(&what) else {
-        return Output::fail(1, format!("error: the server doesn't have a resource type \"{what}\"\n"));
+    let (kind, slash_name) = match resource(f, "describe", "") {
+        Ok(r) => r,
+        Err(o) => return o,
     };
     let ns = namespace(f);
     let names: Vec<String> = match slash_name {
