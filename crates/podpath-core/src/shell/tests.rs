@@ -10,7 +10,7 @@
 //! dig 9.18 against CoreDNS's own zone (authoritative, no recursion):
 //!     ;; flags: qr aa rd; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1
 //!     ;; WARNING: recursion requested but not available
-//!     kubernetes.default.svc.cluster.local. 30 IN A	10.96.0.1
+//!     kubernetes.default.svc.cluster.local. 30 IN A<TAB>10.96.0.1
 //!
 //! curl 8 -v, then a refused and a timed-out connection:
 //!     *   Trying 10.96.0.1:443...
