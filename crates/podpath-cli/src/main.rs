@@ -45,6 +45,32 @@ enum Command {
     /// Runs a tool in a pod (ping, nslookup, dig, curl, wget, nc, ip, cat, hostname)
     /// or on a node (node/NAME: iptables-save, nft, ipvsadm, ip, bridge, conntrack)
     Exec(ExecArgs),
+    /// Lessons: `lesson check FILE [--solution FILE | --reference]`
+    #[command(subcommand)]
+    Lesson(LessonCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum LessonCommand {
+    /// Evaluates a lesson's goals on its starting scenario, a solution
+    /// file, or (--reference) its own reference solution; exit 1 when a
+    /// goal is not met
+    Check(LessonCheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct LessonCheckArgs {
+    /// The lesson (YAML)
+    file: String,
+    /// A scenario to check instead of the lesson's starting one
+    #[arg(long, conflicts_with = "reference")]
+    solution: Option<String>,
+    /// Check the lesson's own reference solution
+    #[arg(long)]
+    reference: bool,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = TraceOutput::Text)]
+    output: TraceOutput,
 }
 
 #[derive(Args, Debug)]
@@ -314,7 +340,43 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Pcap(args) => pcap(&args),
         Command::Dns(args) => dns(&args),
         Command::Exec(args) => exec(&args),
+        Command::Lesson(LessonCommand::Check(args)) => lesson_check(&args),
     }
+}
+
+/// `podpath lesson check`: each goal met or not, with what was found.
+fn lesson_check(args: &LessonCheckArgs) -> Result<u8, Failure> {
+    use podpath_core::lesson;
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| Failure::from(format!("{path}: {e}")));
+    let lesson = lesson::parse(&args.file, &read(&args.file)?).map_err(|e| Failure::from(e.to_string()))?;
+    let (name, text) = match (&args.solution, args.reference) {
+        (Some(path), _) => (path.clone(), read(path)?),
+        (None, true) => (format!("{} (reference solution)", args.file), lesson.spec.solution.clone()),
+        (None, false) => (format!("{} (starting scenario)", args.file), lesson.spec.scenario.clone()),
+    };
+    let outcomes = lesson::check_text(&lesson, &name, &text);
+    let met = outcomes.iter().filter(|o| o.passed).count();
+    match args.output {
+        TraceOutput::Json => {
+            let goals: Vec<serde_json::Value> = outcomes
+                .iter()
+                .map(|o| serde_json::json!({"goal": o.goal, "passed": o.passed, "detail": o.detail}))
+                .collect();
+            let v = serde_json::json!({"lesson": lesson.metadata.name, "checked": name, "passed": met == outcomes.len(), "goals": goals});
+            println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
+        }
+        TraceOutput::Text => {
+            println!("{}: {} — checking {name}", lesson.metadata.name, lesson.spec.title);
+            for (o, g) in outcomes.iter().zip(&lesson.spec.goals) {
+                println!("{} {} — {}", if o.passed { "✓" } else { "✗" }, o.goal, o.detail);
+                if !o.passed && !g.hint.is_empty() {
+                    println!("  hint: {}", g.hint);
+                }
+            }
+            println!("{met} of {} goals met", outcomes.len());
+        }
+    }
+    Ok(if met == outcomes.len() { 0 } else { 1 })
 }
 
 /// `podpath exec`: the page's shell, one command. The exit status is the

@@ -358,3 +358,30 @@ fn exec_runs_a_tool_in_a_pod_with_its_exit_status() {
     assert_eq!(node.status.code(), Some(0));
     assert_eq!(text(&node.stdout), text(&rules.stdout));
 }
+
+#[test]
+fn lesson_check_reports_each_goal_and_exits_by_them() {
+    let lesson = root().join("web/lessons/05-default-deny-dns.yaml");
+    let lesson = lesson.to_str().unwrap();
+    let start = podpath(&["lesson", "check", lesson], None);
+    assert_eq!(start.status.code(), Some(1), "the start misses goals");
+    let said = text(&start.stdout);
+    assert!(said.contains("✗ frontend resolves api — api: TIMEOUT"), "{said}");
+    assert!(said.contains("  hint: egress to kube-system's kube-dns pods"), "{said}");
+    assert!(said.ends_with("1 of 3 goals met\n"), "{said}");
+    let solved = podpath(&["lesson", "check", lesson, "--reference", "-o", "json"], None);
+    assert_eq!(solved.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&solved.stdout).unwrap();
+    assert_eq!(v["lesson"], "default-deny-dns");
+    assert_eq!(v["passed"], true);
+    assert_eq!(v["goals"].as_array().unwrap().len(), 3);
+    // A solution file of the learner's.
+    let dir = std::env::temp_dir().join(format!("podpath-lesson-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mine = dir.join("mine.yaml");
+    let l = podpath_core::lesson::parse("l", &std::fs::read_to_string(lesson).unwrap()).unwrap();
+    std::fs::write(&mine, &l.spec.solution).unwrap();
+    let out = podpath(&["lesson", "check", lesson, "--solution", mine.to_str().unwrap()], None);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

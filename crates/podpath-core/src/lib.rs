@@ -16,6 +16,7 @@ pub mod http;
 pub mod ingress;
 pub mod kubectl;
 pub mod labels;
+pub mod lesson;
 pub mod load;
 pub mod names;
 pub mod netfilter;

@@ -397,11 +397,20 @@ fn ping(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
             text.push_str(&format!("64 bytes from {from}: icmp_seq={seq} ttl={ttl} time={}\n", fmt_ms(ms)));
         }
     }
+    // A REJECT answers each echo with "port unreachable" from the address
+    // pinged: iputils prints it and counts errors.
+    let refused = t.verdict == Verdict::Rejected;
+    if refused {
+        for seq in 1..=count {
+            text.push_str(&format!("From {addr} icmp_seq={seq} Destination Port Unreachable\n"));
+        }
+    }
     let received = times.len() as u32;
     let loss = 100 * (count - received) / count;
     let elapsed = (count - 1) * 1000 + count;
+    let errors = if refused { format!(", +{count} errors") } else { String::new() };
     text.push_str(&format!(
-        "\n--- {shown_name} ping statistics ---\n{count} packets transmitted, {received} received, {loss}% packet loss, time {elapsed}ms\n"
+        "\n--- {shown_name} ping statistics ---\n{count} packets transmitted, {received} received{errors}, {loss}% packet loss, time {elapsed}ms\n"
     ));
     if !times.is_empty() {
         let min = times.iter().copied().fold(f64::MAX, f64::min);

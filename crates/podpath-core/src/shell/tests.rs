@@ -824,3 +824,15 @@ data:
     sh.run(&c, "kubectl exec -n shop client -- nslookup web");
     assert_eq!(sh.run(&c, "kubectl logs -n kube-system -l k8s-app=kube-dns").text, "");
 }
+
+#[test]
+fn ping_to_a_cluster_ip_is_refused_in_ipvs_mode() {
+    // kube-proxy's KUBE-IPVS-FILTER rejects what no virtual server takes:
+    // iputils prints the ICMP error and counts it.
+    let text = SHOP.replace("spec: {cni: calico, nodes: 3}", "spec: {cni: calico, nodes: 3, proxyMode: ipvs}");
+    let (c, _) = simulate(&[Source::new("shop.yaml", text)]);
+    let mut sh = Shell::new();
+    let o = sh.run(&c, "kubectl exec -n shop client -- ping -c 2 web");
+    assert!(o.text.contains(" icmp_seq=1 Destination Port Unreachable\n"), "{}", o.text);
+    assert!(o.text.contains("2 packets transmitted, 0 received, +2 errors, 100% packet loss"), "{}", o.text);
+}

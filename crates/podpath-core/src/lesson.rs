@@ -1,0 +1,298 @@
+//! Lessons: a scenario to start from, steps of text, goals with checks the
+//! core evaluates against the cluster the learner's text builds, hints,
+//! and a reference solution.
+//!
+//! ```yaml
+//! apiVersion: podpath.dev/v1alpha1
+//! kind: Lesson
+//! metadata: {name: default-deny-dns}
+//! spec:
+//!   title: Default deny, and the DNS it forgets
+//!   topic: NetworkPolicy
+//!   steps: ["…", "…"]
+//!   goals:
+//!   - text: frontend reaches the API by name
+//!     hint: a pod must reach kube-dns before it can reach anything by name
+//!     check: {trace: {from: shop/frontend, to: http://api, expect: delivered}}
+//!   scenario: |
+//!     …the manifests the lesson starts from…
+//!   solution: |
+//!     …the same, solved…
+//! ```
+//!
+//! Checks name pods as `NS/NAME`: a pod of that name, or else the first
+//! pod (by name) of the workload of that name — so a check can say
+//! `shop/frontend` for a Deployment's pods, whose names are random.
+
+use serde::Deserialize;
+
+use crate::cluster::{Cluster, ClusterIp};
+use crate::dns::RType;
+use crate::trace::{self, target};
+use crate::{simulate, Source};
+
+/// A lesson as written.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Lesson {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: Metadata,
+    pub spec: Spec,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Metadata {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub title: String,
+    pub topic: String,
+    #[serde(default)]
+    pub summary: String,
+    pub steps: Vec<String>,
+    pub goals: Vec<Goal>,
+    pub scenario: String,
+    pub solution: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Goal {
+    pub text: String,
+    #[serde(default)]
+    pub hint: String,
+    /// `{trace: {…}}`: the check's kind as the map's one key.
+    #[serde(with = "serde_yaml::with::singleton_map")]
+    pub check: Check,
+}
+
+/// What a goal checks.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Check {
+    /// A connection's verdict: `delivered`, `dropped`, `rejected`,
+    /// `unreachable` or `nxdomain`.
+    Trace {
+        from: String,
+        to: String,
+        #[serde(default = "default_port")]
+        port: u16,
+        #[serde(default = "default_protocol")]
+        protocol: String,
+        expect: String,
+    },
+    /// A name as a pod resolves it: the rcode, and the address when given
+    /// (`address: service` means the named Service's ClusterIP).
+    Dns {
+        from: String,
+        name: String,
+        #[serde(default = "noerror")]
+        rcode: String,
+        #[serde(default)]
+        address: Option<String>,
+    },
+    /// An HTTP request: the status, and the backend (`NS/SERVICE:PORT`)
+    /// when given.
+    Http {
+        from: String,
+        url: String,
+        status: u16,
+        #[serde(default)]
+        backend: Option<String>,
+    },
+    /// How many ready endpoints a Service has.
+    Endpoints { service: String, count: usize },
+    /// How many pods of a namespace run, optionally those a label
+    /// selector (`app=web`) picks.
+    Running {
+        namespace: String,
+        #[serde(default)]
+        selector: Option<String>,
+        count: usize,
+    },
+}
+
+fn default_port() -> u16 {
+    80
+}
+
+fn default_protocol() -> String {
+    "tcp".into()
+}
+
+fn noerror() -> String {
+    "NOERROR".into()
+}
+
+/// Why a lesson file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LessonError {
+    #[error("{file}:{line}:{column}: error: {message}")]
+    Syntax { file: String, line: usize, column: usize, message: String },
+    #[error("{file}: error: kind must be Lesson (apiVersion podpath.dev/v1alpha1), not {found}")]
+    Kind { file: String, found: String },
+}
+
+/// Reads a lesson.
+pub fn parse(file: &str, text: &str) -> Result<Lesson, LessonError> {
+    let lesson: Lesson = serde_yaml::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        LessonError::Syntax { file: file.to_owned(), line, column, message: e.to_string() }
+    })?;
+    if lesson.kind != "Lesson" || lesson.api_version != "podpath.dev/v1alpha1" {
+        return Err(LessonError::Kind {
+            file: file.to_owned(),
+            found: format!("{}/{}", lesson.api_version, lesson.kind),
+        });
+    }
+    Ok(lesson)
+}
+
+/// One goal's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub goal: String,
+    pub passed: bool,
+    /// What was found, for people ("dropped: NetworkPolicy …").
+    pub detail: String,
+}
+
+/// The pod a check names: exact, or the first of the workload so named.
+pub fn find_pod(cluster: &Cluster, key: &str) -> Option<String> {
+    let (ns, name) = key.split_once('/')?;
+    if cluster.pod(ns, name).is_some() {
+        return Some(key.to_owned());
+    }
+    let mut owned: Vec<&crate::Pod> = cluster
+        .pods
+        .iter()
+        .filter(|p| p.namespace == ns && p.is_running())
+        .filter(|p| {
+            p.owner.as_ref().is_some_and(|o| {
+                o.name == name || (o.kind == "ReplicaSet" && o.name.rsplit_once('-').is_some_and(|(d, _)| d == name))
+            })
+        })
+        .collect();
+    owned.sort_by(|a, b| a.name.cmp(&b.name));
+    owned.first().map(|p| p.key())
+}
+
+fn source(cluster: &Cluster, s: &str) -> Result<String, String> {
+    if s == "external" || s.starts_with("node/") {
+        return Ok(s.to_owned());
+    }
+    find_pod(cluster, s).ok_or_else(|| format!("no running pod {s} (nor of a workload of that name)"))
+}
+
+/// Evaluates each goal of `lesson` against `cluster`.
+pub fn check(lesson: &Lesson, cluster: &Cluster) -> Vec<Outcome> {
+    lesson.spec.goals.iter().map(|g| evaluate(g, cluster)).collect()
+}
+
+/// Builds the cluster from `text` (the learner's scenario) and checks.
+pub fn check_text(lesson: &Lesson, name: &str, text: &str) -> Vec<Outcome> {
+    let (cluster, _) = simulate(&[Source::new(name, text)]);
+    check(lesson, &cluster)
+}
+
+fn evaluate(goal: &Goal, cluster: &Cluster) -> Outcome {
+    let (passed, detail) = match run(&goal.check, cluster) {
+        Ok(x) => x,
+        Err(e) => (false, e),
+    };
+    Outcome { goal: goal.text.clone(), passed, detail }
+}
+
+fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
+    match check {
+        Check::Trace { from, to, port, protocol, expect } => {
+            let from = source(cluster, from)?;
+            let to = match find_pod(cluster, to) {
+                Some(p) if to.contains('/') && !to.contains("://") => p,
+                _ => to.clone(),
+            };
+            let t = target::trace_words(cluster, &from, &to, *port, protocol, 0)?;
+            let got = t.verdict.as_str();
+            Ok((got == expect, format!("{got}: {}", t.reason)))
+        }
+        Check::Dns { from, name, rcode, address } => {
+            let from = source(cluster, from)?;
+            let req = trace::Request {
+                from: target::parse_from(&from)?,
+                to: trace::To::Name(name.clone()),
+                port: 53,
+                protocol: "udp".into(),
+                node: None,
+                seed: 0,
+            };
+            let res = trace::resolve(cluster, &req, name, RType::A).map_err(|e| e.to_string())?;
+            let got = match res.lookup.last() {
+                Some(r) => r.rcode.as_str().to_owned(),
+                None => "TIMEOUT".to_owned(),
+            };
+            let addr = res.address();
+            let want_addr = match address.as_deref() {
+                None => None,
+                Some(a) => Some(match a.parse::<std::net::IpAddr>() {
+                    Ok(ip) => ip,
+                    Err(_) => service_ip(cluster, a).ok_or_else(|| format!("no Service {a} with a ClusterIP"))?,
+                }),
+            };
+            let passed = got == *rcode && want_addr.is_none_or(|w| addr == Some(w));
+            let shown = addr.map_or(String::new(), |a| format!(" {a}"));
+            Ok((passed, format!("{name}: {got}{shown}")))
+        }
+        Check::Http { from, url, status, backend } => {
+            let from = source(cluster, from)?;
+            let t = target::trace_words(cluster, &from, url, 80, "tcp", 0)?;
+            let Some(h) = &t.http else {
+                return Ok((false, format!("no HTTP answer: {} — {}", t.verdict.as_str(), t.reason)));
+            };
+            let passed = h.status == *status && backend.as_ref().is_none_or(|b| h.backend.as_deref() == Some(b));
+            Ok((passed, format!("HTTP {} from {}", h.status, h.backend.as_deref().unwrap_or("the controller"))))
+        }
+        Check::Endpoints { service, count } => {
+            let (ns, name) = service.split_once('/').ok_or("service is NS/NAME")?;
+            let Some(s) = cluster.service(ns, name) else { return Ok((false, format!("no Service {service}"))) };
+            // Endpoints that serve none of the Service's ports (a named
+            // targetPort no container has) are no endpoints to kube-proxy.
+            let ready: usize = cluster
+                .slices_of(s)
+                .filter(|es| s.ports.is_empty() || !es.ports.is_empty())
+                .flat_map(|es| &es.endpoints)
+                .filter(|e| e.is_ready())
+                .map(|e| e.addresses.len())
+                .sum();
+            Ok((ready == *count, format!("{service} has {ready} ready endpoint(s)")))
+        }
+        Check::Running { namespace, selector, count } => {
+            let sel = selector.as_deref().map(parse_equality).transpose()?;
+            let n = cluster
+                .pods
+                .iter()
+                .filter(|p| p.namespace == *namespace && p.is_running())
+                .filter(|p| sel.as_ref().is_none_or(|(k, v)| p.labels.get(k) == Some(v)))
+                .count();
+            Ok((n == *count, format!("{n} pod(s) running")))
+        }
+    }
+}
+
+fn parse_equality(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .ok_or_else(|| format!("selector {s}: expected key=value"))
+}
+
+fn service_ip(cluster: &Cluster, key: &str) -> Option<std::net::IpAddr> {
+    let (ns, name) = key.split_once('/')?;
+    match cluster.service(ns, name)?.cluster_ip {
+        ClusterIp::Ip(ip) => Some(ip),
+        _ => None,
+    }
+}
