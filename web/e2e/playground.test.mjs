@@ -439,3 +439,27 @@ test('nslookup under a default-deny egress policy times out as on a real cluster
   assert.equal(await page.inputValue('[data-testid=terminal-input]'), 'nslookup kubernetes.default');
   await page.screenshot({ path: join(OUT, 'e2e-13-nslookup-timeout.png') });
 });
+
+test('a lesson by URL: goals checked live, completed by editing the YAML, kept across a reload', async () => {
+  await page.goto('about:blank');
+  await page.goto(site.url + '?scenario=pods-and-ips');
+  await page.waitForSelector('[data-testid=lesson][data-lesson=pods-and-ips]');
+  const passed = () => page.$$eval('[data-testid=goal]', (els) => els.map((e) => e.dataset.passed));
+  assert.deepEqual(await passed(), ['false', 'true']);
+  // The same verdicts as the CLI's check of the lesson's start.
+  const lessonFile = join(ROOT, 'web/lessons/01-pods-and-ips.yaml');
+  const cli = JSON.parse(spawnSync(BIN, ['lesson', 'check', lessonFile, '-o', 'json'], { encoding: 'utf8' }).stdout);
+  assert.deepEqual(await passed(), cli.goals.map((g) => String(g.passed)));
+  await page.screenshot({ path: join(OUT, 'e2e-15-lesson.png') });
+  const text = await page.inputValue('[data-testid=editor]');
+  await page.fill('[data-testid=editor]', text.replace('replicas: 1', 'replicas: 3'));
+  await page.waitForSelector('[data-testid=lesson-complete]');
+  assert.deepEqual(await passed(), ['true', 'true']);
+  // Progress is the text, saved as typed: a reload finds the lesson done.
+  await page.reload();
+  await page.waitForSelector('[data-testid=lesson-complete]');
+  // Starting over brings the starting scenario back.
+  await page.click('[data-testid=lesson-reset]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=goal]').dataset.passed === 'false');
+  assert.equal(await page.inputValue('[data-testid=editor]'), text);
+});

@@ -58,7 +58,7 @@ pub fn initial_model() -> Model {
                     default_name.to_owned()
                 }
             };
-            let text = saved_text(&name).unwrap_or_else(|| scenarios::find(&name).unwrap_or_default().to_owned());
+            let text = saved_text(&name).or_else(|| scenarios::find(&name)).unwrap_or_default();
             Model::new(&name, text, None)
         }
     };
@@ -105,6 +105,7 @@ pub fn App() -> Html {
                         <Tabs />
                     </div>
                     <aside class="inspector" aria-label="Inspector">
+                        <crate::components::lesson::LessonPanel />
                         <TraceBox />
                         <TracePanel />
                     </aside>

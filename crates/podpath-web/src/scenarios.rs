@@ -1,4 +1,5 @@
-//! Scenarios bundled with the page, by the name `?scenario=NAME` uses.
+//! Scenarios and lessons bundled with the page, by the name `?scenario=NAME`
+//! uses.
 
 /// `(name, title, YAML)` of every bundled scenario; the first is the default.
 pub const BUNDLED: &[(&str, &str, &str)] = &[
@@ -11,6 +12,34 @@ pub fn default_scenario() -> (&'static str, &'static str) {
     (BUNDLED[0].0, BUNDLED[0].2)
 }
 
-pub fn find(name: &str) -> Option<&'static str> {
-    BUNDLED.iter().find(|(n, _, _)| *n == name).map(|(_, _, text)| *text)
+/// The text a scenario or lesson starts from.
+pub fn find(name: &str) -> Option<String> {
+    BUNDLED
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, _, text)| (*text).to_owned())
+        .or_else(|| lesson(name).map(|l| l.spec.scenario))
+}
+
+/// Every bundled lesson, as written (`web/lessons/`).
+pub const LESSONS: &[&str] = &[
+    include_str!("../../../web/lessons/01-pods-and-ips.yaml"),
+    include_str!("../../../web/lessons/02-services-clusterip.yaml"),
+    include_str!("../../../web/lessons/03-dns-externalname.yaml"),
+    include_str!("../../../web/lessons/04-selector-typo.yaml"),
+    include_str!("../../../web/lessons/05-default-deny-dns.yaml"),
+    include_str!("../../../web/lessons/06-namespace-isolation.yaml"),
+    include_str!("../../../web/lessons/07-flannel-ignores-policy.yaml"),
+    include_str!("../../../web/lessons/08-ipvs-rejects-ping.yaml"),
+    include_str!("../../../web/lessons/09-named-target-port.yaml"),
+    include_str!("../../../web/lessons/10-ingress-nginx.yaml"),
+    include_str!("../../../web/lessons/11-traefik-path-types.yaml"),
+];
+
+/// The bundled lesson of that name.
+pub fn lesson(name: &str) -> Option<podpath_core::lesson::Lesson> {
+    LESSONS
+        .iter()
+        .filter_map(|text| podpath_core::lesson::parse("lesson.yaml", text).ok())
+        .find(|l| l.metadata.name == name)
 }

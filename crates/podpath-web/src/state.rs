@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use podpath_core::lesson::{Lesson, Outcome};
 use podpath_core::shell::Shell;
 use podpath_core::trace::{self, Trace};
 use podpath_core::{simulate_with, Cluster, Cni, Diagnostic, Overrides, ProxyMode, Source};
@@ -54,6 +55,10 @@ pub struct Model {
     /// The terminal's shell session, and what it has shown.
     pub shell: Rc<Shell>,
     pub scrollback: Rc<Vec<TermEntry>>,
+    /// The lesson the scenario belongs to, and how its goals stand on the
+    /// cluster on screen (checked again at every simulation).
+    pub lesson: Option<Rc<Lesson>>,
+    pub outcomes: Rc<Vec<Outcome>>,
 }
 
 /// One command in the terminal: the prompt it was typed at, the line, and
@@ -144,6 +149,7 @@ impl PartialEq for Model {
             && self.rule_focus == other.rule_focus
             && self.protocol == other.protocol
             && Rc::ptr_eq(&self.scrollback, &other.scrollback)
+            && Rc::ptr_eq(&self.outcomes, &other.outcomes)
             && Rc::ptr_eq(&self.cluster, &other.cluster)
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
     }
@@ -190,6 +196,8 @@ pub enum Action {
     /// A line typed into the terminal: run it; a command that sends
     /// packets shows and plays its trace.
     Run(String),
+    /// Start the lesson again from its scenario.
+    ResetLesson,
 }
 
 impl Model {
@@ -216,6 +224,8 @@ impl Model {
             protocol: "tcp".into(),
             shell: Rc::default(),
             scrollback: Rc::default(),
+            lesson: crate::scenarios::lesson(scenario).map(Rc::new),
+            outcomes: Rc::default(),
         };
         m.simulate(true);
         m
@@ -230,6 +240,9 @@ impl Model {
         self.stale = has_errors && !first;
         self.diagnostics = Rc::new(diags);
         self.simulated = self.text.clone();
+        if let Some(l) = &self.lesson {
+            self.outcomes = Rc::new(podpath_core::lesson::check(l, &self.cluster));
+        }
         // The open trace follows the cluster: traced again, from the start.
         if let Some(t) = self.trace.clone() {
             self.trace_seeded(t.from.clone(), t.to.clone(), t.port, t.seed);
@@ -343,6 +356,14 @@ impl Reducible for Model {
                 next.step = None;
                 next.playing = false;
             }
+            Action::ResetLesson => {
+                if let Some(l) = next.lesson.clone() {
+                    next.text = l.spec.scenario.clone();
+                    next.trace = None;
+                    next.step = None;
+                    next.simulate(false);
+                }
+            }
             Action::Run(line) => {
                 let mut shell = (*next.shell).clone();
                 let prompt = shell.prompt();
@@ -421,6 +442,7 @@ mod tests {
     #[test]
     fn a_trace_follows_the_switches_and_the_player_walks_it() {
         let text = crate::scenarios::find("policies").unwrap();
+        let text = text.as_str();
         let m = Rc::new(Model::new("policies", text.to_owned(), None));
         let debug = m.cluster.pods.iter().find(|p| p.namespace == "tools").unwrap().key();
         let db = m.cluster.pods.iter().find(|p| p.name == "db").unwrap().key();
@@ -487,5 +509,20 @@ mod tests {
         let m = reduce(m, Action::Run("clear".into()));
         assert!(m.scrollback.is_empty());
         assert_eq!(m.shell.history().len(), 3);
+    }
+
+    #[test]
+    fn a_lesson_checks_its_goals_at_each_simulation_and_starts_over() {
+        let text = crate::scenarios::find("pods-and-ips").expect("a bundled lesson opens by name");
+        let m = Rc::new(Model::new("pods-and-ips", text.clone(), None));
+        let lesson = m.lesson.clone().expect("the model knows its lesson");
+        assert_eq!(m.outcomes.len(), lesson.spec.goals.len());
+        assert!(!m.outcomes[0].passed, "one replica at the start");
+        let m = reduce(m, Action::Edit(text.replace("replicas: 1", "replicas: 3")));
+        let m = reduce(m, Action::Simulate);
+        assert!(m.outcomes.iter().all(|o| o.passed), "{:?}", m.outcomes);
+        let m = reduce(m, Action::ResetLesson);
+        assert_eq!(m.text, text);
+        assert!(!m.outcomes[0].passed);
     }
 }
