@@ -95,6 +95,9 @@ pub enum Check {
         rcode: String,
         #[serde(default)]
         address: Option<String>,
+        /// How many A records the answer has, when given.
+        #[serde(default)]
+        answers: Option<usize>,
     },
     /// An HTTP request: the status, and the backend (`NS/SERVICE:PORT`)
     /// when given.
@@ -220,7 +223,7 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
             let got = t.verdict.as_str();
             Ok((got == expect, format!("{got}: {}", t.reason)))
         }
-        Check::Dns { from, name, rcode, address } => {
+        Check::Dns { from, name, rcode, address, answers } => {
             let from = source(cluster, from)?;
             let req = trace::Request {
                 from: target::parse_from(&from)?,
@@ -243,8 +246,15 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
                     Err(_) => service_ip(cluster, a).ok_or_else(|| format!("no Service {a} with a ClusterIP"))?,
                 }),
             };
-            let passed = got == *rcode && want_addr.is_none_or(|w| addr == Some(w));
-            let shown = addr.map_or(String::new(), |a| format!(" {a}"));
+            let records: Vec<String> = res
+                .lookup
+                .answer()
+                .map(|r| r.answers.iter().filter(|a| a.rtype == RType::A).map(|a| a.data.clone()).collect())
+                .unwrap_or_default();
+            let passed = got == *rcode
+                && want_addr.is_none_or(|w| addr == Some(w))
+                && answers.is_none_or(|n| records.len() == n);
+            let shown = if records.is_empty() { String::new() } else { format!(" {}", records.join(" ")) };
             Ok((passed, format!("{name}: {got}{shown}")))
         }
         Check::Http { from, url, status, backend } => {

@@ -34,6 +34,10 @@ pub const LESSONS: &[&str] = &[
     include_str!("../../../web/lessons/09-named-target-port.yaml"),
     include_str!("../../../web/lessons/10-ingress-nginx.yaml"),
     include_str!("../../../web/lessons/11-traefik-path-types.yaml"),
+    include_str!("../../../web/lessons/12-nodeport-traffic-policy.yaml"),
+    include_str!("../../../web/lessons/13-weave-endport.yaml"),
+    include_str!("../../../web/lessons/14-headless-statefulset.yaml"),
+    include_str!("../../../web/lessons/15-namespace-selector.yaml"),
 ];
 
 /// The bundled lesson of that name.
