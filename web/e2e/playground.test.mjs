@@ -41,7 +41,9 @@ before(async () => {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-dev-shm-usage'],
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  // axe is injected as a script: this context lets it past the site's CSP
+  // (the CSP test below opens its own context, with the policy enforced).
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
   page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e));
 });
@@ -462,4 +464,38 @@ test('a lesson by URL: goals checked live, completed by editing the YAML, kept a
   await page.click('[data-testid=lesson-reset]');
   await page.waitForFunction(() => document.querySelector('[data-testid=goal]').dataset.passed === 'false');
   assert.equal(await page.inputValue('[data-testid=editor]'), text);
+});
+
+test('the site runs under its strict CSP with no violation, asks nothing of other sites, and works offline', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const p = await context.newPage();
+  await p.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const origin = new URL(site.url).origin;
+  const elsewhere = [];
+  p.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) elsewhere.push(r.url()); });
+  await p.goto(site.url + '?scenario=policies&trace=tools%2Fdebug%2Cshop%2Fdb');
+  await p.waitForSelector('[data-testid=verdict]');
+  // The page's own policy: scripts from the site only, none inline.
+  const csp = await p.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
+  const scripts = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src'));
+  assert.equal(scripts, "script-src 'self' 'wasm-unsafe-eval'");
+  assert.equal(await p.$$eval('script:not([src])', (s) => s.length), 0, 'no inline script');
+  for (const tab of ['rules', 'dns', 'capture', 'terminal']) await p.click(`[data-testid=tab-${tab}]`);
+  await p.fill('[data-testid=terminal-input]', 'kubectl get pods -A');
+  await p.press('[data-testid=terminal-input]', 'Enter');
+  assert.deepEqual(await p.evaluate(() => window.__csp), []);
+  // Offline: the service worker cached the site on this first visit.
+  await p.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  await p.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await context.setOffline(true);
+  await p.goto(site.url + '?scenario=shop');
+  await p.waitForSelector('[data-testid=pod]');
+  assert.ok((await p.locator('[data-testid=pod]').count()) > 0, 'the topology draws with no network');
+  assert.deepEqual(await p.evaluate(() => window.__csp), []);
+  assert.deepEqual(elsewhere, [], 'no request left the site');
+  await p.screenshot({ path: join(OUT, 'e2e-17-offline.png') });
+  await context.close();
 });
