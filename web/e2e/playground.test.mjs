@@ -457,9 +457,25 @@ test('a lesson by URL: goals checked live, completed by editing the YAML, kept a
   await page.fill('[data-testid=editor]', text.replace('replicas: 1', 'replicas: 3'));
   await page.waitForSelector('[data-testid=lesson-complete]');
   assert.deepEqual(await passed(), ['true', 'true']);
+  // The share link carries the lesson and the learner's text: the
+  // instructor opens it and sees the same goals met.
+  await page.click('[data-testid=share]');
+  const link = await page.inputValue('[data-testid=share-link]');
+  assert.match(link, /\?scenario=pods-and-ips#s=/);
+  const other = await browser.newContext({ bypassCSP: true });
+  const fresh = await other.newPage();
+  await fresh.goto(link);
+  await fresh.waitForSelector('[data-testid=lesson-complete]');
+  await other.close();
   // Progress is the text, saved as typed: a reload finds the lesson done.
-  await page.reload();
+  await page.goto(site.url + '?scenario=pods-and-ips');
   await page.waitForSelector('[data-testid=lesson-complete]');
+  // Printed, the lesson is a page of its own with its hints spelled out.
+  await page.emulateMedia({ media: 'print' });
+  assert.ok(await page.isVisible('.lesson .print-only'));
+  assert.ok(!(await page.isVisible('[data-testid=topology]')));
+  await page.screenshot({ path: join(OUT, 'e2e-16-lesson-print.png') });
+  await page.emulateMedia({ media: 'screen' });
   // Starting over brings the starting scenario back.
   await page.click('[data-testid=lesson-reset]');
   await page.waitForFunction(() => document.querySelector('[data-testid=goal]').dataset.passed === 'false');

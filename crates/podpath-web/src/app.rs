@@ -33,6 +33,8 @@ pub fn initial_model() -> Model {
     let mut model = match shared {
         Some(Ok((text, overrides))) => {
             let mut m = Model::new(SHARED, text, None);
+            // A learner's link: their text, with the lesson's goals.
+            m.attach_lesson(asked.as_deref().and_then(scenarios::lesson));
             if overrides != m.overrides {
                 m = std::rc::Rc::unwrap_or_clone(
                     std::rc::Rc::new(m)

@@ -249,6 +249,15 @@ impl Model {
         }
     }
 
+    /// Shows the goals of `lesson` for this text (a shared link that
+    /// names a lesson carries the learner's text).
+    pub fn attach_lesson(&mut self, lesson: Option<Lesson>) {
+        self.lesson = lesson.map(Rc::new);
+        if let Some(l) = &self.lesson {
+            self.outcomes = Rc::new(podpath_core::lesson::check(l, &self.cluster));
+        }
+    }
+
     /// Traces and shows the result, the animation at its first hop.
     fn trace_words(&mut self, from: String, to: String, port: u16) {
         self.trace_seeded(from, to, port, 0);

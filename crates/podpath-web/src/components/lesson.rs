@@ -18,6 +18,12 @@ pub fn LessonPanel() -> Html {
         let model = model.clone();
         Callback::from(move |_: MouseEvent| model.dispatch(Action::ResetLesson))
     };
+    // The print stylesheet shows the lesson alone, hints included.
+    let print = Callback::from(|_: MouseEvent| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    });
     html! {
         <section class="lesson" aria-label="Lesson" data-testid="lesson" data-lesson={lesson.metadata.name.clone()}>
             <p class="lesson-topic">{ format!("Lesson · {}", lesson.spec.topic) }</p>
@@ -44,6 +50,9 @@ pub fn LessonPanel() -> Html {
                             if !passed && !g.hint.is_empty() {
                                 <details class="hint"><summary>{ "Hint" }</summary>{ g.hint.clone() }</details>
                             }
+                            if !g.hint.is_empty() {
+                                <span class="print-only">{ format!("Hint: {}", g.hint) }</span>
+                            }
                         </li>
                     }
                 }) }
@@ -51,7 +60,10 @@ pub fn LessonPanel() -> Html {
             if done {
                 <p class="lesson-complete" data-testid="lesson-complete" role="status">{ "Lesson complete: every goal is met." }</p>
             }
-            <button class="secondary" onclick={reset} data-testid="lesson-reset">{ "Start the lesson over" }</button>
+            <div class="lesson-actions">
+                <button class="secondary" onclick={reset} data-testid="lesson-reset">{ "Start the lesson over" }</button>
+                <button class="secondary" onclick={print} data-testid="lesson-print" title="a one-page summary of the lesson: steps, goals and hints">{ "Print summary" }</button>
+            </div>
         </section>
     }
 }

@@ -46,7 +46,12 @@ pub fn Toolbar() -> Html {
             let Some(window) = web_sys::window() else { return };
             let location = window.location();
             let base = format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
-            let link = format!("{base}#{fragment}");
+            // A lesson's link names the lesson, so the learner's state opens
+            // with its goals (for the instructor to look at).
+            let link = match &model.lesson {
+                Some(l) => format!("{base}?scenario={}#{fragment}", l.metadata.name),
+                None => format!("{base}#{fragment}"),
+            };
             // The address bar shows the link too; nothing reloads.
             if let Ok(history) = window.history() {
                 let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&link));
