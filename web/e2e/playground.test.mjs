@@ -470,6 +470,18 @@ test('a lesson by URL: goals checked live, completed by editing the YAML, kept a
   // Progress is the text, saved as typed: a reload finds the lesson done.
   await page.goto(site.url + '?scenario=pods-and-ips');
   await page.waitForSelector('[data-testid=lesson-complete]');
+  // The menu marks it finished; a workshop's set numbers it and leads on.
+  const option = await page.textContent('[data-testid=lesson-select] option[value=pods-and-ips]');
+  assert.match(option, /^✓ 1\. Pods and their addresses/);
+  await page.goto(site.url + '?scenario=pods-and-ips&lessons=pods-and-ips,services-clusterip');
+  await page.waitForSelector('[data-testid=lesson-complete]');
+  assert.match(await page.textContent('.lesson-topic'), /^Lesson 1 of 2/);
+  await page.click('[data-testid=lesson-next]');
+  await page.waitForSelector('[data-testid=lesson][data-lesson=services-clusterip]');
+  assert.match(await page.textContent('.lesson-topic'), /^Lesson 2 of 2/);
+  assert.equal(await page.$$eval('[data-testid=lesson-select] option[value]:not([value=""])', (o) => o.length), 2);
+  await page.goto(site.url + '?scenario=pods-and-ips');
+  await page.waitForSelector('[data-testid=lesson-complete]');
   // Printed, the lesson is a page of its own with its hints spelled out.
   await page.emulateMedia({ media: 'print' });
   assert.ok(await page.isVisible('.lesson .print-only'));

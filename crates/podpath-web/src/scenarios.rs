@@ -47,3 +47,12 @@ pub fn lesson(name: &str) -> Option<podpath_core::lesson::Lesson> {
         .filter_map(|text| podpath_core::lesson::parse("lesson.yaml", text).ok())
         .find(|l| l.metadata.name == name)
 }
+
+/// `(name, title)` of every bundled lesson, in order.
+pub fn lesson_titles() -> Vec<(String, String)> {
+    LESSONS
+        .iter()
+        .filter_map(|text| podpath_core::lesson::parse("lesson.yaml", text).ok())
+        .map(|l| (l.metadata.name, l.spec.title))
+        .collect()
+}

@@ -2,10 +2,73 @@
 //! met or not on the cluster the editor's text builds now — with a hint
 //! for each goal not met yet, and a way to start over.
 
+use gloo::storage::Storage as _;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::app::ModelHandle;
 use crate::state::Action;
+
+/// Where a finished lesson is remembered (its text is autosaved apart).
+fn done_key(name: &str) -> String {
+    format!("podpath.v1.done.{name}")
+}
+
+fn is_done(name: &str) -> bool {
+    gloo::storage::LocalStorage::get::<bool>(done_key(name)).unwrap_or(false)
+}
+
+/// A workshop's set of lessons, from `?lessons=a,b,c`.
+fn lesson_set() -> Option<Vec<String>> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    let set: Vec<String> =
+        params.get("lessons")?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    (!set.is_empty()).then_some(set)
+}
+
+/// The page's address for a lesson, keeping the workshop's set.
+fn lesson_href(name: &str) -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else { return String::new() };
+    let base = location.pathname().unwrap_or_default();
+    match lesson_set() {
+        Some(set) => format!("{base}?scenario={name}&lessons={}", set.join(",")),
+        None => format!("{base}?scenario={name}"),
+    }
+}
+
+/// The lessons menu: every bundled lesson (or the workshop's set), a ✓ on
+/// those finished in this browser; choosing one opens it.
+#[component]
+pub fn LessonMenu() -> Html {
+    let model = use_context::<ModelHandle>().expect("LessonMenu is rendered inside the model's provider");
+    let all = use_memo((), |_| crate::scenarios::lesson_titles());
+    let shown: Vec<&(String, String)> = match lesson_set() {
+        Some(set) => set.iter().filter_map(|n| all.iter().find(|(name, _)| name == n)).collect(),
+        None => all.iter().collect(),
+    };
+    let current = model.lesson.as_ref().map(|l| l.metadata.name.clone()).unwrap_or_default();
+    let onchange = Callback::from(|e: Event| {
+        let Some(select) = e.target_dyn_into::<HtmlSelectElement>() else { return };
+        let name = select.value();
+        if let (false, Some(w)) = (name.is_empty(), web_sys::window()) {
+            let _ = w.location().set_href(&lesson_href(&name));
+        }
+    });
+    html! {
+        <label>
+            { "Lesson " }
+            <select data-testid="lesson-select" {onchange}>
+                <option value="" selected={current.is_empty()}>{ "choose…" }</option>
+                { for shown.iter().enumerate().map(|(i, (name, title))| html! {
+                    <option value={name.clone()} selected={*name == current}>
+                        { format!("{}{}. {title}", if is_done(name) { "✓ " } else { "" }, i + 1) }
+                    </option>
+                }) }
+            </select>
+        </label>
+    }
+}
 
 #[component]
 pub fn LessonPanel() -> Html {
@@ -14,6 +77,19 @@ pub fn LessonPanel() -> Html {
     let met = model.outcomes.iter().filter(|o| o.passed).count();
     let total = lesson.spec.goals.len();
     let done = met == total && total > 0 && !model.stale;
+    // Finished once is finished: the menu marks it.
+    {
+        let name = lesson.metadata.name.clone();
+        use_effect_with(done, move |done| {
+            if *done {
+                let _ = gloo::storage::LocalStorage::set(done_key(&name), true);
+            }
+        });
+    }
+    // In a workshop's set: where this lesson is, and the next one.
+    let set = lesson_set();
+    let place = set.as_ref().and_then(|s| s.iter().position(|n| *n == lesson.metadata.name).map(|i| (i, s.len())));
+    let next = place.and_then(|(i, _)| set.as_ref()?.get(i + 1).cloned());
     let reset = {
         let model = model.clone();
         Callback::from(move |_: MouseEvent| model.dispatch(Action::ResetLesson))
@@ -26,7 +102,12 @@ pub fn LessonPanel() -> Html {
     });
     html! {
         <section class="lesson" aria-label="Lesson" data-testid="lesson" data-lesson={lesson.metadata.name.clone()}>
-            <p class="lesson-topic">{ format!("Lesson · {}", lesson.spec.topic) }</p>
+            <p class="lesson-topic">
+                { match place {
+                    Some((i, n)) => format!("Lesson {} of {n} · {}", i + 1, lesson.spec.topic),
+                    None => format!("Lesson · {}", lesson.spec.topic),
+                } }
+            </p>
             <h2>{ lesson.spec.title.clone() }</h2>
             if !lesson.spec.summary.is_empty() {
                 <p>{ lesson.spec.summary.clone() }</p>
@@ -59,6 +140,9 @@ pub fn LessonPanel() -> Html {
             </ul>
             if done {
                 <p class="lesson-complete" data-testid="lesson-complete" role="status">{ "Lesson complete: every goal is met." }</p>
+                if let Some(next) = &next {
+                    <p><a href={lesson_href(next)} data-testid="lesson-next">{ "Next lesson →" }</a></p>
+                }
             }
             <div class="lesson-actions">
                 <button class="secondary" onclick={reset} data-testid="lesson-reset">{ "Start the lesson over" }</button>

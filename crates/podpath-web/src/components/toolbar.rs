@@ -89,6 +89,13 @@ pub fn Toolbar() -> Html {
     let cni_value = model.overrides.cni.map(Cni::as_str).unwrap_or("");
     let proxy_value = model.overrides.proxy_mode.map(ProxyMode::as_str).unwrap_or("");
     let running = model.cluster.pods.iter().filter(|p| p.is_running()).count();
+    let summary = format!(
+        "{} nodes · {} pods ({} running) · pod CIDR {}",
+        model.cluster.nodes.len(),
+        model.cluster.pods.len(),
+        running,
+        settings.cluster_cidr
+    );
     html! {
         <header class="toolbar">
             <h1 class="brand">{ "podpath" }<span class="tagline">{ "Kubernetes networking, packet by packet" }</span></h1>
@@ -110,6 +117,7 @@ pub fn Toolbar() -> Html {
                     }) }
                 </select>
             </label>
+            <crate::components::lesson::LessonMenu />
             <label>
                 <input type="checkbox" data-testid="system-toggle" checked={model.show_system} onchange={on_system} />
                 { " system pods" }
@@ -119,9 +127,7 @@ pub fn Toolbar() -> Html {
             if let Some(link) = &*share {
                 <input class="share-link" readonly=true value={link.clone()} data-testid="share-link" aria-label="the share link (copied)" />
             }
-            <span class="summary" data-testid="summary">
-                { format!("{} nodes · {} pods ({} running) · pod CIDR {}", model.cluster.nodes.len(), model.cluster.pods.len(), running, settings.cluster_cidr) }
-            </span>
+            <span class="summary" data-testid="summary" title={summary.clone()}>{ summary }</span>
         </header>
     }
 }
