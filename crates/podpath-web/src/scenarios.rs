@@ -40,19 +40,20 @@ pub const LESSONS: &[&str] = &[
     include_str!("../../../web/lessons/15-namespace-selector.yaml"),
 ];
 
+/// The bundled lessons, parsed once (the first time one is asked for).
+fn lessons() -> &'static [podpath_core::lesson::Lesson] {
+    static PARSED: std::sync::OnceLock<Vec<podpath_core::lesson::Lesson>> = std::sync::OnceLock::new();
+    PARSED.get_or_init(|| {
+        LESSONS.iter().filter_map(|text| podpath_core::lesson::parse("lesson.yaml", text).ok()).collect()
+    })
+}
+
 /// The bundled lesson of that name.
 pub fn lesson(name: &str) -> Option<podpath_core::lesson::Lesson> {
-    LESSONS
-        .iter()
-        .filter_map(|text| podpath_core::lesson::parse("lesson.yaml", text).ok())
-        .find(|l| l.metadata.name == name)
+    lessons().iter().find(|l| l.metadata.name == name).cloned()
 }
 
 /// `(name, title)` of every bundled lesson, in order.
 pub fn lesson_titles() -> Vec<(String, String)> {
-    LESSONS
-        .iter()
-        .filter_map(|text| podpath_core::lesson::parse("lesson.yaml", text).ok())
-        .map(|l| (l.metadata.name, l.spec.title))
-        .collect()
+    lessons().iter().map(|l| (l.metadata.name.clone(), l.spec.title.clone())).collect()
 }

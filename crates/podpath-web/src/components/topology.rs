@@ -58,11 +58,10 @@ fn selector(model: &crate::state::Model, place: &Place) -> String {
 
 /// The places the request passes, as the selectors the path overlay draws
 /// its line through (no repeats in a row).
-fn route(model: &crate::state::Model, places: &Places) -> Vec<String> {
-    let Some(Ok(t)) = model.trace.as_ref().map(|v| &v.result) else { return Vec::new() };
+fn route(model: &crate::state::Model, passed: &[Place]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for place in places.route(t) {
-        let s = selector(model, &place);
+    for place in passed {
+        let s = selector(model, place);
         if out.last() != Some(&s) {
             out.push(s);
         }
@@ -76,14 +75,15 @@ const FOLD_NODES_ABOVE: usize = 12;
 
 /// The nodes to keep open: all of them in a small cluster; in a big one
 /// those the trace passes or ends on and the picked pod's.
-fn open_nodes(model: &crate::state::Model, places: &Places) -> Option<std::collections::BTreeSet<String>> {
+fn open_nodes(
+    model: &crate::state::Model,
+    places: &Places,
+    passed: &[Place],
+) -> Option<std::collections::BTreeSet<String>> {
     if model.cluster.nodes.len() <= FOLD_NODES_ABOVE {
         return None;
     }
-    let mut near: Vec<Place> = Vec::new();
-    if let Some(Ok(t)) = model.trace.as_ref().map(|v| &v.result) {
-        near.extend(places.route(t));
-    }
+    let mut near: Vec<Place> = passed.to_vec();
     near.extend(model.pick.iter().map(|p| Place::Pod(p.clone())));
     if let Some(t) = &model.trace {
         near.extend([&t.from, &t.to].into_iter().filter(|k| k.contains('/')).map(|k| Place::Pod(k.clone())));
@@ -115,8 +115,14 @@ pub fn Topology() -> Html {
     let mark = marker(&model, &places);
     use_packet_motion(packet.clone(), stage.clone(), mark.as_ref().map(|m| m.selector.clone()), model.speed);
     let path = use_node_ref();
-    crate::hooks::use_route_path(path.clone(), stage.clone(), route(&model, &places), model.show_system);
-    let open = open_nodes(&model, &places);
+    // The places the request passes, read once for the route line and
+    // for which nodes stay open.
+    let passed: Vec<Place> = match model.trace.as_ref().map(|v| &v.result) {
+        Some(Ok(t)) => places.route(t),
+        _ => Vec::new(),
+    };
+    crate::hooks::use_route_path(path.clone(), stage.clone(), route(&model, &passed), model.show_system);
+    let open = open_nodes(&model, &places, &passed);
     let ends: Vec<String> = model.trace.as_ref().map(|t| vec![t.from.clone(), t.to.clone()]).unwrap_or_default();
     // Stable across renders, so the nodes' props stay equal while a trace plays.
     let on_pod = {
