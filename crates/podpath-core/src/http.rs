@@ -14,14 +14,32 @@ use std::net::IpAddr;
 /// curl's User-Agent (curl 8.5, as in Ubuntu 24.04's and recent images).
 pub const USER_AGENT: &str = "curl/8.5.0";
 
-/// The request curl sends: the request line, Host, User-Agent, Accept, then
-/// the `-H` headers (one replacing a default of the same name).
-pub fn request(method: &str, host_header: &str, path: &str, extra: &[(String, String)]) -> String {
-    let defaults = vec![
-        ("Host".into(), host_header.to_owned()),
-        ("User-Agent".into(), USER_AGENT.to_owned()),
-        ("Accept".into(), "*/*".into()),
-    ];
+/// The program that makes a request: each sends its own default headers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Client {
+    /// Host, `User-Agent: curl/8.5.0`, `Accept: */*`.
+    #[default]
+    Curl,
+    /// BusyBox's wget (networking/wget.c): Host, `User-Agent: Wget`,
+    /// `Connection: close`, and no Accept.
+    BusyboxWget,
+}
+
+/// The request `client` sends: the request line, its default headers,
+/// then the `-H` headers (one replacing a default of the same name).
+pub fn request(client: Client, method: &str, host_header: &str, path: &str, extra: &[(String, String)]) -> String {
+    let defaults = match client {
+        Client::Curl => vec![
+            ("Host".into(), host_header.to_owned()),
+            ("User-Agent".into(), USER_AGENT.to_owned()),
+            ("Accept".into(), "*/*".into()),
+        ],
+        Client::BusyboxWget => vec![
+            ("Host".into(), host_header.to_owned()),
+            ("User-Agent".into(), "Wget".into()),
+            ("Connection".into(), "close".into()),
+        ],
+    };
     message(method, path, with(defaults, extra))
 }
 
@@ -100,7 +118,7 @@ mod tests {
 
     #[test]
     fn curl_request_and_whoami_answer() {
-        let req = request("GET", "shop.example.com", "/api", &[("X-Canary".into(), "always".into())]);
+        let req = request(Client::Curl, "GET", "shop.example.com", "/api", &[("X-Canary".into(), "always".into())]);
         assert_eq!(
             req,
             "GET /api HTTP/1.1\r\nHost: shop.example.com\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nX-Canary: always\r\n\r\n"

@@ -85,6 +85,19 @@ pub enum Check {
         #[serde(default = "default_protocol")]
         protocol: String,
         expect: String,
+        /// The source address the destination sees: `client` (the
+        /// sender's own, kept), `node/NAME` (that node's InternalIP, after
+        /// SNAT) or an address.
+        #[serde(default)]
+        source: Option<String>,
+        /// How the packet crosses between nodes: `ipip`, `vxlan`, `geneve`,
+        /// `sleeve`, or `none` (no tunnel on the way).
+        #[serde(default)]
+        encapsulation: Option<String>,
+        /// Text that the line of some rule acting on the way contains, as
+        /// the node's dump prints it (`--set --name KUBE-SEP`, `vmap`).
+        #[serde(default)]
+        rule: Option<String>,
     },
     /// A name as a pod resolves it: the rcode, and the address when given
     /// (`address: service` means the named Service's ClusterIP).
@@ -110,6 +123,17 @@ pub enum Check {
     },
     /// How many ready endpoints a Service has.
     Endpoints { service: String, count: usize },
+    /// A field of an object as `kubectl get -o json` prints it:
+    /// `object` is `KIND/NS/NAME` (`pod`, `service`, `endpointslice`,
+    /// `networkpolicy`, `ingress`) or `node/NAME`; `path` is a
+    /// JSONPath-like `.spec.ports[0].targetPort`; `equals` is the value
+    /// as text, or absent to ask that the field is not set.
+    Field {
+        object: String,
+        path: String,
+        #[serde(default)]
+        equals: Option<String>,
+    },
     /// How many pods of a namespace run, optionally those a label
     /// selector (`app=web`) picks.
     Running {
@@ -213,7 +237,7 @@ fn evaluate(goal: &Goal, cluster: &Cluster) -> Outcome {
 
 fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
     match check {
-        Check::Trace { from, to, port, protocol, expect } => {
+        Check::Trace { from, to, port, protocol, expect, source: seen, encapsulation, rule } => {
             let from = source(cluster, from)?;
             let to = match find_pod(cluster, to) {
                 Some(p) if to.contains('/') && !to.contains("://") => p,
@@ -221,7 +245,31 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
             };
             let t = target::trace_words(cluster, &from, &to, *port, protocol, 0)?;
             let got = t.verdict.as_str();
-            Ok((got == expect, format!("{got}: {}", t.reason)))
+            let mut passed = got == expect;
+            let mut detail = format!("{got}: {}", t.reason);
+            if let Some(want) = seen {
+                let (ok, found) = seen_source(cluster, &t, want)?;
+                passed &= ok;
+                detail.push_str(&format!("; the destination sees {found}"));
+            }
+            if let Some(want) = encapsulation {
+                let found = tunnel(&t);
+                passed &= found == *want;
+                detail.push_str(&format!("; between nodes: {found}"));
+            }
+            if let Some(want) = rule {
+                let ok = all_hops(&t).any(|h| h.rule.as_deref().is_some_and(|r| r.contains(want.as_str())));
+                passed &= ok;
+                let verb = if ok { "acted" } else { "did not act" };
+                detail.push_str(&format!("; a rule with \"{want}\" {verb}"));
+            }
+            Ok((passed, detail))
+        }
+        Check::Field { object, path, equals } => {
+            let value = object_json(cluster, object)?;
+            let found = json_path(&value, path)?;
+            let shown = found.as_ref().map_or_else(|| "not set".to_owned(), |v| format!("{path} = {v}"));
+            Ok((found == *equals, format!("{object}: {shown}")))
         }
         Check::Dns { from, name, rcode, address, answers } => {
             let from = source(cluster, from)?;
@@ -291,6 +339,124 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
             Ok((n == *count, format!("{n} pod(s) running")))
         }
     }
+}
+
+/// Every hop of a trace, the legs a proxy joined included.
+fn all_hops(t: &trace::Trace) -> impl Iterator<Item = &trace::Hop> {
+    t.hops.iter().chain(t.legs.iter().flat_map(|l| l.hops.iter()))
+}
+
+/// The tunnel a trace's packet took between nodes, or `none`.
+fn tunnel(t: &trace::Trace) -> String {
+    all_hops(t)
+        .find_map(|h| h.packet.outer.as_ref())
+        .map_or_else(|| "none".to_owned(), |o| o.encap.name().to_owned())
+}
+
+/// Whether the source address at delivery is `want` (`client`,
+/// `node/NAME` or an address), and that address.
+fn seen_source(cluster: &Cluster, t: &trace::Trace, want: &str) -> Result<(bool, String), String> {
+    let last = t.legs.last().unwrap_or(t);
+    let (Some(first), Some(delivered)) = (t.hops.first(), last.hops.last()) else {
+        return Ok((false, "nothing".into()));
+    };
+    let seen = delivered.packet.src;
+    let expected = match want {
+        "client" => first.packet.src,
+        _ => match want.strip_prefix("node/") {
+            Some(n) => cluster
+                .node(n)
+                .and_then(|n| n.internal_ip)
+                .ok_or_else(|| format!("no node {n} with an InternalIP"))?,
+            None => want.parse().map_err(|_| format!("source: {want} is not client, node/NAME or an address"))?,
+        },
+    };
+    let whose = if seen == first.packet.src { " (the client's own)" } else { "" };
+    Ok((seen == expected, format!("{seen}{whose}")))
+}
+
+/// An object as `kubectl get KIND NAME -o json` prints it.
+fn object_json(cluster: &Cluster, object: &str) -> Result<serde_json::Value, String> {
+    use crate::kubectl::Scope;
+    let mut parts = object.splitn(3, '/');
+    let (kind, a, b) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
+    let named = |ns: Option<&str>, name: Option<&str>| -> Result<(String, String), String> {
+        match (ns, name) {
+            (Some(ns), Some(name)) => Ok((ns.to_owned(), name.to_owned())),
+            _ => Err(format!("object {object}: expected KIND/NS/NAME")),
+        }
+    };
+    let items = match kind.to_ascii_lowercase().as_str() {
+        "node" => {
+            let name = a.ok_or_else(|| format!("object {object}: expected node/NAME"))?;
+            let list = crate::kubectl::nodes_list(cluster);
+            return find_item(&list, None, name).ok_or_else(|| format!("no node {name}"));
+        }
+        "pod" => {
+            let (ns, name) = named(a, b)?;
+            let name = find_pod(cluster, &format!("{ns}/{name}")).map_or(name, |k| k[ns.len() + 1..].to_owned());
+            (crate::kubectl::pods_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        "service" => {
+            let (ns, name) = named(a, b)?;
+            (crate::kubectl::services_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        "endpointslice" => {
+            let (ns, name) = named(a, b)?;
+            (crate::kubectl::endpoint_slices_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        "networkpolicy" => {
+            let (ns, name) = named(a, b)?;
+            (crate::kubectl::network_policies_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        "ingress" => {
+            let (ns, name) = named(a, b)?;
+            (crate::kubectl::ingresses_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        _ => return Err(format!("object {object}: kind {kind} is not one of node, pod, service, endpointslice, networkpolicy, ingress")),
+    };
+    let (list, ns, name) = items;
+    find_item(&list, Some(&ns), &name).ok_or_else(|| format!("no {kind} {ns}/{name}"))
+}
+
+fn find_item(list: &serde_json::Value, ns: Option<&str>, name: &str) -> Option<serde_json::Value> {
+    list["items"]
+        .as_array()?
+        .iter()
+        .find(|i| i["metadata"]["name"] == name && ns.is_none_or(|ns| i["metadata"]["namespace"] == ns))
+        .cloned()
+}
+
+/// Follows `.a.b[0].c` into `value`: the field as text (strings bare,
+/// anything else as JSON), or `None` when it is not set.
+fn json_path(value: &serde_json::Value, path: &str) -> Result<Option<String>, String> {
+    let bad = || format!("path {path}: expected .field, .field[N] or .field.field…");
+    let rest = path.strip_prefix('.').ok_or_else(bad)?;
+    let mut at = value;
+    for part in rest.split('.') {
+        let (name, indexes) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if name.is_empty() {
+            return Err(bad());
+        }
+        at = &at[name];
+        let mut indexes = indexes;
+        while let Some(open) = indexes.strip_prefix('[') {
+            let (n, after) = open.split_once(']').ok_or_else(bad)?;
+            at = &at[n.parse::<usize>().map_err(|_| bad())?];
+            indexes = after;
+        }
+        if !indexes.is_empty() {
+            return Err(bad());
+        }
+    }
+    Ok(match at {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        v => Some(v.to_string()),
+    })
 }
 
 fn parse_equality(s: &str) -> Result<(String, String), String> {

@@ -309,6 +309,7 @@ mod the_way_in {
             path: url_path.into(),
             method: "GET".into(),
             headers: Vec::new(),
+            client: Default::default(),
         };
         trace_http(c, &req, &spec).unwrap()
     }
@@ -380,6 +381,7 @@ mod the_way_in {
             path: "/api".into(),
             method: "GET".into(),
             headers,
+            client: Default::default(),
         };
         // By address, no rule's host matches: the default server's 404.
         let t = trace_http(&c, &req, &spec(Vec::new())).unwrap();

@@ -48,3 +48,26 @@ fn a_broken_lesson_says_where() {
     let e = lesson::parse("l.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {title: t, topic: t, steps: [], goals: [], scenario: '', solution: ''}\n").unwrap_err();
     assert_eq!(e.to_string(), "l.yaml: error: kind must be Lesson (apiVersion podpath.dev/v1alpha1), not v1/Pod");
 }
+
+#[test]
+fn field_checks_read_kubectl_json_and_say_what_is_wrong() {
+    let goal = |check: &str| format!("apiVersion: podpath.dev/v1alpha1\nkind: Lesson\nmetadata: {{name: x}}\nspec:\n  title: t\n  topic: t\n  steps: [s]\n  goals: [{{text: g, check: {check}}}]\n  scenario: ''\n  solution: ''\n");
+    let scenario = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: 8080}]\n";
+    let run = |check: &str| {
+        let l = lesson::parse("l.yaml", &goal(check)).unwrap_or_else(|e| panic!("{e}"));
+        lesson::check_text(&l, "s.yaml", scenario).remove(0)
+    };
+    let o = run("{field: {object: service/default/web, path: '.spec.ports[0].targetPort', equals: '8080'}}");
+    assert!(o.passed, "{o:?}");
+    let o = run("{field: {object: service/default/web, path: '.spec.ports[0].name', equals: web}}");
+    assert!(!o.passed);
+    assert_eq!(o.detail, "service/default/web: .spec.ports[0].name = http");
+    // Absent `equals` asks that the field is not set.
+    assert!(run("{field: {object: service/default/web, path: .spec.sessionAffinityConfig}}").passed);
+    let o = run("{field: {object: service/default/web, path: 'spec.ports'}}");
+    assert_eq!(o.detail, "path spec.ports: expected .field, .field[N] or .field.field…");
+    let o = run("{field: {object: secret/default/web, path: .data}}");
+    assert!(o.detail.contains("kind secret is not one of"), "{o:?}");
+    let o = run("{field: {object: service/default/nope, path: .spec}}");
+    assert_eq!(o.detail, "no service default/nope");
+}

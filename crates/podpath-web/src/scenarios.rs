@@ -38,6 +38,12 @@ pub const LESSONS: &[&str] = &[
     include_str!("../../../web/lessons/13-weave-endport.yaml"),
     include_str!("../../../web/lessons/14-headless-statefulset.yaml"),
     include_str!("../../../web/lessons/15-namespace-selector.yaml"),
+    include_str!("../../../web/lessons/16-iptables-chains-affinity.yaml"),
+    include_str!("../../../web/lessons/17-nftables-mode.yaml"),
+    include_str!("../../../web/lessons/18-calico-vxlan.yaml"),
+    include_str!("../../../web/lessons/19-cilium-socket-lb.yaml"),
+    include_str!("../../../web/lessons/20-loadbalancer-client-ip.yaml"),
+    include_str!("../../../web/lessons/21-policy-after-dnat.yaml"),
 ];
 
 /// The bundled lessons, parsed once (the first time one is asked for).

@@ -233,7 +233,7 @@ fn curl(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     let src = first.hops.first().map(|h| (h.packet.src, h.packet.sport));
     match first.verdict {
         Verdict::Delivered => {}
-        Verdict::Dropped => {
+        _ if first.lost() => {
             let (ms, msg) = match max_time {
                 Some(s) => ((s * 1000.0) as u64 + 1, None),
                 // The kernel gives up after tcp_syn_retries (6): 127 s.
@@ -247,7 +247,7 @@ fn curl(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
             };
             return Ok(fail(28, text, &v));
         }
-        Verdict::Rejected | Verdict::Unreachable | Verdict::Nxdomain => {
+        Verdict::Dropped | Verdict::Rejected | Verdict::Unreachable | Verdict::Nxdomain => {
             let why = if first.verdict == Verdict::Rejected { "Connection refused" } else { "No route to host" };
             if let Some((sip, sport)) = src {
                 v.push_str(&format!("* connect to {addr} port {port} from {sip} port {sport} failed: {why}\n"));
@@ -745,6 +745,7 @@ fn columns(fields: &[(&str, usize)]) -> String {
 fn wget(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     let (mut quiet, mut to_stdout, mut spider) = (false, false, false);
     let mut url = None;
+    let mut headers = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -756,8 +757,18 @@ fn wget(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
             "-O-" => to_stdout = true,
             "-O" => to_stdout = it.next().is_some_and(|v| v == "-"),
             "--spider" => spider = true,
-            "-T" | "--timeout" | "-U" | "--header" => {
+            "-T" | "--timeout" => {
                 it.next();
+            }
+            "-U" | "--user-agent" => {
+                if let Some(v) = it.next() {
+                    headers.push(("User-Agent".to_owned(), v.clone()));
+                }
+            }
+            "--header" => {
+                if let Some((k, v)) = it.next().and_then(|h| h.split_once(':')) {
+                    headers.push((k.trim().to_owned(), v.trim().to_owned()));
+                }
             }
             s if s.starts_with('-') => {
                 return Err(Output::fail(1, format!("wget: unrecognized option '{s}'\nBusyBox v1.36.1 (2023-11-07 18:53:09 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] [-Y on/off]\n\t[-P DIR] [-U AGENT] [-T SEC] URL...\n")))
@@ -770,7 +781,9 @@ fn wget(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     let dest = trace::target::parse_to(&full)
         .map_err(|_| Output::fail(1, format!("wget: not an http or ftp url: {raw}\n")))?;
     let mut spec = dest.http.ok_or_else(|| Output::fail(1, format!("wget: not an http or ftp url: {raw}\n")))?;
-    spec.method = if spider { "HEAD".into() } else { "GET".into() };
+    // BusyBox's --spider asks with GET too, and reads only the headers.
+    spec.client = crate::http::Client::BusyboxWget;
+    spec.headers = headers;
     let port = dest.port.unwrap_or(if spec.scheme == "https" { 443 } else { 80 });
     let host = spec.host_header.split(':').next().unwrap_or("").to_owned();
     let to = dest.to;
@@ -786,8 +799,11 @@ fn wget(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     let first = t.legs.first().unwrap_or(&t);
     match first.verdict {
         Verdict::Delivered => {}
-        Verdict::Dropped => return done(text + "wget: download timed out\n", 1),
-        _ => return done(text + &format!("wget: can't connect to remote host ({addr}): Connection refused\n"), 1),
+        _ if first.lost() => return done(text + "wget: download timed out\n", 1),
+        Verdict::Rejected => {
+            return done(text + &format!("wget: can't connect to remote host ({addr}): Connection refused\n"), 1)
+        }
+        _ => return done(text + &format!("wget: can't connect to remote host ({addr}): No route to host\n"), 1),
     }
     let Some(http) = &t.http else { return done(text, 1) };
     let status_line = http.response.split("\r\n").next().unwrap_or("");
@@ -874,8 +890,8 @@ fn nc(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
         return done(text, 0);
     }
     let why = match (t.verdict, wait) {
-        (Verdict::Dropped, Some(_)) => "timed out: Operation now in progress",
-        (Verdict::Dropped, None) => "failed: Connection timed out",
+        (_, Some(_)) if t.lost() => "timed out: Operation now in progress",
+        _ if t.lost() => "failed: Connection timed out",
         (Verdict::Rejected, _) => "failed: Connection refused",
         _ => "failed: No route to host",
     };

@@ -549,8 +549,8 @@ fn ping_nc_wget() {
             RemoteAddr: 192.168.223.194:54041
             GET / HTTP/1.1
             Host: web
-            User-Agent: curl/8.5.0
-            Accept: */*
+            User-Agent: Wget
+            Connection: close
             root@client:/# wget http://empty/
             Connecting to empty (10.109.154.10:80)
             wget: can't connect to remote host (10.109.154.10): Connection refused

@@ -151,6 +151,17 @@ pub struct Trace {
     pub legs: Vec<Trace>,
 }
 
+impl Trace {
+    /// Whether the sender hears nothing back: the packet was dropped, or
+    /// left the cluster for an address no host has (a ClusterIP's port
+    /// the proxy does not rewrite). A client then waits for its timeout,
+    /// where a rejection or an unreachable route fails at once.
+    pub fn lost(&self) -> bool {
+        self.verdict == Verdict::Dropped
+            || (self.verdict == Verdict::Unreachable && self.hops.last().is_some_and(|h| h.action == "sent"))
+    }
+}
+
 /// An HTTP request as curl would make it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpSpec {
@@ -163,6 +174,8 @@ pub struct HttpSpec {
     pub method: String,
     /// `-H` headers.
     pub headers: Vec<(String, String)>,
+    /// The program asking, for its default headers.
+    pub client: crate::http::Client,
 }
 
 /// What came of an HTTP request.
@@ -346,7 +359,7 @@ fn http_legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace,
     if leg1.verdict != Verdict::Delivered {
         return Ok(leg1);
     }
-    let request = crate::http::request(&spec.method, &spec.host_header, &spec.path, &spec.headers);
+    let request = crate::http::request(spec.client, &spec.method, &spec.host_header, &spec.path, &spec.headers);
     let arrived = leg1.hops.last().map(|h| h.packet.clone()).expect("a delivered trace has hops");
     // The Host header (a -H Host replaces the URL's), without its port.
     let host_header = spec

@@ -64,6 +64,7 @@ pub fn parse_to(s: &str) -> Result<Destination, String> {
             path: path.split('#').next().unwrap_or("/").to_owned(),
             method: "GET".into(),
             headers: Vec::new(),
+            client: Default::default(),
         };
         return Ok(Destination { to, port: Some(port), http: Some(http) });
     }
