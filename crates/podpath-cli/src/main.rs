@@ -449,6 +449,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8, Failure> {
     let code = report(&diags);
     let protocol = podpath_core::cluster::Protocol::parse(Some(&args.protocol.to_ascii_uppercase()))
         .ok_or_else(|| Failure::usage(format!("--protocol {}: expected tcp, udp or sctp", args.protocol)))?;
+    podpath_core::policy::matrix::check_size(&cluster, args.namespace.as_deref()).map_err(Failure::from)?;
     let engine = podpath_core::policy::Engine::new(&cluster);
     let m = podpath_core::policy::matrix::matrix(&engine, args.port, protocol, args.namespace.as_deref());
     match args.output {

@@ -394,6 +394,16 @@ fn classify(
 ) {
     let prefix = item.map(|i| format!("items[{i}]: ")).unwrap_or_default();
     if KINDS.iter().any(|(v, k)| *v == api_version && *k == kind) {
+        if let Some(problem) = name_problem(api_version, kind, value) {
+            diags.push(Diagnostic::error(
+                origin,
+                format!(
+                    "{prefix}{kind} {}: {problem} (the API server refuses it; podpath leaves it out)",
+                    object_name(value)
+                ),
+            ));
+            return;
+        }
         match typed(api_version, kind, doc) {
             Ok(object) => out.objects.push(Located { origin, object }),
             Err(e) => {
@@ -455,6 +465,36 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// `NAME` or `NAMESPACE/NAME` of an object, for messages.
+/// What is wrong with an object's `metadata.name` and `metadata.namespace`
+/// by the API server's rules, if anything. Configuration files
+/// (KubeProxyConfiguration) and podpath's own settings object are not
+/// API objects and are not checked here.
+fn name_problem(api_version: &str, kind: &str, value: &Value) -> Option<String> {
+    use crate::names::NameRule;
+    if api_version.starts_with("podpath.dev/") || api_version.contains(".config.k8s.io/") {
+        return None;
+    }
+    let meta = value.get("metadata");
+    let field = |f: &str| meta.and_then(|m| m.get(f));
+    match field("name") {
+        Some(Value::String(name)) => {
+            if let Some(why) = NameRule::for_kind(kind).check(name) {
+                return Some(format!("metadata.name: {why}"));
+            }
+        }
+        None | Some(Value::Null) if field("generateName").is_none() => {
+            return Some("metadata.name: Required value: name or generateName is required".into());
+        }
+        _ => {}
+    }
+    if let Some(Value::String(ns)) = field("namespace") {
+        if let Some(why) = NameRule::Label.check(ns) {
+            return Some(format!("metadata.namespace: {why}"));
+        }
+    }
+    None
+}
+
 fn object_name(value: &Value) -> String {
     let meta = value.get("metadata");
     let name = meta.and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("<unnamed>");
@@ -515,8 +555,12 @@ fn located_error(e: &serde_yaml::Error, origin: &Origin, first_line: u32) -> Dia
 fn hint_for(message: &str) -> Option<&'static str> {
     if message.contains("found character that cannot start any token") {
         Some(" (YAML allows no tabs for indentation; use spaces)")
-    } else if message.contains("repetition limit exceeded") || message.contains("recursion limit exceeded") {
+    } else if message.contains("repetition limit exceeded") {
         Some(" (its anchors and aliases expand too far; podpath refuses it to stay responsive)")
+    } else if message.contains("recursion limit exceeded") {
+        Some(" (it nests more than 128 levels deep; podpath refuses it to stay responsive)")
+    } else if message.contains("control characters are not allowed") {
+        Some(" (the text holds bytes that are not YAML text: binary data, or a file pasted in the wrong encoding)")
     } else if message.contains("mapping values are not allowed in this context") {
         Some(" (a `key: value` where a plain value was expected; check the indentation, or quote a value that contains \": \")")
     } else {

@@ -108,3 +108,90 @@ mod tests {
         assert_eq!(Rng::for_name("x").suffix(5).len(), 5);
     }
 }
+
+/// Which rule an object's name must follow, as the API server validates
+/// it (k8s.io/apimachinery `util/validation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameRule {
+    /// Most objects: at most 253 characters of `a-z0-9-.`, each
+    /// dot-separated part starting and ending alphanumeric.
+    Subdomain,
+    /// Namespaces: one such part, at most 63 characters.
+    Label,
+    /// Services: a label that starts with a letter (it becomes a DNS name
+    /// and an environment variable prefix).
+    Dns1035,
+}
+
+impl NameRule {
+    /// The rule for an object of `kind`.
+    pub fn for_kind(kind: &str) -> NameRule {
+        match kind {
+            "Service" => NameRule::Dns1035,
+            "Namespace" => NameRule::Label,
+            _ => NameRule::Subdomain,
+        }
+    }
+
+    /// Why `name` breaks the rule, in the API server's words; `None` when
+    /// it is valid.
+    pub fn check(self, name: &str) -> Option<String> {
+        let label_ok = |l: &str, first_alpha: bool| {
+            let b = l.as_bytes();
+            !b.is_empty()
+                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+                && (if first_alpha { b[0].is_ascii_lowercase() } else { b[0] != b'-' })
+                && b[b.len() - 1] != b'-'
+        };
+        let (max, ok, message) = match self {
+            NameRule::Subdomain => (
+                253,
+                name.split('.').all(|l| label_ok(l, false)),
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+            ),
+            NameRule::Label => (
+                63,
+                label_ok(name, false),
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+            ),
+            NameRule::Dns1035 => (
+                63,
+                label_ok(name, true),
+                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+            ),
+        };
+        let shown = name.chars().take(300).collect::<String>();
+        if name.len() > max {
+            Some(format!("Invalid value: \"{shown}\": must be no more than {max} characters"))
+        } else if !ok {
+            Some(format!("Invalid value: \"{shown}\": {message}"))
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::NameRule;
+
+    #[test]
+    fn names_follow_the_api_servers_rules() {
+        assert_eq!(NameRule::Subdomain.check("web-1.shop"), None);
+        assert_eq!(NameRule::Dns1035.check("web"), None);
+        assert_eq!(NameRule::Label.check("123-abc"), None);
+        assert!(NameRule::Dns1035.check("1web").unwrap().contains("a DNS-1035 label"));
+        assert!(NameRule::Subdomain
+            .check("Web")
+            .unwrap()
+            .starts_with("Invalid value: \"Web\": a lowercase RFC 1123 subdomain"));
+        assert!(NameRule::Subdomain.check("a..b").is_some());
+        assert!(NameRule::Label.check("a.b").is_some());
+        assert!(NameRule::Subdomain.check("-a").is_some());
+        assert!(NameRule::Subdomain.check("<script>").is_some());
+        assert_eq!(
+            NameRule::Label.check(&"a".repeat(64)).unwrap(),
+            format!("Invalid value: \"{}\": must be no more than 63 characters", "a".repeat(64))
+        );
+    }
+}

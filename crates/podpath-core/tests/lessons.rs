@@ -51,7 +51,9 @@ fn a_broken_lesson_says_where() {
 
 #[test]
 fn field_checks_read_kubectl_json_and_say_what_is_wrong() {
-    let goal = |check: &str| format!("apiVersion: podpath.dev/v1alpha1\nkind: Lesson\nmetadata: {{name: x}}\nspec:\n  title: t\n  topic: t\n  steps: [s]\n  goals: [{{text: g, check: {check}}}]\n  scenario: ''\n  solution: ''\n");
+    let goal = |check: &str| {
+        format!("apiVersion: podpath.dev/v1alpha1\nkind: Lesson\nmetadata: {{name: x}}\nspec:\n  title: t\n  topic: t\n  steps: [s]\n  goals: [{{text: g, check: {check}}}]\n  scenario: ''\n  solution: ''\n")
+    };
     let scenario = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: 8080}]\n";
     let run = |check: &str| {
         let l = lesson::parse("l.yaml", &goal(check)).unwrap_or_else(|e| panic!("{e}"));

@@ -402,3 +402,13 @@ fn other_nodes_reach_an_isolated_pod_only_through_an_ip_block_and_not_under_cili
         assert_eq!(d.ingress.verdict == SideVerdict::Allow, allowed, "{cni}: {:?}", d.ingress);
     }
 }
+
+#[test]
+fn a_matrix_too_large_to_hold_says_how_to_stay_under_the_limit() {
+    let yaml = "apiVersion: v1\nkind: Namespace\nmetadata: {name: big}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: big}\nspec:\n  replicas: 10001\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: nginx}]}\n";
+    let (cluster, _) = podpath_core::simulate(&[podpath_core::Source::new("big.yaml", yaml)]);
+    assert!(podpath_core::policy::matrix::size(&cluster, Some("big")) > podpath_core::policy::matrix::MAX_PODS);
+    let e = podpath_core::policy::matrix::check_size(&cluster, Some("big")).unwrap_err();
+    assert_eq!(e, "namespace big has 10001 pods; podpath computes the policy matrix for at most 10000 (pick a namespace with -n, or lower the replicas)");
+    assert!(podpath_core::policy::matrix::check_size(&cluster, Some("kube-system")).is_ok());
+}

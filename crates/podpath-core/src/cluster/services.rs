@@ -395,12 +395,25 @@ fn allocate(services: &mut [Service], settings: &Settings, diags: &mut Vec<Diagn
                 ));
             }
         }
-        for p in &s.ports {
+        let mut own: BTreeSet<u16> = BTreeSet::new();
+        for (i, p) in s.ports.iter().enumerate() {
             if let Some(n) = p.node_port {
                 if !(NODE_PORT_RANGE.0..=NODE_PORT_RANGE.1).contains(&n) {
                     diags.push(Diagnostic::rejected(
                         s.origin.clone(),
                         format!("service {}: spec.ports[].nodePort: Invalid value: {n}: provided port is not in the valid range. The range of valid ports is {}-{}", s.key(), NODE_PORT_RANGE.0, NODE_PORT_RANGE.1),
+                    ));
+                } else if !own.insert(n) {
+                    diags.push(Diagnostic::error(
+                        s.origin.clone(),
+                        format!("service {}: spec.ports[{i}].nodePort: Duplicate value: {n}", s.key()),
+                    ));
+                } else if used_ports.contains(&n) {
+                    // The API server's allocator refuses a port another
+                    // Service holds; the later Service is not created.
+                    diags.push(Diagnostic::error(
+                        s.origin.clone(),
+                        format!("service {}: spec.ports[{i}].nodePort: Invalid value: {n}: provided port is already allocated", s.key()),
                     ));
                 }
                 used_ports.insert(n);

@@ -34,7 +34,30 @@ struct Signature {
     named: Vec<Option<u16>>,
 }
 
+/// The most pods a table is computed for: 10,000 × 10,000 cells take
+/// 100 MB, past which a browser tab runs out of memory.
+pub const MAX_PODS: usize = 10_000;
+
+/// The pods a table for `namespace` would have.
+pub fn size(cluster: &crate::Cluster, namespace: Option<&str>) -> usize {
+    cluster.pods.iter().filter(|p| !p.host_network && namespace.is_none_or(|ns| p.namespace == ns)).count()
+}
+
+/// `Err` with a message that says how to stay under [`MAX_PODS`] when the
+/// table for `namespace` would be larger.
+pub fn check_size(cluster: &crate::Cluster, namespace: Option<&str>) -> Result<(), String> {
+    let n = size(cluster, namespace);
+    if n <= MAX_PODS {
+        return Ok(());
+    }
+    let scope = namespace.map_or_else(|| "the cluster".to_owned(), |ns| format!("namespace {ns}"));
+    Err(format!(
+        "{scope} has {n} pods; podpath computes the policy matrix for at most {MAX_PODS} (pick a namespace with -n, or lower the replicas)"
+    ))
+}
+
 /// Computes the table for the pods of `namespace` (all pods when `None`).
+/// Check its size first ([`check_size`]): it holds a cell per pair.
 pub fn matrix(engine: &Engine<'_>, port: u16, protocol: Protocol, namespace: Option<&str>) -> Matrix {
     let cluster = engine.cluster;
     let mut pods: Vec<&Pod> = cluster
