@@ -24,6 +24,7 @@ pub mod pcap;
 pub mod policy;
 pub mod proxy;
 pub mod settings;
+pub mod share;
 pub mod shell;
 pub mod system;
 pub mod topology;

@@ -29,7 +29,7 @@ pub fn initial_model() -> Model {
     let params = UrlSearchParams::new_with_str(&query).ok();
     let asked = params.as_ref().and_then(|p| p.get("scenario"));
     let mut notices = Vec::new();
-    let shared = (hash.len() > 1).then(|| crate::share::decode(&hash));
+    let shared = (hash.len() > 1).then(|| podpath_core::share::decode(&hash));
     let mut model = match shared {
         Some(Ok((text, overrides))) => {
             let mut m = Model::new(SHARED, text, None);
@@ -80,6 +80,24 @@ pub fn initial_model() -> Model {
     model
 }
 
+/// `?debug=panic`: fail on purpose at the first edit, after its autosave,
+/// to show what a bug in podpath looks like to the user — the error, the
+/// text kept. The end-to-end tests use it; it harms nothing else.
+#[hook]
+fn use_forced_panic(text: String) {
+    let edits = use_mut_ref(|| 0u32);
+    use_effect_with(text, move |_| {
+        *edits.borrow_mut() += 1;
+        let asked = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .and_then(|q| UrlSearchParams::new_with_str(&q).ok())
+            .and_then(|p| p.get("debug"));
+        if *edits.borrow() > 1 && asked.as_deref() == Some("panic") {
+            panic!("a panic on purpose, asked for by ?debug=panic");
+        }
+    });
+}
+
 /// The autosave key of a scenario opened from a share link.
 pub const SHARED: &str = "shared";
 
@@ -90,12 +108,19 @@ pub fn App() -> Html {
     use_player(model.clone());
     use_player_keys(model.clone());
     let save_error = use_autosave(model.scenario.clone(), model.text.clone());
+    use_forced_panic(model.text.clone());
     html! {
         <ContextProvider<ModelHandle> context={model.clone()}>
             <div class="app">
                 <Toolbar />
                 if let Some(notice) = &model.notice {
-                    <p class="notice" role="alert" data-testid="notice">{ notice }</p>
+                    <p class="notice" role="alert" data-testid="notice">
+                        { notice }
+                        <button class="dismiss" aria-label="Dismiss" onclick={
+                            let model = model.clone();
+                            move |_| model.dispatch(Action::Notify(None))
+                        }>{ "×" }</button>
+                    </p>
                 }
                 if let Some(error) = save_error {
                     <p class="notice" role="alert" data-testid="save-error">{ error }</p>

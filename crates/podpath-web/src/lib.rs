@@ -6,16 +6,16 @@
 
 pub mod app;
 pub mod components;
+pub mod crash;
 pub mod hooks;
 pub mod scenarios;
-pub mod share;
 pub mod state;
 
 pub use app::App;
 
 /// Mounts the playground on `<body>`, with panics reported to the console
-/// instead of vanishing.
+/// and on the page, the user's text kept (see [`crash`]).
 pub fn start() {
-    console_error_panic_hook::set_once();
+    crash::install();
     yew::Renderer::<App>::new().render();
 }

@@ -161,6 +161,8 @@ pub enum Action {
     Edit(String),
     /// Recompute the cluster from the current text.
     Simulate,
+    /// Show a message above the workspace (`None` dismisses it).
+    Notify(Option<String>),
     SetCni(Option<Cni>),
     SetProxyMode(Option<ProxyMode>),
     ShowSystem(bool),
@@ -293,6 +295,7 @@ impl Reducible for Model {
                 }
                 next.text = text;
             }
+            Action::Notify(notice) => next.notice = notice,
             Action::Simulate => {
                 if !self.pending() {
                     return self;

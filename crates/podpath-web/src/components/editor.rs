@@ -19,10 +19,40 @@ pub fn Editor() -> Html {
         let dispatcher = model.dispatcher();
         use_callback((), move |text: String, _| dispatcher.dispatch(Action::Edit(text)))
     };
+    let on_refuse = {
+        let dispatcher = model.dispatcher();
+        use_callback((), move |message: String, _| dispatcher.dispatch(Action::Notify(Some(message))))
+    };
     html! {
         <EditorView text={model.text.clone()} diagnostics={model.diagnostics.clone()} pending={model.pending()}
-                    stale={model.stale} {on_edit} />
+                    stale={model.stale} {on_edit} {on_refuse} />
     }
+}
+
+/// Texts longer than this are shown without colours, problem marks or
+/// per-line gutter elements: building those for hundreds of thousands of
+/// lines would hold the page for seconds.
+pub const HIGHLIGHT_LIMIT: usize = 256 * 1024;
+
+/// The length, in UTF-16 code units, of the text a paste event carries,
+/// read in the page without copying the text into the Wasm.
+fn pasted_length(e: &Event) -> Option<u32> {
+    use wasm_bindgen::JsCast;
+    let data = e.dyn_ref::<web_sys::ClipboardEvent>()?.clipboard_data()?;
+    let get = js_sys::Reflect::get(&data, &"getData".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    let text = get.call1(&data, &"text/plain".into()).ok()?;
+    Some(text.dyn_ref::<js_sys::JsString>()?.length())
+}
+
+/// The message for a text over the input limit; `units` is its length in
+/// UTF-16 code units, as the textarea counts it.
+fn refusal(units: u32) -> String {
+    let limit = podpath_core::load::MAX_INPUT_BYTES;
+    format!(
+        "the pasted text is {:.1} MB, more than the {} MB podpath reads; it was not taken and your text is as it was (leave out what the scenario does not need: kubectl get -o yaml of the namespaces in question, or split it)",
+        f64::from(units) / 1e6,
+        limit / (1024 * 1024)
+    )
 }
 
 #[derive(Properties, PartialEq)]
@@ -32,6 +62,8 @@ struct EditorProps {
     pending: bool,
     stale: bool,
     on_edit: Callback<String>,
+    /// Called with a message when an edit is refused (over the input limit).
+    on_refuse: Callback<String>,
 }
 
 /// The editor itself. Its props change only with the text and its
@@ -41,12 +73,40 @@ fn EditorView(props: &EditorProps) -> Html {
     let model = props;
     let textarea = use_node_ref();
     let oninput = {
-        let on_edit = props.on_edit.clone();
+        let (on_edit, on_refuse, before) = (props.on_edit.clone(), props.on_refuse.clone(), props.text.clone());
         Callback::from(move |e: InputEvent| {
-            let text = e.target_unchecked_into::<HtmlTextAreaElement>().value();
-            on_edit.emit(text);
+            let el = e.target_unchecked_into::<HtmlTextAreaElement>();
+            // The length is read without copying the text out of the page:
+            // a 50 MB paste is turned back before it costs anything.
+            let units = el.text_length();
+            if units as usize > podpath_core::load::MAX_INPUT_BYTES {
+                el.set_value(&before);
+                on_refuse.emit(refusal(units));
+                return;
+            }
+            on_edit.emit(el.value());
         })
     };
+    // A paste is measured before the browser inserts it: a huge one is
+    // refused without ever entering the textarea (inserting 50 MB alone
+    // holds the page for seconds).
+    let onpaste = {
+        let on_refuse = props.on_refuse.clone();
+        Callback::from(move |e: Event| {
+            let el = e.target_unchecked_into::<HtmlTextAreaElement>();
+            let Some(pasted) = pasted_length(&e) else { return };
+            let selected = match (el.selection_start(), el.selection_end()) {
+                (Ok(Some(a)), Ok(Some(b))) => b.saturating_sub(a),
+                _ => 0,
+            };
+            let after = el.text_length().saturating_sub(selected).saturating_add(pasted);
+            if after as usize > podpath_core::load::MAX_INPUT_BYTES {
+                e.prevent_default();
+                on_refuse.emit(refusal(pasted));
+            }
+        })
+    };
+    let plain = model.text.len() > HIGHLIGHT_LIMIT;
     // The worst severity on each line, for the gutter.
     let mut marks: BTreeMap<u32, Severity> = BTreeMap::new();
     for d in model.diagnostics.iter() {
@@ -57,7 +117,7 @@ fn EditorView(props: &EditorProps) -> Html {
     // the gutter together, so line numbers always line up.
     let lines = model.text.lines().count().max(1) + usize::from(model.text.ends_with('\n'));
     let columns = model.text.lines().map(|l| l.chars().count()).max().unwrap_or(0).max(40) + 2;
-    let gutter = (1..=lines as u32).map(|n| {
+    let gutter = (1..=if plain { 0 } else { lines as u32 }).map(|n| {
         let class = match marks.get(&n) {
             Some(Severity::Error) => "line error",
             Some(Severity::Warning) => "line warning",
@@ -77,6 +137,12 @@ fn EditorView(props: &EditorProps) -> Html {
     };
     let status = if model.pending {
         "editing…".to_owned()
+    } else if plain {
+        format!(
+            "{} problem(s); the text is over {} KB, so it is shown without colours",
+            model.diagnostics.len(),
+            HIGHLIGHT_LIMIT / 1024
+        )
     } else if model.stale {
         "the text has errors: the topology shows the last cluster that built".to_owned()
     } else {
@@ -85,9 +151,17 @@ fn EditorView(props: &EditorProps) -> Html {
     html! {
         <section class="editor-pane" aria-label="Scenario editor">
             <div class="editor-scroll">
-                <div class="gutter" aria-hidden="true">{ for gutter }</div>
-                <div class="code">
-                <pre class="highlight" aria-hidden="true">{ highlight(&model.text, &model.diagnostics) }</pre>
+                <div class="gutter" aria-hidden="true">
+                    if plain {
+                        <pre class="line">{ (1..=lines).map(|n| n.to_string()).collect::<Vec<_>>().join("\n") }</pre>
+                    } else {
+                        { for gutter }
+                    }
+                </div>
+                <div class={classes!("code", plain.then_some("plain"))}>
+                if !plain {
+                    <pre class="highlight" aria-hidden="true">{ highlight(&model.text, &model.diagnostics) }</pre>
+                }
                 <textarea
                     ref={textarea}
                     data-testid="editor"
@@ -100,6 +174,7 @@ fn EditorView(props: &EditorProps) -> Html {
                     aria-label="Scenario YAML"
                     value={model.text.clone()}
                     {oninput}
+                    {onpaste}
                 />
                 </div>
             </div>

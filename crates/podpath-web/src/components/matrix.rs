@@ -26,11 +26,17 @@ pub fn PolicyMatrix() -> Html {
         };
     }
     let engine = Engine::new(&cluster);
-    let full: Matrix = matrix(&engine, model.matrix_port, Protocol::Tcp, None);
-    // The user's pods, as the topology shows them by default.
-    let keep: Vec<usize> = (0..full.pods.len())
-        .filter(|i| model.show_system || !is_system_namespace(full.pods[*i].split('/').next().unwrap_or("")))
-        .collect();
+    // The user's pods, as the topology shows them by default. Counted
+    // before the table is computed: a big cluster's would not fit memory.
+    let shown = |ns: &str| model.show_system || !is_system_namespace(ns);
+    let count = cluster.pods.iter().filter(|p| !p.host_network && shown(&p.namespace)).count();
+    let full: Matrix = if count <= MAX_PODS {
+        matrix(&engine, model.matrix_port, Protocol::Tcp, None)
+    } else {
+        Matrix { port: model.matrix_port, protocol: Protocol::Tcp, pods: Vec::new(), allowed: Vec::new(), classes: 0 }
+    };
+    let keep: Vec<usize> =
+        (0..full.pods.len()).filter(|i| shown(full.pods[*i].split('/').next().unwrap_or(""))).collect();
     let on_port = {
         let model = model.clone();
         Callback::from(move |e: Event| {
@@ -53,8 +59,8 @@ pub fn PolicyMatrix() -> Html {
                     { format!("{} does not enforce NetworkPolicy: the {} policies here have no effect, every connection passes.", engine.enforcement.cni, cluster.network_policies.len()) }
                 </p>
             }
-            if keep.len() > MAX_PODS {
-                <p class="muted">{ format!("{} pods: too many to draw; use podpath matrix on the command line.", keep.len()) }</p>
+            if count > MAX_PODS {
+                <p class="muted">{ format!("{count} pods: too many to draw; use podpath matrix on the command line.") }</p>
             } else {
                 <table class="matrix" data-testid="matrix">
                     <thead>

@@ -42,7 +42,7 @@ pub fn Toolbar() -> Html {
     let on_share = {
         let (model, share) = (model.clone(), share.clone());
         Callback::from(move |_: MouseEvent| {
-            let fragment = crate::share::encode(&model.text, &model.overrides);
+            let fragment = podpath_core::share::encode(&model.text, &model.overrides);
             let Some(window) = web_sys::window() else { return };
             let location = window.location();
             let base = format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());

@@ -17,9 +17,12 @@ pub fn storage_key(scenario: &str) -> String {
     format!("podpath.v1.text.{scenario}")
 }
 
-/// The saved text of a scenario, if any.
+/// The saved text of a scenario, if any. The autosave writes JSON; a value
+/// that is not (written by hand, or by an older version) is still the
+/// user's text, and is taken as it is rather than dropped.
 pub fn saved_text(scenario: &str) -> Option<String> {
-    LocalStorage::get::<String>(storage_key(scenario)).ok()
+    let key = storage_key(scenario);
+    LocalStorage::get::<String>(&key).ok().or_else(|| LocalStorage::raw().get_item(&key).ok().flatten())
 }
 
 /// Recomputes the cluster once the text has stopped changing for
@@ -45,14 +48,25 @@ pub fn use_autosave(scenario: String, text: String) -> Option<String> {
     {
         let error = error.clone();
         use_effect_with((scenario, text), move |(scenario, text)| {
+            crate::crash::remember_save_key(storage_key(scenario));
             let result = LocalStorage::set(storage_key(scenario), text.as_str());
-            let message = result.err().map(|e| format!("your edits could not be saved in this browser: {e}"));
+            let message = result.err().map(|e| save_failure(&e.to_string()));
             if *error != message {
                 error.set(message);
             }
         });
     }
     (*error).clone()
+}
+
+/// What to tell the user when saving failed; the browser's own words
+/// (`QuotaExceededError`) become plain ones.
+fn save_failure(error: &str) -> String {
+    if error.contains("Quota") || error.contains("quota") {
+        "your edits could not be saved: this site's storage in the browser is full. Your text is still in the editor; copy it somewhere safe (Share copies a link with it), or clear this site's data in the browser's settings".to_owned()
+    } else {
+        format!("your edits could not be saved in this browser ({error}). Your text is still in the editor; copy it somewhere safe")
+    }
 }
 
 /// While the player plays, one hop per `1000 / speed` ms.
