@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever podpath's build and tests need and this machine lacks:
 # the wasm32 target, Trunk, the wasm-bindgen CLI at exactly the version
-# Cargo.lock resolves, cargo-nextest, Chromium and chromedriver, and the npm
+# Cargo.lock resolves, cargo-nextest, nightly and cargo-fuzz, Chromium and
+# chromedriver, and the npm
 # tools in web/ (binaryen's wasm-opt, playwright-core). Idempotent, and
 # silent when everything is already there. Needs rustup, and root or sudo for
 # Debian packages.
@@ -53,6 +54,16 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ] ||
   say "installing wasm-bindgen-cli $wbg (two minutes, once)"
   # Not --locked: its published lock file names a crate version the registry lacks.
   cargo install -q wasm-bindgen-cli --version "$wbg"
+fi
+
+# Fuzzing: cargo-fuzz runs the targets in fuzz/ with the nightly toolchain.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  say "adding the nightly toolchain (for cargo fuzz)"
+  rustup toolchain install nightly --profile minimal >/dev/null 2>&1
+fi
+if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]; then
+  say "installing cargo-fuzz 0.13.2 (two minutes, once)"
+  cargo install -q --locked cargo-fuzz --version 0.13.2
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then

@@ -4,7 +4,8 @@
 #   2. native tests of every crate (cargo nextest) and the doctests;
 #   3. the app's Wasm tests in headless Chromium (wasm-bindgen-test-runner);
 #   4. a release build of the site (trunk), with its size report;
-#   5. end-to-end tests of that build in Chromium (node --test, playwright-core).
+#   5. end-to-end tests of that build in Chromium (node --test, playwright-core);
+#   6. every fuzz target for a minute (cargo fuzz; scripts/fuzz.sh).
 # Screenshots and other artifacts land in test-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +39,6 @@ mkdir -p test-output
 cargo build --quiet -p podpath-cli
 PODPATH_BIN="$PWD/target/debug/podpath" PODPATH_DIST="$PWD/dist" PODPATH_OUT="$PWD/test-output" \
   node --test --test-reporter=spec web/e2e/
+
+step "fuzzing, a minute per target"
+scripts/fuzz.sh 60
