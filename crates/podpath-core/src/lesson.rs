@@ -383,38 +383,39 @@ fn object_json(cluster: &Cluster, object: &str) -> Result<serde_json::Value, Str
             _ => Err(format!("object {object}: expected KIND/NS/NAME")),
         }
     };
-    let items =
-        match kind.to_ascii_lowercase().as_str() {
-            "node" => {
-                let name = a.ok_or_else(|| format!("object {object}: expected node/NAME"))?;
-                let list = crate::kubectl::nodes_list(cluster);
-                return find_item(&list, None, name).ok_or_else(|| format!("no node {name}"));
-            }
-            "pod" => {
-                let (ns, name) = named(a, b)?;
-                let name = find_pod(cluster, &format!("{ns}/{name}")).map_or(name, |k| k[ns.len() + 1..].to_owned());
-                (crate::kubectl::pods_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-            }
-            "service" => {
-                let (ns, name) = named(a, b)?;
-                (crate::kubectl::services_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-            }
-            "endpointslice" => {
-                let (ns, name) = named(a, b)?;
-                (crate::kubectl::endpoint_slices_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-            }
-            "networkpolicy" => {
-                let (ns, name) = named(a, b)?;
-                (crate::kubectl::network_policies_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-            }
-            "ingress" => {
-                let (ns, name) = named(a, b)?;
-                (crate::kubectl::ingresses_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-            }
-            _ => return Err(format!(
+    let items = match kind.to_ascii_lowercase().as_str() {
+        "node" => {
+            let name = a.ok_or_else(|| format!("object {object}: expected node/NAME"))?;
+            let list = crate::kubectl::nodes_list(cluster);
+            return find_item(&list, None, name).ok_or_else(|| format!("no node {name}"));
+        }
+        "pod" => {
+            let (ns, name) = named(a, b)?;
+            let name = find_pod(cluster, &format!("{ns}/{name}")).map_or(name, |k| k[ns.len() + 1..].to_owned());
+            (crate::kubectl::pods_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        "service" => {
+            let (ns, name) = named(a, b)?;
+            (crate::kubectl::services_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        "endpointslice" => {
+            let (ns, name) = named(a, b)?;
+            (crate::kubectl::endpoint_slices_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        "networkpolicy" => {
+            let (ns, name) = named(a, b)?;
+            (crate::kubectl::network_policies_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        "ingress" => {
+            let (ns, name) = named(a, b)?;
+            (crate::kubectl::ingresses_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
+        }
+        _ => {
+            return Err(format!(
                 "object {object}: kind {kind} is not one of node, pod, service, endpointslice, networkpolicy, ingress"
-            )),
-        };
+            ))
+        }
+    };
     let (list, ns, name) = items;
     find_item(&list, Some(&ns), &name).ok_or_else(|| format!("no {kind} {ns}/{name}"))
 }

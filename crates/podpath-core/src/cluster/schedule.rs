@@ -26,17 +26,15 @@ pub(super) struct Placed {
 
 pub(super) fn schedule(drafts: Vec<Draft>, nodes: &[Node]) -> Vec<Placed> {
     let mut load: Vec<u32> = vec![0; nodes.len()];
-    let mut by_owner: BTreeMap<(String, String, usize), u32> = BTreeMap::new();
+    // Per owner (namespace, kind/name): how many of its pods each node has,
+    // looked up once per pod rather than once per pod and node.
+    let mut by_owner: BTreeMap<(String, String), Vec<u32>> = BTreeMap::new();
     drafts
         .into_iter()
         .map(|draft| {
-            let owner_key = |i: usize| {
-                let o = draft.owner.as_ref().map(|o| format!("{}/{}", o.kind, o.name)).unwrap_or_default();
-                (draft.namespace.clone(), o, i)
-            };
+            let owner = draft.owner.as_ref().map(|o| format!("{}/{}", o.kind, o.name)).unwrap_or_default();
+            let key = (draft.namespace.clone(), owner);
             let result = match draft.spec.node_name.as_deref().filter(|n| !n.is_empty()) {
-                // spec.nodeName bypasses the scheduler: the kubelet of that
-                // node just runs it. A node that does not exist never does.
                 Some(name) => match nodes.iter().position(|n| n.name == name) {
                     Some(i) => Ok(i),
                     None => {
@@ -44,8 +42,8 @@ pub(super) fn schedule(drafts: Vec<Draft>, nodes: &[Node]) -> Vec<Placed> {
                     }
                 },
                 None => {
-                    let same_owner = |i| by_owner.get(&owner_key(i)).copied().unwrap_or(0);
-                    // Bootstrap add-ons saw only the control plane, if it could take them.
+                    let counts = by_owner.get(&key);
+                    let same_owner = |i: usize| counts.map_or(0, |c| c[i]);
                     let control_plane =
                         draft.bootstrap.then(|| pick(&draft, nodes, &load, same_owner, |n| n.is_control_plane()).ok());
                     match control_plane.flatten() {
@@ -57,7 +55,7 @@ pub(super) fn schedule(drafts: Vec<Draft>, nodes: &[Node]) -> Vec<Placed> {
             match result {
                 Ok(i) => {
                     load[i] += 1;
-                    *by_owner.entry(owner_key(i)).or_default() += 1;
+                    by_owner.entry(key).or_insert_with(|| vec![0; nodes.len()])[i] += 1;
                     Placed { draft, node: Some(i), phase: PodPhase::Running }
                 }
                 Err(message) => {
@@ -68,7 +66,6 @@ pub(super) fn schedule(drafts: Vec<Draft>, nodes: &[Node]) -> Vec<Placed> {
         .collect()
 }
 
-/// Why a node was filtered out; the text is kube-scheduler's.
 fn filter(spec: &core::PodSpec, node: &Node, load: u32) -> Result<(), (String, bool)> {
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
     if node.unschedulable {
