@@ -342,11 +342,15 @@ test('a big cluster folds the nodes the trace does not touch', async () => {
   const fragment = 's=' + deflateRawSync(Buffer.from(yaml), { level: 9 }).toString('base64url');
   await page.goto('about:blank');
   await page.goto(site.url + '#' + fragment);
-  await page.waitForSelector('[data-testid=pod]', { state: 'attached' });
+  await page.waitForSelector('[data-testid=node].folded');
   // Nothing traced yet: all 16 are folded to their headers.
   assert.equal(await page.locator('[data-testid=node]').count(), 16);
   assert.equal(await page.locator('[data-testid=node].folded').count(), 16);
-  const pods = await page.$$eval('[data-testid=pod]', (els) => els.map((e) => [e.dataset.pod, e.closest('[data-testid=node]').dataset.node]));
+  // A folded node draws no pods until opened: where each pod runs comes
+  // from the CLI.
+  assert.equal(await page.locator('[data-testid=pod]').count(), 0);
+  const listed = JSON.parse(execFileSync(BIN, ['get', 'pods', '-o', 'json', '-f', '-'], { input: yaml, encoding: 'utf8' }));
+  const pods = listed.items.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.spec.nodeName]);
   const [client, clientNode] = pods.find(([p]) => p === 'default/client');
   const [target, targetNode] = pods.find(([p, n]) => p.startsWith('default/app-') && n !== clientNode);
   await page.fill('[data-testid=trace-from]', client);
@@ -357,6 +361,13 @@ test('a big cluster folds the nodes the trace does not touch', async () => {
   const open = await page.$$eval('[data-testid=node]:not(.folded)', (els) => els.map((e) => e.dataset.node).sort());
   assert.deepEqual(open, [clientNode, targetNode].sort());
   assert.ok(await page.isVisible(`[data-testid=pod][data-pod="${target}"]`));
+  // Opening a folded node draws its pods.
+  const folded = await page.$$eval('[data-testid=node].folded', (els) => els.map((e) => e.dataset.node));
+  const other = folded.find((n) => pods.some(([, on]) => on === n));
+  await page.click(`[data-testid=node][data-node="${other}"] .node-fold summary`);
+  const inOther = pods.filter(([, n]) => n === other).map(([p]) => p).sort();
+  await page.waitForSelector(`[data-testid=node][data-node="${other}"] [data-testid=pod]`);
+  assert.deepEqual(await page.$$eval(`[data-testid=node][data-node="${other}"] [data-testid=pod]`, (els) => els.map((e) => e.dataset.pod).sort()), inOther);
   await page.screenshot({ path: join(OUT, 'e2e-11-folded.png') });
 });
 

@@ -94,6 +94,11 @@ pub struct Shell {
 /// How many traces the session keeps for conntrack.
 const RECENT: usize = 20;
 
+/// Log lines kept for the whole session (all pods together); the oldest
+/// go first, as a kubelet rotates container logs. A page left open for a
+/// day of workshops stays the same size.
+pub const LOG_LINES: usize = 10_000;
+
 impl Default for Shell {
     fn default() -> Shell {
         Shell::new()
@@ -136,6 +141,8 @@ impl Shell {
             if self.recent.len() > RECENT {
                 self.recent.remove(0);
             }
+            let over = self.logs.len().saturating_sub(LOG_LINES);
+            self.logs.drain(..over);
         }
         out
     }

@@ -9,6 +9,9 @@ use crate::app::ModelHandle;
 use crate::components::topology::namespace_hue;
 use crate::state::Action;
 
+/// Endpoints listed per Service; the rest are counted.
+const SHOWN_ENDPOINTS: usize = 8;
+
 #[component]
 pub fn Services() -> Html {
     let model = use_context::<ModelHandle>().expect("Services is rendered inside the model's provider");
@@ -123,7 +126,11 @@ fn view_service(s: &Service, endpoints: Vec<String>, model: &ModelHandle) -> Htm
                 if endpoints.is_empty() {
                     <span class="none">{ "no endpoints" }</span>
                 } else {
-                    { for endpoints.iter().map(|e| html! { <span class="ep">{ e.clone() }</span> }) }
+                    { for endpoints.iter().take(SHOWN_ENDPOINTS).map(|e| html! { <span class="ep">{ e.clone() }</span> }) }
+                    if endpoints.len() > SHOWN_ENDPOINTS {
+                        // As kubectl's ENDPOINTS column does, past a few.
+                        <span class="ep more">{ format!("+ {} more…", endpoints.len() - SHOWN_ENDPOINTS) }</span>
+                    }
                 }
             </div>
         </article>

@@ -129,7 +129,13 @@ pub fn Topology() -> Html {
         let dispatcher = model.dispatcher();
         use_callback((), move |key: String, _| dispatcher.dispatch(Action::PickPod(key)))
     };
-    let marks = Marks { pick: model.pick.clone(), ends: ends.clone(), on_pod: on_pod.clone() };
+    let marks = Marks {
+        pick: model.pick.clone(),
+        ends: ends.clone(),
+        on_pod: on_pod.clone(),
+        opened: Default::default(),
+        on_toggle: Callback::noop(),
+    };
     // The plumbing changes with the cluster only, not with each hop the
     // player shows: built once per cluster.
     let plumbing = {
@@ -204,28 +210,52 @@ fn Nodes(props: &NodesProps) -> Html {
     for pods in per_node.values_mut() {
         pods.retain(shown);
     }
-    let marks = Marks { pick: props.pick.clone(), ends: props.ends.clone(), on_pod: props.on_pod.clone() };
-    let hidden_system = |node: &str| -> Vec<String> {
-        if props.show_system {
-            return Vec::new();
-        }
-        let mut names: Vec<String> = cluster
-            .pods
-            .iter()
-            .filter(|p| p.node.as_deref() == Some(node) && is_system_namespace(&p.namespace))
-            .map(|p| match &p.owner {
+    // The folds the user opened (`node`, or `node/namespace`): a closed
+    // fold's pods are not rendered at all, so 20,000 pods on folded nodes
+    // cost a header each.
+    let opened = use_state(std::collections::BTreeSet::<String>::new);
+    let on_toggle = {
+        let opened = opened.clone();
+        Callback::from(move |(key, open): (String, bool)| {
+            if opened.contains(&key) != open {
+                let mut next = (*opened).clone();
+                if open {
+                    next.insert(key);
+                } else {
+                    next.remove(&key);
+                }
+                opened.set(next);
+            }
+        })
+    };
+    let marks = Marks {
+        pick: props.pick.clone(),
+        ends: props.ends.clone(),
+        on_pod: props.on_pod.clone(),
+        opened: std::rc::Rc::new((*opened).clone()),
+        on_toggle,
+    };
+    // The platform's pods per node, named once for all nodes.
+    let mut system_by_node: std::collections::BTreeMap<&str, Vec<String>> = std::collections::BTreeMap::new();
+    if !props.show_system {
+        for p in cluster.pods.iter().filter(|p| is_system_namespace(&p.namespace)) {
+            let Some(node) = p.node.as_deref() else { continue };
+            let name = match &p.owner {
                 // A Deployment's pods: name the Deployment, not the ReplicaSet.
                 Some(o) if o.kind == "ReplicaSet" => {
                     o.name.rsplit_once('-').map_or(o.name.clone(), |(d, _)| d.to_owned())
                 }
                 Some(o) => o.name.clone(),
                 None => p.name.clone(),
-            })
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-    };
+            };
+            system_by_node.entry(node).or_default().push(name);
+        }
+        for names in system_by_node.values_mut() {
+            names.sort();
+            names.dedup();
+        }
+    }
+    let hidden_system = |node: &str| system_by_node.get(node).cloned().unwrap_or_default();
     html! {
         <div class="nodes">
             { for cluster.nodes.iter().map(|n| {
@@ -259,6 +289,19 @@ struct Marks {
     pick: Option<String>,
     ends: Vec<String>,
     on_pod: Callback<String>,
+    /// The folds the user opened, and how a fold reports a toggle.
+    opened: std::rc::Rc<std::collections::BTreeSet<String>>,
+    on_toggle: Callback<(String, bool)>,
+}
+
+/// `ontoggle` for a fold named `key`: tells the Nodes component whether
+/// it is open now.
+fn toggle(marks: &Marks, key: String) -> Callback<Event> {
+    let on_toggle = marks.on_toggle.clone();
+    Callback::from(move |e: Event| {
+        let open = e.target_unchecked_into::<web_sys::HtmlDetailsElement>().open();
+        on_toggle.emit((key.clone(), open));
+    })
 }
 
 /// A node's plumbing in a line: the plugin's bridge and tunnel devices, and
@@ -314,19 +357,22 @@ fn view_node(
                 }
             </header>
             if folded {
-                // A big cluster folds the nodes the trace does not touch.
-                <details class="node-fold">
+                // A big cluster folds the nodes the trace does not touch;
+                // their pods are drawn once the user opens the fold.
+                <details class="node-fold" open={marks.opened.contains(&node.name)} ontoggle={toggle(marks, node.name.clone())}>
                     <summary>{ format!("{} pod{}", pods.len(), if pods.len() == 1 { "" } else { "s" }) }</summary>
-                    { view_pods(pods, marks) }
+                    if marks.opened.contains(&node.name) {
+                        { view_pods(&node.name, pods, marks) }
+                    }
                 </details>
             } else {
-                { view_pods(pods, marks) }
+                { view_pods(&node.name, pods, marks) }
             }
         </article>
     }
 }
 
-fn view_pods(pods: &[&Pod], marks: &Marks) -> Html {
+fn view_pods(node: &str, pods: &[&Pod], marks: &Marks) -> Html {
     html! {
         <div class="pods">
             if pods.is_empty() {
@@ -336,12 +382,17 @@ fn view_pods(pods: &[&Pod], marks: &Marks) -> Html {
                 { for pods.iter().map(|p| view_pod(p, marks)) }
             } else {
                 { for by_namespace(pods).into_iter().map(|(ns, group)| {
-                    // A namespace stays open when the trace or a pick is in it.
-                    let open = group.iter().any(|p| marks.ends.contains(&p.key()) || marks.pick.as_deref() == Some(p.key().as_str()));
+                    // A namespace stays open when the trace or a pick is in it,
+                    // or the user opened it; a closed one draws no pods.
+                    let key = format!("{node}/{ns}");
+                    let open = marks.opened.contains(&key)
+                        || group.iter().any(|p| marks.ends.contains(&p.key()) || marks.pick.as_deref() == Some(p.key().as_str()));
                     html! {
-                        <details class="ns-group" open={open} style={format!("--hue: {}", namespace_hue(ns))}>
+                        <details class="ns-group" open={open} style={format!("--hue: {}", namespace_hue(ns))} ontoggle={toggle(marks, key)}>
                             <summary>{ format!("{ns} · {} pods", group.len()) }</summary>
-                            { for group.iter().map(|p| view_pod(p, marks)) }
+                            if open {
+                                { for group.iter().map(|p| view_pod(p, marks)) }
+                            }
                         </details>
                     }
                 }) }
