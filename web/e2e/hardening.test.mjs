@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
+import { guardedPage } from './guarded.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DIST = process.env.PODPATH_DIST ?? join(ROOT, 'dist');
@@ -35,20 +36,10 @@ after(async () => {
 // A fresh page under the CSP; `done()` asserts no violation and no request
 // elsewhere, then closes it.
 async function open(path) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-  const page = await context.newPage();
-  await page.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  const origin = new URL(site.url).origin;
-  const elsewhere = [];
-  page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) elsewhere.push(r.url()); });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
+  const { context, page, errors, elsewhere, violations } = await guardedPage(browser, site.url);
   await page.goto(site.url + path);
   const done = async () => {
-    assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
+    assert.deepEqual(await violations(), [], 'no CSP violation');
     assert.deepEqual(elsewhere, [], 'no request left the site');
     await context.close();
   };

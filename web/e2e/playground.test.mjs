@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
+import { guardedPage } from './guarded.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = process.env.PODPATH_BIN ?? join(ROOT, 'target/debug/podpath');
@@ -506,15 +507,7 @@ test('a lesson by URL: goals checked live, completed by editing the YAML, kept a
 });
 
 test('the site runs under its strict CSP with no violation, asks nothing of other sites, and works offline', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-  const p = await context.newPage();
-  await p.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  const origin = new URL(site.url).origin;
-  const elsewhere = [];
-  p.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) elsewhere.push(r.url()); });
+  const { context, page: p, elsewhere, violations } = await guardedPage(browser, site.url);
   await p.goto(site.url + '?scenario=policies&trace=tools%2Fdebug%2Cshop%2Fdb');
   await p.waitForSelector('[data-testid=verdict]');
   // The page's own policy: scripts from the site only, none inline.
@@ -525,7 +518,7 @@ test('the site runs under its strict CSP with no violation, asks nothing of othe
   for (const tab of ['rules', 'dns', 'capture', 'terminal']) await p.click(`[data-testid=tab-${tab}]`);
   await p.fill('[data-testid=terminal-input]', 'kubectl get pods -A');
   await p.press('[data-testid=terminal-input]', 'Enter');
-  assert.deepEqual(await p.evaluate(() => window.__csp), []);
+  assert.deepEqual(await violations(), []);
   // Offline: the service worker cached the site on this first visit.
   await p.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
   await p.waitForFunction(() => navigator.serviceWorker.controller !== null);
@@ -533,7 +526,7 @@ test('the site runs under its strict CSP with no violation, asks nothing of othe
   await p.goto(site.url + '?scenario=shop');
   await p.waitForSelector('[data-testid=pod]');
   assert.ok((await p.locator('[data-testid=pod]').count()) > 0, 'the topology draws with no network');
-  assert.deepEqual(await p.evaluate(() => window.__csp), []);
+  assert.deepEqual(await violations(), []);
   assert.deepEqual(elsewhere, [], 'no request left the site');
   await p.screenshot({ path: join(OUT, 'e2e-17-offline.png') });
   await context.close();
