@@ -374,50 +374,32 @@ fn seen_source(cluster: &Cluster, t: &trace::Trace, want: &str) -> Result<(bool,
 
 /// An object as `kubectl get KIND NAME -o json` prints it.
 fn object_json(cluster: &Cluster, object: &str) -> Result<serde_json::Value, String> {
-    use crate::kubectl::Scope;
+    use crate::kubectl::{self, Scope};
     let mut parts = object.splitn(3, '/');
-    let (kind, a, b) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
-    let named = |ns: Option<&str>, name: Option<&str>| -> Result<(String, String), String> {
-        match (ns, name) {
-            (Some(ns), Some(name)) => Ok((ns.to_owned(), name.to_owned())),
-            _ => Err(format!("object {object}: expected KIND/NS/NAME")),
-        }
-    };
-    let items = match kind.to_ascii_lowercase().as_str() {
-        "node" => {
-            let name = a.ok_or_else(|| format!("object {object}: expected node/NAME"))?;
-            let list = crate::kubectl::nodes_list(cluster);
-            return find_item(&list, None, name).ok_or_else(|| format!("no node {name}"));
-        }
-        "pod" => {
-            let (ns, name) = named(a, b)?;
-            let name = find_pod(cluster, &format!("{ns}/{name}")).map_or(name, |k| k[ns.len() + 1..].to_owned());
-            (crate::kubectl::pods_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-        }
-        "service" => {
-            let (ns, name) = named(a, b)?;
-            (crate::kubectl::services_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-        }
-        "endpointslice" => {
-            let (ns, name) = named(a, b)?;
-            (crate::kubectl::endpoint_slices_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-        }
-        "networkpolicy" => {
-            let (ns, name) = named(a, b)?;
-            (crate::kubectl::network_policies_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-        }
-        "ingress" => {
-            let (ns, name) = named(a, b)?;
-            (crate::kubectl::ingresses_list(cluster, &Scope::Namespace(ns.clone())), ns, name)
-        }
+    let kind = parts.next().unwrap_or_default().to_ascii_lowercase();
+    let (a, b) = (parts.next(), parts.next());
+    if kind == "node" {
+        let name = a.ok_or_else(|| format!("object {object}: expected node/NAME"))?;
+        return find_item(&kubectl::nodes_list(cluster), None, name).ok_or_else(|| format!("no node {name}"));
+    }
+    let lister: fn(&Cluster, &Scope) -> serde_json::Value = match kind.as_str() {
+        "pod" => kubectl::pods_list,
+        "service" => kubectl::services_list,
+        "endpointslice" => kubectl::endpoint_slices_list,
+        "networkpolicy" => kubectl::network_policies_list,
+        "ingress" => kubectl::ingresses_list,
         _ => {
             return Err(format!(
                 "object {object}: kind {kind} is not one of node, pod, service, endpointslice, networkpolicy, ingress"
             ))
         }
     };
-    let (list, ns, name) = items;
-    find_item(&list, Some(&ns), &name).ok_or_else(|| format!("no {kind} {ns}/{name}"))
+    let (Some(ns), Some(name)) = (a, b) else { return Err(format!("object {object}: expected KIND/NS/NAME")) };
+    // A pod may be named by its workload, as in every other check.
+    let pod = (kind == "pod").then(|| find_pod(cluster, &format!("{ns}/{name}"))).flatten();
+    let name = pod.as_deref().map_or(name, |k| &k[ns.len() + 1..]);
+    let list = lister(cluster, &Scope::Namespace(ns.to_owned()));
+    find_item(&list, Some(ns), name).ok_or_else(|| format!("no {kind} {ns}/{name}"))
 }
 
 fn find_item(list: &serde_json::Value, ns: Option<&str>, name: &str) -> Option<serde_json::Value> {
