@@ -24,7 +24,7 @@ for t in "${targets[@]}"; do
   cargo +nightly fuzz run --sanitizer none "$t" "target/fuzz-corpus/$t" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="test-output/fuzz/$t-" >"$log" 2>&1 || status=$?
-  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" >&2 || true
+  grep -aE '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" >&2 || true
   if [ "$status" -ne 0 ]; then
     tail -n 40 "$log" >&2
     echo "fuzz: $t failed; the input is in test-output/fuzz/" >&2
