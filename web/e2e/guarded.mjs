@@ -1,3 +1,17 @@
+// Shared by the end-to-end tests: the system's Chromium, and a page that
+// watches the site's promises.
+import { chromium } from 'playwright-core';
+
+// Chromium as root in a container, quiet on a closed network.
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage'],
+  });
+}
+
 // A page that watches the site's promises while a test drives it: every
 // Content-Security-Policy violation the browser reports, and every request
 // that leaves the site. Its own context enforces the CSP (no bypass).

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
-import { guardedPage } from './guarded.mjs';
+import { guardedPage, launchChromium } from './guarded.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DIST = process.env.PODPATH_DIST ?? join(ROOT, 'dist');
@@ -20,12 +19,7 @@ let browser, site;
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   site = await serve(DIST);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

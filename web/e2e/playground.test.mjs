@@ -8,9 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
-import { guardedPage } from './guarded.mjs';
+import { guardedPage, launchChromium } from './guarded.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = process.env.PODPATH_BIN ?? join(ROOT, 'target/debug/podpath');
@@ -36,12 +35,7 @@ let browser, site, page;
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   site = await serve(DIST);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
   // axe is injected as a script: this context lets it past the site's CSP
   // (the CSP test below opens its own context, with the policy enforced).
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
