@@ -60,6 +60,51 @@ pub struct Selector {
 }
 
 impl Selector {
+    /// kubectl's `-l` syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin
+    /// (x)`, `a`, `!a`, joined by commas.
+    pub fn parse(s: &str) -> Result<Selector, String> {
+        let mut terms = Vec::new();
+        let mut depth = 0;
+        let mut cur = String::new();
+        for c in s.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => {
+                    terms.push(std::mem::take(&mut cur));
+                    continue;
+                }
+                _ => {}
+            }
+            cur.push(c);
+        }
+        terms.push(cur);
+        let mut requirements = Vec::new();
+        for t in terms {
+            let t = t.trim();
+            let set = |v: &str| -> Vec<String> {
+                v.trim().trim_start_matches('(').trim_end_matches(')').split(',').map(|x| x.trim().to_owned()).collect()
+            };
+            let r = if let Some(k) = t.strip_prefix('!') {
+                Requirement::DoesNotExist(k.trim().to_owned())
+            } else if let Some((k, v)) = t.split_once(" notin ") {
+                Requirement::NotIn(k.trim().to_owned(), set(v))
+            } else if let Some((k, v)) = t.split_once(" in ") {
+                Requirement::In(k.trim().to_owned(), set(v))
+            } else if let Some((k, v)) = t.split_once("!=") {
+                Requirement::NotIn(k.trim().to_owned(), vec![v.trim().to_owned()])
+            } else if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
+                Requirement::In(k.trim().to_owned(), vec![v.trim().to_owned()])
+            } else if !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+                Requirement::Exists(t.to_owned())
+            } else {
+                return Err(format!("unable to parse requirement: found '{t}', expected: identifier"));
+            };
+            requirements.push(r);
+        }
+        Ok(Selector { requirements })
+    }
+
     /// Converts a `LabelSelector`, or says why the API server would refuse it.
     pub fn from_label_selector(sel: &LabelSelector) -> Result<Selector, String> {
         let mut requirements: Vec<Requirement> =

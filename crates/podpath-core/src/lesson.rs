@@ -135,7 +135,7 @@ pub enum Check {
         equals: Option<String>,
     },
     /// How many pods of a namespace run, optionally those a label
-    /// selector (`app=web`) picks.
+    /// selector picks (kubectl's `-l` syntax: `app=web,tier in (a,b)`).
     Running {
         namespace: String,
         #[serde(default)]
@@ -199,11 +199,7 @@ pub fn find_pod(cluster: &Cluster, key: &str) -> Option<String> {
         .pods
         .iter()
         .filter(|p| p.namespace == ns && p.is_running())
-        .filter(|p| {
-            p.owner.as_ref().is_some_and(|o| {
-                o.name == name || (o.kind == "ReplicaSet" && o.name.rsplit_once('-').is_some_and(|(d, _)| d == name))
-            })
-        })
+        .filter(|p| p.owner.as_ref().is_some_and(|o| o.name == name || o.workload() == name))
         .collect();
     owned.sort_by(|a, b| a.name.cmp(&b.name));
     owned.first().map(|p| p.key())
@@ -329,12 +325,12 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
             Ok((ready == *count, format!("{service} has {ready} ready endpoint(s)")))
         }
         Check::Running { namespace, selector, count } => {
-            let sel = selector.as_deref().map(parse_equality).transpose()?;
+            let sel = selector.as_deref().map(crate::labels::Selector::parse).transpose()?;
             let n = cluster
                 .pods
                 .iter()
                 .filter(|p| p.namespace == *namespace && p.is_running())
-                .filter(|p| sel.as_ref().is_none_or(|(k, v)| p.labels.get(k) == Some(v)))
+                .filter(|p| sel.as_ref().is_none_or(|s| s.matches(&p.labels)))
                 .count();
             Ok((n == *count, format!("{n} pod(s) running")))
         }
@@ -440,12 +436,6 @@ fn json_path(value: &serde_json::Value, path: &str) -> Result<Option<String>, St
         serde_json::Value::String(s) => Some(s.clone()),
         v => Some(v.to_string()),
     })
-}
-
-fn parse_equality(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .ok_or_else(|| format!("selector {s}: expected key=value"))
 }
 
 fn service_ip(cluster: &Cluster, key: &str) -> Option<std::net::IpAddr> {

@@ -104,6 +104,17 @@ pub struct Owner {
     pub name: String,
 }
 
+impl Owner {
+    /// The workload as people name it: for a ReplicaSet
+    /// (`<deployment>-<pod-template-hash>`), its Deployment.
+    pub fn workload(&self) -> &str {
+        match self.name.rsplit_once('-') {
+            Some((deployment, _)) if self.kind == "ReplicaSet" => deployment,
+            _ => &self.name,
+        }
+    }
+}
+
 /// A pod of the cluster.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pod {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::kubectl::{self as k, Scope};
-use crate::labels::{Requirement, Selector};
+use crate::labels::Selector;
 use crate::shell::{pod, Output, Where};
 use crate::Cluster;
 
@@ -193,51 +193,6 @@ fn scope(f: &Flags) -> Scope {
     }
 }
 
-/// kubectl's `-l` syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin
-/// (x)`, `a`, `!a`, joined by commas.
-fn parse_selector(s: &str) -> Result<Selector, String> {
-    let mut terms = Vec::new();
-    let mut depth = 0;
-    let mut cur = String::new();
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                terms.push(std::mem::take(&mut cur));
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    terms.push(cur);
-    let mut requirements = Vec::new();
-    for t in terms {
-        let t = t.trim();
-        let set = |v: &str| -> Vec<String> {
-            v.trim().trim_start_matches('(').trim_end_matches(')').split(',').map(|x| x.trim().to_owned()).collect()
-        };
-        let r = if let Some(k) = t.strip_prefix('!') {
-            Requirement::DoesNotExist(k.trim().to_owned())
-        } else if let Some((k, v)) = t.split_once(" notin ") {
-            Requirement::NotIn(k.trim().to_owned(), set(v))
-        } else if let Some((k, v)) = t.split_once(" in ") {
-            Requirement::In(k.trim().to_owned(), set(v))
-        } else if let Some((k, v)) = t.split_once("!=") {
-            Requirement::NotIn(k.trim().to_owned(), vec![v.trim().to_owned()])
-        } else if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
-            Requirement::In(k.trim().to_owned(), vec![v.trim().to_owned()])
-        } else if !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
-            Requirement::Exists(t.to_owned())
-        } else {
-            return Err(format!("unable to parse requirement: found '{t}', expected: identifier"));
-        };
-        requirements.push(r);
-    }
-    Ok(Selector { requirements })
-}
-
 /// A copy of the cluster holding only what `get` was asked for: the
 /// named object, and what the selector matches.
 fn filtered(cluster: &Cluster, name: Option<&str>, sel: Option<&Selector>) -> Cluster {
@@ -277,7 +232,7 @@ fn get(cluster: &Cluster, f: &Flags) -> Output {
         Err(o) => return o,
     };
     let name = slash_name.or_else(|| f.args.get(1).cloned());
-    let sel = match f.selector.as_deref().map(parse_selector).transpose() {
+    let sel = match f.selector.as_deref().map(Selector::parse).transpose() {
         Ok(s) => s,
         Err(e) => return Output::fail(1, format!("error: {e}\n")),
     };
@@ -428,7 +383,7 @@ fn describe(cluster: &Cluster, f: &Flags) -> Output {
         Some(n) => vec![n],
         None => f.args[1..].to_vec(),
     };
-    let sel = match f.selector.as_deref().map(parse_selector).transpose() {
+    let sel = match f.selector.as_deref().map(Selector::parse).transpose() {
         Ok(s) => s,
         Err(e) => return Output::fail(1, format!("error: {e}\n")),
     };
@@ -629,7 +584,7 @@ fn logs(cluster: &Cluster, f: &Flags, logged: &[(String, String)]) -> Output {
             Err(o) => return o,
         },
         (None, Some(sel)) => {
-            let sel = match parse_selector(sel) {
+            let sel = match Selector::parse(sel) {
                 Ok(s) => s,
                 Err(e) => return Output::fail(1, format!("error: {e}\n")),
             };
@@ -744,9 +699,9 @@ mod tests {
 
     #[test]
     fn selectors_as_kubectl_reads_them() {
-        let s = parse_selector("app=web,tier in (a, b),!legacy,env!=prod,track").unwrap();
+        let s = Selector::parse("app=web,tier in (a, b),!legacy,env!=prod,track").unwrap();
         assert_eq!(s.to_string(), "app=web,tier in (a,b),!legacy,env!=prod,track");
-        assert!(parse_selector("a=(").is_ok_and(|s| s.requirements.len() == 1));
-        assert!(parse_selector("a b").is_err());
+        assert!(Selector::parse("a=(").is_ok_and(|s| s.requirements.len() == 1));
+        assert!(Selector::parse("a b").is_err());
     }
 }

@@ -240,14 +240,8 @@ fn Nodes(props: &NodesProps) -> Html {
     if !props.show_system {
         for p in cluster.pods.iter().filter(|p| is_system_namespace(&p.namespace)) {
             let Some(node) = p.node.as_deref() else { continue };
-            let name = match &p.owner {
-                // A Deployment's pods: name the Deployment, not the ReplicaSet.
-                Some(o) if o.kind == "ReplicaSet" => {
-                    o.name.rsplit_once('-').map_or(o.name.clone(), |(d, _)| d.to_owned())
-                }
-                Some(o) => o.name.clone(),
-                None => p.name.clone(),
-            };
+            // A Deployment's pods: name the Deployment, not the ReplicaSet.
+            let name = p.owner.as_ref().map_or(p.name.clone(), |o| o.workload().to_owned());
             system_by_node.entry(node).or_default().push(name);
         }
         for names in system_by_node.values_mut() {
