@@ -242,9 +242,7 @@ impl Model {
         self.stale = has_errors && !first;
         self.diagnostics = Rc::new(diags);
         self.simulated = self.text.clone();
-        if let Some(l) = &self.lesson {
-            self.outcomes = Rc::new(podpath_core::lesson::check(l, &self.cluster));
-        }
+        self.check_lesson();
         // The open trace follows the cluster: traced again, from the start.
         if let Some(t) = self.trace.clone() {
             self.trace_seeded(t.from.clone(), t.to.clone(), t.port, t.seed);
@@ -255,6 +253,11 @@ impl Model {
     /// names a lesson carries the learner's text).
     pub fn attach_lesson(&mut self, lesson: Option<Lesson>) {
         self.lesson = lesson.map(Rc::new);
+        self.check_lesson();
+    }
+
+    /// The lesson's goals on the cluster on screen.
+    fn check_lesson(&mut self) {
         if let Some(l) = &self.lesson {
             self.outcomes = Rc::new(podpath_core::lesson::check(l, &self.cluster));
         }

@@ -42,12 +42,21 @@ fn lesson_href(name: &str) -> String {
 #[component]
 pub fn LessonMenu() -> Html {
     let model = use_context::<ModelHandle>().expect("LessonMenu is rendered inside the model's provider");
-    let all = use_memo((), |_| crate::scenarios::lesson_titles());
-    let shown: Vec<&(String, String)> = match lesson_set() {
-        Some(set) => set.iter().filter_map(|n| all.iter().find(|(name, _)| name == n)).collect(),
-        None => all.iter().collect(),
-    };
     let current = model.lesson.as_ref().map(|l| l.metadata.name.clone()).unwrap_or_default();
+    // The menu renders with every change of the model (each hop the player
+    // shows): the URL and the finished marks are read again only when the
+    // current lesson's goals change, which is when one can get finished.
+    // The open lesson, finished this very moment (its mark is stored after
+    // this render).
+    let finished_now = !model.stale && !model.outcomes.is_empty() && model.outcomes.iter().all(|o| o.passed);
+    let shown = use_memo(model.outcomes.clone(), |_| {
+        let all = crate::scenarios::lesson_titles();
+        let listed: Vec<(String, String)> = match lesson_set() {
+            Some(set) => set.iter().filter_map(|n| all.iter().find(|(name, _)| name == n).cloned()).collect(),
+            None => all,
+        };
+        listed.into_iter().map(|(name, title)| (is_done(&name), name, title)).collect::<Vec<_>>()
+    });
     let onchange = Callback::from(|e: Event| {
         let Some(select) = e.target_dyn_into::<HtmlSelectElement>() else { return };
         let name = select.value();
@@ -60,9 +69,9 @@ pub fn LessonMenu() -> Html {
             { "Lesson " }
             <select data-testid="lesson-select" {onchange}>
                 <option value="" selected={current.is_empty()}>{ "choose…" }</option>
-                { for shown.iter().enumerate().map(|(i, (name, title))| html! {
+                { for shown.iter().enumerate().map(|(i, (done, name, title))| html! {
                     <option value={name.clone()} selected={*name == current}>
-                        { format!("{}{}. {title}", if is_done(name) { "✓ " } else { "" }, i + 1) }
+                        { format!("{}{}. {title}", if *done || (*name == current && finished_now) { "✓ " } else { "" }, i + 1) }
                     </option>
                 }) }
             </select>
@@ -86,8 +95,10 @@ pub fn LessonPanel() -> Html {
             }
         });
     }
-    // In a workshop's set: where this lesson is, and the next one.
-    let set = lesson_set();
+    // In a workshop's set: where this lesson is, and the next one (the URL
+    // is read once, not at each of the player's ticks).
+    let set = use_memo((), |_| lesson_set());
+    let set = set.as_ref();
     let place = set.as_ref().and_then(|s| s.iter().position(|n| *n == lesson.metadata.name).map(|i| (i, s.len())));
     let next = place.and_then(|(i, _)| set.as_ref()?.get(i + 1).cloned());
     let reset = {
