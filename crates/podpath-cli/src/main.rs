@@ -650,7 +650,7 @@ fn trace(args: &TraceArgs) -> Result<u8, Failure> {
         TraceOutput::Json => {
             println!("{}", serde_json::to_string_pretty(&trace_json(&t)).map_err(|e| e.to_string())?)
         }
-        TraceOutput::Text => print!("{}", trace_text(&t)),
+        TraceOutput::Text => print!("{t}"),
     }
     Ok(code)
 }
@@ -855,65 +855,4 @@ fn policy_json(t: &trace::Trace) -> serde_json::Value {
         "egress": side(t.policy.as_ref().map(|d| &d.egress)),
         "ingress": side(t.policy.as_ref().map(|d| &d.ingress)),
     })
-}
-
-fn trace_text(t: &trace::Trace) -> String {
-    let mut out = String::new();
-    if let Some(r) = &t.dns {
-        for a in &r.lookup.attempts {
-            let what = a.response.as_ref().map_or("no response".to_owned(), |x| x.rcode.as_str().to_owned());
-            out.push_str(&format!("dns: {} A → {what}\n", a.name));
-        }
-        if let Some(ip) = r.address() {
-            out.push_str(&format!("dns: {} is {ip}\n", r.name));
-        }
-    }
-    hops_text(&mut out, &t.hops);
-    if let Some(ct) = &t.conntrack {
-        out.push_str(&format!("conntrack: {ct}\nreply:\n"));
-        hops_text(&mut out, &t.reply);
-    }
-    if let Some(name) = &t.service.name {
-        out.push_str(&format!(
-            "service: {} {} — candidates {} — chosen {} — snat {}\n",
-            t.service.frontend,
-            name,
-            t.service.candidates.join(", "),
-            t.service.chosen.as_deref().unwrap_or("none"),
-            t.service.snat
-        ));
-    }
-    if let Some(h) = &t.http {
-        out.push_str(&format!(
-            "http: {} {}{}{}\n",
-            h.status,
-            podpath_core::http::reason(h.status),
-            h.ingress.as_ref().map(|i| format!(" — ingress {i}")).unwrap_or_default(),
-            h.backend.as_ref().map(|b| format!(" — backend {b}")).unwrap_or_default()
-        ));
-    }
-    out.push_str(&format!("verdict: {} — {}\n", t.verdict.as_str(), t.reason));
-    out
-}
-
-fn hops_text(out: &mut String, hops: &[trace::Hop]) {
-    for (i, h) in hops.iter().enumerate() {
-        out.push_str(&format!(
-            "{:>2}. [{}] {} — {}: {}  {} -> {} ttl {}\n",
-            i + 1,
-            h.node.as_deref().unwrap_or("-"),
-            h.at,
-            h.action,
-            h.detail,
-            hostport(h.packet.src, h.packet.sport),
-            hostport(h.packet.dst, h.packet.dport),
-            h.packet.ttl,
-        ));
-        if let Some(o) = &h.packet.outer {
-            out.push_str(&format!("      outer {} {} -> {}\n", o.encap.name(), o.src, o.dst));
-        }
-        if let Some(r) = &h.rule {
-            out.push_str(&format!("      {r}\n"));
-        }
-    }
 }

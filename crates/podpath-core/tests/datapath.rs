@@ -3,8 +3,8 @@
 //! happens (as a cross-node ping shows on real clusters: 62 through
 //! Flannel and Calico, 63 through Cilium's eBPF, 64 across Weave's L2),
 //! tunnels add and remove outer headers, replies come back through the
-//! datapath and are un-NATed where the request was rewritten, and the
-//! traces themselves are snapshots per plugin (`scenarios/datapath.CNI.out`).
+//! datapath and are un-NATed where the request was rewritten. The traces
+//! themselves are fixtures per plugin (`traces/CNI-*.trace`).
 
 use std::path::Path;
 
@@ -99,84 +99,6 @@ fn on_one_node_nothing_is_encapsulated() {
         assert!(t.hops.iter().all(|h| h.packet.outer.is_none()), "{cni}");
         assert!(t.hops.iter().all(|h| h.node == client.node), "{cni}");
     }
-}
-
-fn render(t: &Trace) -> String {
-    let mut out = String::new();
-    for (i, h) in t.hops.iter().chain(t.reply.iter()).enumerate() {
-        if i == t.hops.len() {
-            out.push_str("  reply:\n");
-        }
-        let p = &h.packet;
-        out.push_str(&format!(
-            "  [{}] {} — {} — {}:{} -> {}:{} ttl {}{}\n",
-            h.node.as_deref().unwrap_or("-"),
-            h.at,
-            h.action,
-            p.src,
-            p.sport,
-            p.dst,
-            p.dport,
-            p.ttl,
-            p.outer.as_ref().map(|o| format!(" outer {} {} -> {}", o.encap.name(), o.src, o.dst)).unwrap_or_default()
-        ));
-        if let Some(r) = &h.rule {
-            out.push_str(&format!("      {r}\n"));
-        }
-    }
-    out.push_str(&format!("  verdict {} — {}\n", t.verdict.as_str(), t.reason));
-    out
-}
-
-#[test]
-fn traces_per_plugin() {
-    let deny_db = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db-only-api, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app.kubernetes.io/name: db}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app.kubernetes.io/name: api}}}]\n";
-    let mut failures = Vec::new();
-    for cni in CNIS {
-        let c = shop(cni, deny_db);
-        let client = pod(&c, "frontend-", None);
-        let same =
-            c.pods.iter().find(|p| p.namespace == "shop" && p.name != client.name && p.node == client.node).unwrap();
-        let ClusterIp::Ip(api) = c.service("shop", "api").unwrap().cluster_ip else { panic!() };
-        let node_ip = c.node("kind-worker").unwrap().internal_ip.unwrap();
-        // The ingress controller's NodePort: the way outside traffic comes in.
-        let frontend_np = c.services.iter().flat_map(|s| s.ports.iter()).find_map(|p| p.node_port);
-        let db = c.pods.iter().find(|p| p.name == "db-0").unwrap();
-        let mut cases: Vec<(&str, Request)> = vec![
-            ("same node", req(client, To::Pod { namespace: "shop".into(), name: same.name.clone() }, 8080)),
-            ("to a Service", req(client, To::Ip(api), 80)),
-            ("with a policy drop", req(client, To::Pod { namespace: "shop".into(), name: db.name.clone() }, 5432)),
-            ("out of the cluster", req(client, To::Ip("93.184.216.34".parse().unwrap()), 443)),
-        ];
-        if let Some(np) = frontend_np {
-            cases.push((
-                "from outside to a NodePort",
-                Request {
-                    from: From::External,
-                    to: To::Ip(node_ip),
-                    port: np,
-                    protocol: "tcp".into(),
-                    node: None,
-                    seed: 1,
-                },
-            ));
-        }
-        let mut out = format!("cross node\n{}", render(&cross_node(&c)));
-        for (title, r) in cases {
-            out.push_str(&format!("{title}\n"));
-            match trace(&c, &r) {
-                Ok(t) => out.push_str(&render(&t)),
-                Err(e) => out.push_str(&format!("  error: {e}\n")),
-            }
-        }
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/scenarios/datapath.{cni}.out"));
-        if std::env::var_os("UPDATE_EXPECT").is_some() {
-            std::fs::write(&path, &out).unwrap();
-        } else if std::fs::read_to_string(&path).unwrap_or_default() != out {
-            failures.push(format!("{} differs; rerun with UPDATE_EXPECT=1 and read the diff", path.display()));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The four service-proxy modes side by side: each node's dump per mode
-//! and a set of representative traces per mode as snapshots
-//! (`scenarios/proxy.MODE.NODE.out`, `scenarios/proxy.traces.MODE.out`;
-//! `UPDATE_EXPECT=1` rewrites them), and the property that every mode's
+//! as snapshots (`scenarios/proxy.MODE.NODE.out`; `UPDATE_EXPECT=1`
+//! rewrites them; the traces per mode are fixtures in `traces/proxy-*`),
+//! and the property that every mode's
 //! trace candidates are exactly the endpoints its own dump can reach, and
 //! the same in every kube-proxy mode except where upstream differs.
 
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use podpath_core::cluster::{ClusterIp, TrafficPolicy};
 use podpath_core::proxy::Dataplane;
-use podpath_core::trace::{trace, From, Request, To, Trace, Verdict};
+use podpath_core::trace::{trace, From, Request, To, Verdict};
 use podpath_core::{simulate_with, Cluster, Cni, Overrides, ProxyMode, Source};
 
 const MODES: [ProxyMode; 4] = [ProxyMode::Iptables, ProxyMode::Nftables, ProxyMode::Ipvs, ProxyMode::Ebpf];
@@ -58,40 +58,6 @@ fn dumps_per_mode_and_node() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-fn render(t: &Trace) -> String {
-    let mut out = String::new();
-    for (title, hops) in [("hops", &t.hops), ("reply", &t.reply)] {
-        out.push_str(&format!("  {title}:\n"));
-        for h in hops {
-            let p = &h.packet;
-            out.push_str(&format!(
-                "    [{}] {} — {} — {}:{} -> {}:{}\n",
-                h.node.as_deref().unwrap_or("-"),
-                h.at,
-                h.action,
-                p.src,
-                p.sport,
-                p.dst,
-                p.dport
-            ));
-            if let Some(r) = &h.rule {
-                out.push_str(&format!("        {r}\n"));
-            }
-        }
-    }
-    out.push_str(&format!(
-        "  service {} {:?} candidates {:?} chosen {:?} snat {}\n  verdict {} — {}\n",
-        t.service.frontend,
-        t.service.name,
-        t.service.candidates,
-        t.service.chosen,
-        t.service.snat,
-        t.verdict.as_str(),
-        t.reason
-    ));
-    out
-}
-
 fn cluster_ip(c: &Cluster, name: &str) -> IpAddr {
     match c.service("demo", name).unwrap().cluster_ip {
         ClusterIp::Ip(ip) => ip,
@@ -106,47 +72,6 @@ fn web_pod_on(c: &Cluster, node: &str) -> From {
         .find(|p| p.namespace == "demo" && p.name.starts_with("web-") && p.node.as_deref() == Some(node))
         .unwrap();
     From::Pod { namespace: p.namespace.clone(), name: p.name.clone() }
-}
-
-/// The cases every mode is traced through.
-fn cases(c: &Cluster) -> Vec<(&'static str, Request)> {
-    let node_ip = |n: &str| c.node(n).unwrap().internal_ip.unwrap();
-    let req = |from: From, to: IpAddr, port: u16| Request {
-        from,
-        to: To::Ip(to),
-        port,
-        protocol: "tcp".into(),
-        node: None,
-        seed: 7,
-    };
-    let guarded_np = c.service("demo", "guarded").unwrap().ports[0].node_port.unwrap();
-    vec![
-        ("pod to ClusterIP with affinity", req(web_pod_on(c, "kind-worker"), cluster_ip(c, "sticky"), 80)),
-        ("pod to a Service without endpoints", req(web_pod_on(c, "kind-worker"), cluster_ip(c, "empty"), 80)),
-        ("outside to NodePort, Local, no local endpoint", req(From::External, node_ip("kind-control-plane"), 30080)),
-        ("outside to NodePort, Local, local endpoint", req(From::External, node_ip("kind-worker2"), 30080)),
-        ("outside to NodePort, Cluster", req(From::External, node_ip("kind-control-plane"), guarded_np)),
-        ("outside to a LoadBalancer IP", req(From::External, "192.0.2.50".parse().unwrap(), 443)),
-        ("node to ClusterIP", req(From::Node("kind-worker".into()), cluster_ip(c, "sticky"), 80)),
-    ]
-}
-
-#[test]
-fn traces_per_mode() {
-    let mut failures = Vec::new();
-    for mode in MODES {
-        let c = load(&dir().join("proxy.yaml"), mode);
-        let mut out = String::new();
-        for (title, r) in cases(&c) {
-            out.push_str(&format!("{title}\n"));
-            match trace(&c, &r) {
-                Ok(t) => out.push_str(&render(&t)),
-                Err(e) => out.push_str(&format!("  error: {e}\n")),
-            }
-        }
-        check_snapshot(&dir().join(format!("proxy.traces.{mode}.out")), &out, &mut failures);
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// The endpoints a dump says a frontend can reach, read from the text the

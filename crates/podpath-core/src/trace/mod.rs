@@ -8,6 +8,7 @@
 //! both ends, the tunnel to another node, and delivery; then the reply's
 //! way back through conntrack. [`walk`] steps through a finished trace.
 
+mod render;
 pub mod target;
 pub mod walk;
 

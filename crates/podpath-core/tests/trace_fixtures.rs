@@ -1,0 +1,205 @@
+//! Traces as data: every file in `tests/traces/` is one case — a header
+//! naming the trace, the scenario, and the trace as `podpath trace` prints
+//! it (the core's `Display` of a `Trace`). `UPDATE_EXPECT=1` rewrites the
+//! expected part of every file; read the diff before committing it.
+//!
+//! ```text
+//! # trace shop/frontend → svc/shop/api --port 80 --seed 1
+//! # with: --cni calico --proxy-mode ipvs
+//! # scenario: ../../../../web/scenarios/shop.yaml
+//! apiVersion: v1            (optional YAML, appended to the scenario files)
+//! …
+//! # expect
+//!  1. [kind-worker] shop/frontend-… eth0 — sent: …
+//! ```
+//!
+//! The words after `# trace` are `podpath trace`'s `--from`, `--to` and
+//! flags, with a few conveniences resolved against the built cluster:
+//! `NS/NAME` that is no pod names the first pod of the workload NAME
+//! (`NS/NAME@NODE`: its pod on that node), `svc/NS/NAME` a Service's
+//! ClusterIP and `node/NAME` as a destination the node's InternalIP.
+//! `# with:` takes the settings flags (`--cni`, `--proxy-mode`,
+//! `--encapsulation`, `--nodes`). Adding a case is adding a file.
+
+use std::path::{Path, PathBuf};
+
+use podpath_core::cluster::ClusterIp;
+use podpath_core::shell::words;
+use podpath_core::trace::{self, target, From, HttpSpec, Request, To};
+use podpath_core::{simulate_with, Cluster, Cni, Overrides, ProxyMode, Source};
+
+/// One fixture file, read.
+struct Case {
+    trace: Vec<String>,
+    with: Vec<String>,
+    scenarios: Vec<PathBuf>,
+    inline: String,
+    expected: String,
+}
+
+fn read_case(path: &Path) -> Result<Case, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let (input, expected) = text.split_once("\n# expect\n").ok_or("no `# expect` line")?;
+    let mut case = Case {
+        trace: Vec::new(),
+        with: Vec::new(),
+        scenarios: Vec::new(),
+        inline: String::new(),
+        expected: expected.to_owned(),
+    };
+    let dir = path.parent().expect("a fixture is in a folder");
+    let mut lines = input.lines().peekable();
+    while let Some(line) = lines.next_if(|l| l.starts_with('#')) {
+        let split = |rest: &str| words::split(rest).map_err(|e| format!("{line}: {e:?}"));
+        if let Some(rest) = line.strip_prefix("# trace ") {
+            case.trace = split(&rest.replacen('→', " ", 1))?;
+        } else if let Some(rest) = line.strip_prefix("# with: ") {
+            case.with = split(rest)?;
+        } else if let Some(rest) = line.strip_prefix("# scenario: ") {
+            case.scenarios.push(dir.join(rest.trim()));
+        }
+    }
+    case.inline = lines.map(|l| format!("{l}\n")).collect();
+    if case.trace.len() < 2 {
+        return Err("no `# trace FROM → TO` line".into());
+    }
+    Ok(case)
+}
+
+/// The value after `flag` in `words`, if any.
+fn flag<'a>(words: &'a [String], name: &str) -> Option<&'a str> {
+    words.windows(2).find(|w| w[0] == name).map(|w| w[1].as_str())
+}
+
+fn build(case: &Case) -> Result<Cluster, String> {
+    let mut sources = Vec::new();
+    for s in &case.scenarios {
+        let text = std::fs::read_to_string(s).map_err(|e| format!("{}: {e}", s.display()))?;
+        let name = s.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        sources.push(Source::new(name, text));
+    }
+    if !case.inline.trim().is_empty() {
+        sources.push(Source::new("fixture.yaml", case.inline.clone()));
+    }
+    let w = &case.with;
+    let overrides = Overrides {
+        cni: flag(w, "--cni").map(|c| Cni::parse(c).ok_or(format!("--cni {c}"))).transpose()?,
+        proxy_mode: flag(w, "--proxy-mode")
+            .map(|m| ProxyMode::parse(m).ok_or(format!("--proxy-mode {m}")))
+            .transpose()?,
+        nodes: flag(w, "--nodes").map(|n| n.parse().map_err(|_| format!("--nodes {n}"))).transpose()?,
+        encapsulation: flag(w, "--encapsulation").map(str::to_owned),
+    };
+    Ok(simulate_with(&sources, &overrides).0)
+}
+
+/// `NS/NAME[@NODE]`: the pod of that name, else the first pod (by name) of
+/// the workload NAME, on NODE when one is given.
+fn pod_key(cluster: &Cluster, word: &str) -> Option<(String, String)> {
+    let (key, node) = word.split_once('@').map_or((word, None), |(k, n)| (k, Some(n)));
+    let (ns, name) = key.split_once('/')?;
+    let on = |p: &&podpath_core::Pod| node.is_none_or(|n| p.node.as_deref() == Some(n));
+    let pod = cluster.pod(ns, name).filter(on).or_else(|| {
+        cluster
+            .pods_sorted()
+            .into_iter()
+            .filter(|p| p.namespace == ns)
+            .filter(on)
+            .find(|p| p.owner.as_ref().is_some_and(|o| o.workload() == name) || (node.is_some() && p.name == name))
+    })?;
+    Some((pod.namespace.clone(), pod.name.clone()))
+}
+
+fn source(cluster: &Cluster, word: &str) -> Result<From, String> {
+    if word.contains('/') && !word.starts_with("node/") {
+        let (namespace, name) = pod_key(cluster, word).ok_or(format!("{word}: no such pod or workload"))?;
+        return Ok(From::Pod { namespace, name });
+    }
+    target::parse_from(word)
+}
+
+fn destination(cluster: &Cluster, word: &str) -> Result<target::Destination, String> {
+    let plain = |to| target::Destination { to, port: None, http: None };
+    if let Some(key) = word.strip_prefix("svc/") {
+        let (ns, name) = key.split_once('/').ok_or(format!("{word}: svc/NS/NAME"))?;
+        return match cluster.service(ns, name).map(|s| &s.cluster_ip) {
+            Some(ClusterIp::Ip(ip)) => Ok(plain(To::Ip(*ip))),
+            _ => Err(format!("{word}: no Service with a ClusterIP")),
+        };
+    }
+    if let Some(name) = word.strip_prefix("node/") {
+        let ip = cluster.node(name).and_then(|n| n.internal_ip).ok_or(format!("{word}: no such node"))?;
+        return Ok(plain(To::Ip(ip)));
+    }
+    if !word.contains("://") && word.contains('/') {
+        let (namespace, name) = pod_key(cluster, word).ok_or(format!("{word}: no such pod or workload"))?;
+        return Ok(plain(To::Pod { namespace, name }));
+    }
+    target::parse_to(word)
+}
+
+fn run(case: &Case) -> Result<String, String> {
+    let cluster = build(case)?;
+    let w = &case.trace;
+    let from = source(&cluster, &w[0])?;
+    let to = destination(&cluster, &w[1])?;
+    let number = |name: &str, default: u64| {
+        flag(w, name).map_or(Ok(default), |v| v.parse::<u64>().map_err(|_| format!("{name} {v}")))
+    };
+    let protocol = flag(w, "--protocol").unwrap_or("tcp");
+    let req = Request {
+        from,
+        to: to.to,
+        port: to.port.map_or_else(|| number("--port", 80).map(|p| p as u16), Ok)?,
+        protocol: protocol.to_owned(),
+        node: flag(w, "--node").map(str::to_owned),
+        seed: number("--seed", 0)?,
+    };
+    let headers: Vec<(String, String)> = w
+        .windows(2)
+        .filter(|p| p[0] == "-H")
+        .filter_map(|p| p[1].split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+        .collect();
+    let t = match to.http {
+        Some(spec) => {
+            let method = flag(w, "-X").unwrap_or("GET").to_owned();
+            trace::trace_http(&cluster, &req, &HttpSpec { method, headers, ..spec })
+        }
+        None => trace::trace(&cluster, &req),
+    };
+    Ok(match t {
+        Ok(t) => t.to_string(),
+        Err(e) => format!("error: {e}\n"),
+    })
+}
+
+#[test]
+fn every_trace_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/traces");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/traces exists")
+        .map(|e| e.expect("a readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "trace"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 50, "the fixtures are there: {}", files.len());
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut failures = Vec::new();
+    for path in &files {
+        let outcome = read_case(path).and_then(|c| run(&c).map(|got| (c, got)));
+        match outcome {
+            Err(e) => failures.push(format!("{}: {e}", path.display())),
+            Ok((case, got)) if got != case.expected => {
+                if update {
+                    let text = std::fs::read_to_string(path).expect("read above");
+                    let head = text.split_once("\n# expect\n").expect("read above").0;
+                    std::fs::write(path, format!("{head}\n# expect\n{got}")).expect("writable");
+                } else {
+                    failures.push(format!("{} differs; rerun with UPDATE_EXPECT=1 and read the diff", path.display()));
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
