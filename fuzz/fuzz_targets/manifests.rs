@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut pods = cluster.pods.iter().filter(|p| p.is_running());
     if let (Some(a), Some(b)) = (pods.next(), pods.next()) {
-        let _ = target::trace_words(&cluster, &a.key(), &b.key(), 80, "tcp", 0);
+        let _ = target::trace_words(&cluster, &a.key(), &b.key(), 80, podpath_core::cluster::Protocol::Tcp, 0);
     }
 });

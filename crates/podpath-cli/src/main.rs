@@ -630,7 +630,8 @@ fn run_trace(args: &TraceArgs) -> Result<(trace::Trace, u8), Failure> {
         from,
         to,
         port: url_port.unwrap_or(args.port),
-        protocol: args.protocol.clone(),
+        protocol: podpath_core::cluster::Protocol::from_name(&args.protocol)
+            .ok_or_else(|| Failure::usage(format!("--protocol {}", args.protocol)))?,
         node: args.node.clone(),
         seed: args.seed,
     };
@@ -668,14 +669,14 @@ fn trace_json(t: &trace::Trace) -> serde_json::Value {
     let hop_json = |h: &trace::Hop| {
         json!({
             "node": h.node,
-            "at": h.at,
-            "action": h.action,
+            "at": h.at.to_string(),
+            "action": h.action.as_str(),
             "detail": h.detail,
             "rule": h.rule,
             "packet": {
                 "src": hostport(h.packet.src, h.packet.sport),
                 "dst": hostport(h.packet.dst, h.packet.dport),
-                "protocol": h.packet.protocol,
+                "protocol": h.packet.protocol.name(),
                 "ttl": h.packet.ttl,
                 "outer": h.packet.outer.as_ref().map(|o| json!({
                     "src": o.src.to_string(),
@@ -774,7 +775,7 @@ fn dns(args: &DnsArgs) -> Result<u8, Failure> {
                 from,
                 to: trace::To::Name(name.clone()),
                 port: 53,
-                protocol: "udp".into(),
+                protocol: podpath_core::cluster::Protocol::Udp,
                 node: None,
                 seed: args.seed,
             };

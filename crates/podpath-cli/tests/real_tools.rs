@@ -342,7 +342,7 @@ fn tshark_follows_a_whole_http_exchange_through_the_tunnel() {
         from: From::Pod { namespace: "shop".into(), name: client.name.clone() },
         to: To::Pod { namespace: "shop".into(), name: server.name.clone() },
         port: 8080,
-        protocol: "tcp".into(),
+        protocol: podpath_core::cluster::Protocol::Tcp,
         node: None,
         seed: 1,
     };
@@ -492,7 +492,15 @@ fn the_capture_view_reads_frames_as_tshark_does() {
     let text = std::fs::read_to_string(root().join("web/scenarios/shop.yaml")).unwrap();
     let (c, _) = podpath_core::simulate(&[podpath_core::Source::new("shop.yaml", text)]);
     let client = c.pods.iter().find(|p| p.name.starts_with("frontend-")).unwrap().key();
-    let t = podpath_core::trace::target::trace_words(&c, &client, "http://api", 80, "tcp", 1).unwrap();
+    let t = podpath_core::trace::target::trace_words(
+        &c,
+        &client,
+        "http://api",
+        80,
+        podpath_core::cluster::Protocol::Tcp,
+        1,
+    )
+    .unwrap();
     let frames = podpath_core::pcap::packets(&t);
     let file = std::env::temp_dir().join(format!("podpath-view-{}.pcap", std::process::id()));
     std::fs::write(&file, podpath_core::pcap::write_packets(&frames)).unwrap();

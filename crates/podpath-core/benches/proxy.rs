@@ -37,7 +37,7 @@ fn bench(c: &mut Criterion) {
             from: From::Pod { namespace: from.namespace.clone(), name: from.name.clone() },
             to: To::Ip(ip),
             port: 80,
-            protocol: "tcp".into(),
+            protocol: podpath_core::cluster::Protocol::Tcp,
             node: None,
             seed: 1,
         };

@@ -239,6 +239,8 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
                 Some(p) if to.contains('/') && !to.contains("://") => p,
                 _ => to.clone(),
             };
+            let protocol = crate::cluster::Protocol::from_name(protocol)
+                .ok_or_else(|| format!("protocol {protocol}: expected tcp, udp, sctp or icmp"))?;
             let t = target::trace_words(cluster, &from, &to, *port, protocol, 0)?;
             let got = t.verdict.as_str();
             let mut passed = got == expect;
@@ -273,7 +275,7 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
                 from: target::parse_from(&from)?,
                 to: trace::To::Name(name.clone()),
                 port: 53,
-                protocol: "udp".into(),
+                protocol: crate::cluster::Protocol::Udp,
                 node: None,
                 seed: 0,
             };
@@ -303,7 +305,7 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
         }
         Check::Http { from, url, status, backend } => {
             let from = source(cluster, from)?;
-            let t = target::trace_words(cluster, &from, url, 80, "tcp", 0)?;
+            let t = target::trace_words(cluster, &from, url, 80, crate::cluster::Protocol::Tcp, 0)?;
             let Some(h) = &t.http else {
                 return Ok((false, format!("no HTTP answer: {} — {}", t.verdict.as_str(), t.reason)));
             };

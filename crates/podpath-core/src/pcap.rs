@@ -9,7 +9,9 @@
 
 use std::net::IpAddr;
 
-use crate::datapath::{Encap, Mac, Outer};
+use crate::cluster::Protocol;
+use crate::packet::{Encap, Mac, Outer};
+use crate::step::Place;
 use crate::trace::{Headers, Hop, Trace};
 
 const ETH_IPV4: u16 = 0x0800;
@@ -82,7 +84,7 @@ const ACK: u8 = 0x10;
 fn conversation(t: &Trace) -> Vec<Segment<'_>> {
     let (request, response) =
         t.payload.as_ref().map_or((&b""[..], &b""[..]), |p| (p.request.as_slice(), p.response.as_slice()));
-    let tcp = t.hops.first().is_some_and(|h| h.packet.protocol == "tcp");
+    let tcp = t.hops.first().is_some_and(|h| h.packet.protocol == Protocol::Tcp);
     let answered = !t.reply.is_empty();
     if !tcp {
         let udp_request = if request.is_empty() { &b"podpath"[..] } else { request };
@@ -118,9 +120,9 @@ fn conversation(t: &Trace) -> Vec<Segment<'_>> {
 
 /// The transport header and payload of `seg` as it is at a hop.
 fn transport(h: &Headers, seg: &Segment<'_>) -> (u8, Vec<u8>) {
-    match h.protocol.as_str() {
-        "udp" => (17, udp(h.src, h.dst, h.sport, h.dport, seg.payload)),
-        "icmp" => {
+    match h.protocol {
+        Protocol::Udp => (17, udp(h.src, h.dst, h.sport, h.dport, seg.payload)),
+        Protocol::Icmp => {
             let mut m = vec![if seg.reply { 0 } else { 8 }, 0, 0, 0];
             // The identifier rides in the source "port" of the request,
             // and so in the destination one of the reply.
@@ -237,10 +239,10 @@ fn framed(hops: &[Hop]) -> Vec<&Hop> {
     let mut out = Vec::new();
     let mut last: Option<&Headers> = None;
     for hop in hops {
-        if hop.action == "jump" || hop.action == "return" || hop.action == "mark" {
+        if hop.action.is_bookkeeping() {
             continue;
         }
-        if last == Some(&hop.packet) && !matches!(hop.action.as_str(), "sent" | "received" | "delivered") {
+        if last == Some(&hop.packet) && !hop.action.moves() {
             continue;
         }
         out.push(hop);
@@ -255,7 +257,7 @@ pub struct Packet {
     pub node: Option<String>,
     /// The hop's place: an interface (`cni0`, `flannel.1`, `ns/pod eth0`)
     /// or the netfilter hook that rewrote it.
-    pub at: String,
+    pub at: Place,
     /// Microseconds from the capture's start.
     pub usec: u32,
     pub data: Vec<u8>,
@@ -319,6 +321,7 @@ pub fn write_packets(frames: &[Packet]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::step::Action;
 
     #[test]
     fn a_sleeve_frame_is_the_peers_names_then_the_frame_with_its_length() {
@@ -328,7 +331,7 @@ mod tests {
             sport: 40000,
             dst: "10.40.0.3".parse().unwrap(),
             dport: 8080,
-            protocol: "tcp".into(),
+            protocol: Protocol::Tcp,
             ttl: 64,
             outer: Some(Outer {
                 src: "172.18.0.3".parse().unwrap(),
@@ -339,8 +342,8 @@ mod tests {
         };
         let hop = Hop {
             node: Some("n".into()),
-            at: "vethwe-pcap".into(),
-            action: "encapsulated".into(),
+            at: Place::Dev("vethwe-pcap".into()),
+            action: Action::Encapsulated,
             detail: String::new(),
             rule: None,
             packet,

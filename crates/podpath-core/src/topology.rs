@@ -119,14 +119,12 @@ impl Topology {
     /// Where a hop happens: in a pod's network namespace (its `at` starts
     /// with the pod's key), outside the cluster, or on its node.
     pub fn place_of(&self, hop: &Hop) -> Option<Place> {
-        let first = hop.at.split(' ').next().unwrap_or("");
-        if first.contains('/') {
-            let pod = Place::Pod(first.to_owned());
+        if let Some(pod) = hop.at.pod().map(|p| Place::Pod(p.to_owned())) {
             if self.index.contains_key(&pod) {
                 return Some(pod);
             }
         }
-        if hop.at.starts_with("external") {
+        if hop.at == crate::step::Place::Outside {
             return Some(Place::Outside);
         }
         hop.node.as_ref().map(|n| Place::Node(n.clone()))
@@ -230,7 +228,7 @@ spec:
             from: From::Pod { namespace: "shop".into(), name: "client".into() },
             to: To::Pod { namespace: namespace.into(), name: name.into() },
             port: 80,
-            protocol: "tcp".into(),
+            protocol: crate::cluster::Protocol::Tcp,
             node: None,
             seed: 0,
         };

@@ -33,7 +33,7 @@ fn req(from: &podpath_core::Pod, to: To, port: u16) -> Request {
         from: From::Pod { namespace: from.namespace.clone(), name: from.name.clone() },
         to,
         port,
-        protocol: "tcp".into(),
+        protocol: podpath_core::cluster::Protocol::Tcp,
         node: None,
         seed: 1,
     }
@@ -75,7 +75,7 @@ fn the_routes_a_trace_quotes_are_what_ip_route_prints() {
         let t = cross_node(&c);
         let mut checked = 0;
         // Weave's bridge quotes the route that puts the pod range on it.
-        for h in t.hops.iter().filter(|h| h.at == "host routing" || h.at == datapath::BRIDGED_AT) {
+        for h in t.hops.iter().filter(|h| h.at.is_forwarding()) {
             let node = net.node(h.node.as_deref().unwrap()).unwrap();
             let table = node.host.ip_route();
             let rule = h.rule.as_deref().unwrap();
@@ -120,17 +120,17 @@ fn a_reply_crosses_back_and_is_un_natted_on_the_clients_node() {
             .find(|t| t.destination_node != client.node)
             .expect("some seed picks an endpoint on another node");
         let last = t.reply.last().unwrap();
-        assert_eq!(last.action, "delivered", "{cni}");
+        assert_eq!(last.action, podpath_core::step::Action::Delivered, "{cni}");
         assert_eq!(last.node, client.node, "{cni}");
         if c.settings.proxy_mode == podpath_core::ProxyMode::Ebpf {
             // Balanced at connect(): nothing to un-NAT on the wire; the
             // socket layer shows the application the Service's address.
-            assert!(t.reply.iter().all(|h| h.action != "un-NAT"), "{cni}");
+            assert!(t.reply.iter().all(|h| h.action != podpath_core::step::Action::UnNat), "{cni}");
             assert_eq!((last.packet.src, last.packet.sport), (t.destination_ip, t.destination_port), "{cni}");
             assert!(last.detail.contains("socket layer"), "{}", last.detail);
         } else {
             assert_eq!((last.packet.src, last.packet.sport), (api, 80), "{cni}: from the ClusterIP");
-            let un = t.reply.iter().find(|h| h.action == "un-NAT").unwrap();
+            let un = t.reply.iter().find(|h| h.action == podpath_core::step::Action::UnNat).unwrap();
             assert_eq!(un.node, client.node, "{cni}");
         }
         assert!(t.reply.iter().any(|h| h.packet.outer.is_some()), "{cni}: the reply is tunneled back too");

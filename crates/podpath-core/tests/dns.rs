@@ -269,7 +269,7 @@ fn trace_to(c: &Cluster, from: &str, to: &str) -> trace::Trace {
         from: From::Pod { namespace: "shop".into(), name: from.into() },
         to: To::Name(to.into()),
         port: 80,
-        protocol: "tcp".into(),
+        protocol: podpath_core::cluster::Protocol::Tcp,
         node: None,
         seed: 0,
     };
@@ -283,7 +283,7 @@ fn lookups_cross_the_network_and_policy_can_break_them() {
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
     let res = t.dns.as_ref().unwrap();
     let wire = &res.wires[0];
-    assert_eq!((wire.destination_port, wire.hops[0].packet.protocol.as_str()), (53, "udp"));
+    assert_eq!((wire.destination_port, wire.hops[0].packet.protocol), (53, podpath_core::cluster::Protocol::Udp));
     let coredns = wire.destination_pod.as_deref().unwrap();
     assert!(coredns.starts_with("kube-system/coredns-"), "{coredns}");
     assert_eq!(t.service.name.as_deref(), Some("shop/web"));
@@ -301,7 +301,7 @@ fn lookups_cross_the_network_and_policy_can_break_them() {
     assert_eq!(t.verdict, Verdict::Dropped);
     assert!(t.reason.starts_with("the DNS query for web got no answer: NetworkPolicy"), "{}", t.reason);
     assert!(t.dns.as_ref().unwrap().lookup.timed_out());
-    assert!(t.hops.iter().any(|h| h.action.contains("denied")), "the query's own hops show the drop");
+    assert!(t.hops.iter().any(|h| h.action.stops()), "the query's own hops show the drop");
 
     // The usual fix: allow DNS to kube-dns.
     let allow = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: dns, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]\n";

@@ -38,7 +38,7 @@ fn manifests() {
         }
         let mut pods = cluster.pods.iter().filter(|p| p.is_running());
         if let (Some(a), Some(b)) = (pods.next(), pods.next()) {
-            target::trace_words(&cluster, &a.key(), &b.key(), 80, "tcp", 0)
+            target::trace_words(&cluster, &a.key(), &b.key(), 80, podpath_core::cluster::Protocol::Tcp, 0)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }

@@ -299,7 +299,7 @@ mod the_way_in {
             from,
             to: To::Name("shop.example.com".into()),
             port: 80,
-            protocol: "tcp".into(),
+            protocol: podpath_core::cluster::Protocol::Tcp,
             node: None,
             seed: 3,
         };
@@ -325,8 +325,9 @@ mod the_way_in {
             (200, Some("shop/api:80"), Some("shop/shop"))
         );
         // The controller's hop names the location that matched.
-        let hop = t.hops.iter().find(|h| h.action == "proxied").unwrap();
-        assert!(hop.at.starts_with("ingress-nginx/ingress-nginx-controller-") && hop.at.ends_with(" nginx"));
+        let hop = t.hops.iter().find(|h| h.action == podpath_core::step::Action::Proxied).unwrap();
+        let at = hop.at.to_string();
+        assert!(at.starts_with("ingress-nginx/ingress-nginx-controller-") && at.ends_with(" nginx"), "{at}");
         assert_eq!(hop.rule.as_deref(), Some("server_name shop.example.com; location /api/"));
         // First leg: the LoadBalancer address, kube-proxy, the controller pod.
         assert_eq!(t.legs[0].service.frontend, "LoadBalancer");
@@ -371,7 +372,7 @@ mod the_way_in {
             from: From::External,
             to: To::Ip(node.internal_ip.unwrap()),
             port: node_port,
-            protocol: "tcp".into(),
+            protocol: podpath_core::cluster::Protocol::Tcp,
             node: Some(node.name.clone()),
             seed: 0,
         };

@@ -159,7 +159,7 @@ fn candidates_are_what_each_dump_reaches_and_agree_across_modes() {
                             from: From::Pod { namespace: client.namespace.clone(), name: client.name.clone() },
                             to: To::Ip(ip),
                             port: port.port,
-                            protocol: proto.clone(),
+                            protocol: port.protocol,
                             node: None,
                             seed: 1,
                         };
@@ -241,13 +241,13 @@ fn every_mode_rejects_a_service_without_endpoints_in_its_own_way() {
             from: web_pod_on(&c, "kind-worker"),
             to: To::Ip(cluster_ip(&c, "empty")),
             port: 80,
-            protocol: "tcp".into(),
+            protocol: podpath_core::cluster::Protocol::Tcp,
             node: None,
             seed: 0,
         };
         let t = trace(&c, &r).unwrap();
         assert_eq!(t.verdict, Verdict::Rejected, "{mode}: {}", t.reason);
-        let rejecting = t.hops.iter().rev().find(|h| h.action == "rejected").unwrap();
+        let rejecting = t.hops.iter().rev().find(|h| h.action == podpath_core::step::Action::Rejected).unwrap();
         assert!(rejecting.rule.as_deref().unwrap().contains(line), "{mode}: {:?}", rejecting.rule);
         // What rejected it is in the node's dump, word for word.
         let dump = Dataplane::build(&c, "kind-worker", mode).render();
@@ -263,14 +263,14 @@ fn cilium_balances_at_connect_so_the_first_packet_is_already_addressed_to_the_ba
         from: web_pod_on(&c, "kind-worker"),
         to: To::Ip(vip),
         port: 80,
-        protocol: "tcp".into(),
+        protocol: podpath_core::cluster::Protocol::Tcp,
         node: None,
         seed: 3,
     };
     let t = trace(&c, &r).unwrap();
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
-    assert_eq!(t.hops[0].at, "bpf cgroup/connect4");
-    let sent = t.hops.iter().find(|h| h.action == "sent").unwrap();
+    assert_eq!(t.hops[0].at.to_string(), "bpf cgroup/connect4");
+    let sent = t.hops.iter().find(|h| h.action == podpath_core::step::Action::Sent).unwrap();
     assert_ne!(sent.packet.dst, vip, "no packet carries the ClusterIP");
     assert_eq!(format!("{}:{}", sent.packet.dst, sent.packet.dport), t.service.chosen.clone().unwrap());
     assert!(!t.conntrack.unwrap().nat(), "nothing to un-NAT on the way back");
@@ -289,7 +289,7 @@ fn every_mode_masquerades_a_pod_that_reaches_itself() {
                     from: from.clone(),
                     to: To::Ip(cluster_ip(&c, "sticky")),
                     port: 80,
-                    protocol: "tcp".into(),
+                    protocol: podpath_core::cluster::Protocol::Tcp,
                     node: None,
                     seed,
                 };

@@ -331,7 +331,7 @@ fn policies_judge_the_packet_after_the_services_dnat() {
             from: From::Pod { namespace: "y".into(), name: "b".into() },
             to: To::Ip(vip),
             port: 80,
-            protocol: "tcp".into(),
+            protocol: podpath_core::cluster::Protocol::Tcp,
             node: None,
             seed: 0,
         };
@@ -341,7 +341,7 @@ fn policies_judge_the_packet_after_the_services_dnat() {
         let policy = t.policy.unwrap();
         assert_eq!(policy.ingress.by, ["x/web"]);
         if !delivered {
-            assert_eq!(t.hops.last().unwrap().action, "policy denied");
+            assert_eq!(t.hops.last().unwrap().action, podpath_core::step::Action::PolicyDenied);
             assert!(
                 policy.ingress.reasons[0].contains("port 8080/TCP not in [80/TCP]"),
                 "{:?}",
@@ -366,8 +366,14 @@ fn a_masqueraded_node_port_hides_the_client_from_ip_blocks() {
     let mut outcomes = std::collections::BTreeSet::new();
     for seed in 0..16 {
         let entry = c.node("kind-worker").unwrap().internal_ip.unwrap();
-        let req =
-            Request { from: From::External, to: To::Ip(entry), port: 30080, protocol: "tcp".into(), node: None, seed };
+        let req = Request {
+            from: From::External,
+            to: To::Ip(entry),
+            port: 30080,
+            protocol: podpath_core::cluster::Protocol::Tcp,
+            node: None,
+            seed,
+        };
         let t = trace(&c, &req).unwrap();
         assert!(t.service.snat);
         let local = t.destination_node.as_deref() == Some("kind-worker");
@@ -379,8 +385,14 @@ fn a_masqueraded_node_port_hides_the_client_from_ip_blocks() {
     let c = service_cluster(&allow_client, "Local");
     let web = c.pods.iter().find(|p| p.name.starts_with("web-")).unwrap();
     let entry = c.node(web.node.as_deref().unwrap()).unwrap().internal_ip.unwrap();
-    let req =
-        Request { from: From::External, to: To::Ip(entry), port: 30080, protocol: "tcp".into(), node: None, seed: 0 };
+    let req = Request {
+        from: From::External,
+        to: To::Ip(entry),
+        port: 30080,
+        protocol: podpath_core::cluster::Protocol::Tcp,
+        node: None,
+        seed: 0,
+    };
     let t = trace(&c, &req).unwrap();
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
     assert_eq!(t.policy.unwrap().ingress.rule.as_deref(), Some("x/from-clients ingress[0]"));

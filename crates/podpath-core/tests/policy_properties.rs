@@ -156,7 +156,7 @@ proptest! {
                     from: From::Pod { namespace: sns.into(), name: sname.into() },
                     to: To::Pod { namespace: dns.into(), name: dname.into() },
                     port,
-                    protocol: proto.into(),
+                    protocol,
                     node: None,
                     seed: 0,
                 };

@@ -38,7 +38,7 @@ fn cluster_ip(cluster: &Cluster, name: &str) -> IpAddr {
 }
 
 fn req(from: From, to: IpAddr, port: u16, seed: u64) -> Request {
-    Request { from, to: To::Ip(to), port, protocol: "tcp".into(), node: None, seed }
+    Request { from, to: To::Ip(to), port, protocol: podpath_core::cluster::Protocol::Tcp, node: None, seed }
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn trace_candidates_are_exactly_what_the_rules_dnat_to() {
                     from: From::Pod { namespace: from.namespace.clone(), name: from.name.clone() },
                     to: To::Ip(ip),
                     port: port.port,
-                    protocol: protocol.clone(),
+                    protocol: port.protocol,
                     node: None,
                     seed: 0,
                 };
@@ -192,7 +192,8 @@ fn conntrack_remembers_the_nat_and_the_reply_is_un_natted() {
     // from the cluster IP.
     let back = &t.reply;
     assert_eq!(back[0].packet.src, t.destination_ip);
-    let un_nat = back.iter().position(|h| h.action == "un-NAT").expect("conntrack un-NATs the reply");
+    let un_nat =
+        back.iter().position(|h| h.action == podpath_core::step::Action::UnNat).expect("conntrack un-NATs the reply");
     // It happens on the client's node, where the request was rewritten.
     assert_eq!(back[un_nat].node, t.hops[0].node);
     let last = &back.last().unwrap().packet;

@@ -23,7 +23,7 @@
 
 use std::path::{Path, PathBuf};
 
-use podpath_core::cluster::ClusterIp;
+use podpath_core::cluster::{ClusterIp, Protocol};
 use podpath_core::shell::words;
 use podpath_core::trace::{self, target, From, HttpSpec, Request, To};
 use podpath_core::{simulate_with, Cluster, Cni, Overrides, ProxyMode, Source};
@@ -151,7 +151,7 @@ fn run(case: &Case) -> Result<String, String> {
         from,
         to: to.to,
         port: to.port.map_or_else(|| number("--port", 80).map(|p| p as u16), Ok)?,
-        protocol: protocol.to_owned(),
+        protocol: Protocol::from_name(protocol).ok_or(format!("--protocol {protocol}"))?,
         node: flag(w, "--node").map(str::to_owned),
         seed: number("--seed", 0)?,
     };

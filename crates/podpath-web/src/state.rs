@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use podpath_core::cluster::Protocol;
 use podpath_core::lesson::{Lesson, Outcome};
 use podpath_core::shell::Shell;
 use podpath_core::trace::{self, Trace};
@@ -50,8 +51,8 @@ pub struct Model {
     pub tab: Tab,
     /// A rule line to show in the node-rules tab (the node, and the line).
     pub rule_focus: Option<(String, String)>,
-    /// The protocol traces use: `tcp`, `udp` or `icmp` (ping).
-    pub protocol: String,
+    /// The protocol traces use: TCP, UDP or ICMP (ping).
+    pub protocol: Protocol,
     /// The terminal's shell session, and what it has shown.
     pub shell: Rc<Shell>,
     pub scrollback: Rc<Vec<TermEntry>>,
@@ -189,7 +190,7 @@ pub enum Action {
     SetSpeed(u32),
     SetTab(Tab),
     /// The protocol of traces (the open one is traced again).
-    SetProtocol(String),
+    SetProtocol(Protocol),
     /// Show a rule line in the node-rules tab.
     ShowRule {
         node: String,
@@ -223,7 +224,7 @@ impl Model {
             pick: None,
             tab: Tab::Matrix,
             rule_focus: None,
-            protocol: "tcp".into(),
+            protocol: Protocol::Tcp,
             shell: Rc::default(),
             scrollback: Rc::default(),
             lesson: crate::scenarios::lesson(scenario).map(Rc::new),
@@ -269,7 +270,7 @@ impl Model {
     }
 
     fn trace_seeded(&mut self, from: String, to: String, port: u16, seed: u64) {
-        let result = trace::target::trace_words(&self.cluster, &from, &to, port, &self.protocol, seed);
+        let result = trace::target::trace_words(&self.cluster, &from, &to, port, self.protocol, seed);
         self.trace = Some(Rc::new(TraceView { from, to, port, seed, result }));
         self.step = self.trace.as_ref().filter(|t| !t.is_empty()).map(|_| 0);
         self.playing = false;
@@ -497,10 +498,10 @@ mod tests {
         let m = Rc::new(Model::new(name, text.to_owned(), None));
         let pods: Vec<String> = m.cluster.pods.iter().filter(|p| p.namespace == "shop").map(|p| p.key()).collect();
         let m = reduce(m, Action::Trace { from: pods[0].clone(), to: pods[1].clone(), port: 80 });
-        let proto = |m: &Model| m.trace.as_ref().unwrap().result.as_ref().unwrap().hops[0].packet.protocol.clone();
-        assert_eq!(proto(&m), "tcp");
-        let m = reduce(m, Action::SetProtocol("icmp".into()));
-        assert_eq!((proto(&m).as_str(), m.step), ("icmp", Some(0)));
+        let proto = |m: &Model| m.trace.as_ref().unwrap().result.as_ref().unwrap().hops[0].packet.protocol;
+        assert_eq!(proto(&m), Protocol::Tcp);
+        let m = reduce(m, Action::SetProtocol(Protocol::Icmp));
+        assert_eq!((proto(&m), m.step), (Protocol::Icmp, Some(0)));
     }
 
     #[test]
@@ -514,7 +515,7 @@ mod tests {
         assert!(entry.output.starts_with("PING kube-dns.kube-system.svc.cluster.local"), "{}", entry.output);
         let t = m.trace.as_ref().expect("ping's trace is shown");
         assert_eq!(
-            (t.from.as_str(), t.to.as_str(), m.protocol.as_str()),
+            (t.from.as_str(), t.to.as_str(), m.protocol.name()),
             (format!("shop/{client}").as_str(), "kube-dns.kube-system", "icmp")
         );
         assert!(m.playing && m.step == Some(0), "and plays");

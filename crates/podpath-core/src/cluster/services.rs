@@ -52,9 +52,14 @@ pub enum Protocol {
     Tcp,
     Udp,
     Sctp,
+    /// Never in an API object (Services and policies take the three
+    /// above): the echo request `ping` sends, in a trace.
+    Icmp,
 }
 
 impl Protocol {
+    /// The API's spelling (`protocol: TCP`), absent meaning TCP; ICMP is
+    /// not one of the API's protocols.
     pub fn parse(s: Option<&str>) -> Option<Protocol> {
         match s.unwrap_or("TCP") {
             "TCP" => Some(Protocol::Tcp),
@@ -64,11 +69,45 @@ impl Protocol {
         }
     }
 
+    /// The name tools write in lower case (`-p tcp`, `meta l4proto tcp`,
+    /// `--protocol icmp`).
+    pub fn from_name(s: &str) -> Option<Protocol> {
+        match s {
+            "tcp" => Some(Protocol::Tcp),
+            "udp" => Some(Protocol::Udp),
+            "sctp" => Some(Protocol::Sctp),
+            "icmp" => Some(Protocol::Icmp),
+            _ => None,
+        }
+    }
+
+    /// The API's spelling: `TCP`, `UDP`, `SCTP` (and `ICMP`).
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Tcp => "TCP",
             Protocol::Udp => "UDP",
             Protocol::Sctp => "SCTP",
+            Protocol::Icmp => "ICMP",
+        }
+    }
+
+    /// The lower-case name, as [`Protocol::from_name`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Sctp => "sctp",
+            Protocol::Icmp => "icmp",
+        }
+    }
+
+    /// The IP header's protocol number.
+    pub fn number(self) -> u8 {
+        match self {
+            Protocol::Tcp => 6,
+            Protocol::Udp => 17,
+            Protocol::Sctp => 132,
+            Protocol::Icmp => 1,
         }
     }
 }

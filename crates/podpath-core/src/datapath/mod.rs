@@ -31,27 +31,9 @@ use ipnet::IpNet;
 
 use crate::cluster::{Cluster, Pod};
 use crate::names::fnv64a;
+pub use crate::packet::{Encap, Mac, Outer};
 use crate::settings::{Cni, Encapsulation};
-
-/// A MAC address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Mac(pub [u8; 6]);
-
-impl Mac {
-    /// A locally administered address derived from a name (as the kernel
-    /// randomises veth and bridge addresses, but reproducible).
-    pub fn from_name(name: &str) -> Mac {
-        let h = fnv64a(name.as_bytes()).to_be_bytes();
-        Mac([(h[2] & 0xfe) | 0x02, h[3], h[4], h[5], h[6], h[7]])
-    }
-}
-
-impl fmt::Display for Mac {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let m = self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
-    }
-}
+use crate::step::{Action, Place, Step, Tunnel};
 
 /// What kind of link, with what `ip -d link` would add.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -281,42 +263,6 @@ pub struct NodeNet {
     /// The host-side veth of each pod.
     pub pod_veth: BTreeMap<String, String>,
 }
-
-/// The plugin's encapsulation between nodes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Encap {
-    Vxlan {
-        vni: u32,
-        port: u16,
-    },
-    Geneve {
-        vni: u32,
-        port: u16,
-    },
-    Ipip,
-    /// Weave's own encapsulation, from the router process: UDP to the
-    /// peer's port, the sending peer's name, then per frame the names of
-    /// the capturing and destination peers and the frame's length.
-    Sleeve {
-        port: u16,
-        src_peer: Mac,
-        dst_peer: Mac,
-    },
-}
-
-impl Encap {
-    pub fn name(self) -> &'static str {
-        match self {
-            Encap::Vxlan { .. } => "vxlan",
-            Encap::Geneve { .. } => "geneve",
-            Encap::Ipip => "ipip",
-            Encap::Sleeve { .. } => "sleeve",
-        }
-    }
-}
-
-/// Where a trace shows Weave's bridge forwarding between pods.
-pub const BRIDGED_AT: &str = "weave (bridge)";
 
 /// The cluster's plumbing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -864,47 +810,6 @@ pub fn cilium_identity(cluster: &Cluster, ip: IpAddr) -> u32 {
     2
 }
 
-/// The outer headers of an encapsulated packet.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outer {
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub encap: Encap,
-    /// The outer UDP source port: for the kernel's tunnels a hash of the
-    /// inner flow (so one flow keeps one outer port), for Weave's sleeve its
-    /// router's own port.
-    pub sport: u16,
-}
-
-/// One step of the way, in a node's network.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    pub node: String,
-    pub at: String,
-    pub action: &'static str,
-    pub detail: String,
-    /// The route, FDB or link line that decided.
-    pub rule: Option<String>,
-    /// The packet is encapsulated from here on (until a step clears it).
-    pub outer: Option<Option<Outer>>,
-    /// A router hop: the kernel decrements the TTL.
-    pub routed: bool,
-}
-
-impl Step {
-    fn new(node: &str, at: impl Into<String>, action: &'static str, detail: impl Into<String>) -> Step {
-        Step {
-            node: node.to_owned(),
-            at: at.into(),
-            action,
-            detail: detail.into(),
-            rule: None,
-            outer: None,
-            routed: false,
-        }
-    }
-}
-
 /// Where the packet ends up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Arrival {
@@ -930,20 +835,18 @@ impl Network {
     /// frame by the destination pod's MAC (the route only says the range is
     /// on the bridge; no router hop, the TTL stays).
     pub fn forwarding_step(&self, node: &str, route: &Route, dst: IpAddr) -> Step {
-        let mut s = if self.cni == Cni::Weave && route.dev == "weave" && self.cni_range_holds(dst) {
+        let s = if self.cni == Cni::Weave && route.dev == "weave" && self.cni_range_holds(dst) {
             Step::new(
-                node,
-                BRIDGED_AT,
-                "bridged",
+                Place::Bridge("weave".into()),
+                Action::Bridged,
                 format!("one L2 network: the weave bridge forwards the frame to {dst}'s MAC, on this node or over the overlay"),
             )
         } else {
-            let mut s = Step::new(node, "host routing", "routed", format!("to {dst} via {}", route.dev));
+            let mut s = Step::new(Place::Routing, Action::Routed, format!("to {dst} via {}", route.dev));
             s.routed = true;
             s
         };
-        s.rule = Some(route.to_string());
-        s
+        s.on(node).rule(route.to_string())
     }
 
     /// Whether `dst` is on the pods' own L2 range (Weave's whole range).
@@ -961,14 +864,13 @@ impl Network {
         let (Some(ns), Some(veth)) = (n.pods.get(pod), n.pod_veth.get(pod)) else { return Vec::new() };
         let mut steps = Vec::new();
         if let Some(r) = ns.lookup(dst) {
-            let mut s = Step::new(node, format!("{pod} eth0"), "routed", "the pod's route sends it to its gateway");
-            s.rule = Some(r.to_string());
-            steps.push(s);
+            let s = Step::new(Place::pod_eth0(pod), Action::Routed, "the pod's route sends it to its gateway");
+            steps.push(s.on(node).rule(r.to_string()));
         }
         let host = n.host.link(veth);
         let at = match host.and_then(|l| l.master.clone()) {
-            Some(bridge) => format!("{bridge} (port {veth})"),
-            None => veth.clone(),
+            Some(bridge) => Place::BridgeIn { bridge, port: veth.clone() },
+            None => Place::Dev(veth.clone()),
         };
         let detail = match self.cni {
             Cni::Calico => "the host side of the pod's veth answers ARP for 169.254.1.1 (proxy ARP)".to_owned(),
@@ -981,7 +883,7 @@ impl Network {
             }
             _ => "the frame crosses the veth onto the bridge, addressed to the bridge's own MAC".to_owned(),
         };
-        steps.push(Step::new(node, at, "received", detail));
+        steps.push(Step::new(at, Action::Received, detail).on(node));
         steps
     }
 
@@ -1003,16 +905,15 @@ impl Network {
             return (steps, Arrival::Node(from.to_owned()));
         }
         let Some(route) = n.host.lookup(dst) else {
-            let mut s = Step::new(from, "host routing", "dropped", format!("no route to {dst}"));
+            let mut s = Step::new(Place::Routing, Action::Dropped, format!("no route to {dst}")).on(from);
             s.routed = true;
             steps.push(s);
             return (steps, Arrival::NoRoute(from.to_owned()));
         };
         if route.blackhole {
-            let mut s =
-                Step::new(from, "host routing", "dropped", format!("{dst} is in this node's block but no pod has it"));
-            s.rule = Some(route.to_string());
-            steps.push(s);
+            let s =
+                Step::new(Place::Routing, Action::Dropped, format!("{dst} is in this node's block but no pod has it"));
+            steps.push(s.on(from).rule(route.to_string()));
             return (steps, Arrival::NoRoute(from.to_owned()));
         }
         steps.push(self.forwarding_step(from, route, dst));
@@ -1023,11 +924,12 @@ impl Network {
             if tn == from {
                 let veth = n.pod_veth.get(&p.key()).cloned().unwrap_or_default();
                 let at = match n.host.link(&veth).and_then(|l| l.master.clone()) {
-                    Some(b) => format!("{b} → {veth}"),
-                    None => veth.clone(),
+                    Some(bridge) => Place::BridgeOut { bridge, port: veth },
+                    None => Place::Dev(veth),
                 };
-                let action = if route.dev == "cni0" || route.dev == "weave" { "bridged" } else { "forwarded" };
-                steps.push(Step::new(from, at, action, format!("into {}'s network namespace", p.key())));
+                let action =
+                    if route.dev == "cni0" || route.dev == "weave" { Action::Bridged } else { Action::Forwarded };
+                steps.push(Step::new(at, action, format!("into {}'s network namespace", p.key())).on(from));
                 return (steps, Arrival::Pod { key: p.key(), node: from.to_owned() });
             }
         }
@@ -1047,7 +949,8 @@ impl Network {
             || (self.cni == Cni::Weave && route.dev == "weave" && in_cluster_range);
         let Some(remote) = remote_node.filter(|r| r != from) else {
             // Out of the cluster by the node's uplink.
-            let mut s = Step::new(from, "eth0", "sent", format!("out of the node towards {dst}"));
+            let mut s =
+                Step::new(Place::Dev("eth0".into()), Action::Sent, format!("out of the node towards {dst}")).on(from);
             s.rule = n.host.lookup(dst).map(ToString::to_string);
             steps.push(s);
             return (steps, Arrival::Outside(from.to_owned()));
@@ -1120,7 +1023,7 @@ impl Network {
                     },
                 ),
             };
-            let mut e = Step::new(from, dev.clone(), "encapsulated", how);
+            let mut e = Step::new(Place::Dev(dev.clone()), Action::Encapsulated, how).on(from);
             e.rule = rule;
             // The kernel's tunnels pick the outer source port from a hash
             // of the inner flow; Weave's router sends from its own port.
@@ -1128,20 +1031,22 @@ impl Network {
                 Encap::Sleeve { port, .. } => port,
                 _ => flow_port(src, dst, ports.0, ports.1),
             };
-            e.outer = Some(Some(Outer { src: lip, dst: rip, encap, sport }));
+            e.tunnel = Tunnel::On(Outer { src: lip, dst: rip, encap, sport });
             steps.push(e);
-            let mut w = Step::new(from, "eth0", "sent", format!("on the wire to {remote} ({rip})"));
+            let eth0 = || Place::Dev("eth0".into());
+            let mut w = Step::new(eth0(), Action::Sent, format!("on the wire to {remote} ({rip})")).on(from);
             w.rule = n.host.lookup(rip).map(ToString::to_string);
             steps.push(w);
-            steps.push(Step::new(&remote, "eth0", "received", format!("from {from} ({lip})")));
-            let mut d = Step::new(&remote, dev, "decapsulated", "the outer headers come off");
-            d.outer = Some(None);
+            steps.push(Step::new(eth0(), Action::Received, format!("from {from} ({lip})")).on(&remote));
+            let mut d = Step::new(Place::Dev(dev), Action::Decapsulated, "the outer headers come off").on(&remote);
+            d.tunnel = Tunnel::Off;
             steps.push(d);
         } else {
-            let mut w = Step::new(from, "eth0", "sent", format!("on the wire to {remote}"));
+            let eth0 = || Place::Dev("eth0".into());
+            let mut w = Step::new(eth0(), Action::Sent, format!("on the wire to {remote}")).on(from);
             w.rule = n.host.lookup(dst).map(ToString::to_string);
             steps.push(w);
-            steps.push(Step::new(&remote, "eth0", "received", format!("from {from}")));
+            steps.push(Step::new(eth0(), Action::Received, format!("from {from}")).on(&remote));
         }
         let Some(rn) = remote_net else { return (steps, Arrival::NoRoute(remote)) };
         match target {
@@ -1155,11 +1060,12 @@ impl Network {
                     steps.push(s);
                 }
                 let at = match rn.host.link(&veth).and_then(|l| l.master.clone()) {
-                    Some(b) => format!("{b} → {veth}"),
-                    None => veth.clone(),
+                    Some(bridge) => Place::BridgeOut { bridge, port: veth },
+                    None => Place::Dev(veth),
                 };
-                let action = if matches!(self.cni, Cni::Flannel | Cni::Weave) { "bridged" } else { "forwarded" };
-                steps.push(Step::new(&remote, at, action, format!("into {}'s network namespace", p.key())));
+                let action =
+                    if matches!(self.cni, Cni::Flannel | Cni::Weave) { Action::Bridged } else { Action::Forwarded };
+                steps.push(Step::new(at, action, format!("into {}'s network namespace", p.key())).on(&remote));
                 (steps, Arrival::Pod { key: p.key(), node: remote })
             }
             None => (steps, Arrival::Node(remote)),

@@ -15,22 +15,8 @@ use ipnet::IpNet;
 use super::ipset::IpSets;
 use super::{Match, Rule, Table, Target};
 use crate::names::Rng;
-
-/// What the rules look at.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Packet {
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    /// Lower case: `tcp`, `udp`, `sctp`, `icmp`.
-    pub protocol: String,
-    pub sport: u16,
-    pub dport: u16,
-    pub mark: u32,
-    /// It came in through a bridge port (a pod on a bridge CNI).
-    pub bridged: bool,
-    /// The IPVS virtual server that took it, once IPVS has.
-    pub ipvs: Option<(IpAddr, u16)>,
-}
+use crate::packet::Packet;
+use crate::step::{Action, Place, Step};
 
 /// How a table ended for the packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,19 +27,6 @@ pub enum Verdict {
     Reject,
     Dnat(IpAddr, u16),
     Masquerade,
-}
-
-/// A rule that applied to the packet.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    pub table: String,
-    pub chain: String,
-    /// Index in [`Table::rules`].
-    pub index: usize,
-    /// The rule as `iptables-save` prints it.
-    pub line: String,
-    /// The packet as it leaves this rule (rewritten, for a DNAT).
-    pub packet: Packet,
 }
 
 /// What the node knows while evaluating: its own addresses (for
@@ -83,7 +56,7 @@ fn matches(
     if !addr_ok(&rule.source, pkt.src) || !addr_ok(&rule.destination, pkt.dst) {
         return false;
     }
-    if rule.protocol.as_deref().is_some_and(|p| p != pkt.protocol) {
+    if rule.protocol.as_deref().is_some_and(|p| p != pkt.protocol.name()) {
         return false;
     }
     // Interfaces are matched by the datapath that calls us; rules that name
@@ -111,13 +84,7 @@ fn matches(
             }
             Match::PhysdevNotIn => !pkt.bridged,
             Match::Ipvs { proto, vaddr, vport } => {
-                let p = match pkt.protocol.as_str() {
-                    "tcp" => 6,
-                    "udp" => 17,
-                    "sctp" => 132,
-                    _ => 1,
-                };
-                pkt.ipvs == Some((*vaddr, *vport)) && p == *proto
+                pkt.ipvs == Some((*vaddr, *vport)) && pkt.protocol.number() == *proto
             }
         };
         if !ok {
@@ -159,18 +126,12 @@ fn walk(
     if depth > 32 {
         return Flow::End(Verdict::Drop);
     }
-    for (index, rule) in table.rules_of(chain) {
+    for (_, rule) in table.rules_of(chain) {
         if !matches(rule, pkt, local, sets, random) {
             continue;
         }
         let Some(target) = &rule.target else { continue };
-        steps.push(Step {
-            table: table.name.clone(),
-            chain: chain.to_owned(),
-            index,
-            line: rule.to_string(),
-            packet: pkt.clone(),
-        });
+        steps.push(step_of(&table.name, chain, rule, target, pkt));
         match target {
             Target::Jump(next) => match walk(table, next, pkt, local, sets, random, steps, depth + 1) {
                 Flow::End(v) => return Flow::End(v),
@@ -184,7 +145,7 @@ fn walk(
             Target::SetXMark { value, mask } => {
                 pkt.mark = (pkt.mark & !mask) ^ value;
                 if let Some(s) = steps.last_mut() {
-                    s.packet = pkt.clone();
+                    s.packet = Some(pkt.clone());
                 }
             }
             Target::Dnat(to) => {
@@ -192,7 +153,7 @@ fn walk(
                 pkt.dst = ip;
                 pkt.dport = port;
                 if let Some(s) = steps.last_mut() {
-                    s.packet = pkt.clone();
+                    s.packet = Some(pkt.clone());
                 }
                 return Flow::End(Verdict::Dnat(ip, port));
             }
@@ -200,6 +161,31 @@ fn walk(
     }
     Flow::Continue
 }
+
+/// A rule that applied, as a step: what its target does, its comment as
+/// the explanation, the line as `iptables-save` prints it.
+fn step_of(table: &str, chain: &str, rule: &Rule, target: &Target, pkt: &Packet) -> Step {
+    let action = match target {
+        Target::Jump(next) if next == MARK_MASQ => Action::Mark,
+        Target::Jump(_) => Action::Jump,
+        Target::SetXMark { .. } => Action::Mark,
+        Target::Return => Action::Return,
+        Target::Dnat(_) => Action::Dnat,
+        Target::Masquerade { .. } => Action::Snat,
+        Target::Accept => Action::Accepted,
+        Target::Drop => Action::Dropped,
+        Target::Reject => Action::Rejected,
+    };
+    let comment = rule.matches.iter().find_map(|m| match m {
+        Match::Comment(c) => Some(c.clone()),
+        _ => None,
+    });
+    Step::new(Place::chain(table, chain), action, comment.unwrap_or_default()).rule(rule.to_string()).packet(pkt)
+}
+
+/// kube-proxy's chain that marks a packet for masquerade: jumping to it is
+/// marking.
+const MARK_MASQ: &str = "KUBE-MARK-MASQ";
 
 fn parse_hostport(s: &str) -> Option<(IpAddr, u16)> {
     let (host, port) = s.rsplit_once(':')?;

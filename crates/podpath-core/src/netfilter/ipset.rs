@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::eval::Packet;
+use crate::packet::Packet;
 
 /// One member, in the shape of its set's type.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,12 +61,12 @@ impl IpSet {
         self.members.iter().any(|m| match m {
             Member::Ip(ip) => *ip == addr(0),
             Member::Port(p) => *p == port(0),
-            Member::IpPort(ip, proto, p) => *ip == addr(0) && *proto == pkt.protocol && *p == port(1),
+            Member::IpPort(ip, proto, p) => *ip == addr(0) && *proto == pkt.protocol.name() && *p == port(1),
             Member::IpPortIp(ip, proto, p, ip2) => {
-                *ip == addr(0) && *proto == pkt.protocol && *p == port(1) && *ip2 == addr(2)
+                *ip == addr(0) && *proto == pkt.protocol.name() && *p == port(1) && *ip2 == addr(2)
             }
             Member::IpPortNet(ip, proto, p, net) => {
-                *ip == addr(0) && *proto == pkt.protocol && *p == port(1) && net.contains(&addr(2))
+                *ip == addr(0) && *proto == pkt.protocol.name() && *p == port(1) && net.contains(&addr(2))
             }
         })
     }

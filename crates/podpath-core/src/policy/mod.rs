@@ -20,6 +20,7 @@ use crate::cluster::policy::{IpBlock, NetworkPolicy, Peer, PolicyPort, PortMatch
 use crate::cluster::{Cluster, Pod, Protocol};
 use crate::labels::{Labels, Selector};
 use crate::settings::Cni;
+use crate::step::Place;
 
 /// What each plugin enforces, where it differs from the API's text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,15 +105,20 @@ pub enum SideVerdict {
 
 impl SideVerdict {
     /// Where the plugin enforces each direction, for trace hops.
-    pub fn place(cni: Cni, egress: bool) -> &'static str {
+    pub fn place(cni: Cni, egress: bool) -> Place {
+        let chain = |chain: &str, note: Option<&str>| Place::Chain {
+            table: "filter".into(),
+            chain: chain.into(),
+            note: note.map(str::to_owned),
+        };
         match (cni, egress) {
-            (Cni::Calico, true) => "filter cali-fw (from the workload)",
-            (Cni::Calico, false) => "filter cali-tw (to the workload)",
-            (Cni::Cilium, true) => "bpf cil_from_container (egress policy)",
-            (Cni::Cilium, false) => "bpf cil_to_container (ingress policy)",
-            (Cni::Weave, true) => "filter WEAVE-NPC-EGRESS",
-            (Cni::Weave, false) => "filter WEAVE-NPC-INGRESS",
-            (Cni::Flannel, _) => "flannel (no policy enforcement)",
+            (Cni::Calico, true) => chain("cali-fw", Some("from the workload")),
+            (Cni::Calico, false) => chain("cali-tw", Some("to the workload")),
+            (Cni::Cilium, true) => Place::Bpf("cil_from_container (egress policy)".into()),
+            (Cni::Cilium, false) => Place::Bpf("cil_to_container (ingress policy)".into()),
+            (Cni::Weave, true) => chain("WEAVE-NPC-EGRESS", None),
+            (Cni::Weave, false) => chain("WEAVE-NPC-INGRESS", None),
+            (Cni::Flannel, _) => Place::Agent { name: "flannel".into(), note: "no policy enforcement".into() },
         }
     }
 

@@ -17,9 +17,11 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
-use super::{service_ports, Hook, Origin, ProxyEndpoint, ServicePortView, Step};
+use super::{service_ports, Hook, Origin, ProxyEndpoint, ServicePortView};
 use crate::cluster::{Cluster, Protocol};
-use crate::netfilter::eval::{Context, Packet, Verdict};
+use crate::netfilter::eval::{Context, Verdict};
+use crate::packet::Packet;
+use crate::step::{Action, Place, Step};
 
 /// What kind of address a frontend is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,10 +239,9 @@ impl LbMap {
     /// NodePort surrogate for a node's address; from inside the cluster a
     /// two-scope frontend answers with its internal scope.
     fn lookup(&self, pkt: &Packet, east_west: bool, local: &[IpNet]) -> Option<&Frontend> {
-        let proto = pkt.protocol.to_ascii_uppercase();
         let matching = |addr: IpAddr, internal: bool| {
             self.frontends.iter().find(|f| {
-                f.address == addr && f.port == pkt.dport && f.protocol.as_str() == proto && f.internal == internal
+                f.address == addr && f.port == pkt.dport && f.protocol == pkt.protocol && f.internal == internal
             })
         };
         let node_addr = local.iter().any(|n| n.contains(&pkt.dst)) || (east_west && self.node_ips.contains(&pkt.dst));
@@ -263,19 +264,19 @@ impl LbMap {
     /// the way out the NodePort SNAT it decided on the way in.
     pub fn run(&self, hook: Hook, pkt: &mut Packet, ctx: &mut Context<'_>, steps: &mut Vec<Step>) -> Verdict {
         match hook {
-            Hook::Connect => self.balance(pkt, ctx, steps, true, "bpf cgroup/connect4"),
-            Hook::Prerouting => self.balance(pkt, ctx, steps, false, "bpf tc ingress (from-netdev)"),
+            Hook::Connect => self.balance(pkt, ctx, steps, true, SOCKET_LB),
+            Hook::Prerouting => self.balance(pkt, ctx, steps, false, "tc ingress (from-netdev)"),
             Hook::Postrouting if pkt.mark & NODEPORT_SNAT != 0 => {
                 pkt.mark &= !NODEPORT_SNAT;
-                steps.push(Step {
-                    at: "bpf tc egress (to-netdev)".into(),
-                    action: "SNAT".into(),
-                    detail: "NodePort SNAT (bpf-lb-mode snat): the backend is on another node, so the reply must come \
-                             back through this one"
-                        .into(),
-                    line: String::new(),
-                    packet: pkt.clone(),
-                });
+                steps.push(
+                    Step::new(
+                        Place::Bpf("tc egress (to-netdev)".to_owned()),
+                        Action::Snat,
+                        "NodePort SNAT (bpf-lb-mode snat): the backend is on another node, so the reply must come \
+                         back through this one",
+                    )
+                    .packet(pkt),
+                );
                 Verdict::Masquerade
             }
             _ => Verdict::Accept,
@@ -288,37 +289,42 @@ impl LbMap {
         ctx: &mut Context<'_>,
         steps: &mut Vec<Step>,
         socket: bool,
-        at: &str,
+        program: &str,
     ) -> Verdict {
+        let at = || Place::Bpf(program.to_owned());
         let Some(f) = self.lookup(pkt, socket, ctx.local) else { return Verdict::Accept };
         // From outside, a ClusterIP is not routable.
         if !socket && !f.routable() && f.kind == Kind::ClusterIp {
-            steps.push(Step {
-                at: at.into(),
-                action: "dropped".into(),
-                detail: format!("{} is a ClusterIP, not reachable from outside the cluster", f.service),
-                line: self.line(f, 0),
-                packet: pkt.clone(),
-            });
+            steps.push(
+                Step::new(
+                    at(),
+                    Action::Dropped,
+                    format!("{} is a ClusterIP, not reachable from outside the cluster", f.service),
+                )
+                .rule(self.line(f, 0))
+                .packet(pkt),
+            );
             return Verdict::Drop;
         }
-        steps.push(Step {
-            at: at.into(),
-            action: "lookup".into(),
-            detail: format!("service map: frontend of {}, {} backends", f.service, f.backends.len()),
-            line: self.line(f, 0),
-            packet: pkt.clone(),
-        });
+        steps.push(
+            Step::new(
+                at(),
+                Action::Lookup,
+                format!("service map: frontend of {}, {} backends", f.service, f.backends.len()),
+            )
+            .rule(self.line(f, 0))
+            .packet(pkt),
+        );
         if !socket && !f.source_ranges.is_empty() && !f.source_ranges.iter().any(|r| r.contains(&pkt.src)) {
             if let Some(s) = steps.last_mut() {
-                s.action = "dropped".into();
+                s.action = Action::Dropped;
                 s.detail = format!("{}: source {} is not in loadBalancerSourceRanges", f.service, pkt.src);
             }
             return Verdict::Drop;
         }
         if f.backends.is_empty() {
             if let Some(s) = steps.last_mut() {
-                s.action = "rejected".into();
+                s.action = Action::Rejected;
                 s.detail = if socket {
                     format!("{} has no backends: connect() fails with EHOSTUNREACH", f.service)
                 } else {
@@ -336,37 +342,31 @@ impl LbMap {
         if !socket && remote {
             pkt.mark |= NODEPORT_SNAT;
         }
-        steps.push(Step {
-            at: at.into(),
-            action: "DNAT".into(),
-            detail: if socket {
-                format!(
-                    "socket-level load balancing: connect() to {} is connected to backend {} instead; the packet leaves \
+        let detail = if socket {
+            format!(
+                "socket-level load balancing: connect() to {} is connected to backend {} instead; the packet leaves \
                      already addressed to it",
-                    f.service,
-                    b.addr()
-                )
-            } else {
-                format!("{}: backend {}", f.service, b.addr())
-            },
-            line: self.line(f, slot),
-            packet: pkt.clone(),
-        });
+                f.service,
+                b.addr()
+            )
+        } else {
+            format!("{}: backend {}", f.service, b.addr())
+        };
+        steps.push(Step::new(at(), Action::Dnat, detail).rule(self.line(f, slot)).packet(pkt));
         Verdict::Dnat(b.ip, b.port)
     }
 
     /// The reverse-NAT entry that turns a reply's source back into the
     /// frontend, as `cilium-dbg bpf lb list --revnat` prints it.
-    pub fn rev_nat(&self, frontend: IpAddr, port: u16, protocol: &str) -> Option<String> {
-        let proto = protocol.to_ascii_uppercase();
+    pub fn rev_nat(&self, frontend: IpAddr, port: u16, protocol: Protocol) -> Option<String> {
         let f = self
             .frontends
             .iter()
-            .filter(|f| f.port == port && f.protocol.as_str() == proto && !f.internal)
+            .filter(|f| f.port == port && f.protocol == protocol && !f.internal)
             .find(|f| f.address == frontend)
             .or_else(|| {
                 self.frontends.iter().find(|f| {
-                    f.address == IpAddr::V4(Ipv4Addr::UNSPECIFIED) && f.port == port && f.protocol.as_str() == proto
+                    f.address == IpAddr::V4(Ipv4Addr::UNSPECIFIED) && f.port == port && f.protocol == protocol
                 })
             })?;
         Some(format!("{:<5}{}", f.rev_nat, hostport(f.address, f.port)))
@@ -381,6 +381,10 @@ impl LbMap {
         }
     }
 }
+
+/// Where Cilium balances a local socket's connections: the cgroup hook of
+/// `connect()`, before any packet exists.
+pub const SOCKET_LB: &str = "cgroup/connect4";
 
 /// Stands for the ingress program's tail call into the NodePort NAT egress
 /// path: the reply of a connection to a remote backend must come back

@@ -15,10 +15,12 @@ use data_encoding::BASE32;
 use ipnet::IpNet;
 use sha2::{Digest, Sha256};
 
-use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint, ServicePortView, Step};
+use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint, ServicePortView};
 use crate::cluster::Cluster;
-use crate::netfilter::eval::{self, Context, Packet, Verdict};
+use crate::netfilter::eval::{self, Context, Verdict};
 use crate::netfilter::{Match, Rule, Table, Target};
+use crate::packet::Packet;
+use crate::step::Step;
 
 pub const KUBE_SERVICES: &str = "KUBE-SERVICES";
 pub const KUBE_EXTERNAL_SERVICES: &str = "KUBE-EXTERNAL-SERVICES";
@@ -77,9 +79,7 @@ pub(crate) fn run_tables(
 ) -> Verdict {
     let mut result = Verdict::Accept;
     for (table, chain) in chains {
-        let mut applied = Vec::new();
-        let v = eval::run(table, chain, pkt, ctx, &mut applied);
-        steps.extend(applied.iter().map(step_of));
+        let v = eval::run(table, chain, pkt, ctx, steps);
         match v {
             Verdict::Accept => {}
             Verdict::Dnat(..) => result = v,
@@ -87,29 +87,6 @@ pub(crate) fn run_tables(
         }
     }
     result
-}
-
-/// A rule that applied, as a trace step: what its target did, and its
-/// comment as the explanation.
-pub(crate) fn step_of(s: &eval::Step) -> Step {
-    let target = s.line.rsplit_once(" -j ").map(|(_, t)| t.split_whitespace().next().unwrap_or("")).unwrap_or_default();
-    let action = match target {
-        "KUBE-MARK-MASQ" | "MARK" => "mark",
-        "RETURN" => "return",
-        "DNAT" => "DNAT",
-        "MASQUERADE" => "SNAT",
-        "ACCEPT" => "accepted",
-        "DROP" => "dropped",
-        "REJECT" => "rejected",
-        _ => "jump",
-    };
-    Step {
-        at: format!("{} {}", s.table, s.chain),
-        action: action.into(),
-        detail: comment_of(&s.line).unwrap_or_default(),
-        line: s.line.clone(),
-        packet: s.packet.clone(),
-    }
 }
 
 /// The text of a rule's `--comment`.

@@ -21,11 +21,13 @@ use super::iptables::{
     forward_rules, localnet_guard, masquerade_rules, run_tables, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_POSTROUTING,
     KUBE_SERVICES,
 };
-use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint, Step};
+use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint};
 use crate::cluster::{Cluster, ServiceType};
-use crate::netfilter::eval::{Context, Packet, Verdict};
+use crate::netfilter::eval::{Context, Verdict};
 use crate::netfilter::ipset::{IpSet, IpSets, Member};
 use crate::netfilter::{Match, Rule, Table, Target};
+use crate::packet::Packet;
+use crate::step::{Action, Place, Step};
 
 const KUBE_NODE_PORT: &str = "KUBE-NODE-PORT";
 const KUBE_LOAD_BALANCER: &str = "KUBE-LOAD-BALANCER";
@@ -566,7 +568,7 @@ impl State {
     }
 
     fn lookup(&self, pkt: &Packet) -> Option<&VirtualServer> {
-        let proto = pkt.protocol.to_ascii_uppercase();
+        let proto = pkt.protocol.as_str();
         self.virtual_servers.iter().find(|v| v.address == pkt.dst && v.port == pkt.dport && v.protocol == proto)
     }
 
@@ -575,22 +577,26 @@ impl State {
     fn ipvs(&self, pkt: &mut Packet, ctx: &mut Context<'_>, steps: &mut Vec<Step>) -> Verdict {
         let Some(v) = self.lookup(pkt) else { return Verdict::Accept };
         if v.real_servers.is_empty() {
-            steps.push(Step {
-                at: "IPVS".into(),
-                action: "rejected".into(),
-                detail: format!("{} has no endpoints: no destination available, ICMP port unreachable", v.service),
-                line: v.line(),
-                packet: pkt.clone(),
-            });
+            steps.push(
+                Step::new(
+                    Place::Ipvs,
+                    Action::Rejected,
+                    format!("{} has no endpoints: no destination available, ICMP port unreachable", v.service),
+                )
+                .rule(v.line())
+                .packet(pkt),
+            );
             return Verdict::Reject;
         }
-        steps.push(Step {
-            at: "IPVS".into(),
-            action: "lookup".into(),
-            detail: format!("virtual server of {}, {} real servers", v.service, v.real_servers.len()),
-            line: v.line(),
-            packet: pkt.clone(),
-        });
+        steps.push(
+            Step::new(
+                Place::Ipvs,
+                Action::Lookup,
+                format!("virtual server of {}, {} real servers", v.service, v.real_servers.len()),
+            )
+            .rule(v.line())
+            .packet(pkt),
+        );
         // Round robin's position depends on the connections before this
         // one; the seed stands for that history.
         let i = (ctx.rng.next_u64() % v.real_servers.len() as u64) as usize;
@@ -598,23 +604,18 @@ impl State {
         pkt.ipvs = Some((v.address, v.port));
         pkt.dst = r.ip;
         pkt.dport = r.port;
-        steps.push(Step {
-            at: "IPVS".into(),
-            action: "DNAT".into(),
-            detail: if v.local_fallback {
-                format!(
-                    "{} ({}): real server {}; the Local policy has no endpoint on this node, so IPVS uses every \
+        let detail = if v.local_fallback {
+            format!(
+                "{} ({}): real server {}; the Local policy has no endpoint on this node, so IPVS uses every \
                      endpoint, and without SNAT the reply does not come back through this node",
-                    v.service,
-                    v.scheduler,
-                    r.addr()
-                )
-            } else {
-                format!("{} ({}): real server {}", v.service, v.scheduler, r.addr())
-            },
-            line: real_server_line(r).trim_end().to_owned(),
-            packet: pkt.clone(),
-        });
+                v.service,
+                v.scheduler,
+                r.addr()
+            )
+        } else {
+            format!("{} ({}): real server {}", v.service, v.scheduler, r.addr())
+        };
+        steps.push(Step::new(Place::Ipvs, Action::Dnat, detail).rule(real_server_line(r).trim_end()).packet(pkt));
         Verdict::Dnat(r.ip, r.port)
     }
 

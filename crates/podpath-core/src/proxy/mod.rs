@@ -19,8 +19,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::cluster::{Cluster, ClusterIp, Protocol, Service, ServicePort, TrafficPolicy};
-use crate::netfilter::eval::{Context, Packet, Verdict};
+use crate::netfilter::eval::{Context, Verdict};
+use crate::packet::Packet;
 use crate::settings::{ProxyMode, Settings};
+use crate::step::{Place, Step};
 
 /// Where in a node's network stack the service proxy gets the packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,20 +50,6 @@ pub enum Origin {
     Host,
     /// Anything that arrived on one of the node's interfaces from elsewhere.
     Outside,
-}
-
-/// What the proxy did at one point: the line of its dump that acted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    /// `nat PREROUTING`, `ip kube-proxy nat-prerouting`, `IPVS`, …
-    pub at: String,
-    /// `jump`, `mark`, `DNAT`, `SNAT`, `rejected`, `dropped`, `accepted`, …
-    pub action: String,
-    pub detail: String,
-    /// The line as the mode's dump prints it.
-    pub line: String,
-    /// The packet as it leaves this step.
-    pub packet: Packet,
 }
 
 /// One node's service proxy in one mode, as data.
@@ -147,9 +135,9 @@ impl Dataplane {
 
     /// Where a reply's addresses are restored, and the entry that does it:
     /// netfilter's conntrack for kube-proxy, Cilium's reverse-NAT map.
-    pub fn reverse_nat(&self, frontend: IpAddr, port: u16, protocol: &str) -> Option<(String, String)> {
+    pub fn reverse_nat(&self, frontend: IpAddr, port: u16, protocol: Protocol) -> Option<(Place, String)> {
         match self {
-            Dataplane::Ebpf(m) => m.rev_nat(frontend, port, protocol).map(|l| ("bpf rev-NAT".to_owned(), l)),
+            Dataplane::Ebpf(m) => m.rev_nat(frontend, port, protocol).map(|l| (Place::Bpf("rev-NAT".to_owned()), l)),
             _ => None,
         }
     }

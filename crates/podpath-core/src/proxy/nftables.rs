@@ -19,9 +19,11 @@ use data_encoding::BASE32;
 use ipnet::IpNet;
 use sha2::{Digest, Sha256};
 
-use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint, ServicePortView, Step};
+use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint, ServicePortView};
 use crate::cluster::Cluster;
-use crate::netfilter::eval::{Context, Packet, Verdict};
+use crate::netfilter::eval::{Context, Verdict};
+use crate::packet::Packet;
+use crate::step::{Action as Did, Place, Step};
 
 pub const TABLE: &str = "ip kube-proxy";
 
@@ -697,6 +699,16 @@ fn write_service(t: &mut Ruleset, view: &ServicePortView<'_>, cfg: &ProxyConfig,
 
 // Evaluation.
 
+/// A chain of kube-proxy's table, as a trace names it.
+fn here(chain: &str) -> Place {
+    Place::chain(TABLE, chain)
+}
+
+/// An element of one of its verdict maps.
+fn map_place(map: &str) -> Place {
+    Place::Map { table: TABLE.to_owned(), map: map.to_owned() }
+}
+
 enum Flow {
     Continue,
     Return,
@@ -728,23 +740,17 @@ impl Walk<'_, '_> {
         }
     }
 
-    fn step(&mut self, chain: &str, action: &str, line: String, pkt: &Packet, detail: String) {
+    fn step(&mut self, at: Place, action: Did, line: String, pkt: &Packet, detail: String) {
         if self.explore.is_none() {
-            self.steps.push(Step {
-                at: format!("{TABLE} {chain}"),
-                action: action.into(),
-                detail,
-                line,
-                packet: pkt.clone(),
-            });
+            self.steps.push(Step::new(at, action, detail).rule(line).packet(pkt));
         }
     }
 
     fn lookup(&self, map: &str, pkt: &Packet, with_addr: bool) -> Option<&Element> {
         let m = self.table.maps.iter().find(|m| m.name == map)?;
-        m.elements
-            .iter()
-            .find(|e| (!with_addr || e.addr == Some(pkt.dst)) && e.protocol == pkt.protocol && e.port == pkt.dport)
+        m.elements.iter().find(|e| {
+            (!with_addr || e.addr == Some(pkt.dst)) && e.protocol == pkt.protocol.name() && e.port == pkt.dport
+        })
     }
 
     /// Runs a chain; `depth` guards against loops in hand-made tables.
@@ -761,40 +767,40 @@ impl Walk<'_, '_> {
             let detail = rule.comment.clone().unwrap_or_default();
             let flow = match &rule.action {
                 Action::Jump(next) => {
-                    self.step(name, if next == MARK_MASQ { "mark" } else { "jump" }, line, pkt, detail);
+                    self.step(here(name), if next == MARK_MASQ { Did::Mark } else { Did::Jump }, line, pkt, detail);
                     self.chain(next, pkt, depth + 1)
                 }
                 Action::Goto(next) => {
-                    self.step(name, "goto", line, pkt, detail);
+                    self.step(here(name), Did::Goto, line, pkt, detail);
                     match self.chain(next, pkt, depth + 1) {
                         Flow::End(v) => Flow::End(v),
                         _ => Flow::Return,
                     }
                 }
                 Action::Return => {
-                    self.step(name, "return", line, pkt, detail);
+                    self.step(here(name), Did::Return, line, pkt, detail);
                     Flow::Return
                 }
                 Action::Drop => {
-                    self.step(name, "dropped", line, pkt, detail);
+                    self.step(here(name), Did::Dropped, line, pkt, detail);
                     Flow::End(Verdict::Drop)
                 }
                 Action::Reject => {
-                    self.step(name, "rejected", line, pkt, detail);
+                    self.step(here(name), Did::Rejected, line, pkt, detail);
                     Flow::End(Verdict::Reject)
                 }
                 Action::MarkOr(m) => {
                     pkt.mark |= m;
-                    self.step(name, "mark", line, pkt, detail);
+                    self.step(here(name), Did::Mark, line, pkt, detail);
                     Flow::Continue
                 }
                 Action::MarkXor(m) => {
                     pkt.mark ^= m;
-                    self.step(name, "mark", line, pkt, detail);
+                    self.step(here(name), Did::Mark, line, pkt, detail);
                     Flow::Continue
                 }
                 Action::Masquerade => {
-                    self.step(name, "SNAT", line, pkt, detail);
+                    self.step(here(name), Did::Snat, line, pkt, detail);
                     Flow::End(Verdict::Masquerade)
                 }
                 Action::VmapAddrProtoPort(map) | Action::VmapProtoPort(map) => {
@@ -803,8 +809,8 @@ impl Walk<'_, '_> {
                         None => Flow::Continue,
                         Some(el) => {
                             self.step(
-                                name,
-                                "lookup",
+                                here(name),
+                                Did::Lookup,
                                 line,
                                 pkt,
                                 format!(
@@ -825,11 +831,11 @@ impl Walk<'_, '_> {
                             };
                             match &el.verdict {
                                 MapVerdict::Drop => {
-                                    self.step(&format!("map {map}"), "dropped", el.to_string(), pkt, detail);
+                                    self.step(map_place(map), Did::Dropped, el.to_string(), pkt, detail);
                                     Flow::End(Verdict::Drop)
                                 }
                                 MapVerdict::Goto(next) => {
-                                    self.step(&format!("map {map}"), "goto", el.to_string(), pkt, detail.clone());
+                                    self.step(map_place(map), Did::Goto, el.to_string(), pkt, detail.clone());
                                     let flow = self.chain(next, pkt, depth + 1);
                                     if let (Flow::End(Verdict::Reject | Verdict::Drop), Some(last)) =
                                         (&flow, self.steps.last_mut())
@@ -858,7 +864,7 @@ impl Walk<'_, '_> {
                         Flow::End(Verdict::Accept)
                     } else {
                         let i = (self.random)(targets.len() as u64) as usize;
-                        self.step(name, "goto", line, pkt, format!("numgen picked {i} of {}", targets.len()));
+                        self.step(here(name), Did::Goto, line, pkt, format!("numgen picked {i} of {}", targets.len()));
                         match self.chain(&targets[i], pkt, depth + 1) {
                             Flow::End(v) => Flow::End(v),
                             _ => Flow::Return,
@@ -866,7 +872,13 @@ impl Walk<'_, '_> {
                     }
                 }
                 Action::Update(_) => {
-                    self.step(name, "remember", line, pkt, "session affinity: the client is remembered".into());
+                    self.step(
+                        here(name),
+                        Did::Remember,
+                        line,
+                        pkt,
+                        "session affinity: the client is remembered".into(),
+                    );
                     Flow::Continue
                 }
                 Action::Dnat { ip, port, .. } => {
@@ -875,7 +887,7 @@ impl Walk<'_, '_> {
                     if let Some(out) = self.explore.as_deref_mut() {
                         out.insert((*ip, *port));
                     }
-                    self.step(name, "DNAT", line, pkt, detail);
+                    self.step(here(name), Did::Dnat, line, pkt, detail);
                     Flow::End(Verdict::Dnat(*ip, *port))
                 }
             };

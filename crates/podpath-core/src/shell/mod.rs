@@ -43,8 +43,7 @@ pub struct Traced {
     pub from: String,
     pub to: String,
     pub port: u16,
-    /// `tcp`, `udp` or `icmp`.
-    pub protocol: String,
+    pub protocol: crate::cluster::Protocol,
     /// The seed the trace ran with: tracing the same words with it gives
     /// the same path (the same endpoint picked).
     pub seed: u64,

@@ -5,6 +5,7 @@
 
 use crate::proxy::Dataplane;
 use crate::shell::Output;
+use crate::step::Place;
 use crate::trace::Trace;
 use crate::{Cluster, ProxyMode};
 
@@ -79,7 +80,7 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
                     ct.clone()
                 } else if t.hops.iter().any(|h| h.node.as_deref() == Some(node)) {
                     let r = ct.reply;
-                    crate::trace::Conntrack { protocol: ct.protocol.clone(), original: (r.2, r.3, r.0, r.1), reply: r }
+                    crate::trace::Conntrack { protocol: ct.protocol, original: (r.2, r.3, r.0, r.1), reply: r }
                 } else {
                     continue;
                 };
@@ -130,8 +131,8 @@ fn settled(entry: &crate::trace::Conntrack, t: &Trace) -> String {
     if t.verdict != crate::trace::Verdict::Delivered || t.reply.is_empty() {
         return line;
     }
-    match entry.protocol.as_str() {
-        "tcp" => line
+    match entry.protocol {
+        crate::cluster::Protocol::Tcp => line
             .replacen("tcp      6 120 SYN_SENT ", "tcp      6 120 TIME_WAIT ", 1)
             .replacen(" [UNREPLIED]", "", 1)
             .replacen(" mark=0", " [ASSURED] mark=0", 1),
@@ -177,8 +178,12 @@ fn tcpdump(cluster: &Cluster, node: &str, words: &[&str], recent: &[Trace]) -> O
     for t in recent {
         for p in crate::pcap::packets(t) {
             usec += 1000;
-            let here = p.node.as_deref() == Some(node) && links.contains(&p.at.as_str());
-            if !here || (iface != "any" && p.at != iface) || count.is_some_and(|c| shown >= c) {
+            let dev = match &p.at {
+                Place::Dev(dev) => Some(dev.as_str()),
+                _ => None,
+            };
+            let here = p.node.as_deref() == Some(node) && dev.is_some_and(|d| links.contains(&d));
+            if !here || (iface != "any" && dev != Some(iface)) || count.is_some_and(|c| shown >= c) {
                 continue;
             }
             let d = crate::capture::dissect(&p.data, 1);

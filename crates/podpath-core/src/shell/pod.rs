@@ -10,6 +10,7 @@
 
 use std::net::IpAddr;
 
+use crate::cluster::Protocol;
 use crate::dns::{self, resolver::ResolvConf, RType, Rcode};
 use crate::shell::{Output, Traced};
 use crate::trace::{self, From, Request, To, Trace, Verdict};
@@ -78,20 +79,12 @@ pub(crate) fn run(cluster: &Cluster, client: &Client, args: &[String], seed: u64
 
 type Ran = Result<Output, Output>;
 
-fn request(client: &Client, to: To, port: u16, protocol: &str, seed: u64) -> Request {
-    Request { from: client.from(), to, port, protocol: protocol.into(), node: None, seed }
+fn request(client: &Client, to: To, port: u16, protocol: Protocol, seed: u64) -> Request {
+    Request { from: client.from(), to, port, protocol, node: None, seed }
 }
 
-fn traced(client: &Client, to: &str, port: u16, protocol: &str, seed: u64, trace: Trace) -> Option<Box<Traced>> {
-    Some(Box::new(Traced {
-        from: client.words(),
-        to: to.to_owned(),
-        port,
-        protocol: protocol.into(),
-        seed,
-        trace,
-        lookup: None,
-    }))
+fn traced(client: &Client, to: &str, port: u16, protocol: Protocol, seed: u64, trace: Trace) -> Option<Box<Traced>> {
+    Some(Box::new(Traced { from: client.words(), to: to.to_owned(), port, protocol, seed, trace, lookup: None }))
 }
 
 /// A host as the tool names it: an address, or a name to resolve.
@@ -194,9 +187,9 @@ fn curl(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     if let Some((_, _, addr)) = resolve.iter().find(|(h, p, _)| *h == host && *p == port) {
         to = To::Ip(*addr);
     }
-    let req = request(client, to.clone(), port, "tcp", seed);
+    let req = request(client, to.clone(), port, Protocol::Tcp, seed);
     let t = trace::trace_http(cluster, &req, &spec).map_err(|e| Output::fail(1, format!("podpath: {e}\n")))?;
-    let shown = traced(client, &full, port, "tcp", seed, t.clone());
+    let shown = traced(client, &full, port, Protocol::Tcp, seed, t.clone());
     let quiet_errors = silent && !show_error;
     let fail = |code: u8, msg: String, v: &str| {
         let mut text = String::new();
@@ -346,9 +339,9 @@ fn ping(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
         return Err(Output::fail(2, "ping: usage error: Destination address required\n"));
     };
     let to = target(&host);
-    let t = trace::trace(cluster, &request(client, to.clone(), 0, "icmp", seed))
+    let t = trace::trace(cluster, &request(client, to.clone(), 0, Protocol::Icmp, seed))
         .map_err(|e| Output::fail(2, format!("ping: {e}\n")))?;
-    let shown = traced(client, &host, 0, "icmp", seed, t.clone());
+    let shown = traced(client, &host, 0, Protocol::Icmp, seed, t.clone());
     if t.verdict == Verdict::Nxdomain {
         return Ok(Output {
             text: format!("ping: {host}: Name or service not known\n"),
@@ -455,14 +448,14 @@ fn reply_source(network: &crate::datapath::Network, cluster: &Cluster, node: &st
 /// "time exceeded", the destination "port unreachable" (or the echo, or
 /// the SYN-ACK); where nothing answers, `* * *` to the hop limit.
 fn traceroute(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
-    let (mut numeric, mut protocol, mut port, mut max) = (false, "udp", 33434u16, 30u8);
+    let (mut numeric, mut protocol, mut port, mut max) = (false, Protocol::Udp, 33434u16, 30u8);
     let mut host = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "-n" => numeric = true,
-            "-I" | "--icmp" => protocol = "icmp",
-            "-T" | "--tcp" => (protocol, port) = ("tcp", 80),
+            "-I" | "--icmp" => protocol = Protocol::Icmp,
+            "-T" | "--tcp" => (protocol, port) = (Protocol::Tcp, 80),
             "-p" | "--port" => port = it.next().and_then(|p| p.parse().ok()).unwrap_or(port),
             "-m" | "--max-hops" => max = it.next().and_then(|m| m.parse().ok()).unwrap_or(max),
             "-q" | "-w" | "-N" => {
@@ -535,7 +528,7 @@ fn resolv(cluster: &Cluster, client: &Client) -> ResolvConf {
 /// A lookup made by a tool: the resolver's queries, each a traced UDP
 /// exchange; `conf` decides the names tried and the server.
 fn lookup(cluster: &Cluster, client: &Client, conf: ResolvConf, name: &str, qtype: RType, seed: u64) -> Ran2 {
-    let req = request(client, To::Name(name.to_owned()), 53, "udp", seed);
+    let req = request(client, To::Name(name.to_owned()), 53, Protocol::Udp, seed);
     trace::resolve_with(cluster, &req, conf, name, qtype).map_err(|e| Output::fail(1, format!("podpath: {e}\n")))
 }
 
@@ -545,7 +538,7 @@ fn dns_traced(client: &Client, res: &trace::Resolution, seed: u64) -> Option<Box
     let t = res.wires.last()?.clone();
     let server = res.lookup.attempts.last().and_then(|a| a.server).map(|s| s.to_string()).unwrap_or_default();
     // The last query went with the lookup's seed plus its index.
-    let mut shown = traced(client, &server, 53, "udp", seed.wrapping_add(res.wires.len() as u64 - 1), t)?;
+    let mut shown = traced(client, &server, 53, Protocol::Udp, seed.wrapping_add(res.wires.len() as u64 - 1), t)?;
     shown.lookup = Some(Box::new(res.clone()));
     Some(shown)
 }
@@ -787,9 +780,9 @@ fn wget(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     let port = dest.port.unwrap_or(if spec.scheme == "https" { 443 } else { 80 });
     let host = spec.host_header.split(':').next().unwrap_or("").to_owned();
     let to = dest.to;
-    let t = trace::trace_http(cluster, &request(client, to.clone(), port, "tcp", seed), &spec)
+    let t = trace::trace_http(cluster, &request(client, to.clone(), port, Protocol::Tcp, seed), &spec)
         .map_err(|e| Output::fail(1, format!("podpath: {e}\n")))?;
-    let shown = traced(client, &full, port, "tcp", seed, t.clone());
+    let shown = traced(client, &full, port, Protocol::Tcp, seed, t.clone());
     let done = |text: String, status: u8| Ok(Output { text, status, traced: shown.clone(), clear: false });
     if t.verdict == Verdict::Nxdomain || dns_timed_out(&t) {
         return done(format!("wget: bad address '{host}'\n"), 1);
@@ -868,7 +861,7 @@ fn nc(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
         return Err(Output::fail(1, "usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n\t  [-m minttl] [-O length] [-P proxy_username] [-p source_port]\n\t  [-q seconds] [-s sourceaddr] [-T keyword] [-V rtable] [-W recvlimit]\n\t  [-w timeout] [-X proxy_protocol] [-x proxy_address[:port]]\n\t  [destination] [port]\n"));
     };
     let port: u16 = port.parse().map_err(|_| Output::fail(1, format!("nc: port number invalid: {port}\n")))?;
-    let protocol = if udp { "udp" } else { "tcp" };
+    let protocol = if udp { Protocol::Udp } else { Protocol::Tcp };
     let to = target(host);
     let t = trace::trace(cluster, &request(client, to.clone(), port, protocol, seed))
         .map_err(|e| Output::fail(1, format!("podpath: {e}\n")))?;
@@ -883,7 +876,7 @@ fn nc(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     // UDP has no handshake: connect() always succeeds.
     if t.verdict == Verdict::Delivered || udp {
         let text = if verbose {
-            format!("Connection to {named} {port} port [{protocol}/{svc}] succeeded!\n")
+            format!("Connection to {named} {port} port [{}/{svc}] succeeded!\n", protocol.name())
         } else {
             String::new()
         };
@@ -895,7 +888,14 @@ fn nc(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
         (Verdict::Rejected, _) => "failed: Connection refused",
         _ => "failed: No route to host",
     };
-    done(if verbose { format!("nc: connect to {named} port {port} ({protocol}) {why}\n") } else { String::new() }, 1)
+    done(
+        if verbose {
+            format!("nc: connect to {named} port {port} ({}) {why}\n", protocol.name())
+        } else {
+            String::new()
+        },
+        1,
+    )
 }
 
 // ---------------------------------------------------------------- files, ip

@@ -769,14 +769,17 @@ fn commands_hand_their_trace_to_the_page() {
     let mut sh = Shell::new();
     let o = sh.run(&c, "kubectl exec -n shop client -- curl -s http://web");
     let t = o.traced.expect("curl runs a trace");
-    assert_eq!((t.from.as_str(), t.to.as_str(), t.port, t.protocol.as_str()), ("shop/client", "http://web", 80, "tcp"));
+    assert_eq!(
+        (t.from.as_str(), t.to.as_str(), t.port, t.protocol),
+        ("shop/client", "http://web", 80, crate::cluster::Protocol::Tcp)
+    );
     assert_eq!(t.trace.verdict, crate::trace::Verdict::Delivered);
     // The page traces the same words and gets the same hops.
-    let again = crate::trace::target::trace_words(&c, &t.from, &t.to, t.port, &t.protocol, t.seed).unwrap();
+    let again = crate::trace::target::trace_words(&c, &t.from, &t.to, t.port, t.protocol, t.seed).unwrap();
     assert_eq!(again.hops, t.trace.hops);
     let o = sh.run(&c, "kubectl exec -n shop client -- nslookup web");
     let t = o.traced.expect("nslookup sends queries");
-    assert_eq!((t.to.as_str(), t.port, t.protocol.as_str()), ("10.96.0.10", 53, "udp"));
+    assert_eq!((t.to.as_str(), t.port, t.protocol), ("10.96.0.10", 53, crate::cluster::Protocol::Udp));
 }
 
 #[test]

@@ -21,10 +21,13 @@ use crate::cluster::{Cluster, ClusterIp, Pod, ServiceType};
 use crate::datapath;
 use crate::dns;
 use crate::names::Rng;
-use crate::netfilter::eval::{Context, Packet, Verdict as NfVerdict};
+use crate::netfilter::eval::{Context, Verdict as NfVerdict};
+pub use crate::packet::Headers;
+use crate::packet::Packet;
 use crate::policy::{Decision, End, Engine, SideVerdict};
-use crate::proxy::{Dataplane, Hook, Origin, Step};
+use crate::proxy::{Dataplane, Hook, Origin};
 use crate::settings::ProxyMode;
+use crate::step::{Action, Place, Step};
 
 /// Where a packet starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,8 +61,7 @@ pub struct Request {
     pub from: From,
     pub to: To,
     pub port: u16,
-    /// `tcp`, `udp` or `sctp`.
-    pub protocol: String,
+    pub protocol: Protocol,
     /// The node that first handles the packet, for IP and external sources.
     pub node: Option<String>,
     pub seed: u64,
@@ -87,25 +89,12 @@ impl Verdict {
     }
 }
 
-/// The packet as it is at a hop.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Headers {
-    pub src: IpAddr,
-    pub sport: u16,
-    pub dst: IpAddr,
-    pub dport: u16,
-    pub protocol: String,
-    pub ttl: u8,
-    /// The tunnel's headers while the packet is encapsulated.
-    pub outer: Option<datapath::Outer>,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hop {
     pub node: Option<String>,
     /// `ns/pod eth0`, `nat PREROUTING`, `filter FORWARD`…
-    pub at: String,
-    pub action: String,
+    pub at: Place,
+    pub action: Action,
     pub detail: String,
     /// The rule line that acted, as the node's dump prints it.
     pub rule: Option<String>,
@@ -159,7 +148,7 @@ impl Trace {
     /// where a rejection or an unreachable route fails at once.
     pub fn lost(&self) -> bool {
         self.verdict == Verdict::Dropped
-            || (self.verdict == Verdict::Unreachable && self.hops.last().is_some_and(|h| h.action == "sent"))
+            || (self.verdict == Verdict::Unreachable && self.hops.last().is_some_and(|h| h.action == Action::Sent))
     }
 }
 
@@ -284,7 +273,7 @@ pub fn resolve_with(
         let q = Request {
             to: To::Ip(server),
             port: 53,
-            protocol: "udp".into(),
+            protocol: Protocol::Udp,
             seed: req.seed.wrapping_add(i),
             ..req.clone()
         };
@@ -417,8 +406,8 @@ fn http_legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace,
     };
     let mut hop = Hop {
         node: ctl_node.clone(),
-        at: format!("{ctl_pod} {ctl_name}"),
-        action: "answered".into(),
+        at: Place::PodApp { pod: ctl_pod.clone(), app: ctl_name.to_owned() },
+        action: Action::Answered,
         detail: routed.reason.clone(),
         rule: Some(routed.rule.clone()),
         packet: arrived.clone(),
@@ -456,7 +445,7 @@ fn http_legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace,
         from: From::Pod { namespace: ns.to_owned(), name: name.to_owned() },
         to: To::Ip(up_ip),
         port: up_port,
-        protocol: "tcp".into(),
+        protocol: Protocol::Tcp,
         node: None,
         // Its own connection: another source port.
         seed: req.seed.wrapping_add(1),
@@ -464,7 +453,7 @@ fn http_legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace,
     let mut leg2 = trace_ip(cluster, &up_req)?;
     let upstream_request =
         crate::http::forwarded(&spec.method, &routed.upstream_path, &request, &routed.upstream_headers);
-    hop.action = "proxied".into();
+    hop.action = Action::Proxied;
     let backend_answer = if leg2.verdict == Verdict::Delivered {
         let seen = leg2.hops.last().map(|h| h.packet.clone()).expect("a delivered trace has hops");
         let hostname =
@@ -499,7 +488,7 @@ fn http_legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace,
     t.policy = leg2.policy.clone().or(t.policy);
     t.conntrack = leg2.conntrack.clone();
     let mut back = hop;
-    back.action = "answered".into();
+    back.action = Action::Answered;
     back.packet = leg1.reply.first().map(|h| h.packet.clone()).unwrap_or(back.packet);
     t.reply = leg2.reply.iter().cloned().chain(std::iter::once(back)).chain(leg1.reply.iter().cloned()).collect();
     t.http = Some(Box::new(http));
@@ -573,12 +562,12 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             let p = pod(cluster, namespace, name)?;
             let ip = p.ip.ok_or_else(|| TraceError::PodNotRunning(p.key()))?;
             let node = p.node.clone().ok_or_else(|| TraceError::PodNotRunning(p.key()))?;
-            (ip, node, format!("{} eth0", p.key()), p.host_network)
+            (ip, node, Place::pod_eth0(&p.key()), p.host_network)
         }
         From::Node(name) => {
             let n = cluster.node(name).ok_or_else(|| TraceError::NoNode(name.clone()))?;
             let ip = n.internal_ip.unwrap_or(IpAddr::from([127, 0, 0, 1]));
-            (ip, name.clone(), format!("node/{name}"), true)
+            (ip, name.clone(), Place::Host(name.clone()), true)
         }
         From::External => {
             let node = match req.node.clone() {
@@ -586,13 +575,13 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                 None => entry_node(cluster, &req.to).ok_or_else(|| TraceError::NeedsNode("external".into()))?,
             };
             // A documentation address stands for the outside client.
-            (IpAddr::from([198, 51, 100, 7]), node, "external client".to_owned(), false)
+            (IpAddr::from([198, 51, 100, 7]), node, Place::Outside, false)
         }
         From::Ip(ip) => {
             let node = req.node.clone().ok_or_else(|| TraceError::NeedsNode(ip.to_string()))?;
             let n = cluster.node(&node).ok_or_else(|| TraceError::NoNode(node.clone()))?;
             let own = n.internal_ip == Some(*ip) || ip.is_loopback();
-            (*ip, node, ip.to_string(), own)
+            (*ip, node, Place::Address(*ip), own)
         }
     };
     if cluster.node(&node).is_none() {
@@ -615,10 +604,10 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
     let mut pkt = Packet {
         src: src_ip,
         dst: dst_ip,
-        protocol: req.protocol.clone(),
+        protocol: req.protocol,
         sport: 40000 + (Rng::new(req.seed ^ 0x5eed).below(20000) as u16),
         // ICMP has no ports: the echo identifier stands in the source.
-        dport: if req.protocol == "icmp" { 0 } else { req.port },
+        dport: if req.protocol == Protocol::Icmp { 0 } else { req.port },
         mark: 0,
         // Pods on a bridge plugin reach the node through a bridge port.
         bridged: matches!(req.from, From::Pod { .. })
@@ -629,14 +618,14 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
     let mut hops = vec![Hop {
         node: Some(node.clone()),
         at: src_at,
-        action: "sent".into(),
-        detail: format!("first packet of a new {} connection", req.protocol.to_uppercase()),
+        action: Action::Sent,
+        detail: format!("first packet of a new {} connection", req.protocol.as_str()),
         rule: None,
-        packet: headers(&pkt),
+        packet: Headers::of(&pkt),
     }];
 
     let mut sent = pkt.clone();
-    let service = find_service(cluster, dst_ip, req.port, &req.protocol, &local);
+    let service = find_service(cluster, dst_ip, req.port, req.protocol, &local);
     let origin = match (&req.from, host_originated) {
         (_, true) => Origin::Host,
         (From::Pod { .. }, false) => Origin::Pod,
@@ -688,12 +677,12 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                 let key = format!("{namespace}/{name}");
                 for st in network.leave_pod(&node, &key, pkt.dst) {
                     hops.push(Hop {
-                        node: Some(st.node),
+                        node: st.node,
                         at: st.at,
-                        action: st.action.into(),
+                        action: st.action,
                         detail: st.detail,
                         rule: st.rule,
-                        packet: headers(&pkt),
+                        packet: Headers::of(&pkt),
                     });
                 }
             }
@@ -707,7 +696,7 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             let sent_hop = hops.remove(0);
             push_steps(&mut hops, &node, &steps);
             if matches!(verdict, NfVerdict::Accept | NfVerdict::Dnat(..)) {
-                hops.push(Hop { packet: headers(&pkt), ..sent_hop });
+                hops.push(Hop { packet: Headers::of(&pkt), ..sent_hop });
             }
             sent = pkt.clone();
         } else {
@@ -716,7 +705,7 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         match verdict {
             NfVerdict::Dnat(ip, port) if (ip, port) != before => {
                 svc_hit.chosen = Some(endpoint(ip, port));
-                if let Some(h) = hops.iter_mut().rev().find(|h| h.action == "DNAT") {
+                if let Some(h) = hops.iter_mut().rev().find(|h| h.action == Action::Dnat) {
                     let picked = format!(
                         "{}: picked endpoint {} of {}",
                         proxy_name(cluster.settings.proxy_mode),
@@ -729,13 +718,14 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             NfVerdict::Reject | NfVerdict::Drop => {
                 let rejected = verdict == NfVerdict::Reject;
                 let last = steps.last().cloned();
-                let place = last.as_ref().map(|s| s.at.clone()).unwrap_or_default();
+                let place = last.as_ref().map(|s| s.at.to_string()).unwrap_or_default();
                 let why = last
                     .as_ref()
-                    .map(|s| if s.detail.is_empty() { s.line.clone() } else { s.detail.clone() })
+                    .map(|s| if s.detail.is_empty() { s.rule.clone().unwrap_or_default() } else { s.detail.clone() })
                     .unwrap_or_default();
-                if let Some(h) = hops.last_mut().filter(|h| h.action != "rejected" && h.action != "dropped") {
-                    h.action = if rejected { "rejected" } else { "dropped" }.into();
+                if let Some(h) = hops.last_mut().filter(|h| h.action != Action::Rejected && h.action != Action::Dropped)
+                {
+                    h.action = if rejected { Action::Rejected } else { Action::Dropped };
                     h.detail = if rejected {
                         format!("{why}: ICMP port unreachable goes back to the client")
                     } else {
@@ -744,7 +734,7 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                 }
                 let v = if rejected { Verdict::Rejected } else { Verdict::Dropped };
                 let what = if rejected { "rejected it" } else { "dropped it" };
-                let reason = if place.starts_with("bpf") || place.starts_with("IPVS") {
+                let reason = if matches!(last.as_ref().map(|s| &s.at), Some(Place::Bpf(_) | Place::Ipvs)) {
                     format!("{place}: {why}")
                 } else {
                     format!("{place} rule \"{why}\" {what}")
@@ -767,7 +757,7 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                     pkt.src = ip;
                 }
                 if let Some(h) = hops.last_mut() {
-                    h.action = "SNAT".into();
+                    h.action = Action::Snat;
                     h.detail = format!("masqueraded: the source becomes {}", pkt.src);
                     h.packet.src = pkt.src;
                 }
@@ -786,10 +776,10 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                 hops.push(Hop {
                     node: Some(node.clone()),
                     at: step.at,
-                    action: step.action.into(),
+                    action: step.action,
                     detail,
                     rule: step.rule,
-                    packet: Headers { ttl, ..headers(&pkt) },
+                    packet: Headers { ttl, ..Headers::of(&pkt) },
                 });
             }
         }
@@ -815,8 +805,13 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
     let server = engine.end_of(pkt.dst);
     let cni = cluster.settings.cni;
     let decision = (matches!(client, End::Pod(_)) || matches!(server, End::Pod(_))).then(|| {
-        let protocol = Protocol::parse(Some(&req.protocol.to_ascii_uppercase()));
-        engine.check_as(client, engine.end_of(pkt.src), server, pkt.dport, protocol)
+        engine.check_as(
+            client,
+            engine.end_of(pkt.src),
+            server,
+            pkt.dport,
+            Some(req.protocol).filter(|p| *p != Protocol::Icmp),
+        )
     });
     let policy_hop = |egress: bool, on: Option<String>, d: &Decision, at_pkt: &Packet, ttl: u8| -> Option<Hop> {
         let side = if egress { &d.egress } else { &d.ingress };
@@ -836,22 +831,21 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         }
         Some(Hop {
             node: on,
-            at: SideVerdict::place(cni, egress).to_owned(),
+            at: SideVerdict::place(cni, egress),
             action: match side.verdict {
-                SideVerdict::Deny => "policy denied",
-                SideVerdict::Allow => "policy allowed",
-                _ => "policy not enforced",
-            }
-            .into(),
+                SideVerdict::Deny => Action::PolicyDenied,
+                SideVerdict::Allow => Action::PolicyAllowed,
+                _ => Action::PolicyNotEnforced,
+            },
             detail,
             rule: side.rule.clone(),
-            packet: Headers { ttl, ..headers(at_pkt) },
+            packet: Headers { ttl, ..Headers::of(at_pkt) },
         })
     };
     let mut ttl = t.hops.last().map_or(64, |h| h.packet.ttl);
     if let Some(d) = &decision {
         if let Some(h) = policy_hop(true, Some(node.clone()), d, &sent_after_nat(&sent, &pkt), ttl) {
-            let denied = h.action == "policy denied";
+            let denied = h.action == Action::PolicyDenied;
             t.hops.push(h);
             if denied {
                 t.verdict = Verdict::Dropped;
@@ -862,27 +856,28 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         }
     }
     let (steps, arrival) = network.carry(cluster, &node, pkt.src, pkt.dst, (pkt.sport, pkt.dport));
-    let mut outer: Option<datapath::Outer> = None;
+    let mut outer: Option<crate::packet::Outer> = None;
     // The routing decision was shown where the kernel makes it.
-    let forwarding = |at: &str| at == "host routing" || at == datapath::BRIDGED_AT;
-    let already_routed = t.hops.iter().any(|h| forwarding(&h.at) && h.node.as_deref() == Some(node.as_str()));
+    let already_routed = t.hops.iter().any(|h| h.at.is_forwarding() && h.node.as_deref() == Some(node.as_str()));
     for s in steps {
-        if already_routed && forwarding(&s.at) && s.node == node && matches!(s.action, "routed" | "bridged") {
+        if already_routed
+            && s.at.is_forwarding()
+            && s.node.as_deref() == Some(node.as_str())
+            && matches!(s.action, Action::Routed | Action::Bridged)
+        {
             continue;
         }
         if s.routed {
             ttl = ttl.saturating_sub(1);
         }
-        if let Some(o) = s.outer.clone() {
-            outer = o;
-        }
+        outer = s.tunnel.apply(outer);
         t.hops.push(Hop {
-            node: Some(s.node.clone()),
+            node: s.node.clone(),
             at: s.at.clone(),
-            action: s.action.into(),
+            action: s.action,
             detail: s.detail.clone(),
             rule: s.rule.clone(),
-            packet: Headers { ttl, outer: outer.clone(), ..headers(&pkt) },
+            packet: Headers { ttl, outer: outer.clone(), ..Headers::of(&pkt) },
         });
     }
     t.policy = decision.clone();
@@ -890,7 +885,7 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         datapath::Arrival::Pod { key, node: on } => {
             if let Some(d) = &decision {
                 if let Some(h) = policy_hop(false, Some(on.clone()), d, &pkt, ttl) {
-                    let denied = h.action == "policy denied";
+                    let denied = h.action == Action::PolicyDenied;
                     t.hops.push(h);
                     if denied {
                         t.verdict = Verdict::Dropped;
@@ -909,11 +904,11 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             };
             t.hops.push(Hop {
                 node: Some(on.clone()),
-                at: format!("{key} eth0"),
-                action: "delivered".into(),
+                at: Place::pod_eth0(&key),
+                action: Action::Delivered,
                 detail: format!("{} receives it", key),
                 rule: None,
-                packet: Headers { ttl, ..headers(&pkt) },
+                packet: Headers { ttl, ..Headers::of(&pkt) },
             });
             t.destination_pod = Some(key);
             t.destination_node = Some(on);
@@ -925,11 +920,11 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             };
             t.hops.push(Hop {
                 node: Some(n.clone()),
-                at: format!("node/{n}"),
-                action: "delivered".into(),
+                at: Place::Host(n.clone()),
+                action: Action::Delivered,
                 detail: "addressed to the node itself".into(),
                 rule: None,
-                packet: Headers { ttl, ..headers(&pkt) },
+                packet: Headers { ttl, ..Headers::of(&pkt) },
             });
             t.destination_node = Some(n);
         }
@@ -951,7 +946,7 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                 t.reason = format!(
                     "{} is a Service address: the proxy rewrites only the Service's own ports and protocols, so this {} packet has nowhere to go (no host has that address)",
                     pkt.dst,
-                    req.protocol.to_uppercase()
+                    req.protocol.as_str()
                 );
                 return Ok(t);
             }
@@ -972,13 +967,17 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                         at,
                         Hop {
                             node: Some(n.clone()),
-                            at: "nat POSTROUTING (the CNI's masquerade)".into(),
-                            action: "SNAT".into(),
+                            at: Place::Chain {
+                                table: "nat".into(),
+                                chain: "POSTROUTING".into(),
+                                note: Some("the CNI's masquerade".into()),
+                            },
+                            action: Action::Snat,
                             detail: format!(
                                 "{cni} masquerades pod traffic leaving the cluster: the source becomes {ip}"
                             ),
                             rule: None,
-                            packet: Headers { ttl, ..headers(&pkt) },
+                            packet: Headers { ttl, ..Headers::of(&pkt) },
                         },
                     );
                     if let Some(last) = t.hops.last_mut() {
@@ -993,9 +992,8 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
     if t.verdict == Verdict::Delivered {
         let entry = Conntrack::new(&sent, &pkt);
         let (_, _, vip, vport) = entry.original;
-        let place = dataplane
-            .reverse_nat(vip, vport, &entry.protocol)
-            .unwrap_or_else(|| ("conntrack".to_owned(), entry.to_string()));
+        let place =
+            dataplane.reverse_nat(vip, vport, entry.protocol).unwrap_or_else(|| (Place::Conntrack, entry.to_string()));
         t.reply = reply_hops(cluster, &network, &t, &entry, &node, place);
         t.conntrack = Some(entry);
     }
@@ -1008,7 +1006,7 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
 /// second and un-NATed back to the first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conntrack {
-    pub protocol: String,
+    pub protocol: Protocol,
     pub original: (IpAddr, u16, IpAddr, u16),
     pub reply: (IpAddr, u16, IpAddr, u16),
 }
@@ -1016,7 +1014,7 @@ pub struct Conntrack {
 impl Conntrack {
     fn new(sent: &Packet, now: &Packet) -> Conntrack {
         Conntrack {
-            protocol: sent.protocol.clone(),
+            protocol: sent.protocol,
             original: (sent.src, sent.sport, sent.dst, sent.dport),
             reply: (now.dst, now.dport, now.src, now.sport),
         }
@@ -1034,27 +1032,28 @@ impl Conntrack {
 /// COOKIE_WAIT for 3 s (the kernel's default timeouts).
 impl std::fmt::Display for Conntrack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (num, timeout, state) = match self.protocol.as_str() {
-            "tcp" => (6, 120, "SYN_SENT "),
-            "udp" => (17, 30, ""),
-            "sctp" => (132, 3, "COOKIE_WAIT "),
-            _ => (1, 30, ""),
+        let (timeout, state) = match self.protocol {
+            Protocol::Tcp => (120, "SYN_SENT "),
+            Protocol::Udp => (30, ""),
+            Protocol::Sctp => (3, "COOKIE_WAIT "),
+            Protocol::Icmp => (30, ""),
         };
+        let num = self.protocol.number();
         let tuple = |(s, sp, d, dp): (IpAddr, u16, IpAddr, u16)| {
-            if self.protocol == "icmp" {
+            if self.protocol == Protocol::Icmp {
                 format!("src={s} dst={d} type=8 code=0 id={sp}")
             } else {
                 format!("src={s} dst={d} sport={sp} dport={dp}")
             }
         };
         let mut reply = tuple(self.reply);
-        if self.protocol == "icmp" {
+        if self.protocol == Protocol::Icmp {
             reply = reply.replace("type=8", "type=0");
         }
         write!(
             f,
             "{:<8} {num} {timeout} {state}{} [UNREPLIED] {} mark=0 use=1",
-            self.protocol,
+            self.protocol.name(),
             tuple(self.original),
             reply
         )
@@ -1066,19 +1065,17 @@ impl std::fmt::Display for Conntrack {
 /// that rewrote the request.
 /// Appends datapath steps as hops for a packet with these headers,
 /// decrementing the TTL at router hops and tracking the tunnel.
-fn push_datapath(hops: &mut Vec<Hop>, steps: Vec<datapath::Step>, h: &Headers, ttl: &mut u8) {
-    let mut outer: Option<datapath::Outer> = None;
+fn push_datapath(hops: &mut Vec<Hop>, steps: Vec<Step>, h: &Headers, ttl: &mut u8) {
+    let mut outer: Option<crate::packet::Outer> = None;
     for s in steps {
         if s.routed {
             *ttl = ttl.saturating_sub(1);
         }
-        if let Some(o) = s.outer.clone() {
-            outer = o;
-        }
+        outer = s.tunnel.apply(outer);
         hops.push(Hop {
-            node: Some(s.node.clone()),
+            node: s.node.clone(),
             at: s.at.clone(),
-            action: s.action.into(),
+            action: s.action,
             detail: s.detail.clone(),
             rule: s.rule.clone(),
             packet: Headers { ttl: *ttl, outer: outer.clone(), ..h.clone() },
@@ -1095,12 +1092,12 @@ fn reply_hops(
     t: &Trace,
     ct: &Conntrack,
     nat_node: &str,
-    (at, line): (String, String),
+    (at, line): (Place, String),
 ) -> Vec<Hop> {
     let (rs, rsp, rd, rdp) = ct.reply;
     let (os, osp, od, odp) = ct.original;
-    let proto = ct.protocol.clone();
-    let mut h = Headers { src: rs, sport: rsp, dst: rd, dport: rdp, protocol: proto.clone(), ttl: 64, outer: None };
+    let proto = ct.protocol;
+    let mut h = Headers { src: rs, sport: rsp, dst: rd, dport: rdp, protocol: proto, ttl: 64, outer: None };
     let mut ttl = 64u8;
     let server_node = t.destination_node.clone().unwrap_or_else(|| nat_node.to_owned());
     let mut hops = Vec::new();
@@ -1108,8 +1105,8 @@ fn reply_hops(
         Some(key) => {
             hops.push(Hop {
                 node: Some(server_node.clone()),
-                at: format!("{key} eth0"),
-                action: "sent".into(),
+                at: Place::pod_eth0(key),
+                action: Action::Sent,
                 detail: "the reply, addressed to where the request came from".into(),
                 rule: None,
                 packet: h.clone(),
@@ -1119,8 +1116,8 @@ fn reply_hops(
         }
         None => hops.push(Hop {
             node: Some(server_node.clone()),
-            at: format!("node/{server_node}"),
-            action: "sent".into(),
+            at: Place::Host(server_node.clone()),
+            action: Action::Sent,
             detail: "the reply, addressed to where the request came from".into(),
             rule: None,
             packet: h.clone(),
@@ -1137,10 +1134,10 @@ fn reply_hops(
         Hop {
             node: Some(nat_node.to_owned()),
             at: at.clone(),
-            action: "un-NAT".into(),
+            action: Action::UnNat,
             detail: format!("the reply matches the connection's entry: {}", what.join(", ")),
             rule: Some(line.clone()),
-            packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone(), ttl, outer: None },
+            packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto, ttl, outer: None },
         }
     };
     // To the NAT node (or, without NAT, straight to the client).
@@ -1156,26 +1153,29 @@ fn reply_hops(
         let cut = steps
             .iter()
             .position(|s| {
-                s.node == nat_node && (s.at == "host routing" || matches!(s.action, "sent" | "bridged" | "forwarded"))
+                s.node.as_deref() == Some(nat_node)
+                    && (s.at == Place::Routing
+                        || matches!(s.action, Action::Sent | Action::Bridged | Action::Forwarded))
             })
             .unwrap_or(steps.len());
         steps.truncate(cut);
         push_datapath(&mut hops, steps, &h, &mut ttl);
         hops.push(un_nat(ttl));
-        h = Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto.clone(), ttl, outer: None };
+        h = Headers { src: od, sport: odp, dst: os, dport: osp, protocol: proto, ttl, outer: None };
         (steps, arrival) = network.carry(cluster, nat_node, od, os, (odp, osp));
     }
     push_datapath(&mut hops, steps, &h, &mut ttl);
-    let first = t.hops.iter().find(|x| x.action == "sent").unwrap_or(&t.hops[0]);
+    let first = t.hops.iter().find(|x| x.action == Action::Sent).unwrap_or(&t.hops[0]);
     let (node, place) = match arrival {
-        datapath::Arrival::Pod { key, node } => (Some(node), format!("{key} eth0")),
+        datapath::Arrival::Pod { key, node } => (Some(node), Place::pod_eth0(&key)),
         _ => (first.node.clone(), first.at.clone()),
     };
-    let socket_lb = t.hops.iter().any(|x| x.at.starts_with("bpf cgroup/") && x.action == "DNAT");
+    let socket_lb =
+        t.hops.iter().any(|x| x.at == Place::Bpf(crate::proxy::ebpf::SOCKET_LB.into()) && x.action == Action::Dnat);
     hops.push(Hop {
         node,
         at: place,
-        action: "delivered".into(),
+        action: Action::Delivered,
         detail: if socket_lb {
             "the packet comes from the backend; the socket layer reports the Service's address to the application \
              (Cilium's reverse translation at recvmsg/getpeername)"
@@ -1234,37 +1234,32 @@ fn proxy_name(mode: ProxyMode) -> &'static str {
     }
 }
 
-fn headers(p: &Packet) -> Headers {
-    Headers {
-        src: p.src,
-        sport: p.sport,
-        dst: p.dst,
-        dport: p.dport,
-        protocol: p.protocol.clone(),
-        ttl: 64,
-        outer: None,
-    }
-}
-
 fn push_steps(hops: &mut Vec<Hop>, node: &str, steps: &[Step]) {
     let ttl = hops.last().map_or(64, |h| h.packet.ttl);
     for s in steps {
+        let p = s.packet.as_ref().expect("a service proxy's step carries the packet");
         hops.push(Hop {
             node: Some(node.to_owned()),
             at: s.at.clone(),
-            action: s.action.clone(),
+            action: s.action,
             detail: s.detail.clone(),
-            rule: (!s.line.is_empty()).then(|| s.line.clone()),
-            packet: Headers { ttl, ..headers(&s.packet) },
+            rule: s.rule.clone(),
+            packet: Headers { ttl, ..Headers::of(p) },
         });
     }
 }
 
 /// Which Service frontend an address and port is, if any.
-fn find_service(cluster: &Cluster, ip: IpAddr, port: u16, protocol: &str, local: &[IpNet]) -> Option<(String, String)> {
+fn find_service(
+    cluster: &Cluster,
+    ip: IpAddr,
+    port: u16,
+    protocol: Protocol,
+    local: &[IpNet],
+) -> Option<(String, String)> {
     for s in &cluster.services {
         for p in &s.ports {
-            if !p.protocol.as_str().eq_ignore_ascii_case(protocol) {
+            if p.protocol != protocol {
                 continue;
             }
             if s.cluster_ip == ClusterIp::Ip(ip) && p.port == port {

@@ -91,19 +91,12 @@ pub fn trace_words(
     from: &str,
     to: &str,
     port: u16,
-    protocol: &str,
+    protocol: crate::cluster::Protocol,
     seed: u64,
 ) -> Result<super::Trace, String> {
     let from = parse_from(from)?;
     let d = parse_to(to)?;
-    let req = super::Request {
-        from,
-        to: d.to,
-        port: d.port.unwrap_or(port),
-        protocol: protocol.to_owned(),
-        node: None,
-        seed,
-    };
+    let req = super::Request { from, to: d.to, port: d.port.unwrap_or(port), protocol, node: None, seed };
     match d.http {
         Some(spec) => super::trace_http(cluster, &req, &spec),
         None => super::trace(cluster, &req),

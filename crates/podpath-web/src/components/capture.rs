@@ -17,7 +17,7 @@ use crate::app::ModelHandle;
 fn place(p: &Packet) -> String {
     match &p.node {
         Some(n) => format!("{n}: {}", p.at),
-        None => p.at.clone(),
+        None => p.at.to_string(),
     }
 }
 

@@ -31,7 +31,7 @@ fn marker(model: &crate::state::Model, places: &Places) -> Option<Marker> {
         selector: selector(model, places.place_of(hop).as_ref()?),
         label: format!("{}:{} → {}:{}", p.src, p.sport, p.dst, p.dport),
         encap: p.outer.is_some(),
-        dropped: crate::components::trace::dropped(&hop.action),
+        dropped: hop.action.stops(),
         // A NAT rewrite at this hop: the marker flashes.
         rewritten: f.changes.iter().any(|c| matches!(c, Change::Source { .. } | Change::Destination { .. })),
     })

@@ -4,6 +4,7 @@
 //! it), and the current hop's packet layer by layer, before and after, with
 //! the rule or route line that acted.
 
+use podpath_core::cluster::Protocol;
 use podpath_core::trace::walk::{Frame, Leg, Walk};
 use podpath_core::trace::{Headers, Trace};
 use web_sys::HtmlInputElement;
@@ -34,7 +35,9 @@ pub fn TraceBox() -> Html {
         let model = model.clone();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
-            model.dispatch(Action::SetProtocol(v));
+            if let Some(p) = Protocol::from_name(&v) {
+                model.dispatch(Action::SetProtocol(p));
+            }
         })
     };
     let mut pods: Vec<String> = model.cluster.pods.iter().filter(|p| p.ip.is_some()).map(|p| p.key()).collect();
@@ -55,8 +58,8 @@ pub fn TraceBox() -> Html {
                 </label>
                 <label>{ "Protocol" }
                     <select onchange={on_protocol} data-testid="trace-protocol">
-                        { for [("tcp", "TCP"), ("udp", "UDP"), ("icmp", "ICMP (ping)")].iter().map(|(v, l)| html! {
-                            <option value={*v} selected={model.protocol == *v}>{ *l }</option>
+                        { for [(Protocol::Tcp, "TCP"), (Protocol::Udp, "UDP"), (Protocol::Icmp, "ICMP (ping)")].iter().map(|(p, l)| html! {
+                            <option value={p.name()} selected={model.protocol == *p}>{ *l }</option>
                         }) }
                     </select>
                 </label>
@@ -179,13 +182,13 @@ fn hop(model: &ModelHandle, f: Frame<'_>, step: Option<usize>) -> Html {
         Callback::from(move |_: MouseEvent| model.dispatch(Action::StepTo(i)))
     };
     html! {
-        <li class={classes!("hop", current.then_some("current"), dropped(&h.action).then_some("bad"))}
-            data-testid={testid} data-action={h.action.clone()} data-index={f.index.to_string()}
+        <li class={classes!("hop", current.then_some("current"), h.action.stops().then_some("bad"))}
+            data-testid={testid} data-action={h.action.as_str()} data-index={f.index.to_string()}
             aria-current={current.then_some("step")}>
             <button class="hop-head" onclick={onclick}>
                 <span class="hop-node">{ h.node.clone().unwrap_or_default() }</span>
-                <span class="hop-at">{ h.at.clone() }</span>
-                <span class="hop-action">{ h.action.clone() }</span>
+                <span class="hop-at">{ h.at.to_string() }</span>
+                <span class="hop-action">{ h.action.as_str() }</span>
             </button>
             <span class="hop-packet">{ format!("{}:{} → {}:{} ttl {}", h.packet.src, h.packet.sport, h.packet.dst, h.packet.dport, h.packet.ttl) }</span>
             if let Some(o) = &h.packet.outer {
@@ -194,11 +197,6 @@ fn hop(model: &ModelHandle, f: Frame<'_>, step: Option<usize>) -> Html {
             { for f.changes.iter().map(|c| html! { <span class="hop-change" data-testid="hop-change">{ c.to_string() }</span> }) }
         </li>
     }
-}
-
-/// Whether an action stops the packet.
-pub fn dropped(action: &str) -> bool {
-    matches!(action, "dropped" | "rejected" | "policy denied") || action.contains("denied")
 }
 
 /// The current hop, opened: what happened and why, the packet's layers
@@ -240,9 +238,9 @@ fn hop_detail(model: &ModelHandle, t: &Trace, step: Option<usize>) -> Html {
 
 /// The packet's headers, outermost first, as Wireshark lists layers.
 fn layers(p: &Headers) -> Html {
-    let proto = p.protocol.to_uppercase();
-    let l4 = match p.protocol.as_str() {
-        "icmp" => format!("ICMP echo, id {}", p.sport),
+    let proto = p.protocol.as_str();
+    let l4 = match p.protocol {
+        Protocol::Icmp => format!("ICMP echo, id {}", p.sport),
         _ => format!("{proto}, Src Port: {}, Dst Port: {}", p.sport, p.dport),
     };
     html! {
