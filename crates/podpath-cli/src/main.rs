@@ -785,8 +785,9 @@ fn dns(args: &DnsArgs) -> Result<u8, Failure> {
             // A ClusterFirst pod in the namespace; its queries reach CoreDNS.
             let ns = args.namespace.clone().unwrap_or_else(|| "default".into());
             let conf = podpath_core::dns::resolver::cluster_first(&cluster, &ns);
+            let server = podpath_core::dns::Dns::of(&cluster);
             let lookup = podpath_core::dns::resolver::lookup(&conf, &name, qtype, |_, q| {
-                Some(cluster.dns.answer(&cluster, q, qtype))
+                Some(server.answer(&cluster, q, qtype))
             });
             trace::Resolution { name: name.clone(), conf, lookup, wires: Vec::new() }
         }

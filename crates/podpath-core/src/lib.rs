@@ -7,6 +7,7 @@
 //! [`Cluster::build`] (objects → nodes, pods and addresses + diagnostics), and
 //! [`kubectl`] renders the result the way `kubectl get` prints it.
 
+mod build;
 pub mod capture;
 pub mod cluster;
 pub mod datapath;

@@ -7,6 +7,8 @@
 //! kinds podpath does not model (CRDs, RBAC, Secrets…) are listed as
 //! skipped, not rejected.
 
+pub mod crd;
+
 use k8s_openapi::api::{
     apps::v1 as apps, batch::v1 as batch, core::v1 as core, discovery::v1 as discovery, networking::v1 as networking,
 };
@@ -56,8 +58,8 @@ pub enum Object {
     NetworkPolicy(Box<networking::NetworkPolicy>),
     Ingress(Box<networking::Ingress>),
     IngressClass(Box<networking::IngressClass>),
-    IngressRoute(Box<crate::ingress::crd::IngressRoute>),
-    Middleware(Box<crate::ingress::crd::Middleware>),
+    IngressRoute(Box<crate::load::crd::IngressRoute>),
+    Middleware(Box<crate::load::crd::Middleware>),
 }
 
 impl Object {

@@ -87,6 +87,11 @@ impl ProxyMode {
     pub fn parse(text: &str) -> Option<ProxyMode> {
         ProxyMode::ALL.into_iter().find(|m| m.as_str() == text)
     }
+
+    /// Whether kube-proxy runs in this mode (Cilium's eBPF replaces it).
+    pub fn is_kube_proxy(self) -> bool {
+        self != ProxyMode::Ebpf
+    }
 }
 
 impl fmt::Display for ProxyMode {
@@ -138,6 +143,20 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Falls back to kube-proxy's iptables mode where the mode asked for
+    /// cannot run with the plugin (eBPF is Cilium's kube-proxy
+    /// replacement), and says why.
+    pub fn fix_proxy_mode(&mut self) -> Option<String> {
+        if self.proxy_mode == ProxyMode::Ebpf && self.cni != Cni::Cilium {
+            self.proxy_mode = ProxyMode::Iptables;
+            return Some(format!(
+                "spec.proxyMode: ebpf is Cilium's kube-proxy replacement and needs cni: cilium (this cluster runs {})",
+                self.cni
+            ));
+        }
+        None
+    }
+
     pub fn for_cni(cni: Cni) -> Self {
         Settings {
             name: "kind".to_owned(),

@@ -141,7 +141,7 @@ fn records_per_the_specification() {
     for (name, t, want) in cases {
         let name = name.replace("{web-ptr}", &web_ptr).replace("{db-0-ptr}", &db_ptr);
         let want = fill(&c, &want.replace("{web-ptr}", &web_ptr).replace("{db-0-ptr}", &db_ptr));
-        let got = ask(&c, &c.dns, &name, t);
+        let got = ask(&c, &Dns::of(&c), &name, t);
         if got != want {
             failures.push(format!("{name} {t}\n   want {want}\n    got {got}"));
         }
@@ -160,31 +160,31 @@ fn with_corefile(corefile: &str) -> Cluster {
 fn the_corefile_decides() {
     // The plugin's own defaults: pods disabled, TTL 5.
     let c = with_corefile(".:53 {\n  kubernetes cluster.local in-addr.arpa\n  forward . /etc/resolv.conf\n}");
-    assert_eq!(ask(&c, &c.dns, "10-9-8-7.shop.pod.cluster.local", "A"), "NXDOMAIN");
-    assert_eq!(c.dns.answer(&c, "web.shop.svc.cluster.local", RType::A).answers[0].ttl, 5);
+    assert_eq!(ask(&c, &Dns::of(&c), "10-9-8-7.shop.pod.cluster.local", "A"), "NXDOMAIN");
+    assert_eq!(Dns::of(&c).answer(&c, "web.shop.svc.cluster.local", RType::A).answers[0].ttl, 5);
     // Without fallthrough, a cluster name that does not exist stays NXDOMAIN
     // and PTRs of unknown addresses too; names outside go upstream.
-    assert_eq!(ask(&c, &c.dns, "1.0.0.10.in-addr.arpa", "PTR"), "NXDOMAIN");
-    assert!(ask(&c, &c.dns, "api.example.com", "A").starts_with("NOERROR; api.example.com. A 203.0.113."));
+    assert_eq!(ask(&c, &Dns::of(&c), "1.0.0.10.in-addr.arpa", "PTR"), "NXDOMAIN");
+    assert!(ask(&c, &Dns::of(&c), "api.example.com", "A").starts_with("NOERROR; api.example.com. A 203.0.113."));
 
     // pods verified: only a pod's own address in its own namespace.
     let c = with_corefile(".:53 {\n  kubernetes cluster.local {\n    pods verified\n  }\n}");
     let client = c.pod("shop", "client").unwrap().ip.unwrap().to_string().replace('.', "-");
-    assert!(ask(&c, &c.dns, &format!("{client}.shop.pod.cluster.local"), "A").starts_with("NOERROR; "));
-    assert_eq!(ask(&c, &c.dns, "10-9-8-7.shop.pod.cluster.local", "A"), "NXDOMAIN");
-    assert_eq!(ask(&c, &c.dns, &format!("{client}.default.pod.cluster.local"), "A"), "NXDOMAIN");
+    assert!(ask(&c, &Dns::of(&c), &format!("{client}.shop.pod.cluster.local"), "A").starts_with("NOERROR; "));
+    assert_eq!(ask(&c, &Dns::of(&c), "10-9-8-7.shop.pod.cluster.local", "A"), "NXDOMAIN");
+    assert_eq!(ask(&c, &Dns::of(&c), &format!("{client}.default.pod.cluster.local"), "A"), "NXDOMAIN");
     // No forward: a name outside the zone has no plugin to answer it.
-    assert_eq!(ask(&c, &c.dns, "api.example.com", "A"), "SERVFAIL");
+    assert_eq!(ask(&c, &Dns::of(&c), "api.example.com", "A"), "SERVFAIL");
 
     // ignore empty_service, namespaces, ttl.
     let c = with_corefile(
         ".:53 {\n  kubernetes cluster.local {\n    ignore empty_service\n    namespaces shop\n    ttl 60\n  }\n}",
     );
-    assert_eq!(ask(&c, &c.dns, "empty.shop.svc.cluster.local", "A"), "NXDOMAIN");
-    assert_eq!(ask(&c, &c.dns, "kube-dns.kube-system.svc.cluster.local", "A"), "NXDOMAIN");
-    let r = c.dns.answer(&c, "web.shop.svc.cluster.local", RType::A);
+    assert_eq!(ask(&c, &Dns::of(&c), "empty.shop.svc.cluster.local", "A"), "NXDOMAIN");
+    assert_eq!(ask(&c, &Dns::of(&c), "kube-dns.kube-system.svc.cluster.local", "A"), "NXDOMAIN");
+    let r = Dns::of(&c).answer(&c, "web.shop.svc.cluster.local", RType::A);
     assert_eq!(r.answers[0].ttl, 60);
-    let r = c.dns.answer(&c, "nope.shop.svc.cluster.local", RType::A);
+    let r = Dns::of(&c).answer(&c, "nope.shop.svc.cluster.local", RType::A);
     let soa = &r.authority[0];
     assert_eq!((soa.name.as_str(), soa.ttl), ("cluster.local.", 60));
     assert!(
@@ -196,16 +196,16 @@ fn the_corefile_decides() {
     let c = with_corefile(
         ".:53 {\n  rewrite name exact shop.example.org web.shop.svc.cluster.local\n  hosts {\n    10.10.10.10 legacy.corp\n    fallthrough\n  }\n  kubernetes cluster.local\n  forward . /etc/resolv.conf\n}",
     );
-    assert_eq!(ask(&c, &c.dns, "legacy.corp", "A"), "NOERROR; legacy.corp. A 10.10.10.10");
+    assert_eq!(ask(&c, &Dns::of(&c), "legacy.corp", "A"), "NOERROR; legacy.corp. A 10.10.10.10");
     // The answer is given back under the name asked, as the rewrite
     // plugin reverts an exact rule in the response.
-    assert_eq!(ask(&c, &c.dns, "shop.example.org", "A"), fill(&c, "NOERROR; shop.example.org. A {web}"));
+    assert_eq!(ask(&c, &Dns::of(&c), "shop.example.org", "A"), fill(&c, "NOERROR; shop.example.org. A {web}"));
     // A second server block for a zone wins for names in it.
     let c = with_corefile(
         "corp.example:53 {\n  hosts {\n    10.1.1.1 a.corp.example\n  }\n}\n.:53 {\n  kubernetes cluster.local\n  forward . /etc/resolv.conf\n}",
     );
-    assert_eq!(ask(&c, &c.dns, "a.corp.example", "A"), "NOERROR; a.corp.example. A 10.1.1.1");
-    assert_eq!(ask(&c, &c.dns, "b.corp.example", "A"), "NXDOMAIN");
+    assert_eq!(ask(&c, &Dns::of(&c), "a.corp.example", "A"), "NOERROR; a.corp.example. A 10.1.1.1");
+    assert_eq!(ask(&c, &Dns::of(&c), "b.corp.example", "A"), "NXDOMAIN");
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn resolv_conf_per_dns_policy() {
 fn ndots_5_makes_short_names_quick_and_outside_names_slow() {
     let c = fixture("");
     let conf = cluster_first(&c, "shop");
-    let run = |name: &str| resolver::lookup(&conf, name, RType::A, |_, q| Some(c.dns.answer(&c, q, RType::A)));
+    let run = |name: &str| resolver::lookup(&conf, name, RType::A, |_, q| Some(Dns::of(&c).answer(&c, q, RType::A)));
     let web = run("web");
     assert_eq!(web.attempts.len(), 1, "the first search domain has it");
     assert!(web.answer().is_some());

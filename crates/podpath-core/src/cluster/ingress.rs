@@ -138,10 +138,10 @@ pub(super) fn build(
 }
 
 /// Traefik's IngressRoutes and Middlewares, in input order.
-pub(super) fn traefik_objects(
+pub(crate) fn traefik_objects(
     manifests: &Manifests,
     diags: &mut Vec<Diagnostic>,
-) -> (Vec<Named<crate::ingress::crd::IngressRoute>>, Vec<Named<crate::ingress::crd::Middleware>>) {
+) -> (Vec<Named<crate::load::crd::IngressRoute>>, Vec<Named<crate::load::crd::Middleware>>) {
     let mut routes = Vec::new();
     let mut middlewares = Vec::new();
     for located in &manifests.objects {

@@ -1,20 +1,6 @@
-//! IPAM: the address each running pod gets, from the CNI plugin's own
-//! allocator with its documented defaults.
-//!
-//! - Flannel: host-local over the node's `spec.podCIDR`; the first address
-//!   is the `cni0` bridge, pods count up from the second.
-//! - Calico: /26 blocks of the IP pool, claimed per node starting at a
-//!   random block seeded by the node's name (as `randomBlockGenerator` seeds
-//!   with an FNV hash of the hostname); the first address of a node's first
-//!   block goes to `tunl0`, pods take the next ones in order, a full block
-//!   makes the node claim another.
-//! - Weave Net: the allocation range is split between peers as they join,
-//!   each newcomer receiving the upper half of the largest free range; the
-//!   `weave` bridge takes a node's first address, pods the next ones.
-//! - Cilium (cluster-pool): a /24 per node from the pool in node order;
-//!   `cilium_host` and pods take random free addresses of it.
-//!
-//! Host-network pods share their node's address.
+//! IPAM: the address each running pod gets, from the allocator its CNI
+//! plugin uses ([`IpamScheme`]; each plugin's module says which, with its
+//! parameters). Host-network pods share their node's address.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
@@ -24,12 +10,29 @@ use ipnet::{IpNet, Ipv4Net};
 use super::schedule::Placed;
 use super::{Node, Pod, PodPhase};
 use crate::names::{fnv32a, Rng};
-use crate::settings::{Cni, Settings};
+use crate::settings::Settings;
 
-/// Calico's default `blockSize`.
-const CALICO_BLOCK: u8 = 26;
-/// Cilium's default `clusterPoolIPv4MaskSize`.
-const CILIUM_NODE_MASK: u8 = 24;
+/// The allocators CNI plugins use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpamScheme {
+    /// host-local over the node's `spec.podCIDR` (Flannel): the first
+    /// address is the plugin's bridge, pods count up from the second.
+    HostLocal,
+    /// Blocks of the pool (Calico), claimed per node starting at a random
+    /// block seeded by the node's name (as `randomBlockGenerator` seeds
+    /// with an FNV hash of the hostname); the first address of a node's
+    /// first block goes to its tunnel device, pods take the next ones in
+    /// order, a full block makes the node claim another.
+    Blocks { prefix: u8 },
+    /// The range split between peers as they join (Weave Net), each
+    /// newcomer receiving the upper half of the largest free range; the
+    /// bridge takes a node's first address, pods the next ones.
+    Split,
+    /// A range of this prefix per node from the pool in node order
+    /// (Cilium's cluster-pool); the node's device and its pods take random
+    /// free addresses of it.
+    Pool { prefix: u8 },
+}
 
 /// One node's allocator.
 #[derive(Debug)]
@@ -59,9 +62,10 @@ enum Allocator {
 /// Per-node allocators and what they reserve for the plugin's own devices.
 pub(super) struct Ipam {
     nodes: Vec<Allocator>,
-    /// Calico blocks already claimed by some node.
-    calico_claimed: BTreeSet<u32>,
-    calico_pool: Option<Ipv4Net>,
+    /// Blocks already claimed by some node, and their prefix.
+    claimed: BTreeSet<u32>,
+    block: u8,
+    pool: Option<Ipv4Net>,
 }
 
 /// What a node's devices hold: the ranges its pods come from and the
@@ -73,32 +77,36 @@ pub struct NodeNetwork {
 }
 
 impl Ipam {
-    pub(super) fn new(nodes: &[Node], settings: &Settings) -> (Ipam, Vec<NodeNetwork>) {
+    fn new(nodes: &[Node], settings: &Settings, scheme: IpamScheme) -> (Ipam, Vec<NodeNetwork>) {
         let pool = match settings.cluster_cidr {
             IpNet::V4(v4) => Some(v4),
             IpNet::V6(_) => None,
         };
-        let mut ipam = Ipam { nodes: Vec::new(), calico_claimed: BTreeSet::new(), calico_pool: pool };
+        let block = match scheme {
+            IpamScheme::Blocks { prefix } => prefix,
+            _ => 32,
+        };
+        let mut ipam = Ipam { nodes: Vec::new(), claimed: BTreeSet::new(), block, pool };
         let mut networks = Vec::new();
         let weave = pool.map(|p| weave_ranges(p, nodes.len()));
         for (i, node) in nodes.iter().enumerate() {
-            let (alloc, net) = match (settings.cni, pool) {
+            let (alloc, net) = match (scheme, pool) {
                 (_, None) => (Allocator::None("IPv6 pod networks are not simulated yet".into()), NodeNetwork::default()),
-                (Cni::Flannel, _) => match node.pod_cidr {
+                (IpamScheme::HostLocal, _) => match node.pod_cidr {
                     Some(IpNet::V4(net)) => {
                         let gw = offset(net, 1);
                         (Allocator::Sequential { net, next: 2 }, NodeNetwork { pod_ranges: vec![IpNet::V4(net)], gateway: Some(gw) })
                     }
                     _ => (Allocator::None("network plugin is not ready: the node has no pod CIDR (flanneld: failed to get the node's pod CIDR)".into()), NodeNetwork::default()),
                 },
-                (Cni::Calico, Some(_)) => match ipam.claim_calico_block(&node.name) {
+                (IpamScheme::Blocks { .. }, Some(_)) => match ipam.claim_block(&node.name) {
                     Some(block) => {
                         let tunnel = offset(block, 0);
                         (Allocator::Calico { blocks: vec![block], next: 1 }, NodeNetwork { pod_ranges: vec![IpNet::V4(block)], gateway: Some(tunnel) })
                     }
                     None => (Allocator::None("Calico IPAM: no free blocks in the IP pool".into()), NodeNetwork::default()),
                 },
-                (Cni::Weave, Some(p)) => {
+                (IpamScheme::Split, Some(p)) => {
                     let (start, end) = weave.as_ref().expect("computed for IPv4")[i];
                     // The subnet's own network address is never handed out.
                     let first = if start == u32::from(p.network()) { start + 1 } else { start };
@@ -106,7 +114,7 @@ impl Ipam {
                     let range = range_to_net(start, end);
                     (Allocator::Weave { end, next: first + 1 }, NodeNetwork { pod_ranges: range.into_iter().collect(), gateway: Some(bridge) })
                 }
-                (Cni::Cilium, Some(p)) => match p.subnets(CILIUM_NODE_MASK.max(p.prefix_len())).ok().and_then(|mut s| s.nth(i)) {
+                (IpamScheme::Pool { prefix }, Some(p)) => match p.subnets(prefix.max(p.prefix_len())).ok().and_then(|mut s| s.nth(i)) {
                     Some(net) => {
                         let mut rng = Rng::for_name(&format!("cilium/{}", node.name));
                         let mut used = BTreeSet::new();
@@ -127,14 +135,14 @@ impl Ipam {
 
     /// Claims the first unclaimed block, walking the pool from a start seeded
     /// by the node's name.
-    fn claim_calico_block(&mut self, node: &str) -> Option<Ipv4Net> {
-        let pool = self.calico_pool?;
-        let block_len = CALICO_BLOCK.max(pool.prefix_len());
+    fn claim_block(&mut self, node: &str) -> Option<Ipv4Net> {
+        let pool = self.pool?;
+        let block_len = self.block.max(pool.prefix_len());
         let count = 1u32 << (block_len - pool.prefix_len());
         let mut rng = Rng::new(u64::from(fnv32a(node.as_bytes())));
         let start = rng.below(u64::from(count)) as u32;
-        let i = (0..count).map(|k| (start + k) % count).find(|i| !self.calico_claimed.contains(i))?;
-        self.calico_claimed.insert(i);
+        let i = (0..count).map(|k| (start + k) % count).find(|i| !self.claimed.contains(i))?;
+        self.claimed.insert(i);
         let size = 1u32 << (32 - block_len);
         Ipv4Net::new(Ipv4Addr::from(u32::from(pool.network()) + i * size), block_len).ok()
     }
@@ -179,7 +187,7 @@ impl Ipam {
         }
         // Only a full Calico block gets here: the node claims another one
         // and takes its first address.
-        let Some(block) = self.claim_calico_block(node) else {
+        let Some(block) = self.claim_block(node) else {
             return Err("Calico IPAM: no free blocks in the IP pool".into());
         };
         if let Allocator::Calico { blocks, next } = &mut self.nodes[i] {
@@ -240,8 +248,15 @@ fn range_to_net(start: u32, end: u32) -> Option<IpNet> {
     Ipv4Net::new(Ipv4Addr::from(start), prefix).ok().map(|n| IpNet::V4(n.trunc()))
 }
 
-pub(super) fn assign(placed: Vec<Placed>, nodes: &[Node], settings: &Settings) -> (Vec<Pod>, Vec<NodeNetwork>) {
-    let (mut ipam, mut networks) = Ipam::new(nodes, settings);
+/// Addresses for every placed pod, from the plugin's allocator, and what
+/// each node's network holds afterwards.
+pub(crate) fn assign(
+    placed: Vec<Placed>,
+    nodes: &[Node],
+    settings: &Settings,
+    scheme: IpamScheme,
+) -> (Vec<Pod>, Vec<NodeNetwork>) {
+    let (mut ipam, mut networks) = Ipam::new(nodes, settings, scheme);
     let pods = placed
         .into_iter()
         .map(|p| {

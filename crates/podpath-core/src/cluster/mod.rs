@@ -1,15 +1,19 @@
-//! The simulated cluster: what a control plane builds from the manifests.
+//! The simulated cluster: what a control plane builds from the manifests,
+//! and the controllers that build it.
 //!
-//! [`Cluster::build`] runs the controllers in the order a real cluster would
-//! settle: settings, nodes (given or generated, each with a pod CIDR),
-//! workloads expanded into pods with controller-made names, the scheduler
-//! placing each pod, and the CNI's IPAM giving it an address. Everything is a
-//! pure function of the manifests: the same input gives the same cluster.
+//! [`Cluster::build`](crate::build) settles a cluster in the order a real
+//! one would; the part here, [`assemble`], runs the controllers once the
+//! settings, the nodes and the platform's own objects are known: workloads
+//! expanded into pods with controller-made names, the scheduler placing
+//! each pod, the CNI's IPAM giving it an address, Services, their
+//! EndpointSlices, policies and Ingresses. Everything is a pure function of
+//! the manifests: the same input gives the same cluster. The model reads
+//! no DNS, ingress or platform code; those read it.
 
 pub mod endpoints;
 pub mod ingress;
 mod ipam;
-mod nodes;
+pub(crate) mod nodes;
 pub mod policy;
 mod schedule;
 pub mod services;
@@ -25,11 +29,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::diag::{Diagnostic, Origin};
 use crate::labels::Labels;
 use crate::load::{Manifests, Object, Skipped};
-use crate::settings::{ClusterObject, Overrides, Settings, MAX_NODES};
+use crate::settings::Settings;
 
 pub use endpoints::{Endpoint, EndpointPort, EndpointSlice};
 pub use ingress::{Ingress, IngressClass};
-pub use ipam::NodeNetwork;
+pub use ipam::{IpamScheme, NodeNetwork};
 pub use nodes::{Taint, TaintEffect};
 pub use policy::NetworkPolicy;
 pub use services::{ClusterIp, Protocol, Service, ServicePort, ServiceType, TargetPort, TrafficPolicy};
@@ -40,7 +44,7 @@ pub use workloads::{READY_ANNOTATION, TERMINATING_ANNOTATION};
 pub const MAX_PODS: u32 = 20_000;
 
 /// Namespaces every cluster has.
-const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+pub(crate) const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
 
 /// A node of the cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,6 +165,15 @@ impl Pod {
     }
 }
 
+/// A ConfigMap's data, and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigMap {
+    pub namespace: String,
+    pub name: String,
+    pub data: BTreeMap<String, String>,
+    pub origin: Origin,
+}
+
 /// The whole simulated cluster.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Cluster {
@@ -179,79 +192,16 @@ pub struct Cluster {
     pub network_policies: Vec<NetworkPolicy>,
     pub ingress_classes: Vec<IngressClass>,
     pub ingresses: Vec<Ingress>,
-    /// CoreDNS's server blocks, from its Corefile.
-    pub dns: crate::dns::Dns,
+    /// ConfigMaps (CoreDNS reads its Corefile from one).
+    pub config_maps: Vec<ConfigMap>,
     /// Traefik's IngressRoutes and Middlewares.
-    pub ingress_routes: Vec<ingress::Named<crate::ingress::crd::IngressRoute>>,
-    pub middlewares: Vec<ingress::Named<crate::ingress::crd::Middleware>>,
+    pub ingress_routes: Vec<ingress::Named<crate::load::crd::IngressRoute>>,
+    pub middlewares: Vec<ingress::Named<crate::load::crd::Middleware>>,
     /// Objects of kinds podpath does not model, listed for the user.
     pub skipped: Vec<Skipped>,
 }
 
 impl Cluster {
-    /// Builds the cluster the manifests describe. Never fails: problems come
-    /// back as diagnostics and the rest is still built.
-    pub fn build(manifests: &Manifests) -> (Cluster, Vec<Diagnostic>) {
-        Cluster::build_with(manifests, &Overrides::default())
-    }
-
-    /// [`Cluster::build`] with settings from outside the scenario applied.
-    pub fn build_with(manifests: &Manifests, overrides: &Overrides) -> (Cluster, Vec<Diagnostic>) {
-        let mut diags = Vec::new();
-        let settings = settings_of(manifests, overrides, &mut diags);
-        let mut nodes = nodes::build(manifests, &settings, &mut diags);
-        let merged = crate::system::merge(crate::system::manifests(&settings, &nodes), manifests);
-        let manifests = &merged;
-        let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
-        for located in &manifests.objects {
-            if let Object::Namespace(ns) = &located.object {
-                namespaces.extend(ns.metadata.name.clone());
-            }
-        }
-        check_namespaces(manifests, &mut namespaces, &mut diags);
-        let mut namespace_labels: BTreeMap<String, Labels> = BTreeMap::new();
-        for located in &manifests.objects {
-            if let Object::Namespace(ns) = &located.object {
-                if let Some(name) = &ns.metadata.name {
-                    namespace_labels.insert(name.clone(), ns.metadata.labels.clone().unwrap_or_default());
-                }
-            }
-        }
-        for ns in &namespaces {
-            // The API server overwrites whatever the manifest says here.
-            namespace_labels.entry(ns.clone()).or_default().insert("kubernetes.io/metadata.name".into(), ns.clone());
-        }
-        let drafts = workloads::expand(manifests, &nodes, &mut diags);
-        let placed = schedule::schedule(drafts, &nodes);
-        let (pods, networks) = ipam::assign(placed, &nodes, &settings);
-        for (node, network) in nodes.iter_mut().zip(networks) {
-            node.network = network;
-        }
-        let services = services::build(manifests, &settings, &mut diags);
-        let endpoint_slices = endpoints::build(manifests, &services, &pods, &nodes, &mut diags);
-        let network_policies = policy::build(manifests, &pods, &mut diags);
-        let (ingress_classes, ingresses) = ingress::build(manifests, &services, &mut diags);
-        let dns = corefile(manifests, &settings, &mut diags);
-        let (ingress_routes, middlewares) = ingress::traefik_objects(manifests, &mut diags);
-        let cluster = Cluster {
-            settings,
-            namespaces,
-            namespace_labels,
-            nodes,
-            pods,
-            services,
-            endpoint_slices,
-            network_policies,
-            ingress_classes,
-            ingresses,
-            dns,
-            ingress_routes,
-            middlewares,
-            skipped: manifests.skipped.clone(),
-        };
-        (cluster, diags)
-    }
-
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.name == name)
     }
@@ -265,6 +215,10 @@ impl Cluster {
         let mut pods: Vec<&Pod> = self.pods.iter().collect();
         pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         pods
+    }
+
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
+        self.config_maps.iter().find(|c| c.namespace == namespace && c.name == name)
     }
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
@@ -290,24 +244,66 @@ impl Cluster {
     }
 }
 
-/// `(namespace, name)` of an object; namespace `default` when unset, as
-/// `kubectl apply` without `-n` does.
-pub(super) fn ident(
-    meta: &ObjectMeta,
-    kind: &str,
-    origin: &Origin,
+/// Runs the controllers on `manifests` (the user's objects and the
+/// platform's, merged) for `nodes`, giving pods their addresses by the
+/// plugin's IPAM `scheme`.
+pub(crate) fn assemble(
+    manifests: &Manifests,
+    settings: Settings,
+    mut nodes: Vec<Node>,
+    scheme: IpamScheme,
     diags: &mut Vec<Diagnostic>,
-) -> Option<(String, String)> {
-    let ns = meta.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
-    match meta.name.as_deref() {
-        Some(name) if !name.is_empty() => Some((ns, name.to_owned())),
-        _ => {
-            let hint =
-                if meta.generate_name.is_some() { " (generateName needs `kubectl create`, not apply)" } else { "" };
-            diags.push(Diagnostic::error(origin.clone(), format!("{kind} has no metadata.name{hint}")));
-            None
+) -> Cluster {
+    let (namespaces, namespace_labels) = namespaces(manifests, diags);
+    let drafts = workloads::expand(manifests, &nodes, diags);
+    let placed = schedule::schedule(drafts, &nodes);
+    let (pods, networks) = ipam::assign(placed, &nodes, &settings, scheme);
+    for (node, network) in nodes.iter_mut().zip(networks) {
+        node.network = network;
+    }
+    let services = services::build(manifests, &settings, diags);
+    let endpoint_slices = endpoints::build(manifests, &services, &pods, &nodes, diags);
+    let network_policies = policy::build(manifests, &pods, diags);
+    let (ingress_classes, ingresses) = ingress::build(manifests, &services, diags);
+    Cluster {
+        settings,
+        namespaces,
+        namespace_labels,
+        nodes,
+        pods,
+        services,
+        endpoint_slices,
+        network_policies,
+        ingress_classes,
+        ingresses,
+        config_maps: config_maps(manifests),
+        // Traefik's own objects come last, once the rest is known.
+        ingress_routes: Vec::new(),
+        middlewares: Vec::new(),
+        skipped: manifests.skipped.clone(),
+    }
+}
+
+/// Every namespace (the built-in ones, those created, and those objects
+/// name) and its labels, with the `kubernetes.io/metadata.name` label the
+/// API server sets on each.
+fn namespaces(manifests: &Manifests, diags: &mut Vec<Diagnostic>) -> (BTreeSet<String>, BTreeMap<String, Labels>) {
+    let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+    let mut labels: BTreeMap<String, Labels> = BTreeMap::new();
+    for located in &manifests.objects {
+        if let Object::Namespace(ns) = &located.object {
+            if let Some(name) = &ns.metadata.name {
+                namespaces.insert(name.clone());
+                labels.insert(name.clone(), ns.metadata.labels.clone().unwrap_or_default());
+            }
         }
     }
+    check_namespaces(manifests, &mut namespaces, diags);
+    for ns in &namespaces {
+        // The API server overwrites whatever the manifest says here.
+        labels.entry(ns.clone()).or_default().insert("kubernetes.io/metadata.name".into(), ns.clone());
+    }
+    (namespaces, labels)
 }
 
 /// Objects in a namespace nobody created: the API server refuses them
@@ -327,111 +323,40 @@ fn check_namespaces(manifests: &Manifests, namespaces: &mut BTreeSet<String>, di
     }
 }
 
-/// The settings of the first `Cluster` object, or the defaults. A second
-/// one is an error: which of the two would the user mean?
-fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Diagnostic>) -> Settings {
-    let mut found: Option<(&Origin, Settings)> = None;
+/// The ConfigMaps, with their data.
+fn config_maps(manifests: &Manifests) -> Vec<ConfigMap> {
+    let mut out = Vec::new();
     for located in &manifests.objects {
-        let Object::Cluster(obj) = &located.object else { continue };
-        if let Some((first, _)) = &found {
-            diags.push(Diagnostic::error(
-                located.origin.clone(),
-                format!("a second Cluster settings object; only one is allowed (the first is at {first})"),
-            ));
-            continue;
-        }
-        let mut s = obj.settings_with(overrides);
-        if s.nodes == 0 || s.nodes > MAX_NODES {
-            diags.push(Diagnostic::error(
-                located.origin.clone(),
-                format!("spec.nodes: {} is out of range; podpath simulates 1 to {MAX_NODES} nodes", s.nodes),
-            ));
-            s.nodes = s.nodes.clamp(1, MAX_NODES);
-        }
-        if s.proxy_mode == crate::settings::ProxyMode::Ebpf && s.cni != crate::settings::Cni::Cilium {
-            diags.push(Diagnostic::error(
-                located.origin.clone(),
-                format!("spec.proxyMode: ebpf is Cilium's kube-proxy replacement and needs cni: cilium (this cluster runs {})", s.cni),
-            ));
-            s.proxy_mode = crate::settings::ProxyMode::Iptables;
-        }
-        // The object's own value, unless one given from outside replaces it
-        // (the shell checks its own flag) or the plugin was switched from
-        // outside, which makes a value written for another plugin moot.
-        if let (Some(e), None, None) = (obj.spec.encapsulation.as_deref(), &overrides.encapsulation, overrides.cni) {
-            if let Err(msg) = crate::settings::Encapsulation::parse(s.cni, e) {
-                diags.push(Diagnostic::error(located.origin.clone(), msg));
-            }
-        }
-        found = Some((&located.origin, s));
+        let Object::ConfigMap(cm) = &located.object else { continue };
+        let Some(name) = cm.metadata.name.clone() else { continue };
+        out.push(ConfigMap {
+            namespace: cm.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
+            name,
+            data: cm.data.clone().unwrap_or_default(),
+            origin: located.origin.clone(),
+        });
     }
-    let mut settings = match found {
-        Some((_, s)) => s,
-        None => {
-            let mut s = ClusterObject::default().settings_with(overrides);
-            s.nodes = s.nodes.clamp(1, MAX_NODES);
-            s
-        }
-    };
-    // kube-proxy's own configuration decides its mode, unless a flag or the
-    // page's switch overrides it.
-    for located in &manifests.objects {
-        let Object::KubeProxyConfiguration(kpc) = &located.object else { continue };
-        if settings.kube_proxy.is_some() {
-            diags.push(Diagnostic::error(
-                located.origin.clone(),
-                "a second KubeProxyConfiguration; kube-proxy reads one",
-            ));
-            continue;
-        }
-        match kpc.proxy_mode() {
-            Ok(mode) if overrides.proxy_mode.is_none() => {
-                if settings.proxy_mode == crate::settings::ProxyMode::Ebpf {
-                    diags.push(Diagnostic::warning(
-                        located.origin.clone(),
-                        "the Cluster object asks for Cilium's kube-proxy replacement; this KubeProxyConfiguration is not used",
-                    ));
-                } else {
-                    settings.proxy_mode = mode;
-                }
-            }
-            Ok(_) => {}
-            Err(e) => diags.push(Diagnostic::error(located.origin.clone(), format!("KubeProxyConfiguration: {e}"))),
-        }
-        settings.kube_proxy = Some((**kpc).clone());
-    }
-    settings
+    out
 }
 
-/// CoreDNS's configuration: the `Corefile` key of ConfigMap
-/// kube-system/coredns (the user's, or kubeadm's built in).
-fn corefile(manifests: &Manifests, settings: &Settings, diags: &mut Vec<Diagnostic>) -> crate::dns::Dns {
-    let cm = manifests.objects.iter().find_map(|o| match &o.object {
-        Object::ConfigMap(cm)
-            if cm.metadata.namespace.as_deref() == Some("kube-system")
-                && cm.metadata.name.as_deref() == Some("coredns") =>
-        {
-            Some((cm, &o.origin))
+/// `(namespace, name)` of an object; namespace `default` when unset, as
+/// `kubectl apply` without `-n` does.
+pub(super) fn ident(
+    meta: &ObjectMeta,
+    kind: &str,
+    origin: &Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(String, String)> {
+    let ns = meta.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
+    match meta.name.as_deref() {
+        Some(name) if !name.is_empty() => Some((ns, name.to_owned())),
+        _ => {
+            let hint =
+                if meta.generate_name.is_some() { " (generateName needs `kubectl create`, not apply)" } else { "" };
+            diags.push(Diagnostic::error(origin.clone(), format!("{kind} has no metadata.name{hint}")));
+            None
         }
-        _ => None,
-    });
-    let Some((cm, origin)) = cm else {
-        return crate::dns::Dns::new(
-            crate::dns::corefile::parse(&crate::dns::kubeadm_corefile(&settings.dns_domain)).0,
-        );
-    };
-    let Some(text) = cm.data.as_ref().and_then(|d| d.get("Corefile")) else {
-        diags.push(Diagnostic::error(
-            origin.clone(),
-            "ConfigMap kube-system/coredns has no Corefile key: CoreDNS would not start, and no name would resolve",
-        ));
-        return crate::dns::Dns::default();
-    };
-    let (servers, problems) = crate::dns::corefile::parse(text);
-    for p in problems {
-        diags.push(Diagnostic::warning(origin.clone(), format!("Corefile line {}: {}", p.line, p.message)));
     }
-    crate::dns::Dns::new(servers)
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ impl Taint {
     }
 }
 
-pub(super) fn build(manifests: &Manifests, settings: &Settings, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
+pub(crate) fn build(manifests: &Manifests, settings: &Settings, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
     let given: Vec<Node> = manifests
         .objects
         .iter()

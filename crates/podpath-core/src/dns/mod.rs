@@ -24,6 +24,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::cluster::Cluster;
+use crate::diag::Diagnostic;
 use crate::names::fnv64a;
 
 pub use corefile::{PodMode, Server};
@@ -180,6 +181,34 @@ fn absolute(name: &str) -> String {
 impl Dns {
     pub fn new(servers: Vec<Server>) -> Dns {
         Dns { servers }
+    }
+
+    /// The server CoreDNS runs in `cluster`, as its Corefile says.
+    pub fn of(cluster: &Cluster) -> Dns {
+        Dns::read(cluster).0
+    }
+
+    /// CoreDNS's configuration: the `Corefile` key of ConfigMap
+    /// kube-system/coredns (the user's, or kubeadm's the platform brings),
+    /// and what is wrong with it, located at the ConfigMap.
+    pub fn read(cluster: &Cluster) -> (Dns, Vec<Diagnostic>) {
+        let Some(cm) = cluster.config_map("kube-system", "coredns") else {
+            let default = corefile::parse(&kubeadm_corefile(&cluster.settings.dns_domain)).0;
+            return (Dns::new(default), Vec::new());
+        };
+        let Some(text) = cm.data.get("Corefile") else {
+            let missing = Diagnostic::error(
+                cm.origin.clone(),
+                "ConfigMap kube-system/coredns has no Corefile key: CoreDNS would not start, and no name would resolve",
+            );
+            return (Dns::default(), vec![missing]);
+        };
+        let (servers, problems) = corefile::parse(text);
+        let diags = problems
+            .into_iter()
+            .map(|p| Diagnostic::warning(cm.origin.clone(), format!("Corefile line {}: {}", p.line, p.message)))
+            .collect();
+        (Dns::new(servers), diags)
     }
 
     /// The server block CoreDNS hands a query on port 53 to: the one with

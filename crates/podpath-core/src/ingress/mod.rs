@@ -14,7 +14,6 @@
 //! Both answer with a [`Routed`]: the status, the backend, and the rule
 //! that decided, which the trace shows as the controller's hop.
 
-pub mod crd;
 pub mod nginx;
 pub mod traefik;
 

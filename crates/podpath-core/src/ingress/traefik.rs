@@ -14,9 +14,9 @@
 //!   unless a middleware asks for one; TLS routers (`router.tls`, an
 //!   IngressRoute with `tls`) serve only HTTPS.
 
-use super::crd::{IngressRoute, Middleware};
 use super::{allowed, endpoints, pick, Backend, HttpRequest, Routed};
 use crate::cluster::{Cluster, Ingress};
+use crate::load::crd::{IngressRoute, Middleware};
 use crate::settings::IngressController;
 
 const CONTROLLER: &str = "traefik.io/ingress-controller";

@@ -18,57 +18,8 @@ use std::net::IpAddr;
 
 use crate::cluster::policy::{IpBlock, NetworkPolicy, Peer, PolicyPort, PortMatch, Rule};
 use crate::cluster::{Cluster, Pod, Protocol};
+pub use crate::datapath::Enforcement;
 use crate::labels::{Labels, Selector};
-use crate::settings::Cni;
-use crate::step::Place;
-
-/// What each plugin enforces, where it differs from the API's text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Enforcement {
-    pub cni: Cni,
-    /// Whether the plugin enforces NetworkPolicy at all.
-    pub enforced: bool,
-    /// Whether an `ipBlock` matches addresses of pods in the cluster.
-    pub ip_block_matches_pods: bool,
-    /// Whether an `ipBlock` matches the nodes' addresses (and so traffic
-    /// from other nodes and host-network pods).
-    pub ip_block_matches_nodes: bool,
-    /// Whether `endPort` ranges are honoured (else only `port` matches).
-    pub end_port: bool,
-    /// Whether traffic from a pod's own node is let in whatever the
-    /// policies say.
-    pub host_always_allowed: bool,
-    /// Whether rules may name container ports; where not, a policy that
-    /// does is not applied at all.
-    pub named_ports: bool,
-}
-
-impl Enforcement {
-    pub fn of(cni: Cni) -> Enforcement {
-        let base = Enforcement {
-            cni,
-            enforced: true,
-            ip_block_matches_pods: true,
-            ip_block_matches_nodes: true,
-            end_port: true,
-            host_always_allowed: true,
-            named_ports: true,
-        };
-        match cni {
-            Cni::Flannel => Enforcement { enforced: false, ..base },
-            // Cilium's CIDR rules select the "world" and node identities;
-            // pods it manages have their own identities and are not matched
-            // by an ipBlock, nor are nodes (the remote-node identity) unless
-            // policy-cidr-match-mode is `nodes`; it is unset by default.
-            Cni::Cilium => Enforcement { ip_block_matches_pods: false, ip_block_matches_nodes: false, ..base },
-            // weave-npc predates endPort and matches `port` alone, and it
-            // cannot program a named port: upstream it exits on one
-            // (weave#3032), the maintained fork rejects the policy.
-            Cni::Weave => Enforcement { end_port: false, named_ports: false, ..base },
-            Cni::Calico => base,
-        }
-    }
-}
 
 /// One end of a connection as policies see it.
 #[derive(Clone, Copy, Debug)]
@@ -104,24 +55,6 @@ pub enum SideVerdict {
 }
 
 impl SideVerdict {
-    /// Where the plugin enforces each direction, for trace hops.
-    pub fn place(cni: Cni, egress: bool) -> Place {
-        let chain = |chain: &str, note: Option<&str>| Place::Chain {
-            table: "filter".into(),
-            chain: chain.into(),
-            note: note.map(str::to_owned),
-        };
-        match (cni, egress) {
-            (Cni::Calico, true) => chain("cali-fw", Some("from the workload")),
-            (Cni::Calico, false) => chain("cali-tw", Some("to the workload")),
-            (Cni::Cilium, true) => Place::Bpf("cil_from_container (egress policy)".into()),
-            (Cni::Cilium, false) => Place::Bpf("cil_to_container (ingress policy)".into()),
-            (Cni::Weave, true) => chain("WEAVE-NPC-EGRESS", None),
-            (Cni::Weave, false) => chain("WEAVE-NPC-INGRESS", None),
-            (Cni::Flannel, _) => Place::Agent { name: "flannel".into(), note: "no policy enforcement".into() },
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             SideVerdict::Allow => "allow",

@@ -72,6 +72,35 @@ impl Dataplane {
         }
     }
 
+    /// The command that prints its state on a node, as [`Dataplane::render`]
+    /// renders it.
+    pub fn dump_command(&self) -> &'static str {
+        match self {
+            Dataplane::Iptables(_) => "iptables-save",
+            Dataplane::Nftables(_) => "nft list table ip kube-proxy",
+            Dataplane::Ipvs(_) => "ipvsadm -Ln",
+            Dataplane::Ebpf(_) => "cilium-dbg bpf lb list",
+        }
+    }
+
+    /// `nft list ruleset`, where the mode writes nftables (nftables mode).
+    pub fn nft_ruleset(&self) -> Option<String> {
+        matches!(self, Dataplane::Nftables(_)).then(|| self.render())
+    }
+
+    /// `ipvsadm -Ln`, where the mode programs IPVS.
+    pub fn ipvsadm(&self) -> Option<String> {
+        matches!(self, Dataplane::Ipvs(_)).then(|| self.render())
+    }
+
+    /// Who programs it: kube-proxy, or Cilium's agent replacing it.
+    pub fn implementer(&self) -> &'static str {
+        match self {
+            Dataplane::Ebpf(_) => "Cilium",
+            Dataplane::Iptables(_) | Dataplane::Nftables(_) | Dataplane::Ipvs(_) => "kube-proxy",
+        }
+    }
+
     /// The state as the real tool prints it: `iptables-save`, `nft list
     /// ruleset`, `ipvsadm -Ln`, `cilium bpf lb list`.
     pub fn render(&self) -> String {
@@ -151,6 +180,14 @@ impl Dataplane {
             Dataplane::Ipvs(s) => s.candidates(pkt),
             Dataplane::Ebpf(m) => m.candidates(pkt, origin, local),
         }
+    }
+}
+
+/// What balances Services on the nodes, in a few words.
+pub fn label(mode: ProxyMode) -> String {
+    match mode {
+        ProxyMode::Ebpf => "Cilium eBPF service LB".to_owned(),
+        m => format!("kube-proxy ({m})"),
     }
 }
 

@@ -184,9 +184,10 @@ impl Shell {
     /// the pod answered — client, id, the question, the rcode and flags,
     /// the sizes (the time taken is modelled, podpath has no clock).
     fn log_queries(&mut self, cluster: &Cluster, res: &crate::trace::Resolution) {
+        let dns = crate::dns::Dns::of(cluster);
         for (a, wire) in res.lookup.attempts.iter().zip(&res.wires) {
             let (Some(r), Some(pod), Some(p)) = (&a.response, &wire.destination_pod, &wire.payload) else { continue };
-            if !cluster.dns.logs_queries(&a.name) || p.request.len() < 4 {
+            if !dns.logs_queries(&a.name) || p.request.len() < 4 {
                 continue;
             }
             let client = wire.hops.last().map(|h| format!("{}:{}", h.packet.src, h.packet.sport)).unwrap_or_default();

@@ -7,7 +7,7 @@ use crate::proxy::Dataplane;
 use crate::shell::Output;
 use crate::step::Place;
 use crate::trace::Trace;
-use crate::{Cluster, ProxyMode};
+use crate::Cluster;
 
 pub(crate) const TOOLS: &[&str] =
     &["iptables-save", "iptables", "nft", "ipvsadm", "ip", "bridge", "conntrack", "tcpdump", "hostname"];
@@ -19,11 +19,8 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
     let words: Vec<&str> = rest.iter().map(String::as_str).collect();
     match cmd.as_str() {
         "iptables-save" => {
-            let text = match mode {
-                ProxyMode::Iptables | ProxyMode::Ipvs => plane().render_view("iptables").unwrap_or_default(),
-                // nftables mode and Cilium's replacement write no iptables rules.
-                _ => String::new(),
-            };
+            // nftables mode and Cilium's replacement write no iptables rules.
+            let text = plane().render_view("iptables").unwrap_or_default();
             let table = words.windows(2).find(|w| w[0] == "-t" || w[0] == "--table").map(|w| w[1]);
             Output::ok(match table {
                 Some(t) => only_table(&text, t),
@@ -33,21 +30,18 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
         "iptables" => iptables(&plane(), &words),
         "nft" => match words.as_slice() {
             ["list", "ruleset"] | ["list", "table", "ip", "kube-proxy"] | ["list", "table", "kube-proxy"] => {
-                Output::ok(if mode == ProxyMode::Nftables { plane().render() } else { String::new() })
+                Output::ok(plane().nft_ruleset().unwrap_or_default())
             }
             ["list", "table", ..] => Output::fail(1, "Error: No such file or directory\n"),
             _ => Output::fail(1, "Error: podpath's nft lists only: nft list ruleset, nft list table ip kube-proxy\n"),
         },
-        "ipvsadm" => {
-            if mode == ProxyMode::Ipvs {
-                Output::ok(plane().render())
-            } else {
-                Output::fail(
-                    2,
-                    "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
-                )
-            }
-        }
+        "ipvsadm" => match plane().ipvsadm() {
+            Some(text) => Output::ok(text),
+            None => Output::fail(
+                2,
+                "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+            ),
+        },
         "ip" | "bridge" => {
             let network = crate::datapath::build(cluster);
             let Some(n) = network.node(node) else { return Output::fail(1, "Cannot open netlink socket\n") };

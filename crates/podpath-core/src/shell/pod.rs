@@ -369,7 +369,7 @@ fn ping(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
                 .as_ref()
                 .and_then(|d| d.lookup.attempts.last())
                 .map_or(host.clone(), |a| a.name.trim_end_matches('.').to_owned());
-            let ptr = cluster.dns.answer(cluster, &dns::kubernetes::to_reverse(addr), RType::Ptr);
+            let ptr = dns::Dns::of(cluster).answer(cluster, &dns::kubernetes::to_reverse(addr), RType::Ptr);
             let name = ptr.answers.first().map_or(addr.to_string(), |r| r.data.trim_end_matches('.').to_owned());
             (canonical, Some(name))
         }
@@ -485,7 +485,7 @@ fn traceroute(cluster: &Cluster, client: &Client, args: &[String], seed: u64) ->
         if numeric {
             return ip.to_string();
         }
-        let ptr = cluster.dns.answer(cluster, &dns::kubernetes::to_reverse(ip), RType::Ptr);
+        let ptr = dns::Dns::of(cluster).answer(cluster, &dns::kubernetes::to_reverse(ip), RType::Ptr);
         let n = ptr.answers.first().map_or(ip.to_string(), |r| r.data.trim_end_matches('.').to_owned());
         format!("{n} ({ip})")
     };

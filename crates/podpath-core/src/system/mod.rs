@@ -15,7 +15,7 @@ use ipnet::IpNet;
 
 use crate::cluster::Node;
 use crate::load::{load, Manifests, Source};
-use crate::settings::{Cni, IngressController, ProxyMode, Settings};
+use crate::settings::{IngressController, Settings};
 
 /// Diagnostics and origins of built-in objects name files under this prefix.
 pub const FILE_PREFIX: &str = "<system>/";
@@ -23,10 +23,6 @@ pub const FILE_PREFIX: &str = "<system>/";
 const KUBERNETES: &str = include_str!("kubernetes.yaml");
 const COREDNS: &str = include_str!("coredns.yaml");
 const KUBE_PROXY: &str = include_str!("kube-proxy.yaml");
-const FLANNEL: &str = include_str!("flannel.yaml");
-const CALICO: &str = include_str!("calico.yaml");
-const WEAVE: &str = include_str!("weave.yaml");
-const CILIUM: &str = include_str!("cilium.yaml");
 const INGRESS_NGINX: &str = include_str!("ingress-nginx.yaml");
 const TRAEFIK: &str = include_str!("traefik.yaml");
 
@@ -55,20 +51,15 @@ pub fn manifests(settings: &Settings, nodes: &[Node]) -> Manifests {
             .replace("{{CLUSTER_CIDR}}", &settings.cluster_cidr.to_string())
             .replace("{{CONTROL_PLANE_IP}}", &control_plane_ip)
     };
-    let mut files: Vec<(&str, &str)> = vec![("kubernetes.yaml", KUBERNETES)];
-    if settings.proxy_mode != ProxyMode::Ebpf {
-        files.push(("kube-proxy.yaml", KUBE_PROXY));
+    let mut files: Vec<(String, &str)> = vec![("kubernetes.yaml".into(), KUBERNETES)];
+    if settings.proxy_mode.is_kube_proxy() {
+        files.push(("kube-proxy.yaml".into(), KUBE_PROXY));
     }
-    files.push(match settings.cni {
-        Cni::Flannel => ("flannel.yaml", FLANNEL),
-        Cni::Calico => ("calico.yaml", CALICO),
-        Cni::Weave => ("weave.yaml", WEAVE),
-        Cni::Cilium => ("cilium.yaml", CILIUM),
-    });
-    files.push(("coredns.yaml", COREDNS));
+    files.push((format!("{}.yaml", settings.cni), crate::datapath::plugin(settings.cni).manifest()));
+    files.push(("coredns.yaml".into(), COREDNS));
     match settings.ingress_controller {
-        IngressController::Nginx => files.push(("ingress-nginx.yaml", INGRESS_NGINX)),
-        IngressController::Traefik => files.push(("traefik.yaml", TRAEFIK)),
+        IngressController::Nginx => files.push(("ingress-nginx.yaml".into(), INGRESS_NGINX)),
+        IngressController::Traefik => files.push(("traefik.yaml".into(), TRAEFIK)),
         IngressController::None => {}
     }
     let sources: Vec<Source> =
@@ -100,6 +91,7 @@ pub fn is_system_namespace(ns: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::Cni;
 
     #[test]
     fn every_combination_loads_cleanly() {
@@ -107,20 +99,21 @@ mod tests {
             for ingress in [IngressController::Nginx, IngressController::Traefik, IngressController::None] {
                 let mut s = Settings::for_cni(cni);
                 s.ingress_controller = ingress;
-                let sources: Vec<Source> =
-                    [KUBERNETES, COREDNS, KUBE_PROXY, FLANNEL, CALICO, WEAVE, CILIUM, INGRESS_NGINX, TRAEFIK]
-                        .iter()
-                        .map(|t| {
-                            Source::new(
-                                "x",
-                                t.replace("{{API_IP}}", "10.96.0.1")
-                                    .replace("{{DNS_IP}}", "10.96.0.10")
-                                    .replace("{{DNS_DOMAIN}}", "cluster.local")
-                                    .replace("{{CLUSTER_CIDR}}", "10.244.0.0/16")
-                                    .replace("{{CONTROL_PLANE_IP}}", "172.18.0.2"),
-                            )
-                        })
-                        .collect();
+                let plugins = Cni::ALL.map(|c| crate::datapath::plugin(c).manifest());
+                let sources: Vec<Source> = [KUBERNETES, COREDNS, KUBE_PROXY, INGRESS_NGINX, TRAEFIK]
+                    .iter()
+                    .chain(plugins.iter())
+                    .map(|t| {
+                        Source::new(
+                            "x",
+                            t.replace("{{API_IP}}", "10.96.0.1")
+                                .replace("{{DNS_IP}}", "10.96.0.10")
+                                .replace("{{DNS_DOMAIN}}", "cluster.local")
+                                .replace("{{CLUSTER_CIDR}}", "10.244.0.0/16")
+                                .replace("{{CONTROL_PLANE_IP}}", "172.18.0.2"),
+                        )
+                    })
+                    .collect();
                 let (_, diags) = load(&sources);
                 assert!(diags.is_empty(), "{diags:?}");
                 assert!(!manifests(&s, &[]).objects.is_empty());

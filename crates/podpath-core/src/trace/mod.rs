@@ -26,7 +26,6 @@ pub use crate::packet::Headers;
 use crate::packet::Packet;
 use crate::policy::{Decision, End, Engine, SideVerdict};
 use crate::proxy::{Dataplane, Hook, Origin};
-use crate::settings::ProxyMode;
 use crate::step::{Action, Place, Step};
 
 /// Where a packet starts.
@@ -266,6 +265,7 @@ pub fn resolve_with(
     qtype: dns::RType,
 ) -> Result<Resolution, TraceError> {
     let dns_ip = dns::resolver::cluster_dns(cluster);
+    let coredns = dns::Dns::of(cluster);
     let mut wires = Vec::new();
     let mut failure = None;
     let mut i = 0u64;
@@ -294,7 +294,7 @@ pub fn resolve_with(
             .is_some_and(|p| p.labels.get("k8s-app").map(String::as_str) == Some("kube-dns"));
         let response = match (answered, server == dns_ip || by_coredns) {
             (false, _) => None,
-            (true, true) => Some(cluster.dns.answer(cluster, qname, qtype)),
+            (true, true) => Some(coredns.answer(cluster, qname, qtype)),
             // Another name server: the node's, outside the cluster.
             (true, false) => Some(dns::upstream(cluster, &qname.to_ascii_lowercase(), qtype)),
         };
@@ -610,9 +610,12 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         dport: if req.protocol == Protocol::Icmp { 0 } else { req.port },
         mark: 0,
         // Pods on a bridge plugin reach the node through a bridge port.
-        bridged: matches!(req.from, From::Pod { .. })
-            && !host_originated
-            && matches!(cluster.settings.cni, crate::settings::Cni::Flannel | crate::settings::Cni::Weave),
+        bridged: match &req.from {
+            From::Pod { namespace, name } if !host_originated => {
+                network.node(&node).is_some_and(|n| n.pod_bridge(&format!("{namespace}/{name}")).is_some())
+            }
+            _ => false,
+        },
         ipvs: None,
     };
     let mut hops = vec![Hop {
@@ -708,7 +711,7 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
                 if let Some(h) = hops.iter_mut().rev().find(|h| h.action == Action::Dnat) {
                     let picked = format!(
                         "{}: picked endpoint {} of {}",
-                        proxy_name(cluster.settings.proxy_mode),
+                        dataplane.implementer(),
                         endpoint(ip, port),
                         candidates.len()
                     );
@@ -831,7 +834,7 @@ fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         }
         Some(Hop {
             node: on,
-            at: SideVerdict::place(cni, egress),
+            at: crate::datapath::plugin(cni).policy_place(egress),
             action: match side.verdict {
                 SideVerdict::Deny => Action::PolicyDenied,
                 SideVerdict::Allow => Action::PolicyAllowed,
@@ -1225,13 +1228,6 @@ fn endpoint(ip: IpAddr, port: u16) -> String {
 /// SNAT not yet (egress policy sees the client's own address).
 fn sent_after_nat(sent: &Packet, now: &Packet) -> Packet {
     Packet { src: sent.src, sport: sent.sport, ..now.clone() }
-}
-
-fn proxy_name(mode: ProxyMode) -> &'static str {
-    match mode {
-        ProxyMode::Ebpf => "Cilium",
-        _ => "kube-proxy",
-    }
 }
 
 fn push_steps(hops: &mut Vec<Hop>, node: &str, steps: &[Step]) {

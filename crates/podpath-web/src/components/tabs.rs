@@ -75,8 +75,9 @@ fn NodeRules() -> Html {
         Callback::from(move |e: Event| chosen.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value())))
     };
     let mode = cluster.settings.proxy_mode;
-    let dump =
-        if cluster.node(&node).is_some() { Dataplane::build(&cluster, &node, mode).render() } else { String::new() };
+    let plane = cluster.node(&node).map(|_| Dataplane::build(&cluster, &node, mode));
+    let dump = plane.as_ref().map(Dataplane::render).unwrap_or_default();
+    let command = plane.as_ref().map_or("", Dataplane::dump_command);
     let routes = podpath_core::datapath::build(&cluster).node(&node).map(|n| n.host.ip_route()).unwrap_or_default();
     let focus_line = focus.as_ref().filter(|(n, _)| *n == node).map(|(_, r)| r.clone());
     let mut marked_once = false;
@@ -100,12 +101,7 @@ fn NodeRules() -> Html {
             </label>
             <h3>{ "ip route" }</h3>
             <pre class="dump">{ routes_html }</pre>
-            <h3>{ format!("{} ({mode} mode)", match mode {
-                podpath_core::ProxyMode::Iptables => "iptables-save",
-                podpath_core::ProxyMode::Nftables => "nft list table ip kube-proxy",
-                podpath_core::ProxyMode::Ipvs => "ipvsadm -Ln",
-                podpath_core::ProxyMode::Ebpf => "cilium-dbg bpf lb list",
-            }) }</h3>
+            <h3>{ format!("{command} ({mode} mode)") }</h3>
             <pre class="dump">{ dump_html }</pre>
         </div>
     }
@@ -129,8 +125,10 @@ fn DnsTab() -> Html {
     let (name, ns) = (*query).clone();
     let result = (!name.trim().is_empty()).then(|| {
         let conf = resolver::cluster_first(&cluster, &ns);
-        let lookup =
-            resolver::lookup(&conf, name.trim(), RType::A, |_, q| Some(cluster.dns.answer(&cluster, q, RType::A)));
+        let lookup = {
+            let dns = podpath_core::dns::Dns::of(&cluster);
+            resolver::lookup(&conf, name.trim(), RType::A, |_, q| Some(dns.answer(&cluster, q, RType::A)))
+        };
         (conf, lookup)
     });
     html! {

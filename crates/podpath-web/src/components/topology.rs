@@ -301,27 +301,8 @@ fn toggle(marks: &Marks, key: String) -> Callback<Event> {
 /// A node's plumbing in a line: the plugin's bridge and tunnel devices, and
 /// what balances Services there.
 fn plumbing_of(network: &podpath_core::datapath::Network, node: &str, cluster: &podpath_core::Cluster) -> Vec<String> {
-    use podpath_core::datapath::Kind;
-    let mut out = Vec::new();
-    if let Some(n) = network.node(node) {
-        for l in &n.host.links {
-            match &l.kind {
-                Kind::Bridge => out.push(format!("bridge {}", l.name)),
-                Kind::Vxlan { port, .. } => out.push(format!("{} (VXLAN :{port})", l.name)),
-                Kind::Ipip => out.push(format!("{} (IP-in-IP)", l.name)),
-                Kind::Other(what) => out.push(format!("{} ({what})", l.name)),
-                _ => {}
-            }
-        }
-        let veths = n.pod_veth.len();
-        if veths > 0 {
-            out.push(format!("{veths} veth{}", if veths == 1 { "" } else { "s" }));
-        }
-    }
-    out.push(match cluster.settings.proxy_mode {
-        podpath_core::ProxyMode::Ebpf => "Cilium eBPF service LB".to_owned(),
-        m => format!("kube-proxy ({m})"),
-    });
+    let mut out = network.node(node).map(podpath_core::datapath::NodeNet::summary).unwrap_or_default();
+    out.push(podpath_core::proxy::label(cluster.settings.proxy_mode));
     out
 }
 

@@ -1,0 +1,122 @@
+//! Building a cluster from manifests, in the order a control plane
+//! settles: the settings (the `Cluster` object, the flags, a
+//! KubeProxyConfiguration), the nodes, the platform's own components for
+//! that CNI plugin and proxy mode merged under the user's objects, the
+//! controllers ([`cluster::assemble`]), CoreDNS's configuration checked,
+//! and Traefik's own objects.
+//!
+//! This is where the model meets the parts that read it: the cluster
+//! model imports none of the plugins, the platform manifests or DNS.
+
+use crate::cluster::{self, Cluster};
+use crate::datapath;
+use crate::diag::{Diagnostic, Origin};
+use crate::dns::Dns;
+use crate::load::{Manifests, Object};
+use crate::settings::{ClusterObject, Overrides, Settings, MAX_NODES};
+use crate::system;
+
+impl Cluster {
+    /// Builds the cluster the manifests describe. Never fails: problems come
+    /// back as diagnostics and the rest is still built.
+    pub fn build(manifests: &Manifests) -> (Cluster, Vec<Diagnostic>) {
+        Cluster::build_with(manifests, &Overrides::default())
+    }
+
+    /// [`Cluster::build`] with settings from outside the scenario applied.
+    pub fn build_with(manifests: &Manifests, overrides: &Overrides) -> (Cluster, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let settings = settings_of(manifests, overrides, &mut diags);
+        let nodes = cluster::nodes::build(manifests, &settings, &mut diags);
+        let merged = system::merge(system::manifests(&settings, &nodes), manifests);
+        let scheme = datapath::plugin(settings.cni).ipam();
+        let mut cluster = cluster::assemble(&merged, settings, nodes, scheme, &mut diags);
+        diags.extend(Dns::read(&cluster).1);
+        let (routes, middlewares) = cluster::ingress::traefik_objects(&merged, &mut diags);
+        cluster.ingress_routes = routes;
+        cluster.middlewares = middlewares;
+        (cluster, diags)
+    }
+}
+
+/// The settings of the first `Cluster` object, or the defaults, then what
+/// a KubeProxyConfiguration says. A second Cluster object is an error:
+/// which of the two would the user mean?
+fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Diagnostic>) -> Settings {
+    let mut found: Option<(&Origin, Settings)> = None;
+    for located in &manifests.objects {
+        let Object::Cluster(obj) = &located.object else { continue };
+        if let Some((first, _)) = &found {
+            diags.push(Diagnostic::error(
+                located.origin.clone(),
+                format!("a second Cluster settings object; only one is allowed (the first is at {first})"),
+            ));
+            continue;
+        }
+        let mut s = obj.settings_with(overrides);
+        if s.nodes == 0 || s.nodes > MAX_NODES {
+            diags.push(Diagnostic::error(
+                located.origin.clone(),
+                format!("spec.nodes: {} is out of range; podpath simulates 1 to {MAX_NODES} nodes", s.nodes),
+            ));
+            s.nodes = s.nodes.clamp(1, MAX_NODES);
+        }
+        if let Some(why) = s.fix_proxy_mode() {
+            diags.push(Diagnostic::error(located.origin.clone(), why));
+        }
+        // The object's own value, unless one given from outside replaces it
+        // (the shell checks its own flag) or the plugin was switched from
+        // outside, which makes a value written for another plugin moot.
+        if let (Some(e), None, None) = (obj.spec.encapsulation.as_deref(), &overrides.encapsulation, overrides.cni) {
+            if let Err(msg) = crate::settings::Encapsulation::parse(s.cni, e) {
+                diags.push(Diagnostic::error(located.origin.clone(), msg));
+            }
+        }
+        found = Some((&located.origin, s));
+    }
+    let mut settings = match found {
+        Some((_, s)) => s,
+        None => {
+            let mut s = ClusterObject::default().settings_with(overrides);
+            s.nodes = s.nodes.clamp(1, MAX_NODES);
+            s
+        }
+    };
+    kube_proxy_config(manifests, overrides, &mut settings, diags);
+    settings
+}
+
+/// kube-proxy's own configuration decides its mode, unless a flag or the
+/// page's switch overrides it, or Cilium replaces kube-proxy.
+fn kube_proxy_config(
+    manifests: &Manifests,
+    overrides: &Overrides,
+    settings: &mut Settings,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for located in &manifests.objects {
+        let Object::KubeProxyConfiguration(kpc) = &located.object else { continue };
+        if settings.kube_proxy.is_some() {
+            diags.push(Diagnostic::error(
+                located.origin.clone(),
+                "a second KubeProxyConfiguration; kube-proxy reads one",
+            ));
+            continue;
+        }
+        match kpc.proxy_mode() {
+            Ok(mode) if overrides.proxy_mode.is_none() => {
+                if settings.proxy_mode.is_kube_proxy() {
+                    settings.proxy_mode = mode;
+                } else {
+                    diags.push(Diagnostic::warning(
+                        located.origin.clone(),
+                        "the Cluster object asks for Cilium's kube-proxy replacement; this KubeProxyConfiguration is not used",
+                    ));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => diags.push(Diagnostic::error(located.origin.clone(), format!("KubeProxyConfiguration: {e}"))),
+        }
+        settings.kube_proxy = Some((**kpc).clone());
+    }
+}

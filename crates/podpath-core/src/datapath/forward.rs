@@ -1,0 +1,190 @@
+//! Forwarding over the plumbing, whichever plugin built it: a packet out
+//! of a pod onto its node, and from a node's stack to its destination —
+//! this node's pod, another node's across the tunnel or the wire, or out
+//! of the cluster — each step quoting the route, FDB entry or tunnel map
+//! entry that decided. The plugin is asked only where plugins differ.
+
+use std::net::IpAddr;
+
+use super::{Network, Route, Tunneled};
+use crate::cluster::Cluster;
+use crate::names::fnv64a;
+use crate::packet::{Encap, Outer};
+use crate::step::{Action, Place, Step, Tunnel};
+
+/// Where the packet ends up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// At a pod's eth0 (before its node's ingress policy).
+    Pod { key: String, node: String },
+    /// At a node's own stack.
+    Node(String),
+    /// Out of the cluster's network, from this node.
+    Outside(String),
+    /// No route: dropped on this node.
+    NoRoute(String),
+}
+
+/// The VXLAN source port Linux derives from the inner flow.
+fn flow_port(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> u16 {
+    let h = fnv64a(format!("{src} {dst} {sport} {dport}").as_bytes());
+    32768 + (h % (61000 - 32768)) as u16
+}
+
+impl Network {
+    /// The decision that sends a packet on from a node: the host's route
+    /// (a router hop), or a plugin's bridge switching the frame by MAC
+    /// where the route only says the range is on the bridge.
+    pub fn forwarding_step(&self, node: &str, route: &Route, dst: IpAddr) -> Step {
+        let s = self.plugin().bridge_step(self, route, dst).unwrap_or_else(|| {
+            let mut s = Step::new(Place::Routing, Action::Routed, format!("to {dst} via {}", route.dev));
+            s.routed = true;
+            s
+        });
+        s.on(node).rule(route.to_string())
+    }
+
+    /// From a pod's eth0 to its node's stack: the pod's route, then the
+    /// host side of its veth (and the bridge it is a port of).
+    pub fn leave_pod(&self, node: &str, pod: &str, dst: IpAddr) -> Vec<Step> {
+        let Some(n) = self.node(node) else { return Vec::new() };
+        let (Some(ns), Some(veth)) = (n.pods.get(pod), n.pod_veth.get(pod)) else { return Vec::new() };
+        let mut steps = Vec::new();
+        if let Some(r) = ns.lookup(dst) {
+            let s = Step::new(Place::pod_eth0(pod), Action::Routed, "the pod's route sends it to its gateway");
+            steps.push(s.on(node).rule(r.to_string()));
+        }
+        let host = n.host.link(veth);
+        let at = match host.and_then(|l| l.master.clone()) {
+            Some(bridge) => Place::BridgeIn { bridge, port: veth.clone() },
+            None => Place::Dev(veth.clone()),
+        };
+        let detail = self.plugin().veth_detail(self, dst);
+        steps.push(Step::new(at, Action::Received, detail).on(node));
+        steps
+    }
+
+    /// From `from`'s host stack to the destination, across nodes if it
+    /// must be.
+    pub fn carry(
+        &self,
+        cluster: &Cluster,
+        from: &str,
+        src: IpAddr,
+        dst: IpAddr,
+        ports: (u16, u16),
+    ) -> (Vec<Step>, Arrival) {
+        let mut steps = Vec::new();
+        let Some(n) = self.node(from) else { return (steps, Arrival::NoRoute(from.to_owned())) };
+        // Addressed to this node itself.
+        let own = n.host.links.iter().any(|l| l.addrs.iter().any(|a| a.addr() == dst));
+        if own {
+            return (steps, Arrival::Node(from.to_owned()));
+        }
+        let Some(route) = n.host.lookup(dst) else {
+            let mut s = Step::new(Place::Routing, Action::Dropped, format!("no route to {dst}")).on(from);
+            s.routed = true;
+            steps.push(s);
+            return (steps, Arrival::NoRoute(from.to_owned()));
+        };
+        if route.blackhole {
+            let s =
+                Step::new(Place::Routing, Action::Dropped, format!("{dst} is in this node's block but no pod has it"));
+            steps.push(s.on(from).rule(route.to_string()));
+            return (steps, Arrival::NoRoute(from.to_owned()));
+        }
+        steps.push(self.forwarding_step(from, route, dst));
+        let target = cluster.pods.iter().find(|p| p.ip == Some(dst) && !p.host_network && p.is_running());
+        let target_node = target.and_then(|p| p.node.clone());
+        // Delivered on this node.
+        if let (Some(p), Some(tn)) = (target, &target_node) {
+            if tn == from {
+                let veth = n.pod_veth.get(&p.key()).cloned().unwrap_or_default();
+                let at = match n.host.link(&veth).and_then(|l| l.master.clone()) {
+                    Some(bridge) => Place::BridgeOut { bridge, port: veth },
+                    None => Place::Dev(veth),
+                };
+                steps.push(into_pod(at, &p.key()).on(from));
+                return (steps, Arrival::Pod { key: p.key(), node: from.to_owned() });
+            }
+        }
+        // Another node's pod, or another node: through the tunnel or the wire.
+        let remote_node = target_node.clone().or_else(|| {
+            cluster
+                .nodes
+                .iter()
+                .find(|nd| nd.network.pod_ranges.iter().any(|r| r.contains(&dst)) || nd.internal_ip == Some(dst))
+                .map(|nd| nd.name.clone())
+        });
+        let tunnel = self.plugin().tunnels(cluster, route, dst);
+        let Some(remote) = remote_node.filter(|r| r != from) else {
+            // Out of the cluster by the node's uplink.
+            let mut s =
+                Step::new(Place::Dev("eth0".into()), Action::Sent, format!("out of the node towards {dst}")).on(from);
+            s.rule = n.host.lookup(dst).map(ToString::to_string);
+            steps.push(s);
+            return (steps, Arrival::Outside(from.to_owned()));
+        };
+        let remote_net = self.node(&remote);
+        let remote_ip = cluster.node(&remote).and_then(|nd| nd.internal_ip);
+        let local_ip = cluster.node(from).and_then(|nd| nd.internal_ip);
+        if tunnel {
+            let (Some(rip), Some(lip)) = (remote_ip, local_ip) else {
+                return (steps, Arrival::NoRoute(from.to_owned()));
+            };
+            let encap = self.encap(cluster, from, &remote, src);
+            let Tunneled { dev, rule, detail } = self.plugin().encapsulate(cluster, &n.host, route, &remote, encap);
+            let mut e = Step::new(Place::Dev(dev.clone()), Action::Encapsulated, detail).on(from);
+            e.rule = rule;
+            // The kernel's tunnels pick the outer source port from a hash
+            // of the inner flow; Weave's router sends from its own port.
+            let sport = match encap {
+                Encap::Sleeve { port, .. } => port,
+                _ => flow_port(src, dst, ports.0, ports.1),
+            };
+            e.tunnel = Tunnel::On(Outer { src: lip, dst: rip, encap, sport });
+            steps.push(e);
+            let eth0 = || Place::Dev("eth0".into());
+            let mut w = Step::new(eth0(), Action::Sent, format!("on the wire to {remote} ({rip})")).on(from);
+            w.rule = n.host.lookup(rip).map(ToString::to_string);
+            steps.push(w);
+            steps.push(Step::new(eth0(), Action::Received, format!("from {from} ({lip})")).on(&remote));
+            let mut d = Step::new(Place::Dev(dev), Action::Decapsulated, "the outer headers come off").on(&remote);
+            d.tunnel = Tunnel::Off;
+            steps.push(d);
+        } else {
+            let eth0 = || Place::Dev("eth0".into());
+            let mut w = Step::new(eth0(), Action::Sent, format!("on the wire to {remote}")).on(from);
+            w.rule = n.host.lookup(dst).map(ToString::to_string);
+            steps.push(w);
+            steps.push(Step::new(eth0(), Action::Received, format!("from {from}")).on(&remote));
+        }
+        let Some(rn) = remote_net else { return (steps, Arrival::NoRoute(remote)) };
+        match target {
+            Some(p) => {
+                let veth = rn.pod_veth.get(&p.key()).cloned().unwrap_or_default();
+                if let Some(r) = rn.host.lookup(dst) {
+                    let mut s = self.forwarding_step(&remote, r, dst);
+                    // Cilium's bpf redirects the decapsulated packet straight
+                    // to the pod's device: no router hop either.
+                    s.routed &= self.plugin().routes_after_decap();
+                    steps.push(s);
+                }
+                let at = match rn.host.link(&veth).and_then(|l| l.master.clone()) {
+                    Some(bridge) => Place::BridgeOut { bridge, port: veth },
+                    None => Place::Dev(veth),
+                };
+                steps.push(into_pod(at, &p.key()).on(&remote));
+                (steps, Arrival::Pod { key: p.key(), node: remote })
+            }
+            None => (steps, Arrival::Node(remote)),
+        }
+    }
+}
+
+/// Into a pod's namespace by the host side of its veth: a bridge sending
+/// the frame out of the veth's port, or the veth itself.
+fn into_pod(at: Place, pod: &str) -> Step {
+    let action = if matches!(at, Place::BridgeOut { .. }) { Action::Bridged } else { Action::Forwarded };
+    Step::new(at, action, format!("into {pod}'s network namespace"))
+}
