@@ -12,10 +12,7 @@ use crate::components::topology::Topology;
 use crate::components::trace::{TraceBox, TracePanel};
 use crate::hooks::{saved_text, use_autosave, use_debounced_simulate, use_player, use_player_keys};
 use crate::scenarios;
-use crate::state::{Action, Model};
-
-/// The shared handle every component reads the model through.
-pub type ModelHandle = UseReducerHandle<Model>;
+use crate::state::{Action, Model, ModelHandle};
 
 /// The model the page opens with: a shared scenario from `#s=…`, else
 /// `?scenario=NAME` if it names a bundled scenario, else the default one;

@@ -8,6 +8,7 @@ pub mod app;
 pub mod components;
 pub mod crash;
 pub mod hooks;
+pub mod palette;
 pub mod scenarios;
 pub mod state;
 

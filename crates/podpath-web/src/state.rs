@@ -10,6 +10,9 @@ use podpath_core::trace::{self, Trace};
 use podpath_core::{simulate_with, Cluster, Cni, Diagnostic, Overrides, ProxyMode, Source};
 use yew::Reducible;
 
+/// The shared handle every component reads the model through.
+pub type ModelHandle = yew::UseReducerHandle<Model>;
+
 /// The file name diagnostics use for the editor's buffer.
 pub const EDITOR_FILE: &str = "scenario.yaml";
 
@@ -26,6 +29,11 @@ pub struct Model {
     /// The cluster on screen: the latest one without errors, so a half-typed
     /// edit does not blank the topology.
     pub cluster: Rc<Cluster>,
+    /// Counts the clusters shown: what views derived from the cluster are
+    /// kept by (`hooks::use_cluster_memo`).
+    pub generation: u64,
+    /// Counts the traces made, to number each [`TraceView`].
+    traces: u64,
     /// True when `cluster` is older than the text (the text has errors).
     pub stale: bool,
     /// A message for the user that is not about the text (a bad link, say).
@@ -119,6 +127,9 @@ pub struct TraceView {
     /// The seed of the random choices (a terminal command's own).
     pub seed: u64,
     pub result: Result<Trace, String>,
+    /// Which trace of the session this is: what views derived from it
+    /// (the capture, the pcap) are kept by.
+    pub id: u64,
 }
 
 impl TraceView {
@@ -151,7 +162,7 @@ impl PartialEq for Model {
             && self.protocol == other.protocol
             && Rc::ptr_eq(&self.scrollback, &other.scrollback)
             && Rc::ptr_eq(&self.outcomes, &other.outcomes)
-            && Rc::ptr_eq(&self.cluster, &other.cluster)
+            && self.generation == other.generation
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
     }
 }
@@ -213,6 +224,8 @@ impl Model {
             simulated: String::new(),
             diagnostics: Rc::default(),
             cluster: Rc::default(),
+            generation: 0,
+            traces: 0,
             stale: false,
             notice,
             show_system: false,
@@ -239,6 +252,7 @@ impl Model {
         let has_errors = diags.iter().any(Diagnostic::is_error);
         if !has_errors || first {
             self.cluster = Rc::new(cluster);
+            self.generation += 1;
         }
         self.stale = has_errors && !first;
         self.diagnostics = Rc::new(diags);
@@ -271,7 +285,8 @@ impl Model {
 
     fn trace_seeded(&mut self, from: String, to: String, port: u16, seed: u64) {
         let result = trace::target::trace_words(&self.cluster, &from, &to, port, self.protocol, seed);
-        self.trace = Some(Rc::new(TraceView { from, to, port, seed, result }));
+        self.traces += 1;
+        self.trace = Some(Rc::new(TraceView { from, to, port, seed, result, id: self.traces }));
         self.step = self.trace.as_ref().filter(|t| !t.is_empty()).map(|_| 0);
         self.playing = false;
     }
@@ -397,12 +412,14 @@ impl Reducible for Model {
                     let t = *t;
                     next.protocol = t.protocol;
                     next.pick = None;
+                    next.traces += 1;
                     next.trace = Some(Rc::new(TraceView {
                         from: t.from,
                         to: t.to,
                         port: t.port,
                         seed: t.seed,
                         result: Ok(t.trace),
+                        id: next.traces,
                     }));
                     next.step = next.trace.as_ref().filter(|t| !t.is_empty()).map(|_| 0);
                     next.playing = next.step.is_some();

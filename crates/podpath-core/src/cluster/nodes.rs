@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1 as core;
 
 use super::Node;
 use crate::diag::Diagnostic;
-use crate::labels::Labels;
+use crate::labels::{Labels, NodeSelectorTerm, Selector, NODE_NAME_FIELD};
 use crate::load::{Manifests, Object};
 use crate::settings::Settings;
 
@@ -266,4 +266,27 @@ fn allocate_pod_cidrs(nodes: &mut [Node], settings: &Settings, diags: &mut Vec<D
             ));
         }
     }
+}
+
+/// `nodeSelector` and `requiredDuringSchedulingIgnoredDuringExecution`: all
+/// of the selector, and any one of the terms.
+pub(super) fn node_affinity_matches(spec: &core::PodSpec, node: &Node) -> bool {
+    if let Some(sel) = &spec.node_selector {
+        if !Selector::from_map(sel).matches(&node.labels) {
+            return false;
+        }
+    }
+    let required = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref());
+    let Some(required) = required else { return true };
+    let mut labels = node.labels.clone();
+    labels.insert(NODE_NAME_FIELD.into(), node.name.clone());
+    // An unparsable term matches nothing, as the API machinery treats it.
+    required
+        .node_selector_terms
+        .iter()
+        .any(|t| NodeSelectorTerm::from_term(t).is_ok_and(|t| !t.0.is_empty() && t.0.matches(&labels)))
 }

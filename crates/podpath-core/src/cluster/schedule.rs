@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1 as core;
 
+use super::nodes::node_affinity_matches;
 use super::workloads::Draft;
 use super::{Node, PodPhase, TaintEffect};
-use crate::labels::{NodeSelectorTerm, Selector, NODE_NAME_FIELD};
 
 /// A pod after scheduling: bound to a node index, or Pending with a message.
 #[derive(Clone, Debug)]
@@ -90,29 +90,6 @@ fn filter(spec: &core::PodSpec, node: &Node, load: u32) -> Result<(), (String, b
         return Err(("Too many pods".into(), false));
     }
     Ok(())
-}
-
-/// `nodeSelector` and `requiredDuringSchedulingIgnoredDuringExecution`: all
-/// of the selector, and any one of the terms.
-pub(super) fn node_affinity_matches(spec: &core::PodSpec, node: &Node) -> bool {
-    if let Some(sel) = &spec.node_selector {
-        if !Selector::from_map(sel).matches(&node.labels) {
-            return false;
-        }
-    }
-    let required = spec
-        .affinity
-        .as_ref()
-        .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref());
-    let Some(required) = required else { return true };
-    let mut labels = node.labels.clone();
-    labels.insert(NODE_NAME_FIELD.into(), node.name.clone());
-    // An unparsable term matches nothing, as the API machinery treats it.
-    required
-        .node_selector_terms
-        .iter()
-        .any(|t| NodeSelectorTerm::from_term(t).is_ok_and(|t| !t.0.is_empty() && t.0.matches(&labels)))
 }
 
 fn pick(

@@ -11,7 +11,7 @@ use podpath_core::pcap::{self, Packet};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
+use crate::state::ModelHandle;
 
 /// Where a frame was captured, as the filter names it.
 fn place(p: &Packet) -> String {
@@ -26,33 +26,25 @@ pub fn Capture() -> Html {
     let model = use_context::<ModelHandle>().expect("Capture is rendered inside the model's provider");
     let filter = use_state(String::new);
     let selected = use_state(|| None::<usize>);
-    let trace = model.trace.clone();
+    // A new trace starts with every packet shown and none selected.
+    {
+        let (filter, selected) = (filter.clone(), selected.clone());
+        use_effect_with(model.trace.as_ref().map(|t| t.id), move |_| {
+            filter.set(String::new());
+            selected.set(None);
+        });
+    }
     // Read once per trace, not on every tick of the player.
-    let frames: Rc<Vec<(Packet, Dissection)>> = {
-        let key = trace.as_ref().map_or(0, |t| Rc::as_ptr(t) as usize);
-        // A new trace starts with every packet shown and none selected.
-        {
-            let (filter, selected) = (filter.clone(), selected.clone());
-            use_effect_with(key, move |_| {
-                filter.set(String::new());
-                selected.set(None);
-            });
-        }
-        (*use_memo(key, move |_| {
-            let Some(Ok(t)) = trace.as_ref().map(|v| &v.result) else { return Rc::new(Vec::new()) };
-            Rc::new(
-                pcap::packets(t)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let d = dissect(&p.data, i + 1);
-                        (p, d)
-                    })
-                    .collect(),
-            )
-        }))
-        .clone()
-    };
+    let frames: Rc<Vec<(Packet, Dissection)>> = crate::hooks::use_trace_memo(&model, |t| {
+        let Some(t) = t else { return Vec::new() };
+        let frames = pcap::packets(t).into_iter().enumerate();
+        frames
+            .map(|(i, p)| {
+                let d = dissect(&p.data, i + 1);
+                (p, d)
+            })
+            .collect()
+    });
     if frames.is_empty() {
         return html! { <p class="muted">{ "Start a trace (or run curl, ping or dig in the terminal) to capture its packets here." }</p> };
     }

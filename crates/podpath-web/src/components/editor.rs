@@ -9,8 +9,8 @@ use podpath_core::{Diagnostic, Severity};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
 use crate::state::Action;
+use crate::state::ModelHandle;
 
 #[component]
 pub fn Editor() -> Html {

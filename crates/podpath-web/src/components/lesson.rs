@@ -6,8 +6,8 @@ use gloo::storage::Storage as _;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
 use crate::state::Action;
+use crate::state::ModelHandle;
 
 /// Where a finished lesson is remembered (its text is autosaved apart).
 fn done_key(name: &str) -> String {

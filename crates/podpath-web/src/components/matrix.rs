@@ -8,8 +8,9 @@ use podpath_core::policy::Engine;
 use podpath_core::system::is_system_namespace;
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
+use crate::hooks::use_cluster_memo;
 use crate::state::Action;
+use crate::state::ModelHandle;
 
 /// Above this many pods the table would not fit a screen.
 const MAX_PODS: usize = 60;
@@ -18,6 +19,19 @@ const MAX_PODS: usize = 60;
 pub fn PolicyMatrix() -> Html {
     let model = use_context::<ModelHandle>().expect("PolicyMatrix is rendered inside the model's provider");
     let cluster = model.cluster.clone();
+    // The table changes with the cluster, the port and whether the
+    // platform's pods are shown, not with each hop the player shows.
+    let full = use_cluster_memo(&model, (model.matrix_port, model.show_system), |cluster, (port, system)| {
+        let engine = Engine::new(cluster);
+        // The user's pods, as the topology shows them by default. Counted
+        // before the table is computed: a big cluster's would not fit memory.
+        let count =
+            cluster.pods.iter().filter(|p| !p.host_network && (*system || !is_system_namespace(&p.namespace))).count();
+        if cluster.network_policies.is_empty() || count > MAX_PODS {
+            return Matrix { port: *port, protocol: Protocol::Tcp, pods: Vec::new(), allowed: Vec::new(), classes: 0 };
+        }
+        matrix(&engine, *port, Protocol::Tcp, None)
+    });
     if cluster.network_policies.is_empty() {
         return html! {
             <p class="muted" data-testid="matrix-empty">
@@ -25,16 +39,9 @@ pub fn PolicyMatrix() -> Html {
             </p>
         };
     }
-    let engine = Engine::new(&cluster);
-    // The user's pods, as the topology shows them by default. Counted
-    // before the table is computed: a big cluster's would not fit memory.
+    let enforcement = podpath_core::policy::Enforcement::of(cluster.settings.cni);
     let shown = |ns: &str| model.show_system || !is_system_namespace(ns);
     let count = cluster.pods.iter().filter(|p| !p.host_network && shown(&p.namespace)).count();
-    let full: Matrix = if count <= MAX_PODS {
-        matrix(&engine, model.matrix_port, Protocol::Tcp, None)
-    } else {
-        Matrix { port: model.matrix_port, protocol: Protocol::Tcp, pods: Vec::new(), allowed: Vec::new(), classes: 0 }
-    };
     let keep: Vec<usize> =
         (0..full.pods.len()).filter(|i| shown(full.pods[*i].split('/').next().unwrap_or(""))).collect();
     let on_port = {
@@ -54,9 +61,9 @@ pub fn PolicyMatrix() -> Html {
                     <input type="number" min="1" max="65535" value={model.matrix_port.to_string()} onchange={on_port} data-testid="matrix-port" />
                 </label>
             </h2>
-            if !engine.enforcement.enforced {
+            if !enforcement.enforced {
                 <p class="warning" role="note" data-testid="policy-warning">
-                    { format!("{} does not enforce NetworkPolicy: the {} policies here have no effect, every connection passes.", engine.enforcement.cni, cluster.network_policies.len()) }
+                    { format!("{} does not enforce NetworkPolicy: the {} policies here have no effect, every connection passes.", enforcement.cni, cluster.network_policies.len()) }
                 </p>
             }
             if count > MAX_PODS {

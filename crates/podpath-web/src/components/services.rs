@@ -5,9 +5,9 @@ use podpath_core::cluster::{ClusterIp, Service, ServiceType};
 use podpath_core::system::is_system_namespace;
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
-use crate::components::topology::namespace_hue;
+use crate::palette::namespace_hue;
 use crate::state::Action;
+use crate::state::ModelHandle;
 
 /// Endpoints listed per Service; the rest are counted.
 const SHOWN_ENDPOINTS: usize = 8;

@@ -8,7 +8,8 @@ use podpath_core::proxy::Dataplane;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
+use crate::hooks::use_cluster_memo;
+use crate::state::ModelHandle;
 use crate::state::{Action, Tab};
 
 #[component]
@@ -75,10 +76,15 @@ fn NodeRules() -> Html {
         Callback::from(move |e: Event| chosen.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value())))
     };
     let mode = cluster.settings.proxy_mode;
-    let plane = cluster.node(&node).map(|_| Dataplane::build(&cluster, &node, mode));
-    let dump = plane.as_ref().map(Dataplane::render).unwrap_or_default();
-    let command = plane.as_ref().map_or("", Dataplane::dump_command);
-    let routes = podpath_core::datapath::build(&cluster).node(&node).map(|n| n.host.ip_route()).unwrap_or_default();
+    // The node's dumps change with the cluster and the node shown, not with
+    // each hop the player shows.
+    let dumps = use_cluster_memo(&model, node.clone(), |cluster, node| {
+        let plane = cluster.node(node).map(|_| Dataplane::build(cluster, node, cluster.settings.proxy_mode));
+        let routes = podpath_core::datapath::build(cluster).node(node).map(|n| n.host.ip_route()).unwrap_or_default();
+        let command = plane.as_ref().map_or("", Dataplane::dump_command);
+        (plane.as_ref().map(Dataplane::render).unwrap_or_default(), command, routes)
+    });
+    let (dump, command, routes) = (&dumps.0, dumps.1, &dumps.2);
     let focus_line = focus.as_ref().filter(|(n, _)| *n == node).map(|(_, r)| r.clone());
     let mut marked_once = false;
     let mut line = |l: &str| {

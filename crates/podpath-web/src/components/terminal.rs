@@ -5,8 +5,8 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
 use crate::state::Action;
+use crate::state::ModelHandle;
 
 /// The longest common prefix of the candidates.
 fn common_prefix(items: &[String]) -> String {

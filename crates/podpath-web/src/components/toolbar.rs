@@ -5,8 +5,8 @@ use podpath_core::{Cni, ProxyMode};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
 use crate::state::Action;
+use crate::state::ModelHandle;
 
 use gloo::storage::Storage;
 

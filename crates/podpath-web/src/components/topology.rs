@@ -2,15 +2,15 @@
 //! inside, coloured by namespace; pods no node took are shown apart with the
 //! scheduler's reason.
 
-use podpath_core::names::fnv32a;
 use podpath_core::system::is_system_namespace;
 use podpath_core::topology::Place;
 use podpath_core::{Node, Pod, PodPhase};
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
-use crate::hooks::use_packet_motion;
+use crate::hooks::{use_cluster_memo, use_packet_motion};
+use crate::palette::namespace_hue;
 use crate::state::Action;
+use crate::state::ModelHandle;
 
 /// What the packet marker shows for the current hop: where it sits, its
 /// label, and whether it is tunnelled, dropped, or rewritten there.
@@ -91,12 +91,6 @@ fn open_nodes(
     Some(places.nodes_near(&near))
 }
 
-/// A stable hue for a namespace, so its pods keep their colour across edits.
-pub fn namespace_hue(ns: &str) -> u32 {
-    // Golden-angle steps spread neighbouring hashes around the wheel.
-    (fnv32a(ns.as_bytes()) % 64) * 137 % 360
-}
-
 #[component]
 pub fn Topology() -> Html {
     let model = use_context::<ModelHandle>().expect("Topology is rendered inside the model's provider");
@@ -108,10 +102,7 @@ pub fn Topology() -> Html {
     namespaces.dedup();
     let (stage, packet) = (use_node_ref(), use_node_ref());
     // The graph of places changes with the cluster only.
-    let places = {
-        let cluster = cluster.clone();
-        use_memo(std::rc::Rc::as_ptr(&model.cluster) as usize, move |_| Places::build(&cluster))
-    };
+    let places = use_cluster_memo(&model, (), |cluster, _| Places::build(cluster));
     let mark = marker(&model, &places);
     use_packet_motion(packet.clone(), stage.clone(), mark.as_ref().map(|m| m.selector.clone()), model.speed);
     let path = use_node_ref();
@@ -138,17 +129,14 @@ pub fn Topology() -> Html {
     };
     // The plumbing changes with the cluster only, not with each hop the
     // player shows: built once per cluster.
-    let plumbing = {
-        let cluster = cluster.clone();
-        use_memo(std::rc::Rc::as_ptr(&model.cluster) as usize, move |_| {
-            let network = podpath_core::datapath::build(&cluster);
-            cluster
-                .nodes
-                .iter()
-                .map(|n| (n.name.clone(), plumbing_of(&network, &n.name, &cluster)))
-                .collect::<std::collections::BTreeMap<_, _>>()
-        })
-    };
+    let plumbing = use_cluster_memo(&model, (), |cluster, _| {
+        let network = podpath_core::datapath::build(cluster);
+        cluster
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), plumbing_of(&network, &n.name, cluster)))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    });
     let outside = model.trace.as_ref().is_some_and(|t| t.from == "external");
     html! {
         <section class={classes!("topology", model.stale.then_some("stale"))} aria-label="Cluster topology" data-testid="topology" ref={stage}>

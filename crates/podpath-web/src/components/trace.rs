@@ -10,8 +10,8 @@ use podpath_core::trace::{Headers, Trace};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::app::ModelHandle;
 use crate::state::Action;
+use crate::state::ModelHandle;
 
 /// The form that starts a trace: from, to (a pod, a name, a URL), port.
 #[component]
@@ -85,15 +85,9 @@ pub fn TraceBox() -> Html {
 pub fn TracePanel() -> Html {
     let model = use_context::<ModelHandle>().expect("TracePanel is rendered inside the model's provider");
     // The capture changes with the trace, not with each hop the player shows.
-    let pcap = {
-        let view = model.trace.clone();
-        use_memo(view.as_ref().map(|v| std::rc::Rc::as_ptr(v) as usize), move |_| {
-            view.and_then(|v| {
-                v.result.as_ref().ok().map(|t| data_encoding::BASE64.encode(&podpath_core::pcap::write(t)))
-            })
-            .unwrap_or_default()
-        })
-    };
+    let pcap = crate::hooks::use_trace_memo(&model, |t| {
+        t.map(|t| data_encoding::BASE64.encode(&podpath_core::pcap::write(t))).unwrap_or_default()
+    });
     let Some(view) = model.trace.clone() else { return html! {} };
     let dispatch = |a: fn() -> Action| {
         let model = model.clone();

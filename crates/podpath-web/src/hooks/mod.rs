@@ -1,13 +1,19 @@
 //! Effects of the playground: the debounce between typing and simulating,
 //! the autosave of every edit, the player's clock and keys, and the packet
-//! marker's glide. Kept out of the reducer so it stays pure.
+//! marker's glide, kept out of the reducer so it stays pure; and the memos
+//! views keep what they derive from the cluster or the trace in.
 
 use gloo::storage::{LocalStorage, Storage};
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use crate::state::{Action, Model};
+use std::rc::Rc;
+
+use podpath_core::trace::Trace;
+use podpath_core::Cluster;
+
+use crate::state::{Action, Model, ModelHandle};
 
 /// How long typing must pause before the cluster is recomputed.
 pub const DEBOUNCE_MS: u32 = 250;
@@ -23,6 +29,32 @@ pub fn storage_key(scenario: &str) -> String {
 pub fn saved_text(scenario: &str) -> Option<String> {
     let key = storage_key(scenario);
     LocalStorage::get::<String>(&key).ok().or_else(|| LocalStorage::raw().get_item(&key).ok().flatten())
+}
+
+/// What a view derives from the cluster on screen and `deps`, computed
+/// again only when either changes — not at every tick of the player,
+/// which renders the views around it again.
+#[hook]
+pub fn use_cluster_memo<D, T, F>(model: &ModelHandle, deps: D, f: F) -> Rc<T>
+where
+    D: PartialEq + 'static,
+    T: 'static,
+    F: FnOnce(&Cluster, &D) -> T,
+{
+    let cluster = model.cluster.clone();
+    use_memo((model.generation, deps), move |(_, deps)| f(&cluster, deps))
+}
+
+/// What a view derives from the open trace (none, or one that failed,
+/// gives `None`), computed again only for another trace.
+#[hook]
+pub fn use_trace_memo<T, F>(model: &ModelHandle, f: F) -> Rc<T>
+where
+    T: 'static,
+    F: FnOnce(Option<&Trace>) -> T,
+{
+    let view = model.trace.clone();
+    use_memo(view.as_ref().map(|v| v.id), move |_| f(view.as_ref().and_then(|v| v.result.as_ref().ok())))
 }
 
 /// Recomputes the cluster once the text has stopped changing for
