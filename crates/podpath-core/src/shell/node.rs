@@ -121,17 +121,7 @@ fn only_table(dump: &str, table: &str) -> String {
 /// and is ASSURED; a UDP flow that saw a reply is no longer UNREPLIED; a
 /// connection that got no reply is listed as the first packet left it.
 fn settled(entry: &crate::trace::Conntrack, t: &Trace) -> String {
-    let line = entry.to_string();
-    if t.verdict != crate::trace::Verdict::Delivered || t.reply.is_empty() {
-        return line;
-    }
-    match entry.protocol {
-        crate::cluster::Protocol::Tcp => line
-            .replacen("tcp      6 120 SYN_SENT ", "tcp      6 120 TIME_WAIT ", 1)
-            .replacen(" [UNREPLIED]", "", 1)
-            .replacen(" mark=0", " [ASSURED] mark=0", 1),
-        _ => line.replacen(" [UNREPLIED]", "", 1),
-    }
+    entry.listing(t.verdict == crate::trace::Verdict::Delivered && !t.reply.is_empty())
 }
 
 /// `tcpdump -i IFACE`: the frames of the session's traces that crossed

@@ -1,0 +1,492 @@
+//! The IP engine: one packet's walk, as a [`Flight`] whose methods are the
+//! phases of the walk in the order the kernel takes them — sent, the
+//! netfilter hooks of the first node (with the service proxy's rules at
+//! each) and its routing decision here; policy on the way out, the way
+//! across, policy on the way in and arrival in `deliver.rs`; the reply in
+//! `reply.rs`. The engine asks the node's [`Dataplane`] and the plugin's
+//! [`Network`] what they do and never which mode or plugin runs.
+
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
+
+use super::{pod, Hop, Request, ServiceHit, To, Trace, TraceError, Verdict, OUTSIDE_CLIENT};
+use super::{From, Headers};
+use crate::cluster::{Cluster, ClusterIp, Protocol, ServiceType, TrafficPolicy};
+use crate::datapath::{self, Network};
+use crate::names::Rng;
+use crate::netfilter::eval::{Context, Verdict as NfVerdict};
+use crate::packet::Packet;
+use crate::policy::Decision;
+use crate::proxy::{Dataplane, Hook, Origin};
+use crate::step::{Action, Place, Step};
+
+/// How a walk ended: its verdict and why, and where it got to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Outcome {
+    pub(super) verdict: Verdict,
+    pub(super) reason: String,
+    pub(super) pod: Option<String>,
+    pub(super) node: Option<String>,
+}
+
+impl Outcome {
+    pub(super) fn new(verdict: Verdict, reason: String) -> Outcome {
+        Outcome { verdict, reason, pod: None, node: None }
+    }
+}
+
+/// A phase either lets the packet go on or ends the walk.
+pub(super) type Phase<T> = Result<T, Outcome>;
+
+/// One packet on its way, and what has happened to it so far.
+pub(super) struct Flight<'c> {
+    pub(super) cluster: &'c Cluster,
+    pub(super) req: &'c Request,
+    /// The node whose network stack handles the packet first.
+    pub(super) node: String,
+    pub(super) origin: Origin,
+    pub(super) dataplane: Dataplane,
+    /// The plugin's plumbing, built once for the request and its reply.
+    pub(super) network: Network,
+    /// The first node's own addresses (what `addrtype LOCAL` matches).
+    pub(super) local: Vec<IpNet>,
+    rng: Rng,
+    pub(super) pkt: Packet,
+    /// The packet as the client's socket sent it (after a translation at
+    /// `connect()`, before any on the wire).
+    pub(super) sent: Packet,
+    pub(super) hops: Vec<Hop>,
+    /// The Service frontend the destination is, if any: `(kind, NS/NAME)`.
+    pub(super) frontend: Option<(String, String)>,
+    pub(super) hit: ServiceHit,
+    /// The service proxy balanced at `connect()` (Cilium's socket LB): the
+    /// application is shown the Service's address on the way back.
+    pub(super) socket_lb: bool,
+    pub(super) decision: Option<Decision>,
+}
+
+/// Traces a packet to an address or a pod.
+pub fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
+    let (src, node, at, host) = source(cluster, req)?;
+    if cluster.node(&node).is_none() {
+        return Err(TraceError::NoNode(node));
+    }
+    let dst = match &req.to {
+        To::Ip(ip) => *ip,
+        To::Pod { namespace, name } => {
+            let p = pod(cluster, namespace, name)?;
+            p.ip.ok_or_else(|| TraceError::PodNotRunning(p.key()))?
+        }
+        To::Name(name) => return super::dns::trace_name(cluster, req, name),
+    };
+    let mut flight = Flight::new(cluster, req, (src, dst), node, at, host);
+    let outcome = flight.walk();
+    Ok(flight.finish(outcome))
+}
+
+/// Where the packet starts: its address, the node that handles it first,
+/// where the first hop is, and whether the node itself sends it.
+fn source(cluster: &Cluster, req: &Request) -> Result<(IpAddr, String, Place, bool), TraceError> {
+    Ok(match &req.from {
+        From::Pod { namespace, name } => {
+            let p = pod(cluster, namespace, name)?;
+            let ip = p.ip.ok_or_else(|| TraceError::PodNotRunning(p.key()))?;
+            let node = p.node.clone().ok_or_else(|| TraceError::PodNotRunning(p.key()))?;
+            (ip, node, Place::pod_eth0(&p.key()), p.host_network)
+        }
+        From::Node(name) => {
+            let n = cluster.node(name).ok_or_else(|| TraceError::NoNode(name.clone()))?;
+            let ip = n.internal_ip.unwrap_or(IpAddr::from([127, 0, 0, 1]));
+            (ip, name.clone(), Place::Host(name.clone()), true)
+        }
+        From::External => {
+            let node = match req.node.clone() {
+                Some(n) => n,
+                None => entry_node(cluster, &req.to).ok_or_else(|| TraceError::NeedsNode("external".into()))?,
+            };
+            (OUTSIDE_CLIENT, node, Place::Outside, false)
+        }
+        From::Ip(ip) => {
+            let node = req.node.clone().ok_or_else(|| TraceError::NeedsNode(ip.to_string()))?;
+            let n = cluster.node(&node).ok_or_else(|| TraceError::NoNode(node.clone()))?;
+            let own = n.internal_ip == Some(*ip) || ip.is_loopback();
+            (*ip, node, Place::Address(*ip), own)
+        }
+    })
+}
+
+impl<'c> Flight<'c> {
+    /// The packet about to be sent from `at`: the first hop.
+    fn new(
+        cluster: &'c Cluster,
+        req: &'c Request,
+        (src, dst): (IpAddr, IpAddr),
+        node: String,
+        at: Place,
+        host_originated: bool,
+    ) -> Flight<'c> {
+        let dataplane = Dataplane::build(cluster, &node, cluster.settings.proxy_mode);
+        let network = datapath::build(cluster);
+        let mut local = local_addresses(cluster, &node);
+        local.extend(dataplane.bound_addresses().into_iter().map(IpNet::from));
+        let origin = match (&req.from, host_originated) {
+            (_, true) => Origin::Host,
+            (From::Pod { .. }, false) => Origin::Pod,
+            _ => Origin::Outside,
+        };
+        // Pods on a bridge plugin reach the node through a bridge port.
+        let bridged = match &req.from {
+            From::Pod { namespace, name } if origin == Origin::Pod => {
+                network.node(&node).is_some_and(|n| n.pod_bridge(&format!("{namespace}/{name}")).is_some())
+            }
+            _ => false,
+        };
+        let pkt = Packet {
+            src,
+            dst,
+            protocol: req.protocol,
+            sport: 40000 + (Rng::new(req.seed ^ 0x5eed).below(20000) as u16),
+            // ICMP has no ports: the echo identifier stands in the source.
+            dport: if req.protocol == Protocol::Icmp { 0 } else { req.port },
+            mark: 0,
+            bridged,
+            ipvs: None,
+        };
+        let sent_hop = Hop {
+            node: Some(node.clone()),
+            at,
+            action: Action::Sent,
+            detail: format!("first packet of a new {} connection", req.protocol.as_str()),
+            rule: None,
+            packet: Headers::of(&pkt),
+        };
+        let frontend = find_service(cluster, dst, req.port, req.protocol, &local);
+        let candidates = dataplane.candidates(&pkt, origin, &local);
+        let hit = ServiceHit {
+            frontend: frontend.as_ref().map_or("none".into(), |(f, _)| f.clone()),
+            name: frontend.as_ref().map(|(_, n)| n.clone()),
+            candidates: candidates.iter().map(|(ip, port)| endpoint(*ip, *port)).collect(),
+            chosen: None,
+            snat: false,
+        };
+        Flight {
+            cluster,
+            req,
+            node,
+            origin,
+            dataplane,
+            network,
+            local,
+            rng: Rng::new(req.seed),
+            sent: pkt.clone(),
+            pkt,
+            hops: vec![sent_hop],
+            frontend,
+            hit,
+            socket_lb: false,
+            decision: None,
+        }
+    }
+
+    /// The whole walk, phase by phase, to where it ends.
+    fn walk(&mut self) -> Outcome {
+        let mut phases = || -> Phase<Outcome> {
+            self.through_the_hooks()?;
+            self.policy_out()?;
+            let arrival = self.across();
+            self.arrive(arrival)
+        };
+        match phases() {
+            Ok(done) | Err(done) => done,
+        }
+    }
+
+    /// The trace of the walk, with the reply's way back once delivered.
+    fn finish(self, outcome: Outcome) -> Trace {
+        let mut t = Trace {
+            verdict: outcome.verdict,
+            reason: outcome.reason,
+            service: self.hit.clone(),
+            destination_pod: outcome.pod,
+            destination_node: outcome.node,
+            destination_ip: self.pkt.dst,
+            destination_port: self.pkt.dport,
+            hops: Vec::new(),
+            policy: self.decision.clone(),
+            conntrack: None,
+            reply: Vec::new(),
+            payload: None,
+            dns: None,
+            http: None,
+            legs: Vec::new(),
+        };
+        if t.verdict == Verdict::Delivered {
+            let entry = super::Conntrack::new(&self.sent, &self.pkt);
+            t.reply = self.reply(&entry, t.destination_pod.as_deref(), t.destination_node.as_deref());
+            t.conntrack = Some(entry);
+        }
+        t.hops = self.hops;
+        t
+    }
+
+    /// The TTL the packet has now.
+    pub(super) fn ttl(&self) -> u8 {
+        self.hops.last().map_or(64, |h| h.packet.ttl)
+    }
+
+    fn is_local(&self, ip: IpAddr) -> bool {
+        self.local.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The hooks the packet meets on the first node, in the kernel's
+    /// order. The forward/input choice is a routing decision made after the
+    /// first hook, on the address that hook may have rewritten.
+    fn through_the_hooks(&mut self) -> Phase<()> {
+        let mut hooks: Vec<Hook> = Vec::new();
+        if self.origin != Origin::Outside {
+            hooks.push(Hook::Connect);
+        }
+        hooks.push(if self.origin == Origin::Host { Hook::Output } else { Hook::Prerouting });
+        let mut i = 0;
+        while i < hooks.len() {
+            let hook = hooks[i];
+            i += 1;
+            self.at_hook(hook)?;
+            let to_local = self.is_local(self.pkt.dst);
+            if matches!(hook, Hook::Prerouting | Hook::Output) {
+                if !to_local {
+                    self.routing_decision();
+                }
+                match (self.origin == Origin::Host, to_local) {
+                    (true, _) => hooks.push(Hook::Postrouting),
+                    (false, true) => hooks.push(Hook::Input),
+                    (false, false) => hooks.extend([Hook::Forward, Hook::Postrouting]),
+                }
+            }
+            // Input may hand the packet on (IPVS rewrites it there); it
+            // then leaves through the node's output path.
+            if hook == Hook::Input && !to_local {
+                hooks.push(Hook::Postrouting);
+            }
+        }
+        Ok(())
+    }
+
+    /// What the service proxy does at one hook.
+    fn at_hook(&mut self, hook: Hook) -> Phase<()> {
+        if hook == Hook::Prerouting && self.origin == Origin::Pod {
+            self.out_of_the_pod();
+        }
+        let before = (self.pkt.dst, self.pkt.dport);
+        let mut steps: Vec<Step> = Vec::new();
+        let mut ctx = Context { local: &self.local, rng: &mut self.rng, sets: None };
+        let verdict = self.dataplane.run(hook, &mut self.pkt, &mut ctx, &mut steps);
+        if hook == Hook::Connect && !steps.is_empty() {
+            // Balanced at connect(): the first packet already carries the
+            // endpoint's address; a refused connect() sends nothing at all.
+            self.socket_lb = steps.iter().any(|s| s.action == Action::Dnat);
+            let sent_hop = self.hops.remove(0);
+            self.push_steps(&steps);
+            if matches!(verdict, NfVerdict::Accept | NfVerdict::Dnat(..)) {
+                self.hops.push(Hop { packet: Headers::of(&self.pkt), ..sent_hop });
+            }
+            self.sent = self.pkt.clone();
+        } else {
+            self.push_steps(&steps);
+        }
+        match verdict {
+            NfVerdict::Dnat(ip, port) if (ip, port) != before => self.picked(ip, port),
+            NfVerdict::Reject | NfVerdict::Drop => return Err(self.refused(verdict == NfVerdict::Reject, &steps)),
+            NfVerdict::Masquerade => self.masqueraded(),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Out of the pod's namespace onto its node.
+    fn out_of_the_pod(&mut self) {
+        let From::Pod { namespace, name } = &self.req.from else { return };
+        let key = format!("{namespace}/{name}");
+        for st in self.network.leave_pod(&self.node, &key, self.pkt.dst) {
+            let packet = Headers::of(&self.pkt);
+            self.hops.push(Hop {
+                node: st.node,
+                at: st.at,
+                action: st.action,
+                detail: st.detail,
+                rule: st.rule,
+                packet,
+            });
+        }
+    }
+
+    /// The service proxy's steps as hops, with the packet each left.
+    fn push_steps(&mut self, steps: &[Step]) {
+        let ttl = self.ttl();
+        for s in steps {
+            let p = s.packet.as_ref().expect("a service proxy's step carries the packet");
+            self.hops.push(Hop {
+                node: Some(self.node.clone()),
+                at: s.at.clone(),
+                action: s.action,
+                detail: s.detail.clone(),
+                rule: s.rule.clone(),
+                packet: Headers { ttl, ..Headers::of(p) },
+            });
+        }
+    }
+
+    /// The proxy picked an endpoint: said on its DNAT hop.
+    fn picked(&mut self, ip: IpAddr, port: u16) {
+        self.hit.chosen = Some(endpoint(ip, port));
+        let picked = format!(
+            "{}: picked endpoint {} of {}",
+            self.dataplane.implementer(),
+            endpoint(ip, port),
+            self.hit.candidates.len()
+        );
+        if let Some(h) = self.hops.iter_mut().rev().find(|h| h.action == Action::Dnat) {
+            h.detail = if h.detail.is_empty() { picked } else { format!("{picked} — {}", h.detail) };
+        }
+    }
+
+    /// A rule rejected or dropped the packet: the walk ends at its line.
+    fn refused(&mut self, rejected: bool, steps: &[Step]) -> Outcome {
+        let last = steps.last();
+        let place = last.map(|s| s.at.to_string()).unwrap_or_default();
+        let why = last
+            .map(|s| if s.detail.is_empty() { s.rule.clone().unwrap_or_default() } else { s.detail.clone() })
+            .unwrap_or_default();
+        if let Some(h) = self.hops.last_mut().filter(|h| h.action != Action::Rejected && h.action != Action::Dropped) {
+            h.action = if rejected { Action::Rejected } else { Action::Dropped };
+            h.detail = if rejected {
+                format!("{why}: ICMP port unreachable goes back to the client")
+            } else {
+                format!("{why}: dropped without an answer")
+            };
+        }
+        let verdict = if rejected { Verdict::Rejected } else { Verdict::Dropped };
+        let what = if rejected { "rejected it" } else { "dropped it" };
+        let reason = if matches!(last.map(|s| &s.at), Some(Place::Bpf(_) | Place::Ipvs)) {
+            format!("{place}: {why}")
+        } else {
+            format!("{place} rule \"{why}\" {what}")
+        };
+        Outcome::new(verdict, reason)
+    }
+
+    /// The proxy masqueraded the packet. MASQUERADE takes the address of
+    /// the interface the packet leaves by: the pod bridge for a pod on this
+    /// node, the node's address otherwise.
+    fn masqueraded(&mut self) {
+        self.hit.snat = true;
+        let cluster = self.cluster;
+        let dst_pod_node =
+            cluster.pods.iter().find(|p| !p.host_network && p.ip == Some(self.pkt.dst)).and_then(|p| p.node.clone());
+        let n = cluster.node(&self.node);
+        let new_src = match dst_pod_node.as_deref() == Some(self.node.as_str()) {
+            true => n.and_then(|n| n.network.gateway),
+            false => n.and_then(|n| n.internal_ip),
+        };
+        if let Some(ip) = new_src {
+            self.pkt.src = ip;
+        }
+        let src = self.pkt.src;
+        if let Some(h) = self.hops.last_mut() {
+            h.action = Action::Snat;
+            h.detail = format!("masqueraded: the source becomes {src}");
+            h.packet.src = src;
+        }
+    }
+
+    /// The routing decision after the first hook: the host's route for the
+    /// (maybe rewritten) destination.
+    fn routing_decision(&mut self) {
+        let dst = self.pkt.dst;
+        let Some(r) = self.network.node(&self.node).and_then(|n| n.host.lookup(dst)) else { return };
+        let step = self.network.forwarding_step(&self.node, r, dst);
+        let routed = self.origin != Origin::Host && step.routed;
+        let ttl = if routed { self.ttl().saturating_sub(1) } else { self.ttl() };
+        let detail = if r.blackhole { format!("to {dst} via blackhole") } else { step.detail };
+        self.hops.push(Hop {
+            node: Some(self.node.clone()),
+            at: step.at,
+            action: step.action,
+            detail,
+            rule: step.rule,
+            packet: Headers { ttl, ..Headers::of(&self.pkt) },
+        });
+    }
+}
+
+/// The node's own addresses: what `addrtype LOCAL` matches.
+fn local_addresses(cluster: &Cluster, node: &str) -> Vec<IpNet> {
+    let mut v: Vec<IpNet> = vec!["127.0.0.0/8".parse().expect("literal")];
+    if let Some(n) = cluster.node(node) {
+        v.extend(n.internal_ip.map(IpNet::from));
+        v.extend(n.external_ip.map(IpNet::from));
+        v.extend(n.network.gateway.map(IpNet::from));
+    }
+    v
+}
+
+/// The node an outside packet reaches: the one that owns the address; for
+/// a load-balancer address, the node announcing it (MetalLB in L2 mode
+/// announces from a node with a local endpoint when the policy is Local);
+/// otherwise the first worker.
+fn entry_node(cluster: &Cluster, to: &To) -> Option<String> {
+    let first_worker =
+        || cluster.nodes.iter().find(|n| !n.is_control_plane()).or(cluster.nodes.first()).map(|n| n.name.clone());
+    let To::Ip(ip) = to else { return first_worker() };
+    if let Some(n) = cluster.nodes.iter().find(|n| n.internal_ip == Some(*ip) || n.external_ip == Some(*ip)) {
+        return Some(n.name.clone());
+    }
+    let lb = cluster.services.iter().find(|s| s.load_balancer_ips.contains(ip));
+    if let Some(svc) = lb.filter(|s| s.external_traffic_policy == TrafficPolicy::Local) {
+        let local = cluster
+            .slices_of(svc)
+            .flat_map(|s| s.endpoints.iter())
+            .find(|e| e.is_ready())
+            .and_then(|e| e.node_name.clone());
+        if local.is_some() {
+            return local;
+        }
+    }
+    first_worker()
+}
+
+/// `IP:PORT`, `[IPv6]:PORT`.
+pub(super) fn endpoint(ip: IpAddr, port: u16) -> String {
+    SocketAddr::new(ip, port).to_string()
+}
+
+/// Which Service frontend an address and port is, if any.
+fn find_service(
+    cluster: &Cluster,
+    ip: IpAddr,
+    port: u16,
+    protocol: Protocol,
+    local: &[IpNet],
+) -> Option<(String, String)> {
+    for s in &cluster.services {
+        for p in &s.ports {
+            if p.protocol != protocol {
+                continue;
+            }
+            if s.cluster_ip == ClusterIp::Ip(ip) && p.port == port {
+                return Some(("ClusterIP".into(), s.key()));
+            }
+            if s.external_ips.contains(&ip) && p.port == port {
+                return Some(("ExternalIP".into(), s.key()));
+            }
+            if s.load_balancer_ips.contains(&ip) && p.port == port && s.type_ == ServiceType::LoadBalancer {
+                return Some(("LoadBalancer".into(), s.key()));
+            }
+            if p.node_port == Some(port) && local.iter().any(|n| n.contains(&ip)) {
+                return Some(("NodePort".into(), s.key()));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,204 @@
+//! The reply: the conntrack entry a connection's first packet creates on
+//! the node that handled it, and the first reply's way back — sent by the
+//! destination to the addresses the request arrived with, through the
+//! plugin's datapath to the node whose entry rewrote the request,
+//! un-NATed there (or by Cilium's reverse-NAT map), then on to the client.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use super::engine::{endpoint, Flight};
+use super::{Headers, Hop};
+use crate::cluster::Protocol;
+use crate::datapath::Arrival;
+use crate::packet::{Outer, Packet};
+use crate::step::{Action, Place, Step};
+
+/// The conntrack entry a connection's first packet creates on the node
+/// that handled it: the tuple as sent, and the tuple the reply will carry
+/// (after the DNAT and SNAT, reversed). The reply is matched against the
+/// second and un-NATed back to the first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conntrack {
+    pub protocol: Protocol,
+    pub original: (IpAddr, u16, IpAddr, u16),
+    pub reply: (IpAddr, u16, IpAddr, u16),
+}
+
+impl Conntrack {
+    pub(super) fn new(sent: &Packet, now: &Packet) -> Conntrack {
+        Conntrack {
+            protocol: sent.protocol,
+            original: (sent.src, sent.sport, sent.dst, sent.dport),
+            reply: (now.dst, now.dport, now.src, now.sport),
+        }
+    }
+
+    /// Whether the connection's addresses were rewritten at all.
+    pub fn nat(&self) -> bool {
+        let (s, sp, d, dp) = self.original;
+        self.reply != (d, dp, s, sp)
+    }
+
+    /// The entry as `conntrack -L` shows it: right after the first packet
+    /// (the [`Display`](fmt::Display)), or once the exchange is over and
+    /// answered — a TCP connection that closed waits in TIME_WAIT (120 s)
+    /// and is ASSURED, any other flow is no longer UNREPLIED.
+    pub fn listing(&self, answered: bool) -> String {
+        let (timeout, state) = match (self.protocol, answered) {
+            (Protocol::Tcp, false) => (120, "SYN_SENT "),
+            (Protocol::Tcp, true) => (120, "TIME_WAIT "),
+            (Protocol::Udp | Protocol::Icmp, _) => (30, ""),
+            (Protocol::Sctp, _) => (3, "COOKIE_WAIT "),
+        };
+        let tuple = |(s, sp, d, dp): (IpAddr, u16, IpAddr, u16), ty: u8| {
+            if self.protocol == Protocol::Icmp {
+                format!("src={s} dst={d} type={ty} code=0 id={sp}")
+            } else {
+                format!("src={s} dst={d} sport={sp} dport={dp}")
+            }
+        };
+        let unreplied = if answered { "" } else { " [UNREPLIED]" };
+        let assured = if answered && self.protocol == Protocol::Tcp { " [ASSURED]" } else { "" };
+        format!(
+            "{:<8} {} {timeout} {state}{}{unreplied} {}{assured} mark=0 use=1",
+            self.protocol.name(),
+            self.protocol.number(),
+            tuple(self.original, 8),
+            tuple(self.reply, 0)
+        )
+    }
+}
+
+/// As `conntrack -L` prints the entry right after the first packet: TCP in
+/// SYN_SENT for 120 s, UDP and ICMP unreplied for 30 s, SCTP in
+/// COOKIE_WAIT for 3 s (the kernel's default timeouts).
+impl fmt::Display for Conntrack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.listing(false))
+    }
+}
+
+/// The reply on its way: its hops so far, its headers and TTL now.
+struct Back {
+    hops: Vec<Hop>,
+    headers: Headers,
+    ttl: u8,
+}
+
+impl Back {
+    /// Appends the plugin's steps as hops for the reply's headers,
+    /// decrementing the TTL at router hops and tracking the tunnel.
+    fn push(&mut self, steps: Vec<Step>) {
+        let mut outer: Option<Outer> = None;
+        for s in steps {
+            if s.routed {
+                self.ttl = self.ttl.saturating_sub(1);
+            }
+            outer = s.tunnel.apply(outer);
+            let packet = Headers { ttl: self.ttl, outer: outer.clone(), ..self.headers.clone() };
+            self.hops.push(Hop { node: s.node, at: s.at, action: s.action, detail: s.detail, rule: s.rule, packet });
+        }
+    }
+}
+
+impl Flight<'_> {
+    /// The first reply's way back, from the server (`pod` on `server`, or
+    /// the node itself) to the client.
+    pub(super) fn reply(&self, ct: &Conntrack, pod: Option<&str>, server: Option<&str>) -> Vec<Hop> {
+        let (rs, rsp, rd, rdp) = ct.reply;
+        let (os, osp, od, odp) = ct.original;
+        let nat_node = self.node.as_str();
+        let server_node = server.unwrap_or(nat_node).to_owned();
+        let headers = Headers { src: rs, sport: rsp, dst: rd, dport: rdp, protocol: ct.protocol, ttl: 64, outer: None };
+        let mut back = Back { hops: Vec::new(), headers, ttl: 64 };
+        let at = pod.map_or_else(|| Place::Host(server_node.clone()), Place::pod_eth0);
+        back.hops.push(Hop {
+            node: Some(server_node.clone()),
+            at,
+            action: Action::Sent,
+            detail: "the reply, addressed to where the request came from".into(),
+            rule: None,
+            packet: back.headers.clone(),
+        });
+        if let Some(key) = pod {
+            back.push(self.network.leave_pod(&server_node, key, rd));
+        }
+        // To the NAT node (or, without NAT, straight to the client).
+        let (mut steps, mut arrival) = if server_node == nat_node && ct.nat() {
+            (Vec::new(), Arrival::Node(nat_node.to_owned()))
+        } else {
+            self.network.carry(self.cluster, &server_node, rs, rd, (rsp, rdp))
+        };
+        if ct.nat() {
+            // Conntrack acts as the reply enters the NAT node's stack: after
+            // the tunnel is taken off, before that node routes it (again,
+            // for the client's address).
+            let cut = steps
+                .iter()
+                .position(|s| {
+                    s.node.as_deref() == Some(nat_node)
+                        && (s.at == Place::Routing
+                            || matches!(s.action, Action::Sent | Action::Bridged | Action::Forwarded))
+                })
+                .unwrap_or(steps.len());
+            steps.truncate(cut);
+            back.push(steps);
+            back.hops.push(self.un_nat(ct, back.ttl));
+            back.headers =
+                Headers { src: od, sport: odp, dst: os, dport: osp, protocol: ct.protocol, ttl: back.ttl, outer: None };
+            (steps, arrival) = self.network.carry(self.cluster, nat_node, od, os, (odp, osp));
+        }
+        back.push(steps);
+        back.hops.push(self.back_at_client(arrival, &back.headers, back.ttl));
+        back.hops
+    }
+
+    /// Conntrack (or Cilium's reverse-NAT map) restores the addresses the
+    /// client sent to and from.
+    fn un_nat(&self, ct: &Conntrack, ttl: u8) -> Hop {
+        let (rs, rsp, rd, rdp) = ct.reply;
+        let (os, osp, od, odp) = ct.original;
+        let mut what = Vec::new();
+        if (rs, rsp) != (od, odp) {
+            what.push(format!("source {} back to {}", endpoint(rs, rsp), endpoint(od, odp)));
+        }
+        if (rd, rdp) != (os, osp) {
+            what.push(format!("destination {} back to {}", endpoint(rd, rdp), endpoint(os, osp)));
+        }
+        let (at, line) =
+            self.dataplane.reverse_nat(od, odp, ct.protocol).unwrap_or_else(|| (Place::Conntrack, ct.to_string()));
+        Hop {
+            node: Some(self.node.clone()),
+            at,
+            action: Action::UnNat,
+            detail: format!("the reply matches the connection's entry: {}", what.join(", ")),
+            rule: Some(line),
+            packet: Headers { src: od, sport: odp, dst: os, dport: osp, protocol: ct.protocol, ttl, outer: None },
+        }
+    }
+
+    /// The reply at the client: the pod it arrived at, or where the
+    /// request started.
+    fn back_at_client(&self, arrival: Arrival, headers: &Headers, ttl: u8) -> Hop {
+        let first = self.hops.iter().find(|x| x.action == Action::Sent).unwrap_or(&self.hops[0]);
+        let (node, at) = match arrival {
+            Arrival::Pod { key, node } => (Some(node), Place::pod_eth0(&key)),
+            _ => (first.node.clone(), first.at.clone()),
+        };
+        let detail = if self.socket_lb {
+            "the packet comes from the backend; the socket layer reports the Service's address to the application \
+             (Cilium's reverse translation at recvmsg/getpeername)"
+        } else {
+            "the client sees the reply come from the address it sent to"
+        };
+        Hop {
+            node,
+            at,
+            action: Action::Delivered,
+            detail: detail.into(),
+            rule: None,
+            packet: Headers { ttl, ..headers.clone() },
+        }
+    }
+}
