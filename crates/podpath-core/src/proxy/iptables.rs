@@ -205,6 +205,79 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
     Ruleset { filter, nat }
 }
 
+/// What kube-proxy decides for one Service port before writing its rules
+/// (the per-port variables of `syncProxyRules`).
+struct PortPlan<'v, 'c> {
+    view: &'v ServicePortView<'c>,
+    name: &'v str,
+    proto: String,
+    cluster_chain: String,
+    local_chain: String,
+    ext_chain: String,
+    fw_chain: String,
+    uses_cluster_chain: bool,
+    uses_local_chain: bool,
+    has_endpoints: bool,
+    has_internal: bool,
+    has_external: bool,
+    /// The chain internal traffic goes to, and external traffic after its
+    /// own chain: the Local one under a Local policy.
+    internal_chain: String,
+    external_policy_chain: String,
+    uses_ext_chain: bool,
+    uses_fw_chain: bool,
+    /// What the filter table does where the policy leaves no endpoint:
+    /// reject without any, drop without a local one.
+    no_endpoint: (Target, String),
+}
+
+impl<'v, 'c> PortPlan<'v, 'c> {
+    fn new(view: &'v ServicePortView<'c>) -> PortPlan<'v, 'c> {
+        let svc = view.service;
+        let proto = view.protocol().as_str().to_ascii_lowercase();
+        let name = view.name.as_str();
+        let chain = |prefix: &str| port_chain(prefix, name, &proto);
+        let (cluster_chain, local_chain) = (chain("KUBE-SVC-"), chain("KUBE-SVL-"));
+        let pick = |local: bool| if local { local_chain.clone() } else { cluster_chain.clone() };
+        let has_endpoints = view.has_endpoints;
+        let no_endpoint = if has_endpoints {
+            (Target::Drop, format!("{name} has no local endpoints"))
+        } else {
+            (Target::Reject, format!("{name} has no endpoints"))
+        };
+        PortPlan {
+            view,
+            name,
+            ext_chain: chain("KUBE-EXT-"),
+            fw_chain: chain("KUBE-FW-"),
+            uses_cluster_chain: !view.cluster_endpoints.is_empty() && view.uses_cluster_endpoints(),
+            uses_local_chain: !view.local_endpoints.is_empty() && view.uses_local_endpoints(),
+            has_endpoints,
+            has_internal: view.has_internal_endpoints(),
+            has_external: view.has_external_endpoints(),
+            internal_chain: pick(view.internal_policy_local()),
+            external_policy_chain: pick(view.external_policy_local()),
+            uses_ext_chain: has_endpoints && view.externally_accessible(),
+            uses_fw_chain: has_endpoints
+                && !svc.load_balancer_ips.is_empty()
+                && !svc.load_balancer_source_ranges.is_empty(),
+            no_endpoint,
+            proto,
+            cluster_chain,
+            local_chain,
+        }
+    }
+
+    /// A rule for one of the port's addresses.
+    fn vip(&self, r: Rule, ip: IpAddr) -> Rule {
+        r.dst(host(ip)).proto(&self.proto).with(Match::DPort(self.view.port.port))
+    }
+}
+
+fn to(chain: &str) -> Target {
+    Target::Jump(chain.to_owned())
+}
+
 fn write_service(
     filter: &mut Table,
     nat: &mut Table,
@@ -213,83 +286,90 @@ fn write_service(
     node_ip: Option<IpAddr>,
     large: bool,
 ) {
-    let svc = view.service;
-    let proto = view.protocol().as_str().to_ascii_lowercase();
-    let name = view.name.as_str();
-    let port = view.port.port;
-    let cluster_chain = port_chain("KUBE-SVC-", name, &proto);
-    let local_chain = port_chain("KUBE-SVL-", name, &proto);
-    let ext_chain = port_chain("KUBE-EXT-", name, &proto);
-    let fw_chain = port_chain("KUBE-FW-", name, &proto);
-
-    let uses_cluster_chain = !view.cluster_endpoints.is_empty() && view.uses_cluster_endpoints();
-    let uses_local_chain = !view.local_endpoints.is_empty() && view.uses_local_endpoints();
-    let has_endpoints = view.has_endpoints;
-    let pick = |local: bool| if local { &local_chain } else { &cluster_chain };
-    let (internal_chain, has_internal) = (pick(view.internal_policy_local()), view.has_internal_endpoints());
-    let (external_policy_chain, has_external) = (pick(view.external_policy_local()), view.has_external_endpoints());
-    let uses_ext_chain = has_endpoints && view.externally_accessible();
-    let uses_fw_chain =
-        has_endpoints && !svc.load_balancer_ips.is_empty() && !svc.load_balancer_source_ranges.is_empty();
-    let lb_chain = if uses_fw_chain { &fw_chain } else { &ext_chain };
-
-    let (internal_filter, external_filter) = if !has_endpoints {
-        let c = format!("{name} has no endpoints");
-        ((Target::Reject, c.clone()), (Target::Reject, c))
-    } else {
-        let c = format!("{name} has no local endpoints");
-        ((Target::Drop, c.clone()), (Target::Drop, c))
-    };
-
-    let to = |chain: &str| Target::Jump(chain.to_owned());
-    let vip = |r: Rule, ip: IpAddr| r.dst(host(ip)).proto(&proto).with(Match::DPort(port));
-
-    // The cluster IP.
-    if has_internal {
-        nat.push(
-            vip(Rule::new(super::iptables::KUBE_SERVICES).comment(format!("{name} cluster IP")), view.cluster_ip)
-                .jump(to(internal_chain)),
-        );
-    } else {
-        let (t, c) = internal_filter.clone();
-        filter.push(vip(Rule::new(KUBE_SERVICES).comment(c), view.cluster_ip).jump(t));
+    let plan = PortPlan::new(view);
+    addresses(filter, nat, &plan);
+    node_ports(filter, nat, &plan);
+    // Internal traffic: masquerade what does not come from a pod.
+    if plan.has_internal {
+        let comment = format!("{} cluster IP", plan.name);
+        let r = plan.vip(Rule::new(plan.internal_chain.as_str()).comment(comment), view.cluster_ip);
+        if cfg.masquerade_all {
+            nat.push(r.jump(to(KUBE_MARK_MASQ)));
+        } else if let Some(cidr) = cfg.cluster_cidr {
+            nat.push(r.src(cidr, true).jump(to(KUBE_MARK_MASQ)));
+        }
     }
-    // External IPs.
+    if plan.uses_ext_chain {
+        external_chain(nat, &plan, cfg);
+    }
+    if plan.uses_fw_chain {
+        firewall_chain(nat, &plan, node_ip);
+    }
+    if plan.uses_cluster_chain {
+        nat.chain(&plan.cluster_chain);
+        endpoint_rules(nat, view, &plan.cluster_chain, &view.cluster_endpoints, &plan.proto, large);
+    }
+    if plan.uses_local_chain {
+        nat.chain(&plan.local_chain);
+        endpoint_rules(nat, view, &plan.local_chain, &view.local_endpoints, &plan.proto, large);
+    }
+    endpoint_chains(nat, &plan, large);
+}
+
+/// The port's cluster IP, external IPs and load-balancer addresses: a jump
+/// to its chains where it has endpoints, the filter's verdict where not.
+fn addresses(filter: &mut Table, nat: &mut Table, plan: &PortPlan<'_, '_>) {
+    let (svc, name) = (plan.view.service, plan.name);
+    if plan.has_internal {
+        let r = Rule::new(KUBE_SERVICES).comment(format!("{name} cluster IP"));
+        nat.push(plan.vip(r, plan.view.cluster_ip).jump(to(&plan.internal_chain)));
+    } else {
+        let (t, c) = plan.no_endpoint.clone();
+        filter.push(plan.vip(Rule::new(KUBE_SERVICES).comment(c), plan.view.cluster_ip).jump(t));
+    }
     for ip in &svc.external_ips {
-        if has_endpoints {
-            nat.push(vip(Rule::new(KUBE_SERVICES).comment(format!("{name} external IP")), *ip).jump(to(&ext_chain)));
+        if plan.has_endpoints {
+            let r = Rule::new(KUBE_SERVICES).comment(format!("{name} external IP"));
+            nat.push(plan.vip(r, *ip).jump(to(&plan.ext_chain)));
         }
-        if !has_external {
-            let (t, c) = external_filter.clone();
-            filter.push(vip(Rule::new(KUBE_EXTERNAL_SERVICES).comment(c), *ip).jump(t));
+        if !plan.has_external {
+            let (t, c) = plan.no_endpoint.clone();
+            filter.push(plan.vip(Rule::new(KUBE_EXTERNAL_SERVICES).comment(c), *ip).jump(t));
         }
     }
-    // Load-balancer ingress.
+    let lb_chain = if plan.uses_fw_chain { &plan.fw_chain } else { &plan.ext_chain };
     for ip in &svc.load_balancer_ips {
-        if has_endpoints {
-            nat.push(vip(Rule::new(KUBE_SERVICES).comment(format!("{name} loadbalancer IP")), *ip).jump(to(lb_chain)));
+        if plan.has_endpoints {
+            let r = Rule::new(KUBE_SERVICES).comment(format!("{name} loadbalancer IP"));
+            nat.push(plan.vip(r, *ip).jump(to(lb_chain)));
         }
-        if uses_fw_chain {
-            let c = format!("{name} traffic not accepted by {fw_chain}");
-            filter.push(vip(Rule::new(KUBE_PROXY_FIREWALL).comment(c), *ip).jump(Target::Drop));
+        if plan.uses_fw_chain {
+            let c = format!("{name} traffic not accepted by {}", plan.fw_chain);
+            filter.push(plan.vip(Rule::new(KUBE_PROXY_FIREWALL).comment(c), *ip).jump(Target::Drop));
         }
     }
-    if !has_external {
+    if !plan.has_external {
         for ip in &svc.load_balancer_ips {
-            let (t, c) = external_filter.clone();
-            filter.push(vip(Rule::new(KUBE_EXTERNAL_SERVICES).comment(c), *ip).jump(t));
+            let (t, c) = plan.no_endpoint.clone();
+            filter.push(plan.vip(Rule::new(KUBE_EXTERNAL_SERVICES).comment(c), *ip).jump(t));
         }
     }
-    // NodePort.
-    if let Some(np) = view.port.node_port {
-        if has_endpoints {
-            nat.push(Rule::new(KUBE_NODEPORTS).proto(&proto).comment(name).with(Match::DPort(np)).jump(to(&ext_chain)));
+}
+
+/// The port's NodePort, and the health-check NodePort (always accepted).
+fn node_ports(filter: &mut Table, nat: &mut Table, plan: &PortPlan<'_, '_>) {
+    let (proto, name) = (plan.proto.as_str(), plan.name);
+    if let Some(np) = plan.view.port.node_port {
+        if plan.has_endpoints {
+            nat.push(
+                Rule::new(KUBE_NODEPORTS).proto(proto).comment(name).with(Match::DPort(np)).jump(to(&plan.ext_chain)),
+            );
         }
-        if !has_external {
-            let (t, c) = external_filter.clone();
+        if !plan.has_external {
+            let (t, c) = plan.no_endpoint.clone();
             filter.push(
                 Rule::new(KUBE_EXTERNAL_SERVICES)
-                    .proto(&proto)
+                    .proto(proto)
                     .comment(c)
                     .with(Match::AddrType { src: false, kind: "LOCAL".into(), negated: false })
                     .with(Match::DPort(np))
@@ -297,8 +377,7 @@ fn write_service(
             );
         }
     }
-    // The health-check NodePort is always accepted.
-    if let Some(hc) = svc.health_check_node_port {
+    if let Some(hc) = plan.view.service.health_check_node_port {
         filter.push(
             Rule::new(KUBE_NODEPORTS)
                 .proto("tcp")
@@ -307,101 +386,72 @@ fn write_service(
                 .jump(Target::Accept),
         );
     }
+}
 
-    // Internal traffic: masquerade what does not come from a pod.
-    if has_internal {
-        let r = vip(Rule::new(internal_chain.as_str()).comment(format!("{name} cluster IP")), view.cluster_ip);
-        if cfg.masquerade_all {
-            nat.push(r.jump(to(KUBE_MARK_MASQ)));
-        } else if let Some(cidr) = cfg.cluster_cidr {
-            nat.push(r.src(cidr, true).jump(to(KUBE_MARK_MASQ)));
+/// External traffic: masqueraded under the Cluster policy; under Local,
+/// pods and the node's own traffic short-circuit to the Cluster chain.
+fn external_chain(nat: &mut Table, plan: &PortPlan<'_, '_>, cfg: &ProxyConfig) {
+    let (ext, name) = (plan.ext_chain.as_str(), plan.name);
+    nat.chain(ext);
+    if !plan.view.external_policy_local() {
+        let comment = format!("masquerade traffic for {name} external destinations");
+        nat.push(Rule::new(ext).comment(comment).jump(to(KUBE_MARK_MASQ)));
+    } else {
+        if let Some(cidr) = cfg.cluster_cidr {
+            let comment = format!("pod traffic for {name} external destinations");
+            nat.push(Rule::new(ext).src(cidr, false).comment(comment).jump(to(&plan.cluster_chain)));
+        }
+        let local_src = Match::AddrType { src: true, kind: "LOCAL".into(), negated: false };
+        let comment = format!("masquerade LOCAL traffic for {name} external destinations");
+        nat.push(Rule::new(ext).comment(comment).with(local_src.clone()).jump(to(KUBE_MARK_MASQ)));
+        let comment = format!("route LOCAL traffic for {name} external destinations");
+        nat.push(Rule::new(ext).comment(comment).with(local_src).jump(to(&plan.cluster_chain)));
+    }
+    if plan.has_external {
+        nat.push(Rule::new(ext).jump(to(&plan.external_policy_chain)));
+    }
+}
+
+/// The load balancer's source ranges: what they admit goes on to the
+/// external chain, the rest is left for KUBE-PROXY-FIREWALL to drop.
+fn firewall_chain(nat: &mut Table, plan: &PortPlan<'_, '_>, node_ip: Option<IpAddr>) {
+    let (svc, fw, name) = (plan.view.service, plan.fw_chain.as_str(), plan.name);
+    nat.chain(fw);
+    let mut allow_from_node = false;
+    for range in &svc.load_balancer_source_ranges {
+        // kube-proxy trims what it is fed; the API server would have
+        // refused the untrimmed text.
+        let Ok(cidr) = range.trim().parse::<IpNet>() else { continue };
+        let comment = format!("{name} loadbalancer IP");
+        nat.push(Rule::new(fw).src(cidr, false).comment(comment).jump(to(&plan.ext_chain)));
+        allow_from_node |= node_ip.is_some_and(|ip| cidr.contains(&ip));
+    }
+    if allow_from_node {
+        for ip in &svc.load_balancer_ips {
+            let comment = format!("{name} loadbalancer IP");
+            nat.push(Rule::new(fw).src(host(*ip), false).comment(comment).jump(to(&plan.ext_chain)));
         }
     }
-    // External traffic.
-    if uses_ext_chain {
-        nat.chain(&ext_chain);
-        if !view.external_policy_local() {
-            nat.push(
-                Rule::new(&ext_chain)
-                    .comment(format!("masquerade traffic for {name} external destinations"))
-                    .jump(to(KUBE_MARK_MASQ)),
-            );
-        } else {
-            if let Some(cidr) = cfg.cluster_cidr {
-                nat.push(
-                    Rule::new(&ext_chain)
-                        .src(cidr, false)
-                        .comment(format!("pod traffic for {name} external destinations"))
-                        .jump(to(&cluster_chain)),
-                );
-            }
-            let local_src = Match::AddrType { src: true, kind: "LOCAL".into(), negated: false };
-            nat.push(
-                Rule::new(&ext_chain)
-                    .comment(format!("masquerade LOCAL traffic for {name} external destinations"))
-                    .with(local_src.clone())
-                    .jump(to(KUBE_MARK_MASQ)),
-            );
-            nat.push(
-                Rule::new(&ext_chain)
-                    .comment(format!("route LOCAL traffic for {name} external destinations"))
-                    .with(local_src)
-                    .jump(to(&cluster_chain)),
-            );
-        }
-        if has_external {
-            nat.push(Rule::new(&ext_chain).jump(to(external_policy_chain)));
-        }
-    }
-    // The load balancer's source ranges.
-    if uses_fw_chain {
-        nat.chain(&fw_chain);
-        let mut allow_from_node = false;
-        for range in &svc.load_balancer_source_ranges {
-            // kube-proxy trims what it is fed; the API server would have
-            // refused the untrimmed text.
-            let Ok(cidr) = range.trim().parse::<IpNet>() else { continue };
-            nat.push(
-                Rule::new(&fw_chain).src(cidr, false).comment(format!("{name} loadbalancer IP")).jump(to(&ext_chain)),
-            );
-            allow_from_node |= node_ip.is_some_and(|ip| cidr.contains(&ip));
-        }
-        if allow_from_node {
-            for ip in &svc.load_balancer_ips {
-                nat.push(
-                    Rule::new(&fw_chain)
-                        .src(host(*ip), false)
-                        .comment(format!("{name} loadbalancer IP"))
-                        .jump(to(&ext_chain)),
-                );
-            }
-        }
-        nat.push(
-            Rule::new(&fw_chain).comment(format!("other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL")),
-        );
-    }
-    if uses_cluster_chain {
-        nat.chain(&cluster_chain);
-        endpoint_rules(nat, view, &cluster_chain, &view.cluster_endpoints, &proto, large);
-    }
-    if uses_local_chain {
-        nat.chain(&local_chain);
-        endpoint_rules(nat, view, &local_chain, &view.local_endpoints, &proto, large);
-    }
-    // One chain per endpoint: mark hairpin traffic for SNAT, then DNAT.
+    nat.push(Rule::new(fw).comment(format!("other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL")));
+}
+
+/// One chain per endpoint either chain can reach: mark hairpin traffic for
+/// SNAT, then DNAT.
+fn endpoint_chains(nat: &mut Table, plan: &PortPlan<'_, '_>, large: bool) {
+    let (view, name, proto) = (plan.view, plan.name, plan.proto.as_str());
     let mut reachable: Vec<&ProxyEndpoint> = Vec::new();
-    if uses_cluster_chain {
+    if plan.uses_cluster_chain {
         reachable.extend(view.cluster_endpoints.iter());
     }
-    if uses_local_chain {
+    if plan.uses_local_chain {
         reachable.extend(view.local_endpoints.iter().filter(|e| !reachable.contains(e)).collect::<Vec<_>>());
     }
     for ep in reachable {
-        let chain = endpoint_chain(name, &proto, &ep.addr());
+        let chain = endpoint_chain(name, proto, &ep.addr());
         nat.chain(&chain);
         nat.push(commented(Rule::new(&chain).src(host(ep.ip), false), name, large).jump(to(KUBE_MARK_MASQ)));
-        let mut dnat = commented(Rule::new(&chain).proto(&proto), name, large);
-        if svc.session_affinity.is_some() {
+        let mut dnat = commented(Rule::new(&chain).proto(proto), name, large);
+        if view.service.session_affinity.is_some() {
             dnat = dnat.with(Match::RecentSet { name: chain.clone() });
         }
         nat.push(dnat.with(Match::ProtoModule).jump(Target::Dnat(ep.addr())));

@@ -21,7 +21,7 @@ use super::iptables::{
     forward_rules, localnet_guard, masquerade_rules, run_tables, KUBE_FORWARD, KUBE_MARK_MASQ, KUBE_POSTROUTING,
     KUBE_SERVICES,
 };
-use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint};
+use super::{service_ports, Hook, ProxyConfig, ProxyEndpoint, ServicePortView};
 use crate::cluster::{Cluster, ServiceType};
 use crate::netfilter::eval::{Context, Verdict};
 use crate::netfilter::ipset::{IpSet, IpSets, Member};
@@ -190,13 +190,145 @@ fn sort_like_ipvsadm<T>(items: &mut [T], key: impl Fn(&T) -> (u32, IpAddr, u16))
     });
 }
 
+/// The virtual server of one of a Service port's addresses: its real
+/// servers under the policy that applies there. A Local policy uses the
+/// local endpoints when there are any and falls back to the cluster's
+/// (IPVS's own rule, so pods on other nodes still reach the Service).
+fn virtual_server(
+    view: &ServicePortView<'_>,
+    cfg: &ProxyConfig,
+    address: IpAddr,
+    port: u16,
+    local: bool,
+) -> VirtualServer {
+    let real_servers = if local && !view.local_endpoints.is_empty() {
+        view.local_endpoints.clone()
+    } else {
+        view.cluster_endpoints.clone()
+    };
+    VirtualServer {
+        protocol: view.protocol().as_str(),
+        address,
+        port,
+        scheduler: cfg.ipvs_scheduler.clone(),
+        persistent: view.service.session_affinity,
+        real_servers,
+        service: view.name.clone(),
+        local_fallback: local && view.local_endpoints.is_empty() && !view.cluster_endpoints.is_empty(),
+    }
+}
+
+/// A node's IPVS state as kube-proxy builds it, Service port by port.
+struct Builder<'a> {
+    cfg: ProxyConfig,
+    node: &'a str,
+    node_ip: Option<IpAddr>,
+    /// Where NodePorts listen: every address of every interface but
+    /// kube-ipvs0 and loopback (or those in the configured CIDRs).
+    node_ips: Vec<IpAddr>,
+    sets: IpSets,
+    vss: Vec<VirtualServer>,
+    /// The addresses bound to kube-ipvs0.
+    bound: Vec<IpAddr>,
+    /// Load-balancer addresses whose source ranges leave out the node.
+    lb_out_filter: Vec<(IpAddr, u16, &'static str)>,
+}
+
+impl Builder<'_> {
+    fn add(&mut self, set: &str, m: Member) {
+        if let Some(s) = self.sets.get_mut(set) {
+            s.add(m);
+        }
+    }
+
+    /// Binds a Service address to kube-ipvs0, unless the node has it.
+    fn bind(&mut self, ip: IpAddr) {
+        if !self.node_ips.contains(&ip) && !self.bound.contains(&ip) {
+            self.bound.push(ip);
+        }
+    }
+
+    fn port(&mut self, view: &ServicePortView<'_>) {
+        let svc = view.service;
+        let proto = view.protocol().as_str().to_ascii_lowercase();
+        let port = view.port.port;
+        for e in view.all_endpoints.iter().filter(|e| e.node.as_deref() == Some(self.node)) {
+            self.add("KUBE-LOOP-BACK", Member::IpPortIp(e.ip, proto.clone(), e.port, e.ip));
+        }
+        self.add("KUBE-CLUSTER-IP", Member::IpPort(view.cluster_ip, proto.clone(), port));
+        let vs = virtual_server(view, &self.cfg, view.cluster_ip, port, view.internal_policy_local());
+        self.vss.push(vs);
+        if !self.bound.contains(&view.cluster_ip) {
+            self.bound.push(view.cluster_ip);
+        }
+        let ext_local = svc.external_traffic_policy == crate::cluster::TrafficPolicy::Local;
+        for ip in &svc.external_ips {
+            let set = if ext_local { "KUBE-EXTERNAL-IP-LOCAL" } else { "KUBE-EXTERNAL-IP" };
+            self.add(set, Member::IpPort(*ip, proto.clone(), port));
+            self.vss.push(virtual_server(view, &self.cfg, *ip, port, ext_local));
+            self.bind(*ip);
+        }
+        if svc.type_ == ServiceType::LoadBalancer {
+            self.load_balancer(view, &proto, ext_local);
+        }
+        if let Some(np) = view.port.node_port {
+            self.node_port(view, &proto, np, ext_local);
+        }
+        if let Some(hc) = svc.health_check_node_port {
+            self.add("KUBE-HEALTH-CHECK-NODE-PORT", Member::Port(hc));
+        }
+    }
+
+    fn load_balancer(&mut self, view: &ServicePortView<'_>, proto: &str, ext_local: bool) {
+        let (svc, port) = (view.service, view.port.port);
+        let ranges: Vec<IpNet> = svc.load_balancer_source_ranges.iter().filter_map(|r| r.trim().parse().ok()).collect();
+        for ip in &svc.load_balancer_ips {
+            let member = || Member::IpPort(*ip, proto.to_owned(), port);
+            self.add("KUBE-LOAD-BALANCER", member());
+            if ext_local {
+                self.add("KUBE-LOAD-BALANCER-LOCAL", member());
+            }
+            if !ranges.is_empty() {
+                self.add("KUBE-LOAD-BALANCER-FW", member());
+                for r in &ranges {
+                    self.add("KUBE-LOAD-BALANCER-SOURCE-CIDR", Member::IpPortNet(*ip, proto.to_owned(), port, *r));
+                }
+                if self.node_ip.is_some_and(|n| ranges.iter().any(|r| r.contains(&n))) {
+                    self.add("KUBE-LOAD-BALANCER-SOURCE-IP", Member::IpPortIp(*ip, proto.to_owned(), port, *ip));
+                } else {
+                    self.lb_out_filter.push((*ip, port, if proto == "udp" { "17" } else { "6" }));
+                }
+            }
+            self.vss.push(virtual_server(view, &self.cfg, *ip, port, ext_local));
+            self.bind(*ip);
+        }
+    }
+
+    fn node_port(&mut self, view: &ServicePortView<'_>, proto: &str, np: u16, ext_local: bool) {
+        if proto == "sctp" {
+            for ip in self.node_ips.clone() {
+                self.add("KUBE-NODE-PORT-SCTP-HASH", Member::IpPort(ip, proto.to_owned(), np));
+                if ext_local {
+                    self.add("KUBE-NODE-PORT-LOCAL-SCTP-HASH", Member::IpPort(ip, proto.to_owned(), np));
+                }
+            }
+        } else {
+            let up = proto.to_ascii_uppercase();
+            self.add(&format!("KUBE-NODE-PORT-{up}"), Member::Port(np));
+            if ext_local {
+                self.add(&format!("KUBE-NODE-PORT-LOCAL-{up}"), Member::Port(np));
+            }
+        }
+        for ip in self.node_ips.clone() {
+            self.vss.push(virtual_server(view, &self.cfg, ip, np, ext_local));
+        }
+    }
+}
+
 /// What kube-proxy in IPVS mode programs on `node`.
 pub fn build(cluster: &Cluster, node: &str) -> State {
     let cfg = ProxyConfig::from_settings(&cluster.settings);
     let n = cluster.node(node);
-    let node_ip = n.and_then(|n| n.internal_ip);
-    // NodePorts listen on every address of every interface but kube-ipvs0
-    // and loopback (or on the configured CIDRs).
     let mut node_ips: Vec<IpAddr> = n
         .map(|n| [n.internal_ip, n.external_ip, n.network.gateway].into_iter().flatten().collect())
         .unwrap_or_default();
@@ -205,134 +337,31 @@ pub fn build(cluster: &Cluster, node: &str) -> State {
         node_ips.retain(|ip| cfg.node_port_addresses.iter().any(|c| c.contains(ip)));
     }
     node_ips.dedup();
-
-    let mut sets = IpSets {
+    let sets = IpSets {
         sets: SETS
             .iter()
             .map(|(name, kind, comment)| IpSet { name: (*name).into(), kind, comment, members: Vec::new() })
             .collect(),
     };
-    let add = |sets: &mut IpSets, name: &str, m: Member| {
-        if let Some(s) = sets.get_mut(name) {
-            s.add(m);
-        }
-    };
-    let mut vss: Vec<VirtualServer> = Vec::new();
-    let mut bound: Vec<IpAddr> = Vec::new();
-    let mut lb_out_filter: Vec<(IpAddr, u16, &str)> = Vec::new();
-
+    let node_ip = n.and_then(|n| n.internal_ip);
+    let mut b =
+        Builder { cfg, node, node_ip, node_ips, sets, vss: Vec::new(), bound: Vec::new(), lb_out_filter: Vec::new() };
     for view in service_ports(cluster, node) {
-        let svc = view.service;
-        let proto_upper = view.protocol().as_str();
-        let proto = proto_upper.to_ascii_lowercase();
-        let port = view.port.port;
-        // A Local policy uses the local endpoints when there are any and
-        // falls back to the cluster's (IPVS's own rule, so pods on other
-        // nodes still reach the Service).
-        let pick = |local: bool| -> Vec<ProxyEndpoint> {
-            if local && !view.local_endpoints.is_empty() {
-                view.local_endpoints.clone()
-            } else {
-                view.cluster_endpoints.clone()
-            }
-        };
-        let fallback = |local: bool| local && view.local_endpoints.is_empty() && !view.cluster_endpoints.is_empty();
-        let vs = |address: IpAddr, port: u16, real_servers: Vec<ProxyEndpoint>, local_fallback: bool| VirtualServer {
-            protocol: proto_upper,
-            address,
-            port,
-            scheduler: cfg.ipvs_scheduler.clone(),
-            persistent: svc.session_affinity,
-            real_servers,
-            service: view.name.clone(),
-            local_fallback,
-        };
-        for e in view.all_endpoints.iter().filter(|e| e.node.as_deref() == Some(node)) {
-            add(&mut sets, "KUBE-LOOP-BACK", Member::IpPortIp(e.ip, proto.clone(), e.port, e.ip));
-        }
-        // The cluster IP.
-        add(&mut sets, "KUBE-CLUSTER-IP", Member::IpPort(view.cluster_ip, proto.clone(), port));
-        vss.push(vs(view.cluster_ip, port, pick(view.internal_policy_local()), fallback(view.internal_policy_local())));
-        if !bound.contains(&view.cluster_ip) {
-            bound.push(view.cluster_ip);
-        }
-        let ext_local = svc.external_traffic_policy == crate::cluster::TrafficPolicy::Local;
-        for ip in &svc.external_ips {
-            let set = if ext_local { "KUBE-EXTERNAL-IP-LOCAL" } else { "KUBE-EXTERNAL-IP" };
-            add(&mut sets, set, Member::IpPort(*ip, proto.clone(), port));
-            vss.push(vs(*ip, port, pick(ext_local), fallback(ext_local)));
-            if !node_ips.contains(ip) && !bound.contains(ip) {
-                bound.push(*ip);
-            }
-        }
-        if svc.type_ == ServiceType::LoadBalancer {
-            let ranges: Vec<IpNet> =
-                svc.load_balancer_source_ranges.iter().filter_map(|r| r.trim().parse().ok()).collect();
-            for ip in &svc.load_balancer_ips {
-                add(&mut sets, "KUBE-LOAD-BALANCER", Member::IpPort(*ip, proto.clone(), port));
-                if ext_local {
-                    add(&mut sets, "KUBE-LOAD-BALANCER-LOCAL", Member::IpPort(*ip, proto.clone(), port));
-                }
-                if !ranges.is_empty() {
-                    add(&mut sets, "KUBE-LOAD-BALANCER-FW", Member::IpPort(*ip, proto.clone(), port));
-                    for r in &ranges {
-                        add(
-                            &mut sets,
-                            "KUBE-LOAD-BALANCER-SOURCE-CIDR",
-                            Member::IpPortNet(*ip, proto.clone(), port, *r),
-                        );
-                    }
-                    if node_ip.is_some_and(|n| ranges.iter().any(|r| r.contains(&n))) {
-                        add(&mut sets, "KUBE-LOAD-BALANCER-SOURCE-IP", Member::IpPortIp(*ip, proto.clone(), port, *ip));
-                    } else {
-                        lb_out_filter.push((*ip, port, if proto == "udp" { "17" } else { "6" }));
-                    }
-                }
-                vss.push(vs(*ip, port, pick(ext_local), fallback(ext_local)));
-                if !node_ips.contains(ip) && !bound.contains(ip) {
-                    bound.push(*ip);
-                }
-            }
-        }
-        if let Some(np) = view.port.node_port {
-            match proto.as_str() {
-                "sctp" => {
-                    for ip in &node_ips {
-                        add(&mut sets, "KUBE-NODE-PORT-SCTP-HASH", Member::IpPort(*ip, proto.clone(), np));
-                        if ext_local {
-                            add(&mut sets, "KUBE-NODE-PORT-LOCAL-SCTP-HASH", Member::IpPort(*ip, proto.clone(), np));
-                        }
-                    }
-                }
-                p => {
-                    let up = p.to_ascii_uppercase();
-                    add(&mut sets, &format!("KUBE-NODE-PORT-{up}"), Member::Port(np));
-                    if ext_local {
-                        add(&mut sets, &format!("KUBE-NODE-PORT-LOCAL-{up}"), Member::Port(np));
-                    }
-                }
-            }
-            for ip in &node_ips {
-                vss.push(vs(*ip, np, pick(ext_local), fallback(ext_local)));
-            }
-        }
-        if let Some(hc) = svc.health_check_node_port {
-            add(&mut sets, "KUBE-HEALTH-CHECK-NODE-PORT", Member::Port(hc));
-        }
+        b.port(&view);
     }
-    for ip in &bound {
-        add(&mut sets, "KUBE-IPVS-IPS", Member::Ip(*ip));
+    for ip in b.bound.clone() {
+        b.add("KUBE-IPVS-IPS", Member::Ip(ip));
     }
-    sort_like_ipvsadm(&mut vss, |v| (proto_num(v.protocol), v.address, v.port));
-    for v in &mut vss {
+    sort_like_ipvsadm(&mut b.vss, |v| (proto_num(v.protocol), v.address, v.port));
+    for v in &mut b.vss {
         sort_like_ipvsadm(&mut v.real_servers, |r| (0, r.ip, r.port));
     }
-    let (filter, nat) = rules(&cfg, &sets, &lb_out_filter);
+    let (filter, nat) = rules(&b.cfg, &b.sets, &b.lb_out_filter);
     let h = crate::names::fnv64a(node.as_bytes());
     State {
-        virtual_servers: vss,
-        bound,
-        sets,
+        virtual_servers: b.vss,
+        bound: b.bound,
+        sets: b.sets,
         filter,
         nat,
         ifindex: 5 + (h % 7) as u32,
@@ -351,69 +380,54 @@ pub fn build(cluster: &Cluster, node: &str) -> State {
 
 /// The iptables rules, in the order `writeIptablesRules` emits them.
 fn rules(cfg: &ProxyConfig, sets: &IpSets, out_filter: &[(IpAddr, u16, &str)]) -> (Table, Table) {
-    let mark = cfg.masquerade_mark();
-    let mut filter = Table::new("filter", &["INPUT", "FORWARD", "OUTPUT"]);
+    (filter_rules(cfg, sets, out_filter), nat_rules(cfg, sets))
+}
+
+fn jump(c: &str) -> Target {
+    Target::Jump(c.to_owned())
+}
+
+fn set(name: &str, flags: &str) -> Match {
+    Match::Set { name: name.into(), flags: flags.into(), negated: false }
+}
+
+fn nonempty(sets: &IpSets, name: &str) -> bool {
+    sets.get(name).is_some_and(|s| !s.members.is_empty())
+}
+
+fn c(name: &str) -> String {
+    comment_of(name).to_owned()
+}
+
+/// The nat table: the portals, masquerading loops and NodePorts, and what
+/// the Service addresses may skip, keyed by the ipsets.
+fn nat_rules(cfg: &ProxyConfig, sets: &IpSets) -> Table {
     let mut nat = Table::new("nat", &["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"]);
-    for c in [KUBE_SERVICES, KUBE_POSTROUTING, KUBE_NODE_PORT, KUBE_LOAD_BALANCER, KUBE_MARK_MASQ] {
-        nat.chain(c);
+    for chain in [KUBE_SERVICES, KUBE_POSTROUTING, KUBE_NODE_PORT, KUBE_LOAD_BALANCER, KUBE_MARK_MASQ] {
+        nat.chain(chain);
     }
-    for c in [
-        KUBE_FORWARD,
-        KUBE_NODE_PORT,
-        KUBE_PROXY_FIREWALL,
-        KUBE_SOURCE_RANGES_FIREWALL,
-        KUBE_IPVS_FILTER,
-        KUBE_IPVS_OUT_FILTER,
-    ] {
-        filter.chain(c);
-    }
-    let jump = |c: &str| Target::Jump(c.to_owned());
     // The jumps, each prepended: they stand in reverse order per chain.
     nat.push(Rule::new("PREROUTING").comment("kubernetes service portals").jump(jump(KUBE_SERVICES)));
     nat.push(Rule::new("OUTPUT").comment("kubernetes service portals").jump(jump(KUBE_SERVICES)));
     nat.push(Rule::new("POSTROUTING").comment("kubernetes postrouting rules").jump(jump(KUBE_POSTROUTING)));
-    filter.push(Rule::new("INPUT").comment("kubernetes ipvs access filter").jump(jump(KUBE_IPVS_FILTER)));
-    filter.push(Rule::new("INPUT").comment("kube-proxy firewall rules").jump(jump(KUBE_PROXY_FIREWALL)));
-    filter.push(Rule::new("INPUT").comment("kubernetes health check rules").jump(jump(KUBE_NODE_PORT)));
-    filter.push(Rule::new("FORWARD").comment("kube-proxy firewall rules").jump(jump(KUBE_PROXY_FIREWALL)));
-    filter.push(Rule::new("FORWARD").comment("kubernetes forwarding rules").jump(jump(KUBE_FORWARD)));
-    filter.push(Rule::new("OUTPUT").comment("kubernetes ipvs access filter").jump(jump(KUBE_IPVS_OUT_FILTER)));
-    // kubelet's guard of the loopback addresses, as on every node.
-    localnet_guard(&mut filter);
-
-    let set = |name: &str, flags: &str| Match::Set { name: name.into(), flags: flags.into(), negated: false };
-    let nonempty = |name: &str| sets.get(name).is_some_and(|s| !s.members.is_empty());
-    let c = |name: &str| comment_of(name).to_owned();
-
+    let nonempty = |name: &str| nonempty(sets, name);
     nat.push(Rule::new(KUBE_SERVICES).src("127.0.0.0/8".parse().expect("literal"), false).jump(Target::Return));
     if nonempty("KUBE-LOOP-BACK") {
-        nat.push(
-            Rule::new(KUBE_POSTROUTING)
-                .comment(c("KUBE-LOOP-BACK"))
-                .with(set("KUBE-LOOP-BACK", "dst,dst,src"))
-                .jump(Target::Masquerade { random_fully: false }),
-        );
+        let set = set("KUBE-LOOP-BACK", "dst,dst,src");
+        let masq = Target::Masquerade { random_fully: false };
+        nat.push(Rule::new(KUBE_POSTROUTING).comment(c("KUBE-LOOP-BACK")).with(set).jump(masq));
     }
     if nonempty("KUBE-LOAD-BALANCER") {
-        nat.push(
-            Rule::new(KUBE_SERVICES)
-                .comment(c("KUBE-LOAD-BALANCER"))
-                .with(set("KUBE-LOAD-BALANCER", "dst,dst"))
-                .jump(jump(KUBE_LOAD_BALANCER)),
-        );
+        let set = set("KUBE-LOAD-BALANCER", "dst,dst");
+        nat.push(Rule::new(KUBE_SERVICES).comment(c("KUBE-LOAD-BALANCER")).with(set).jump(jump(KUBE_LOAD_BALANCER)));
     }
     if nonempty("KUBE-LOAD-BALANCER-LOCAL") {
-        nat.push(
-            Rule::new(KUBE_LOAD_BALANCER)
-                .comment(c("KUBE-LOAD-BALANCER-LOCAL"))
-                .with(set("KUBE-LOAD-BALANCER-LOCAL", "dst,dst"))
-                .jump(Target::Return),
-        );
+        let set = set("KUBE-LOAD-BALANCER-LOCAL", "dst,dst");
+        nat.push(Rule::new(KUBE_LOAD_BALANCER).comment(c("KUBE-LOAD-BALANCER-LOCAL")).with(set).jump(Target::Return));
     }
     for p in ["tcp", "udp"] {
         let up = p.to_ascii_uppercase();
-        let local = format!("KUBE-NODE-PORT-LOCAL-{up}");
-        let all = format!("KUBE-NODE-PORT-{up}");
+        let (local, all) = (format!("KUBE-NODE-PORT-LOCAL-{up}"), format!("KUBE-NODE-PORT-{up}"));
         if nonempty(&local) {
             nat.push(
                 Rule::new(KUBE_NODE_PORT).proto(p).comment(c(&local)).with(set(&local, "dst")).jump(Target::Return),
@@ -432,24 +446,6 @@ fn rules(cfg: &ProxyConfig, sets: &IpSets, out_filter: &[(IpAddr, u16, &str)]) -
             nat.push(Rule::new(KUBE_NODE_PORT).proto("sctp").comment(c(name)).with(set(name, "dst,dst")).jump(target));
         }
     }
-    if nonempty("KUBE-LOAD-BALANCER-FW") {
-        filter.push(
-            Rule::new(KUBE_PROXY_FIREWALL)
-                .comment(c("KUBE-LOAD-BALANCER-FW"))
-                .with(set("KUBE-LOAD-BALANCER-FW", "dst,dst"))
-                .jump(jump(KUBE_SOURCE_RANGES_FIREWALL)),
-        );
-    }
-    for name in ["KUBE-LOAD-BALANCER-SOURCE-CIDR", "KUBE-LOAD-BALANCER-SOURCE-IP"] {
-        if nonempty(name) {
-            filter.push(
-                Rule::new(KUBE_SOURCE_RANGES_FIREWALL)
-                    .comment(c(name))
-                    .with(set(name, "dst,dst,src"))
-                    .jump(Target::Return),
-            );
-        }
-    }
     if nonempty("KUBE-CLUSTER-IP") {
         let r = Rule::new(KUBE_SERVICES).comment(c("KUBE-CLUSTER-IP"));
         let r = if cfg.masquerade_all {
@@ -461,62 +457,89 @@ fn rules(cfg: &ProxyConfig, sets: &IpSets, out_filter: &[(IpAddr, u16, &str)]) -
         };
         nat.push(r.jump(jump(KUBE_MARK_MASQ)));
     }
-    let local_src = || Match::AddrType { src: true, kind: "LOCAL".into(), negated: true };
-    let local_dst = || Match::AddrType { src: false, kind: "LOCAL".into(), negated: false };
-    for (name, masq) in [("KUBE-EXTERNAL-IP", true), ("KUBE-EXTERNAL-IP-LOCAL", false)] {
-        if !nonempty(name) {
-            continue;
-        }
-        if masq {
-            nat.push(Rule::new(KUBE_SERVICES).comment(c(name)).with(set(name, "dst,dst")).jump(jump(KUBE_MARK_MASQ)));
-        }
-        nat.push(
-            Rule::new(KUBE_SERVICES)
-                .comment(c(name))
-                .with(set(name, "dst,dst"))
-                .with(Match::PhysdevNotIn)
-                .with(local_src())
-                .jump(Target::Accept),
-        );
-        nat.push(
-            Rule::new(KUBE_SERVICES).comment(c(name)).with(set(name, "dst,dst")).with(local_dst()).jump(Target::Accept),
-        );
-    }
-    nat.push(Rule::new(KUBE_SERVICES).with(local_dst()).jump(jump(KUBE_NODE_PORT)));
+    external_ips(&mut nat, sets);
+    let local_dst = Match::AddrType { src: false, kind: "LOCAL".into(), negated: false };
+    nat.push(Rule::new(KUBE_SERVICES).with(local_dst).jump(jump(KUBE_NODE_PORT)));
     nat.push(Rule::new(KUBE_LOAD_BALANCER).jump(jump(KUBE_MARK_MASQ)));
-    filter.push(Rule::new(KUBE_SOURCE_RANGES_FIREWALL).jump(Target::Drop));
-    for (ip, port, proto) in out_filter {
-        filter.push(
-            Rule::new(KUBE_IPVS_OUT_FILTER)
-                .src(IpNet::from(*ip), false)
-                .with(Match::Ipvs { proto: proto.parse().unwrap_or(6), vaddr: *ip, vport: *port })
-                .jump(Target::Drop),
-        );
-    }
     for name in ["KUBE-CLUSTER-IP", "KUBE-LOAD-BALANCER"] {
         if nonempty(name) {
             nat.push(Rule::new(KUBE_SERVICES).with(set(name, "dst,dst")).jump(Target::Accept));
         }
     }
-    forward_rules(&mut filter, mark);
+    masquerade_rules(&mut nat, cfg.masquerade_mark());
+    nat
+}
+
+/// External IPs: masqueraded (unless Local), accepted from elsewhere than
+/// a bridge port or the node, and accepted to the node's own addresses.
+fn external_ips(nat: &mut Table, sets: &IpSets) {
+    let local_src = || Match::AddrType { src: true, kind: "LOCAL".into(), negated: true };
+    let local_dst = || Match::AddrType { src: false, kind: "LOCAL".into(), negated: false };
+    for (name, masq) in [("KUBE-EXTERNAL-IP", true), ("KUBE-EXTERNAL-IP-LOCAL", false)] {
+        if !nonempty(sets, name) {
+            continue;
+        }
+        let rule = || Rule::new(KUBE_SERVICES).comment(c(name)).with(set(name, "dst,dst"));
+        if masq {
+            nat.push(rule().jump(jump(KUBE_MARK_MASQ)));
+        }
+        nat.push(rule().with(Match::PhysdevNotIn).with(local_src()).jump(Target::Accept));
+        nat.push(rule().with(local_dst()).jump(Target::Accept));
+    }
+}
+
+/// The filter table: the firewall of load-balancer source ranges, the
+/// forwarding rules, and IPVS's access filter that rejects what no virtual
+/// server takes.
+fn filter_rules(cfg: &ProxyConfig, sets: &IpSets, out_filter: &[(IpAddr, u16, &str)]) -> Table {
+    let mut filter = Table::new("filter", &["INPUT", "FORWARD", "OUTPUT"]);
+    let chains = [
+        KUBE_FORWARD,
+        KUBE_NODE_PORT,
+        KUBE_PROXY_FIREWALL,
+        KUBE_SOURCE_RANGES_FIREWALL,
+        KUBE_IPVS_FILTER,
+        KUBE_IPVS_OUT_FILTER,
+    ];
+    for chain in chains {
+        filter.chain(chain);
+    }
+    filter.push(Rule::new("INPUT").comment("kubernetes ipvs access filter").jump(jump(KUBE_IPVS_FILTER)));
+    filter.push(Rule::new("INPUT").comment("kube-proxy firewall rules").jump(jump(KUBE_PROXY_FIREWALL)));
+    filter.push(Rule::new("INPUT").comment("kubernetes health check rules").jump(jump(KUBE_NODE_PORT)));
+    filter.push(Rule::new("FORWARD").comment("kube-proxy firewall rules").jump(jump(KUBE_PROXY_FIREWALL)));
+    filter.push(Rule::new("FORWARD").comment("kubernetes forwarding rules").jump(jump(KUBE_FORWARD)));
+    filter.push(Rule::new("OUTPUT").comment("kubernetes ipvs access filter").jump(jump(KUBE_IPVS_OUT_FILTER)));
+    // kubelet's guard of the loopback addresses, as on every node.
+    localnet_guard(&mut filter);
+    if nonempty(sets, "KUBE-LOAD-BALANCER-FW") {
+        let set = set("KUBE-LOAD-BALANCER-FW", "dst,dst");
+        let rule = Rule::new(KUBE_PROXY_FIREWALL).comment(c("KUBE-LOAD-BALANCER-FW")).with(set);
+        filter.push(rule.jump(jump(KUBE_SOURCE_RANGES_FIREWALL)));
+    }
+    for name in ["KUBE-LOAD-BALANCER-SOURCE-CIDR", "KUBE-LOAD-BALANCER-SOURCE-IP"] {
+        if nonempty(sets, name) {
+            let rule = Rule::new(KUBE_SOURCE_RANGES_FIREWALL).comment(c(name)).with(set(name, "dst,dst,src"));
+            filter.push(rule.jump(Target::Return));
+        }
+    }
+    filter.push(Rule::new(KUBE_SOURCE_RANGES_FIREWALL).jump(Target::Drop));
+    for (ip, port, proto) in out_filter {
+        let ipvs = Match::Ipvs { proto: proto.parse().unwrap_or(6), vaddr: *ip, vport: *port };
+        filter.push(Rule::new(KUBE_IPVS_OUT_FILTER).src(IpNet::from(*ip), false).with(ipvs).jump(Target::Drop));
+    }
+    forward_rules(&mut filter, cfg.masquerade_mark());
+    let health = || set("KUBE-HEALTH-CHECK-NODE-PORT", "dst");
     filter.push(
-        Rule::new(KUBE_NODE_PORT)
-            .comment("Kubernetes health check node port")
-            .with(set("KUBE-HEALTH-CHECK-NODE-PORT", "dst"))
-            .jump(Target::Accept),
+        Rule::new(KUBE_NODE_PORT).comment("Kubernetes health check node port").with(health()).jump(Target::Accept),
     );
     for name in ["KUBE-LOAD-BALANCER", "KUBE-CLUSTER-IP", "KUBE-EXTERNAL-IP", "KUBE-EXTERNAL-IP-LOCAL"] {
         filter.push(Rule::new(KUBE_IPVS_FILTER).with(set(name, "dst,dst")).jump(Target::Return));
     }
-    filter.push(Rule::new(KUBE_IPVS_FILTER).with(set("KUBE-HEALTH-CHECK-NODE-PORT", "dst")).jump(Target::Return));
-    filter.push(
-        Rule::new(KUBE_IPVS_FILTER)
-            .with(Match::CtState { states: vec!["NEW".into()], negated: false })
-            .with(set("KUBE-IPVS-IPS", "dst"))
-            .jump(Target::Reject),
-    );
-    masquerade_rules(&mut nat, mark);
-    (filter, nat)
+    filter.push(Rule::new(KUBE_IPVS_FILTER).with(health()).jump(Target::Return));
+    let new = Match::CtState { states: vec!["NEW".into()], negated: false };
+    filter.push(Rule::new(KUBE_IPVS_FILTER).with(new).with(set("KUBE-IPVS-IPS", "dst")).jump(Target::Reject));
+    filter
 }
 
 impl State {

@@ -146,7 +146,7 @@ pub fn Topology() -> Html {
                 }) }
             </div>
             if outside {
-                <div class="outside" data-testid="outside">{ "external client 198.51.100.7" }</div>
+                <div class="outside" data-testid="outside">{ format!("external client {}", podpath_core::trace::OUTSIDE_CLIENT) }</div>
             }
             <Nodes cluster={Shared(model.cluster.clone())} show_system={model.show_system} pick={model.pick.clone()}
                    ends={ends} open={open} plumbing={plumbing} on_pod={on_pod} />
