@@ -140,6 +140,78 @@ fn controller_slices(
             ),
         ));
     }
+    port_warnings(svc, &selected, diags);
+    // Group endpoints by the port list they resolve to, in pod order.
+    let mut groups: Vec<(Vec<EndpointPort>, Vec<Endpoint>)> = Vec::new();
+    for pod in selected {
+        let Some(ip) = pod.ip else { continue };
+        let ports: Vec<EndpointPort> = svc
+            .ports
+            .iter()
+            .filter_map(|p| {
+                let port = match &p.target_port {
+                    TargetPort::Number(n) => *n,
+                    TargetPort::Name(name) => named_port(pod, name, p.protocol)?,
+                };
+                Some(EndpointPort { name: p.name.clone(), port: Some(port), protocol: p.protocol })
+            })
+            .collect();
+        let endpoint = endpoint(svc, pod, ip, nodes);
+        match groups.iter_mut().find(|(ps, _)| *ps == ports) {
+            Some((_, eps)) => eps.push(endpoint),
+            None => groups.push((ports, vec![endpoint])),
+        }
+    }
+    let mut rng = Rng::for_name(&format!("endpointslice/{}", svc.key()));
+    let mut make = |ports: Vec<EndpointPort>, endpoints: Vec<Endpoint>| EndpointSlice {
+        namespace: svc.namespace.clone(),
+        name: format!("{}-{}", svc.name, rng.suffix(5)),
+        service: Some(svc.name.clone()),
+        address_type: "IPv4".into(),
+        ports,
+        endpoints,
+        managed_by: CONTROLLER.into(),
+        origin: svc.origin.clone(),
+    };
+    if groups.is_empty() {
+        // The controller keeps one empty placeholder slice per Service.
+        return vec![make(Vec::new(), Vec::new())];
+    }
+    let mut out = Vec::new();
+    for (ports, endpoints) in groups {
+        for chunk in endpoints.chunks(MAX_ENDPOINTS_PER_SLICE) {
+            out.push(make(ports.clone(), chunk.to_vec()));
+        }
+    }
+    out
+}
+
+/// A pod as the Service's endpoint: ready, serving and terminating as the
+/// controller reports them (every endpoint ready when the Service
+/// publishes not-ready addresses), its node and zone, and its hostname
+/// when the Service is its subdomain.
+fn endpoint(svc: &Service, pod: &Pod, ip: std::net::IpAddr, nodes: &[Node]) -> Endpoint {
+    let serving = pod.ready || svc.publish_not_ready_addresses;
+    Endpoint {
+        addresses: vec![ip],
+        ready: Some(if svc.publish_not_ready_addresses { true } else { serving && !pod.terminating }),
+        serving: Some(serving),
+        terminating: Some(pod.terminating),
+        node_name: pod.node.clone(),
+        zone: pod
+            .node
+            .as_deref()
+            .and_then(|n| nodes.iter().find(|x| x.name == n))
+            .and_then(|n| n.labels.get("topology.kubernetes.io/zone").cloned()),
+        hostname: pod.spec.hostname.clone().filter(|_| pod.spec.subdomain.as_deref() == Some(svc.name.as_str())),
+        pod: Some(pod.key()),
+    }
+}
+
+/// What the selected pods' container ports say of the Service's target
+/// ports: a name no pod has (no endpoints for that port), a number no pod
+/// declares (traffic goes where nothing may listen).
+fn port_warnings(svc: &Service, selected: &[&Pod], diags: &mut Vec<Diagnostic>) {
     for p in &svc.ports {
         if let TargetPort::Name(name) = &p.target_port {
             let anyone = selected.iter().any(|pod| named_port(pod, name, p.protocol).is_some());
@@ -174,63 +246,6 @@ fn controller_slices(
             ));
         }
     }
-    // Group endpoints by the port list they resolve to, in pod order.
-    let mut groups: Vec<(Vec<EndpointPort>, Vec<Endpoint>)> = Vec::new();
-    for pod in selected {
-        let Some(ip) = pod.ip else { continue };
-        let ports: Vec<EndpointPort> = svc
-            .ports
-            .iter()
-            .filter_map(|p| {
-                let port = match &p.target_port {
-                    TargetPort::Number(n) => *n,
-                    TargetPort::Name(name) => named_port(pod, name, p.protocol)?,
-                };
-                Some(EndpointPort { name: p.name.clone(), port: Some(port), protocol: p.protocol })
-            })
-            .collect();
-        let serving = pod.ready || svc.publish_not_ready_addresses;
-        let endpoint = Endpoint {
-            addresses: vec![ip],
-            ready: Some(if svc.publish_not_ready_addresses { true } else { serving && !pod.terminating }),
-            serving: Some(serving),
-            terminating: Some(pod.terminating),
-            node_name: pod.node.clone(),
-            zone: pod
-                .node
-                .as_deref()
-                .and_then(|n| nodes.iter().find(|x| x.name == n))
-                .and_then(|n| n.labels.get("topology.kubernetes.io/zone").cloned()),
-            hostname: pod.spec.hostname.clone().filter(|_| pod.spec.subdomain.as_deref() == Some(svc.name.as_str())),
-            pod: Some(pod.key()),
-        };
-        match groups.iter_mut().find(|(ps, _)| *ps == ports) {
-            Some((_, eps)) => eps.push(endpoint),
-            None => groups.push((ports, vec![endpoint])),
-        }
-    }
-    let mut rng = Rng::for_name(&format!("endpointslice/{}", svc.key()));
-    let mut make = |ports: Vec<EndpointPort>, endpoints: Vec<Endpoint>| EndpointSlice {
-        namespace: svc.namespace.clone(),
-        name: format!("{}-{}", svc.name, rng.suffix(5)),
-        service: Some(svc.name.clone()),
-        address_type: "IPv4".into(),
-        ports,
-        endpoints,
-        managed_by: CONTROLLER.into(),
-        origin: svc.origin.clone(),
-    };
-    if groups.is_empty() {
-        // The controller keeps one empty placeholder slice per Service.
-        return vec![make(Vec::new(), Vec::new())];
-    }
-    let mut out = Vec::new();
-    for (ports, endpoints) in groups {
-        for chunk in endpoints.chunks(MAX_ENDPOINTS_PER_SLICE) {
-            out.push(make(ports.clone(), chunk.to_vec()));
-        }
-    }
-    out
 }
 
 fn named_port(pod: &Pod, name: &str, protocol: Protocol) -> Option<u16> {

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 use k8s_openapi::api::networking::v1 as networking;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Pod, Protocol};
@@ -121,137 +122,117 @@ fn rules(key: &str, dir: &str, list: Vec<RawRule>, origin: &Origin, diags: &mut 
         let mut rule = Rule::default();
         for (j, p) in peers.into_iter().flatten().enumerate() {
             let at = format!("networkpolicy {key}: spec.{dir}[{i}].{peer_field}[{j}]");
-            let selectors = p.pod_selector.is_some() || p.namespace_selector.is_some();
-            match (&p.ip_block, selectors) {
-                (Some(_), true) => {
-                    diags.push(Diagnostic::rejected(
-                        origin.clone(),
-                        format!("{at}: may not specify more than 1 peer type (ipBlock with a selector); the selectors are ignored"),
-                    ));
-                }
-                (None, false) => {
-                    diags.push(Diagnostic::rejected(origin.clone(), format!("{at}: must specify a peer")));
-                    continue;
-                }
-                _ => {}
-            }
-            if let Some(b) = &p.ip_block {
-                let Ok(cidr) = b.cidr.trim().parse::<IpNet>() else {
-                    diags.push(Diagnostic::error(
-                        origin.clone(),
-                        format!("{at}.ipBlock.cidr: invalid CIDR \"{}\"; the peer is ignored", b.cidr),
-                    ));
-                    continue;
-                };
-                let mut except = Vec::new();
-                for (k, e) in b.except.iter().flatten().enumerate() {
-                    match e.trim().parse::<IpNet>() {
-                        Ok(n) if cidr.contains(&n) && n != cidr => except.push(n),
-                        Ok(_) => diags.push(Diagnostic::rejected(
-                            origin.clone(),
-                            format!("{at}.ipBlock.except[{k}]: must be a strict subset of `cidr` {cidr}"),
-                        )),
-                        Err(_) => diags.push(Diagnostic::error(
-                            origin.clone(),
-                            format!("{at}.ipBlock.except[{k}]: invalid CIDR \"{e}\""),
-                        )),
-                    }
-                }
-                if cidr.trunc() != cidr {
-                    diags.push(Diagnostic::warning(
-                        origin.clone(),
-                        format!("{at}.ipBlock.cidr: {cidr} has host bits set; it is read as {}", cidr.trunc()),
-                    ));
-                }
-                rule.peers.push(Peer::IpBlock(IpBlock { cidr: cidr.trunc(), except }));
-                continue;
-            }
-            let mut sel = |s: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>, what: &str| {
-                s.as_ref().and_then(|s| match Selector::from_label_selector(s) {
-                    Ok(s) => Some(Some(s)),
-                    Err(e) => {
-                        diags.push(Diagnostic::error(origin.clone(), format!("{at}.{what}.{e}; the peer is ignored")));
-                        None
-                    }
-                })
-            };
-            let pods = match &p.pod_selector {
-                None => None,
-                some => match sel(some, "podSelector") {
-                    Some(s) => s,
-                    None => continue,
-                },
-            };
-            let namespaces = match &p.namespace_selector {
-                None => None,
-                some => match sel(some, "namespaceSelector") {
-                    Some(s) => s,
-                    None => continue,
-                },
-            };
-            rule.peers.push(Peer::Pods { pods, namespaces });
+            rule.peers.extend(peer(&at, &p, origin, diags));
         }
         for (j, p) in ports.into_iter().flatten().enumerate() {
             let at = format!("networkpolicy {key}: spec.{dir}[{i}].ports[{j}]");
-            let protocol = match Protocol::parse(p.protocol.as_deref()) {
-                Some(pr) => pr,
-                None => {
-                    diags.push(Diagnostic::rejected(
-                        origin.clone(),
-                        format!(
-                            "{at}.protocol: Unsupported value: \"{}\": supported values: \"SCTP\", \"TCP\", \"UDP\"; the port is ignored",
-                            p.protocol.clone().unwrap_or_default()
-                        ),
-                    ));
-                    continue;
-                }
-            };
-            let port = match (&p.port, p.end_port) {
-                (None, None) => PortMatch::All,
-                (None, Some(_)) => {
-                    diags.push(Diagnostic::rejected(
-                        origin.clone(),
-                        format!("{at}.endPort: may not be specified when `port` is not specified; it is ignored"),
-                    ));
-                    PortMatch::All
-                }
-                (Some(IntOrString::String(name)), end) => {
-                    if end.is_some() {
-                        diags.push(Diagnostic::rejected(
-                            origin.clone(),
-                            format!("{at}.endPort: may not be specified when `port` is a named port; it is ignored"),
-                        ));
-                    }
-                    PortMatch::Named(name.clone())
-                }
-                (Some(IntOrString::Int(n)), end) => {
-                    let Ok(port) = u16::try_from(*n).map_err(|_| ()).and_then(|p| if p == 0 { Err(()) } else { Ok(p) })
-                    else {
-                        diags.push(Diagnostic::rejected(
-                            origin.clone(),
-                            format!("{at}.port: Invalid value: {n}: must be between 1 and 65535, inclusive; the port is ignored"),
-                        ));
-                        continue;
-                    };
-                    let end = match end {
-                        None => None,
-                        Some(e) if e >= i32::from(port) && e <= 65535 => Some(e as u16),
-                        Some(e) => {
-                            diags.push(Diagnostic::rejected(
-                                origin.clone(),
-                                format!("{at}.endPort: Invalid value: {e}: must be greater than or equal to `port` and at most 65535; it is ignored"),
-                            ));
-                            None
-                        }
-                    };
-                    PortMatch::Number { port, end }
-                }
-            };
-            rule.ports.push(PolicyPort { protocol, port });
+            rule.ports.extend(port(&at, &p, origin, diags));
         }
         out.push(rule);
     }
     out
+}
+
+/// One peer of a rule, at `at`; `None` when it is ignored.
+fn peer(at: &str, p: &networking::NetworkPolicyPeer, origin: &Origin, diags: &mut Vec<Diagnostic>) -> Option<Peer> {
+    let selectors = p.pod_selector.is_some() || p.namespace_selector.is_some();
+    match (&p.ip_block, selectors) {
+        (Some(_), true) => diags.push(Diagnostic::rejected(
+            origin.clone(),
+            format!("{at}: may not specify more than 1 peer type (ipBlock with a selector); the selectors are ignored"),
+        )),
+        (None, false) => {
+            diags.push(Diagnostic::rejected(origin.clone(), format!("{at}: must specify a peer")));
+            return None;
+        }
+        _ => {}
+    }
+    if let Some(b) = &p.ip_block {
+        return ip_block(at, b, origin, diags).map(Peer::IpBlock);
+    }
+    let mut sel = |s: &Option<LabelSelector>, what: &str| -> Result<Option<Selector>, ()> {
+        let Some(s) = s else { return Ok(None) };
+        Selector::from_label_selector(s).map(Some).map_err(|e| {
+            diags.push(Diagnostic::error(origin.clone(), format!("{at}.{what}.{e}; the peer is ignored")));
+        })
+    };
+    let pods = sel(&p.pod_selector, "podSelector").ok()?;
+    let namespaces = sel(&p.namespace_selector, "namespaceSelector").ok()?;
+    Some(Peer::Pods { pods, namespaces })
+}
+
+fn ip_block(at: &str, b: &networking::IPBlock, origin: &Origin, diags: &mut Vec<Diagnostic>) -> Option<IpBlock> {
+    let Ok(cidr) = b.cidr.trim().parse::<IpNet>() else {
+        let msg = format!("{at}.ipBlock.cidr: invalid CIDR \"{}\"; the peer is ignored", b.cidr);
+        diags.push(Diagnostic::error(origin.clone(), msg));
+        return None;
+    };
+    let mut except = Vec::new();
+    for (k, e) in b.except.iter().flatten().enumerate() {
+        match e.trim().parse::<IpNet>() {
+            Ok(n) if cidr.contains(&n) && n != cidr => except.push(n),
+            Ok(_) => diags.push(Diagnostic::rejected(
+                origin.clone(),
+                format!("{at}.ipBlock.except[{k}]: must be a strict subset of `cidr` {cidr}"),
+            )),
+            Err(_) => {
+                diags.push(Diagnostic::error(origin.clone(), format!("{at}.ipBlock.except[{k}]: invalid CIDR \"{e}\"")))
+            }
+        }
+    }
+    if cidr.trunc() != cidr {
+        diags.push(Diagnostic::warning(
+            origin.clone(),
+            format!("{at}.ipBlock.cidr: {cidr} has host bits set; it is read as {}", cidr.trunc()),
+        ));
+    }
+    Some(IpBlock { cidr: cidr.trunc(), except })
+}
+
+/// One port of a rule, at `at`; `None` when it is ignored.
+fn port(
+    at: &str,
+    p: &networking::NetworkPolicyPort,
+    origin: &Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PolicyPort> {
+    let mut refuse = |msg: String| diags.push(Diagnostic::rejected(origin.clone(), msg));
+    let Some(protocol) = Protocol::parse(p.protocol.as_deref()) else {
+        let given = p.protocol.clone().unwrap_or_default();
+        refuse(format!("{at}.protocol: Unsupported value: \"{given}\": supported values: \"SCTP\", \"TCP\", \"UDP\"; the port is ignored"));
+        return None;
+    };
+    let port = match (&p.port, p.end_port) {
+        (None, None) => PortMatch::All,
+        (None, Some(_)) => {
+            refuse(format!("{at}.endPort: may not be specified when `port` is not specified; it is ignored"));
+            PortMatch::All
+        }
+        (Some(IntOrString::String(name)), end) => {
+            if end.is_some() {
+                refuse(format!("{at}.endPort: may not be specified when `port` is a named port; it is ignored"));
+            }
+            PortMatch::Named(name.clone())
+        }
+        (Some(IntOrString::Int(n)), end) => {
+            let Some(port) = u16::try_from(*n).ok().filter(|p| *p != 0) else {
+                refuse(format!(
+                    "{at}.port: Invalid value: {n}: must be between 1 and 65535, inclusive; the port is ignored"
+                ));
+                return None;
+            };
+            let end = match end {
+                None => None,
+                Some(e) if e >= i32::from(port) && e <= 65535 => Some(e as u16),
+                Some(e) => {
+                    refuse(format!("{at}.endPort: Invalid value: {e}: must be greater than or equal to `port` and at most 65535; it is ignored"));
+                    None
+                }
+            };
+            PortMatch::Number { port, end }
+        }
+    };
+    Some(PolicyPort { protocol, port })
 }
 
 pub(super) fn build(manifests: &Manifests, pods: &[Pod], diags: &mut Vec<Diagnostic>) -> Vec<NetworkPolicy> {

@@ -227,6 +227,135 @@ pub(super) fn build(manifests: &Manifests, settings: &Settings, diags: &mut Vec<
     services
 }
 
+/// Reads one Service as the API server validates it, saying what it
+/// refuses at the Service.
+struct Reader<'d> {
+    ns: String,
+    name: String,
+    origin: Origin,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn err(&mut self, msg: String) {
+        let (ns, name) = (&self.ns, &self.name);
+        self.diags.push(Diagnostic::error(self.origin.clone(), format!("service {ns}/{name}: {msg}")));
+    }
+
+    fn service_type(&mut self, spec: &core::ServiceSpec) -> Option<ServiceType> {
+        Some(match spec.type_.as_deref().unwrap_or("ClusterIP") {
+            "ClusterIP" => ServiceType::ClusterIP,
+            "NodePort" => ServiceType::NodePort,
+            "LoadBalancer" => ServiceType::LoadBalancer,
+            "ExternalName" => ServiceType::ExternalName,
+            other => {
+                self.err(format!("spec.type: Unsupported value: \"{other}\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\""));
+                return None;
+            }
+        })
+    }
+
+    /// `spec.clusterIP`, and what the type allows of it.
+    fn cluster_ip(&mut self, type_: ServiceType, spec: &core::ServiceSpec) -> Option<ClusterIp> {
+        let cluster_ip = match (type_, spec.cluster_ip.as_deref().map(str::trim)) {
+            (ServiceType::ExternalName, _) => ClusterIp::Unset,
+            (_, Some("None")) => ClusterIp::Headless,
+            (_, None | Some("")) => ClusterIp::Unset,
+            (_, Some(text)) => match text.parse::<IpAddr>() {
+                Ok(ip) => ClusterIp::Ip(ip),
+                Err(_) => {
+                    self.err(format!(
+                        "spec.clusterIP: Invalid value: \"{text}\": must be a valid IP address or \"None\""
+                    ));
+                    return None;
+                }
+            },
+        };
+        if type_ == ServiceType::ExternalName && spec.external_name.as_deref().unwrap_or("").is_empty() {
+            self.err("spec.externalName: Required value".into());
+            return None;
+        }
+        if cluster_ip == ClusterIp::Headless && matches!(type_, ServiceType::NodePort | ServiceType::LoadBalancer) {
+            let kind = type_.as_str();
+            self.err(format!("spec.clusterIP: Invalid value: \"None\": may not be set to 'None' for {kind} services"));
+            return None;
+        }
+        Some(cluster_ip)
+    }
+
+    /// `spec.ports[i]`, or nothing when the API server would refuse it.
+    fn port(&mut self, i: usize, p: &core::ServicePort, multi: bool) -> Option<ServicePort> {
+        let Some(protocol) = Protocol::parse(p.protocol.as_deref()) else {
+            let given = p.protocol.as_deref().unwrap_or("");
+            self.err(format!("spec.ports[{i}].protocol: Unsupported value: \"{given}\": supported values: \"SCTP\", \"TCP\", \"UDP\""));
+            return None;
+        };
+        let Some(port) = u16::try_from(p.port).ok().filter(|v| *v != 0) else {
+            self.err(format!(
+                "spec.ports[{i}].port: Invalid value: {}: must be between 1 and 65535, inclusive",
+                p.port
+            ));
+            return None;
+        };
+        let name = p.name.clone().unwrap_or_default();
+        if multi && name.is_empty() {
+            self.err(format!("spec.ports[{i}].name: Required value"));
+        }
+        // An absent targetPort defaults to the port itself.
+        let target_port = match &p.target_port {
+            None => TargetPort::Number(port),
+            Some(IntOrString::Int(n)) => match u16::try_from(*n) {
+                Ok(n) if n > 0 => TargetPort::Number(n),
+                _ => {
+                    self.err(format!(
+                        "spec.ports[{i}].targetPort: Invalid value: {n}: must be between 1 and 65535, inclusive"
+                    ));
+                    return None;
+                }
+            },
+            Some(IntOrString::String(s)) => match s.parse::<u16>() {
+                Ok(n) if n > 0 => TargetPort::Number(n),
+                _ => TargetPort::Name(s.clone()),
+            },
+        };
+        let node_port = match p.node_port {
+            None | Some(0) => None,
+            Some(n) => u16::try_from(n).ok().or_else(|| {
+                self.err(format!(
+                    "spec.ports[{i}].nodePort: Invalid value: {n}: must be between 1 and 65535, inclusive"
+                ));
+                None
+            }),
+        };
+        Some(ServicePort { name, protocol, port, target_port, node_port, app_protocol: p.app_protocol.clone() })
+    }
+
+    /// Addresses the Service lists in `field`, each a valid IP.
+    fn ips(&mut self, list: &Option<Vec<String>>, field: &str) -> Vec<IpAddr> {
+        let mut out = Vec::new();
+        for s in list.iter().flatten() {
+            match s.trim().parse::<IpAddr>() {
+                Ok(ip) => out.push(ip),
+                Err(_) => self.err(format!("{field}: Invalid value: \"{s}\": must be a valid IP address")),
+            }
+        }
+        out
+    }
+}
+
+/// `sessionAffinity: ClientIP` and its timeout: the API server's default
+/// is three hours.
+fn session_affinity(spec: &core::ServiceSpec) -> Option<u32> {
+    (spec.session_affinity.as_deref() == Some("ClientIP")).then(|| {
+        spec.session_affinity_config
+            .as_ref()
+            .and_then(|c| c.client_ip.as_ref())
+            .and_then(|c| c.timeout_seconds)
+            .and_then(|t| u32::try_from(t).ok())
+            .unwrap_or(10800)
+    })
+}
+
 fn read(
     svc: &core::Service,
     ns: String,
@@ -235,150 +364,34 @@ fn read(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Service> {
     let spec = svc.spec.clone().unwrap_or_default();
-    let err = |diags: &mut Vec<Diagnostic>, msg: String| {
-        diags.push(Diagnostic::error(origin.clone(), format!("service {ns}/{name}: {msg}")));
-    };
-    let type_ = match spec.type_.as_deref().unwrap_or("ClusterIP") {
-        "ClusterIP" => ServiceType::ClusterIP,
-        "NodePort" => ServiceType::NodePort,
-        "LoadBalancer" => ServiceType::LoadBalancer,
-        "ExternalName" => ServiceType::ExternalName,
-        other => {
-            err(diags, format!("spec.type: Unsupported value: \"{other}\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\""));
-            return None;
-        }
-    };
-    let cluster_ip = match (type_, spec.cluster_ip.as_deref().map(str::trim)) {
-        (ServiceType::ExternalName, _) => ClusterIp::Unset,
-        (_, Some("None")) => ClusterIp::Headless,
-        (_, None | Some("")) => ClusterIp::Unset,
-        (_, Some(text)) => match text.parse::<IpAddr>() {
-            Ok(ip) => ClusterIp::Ip(ip),
-            Err(_) => {
-                err(
-                    diags,
-                    format!("spec.clusterIP: Invalid value: \"{text}\": must be a valid IP address or \"None\""),
-                );
-                return None;
-            }
-        },
-    };
-    if type_ == ServiceType::ExternalName && spec.external_name.as_deref().unwrap_or("").is_empty() {
-        err(diags, "spec.externalName: Required value".into());
-        return None;
-    }
-    if cluster_ip == ClusterIp::Headless && matches!(type_, ServiceType::NodePort | ServiceType::LoadBalancer) {
-        err(
-            diags,
-            format!(
-                "spec.clusterIP: Invalid value: \"None\": may not be set to 'None' for {} services",
-                type_.as_str()
-            ),
-        );
-        return None;
-    }
-    let mut ports = Vec::new();
+    let mut r = Reader { ns, name, origin: origin.clone(), diags };
+    let type_ = r.service_type(&spec)?;
+    let cluster_ip = r.cluster_ip(type_, &spec)?;
     let multi = spec.ports.as_ref().is_some_and(|p| p.len() > 1);
-    for (i, p) in spec.ports.iter().flatten().enumerate() {
-        let Some(protocol) = Protocol::parse(p.protocol.as_deref()) else {
-            err(
-                diags,
-                format!(
-                    "spec.ports[{i}].protocol: Unsupported value: \"{}\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
-                    p.protocol.as_deref().unwrap_or("")
-                ),
-            );
-            continue;
-        };
-        let Ok(port) = u16::try_from(p.port).map_err(|_| ()).and_then(|v| if v == 0 { Err(()) } else { Ok(v) }) else {
-            err(
-                diags,
-                format!("spec.ports[{i}].port: Invalid value: {}: must be between 1 and 65535, inclusive", p.port),
-            );
-            continue;
-        };
-        let name = p.name.clone().unwrap_or_default();
-        if multi && name.is_empty() {
-            err(diags, format!("spec.ports[{i}].name: Required value"));
-        }
-        // An absent targetPort defaults to the port itself.
-        let target_port = match &p.target_port {
-            None => TargetPort::Number(port),
-            Some(IntOrString::Int(n)) => {
-                match u16::try_from(*n) {
-                    Ok(n) if n > 0 => TargetPort::Number(n),
-                    _ => {
-                        err(diags, format!("spec.ports[{i}].targetPort: Invalid value: {n}: must be between 1 and 65535, inclusive"));
-                        continue;
-                    }
-                }
-            }
-            Some(IntOrString::String(s)) => match s.parse::<u16>() {
-                Ok(n) if n > 0 => TargetPort::Number(n),
-                _ => TargetPort::Name(s.clone()),
-            },
-        };
-        let node_port = match p.node_port {
-            None | Some(0) => None,
-            Some(n) => match u16::try_from(n) {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    err(
-                        diags,
-                        format!("spec.ports[{i}].nodePort: Invalid value: {n}: must be between 1 and 65535, inclusive"),
-                    );
-                    None
-                }
-            },
-        };
-        ports.push(ServicePort { name, protocol, port, target_port, node_port, app_protocol: p.app_protocol.clone() });
-    }
+    let ports: Vec<ServicePort> =
+        spec.ports.iter().flatten().enumerate().filter_map(|(i, p)| r.port(i, p, multi)).collect();
     if spec.ports.as_ref().is_none_or(Vec::is_empty)
         && type_ != ServiceType::ExternalName
         && cluster_ip != ClusterIp::Headless
     {
-        err(diags, "spec.ports: Required value".into());
+        r.err("spec.ports: Required value".into());
     }
-    let ips = |list: &Option<Vec<String>>, field: &str, diags: &mut Vec<Diagnostic>| -> Vec<IpAddr> {
-        list.iter()
-            .flatten()
-            .filter_map(|s| match s.trim().parse::<IpAddr>() {
-                Ok(ip) => Some(ip),
-                Err(_) => {
-                    diags.push(Diagnostic::error(
-                        origin.clone(),
-                        format!("service {ns}/{name}: {field}: Invalid value: \"{s}\": must be a valid IP address"),
-                    ));
-                    None
-                }
-            })
-            .collect()
-    };
-    let external_ips = ips(&spec.external_ips, "spec.externalIPs", diags);
+    let external_ips = r.ips(&spec.external_ips, "spec.externalIPs");
     let lb_status: Option<Vec<String>> = svc
         .status
         .as_ref()
         .and_then(|s| s.load_balancer.as_ref())
         .and_then(|lb| lb.ingress.as_ref())
         .map(|ing| ing.iter().filter_map(|i| i.ip.clone()).collect());
-    let load_balancer_ips = ips(&lb_status, "status.loadBalancer.ingress", diags);
+    let load_balancer_ips = r.ips(&lb_status, "status.loadBalancer.ingress");
     let policy = |v: Option<&str>| match v {
         Some("Local") => TrafficPolicy::Local,
         _ => TrafficPolicy::Cluster,
     };
-    let session_affinity = (spec.session_affinity.as_deref() == Some("ClientIP")).then(|| {
-        spec.session_affinity_config
-            .as_ref()
-            .and_then(|c| c.client_ip.as_ref())
-            .and_then(|c| c.timeout_seconds)
-            .and_then(|t| u32::try_from(t).ok())
-            // The API server's default: three hours.
-            .unwrap_or(10800)
-    });
     let external = matches!(type_, ServiceType::NodePort | ServiceType::LoadBalancer);
     Some(Service {
-        namespace: ns.clone(),
-        name: name.clone(),
+        namespace: r.ns,
+        name: r.name,
         labels: svc.metadata.labels.clone().unwrap_or_default(),
         type_,
         cluster_ip,
@@ -387,7 +400,7 @@ fn read(
         external_ips,
         load_balancer_ips,
         external_name: spec.external_name.clone().filter(|_| type_ == ServiceType::ExternalName),
-        session_affinity,
+        session_affinity: session_affinity(&spec),
         external_traffic_policy: if external {
             policy(spec.external_traffic_policy.as_deref())
         } else {
@@ -412,12 +425,50 @@ fn static_band(size: u64, min: u64, step: u64, max: u64) -> u64 {
 /// sees them: user-chosen values are claimed before any dynamic one.
 fn allocate(services: &mut [Service], settings: &Settings, diags: &mut Vec<Diagnostic>) {
     let IpNet::V4(cidr) = settings.service_cidr else { return };
-    let base = u32::from(cidr.network());
-    // Usable offsets: 1 ..= size-2 (not the network or broadcast address).
-    let size = 1u64 << (32 - cidr.prefix_len());
+    let (mut used_ips, mut used_ports) = claim_requested(services, settings, diags);
+    let mut lb_next = u32::from(LB_POOL_START);
+    for s in services.iter_mut() {
+        let mut rng = Rng::for_name(&format!("service/{}", s.key()));
+        if s.cluster_ip == ClusterIp::Unset && s.type_ != ServiceType::ExternalName {
+            match free_cluster_ip(&mut rng, cidr, &used_ips) {
+                Some(ip) => {
+                    used_ips.insert(ip);
+                    s.cluster_ip = ClusterIp::Ip(ip);
+                }
+                None => diags.push(Diagnostic::error(
+                    s.origin.clone(),
+                    format!("service {}: failed to allocate a serviceIP: range is full", s.key()),
+                )),
+            }
+        }
+        if matches!(s.type_, ServiceType::NodePort | ServiceType::LoadBalancer) {
+            for p in s.ports.iter_mut().filter(|p| p.node_port.is_none()) {
+                p.node_port = free_node_port(&mut rng, &mut used_ports);
+            }
+            if s.type_ == ServiceType::LoadBalancer
+                && s.external_traffic_policy == TrafficPolicy::Local
+                && s.health_check_node_port.is_none()
+            {
+                s.health_check_node_port = free_node_port(&mut rng, &mut used_ports);
+            }
+        }
+        if s.type_ == ServiceType::LoadBalancer && s.load_balancer_ips.is_empty() {
+            s.load_balancer_ips.push(IpAddr::V4(Ipv4Addr::from(lb_next)));
+            lb_next += 1;
+        }
+    }
+}
+
+/// The ClusterIPs and NodePorts Services ask for, claimed first, with what
+/// the API server refuses of them.
+fn claim_requested(
+    services: &[Service],
+    settings: &Settings,
+    diags: &mut Vec<Diagnostic>,
+) -> (BTreeSet<IpAddr>, BTreeSet<u16>) {
     let mut used_ips: BTreeSet<IpAddr> = BTreeSet::new();
     let mut used_ports: BTreeSet<u16> = BTreeSet::new();
-    for s in services.iter() {
+    for s in services {
         if let ClusterIp::Ip(ip) = s.cluster_ip {
             if !settings.service_cidr.contains(&ip) {
                 diags.push(Diagnostic::rejected(
@@ -436,81 +487,57 @@ fn allocate(services: &mut [Service], settings: &Settings, diags: &mut Vec<Diagn
         }
         let mut own: BTreeSet<u16> = BTreeSet::new();
         for (i, p) in s.ports.iter().enumerate() {
-            if let Some(n) = p.node_port {
-                if !(NODE_PORT_RANGE.0..=NODE_PORT_RANGE.1).contains(&n) {
-                    diags.push(Diagnostic::rejected(
-                        s.origin.clone(),
-                        format!("service {}: spec.ports[].nodePort: Invalid value: {n}: provided port is not in the valid range. The range of valid ports is {}-{}", s.key(), NODE_PORT_RANGE.0, NODE_PORT_RANGE.1),
-                    ));
-                } else if !own.insert(n) {
-                    diags.push(Diagnostic::error(
-                        s.origin.clone(),
-                        format!("service {}: spec.ports[{i}].nodePort: Duplicate value: {n}", s.key()),
-                    ));
-                } else if used_ports.contains(&n) {
-                    // The API server's allocator refuses a port another
-                    // Service holds; the later Service is not created.
-                    diags.push(Diagnostic::error(
-                        s.origin.clone(),
-                        format!("service {}: spec.ports[{i}].nodePort: Invalid value: {n}: provided port is already allocated", s.key()),
-                    ));
-                }
-                used_ports.insert(n);
-            }
-        }
-    }
-    let ip_band = static_band(size, 16, 16, 256);
-    let port_size = u64::from(NODE_PORT_RANGE.1 - NODE_PORT_RANGE.0 + 1);
-    let port_band = static_band(port_size, 16, 32, 128);
-    let mut lb_next = u32::from(LB_POOL_START);
-    for s in services.iter_mut() {
-        let mut rng = Rng::for_name(&format!("service/{}", s.key()));
-        if s.cluster_ip == ClusterIp::Unset && s.type_ != ServiceType::ExternalName {
-            // The upper band first, then the lower one, as randomScanStrategyWithOffset does.
-            let usable = size.saturating_sub(2);
-            let pick = random_free(&mut rng, ip_band.min(usable), usable, |off| {
-                !used_ips.contains(&IpAddr::V4(Ipv4Addr::from(base + 1 + off as u32)))
-            })
-            .or_else(|| {
-                random_free(&mut rng, 0, ip_band.min(usable), |off| {
-                    !used_ips.contains(&IpAddr::V4(Ipv4Addr::from(base + 1 + off as u32)))
-                })
-            });
-            match pick {
-                Some(off) => {
-                    let ip = IpAddr::V4(Ipv4Addr::from(base + 1 + off as u32));
-                    used_ips.insert(ip);
-                    s.cluster_ip = ClusterIp::Ip(ip);
-                }
-                None => diags.push(Diagnostic::error(
+            let Some(n) = p.node_port else { continue };
+            if !(NODE_PORT_RANGE.0..=NODE_PORT_RANGE.1).contains(&n) {
+                diags.push(Diagnostic::rejected(
                     s.origin.clone(),
-                    format!("service {}: failed to allocate a serviceIP: range is full", s.key()),
-                )),
+                    format!("service {}: spec.ports[].nodePort: Invalid value: {n}: provided port is not in the valid range. The range of valid ports is {}-{}", s.key(), NODE_PORT_RANGE.0, NODE_PORT_RANGE.1),
+                ));
+            } else if !own.insert(n) {
+                diags.push(Diagnostic::error(
+                    s.origin.clone(),
+                    format!("service {}: spec.ports[{i}].nodePort: Duplicate value: {n}", s.key()),
+                ));
+            } else if used_ports.contains(&n) {
+                // The API server's allocator refuses a port another Service
+                // holds; the later Service is not created.
+                diags.push(Diagnostic::error(
+                    s.origin.clone(),
+                    format!(
+                        "service {}: spec.ports[{i}].nodePort: Invalid value: {n}: provided port is already allocated",
+                        s.key()
+                    ),
+                ));
             }
-        }
-        if matches!(s.type_, ServiceType::NodePort | ServiceType::LoadBalancer) {
-            let free_port = |rng: &mut Rng, used: &mut BTreeSet<u16>| -> Option<u16> {
-                let at = |off: u64| NODE_PORT_RANGE.0 + off as u16;
-                let off = random_free(rng, port_band, port_size, |o| !used.contains(&at(o)))
-                    .or_else(|| random_free(rng, 0, port_band, |o| !used.contains(&at(o))))?;
-                used.insert(at(off));
-                Some(at(off))
-            };
-            for p in s.ports.iter_mut().filter(|p| p.node_port.is_none()) {
-                p.node_port = free_port(&mut rng, &mut used_ports);
-            }
-            if s.type_ == ServiceType::LoadBalancer
-                && s.external_traffic_policy == TrafficPolicy::Local
-                && s.health_check_node_port.is_none()
-            {
-                s.health_check_node_port = free_port(&mut rng, &mut used_ports);
-            }
-        }
-        if s.type_ == ServiceType::LoadBalancer && s.load_balancer_ips.is_empty() {
-            s.load_balancer_ips.push(IpAddr::V4(Ipv4Addr::from(lb_next)));
-            lb_next += 1;
+            used_ports.insert(n);
         }
     }
+    (used_ips, used_ports)
+}
+
+/// A free ClusterIP: the upper band first, then the lower one kept for
+/// static allocation, as `randomScanStrategyWithOffset` does. Usable
+/// offsets are 1 ..= size-2 (not the network or broadcast address).
+fn free_cluster_ip(rng: &mut Rng, cidr: ipnet::Ipv4Net, used: &BTreeSet<IpAddr>) -> Option<IpAddr> {
+    let base = u32::from(cidr.network());
+    let size = 1u64 << (32 - cidr.prefix_len());
+    let usable = size.saturating_sub(2);
+    let band = static_band(size, 16, 16, 256).min(usable);
+    let at = |off: u64| IpAddr::V4(Ipv4Addr::from(base + 1 + off as u32));
+    let off = random_free(rng, band, usable, |off| !used.contains(&at(off)))
+        .or_else(|| random_free(rng, 0, band, |off| !used.contains(&at(off))))?;
+    Some(at(off))
+}
+
+/// A free NodePort, by the same strategy over the NodePort range.
+fn free_node_port(rng: &mut Rng, used: &mut BTreeSet<u16>) -> Option<u16> {
+    let size = u64::from(NODE_PORT_RANGE.1 - NODE_PORT_RANGE.0 + 1);
+    let band = static_band(size, 16, 32, 128);
+    let at = |off: u64| NODE_PORT_RANGE.0 + off as u16;
+    let off = random_free(rng, band, size, |o| !used.contains(&at(o)))
+        .or_else(|| random_free(rng, 0, band, |o| !used.contains(&at(o))))?;
+    used.insert(at(off));
+    Some(at(off))
 }
 
 /// A random offset in `lo..hi` that `free` accepts: a random start, then a

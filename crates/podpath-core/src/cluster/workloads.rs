@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
@@ -70,11 +72,36 @@ fn readiness(
 
 /// Every pod the input asks for, in creation order.
 pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diagnostic>) -> Vec<Draft> {
-    let mut out = Pods { drafts: Vec::new(), names: BTreeSet::new(), bootstrap: false };
-    // Pods written out by `kubectl get -o yaml` next to their workloads are
-    // adopted, as controllers adopt matching pods: only the missing replicas
-    // are created.
-    let bare: Vec<(&str, Labels, Option<&str>)> = manifests
+    let mut c = Controllers {
+        manifests,
+        nodes,
+        bare: bare_pods(manifests),
+        out: Pods { drafts: Vec::new(), names: BTreeSet::new(), bootstrap: false },
+    };
+    for located in &manifests.objects {
+        let origin = &located.origin;
+        c.out.bootstrap = match &located.object {
+            Object::Deployment(d) => {
+                d.metadata.annotations.as_ref().and_then(|a| a.get(BOOTSTRAP_ANNOTATION)).is_some_and(|v| v == "true")
+            }
+            _ => false,
+        };
+        match &located.object {
+            Object::Pod(p) => bare_pod(p, origin, &mut c.out, diags),
+            Object::Deployment(d) => c.deployment(d, origin, diags),
+            Object::ReplicaSet(r) => c.replica_set(r, origin, diags),
+            Object::StatefulSet(s) => c.stateful_set(s, origin, diags),
+            Object::DaemonSet(d) => c.daemon_set(d, origin, diags),
+            Object::Job(j) => c.job(j, origin, diags),
+            _ => {}
+        }
+    }
+    c.out.drafts
+}
+
+/// The bare pods of the input: their namespace, labels and node.
+fn bare_pods(manifests: &Manifests) -> Vec<(&str, Labels, Option<&str>)> {
+    manifests
         .objects
         .iter()
         .filter_map(|l| match &l.object {
@@ -85,136 +112,133 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
             )),
             _ => None,
         })
-        .collect();
-    let existing = |ns: &str, selector: &LabelSelector| -> Vec<Option<&str>> {
+        .collect()
+}
+
+/// The workload controllers, creating pods into `out`.
+struct Controllers<'m> {
+    manifests: &'m Manifests,
+    nodes: &'m [Node],
+    /// Pods written out by `kubectl get -o yaml` next to their workloads
+    /// are adopted, as controllers adopt matching pods: only the missing
+    /// replicas are created.
+    bare: Vec<(&'m str, Labels, Option<&'m str>)>,
+    out: Pods,
+}
+
+impl<'m> Controllers<'m> {
+    /// The nodes of the bare pods a selector adopts in a namespace.
+    fn existing(&self, ns: &str, selector: &LabelSelector) -> Vec<Option<&'m str>> {
         let Ok(sel) = Selector::from_label_selector(selector) else { return Vec::new() };
         if sel.is_empty() {
             return Vec::new();
         }
-        bare.iter().filter(|(pns, labels, _)| *pns == ns && sel.matches(labels)).map(|(_, _, node)| *node).collect()
-    };
-    for located in &manifests.objects {
-        let origin = &located.origin;
-        out.bootstrap = match &located.object {
-            Object::Deployment(d) => {
-                d.metadata.annotations.as_ref().and_then(|a| a.get(BOOTSTRAP_ANNOTATION)).is_some_and(|v| v == "true")
-            }
-            _ => false,
+        self.bare
+            .iter()
+            .filter(|(pns, labels, _)| *pns == ns && sel.matches(labels))
+            .map(|(_, _, node)| *node)
+            .collect()
+    }
+
+    /// The Deployment controller names its ReplicaSet after the template's
+    /// hash and adds that hash as a label to every pod.
+    fn deployment(&mut self, d: &apps::Deployment, origin: &Origin, diags: &mut Vec<Diagnostic>) {
+        let spec = &d.spec;
+        let Some((ns, name)) = ident(&d.metadata, "Deployment", origin, diags) else { return };
+        let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { return };
+        let hash = pod_template_hash(&serde_json::to_vec(&spec.template).unwrap_or_default());
+        let rs = format!("{name}-{hash}");
+        let mut labels = template.labels;
+        labels.insert("pod-template-hash".into(), hash);
+        let replicas = replicas(spec.replicas, origin, &self.out, diags)
+            .saturating_sub(self.existing(&ns, &spec.selector).len() as u32);
+        let owner = Owner { kind: "ReplicaSet".into(), name: rs.clone() };
+        self.out.random_named(&ns, &rs, replicas, &labels, &template.spec, &owner, origin, template.readiness);
+    }
+
+    fn replica_set(&mut self, r: &apps::ReplicaSet, origin: &Origin, diags: &mut Vec<Diagnostic>) {
+        let spec = &r.spec;
+        let Some((ns, name)) = ident(&r.metadata, "ReplicaSet", origin, diags) else { return };
+        let Some(template) = spec.template.as_ref().and_then(|t| checked_template(&spec.selector, t, origin, diags))
+        else {
+            return;
         };
-        match &located.object {
-            Object::Pod(p) => bare_pod(p, origin, &mut out, diags),
-            Object::Deployment(d) => {
-                let spec = &d.spec;
-                let Some((ns, name)) = ident(&d.metadata, "Deployment", origin, diags) else { continue };
-                let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { continue };
-                // The Deployment controller names its ReplicaSet after the
-                // template's hash and adds that hash as a label to every pod.
-                let hash = pod_template_hash(&serde_json::to_vec(&spec.template).unwrap_or_default());
-                let rs = format!("{name}-{hash}");
-                let mut labels = template.labels;
-                labels.insert("pod-template-hash".into(), hash);
-                let replicas = replicas(spec.replicas, origin, &out, diags)
-                    .saturating_sub(existing(&ns, &spec.selector).len() as u32);
-                let owner = Owner { kind: "ReplicaSet".into(), name: rs.clone() };
-                out.random_named(&ns, &rs, replicas, &labels, &template.spec, &owner, origin, template.readiness);
+        let replicas = replicas(spec.replicas, origin, &self.out, diags)
+            .saturating_sub(self.existing(&ns, &spec.selector).len() as u32);
+        let owner = Owner { kind: "ReplicaSet".into(), name: name.clone() };
+        let (labels, readiness) = (&template.labels, template.readiness);
+        self.out.random_named(&ns, &name, replicas, labels, &template.spec, &owner, origin, readiness);
+    }
+
+    /// Ordinal names, and the hostname/subdomain pair that gives each pod
+    /// its stable DNS name under the governing Service.
+    fn stateful_set(&mut self, s: &apps::StatefulSet, origin: &Origin, diags: &mut Vec<Diagnostic>) {
+        let spec = &s.spec;
+        let Some((ns, name)) = ident(&s.metadata, "StatefulSet", origin, diags) else { return };
+        let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { return };
+        let replicas = replicas(spec.replicas, origin, &self.out, diags);
+        let revision = format!("{name}-{}", pod_template_hash(&serde_json::to_vec(&spec.template).unwrap_or_default()));
+        for i in 0..replicas {
+            let pod_name = format!("{name}-{i}");
+            if self.out.names.contains(&(ns.clone(), pod_name.clone())) || bare_named(self.manifests, &ns, &pod_name) {
+                continue;
             }
-            Object::ReplicaSet(r) => {
-                let spec = &r.spec;
-                let Some((ns, name)) = ident(&r.metadata, "ReplicaSet", origin, diags) else { continue };
-                let Some(template) =
-                    spec.template.as_ref().and_then(|t| checked_template(&spec.selector, t, origin, diags))
-                else {
-                    continue;
-                };
-                let replicas = replicas(spec.replicas, origin, &out, diags)
-                    .saturating_sub(existing(&ns, &spec.selector).len() as u32);
-                let owner = Owner { kind: "ReplicaSet".into(), name: name.clone() };
-                out.random_named(
-                    &ns,
-                    &name,
-                    replicas,
-                    &template.labels,
-                    &template.spec,
-                    &owner,
-                    origin,
-                    template.readiness,
-                );
+            let mut labels = template.labels.clone();
+            labels.insert("apps.kubernetes.io/pod-index".into(), i.to_string());
+            labels.insert("controller-revision-hash".into(), revision.clone());
+            labels.insert("statefulset.kubernetes.io/pod-name".into(), pod_name.clone());
+            let mut pod_spec = template.spec.clone();
+            pod_spec.hostname = Some(pod_name.clone());
+            if !spec.service_name.as_deref().unwrap_or("").is_empty() {
+                pod_spec.subdomain = spec.service_name.clone();
             }
-            Object::StatefulSet(s) => {
-                let spec = &s.spec;
-                let Some((ns, name)) = ident(&s.metadata, "StatefulSet", origin, diags) else { continue };
-                let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { continue };
-                let replicas = replicas(spec.replicas, origin, &out, diags);
-                let revision =
-                    format!("{name}-{}", pod_template_hash(&serde_json::to_vec(&spec.template).unwrap_or_default()));
-                for i in 0..replicas {
-                    if out.names.contains(&(ns.clone(), format!("{name}-{i}")))
-                        || bare_named(manifests, &ns, &format!("{name}-{i}"))
-                    {
-                        continue;
-                    }
-                    // Ordinal names, and the hostname/subdomain pair that gives
-                    // each pod its stable DNS name under the governing Service.
-                    let pod_name = format!("{name}-{i}");
-                    let mut labels = template.labels.clone();
-                    labels.insert("apps.kubernetes.io/pod-index".into(), i.to_string());
-                    labels.insert("controller-revision-hash".into(), revision.clone());
-                    labels.insert("statefulset.kubernetes.io/pod-name".into(), pod_name.clone());
-                    let mut pod_spec = template.spec.clone();
-                    pod_spec.hostname = Some(pod_name.clone());
-                    if !spec.service_name.as_deref().unwrap_or("").is_empty() {
-                        pod_spec.subdomain = spec.service_name.clone();
-                    }
-                    let owner = Owner { kind: "StatefulSet".into(), name: name.clone() };
-                    out.push(&ns, pod_name, labels, pod_spec, Some(owner), origin, template.readiness);
-                }
-            }
-            Object::DaemonSet(d) => {
-                let spec = &d.spec;
-                let Some((ns, name)) = ident(&d.metadata, "DaemonSet", origin, diags) else { continue };
-                let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { continue };
-                let adopted = existing(&ns, &spec.selector);
-                for node in nodes.iter().filter(|n| daemon_wants(&template.spec, n)) {
-                    if adopted.contains(&Some(node.name.as_str())) {
-                        continue;
-                    }
-                    // The DaemonSet controller pins each pod to its node with
-                    // a matchFields node affinity term, then lets the
-                    // scheduler bind it; it also adds tolerations for the
-                    // node conditions a daemon must survive.
-                    let mut pod_spec = template.spec.clone();
-                    pin_to_node(&mut pod_spec, &node.name);
-                    add_daemon_tolerations(&mut pod_spec);
-                    let owner = Owner { kind: "DaemonSet".into(), name: name.clone() };
-                    let labels = template.labels.clone();
-                    out.random_named(&ns, &name, 1, &labels, &pod_spec, &owner, origin, template.readiness);
-                }
-            }
-            Object::Job(j) => {
-                let Some(spec) = &j.spec else { continue };
-                let Some((ns, name)) = ident(&j.metadata, "Job", origin, diags) else { continue };
-                // The Job controller generates its own selector (a uid label),
-                // so the template need not match one; it runs `parallelism`
-                // pods at once, never more than the completions left.
-                let mut labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
-                labels.insert("batch.kubernetes.io/job-name".into(), name.clone());
-                labels.insert("job-name".into(), name.clone());
-                let template_spec = spec.template.spec.clone().unwrap_or_default();
-                if template_spec.containers.is_empty() {
-                    diags.push(Diagnostic::error(origin.clone(), "spec.template.spec.containers: Required value"));
-                    continue;
-                }
-                let parallelism = spec.parallelism.unwrap_or(1);
-                let count = spec.completions.map_or(parallelism, |c| parallelism.min(c));
-                let count = replicas(Some(count), origin, &out, diags);
-                let owner = Owner { kind: "Job".into(), name: name.clone() };
-                let readiness = readiness(spec.template.metadata.as_ref(), spec.template.spec.as_ref(), None);
-                out.random_named(&ns, &name, count, &labels, &template_spec, &owner, origin, readiness);
-            }
-            _ => {}
+            let owner = Owner { kind: "StatefulSet".into(), name: name.clone() };
+            self.out.push(&ns, pod_name, labels, pod_spec, Some(owner), origin, template.readiness);
         }
     }
-    out.drafts
+
+    /// The DaemonSet controller pins each pod to its node with a
+    /// matchFields node affinity term, then lets the scheduler bind it; it
+    /// also adds tolerations for the node conditions a daemon must survive.
+    fn daemon_set(&mut self, d: &apps::DaemonSet, origin: &Origin, diags: &mut Vec<Diagnostic>) {
+        let spec = &d.spec;
+        let Some((ns, name)) = ident(&d.metadata, "DaemonSet", origin, diags) else { return };
+        let Some(template) = checked_template(&spec.selector, &spec.template, origin, diags) else { return };
+        let adopted = self.existing(&ns, &spec.selector);
+        for node in self.nodes.iter().filter(|n| daemon_wants(&template.spec, n)) {
+            if adopted.contains(&Some(node.name.as_str())) {
+                continue;
+            }
+            let mut pod_spec = template.spec.clone();
+            pin_to_node(&mut pod_spec, &node.name);
+            add_daemon_tolerations(&mut pod_spec);
+            let owner = Owner { kind: "DaemonSet".into(), name: name.clone() };
+            let labels = template.labels.clone();
+            self.out.random_named(&ns, &name, 1, &labels, &pod_spec, &owner, origin, template.readiness);
+        }
+    }
+
+    /// The Job controller generates its own selector (a uid label), so the
+    /// template need not match one; it runs `parallelism` pods at once,
+    /// never more than the completions left.
+    fn job(&mut self, j: &batch::Job, origin: &Origin, diags: &mut Vec<Diagnostic>) {
+        let Some(spec) = &j.spec else { return };
+        let Some((ns, name)) = ident(&j.metadata, "Job", origin, diags) else { return };
+        let mut labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+        labels.insert("batch.kubernetes.io/job-name".into(), name.clone());
+        labels.insert("job-name".into(), name.clone());
+        let template_spec = spec.template.spec.clone().unwrap_or_default();
+        if template_spec.containers.is_empty() {
+            diags.push(Diagnostic::error(origin.clone(), "spec.template.spec.containers: Required value"));
+            return;
+        }
+        let parallelism = spec.parallelism.unwrap_or(1);
+        let count = spec.completions.map_or(parallelism, |c| parallelism.min(c));
+        let count = replicas(Some(count), origin, &self.out, diags);
+        let owner = Owner { kind: "Job".into(), name: name.clone() };
+        let readiness = readiness(spec.template.metadata.as_ref(), spec.template.spec.as_ref(), None);
+        self.out.random_named(&ns, &name, count, &labels, &template_spec, &owner, origin, readiness);
+    }
 }
 
 /// Whether the input has a bare Pod with this name (a StatefulSet adopts it).
