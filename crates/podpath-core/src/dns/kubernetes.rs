@@ -190,6 +190,103 @@ fn dns_service(cluster: &Cluster) -> Option<(&Service, IpAddr)> {
 }
 
 /// Names under `svc.ZONE`; `labels` are the ones before `svc`.
+/// `_port._proto.`: the port's name and protocol, `_`-prefixed.
+fn port_matches(asked: Option<(&str, &str)>, pname: &str, proto: Protocol) -> bool {
+    match asked {
+        None => true,
+        Some(_) if pname.is_empty() => false,
+        Some((p, pr)) => {
+            p.strip_prefix('_').is_some_and(|p| p == pname)
+                && pr.strip_prefix('_').is_some_and(|pr| pr.eq_ignore_ascii_case(proto.as_str()))
+        }
+    }
+}
+
+/// An ExternalName Service: a CNAME to the target (the server resolves
+/// the target through its plugins and adds what it finds).
+fn external_name(k: &Kubernetes, zone: &str, name: &str, svc: &Service, qtype: RType) -> Response {
+    let (ns, svc_name) = (&svc.namespace, &svc.name);
+    let target = super::corefile::fqdn(svc.external_name.as_deref().unwrap_or(""));
+    if target.trim_end_matches('.').parse::<IpAddr>().is_ok() {
+        return nxdomain(k, zone, format!("{ns}/{svc_name}'s externalName is an address, which DNS cannot alias"));
+    }
+    if qtype == RType::Srv {
+        return nodata(k, zone, format!("{ns}/{svc_name} is an ExternalName service: no SRV records"));
+    }
+    let cname = vec![Record::new(name, k.ttl, RType::Cname, target)];
+    with_answers(k, zone, format!("{ns}/{svc_name} is an ExternalName service"), cname)
+}
+
+/// A or AAAA: a headless Service's ready endpoints, another's cluster IP.
+fn addresses(k: &Kubernetes, zone: &str, name: &str, svc: &Service, eps: &[Published<'_>], qtype: RType) -> Response {
+    let (ns, svc_name, ttl) = (&svc.namespace, &svc.name, k.ttl);
+    let headless = svc.cluster_ip == ClusterIp::Headless;
+    let recs: Vec<Record> = if headless {
+        eps.iter()
+            .filter(|(_, ip, _)| address_type(*ip) == qtype)
+            .map(|(_, ip, _)| Record::new(name, ttl, qtype, ip.to_string()))
+            .collect()
+    } else {
+        match svc.cluster_ip {
+            ClusterIp::Ip(ip) if address_type(ip) == qtype => vec![Record::new(name, ttl, qtype, ip.to_string())],
+            _ => Vec::new(),
+        }
+    };
+    let why = if headless {
+        format!("headless {ns}/{svc_name}: one record per ready endpoint")
+    } else {
+        format!("{ns}/{svc_name}'s cluster IP")
+    };
+    with_answers(k, zone, why, recs)
+}
+
+/// SRV for the named ports: one record per endpoint and port of a
+/// headless Service (its address in the additional section), one per port
+/// of another; weights share 100.
+fn srv(
+    k: &Kubernetes,
+    zone: &str,
+    name: &str,
+    svc: &Service,
+    eps: &[Published<'_>],
+    port_matches: &dyn Fn(&str, Protocol) -> bool,
+) -> Response {
+    let (ns, svc_name, ttl) = (&svc.namespace, &svc.name, k.ttl);
+    let svc_fqdn = format!("{}.{}.svc.{zone}", svc.name, svc.namespace);
+    let mut answers = Vec::new();
+    let mut additional = Vec::new();
+    if svc.cluster_ip == ClusterIp::Headless {
+        let targets: Vec<(String, IpAddr, u16)> = eps
+            .iter()
+            .flat_map(|(n, ip, ports)| {
+                ports
+                    .iter()
+                    .filter(|(pn, _, pr)| port_matches(pn, *pr))
+                    .map(move |(_, port, _)| (n.clone(), *ip, *port))
+            })
+            .collect();
+        let weight = (100 / targets.len().max(1)).max(1);
+        for (n, ip, port) in &targets {
+            let target = format!("{n}.{svc_fqdn}");
+            answers.push(Record::new(name, ttl, RType::Srv, format!("0 {weight} {port} {target}")));
+            additional.push(Record::new(&target, ttl, address_type(*ip), ip.to_string()));
+        }
+    } else if let ClusterIp::Ip(ip) = svc.cluster_ip {
+        let ports: Vec<&crate::cluster::ServicePort> =
+            svc.ports.iter().filter(|p| port_matches(&p.name, p.protocol)).collect();
+        let weight = (100 / ports.len().max(1)).max(1);
+        for p in ports {
+            answers.push(Record::new(name, ttl, RType::Srv, format!("0 {weight} {} {svc_fqdn}", p.port)));
+        }
+        if !answers.is_empty() {
+            additional.push(Record::new(&svc_fqdn, ttl, address_type(ip), ip.to_string()));
+        }
+    }
+    let mut r = with_answers(k, zone, format!("{ns}/{svc_name}'s named ports"), answers);
+    r.additional = additional;
+    r
+}
+
 fn service_names(cluster: &Cluster, k: &Kubernetes, zone: &str, name: &str, labels: &[&str], qtype: RType) -> Response {
     let ttl = k.ttl;
     let (port_proto, endpoint, svc_name, ns) = match labels {
@@ -212,26 +309,11 @@ fn service_names(cluster: &Cluster, k: &Kubernetes, zone: &str, name: &str, labe
     let Some(svc) = cluster.services.iter().find(|s| s.namespace == ns && s.name == svc_name) else {
         return nxdomain(k, zone, format!("no service {svc_name} in namespace {ns}"));
     };
-    let svc_fqdn = format!("{}.{}.svc.{zone}", svc.name, svc.namespace);
-    // ExternalName: a CNAME to the target (the server resolves the target
-    // through its plugins and adds what it finds).
     if svc.type_ == ServiceType::ExternalName {
-        let target = super::corefile::fqdn(svc.external_name.as_deref().unwrap_or(""));
         if endpoint.is_some() || port_proto.is_some() {
             return nxdomain(k, zone, "an ExternalName service has no endpoints or ports");
         }
-        if target.trim_end_matches('.').parse::<IpAddr>().is_ok() {
-            return nxdomain(k, zone, format!("{ns}/{svc_name}'s externalName is an address, which DNS cannot alias"));
-        }
-        if qtype == RType::Srv {
-            return nodata(k, zone, format!("{ns}/{svc_name} is an ExternalName service: no SRV records"));
-        }
-        return with_answers(
-            k,
-            zone,
-            format!("{ns}/{svc_name} is an ExternalName service"),
-            vec![Record::new(name, ttl, RType::Cname, target)],
-        );
+        return external_name(k, zone, name, svc, qtype);
     }
     let eps = endpoints(k, cluster, svc);
     let headless = svc.cluster_ip == ClusterIp::Headless;
@@ -241,15 +323,7 @@ fn service_names(cluster: &Cluster, k: &Kubernetes, zone: &str, name: &str, labe
     if eps.is_empty() && k.ignore_empty_service {
         return nxdomain(k, zone, format!("{ns}/{svc_name} has no ready endpoints (ignore empty_service)"));
     }
-    // `_port._proto.`: the port's name and protocol, `_`-prefixed.
-    let port_matches = |pname: &str, proto: Protocol| match port_proto {
-        None => true,
-        Some(_) if pname.is_empty() => false,
-        Some((p, pr)) => {
-            p.strip_prefix('_').is_some_and(|p| p == pname)
-                && pr.strip_prefix('_').is_some_and(|pr| pr.eq_ignore_ascii_case(proto.as_str()))
-        }
-    };
+    let port_matches = |pname: &str, proto: Protocol| port_matches(port_proto, pname, proto);
     if let Some(ep) = endpoint {
         let found: Vec<&(String, IpAddr, _)> = eps.iter().filter(|(n, _, _)| n == ep).collect();
         if found.is_empty() {
@@ -267,61 +341,8 @@ fn service_names(cluster: &Cluster, k: &Kubernetes, zone: &str, name: &str, labe
         return nxdomain(k, zone, format!("{ns}/{svc_name} has no such named port"));
     }
     match qtype {
-        RType::A | RType::Aaaa => {
-            let recs: Vec<Record> = if headless {
-                eps.iter()
-                    .filter(|(_, ip, _)| address_type(*ip) == qtype)
-                    .map(|(_, ip, _)| Record::new(name, ttl, qtype, ip.to_string()))
-                    .collect()
-            } else {
-                match svc.cluster_ip {
-                    ClusterIp::Ip(ip) if address_type(ip) == qtype => {
-                        vec![Record::new(name, ttl, qtype, ip.to_string())]
-                    }
-                    _ => Vec::new(),
-                }
-            };
-            let why = if headless {
-                format!("headless {ns}/{svc_name}: one record per ready endpoint")
-            } else {
-                format!("{ns}/{svc_name}'s cluster IP")
-            };
-            with_answers(k, zone, why, recs)
-        }
-        RType::Srv => {
-            let mut answers = Vec::new();
-            let mut additional = Vec::new();
-            if headless {
-                let targets: Vec<(String, IpAddr, u16)> = eps
-                    .iter()
-                    .flat_map(|(n, ip, ports)| {
-                        ports
-                            .iter()
-                            .filter(|(pn, _, pr)| port_matches(pn, *pr))
-                            .map(move |(_, port, _)| (n.clone(), *ip, *port))
-                    })
-                    .collect();
-                let weight = (100 / targets.len().max(1)).max(1);
-                for (n, ip, port) in &targets {
-                    let target = format!("{n}.{svc_fqdn}");
-                    answers.push(Record::new(name, ttl, RType::Srv, format!("0 {weight} {port} {target}")));
-                    additional.push(Record::new(&target, ttl, address_type(*ip), ip.to_string()));
-                }
-            } else if let ClusterIp::Ip(ip) = svc.cluster_ip {
-                let ports: Vec<&crate::cluster::ServicePort> =
-                    svc.ports.iter().filter(|p| port_matches(&p.name, p.protocol)).collect();
-                let weight = (100 / ports.len().max(1)).max(1);
-                for p in ports {
-                    answers.push(Record::new(name, ttl, RType::Srv, format!("0 {weight} {} {svc_fqdn}", p.port)));
-                }
-                if !answers.is_empty() {
-                    additional.push(Record::new(&svc_fqdn, ttl, address_type(ip), ip.to_string()));
-                }
-            }
-            let mut r = with_answers(k, zone, format!("{ns}/{svc_name}'s named ports"), answers);
-            r.additional = additional;
-            r
-        }
+        RType::A | RType::Aaaa => addresses(k, zone, name, svc, &eps, qtype),
+        RType::Srv => srv(k, zone, name, svc, &eps, &port_matches),
         _ => nodata(k, zone, format!("{ns}/{svc_name} has no {qtype} records")),
     }
 }

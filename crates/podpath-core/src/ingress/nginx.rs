@@ -103,7 +103,7 @@ fn servers(cluster: &Cluster) -> BTreeMap<String, Server<'_>> {
     for ing in served.iter().filter(|i| !canary(i)) {
         let regex = ann(ing, "use-regex") == Some("true") || ann(ing, "rewrite-target").is_some();
         for rule in ing.spec.rules.iter().flatten() {
-            let host = rule.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| "_".into()).to_ascii_lowercase();
+            let host = host_of(rule);
             let server = out.entry(host.clone()).or_default();
             server.regex |= regex;
             for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
@@ -132,32 +132,7 @@ fn servers(cluster: &Cluster) -> BTreeMap<String, Server<'_>> {
                 }
             }
         }
-        if let Some(db) = ing.spec.default_backend.as_ref().and_then(|b| backend_of(ing, b)) {
-            let hosts: Vec<String> = if ing.spec.rules.as_ref().is_none_or(|r| r.is_empty()) {
-                vec!["_".into()]
-            } else {
-                ing.spec
-                    .rules
-                    .iter()
-                    .flatten()
-                    .map(|r| {
-                        r.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| "_".into()).to_ascii_lowercase()
-                    })
-                    .collect()
-            };
-            for h in hosts {
-                let server = out.entry(h).or_default();
-                if !server.locations.iter().any(|l| l.path == "/" && l.kind == Kind::Prefix) {
-                    server.locations.push(Location {
-                        path: "/".into(),
-                        kind: Kind::Prefix,
-                        target: Some((*ing, db.clone())),
-                        written: "/".into(),
-                        generated: false,
-                    });
-                }
-            }
-        }
+        default_backend(&mut out, ing);
         for t in ing.spec.tls.iter().flatten() {
             for h in t.hosts.iter().flatten() {
                 out.entry(h.to_ascii_lowercase()).or_default().tls = true;
@@ -167,7 +142,7 @@ fn servers(cluster: &Cluster) -> BTreeMap<String, Server<'_>> {
     // Canaries shadow a location another Ingress defines.
     for ing in served.iter().filter(|i| canary(i)) {
         for rule in ing.spec.rules.iter().flatten() {
-            let host = rule.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| "_".into()).to_ascii_lowercase();
+            let host = host_of(rule);
             for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
                 if let (Some(server), Some(b)) = (out.get_mut(&host), backend_of(ing, &p.backend)) {
                     server.canaries.push((*ing, p.path.clone().unwrap_or_else(|| "/".into()), b));
@@ -175,26 +150,46 @@ fn servers(cluster: &Cluster) -> BTreeMap<String, Server<'_>> {
             }
         }
     }
-    // An Exact path keeps its location; the copy a Prefix path of the same
-    // name would add is not made (`updateServerLocations`).
     for server in out.values_mut() {
+        // An Exact path keeps its location; the copy a Prefix path of the
+        // same name would add is not made (`updateServerLocations`).
         let exact: Vec<String> =
             server.locations.iter().filter(|l| l.kind == Kind::Exact && !l.generated).map(|l| l.path.clone()).collect();
         server.locations.retain(|l| !(l.generated && exact.contains(&l.path)));
-    }
-    // Every server answers `/` with the default backend unless told otherwise.
-    for server in out.values_mut() {
+        // Every server answers `/` with the default backend unless told
+        // otherwise.
         if !server.locations.iter().any(|l| l.path == "/" && l.kind == Kind::Prefix) {
-            server.locations.push(Location {
-                path: "/".into(),
-                kind: Kind::Prefix,
-                target: None,
-                written: "/".into(),
-                generated: false,
-            });
+            server.locations.push(root(None));
         }
     }
     out
+}
+
+/// A rule's host as a server name: `_` for none.
+fn host_of(rule: &k8s_openapi::api::networking::v1::IngressRule) -> String {
+    rule.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| "_".into()).to_ascii_lowercase()
+}
+
+/// The `/` location, to `target` (the default backend for none).
+fn root<'a>(target: Option<(&'a Ingress, Backend)>) -> Location<'a> {
+    Location { path: "/".into(), kind: Kind::Prefix, target, written: "/".into(), generated: false }
+}
+
+/// An Ingress's default backend answers `/` on its hosts (on the default
+/// server when it has no rules) where no path claims it.
+fn default_backend<'a>(out: &mut BTreeMap<String, Server<'a>>, ing: &'a Ingress) {
+    let Some(db) = ing.spec.default_backend.as_ref().and_then(|b| backend_of(ing, b)) else { return };
+    let hosts: Vec<String> = if ing.spec.rules.as_ref().is_none_or(|r| r.is_empty()) {
+        vec!["_".into()]
+    } else {
+        ing.spec.rules.iter().flatten().map(host_of).collect()
+    };
+    for h in hosts {
+        let server = out.entry(h).or_default();
+        if !server.locations.iter().any(|l| l.path == "/" && l.kind == Kind::Prefix) {
+            server.locations.push(root(Some((ing, db.clone()))));
+        }
+    }
 }
 
 /// nginx's server choice: the exact name, else a wildcard, else `_`.
@@ -240,29 +235,11 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
         r.body = Some(page(404, "Not Found"));
         return r;
     };
-    // nginx's auto_redirect: a URI that is a proxied prefix location
-    // without its trailing slash gets a 301 to the slashed form.
-    let exact = server.locations.iter().any(|l| l.kind == Kind::Exact && l.path == path);
-    if !server.regex && !exact {
-        let slashed = format!("{path}/");
-        if let Some(l) =
-            server.locations.iter().find(|l| l.kind == Kind::Prefix && l.path == slashed && l.target.is_some())
-        {
-            let query = req.path.strip_prefix(path).unwrap_or("");
-            let mut r = Routed::answer(
-                ctl,
-                301,
-                format!("server_name {name}; {}", l.line(false)),
-                format!("{path} names the prefix location {slashed} without its slash: nginx redirects"),
-            );
-            r.ingress = l.target.as_ref().map(|(i, _)| i.key());
-            r.location = Some(format!("{}://{}{slashed}{query}", req.scheme, req.host));
-            r.body = Some(page(301, "Moved Permanently"));
-            return r;
-        }
+    if let Some(r) = auto_redirect(server, name, req) {
+        return r;
     }
     let rule = format!("server_name {name}; {}", loc.line(server.regex));
-    let Some((ing, mut backend)) = loc.target.clone() else {
+    let Some((ing, backend)) = loc.target.clone() else {
         let why = if name == "_" {
             format!("no Ingress rule for host {}: the default server answers with the default backend", req.host)
         } else {
@@ -274,16 +251,55 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
     };
     let mut r = Routed::answer(ctl, 0, rule, "");
     r.ingress = Some(ing.key());
-    // Source allow-list: 403 from nginx itself.
+    if let Some(refused) = ingress_refuses(r.clone(), ing, server, req) {
+        return refused;
+    }
+    let backend = match canary(server, loc, req, seed) {
+        Some((c, b)) => {
+            r.ingress = Some(c.key());
+            r.rule.push_str(" (canary)");
+            b
+        }
+        None => backend,
+    };
+    proxy(cluster, r, ing, loc, backend, req, seed)
+}
+
+/// nginx's auto_redirect: a URI that is a proxied prefix location without
+/// its trailing slash gets a 301 to the slashed form.
+fn auto_redirect(server: &Server<'_>, name: &str, req: &HttpRequest) -> Option<Routed> {
+    let path = req.path_only();
+    let exact = server.locations.iter().any(|l| l.kind == Kind::Exact && l.path == path);
+    if server.regex || exact {
+        return None;
+    }
+    let slashed = format!("{path}/");
+    let l = server.locations.iter().find(|l| l.kind == Kind::Prefix && l.path == slashed && l.target.is_some())?;
+    let query = req.path.strip_prefix(path).unwrap_or("");
+    let mut r = Routed::answer(
+        IngressController::Nginx,
+        301,
+        format!("server_name {name}; {}", l.line(false)),
+        format!("{path} names the prefix location {slashed} without its slash: nginx redirects"),
+    );
+    r.ingress = l.target.as_ref().map(|(i, _)| i.key());
+    r.location = Some(format!("{}://{}{slashed}{query}", req.scheme, req.host));
+    r.body = Some(page(301, "Moved Permanently"));
+    Some(r)
+}
+
+/// What the Ingress's annotations answer before any backend: a 403 for a
+/// client outside the source allow-list, a 308 to HTTPS for plain HTTP to
+/// a TLS host.
+fn ingress_refuses(mut r: Routed, ing: &Ingress, server: &Server<'_>, req: &HttpRequest) -> Option<Routed> {
     if let Some(list) = ann(ing, "allowlist-source-range").or_else(|| ann(ing, "whitelist-source-range")) {
         if !allowed(list, req.client) {
             r.status = 403;
             r.reason = format!("{} is not in {}'s allowlist-source-range {list}", req.client, ing.key());
             r.body = Some(page(403, "Forbidden"));
-            return r;
+            return Some(r);
         }
     }
-    // Plain HTTP to a TLS host: a permanent redirect to HTTPS.
     let force = ann(ing, "force-ssl-redirect") == Some("true");
     let ssl_redirect = ann(ing, "ssl-redirect") != Some("false");
     if req.scheme == "http" && (force || (server.tls && ssl_redirect)) {
@@ -291,41 +307,57 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
         r.location = Some(format!("https://{}{}", req.host, req.path));
         r.reason = format!("{} has TLS: plain HTTP is redirected to HTTPS (ssl-redirect)", req.host);
         r.body = Some(page(308, "Permanent Redirect"));
-        return r;
+        return Some(r);
     }
-    // A canary for this location takes the request when its rules say so:
-    // by header, then by cookie, then by weight.
-    if let Some((c, _, b)) = server.canaries.iter().find(|(_, p, _)| loc.written == *p) {
-        let by_header =
-            ann(c, "canary-by-header").and_then(|h| req.header(h).map(|v| (v, ann(c, "canary-by-header-value"))));
-        let header_says = match by_header {
-            Some((v, Some(want))) => (v == want).then_some(true),
-            Some(("always", None)) => Some(true),
-            Some(("never", None)) => Some(false),
-            _ => None,
-        };
-        let cookie_says = ann(c, "canary-by-cookie").and_then(|k| req.cookie(k)).and_then(|v| match v {
-            "always" => Some(true),
-            "never" => Some(false),
-            _ => None,
-        });
-        let weight = ann(c, "canary-weight").and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
-        let total = ann(c, "canary-weight-total").and_then(|w| w.parse::<u64>().ok()).unwrap_or(100).max(1);
-        let by_weight = crate::names::Rng::new(seed ^ 0xca4a).below(total) < weight;
-        if header_says.or(cookie_says).unwrap_or(by_weight) {
-            backend = b.clone();
-            r.ingress = Some(c.key());
-            r.rule.push_str(" (canary)");
-        }
-    }
-    let Some(svc) = cluster.service(&backend.namespace, &backend.service) else {
+    None
+}
+
+/// A canary for this location takes the request when its rules say so:
+/// by header, then by cookie, then by weight.
+fn canary<'a>(server: &Server<'a>, loc: &Location<'_>, req: &HttpRequest, seed: u64) -> Option<(&'a Ingress, Backend)> {
+    let (c, _, b) = server.canaries.iter().find(|(_, p, _)| loc.written == *p)?;
+    let by_header =
+        ann(c, "canary-by-header").and_then(|h| req.header(h).map(|v| (v, ann(c, "canary-by-header-value"))));
+    let header_says = match by_header {
+        Some((v, Some(want))) => (v == want).then_some(true),
+        Some(("always", None)) => Some(true),
+        Some(("never", None)) => Some(false),
+        _ => None,
+    };
+    let cookie_says = ann(c, "canary-by-cookie").and_then(|k| req.cookie(k)).and_then(|v| match v {
+        "always" => Some(true),
+        "never" => Some(false),
+        _ => None,
+    });
+    let weight = ann(c, "canary-weight").and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
+    let total = ann(c, "canary-weight-total").and_then(|w| w.parse::<u64>().ok()).unwrap_or(100).max(1);
+    let by_weight = crate::names::Rng::new(seed ^ 0xca4a).below(total) < weight;
+    header_says.or(cookie_says).unwrap_or(by_weight).then(|| (*c, b.clone()))
+}
+
+/// The backend's endpoints (its cluster IP under service-upstream), one
+/// picked, the path as rewrite-target makes it, and the headers nginx adds;
+/// 503 when there is nothing to proxy to.
+fn proxy(
+    cluster: &Cluster,
+    mut r: Routed,
+    ing: &Ingress,
+    loc: &Location<'_>,
+    backend: Backend,
+    req: &HttpRequest,
+    seed: u64,
+) -> Routed {
+    let unavailable = |mut r: Routed, reason: String, backend: Backend| {
         r.status = 503;
-        r.reason = format!("backend service {} does not exist", backend.key());
+        r.reason = reason;
         r.body = Some(page(503, "Service Temporarily Unavailable"));
         r.backend = Some(backend);
-        return r;
+        r
     };
-    // Endpoints, not the cluster IP, unless service-upstream says so.
+    let Some(svc) = cluster.service(&backend.namespace, &backend.service) else {
+        let reason = format!("backend service {} does not exist", backend.key());
+        return unavailable(r, reason, backend);
+    };
     r.candidates = if ann(ing, "service-upstream") == Some("true") {
         super::cluster_ip_of(svc, &backend.port).into_iter().collect()
     } else {
@@ -333,11 +365,8 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
     };
     r.upstream = pick(&r.candidates, seed);
     if r.upstream.is_none() {
-        r.status = 503;
-        r.reason = format!("{} has no ready endpoints", backend.key());
-        r.body = Some(page(503, "Service Temporarily Unavailable"));
-        r.backend = Some(backend);
-        return r;
+        let reason = format!("{} has no ready endpoints", backend.key());
+        return unavailable(r, reason, backend);
     }
     // rewrite-target: the path is rewritten with the location's captures.
     r.upstream_path = match ann(ing, "rewrite-target") {
@@ -346,13 +375,20 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
             .unwrap_or_else(|_| req.path.clone()),
         None => req.path.clone(),
     };
+    r.upstream_headers = upstream_headers(req, seed);
+    r.status = 200;
+    r.reason = format!("{} matched: proxied to {} (endpoint {})", r.rule, backend.key(), fmt_ep(r.upstream));
+    r.backend = Some(backend);
+    r
+}
+
+/// The headers nginx sends the backend.
+fn upstream_headers(req: &HttpRequest, seed: u64) -> Vec<(String, String)> {
     let client = req.client.to_string();
-    r.upstream_headers = vec![
+    let h = |salt: &str| crate::names::fnv64a(format!("{salt} {seed} {} {}", req.host, req.path).as_bytes());
+    vec![
         ("Host".into(), req.host.clone()),
-        ("X-Request-ID".into(), {
-            let h = |salt: &str| crate::names::fnv64a(format!("{salt} {seed} {} {}", req.host, req.path).as_bytes());
-            format!("{:016x}{:016x}", h("a"), h("b"))
-        }),
+        ("X-Request-ID".into(), format!("{:016x}{:016x}", h("a"), h("b"))),
         ("X-Real-IP".into(), client.clone()),
         ("X-Forwarded-For".into(), client),
         ("X-Forwarded-Host".into(), req.host.clone()),
@@ -360,11 +396,7 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
         ("X-Forwarded-Proto".into(), req.scheme.clone()),
         ("X-Forwarded-Scheme".into(), req.scheme.clone()),
         ("X-Scheme".into(), req.scheme.clone()),
-    ];
-    r.status = 200;
-    r.reason = format!("{} matched: proxied to {} (endpoint {})", r.rule, backend.key(), fmt_ep(r.upstream));
-    r.backend = Some(backend);
-    r
+    ]
 }
 
 fn fmt_ep(e: Option<(std::net::IpAddr, u16)>) -> String {

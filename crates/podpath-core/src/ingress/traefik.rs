@@ -59,107 +59,118 @@ fn host_rule(host: &str) -> String {
 fn routers(cluster: &Cluster) -> Vec<Router> {
     let mut out = Vec::new();
     for ing in cluster.ingresses.iter().filter(|i| serves(cluster, i)) {
-        let a = |k: &str| ing.annotation(&format!("{ANNOTATION}{k}"));
-        let entry_points: Vec<String> =
-            a("router.entrypoints").map(|e| e.split(',').map(|s| s.trim().to_owned()).collect()).unwrap_or_default();
-        let tls = a("router.tls") == Some("true");
-        // `ns-name@kubernetescrd` names a Middleware in ns.
-        let middlewares: Vec<String> = a("router.middlewares")
-            .map(|m| {
-                m.split(',')
-                    .filter_map(|x| x.trim().strip_suffix("@kubernetescrd"))
-                    .map(|x| match cluster.middlewares.iter().find(|mw| format!("{}-{}", mw.namespace, mw.name) == x) {
-                        Some(mw) => format!("{}/{}", mw.namespace, mw.name),
-                        None => format!("?/{x}"),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let priority = a("router.priority").and_then(|p| p.parse::<i64>().ok());
-        let matcher = a("router.pathmatcher");
-        let backend = |b: &k8s_openapi::api::networking::v1::IngressBackend| {
-            let s = b.service.as_ref()?;
-            let port = s.port.as_ref().and_then(|p| p.number.map(|n| n.to_string()).or_else(|| p.name.clone()))?;
-            Some(Backend { namespace: ing.namespace.clone(), service: s.name.clone(), port })
-        };
-        for rule in ing.spec.rules.iter().flatten() {
-            let host = rule.host.clone().filter(|h| !h.is_empty());
-            for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
-                let mut parts = Vec::new();
-                if let Some(h) = &host {
-                    parts.push(host_rule(h));
-                }
-                if let Some(path) = p.path.clone().filter(|s| !s.is_empty()) {
-                    let m = match (p.path_type.as_str(), matcher) {
-                        ("Exact", _) => "Path",
-                        (_, Some(m)) => m,
-                        _ => "PathPrefix",
-                    };
-                    parts.push(format!("{m}({})", quote(&path)));
-                }
-                let rule = parts.join(" && ");
-                let Some(b) = backend(&p.backend) else { continue };
-                out.push(Router {
-                    source: ing.key(),
-                    priority: priority.unwrap_or(rule.len() as i64),
-                    rule,
-                    tls,
-                    entry_points: entry_points.clone(),
-                    middlewares: middlewares.clone(),
-                    services: vec![(b, 1)],
-                });
-            }
-        }
-        // A default backend counts only on an Ingress without rules.
-        if ing.spec.rules.as_ref().is_none_or(|r| r.is_empty()) {
-            if let Some(b) = ing.spec.default_backend.as_ref().and_then(backend) {
-                out.push(Router {
-                    source: ing.key(),
-                    rule: "PathPrefix(`/`)".into(),
-                    priority: i64::from(i32::MIN),
-                    tls,
-                    entry_points: entry_points.clone(),
-                    middlewares: middlewares.clone(),
-                    services: vec![(b, 1)],
-                });
-            }
-        }
+        ingress_routers(cluster, ing, &mut out);
     }
     for r in &cluster.ingress_routes {
-        let IngressRoute { spec, .. } = &r.object;
-        for route in &spec.routes {
-            let services = route
-                .services
-                .iter()
-                .filter(|s| s.kind.as_deref().is_none_or(|k| k == "Service"))
-                .map(|s| {
-                    let port = match &s.port {
-                        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n)) => n.to_string(),
-                        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(n)) => n.clone(),
-                        None => String::new(),
-                    };
-                    let ns = s.namespace.clone().unwrap_or_else(|| r.namespace.clone());
-                    (Backend { namespace: ns, service: s.name.clone(), port }, s.weight.unwrap_or(1))
-                })
-                .collect();
-            out.push(Router {
-                source: format!("{}/{}", r.namespace, r.name),
-                priority: route.priority.filter(|p| *p != 0).unwrap_or(route.rule.len() as i64),
-                rule: route.rule.clone(),
-                tls: spec.tls.is_some(),
-                entry_points: spec.entry_points.clone(),
-                middlewares: route
-                    .middlewares
-                    .iter()
-                    .map(|m| format!("{}/{}", m.namespace.clone().unwrap_or_else(|| r.namespace.clone()), m.name))
-                    .collect(),
-                services,
-            });
-        }
+        route_routers(r, &mut out);
     }
     // Highest priority first; among equals, the order they were made.
     out.sort_by_key(|r| std::cmp::Reverse(r.priority));
     out
+}
+
+/// The routers Traefik's Ingress provider makes of one Ingress: one per
+/// host and path, and the default backend's on an Ingress without rules.
+fn ingress_routers(cluster: &Cluster, ing: &Ingress, out: &mut Vec<Router>) {
+    let a = |k: &str| ing.annotation(&format!("{ANNOTATION}{k}"));
+    let entry_points: Vec<String> =
+        a("router.entrypoints").map(|e| e.split(',').map(|s| s.trim().to_owned()).collect()).unwrap_or_default();
+    let tls = a("router.tls") == Some("true");
+    // `ns-name@kubernetescrd` names a Middleware in ns.
+    let middlewares: Vec<String> = a("router.middlewares")
+        .map(|m| {
+            m.split(',')
+                .filter_map(|x| x.trim().strip_suffix("@kubernetescrd"))
+                .map(|x| match cluster.middlewares.iter().find(|mw| format!("{}-{}", mw.namespace, mw.name) == x) {
+                    Some(mw) => format!("{}/{}", mw.namespace, mw.name),
+                    None => format!("?/{x}"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let priority = a("router.priority").and_then(|p| p.parse::<i64>().ok());
+    let matcher = a("router.pathmatcher");
+    let backend = |b: &k8s_openapi::api::networking::v1::IngressBackend| {
+        let s = b.service.as_ref()?;
+        let port = s.port.as_ref().and_then(|p| p.number.map(|n| n.to_string()).or_else(|| p.name.clone()))?;
+        Some(Backend { namespace: ing.namespace.clone(), service: s.name.clone(), port })
+    };
+    for rule in ing.spec.rules.iter().flatten() {
+        let host = rule.host.clone().filter(|h| !h.is_empty());
+        for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
+            let mut parts = Vec::new();
+            if let Some(h) = &host {
+                parts.push(host_rule(h));
+            }
+            if let Some(path) = p.path.clone().filter(|s| !s.is_empty()) {
+                let m = match (p.path_type.as_str(), matcher) {
+                    ("Exact", _) => "Path",
+                    (_, Some(m)) => m,
+                    _ => "PathPrefix",
+                };
+                parts.push(format!("{m}({})", quote(&path)));
+            }
+            let rule = parts.join(" && ");
+            let Some(b) = backend(&p.backend) else { continue };
+            out.push(Router {
+                source: ing.key(),
+                priority: priority.unwrap_or(rule.len() as i64),
+                rule,
+                tls,
+                entry_points: entry_points.clone(),
+                middlewares: middlewares.clone(),
+                services: vec![(b, 1)],
+            });
+        }
+    }
+    // A default backend counts only on an Ingress without rules.
+    if ing.spec.rules.as_ref().is_none_or(|r| r.is_empty()) {
+        if let Some(b) = ing.spec.default_backend.as_ref().and_then(backend) {
+            out.push(Router {
+                source: ing.key(),
+                rule: "PathPrefix(`/`)".into(),
+                priority: i64::from(i32::MIN),
+                tls,
+                entry_points: entry_points.clone(),
+                middlewares: middlewares.clone(),
+                services: vec![(b, 1)],
+            });
+        }
+    }
+}
+
+/// The routers of one IngressRoute: one per route.
+fn route_routers(r: &crate::cluster::ingress::Named<IngressRoute>, out: &mut Vec<Router>) {
+    let IngressRoute { spec, .. } = &r.object;
+    for route in &spec.routes {
+        let services = route
+            .services
+            .iter()
+            .filter(|s| s.kind.as_deref().is_none_or(|k| k == "Service"))
+            .map(|s| {
+                let port = match &s.port {
+                    Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n)) => n.to_string(),
+                    Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(n)) => n.clone(),
+                    None => String::new(),
+                };
+                let ns = s.namespace.clone().unwrap_or_else(|| r.namespace.clone());
+                (Backend { namespace: ns, service: s.name.clone(), port }, s.weight.unwrap_or(1))
+            })
+            .collect();
+        out.push(Router {
+            source: format!("{}/{}", r.namespace, r.name),
+            priority: route.priority.filter(|p| *p != 0).unwrap_or(route.rule.len() as i64),
+            rule: route.rule.clone(),
+            tls: spec.tls.is_some(),
+            entry_points: spec.entry_points.clone(),
+            middlewares: route
+                .middlewares
+                .iter()
+                .map(|m| format!("{}/{}", m.namespace.clone().unwrap_or_else(|| r.namespace.clone()), m.name))
+                .collect(),
+            services,
+        });
+    }
 }
 
 /// A rule expression: matchers joined by `&&`, `||`, `!` and parentheses.
@@ -313,88 +324,28 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
     };
     let mut r = Routed::answer(ctl, 0, format!("{} (priority {})", router.rule, router.priority), "");
     r.ingress = Some(router.source.clone());
-    let mut path = req.path.clone();
-    let mut extra = Vec::new();
-    for key in &router.middlewares {
-        let Some(m) = middleware(cluster, key) else {
-            r.status = 404;
-            r.reason = format!("middleware {key} does not exist: Traefik drops the router");
-            r.body = Some("404 page not found\n".into());
-            return r;
-        };
-        let s = &m.spec;
-        if let Some(list) = s.ip_allow_list.as_ref().or(s.ip_white_list.as_ref()) {
-            if !allowed(&list.source_range.join(","), req.client) {
-                r.status = list.reject_status_code.unwrap_or(403);
-                r.reason = format!("{} is not in middleware {key}'s ipAllowList", req.client);
-                r.body = Some("Forbidden".into());
-                return r;
-            }
-        }
-        if let Some(rs) = &s.redirect_scheme {
-            let scheme = rs.scheme.clone().unwrap_or_else(|| "https".into());
-            if scheme != req.scheme {
-                let permanent = rs.permanent.unwrap_or(false);
-                let get = req.method.eq_ignore_ascii_case("GET");
-                r.status = match (permanent, get) {
-                    (true, true) => 301,
-                    (true, false) => 308,
-                    (false, true) => 302,
-                    (false, false) => 307,
-                };
-                let port = rs.port.as_ref().map(|p| format!(":{p}")).unwrap_or_default();
-                r.location = Some(format!("{scheme}://{}{port}{}", req.host, req.path));
-                r.reason = format!("middleware {key} redirects to {scheme}");
-                let text = match r.status {
-                    301 => "Moved Permanently",
-                    308 => "Permanent Redirect",
-                    302 => "Found",
-                    _ => "Temporary Redirect",
-                };
-                r.body = Some(text.to_owned());
-                return r;
-            }
-        }
-        if let Some(sp) = &s.strip_prefix {
-            if let Some(prefix) = sp.prefixes.iter().find(|p| path.starts_with(p.as_str())) {
-                let rest = &path[prefix.len()..];
-                extra.push(("X-Forwarded-Prefix".to_owned(), prefix.clone()));
-                path = if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") };
-            }
-        }
-    }
-    // Weighted services: one is picked by weight.
-    let total: u32 = router.services.iter().map(|(_, w)| *w).sum();
-    let mut roll = if total == 0 { 0 } else { crate::names::Rng::new(seed ^ 0x7ea).below(u64::from(total)) as u32 };
-    let chosen = router.services.iter().find(|(_, w)| {
-        if roll < *w {
-            true
-        } else {
-            roll -= w;
-            false
-        }
-    });
-    let Some((backend, _)) = chosen.or(router.services.first()) else {
+    let (path, extra) = match middlewares(cluster, &router, req, r.clone()) {
+        Ok(rewritten) => rewritten,
+        Err(answered) => return answered,
+    };
+    let not_found = |mut r: Routed, reason: String| {
         r.status = 404;
-        r.reason = "the route names no service".into();
+        r.reason = reason;
         r.body = Some("404 page not found\n".into());
-        return r;
+        r
+    };
+    let Some(backend) = weighted(&router, seed) else {
+        return not_found(r, "the route names no service".into());
     };
     r.backend = Some(backend.clone());
     let Some(svc) = cluster.service(&backend.namespace, &backend.service) else {
-        r.status = 404;
-        r.reason = format!("service {} does not exist: Traefik skips the router", backend.key());
-        r.body = Some("404 page not found\n".into());
-        return r;
+        return not_found(r, format!("service {} does not exist: Traefik skips the router", backend.key()));
     };
     r.candidates = endpoints(cluster, svc, &backend.port);
     r.upstream = pick(&r.candidates, seed);
     if r.upstream.is_none() {
         // Traefik skips a Service without endpoints, and the router with it.
-        r.status = 404;
-        r.reason = format!("{} has no ready endpoints: Traefik skips the router", backend.key());
-        r.body = Some("404 page not found\n".into());
-        return r;
+        return not_found(r, format!("{} has no ready endpoints: Traefik skips the router", backend.key()));
     }
     let client = req.client.to_string();
     r.upstream_path = path;
@@ -409,5 +360,94 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
     r.upstream_headers.extend(extra);
     r.status = 200;
     r.reason = format!("router {} of {} matched: proxied to {}", r.rule, router.source, backend.key());
+    r
+}
+
+/// The router's services, one picked by weight.
+fn weighted(router: &Router, seed: u64) -> Option<Backend> {
+    let total: u32 = router.services.iter().map(|(_, w)| *w).sum();
+    let mut roll = if total == 0 { 0 } else { crate::names::Rng::new(seed ^ 0x7ea).below(u64::from(total)) as u32 };
+    let chosen = router.services.iter().find(|(_, w)| {
+        if roll < *w {
+            true
+        } else {
+            roll -= w;
+            false
+        }
+    });
+    chosen.or(router.services.first()).map(|(b, _)| b.clone())
+}
+
+/// The router's middlewares in order: the path and headers they leave the
+/// request with, or the answer one of them gives (a missing middleware
+/// drops the router, an allow-list refuses, a scheme redirect answers).
+fn middlewares(
+    cluster: &Cluster,
+    router: &Router,
+    req: &HttpRequest,
+    mut r: Routed,
+) -> Result<(String, Vec<(String, String)>), Routed> {
+    let mut path = req.path.clone();
+    let mut extra = Vec::new();
+    for key in &router.middlewares {
+        let Some(m) = middleware(cluster, key) else {
+            r.status = 404;
+            r.reason = format!("middleware {key} does not exist: Traefik drops the router");
+            r.body = Some("404 page not found\n".into());
+            return Err(r);
+        };
+        let s = &m.spec;
+        if let Some(list) = s.ip_allow_list.as_ref().or(s.ip_white_list.as_ref()) {
+            if !allowed(&list.source_range.join(","), req.client) {
+                r.status = list.reject_status_code.unwrap_or(403);
+                r.reason = format!("{} is not in middleware {key}'s ipAllowList", req.client);
+                r.body = Some("Forbidden".into());
+                return Err(r);
+            }
+        }
+        if let Some(rs) = &s.redirect_scheme {
+            let scheme = rs.scheme.clone().unwrap_or_else(|| "https".into());
+            if scheme != req.scheme {
+                return Err(redirected(r, key, &scheme, rs.permanent.unwrap_or(false), rs.port.as_deref(), req));
+            }
+        }
+        if let Some(sp) = &s.strip_prefix {
+            if let Some(prefix) = sp.prefixes.iter().find(|p| path.starts_with(p.as_str())) {
+                let rest = &path[prefix.len()..];
+                extra.push(("X-Forwarded-Prefix".to_owned(), prefix.clone()));
+                path = if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") };
+            }
+        }
+    }
+    Ok((path, extra))
+}
+
+/// A redirectScheme middleware's answer: 301/308 when permanent, 302/307
+/// when not, the former for GET.
+fn redirected(
+    mut r: Routed,
+    key: &str,
+    scheme: &str,
+    permanent: bool,
+    port: Option<&str>,
+    req: &HttpRequest,
+) -> Routed {
+    let get = req.method.eq_ignore_ascii_case("GET");
+    r.status = match (permanent, get) {
+        (true, true) => 301,
+        (true, false) => 308,
+        (false, true) => 302,
+        (false, false) => 307,
+    };
+    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+    r.location = Some(format!("{scheme}://{}{port}{}", req.host, req.path));
+    r.reason = format!("middleware {key} redirects to {scheme}");
+    let text = match r.status {
+        301 => "Moved Permanently",
+        308 => "Permanent Redirect",
+        302 => "Found",
+        _ => "Temporary Redirect",
+    };
+    r.body = Some(text.to_owned());
     r
 }
