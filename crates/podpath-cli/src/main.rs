@@ -796,46 +796,24 @@ fn dns(args: &DnsArgs) -> Result<u8, Failure> {
         TraceOutput::Json => {
             println!("{}", serde_json::to_string_pretty(&resolution_json(&res)).map_err(|e| e.to_string())?)
         }
-        TraceOutput::Text => print!("{}", dig_text(&res, qtype)),
+        TraceOutput::Text => print!("{}", dig_text(&res, qtype, args.seed)),
     }
     Ok(code)
 }
 
 /// A lookup for people: the queries tried, then the last response as dig
 /// prints it.
-fn dig_text(r: &trace::Resolution, qtype: podpath_core::dns::RType) -> String {
-    let mut out = String::new();
-    for (i, a) in r.lookup.attempts.iter().enumerate() {
-        let what = match &a.response {
-            Some(x) => format!("{} ({})", x.rcode.as_str(), x.by),
-            None => {
-                let why = r.wires.get(i).map(|w| w.reason.clone()).unwrap_or_default();
-                format!("no response: {why}")
-            }
-        };
-        out.push_str(&format!(";; {} {} → {what}\n", a.name, qtype));
-    }
+fn dig_text(r: &trace::Resolution, qtype: podpath_core::dns::RType, seed: u64) -> String {
+    use podpath_core::dns::show::{Dig, Tried};
+    let why = r.wires.iter().map(|w| w.reason.clone()).collect();
+    let mut out = Tried { lookup: &r.lookup, why }.to_string();
     let Some(last) = r.lookup.last() else {
         out.push_str(";; connection timed out; no servers could be reached\n");
         return out;
     };
-    let name = r.lookup.attempts.iter().rev().find(|a| a.response.is_some()).map_or("", |a| a.name.as_str());
-    let flags = if last.authoritative { "qr aa rd" } else { "qr rd ra" };
-    out.push_str(&format!(
-        "\n;; ->>HEADER<<- opcode: QUERY, status: {}\n;; flags: {flags}; QUERY: 1, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: {}\n\n;; QUESTION SECTION:\n;{name}\t\tIN\t{qtype}\n",
-        last.rcode.as_str(),
-        last.answers.len(),
-        last.authority.len(),
-        last.additional.len()
-    ));
-    for (title, recs) in [("ANSWER", &last.answers), ("AUTHORITY", &last.authority), ("ADDITIONAL", &last.additional)] {
-        if !recs.is_empty() {
-            out.push_str(&format!("\n;; {title} SECTION:\n"));
-            for rec in recs {
-                out.push_str(&format!("{rec}\n"));
-            }
-        }
-    }
+    let qname = r.lookup.attempts.iter().rev().find(|a| a.response.is_some()).map_or("", |a| a.name.as_str());
+    let id = podpath_core::dns::wire::query_id(qname, seed);
+    out.push_str(&format!("\n{}", Dig { response: last, qname, qtype, id }));
     out
 }
 

@@ -373,118 +373,157 @@ fn dns_type(t: u16) -> String {
     }
 }
 
-fn dns(d: &mut Dissection, m: &[u8], ip: &(String, String, u8), (sport, dport): (u16, u16)) {
-    if m.len() < 12 {
-        return;
+/// A DNS message as the capture shows it.
+struct DnsMessage {
+    id: u16,
+    flags: u16,
+    counts: [u16; 4],
+    qname: String,
+    qtype: String,
+    /// The answer section, `TYPE DATA` each.
+    answers: Vec<String>,
+    /// Every record after the question, with its section (0 answer, 1
+    /// authority, 2 additional) as Wireshark lists it.
+    records: Vec<(usize, String)>,
+}
+
+impl DnsMessage {
+    fn parse(m: &[u8]) -> Option<DnsMessage> {
+        if m.len() < 12 {
+            return None;
+        }
+        let counts = [be16(m, 4), be16(m, 6), be16(m, 8), be16(m, 10)];
+        let (qname, mut at) = dns_name(m, 12);
+        let qtype = dns_type(be16(m, at));
+        at += 4;
+        let mut msg = DnsMessage {
+            id: be16(m, 0),
+            flags: be16(m, 2),
+            counts,
+            qname,
+            qtype,
+            answers: Vec::new(),
+            records: Vec::new(),
+        };
+        for section in 0..3 {
+            for _ in 0..counts[section + 1] {
+                at = msg.record(m, at, section);
+            }
+        }
+        Some(msg)
     }
-    let (id, flags) = (be16(m, 0), be16(m, 2));
-    let counts = [be16(m, 4), be16(m, 6), be16(m, 8), be16(m, 10)];
-    let response = flags & 0x8000 != 0;
-    let rcode = flags & 0x000f;
-    let (qname, mut at) = dns_name(m, 12);
-    let qtype = dns_type(be16(m, at));
-    at += 4;
-    let mut answers = Vec::new();
-    let mut records = Vec::new();
-    for section in 0..3 {
-        for _ in 0..counts[section + 1] {
-            let (name, next) = dns_name(m, at);
-            let (ty, ttl, len) = (be16(m, next), be32(m, next + 4), usize::from(be16(m, next + 8)));
-            let rdata = next + 10;
-            let data = match ty {
-                1 if len == 4 => Ipv4Addr::new(m[rdata], m[rdata + 1], m[rdata + 2], m[rdata + 3]).to_string(),
-                2 | 5 | 12 => dns_name(m, rdata).0,
-                6 => dns_name(m, rdata).0,
-                33 => format!(
-                    "{} {} {} {}",
-                    be16(m, rdata),
-                    be16(m, rdata + 2),
-                    be16(m, rdata + 4),
-                    dns_name(m, rdata + 6).0
-                ),
-                _ => format!("{len} bytes"),
-            };
-            if section == 0 {
-                answers.push(format!("{} {data}", dns_type(ty)));
+
+    /// Reads the record at `at` of a section; where the next one starts.
+    fn record(&mut self, m: &[u8], at: usize, section: usize) -> usize {
+        let (name, next) = dns_name(m, at);
+        let (ty, ttl, len) = (be16(m, next), be32(m, next + 4), usize::from(be16(m, next + 8)));
+        let rdata = next + 10;
+        let data = match ty {
+            1 if len == 4 => Ipv4Addr::new(m[rdata], m[rdata + 1], m[rdata + 2], m[rdata + 3]).to_string(),
+            2 | 5 | 6 | 12 => dns_name(m, rdata).0,
+            33 => {
+                let target = dns_name(m, rdata + 6).0;
+                format!("{} {} {} {target}", be16(m, rdata), be16(m, rdata + 2), be16(m, rdata + 4))
             }
-            if section < 2 && ty != 0 {
-                records.push((section, format!("{name}: type {}, class IN, ttl {ttl}, {data}", dns_type(ty))));
-            } else {
-                records.push((section, format!("{name}: type {}, class IN", dns_type(ty))));
-            }
-            at = rdata + len;
+            _ => format!("{len} bytes"),
+        };
+        if section == 0 {
+            self.answers.push(format!("{} {data}", dns_type(ty)));
+        }
+        if section < 2 && ty != 0 {
+            self.records.push((section, format!("{name}: type {}, class IN, ttl {ttl}, {data}", dns_type(ty))));
+        } else {
+            self.records.push((section, format!("{name}: type {}, class IN", dns_type(ty))));
+        }
+        rdata + len
+    }
+
+    fn response(&self) -> bool {
+        self.flags & 0x8000 != 0
+    }
+
+    /// Wireshark's words for the response code.
+    fn rcode_text(&self) -> &'static str {
+        match self.flags & 0x000f {
+            3 => " No such name",
+            2 => " Server failure",
+            5 => " Refused",
+            _ => "",
         }
     }
-    d.protocol = "DNS".into();
-    let rtext = match rcode {
-        3 => " No such name",
-        2 => " Server failure",
-        5 => " Refused",
-        _ => "",
-    };
-    d.info = if response {
-        let mut s = format!("Standard query response 0x{id:04x}{rtext} {qtype} {qname}");
-        for a in &answers {
+
+    /// The packet list's Info column.
+    fn info(&self) -> String {
+        let (id, qtype, qname) = (self.id, &self.qtype, &self.qname);
+        if !self.response() {
+            return format!("Standard query 0x{id:04x} {qtype} {qname}");
+        }
+        let mut s = format!("Standard query response 0x{id:04x}{} {qtype} {qname}", self.rcode_text());
+        for a in &self.answers {
             let _ = write!(s, " {a}");
         }
-        if answers.is_empty() && counts[2] > 0 {
-            let soa = records
-                .iter()
-                .find(|(s, _)| *s == 1)
-                .map(|(_, r)| r.split(", ").last().unwrap_or("").to_owned())
-                .unwrap_or_default();
-            let _ = write!(s, " SOA {}", soa);
+        if self.answers.is_empty() && self.counts[2] > 0 {
+            let soa = self.records.iter().find(|(s, _)| *s == 1).map(|(_, r)| r.split(", ").last().unwrap_or(""));
+            let _ = write!(s, " SOA {}", soa.unwrap_or_default());
         }
         s
-    } else {
-        format!("Standard query 0x{id:04x} {qtype} {qname}")
-    };
-    // tcpdump: `ID+ A? NAME. (LEN)`; a response `ID*- AN/NS/AR A 1.2.3.4 (LEN)`
-    // (`*` authoritative, `-` no recursion available).
-    let from_to = format!("IP {}.{sport} > {}.{dport}", ip.0, ip.1);
-    d.tcpdump = if response {
-        let aa = if flags & 0x0400 != 0 { "*" } else { "" };
-        let ra = if flags & 0x0080 == 0 { "-" } else { "" };
-        let rc = match rcode {
+    }
+
+    /// tcpdump: `ID+ A? NAME. (LEN)`; a response `ID*- AN/NS/AR A 1.2.3.4
+    /// (LEN)` (`*` authoritative, `-` no recursion available).
+    fn tcpdump(&self, from_to: &str, len: usize) -> String {
+        let (id, counts) = (self.id, self.counts);
+        if !self.response() {
+            return format!("{from_to}: {id}+ {}? {}. ({len})", self.qtype, self.qname);
+        }
+        let aa = if self.flags & 0x0400 != 0 { "*" } else { "" };
+        let ra = if self.flags & 0x0080 == 0 { "-" } else { "" };
+        let rc = match self.flags & 0x000f {
             3 => " NXDomain",
             2 => " ServFail",
             5 => " Refused",
             _ => "",
         };
         let mut line = format!("{from_to}: {id}{aa}{ra}{rc} {}/{}/{}", counts[1], counts[2], counts[3]);
-        if !answers.is_empty() {
-            let _ = write!(line, " {}", answers.join(", "));
+        if !self.answers.is_empty() {
+            let _ = write!(line, " {}", self.answers.join(", "));
         }
-        let _ = write!(line, " ({})", m.len());
+        let _ = write!(line, " ({len})");
         line
-    } else {
-        format!("{from_to}: {id}+ {qtype}? {qname}. ({})", m.len())
-    };
-    let mut fields = vec![
-        format!("Transaction ID: 0x{id:04x}"),
-        format!(
-            "Flags: 0x{flags:04x} {}",
-            if response {
-                format!(
-                    "Standard query response,{}",
-                    if rtext.is_empty() { " No error".to_owned() } else { rtext.to_owned() }
-                )
-            } else {
-                "Standard query".to_owned()
-            }
-        ),
-        format!("Questions: {}", counts[0]),
-        format!("Answer RRs: {}", counts[1]),
-        format!("Authority RRs: {}", counts[2]),
-        format!("Additional RRs: {}", counts[3]),
-        format!("Queries: {qname}: type {qtype}, class IN"),
-    ];
-    for (section, r) in records {
-        let title = ["Answers", "Authoritative nameservers", "Additional records"][section];
-        fields.push(format!("{title}: {r}"));
     }
-    d.layers
-        .push(Layer { title: format!("Domain Name System ({})", if response { "response" } else { "query" }), fields });
+
+    /// The layer tree's fields.
+    fn fields(self) -> Vec<String> {
+        let kind = if self.response() {
+            let rtext = self.rcode_text();
+            format!("Standard query response,{}", if rtext.is_empty() { " No error" } else { rtext })
+        } else {
+            "Standard query".to_owned()
+        };
+        let mut fields = vec![
+            format!("Transaction ID: 0x{:04x}", self.id),
+            format!("Flags: 0x{:04x} {kind}", self.flags),
+            format!("Questions: {}", self.counts[0]),
+            format!("Answer RRs: {}", self.counts[1]),
+            format!("Authority RRs: {}", self.counts[2]),
+            format!("Additional RRs: {}", self.counts[3]),
+            format!("Queries: {}: type {}, class IN", self.qname, self.qtype),
+        ];
+        for (section, r) in self.records {
+            let title = ["Answers", "Authoritative nameservers", "Additional records"][section];
+            fields.push(format!("{title}: {r}"));
+        }
+        fields
+    }
+}
+
+fn dns(d: &mut Dissection, m: &[u8], ip: &(String, String, u8), (sport, dport): (u16, u16)) {
+    let Some(msg) = DnsMessage::parse(m) else { return };
+    d.protocol = "DNS".into();
+    d.info = msg.info();
+    d.tcpdump = msg.tcpdump(&format!("IP {}.{sport} > {}.{dport}", ip.0, ip.1), m.len());
+    let title = format!("Domain Name System ({})", if msg.response() { "response" } else { "query" });
+    d.layers.push(Layer { title, fields: msg.fields() });
 }
 
 /// Wireshark's bytes pane: offset, sixteen bytes in two groups of eight,

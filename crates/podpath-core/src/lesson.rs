@@ -234,34 +234,8 @@ fn evaluate(goal: &Goal, cluster: &Cluster) -> Outcome {
 fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
     match check {
         Check::Trace { from, to, port, protocol, expect, source: seen, encapsulation, rule } => {
-            let from = source(cluster, from)?;
-            let to = match find_pod(cluster, to) {
-                Some(p) if to.contains('/') && !to.contains("://") => p,
-                _ => to.clone(),
-            };
-            let protocol = crate::cluster::Protocol::from_name(protocol)
-                .ok_or_else(|| format!("protocol {protocol}: expected tcp, udp, sctp or icmp"))?;
-            let t = target::trace_words(cluster, &from, &to, *port, protocol, 0)?;
-            let got = t.verdict.as_str();
-            let mut passed = got == expect;
-            let mut detail = format!("{got}: {}", t.reason);
-            if let Some(want) = seen {
-                let (ok, found) = seen_source(cluster, &t, want)?;
-                passed &= ok;
-                detail.push_str(&format!("; the destination sees {found}"));
-            }
-            if let Some(want) = encapsulation {
-                let found = tunnel(&t);
-                passed &= found == *want;
-                detail.push_str(&format!("; between nodes: {found}"));
-            }
-            if let Some(want) = rule {
-                let ok = all_hops(&t).any(|h| h.rule.as_deref().is_some_and(|r| r.contains(want.as_str())));
-                passed &= ok;
-                let verb = if ok { "acted" } else { "did not act" };
-                detail.push_str(&format!("; a rule with \"{want}\" {verb}"));
-            }
-            Ok((passed, detail))
+            let t = traced(cluster, from, to, *port, protocol)?;
+            Ok(trace_outcome(cluster, &t, expect, seen.as_deref(), encapsulation.as_deref(), rule.as_deref()))
         }
         Check::Field { object, path, equals } => {
             let value = object_json(cluster, object)?;
@@ -270,38 +244,7 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
             Ok((found == *equals, format!("{object}: {shown}")))
         }
         Check::Dns { from, name, rcode, address, answers } => {
-            let from = source(cluster, from)?;
-            let req = trace::Request {
-                from: target::parse_from(&from)?,
-                to: trace::To::Name(name.clone()),
-                port: 53,
-                protocol: crate::cluster::Protocol::Udp,
-                node: None,
-                seed: 0,
-            };
-            let res = trace::resolve(cluster, &req, name, RType::A).map_err(|e| e.to_string())?;
-            let got = match res.lookup.last() {
-                Some(r) => r.rcode.as_str().to_owned(),
-                None => "TIMEOUT".to_owned(),
-            };
-            let addr = res.address();
-            let want_addr = match address.as_deref() {
-                None => None,
-                Some(a) => Some(match a.parse::<std::net::IpAddr>() {
-                    Ok(ip) => ip,
-                    Err(_) => service_ip(cluster, a).ok_or_else(|| format!("no Service {a} with a ClusterIP"))?,
-                }),
-            };
-            let records: Vec<String> = res
-                .lookup
-                .answer()
-                .map(|r| r.answers.iter().filter(|a| a.rtype == RType::A).map(|a| a.data.clone()).collect())
-                .unwrap_or_default();
-            let passed = got == *rcode
-                && want_addr.is_none_or(|w| addr == Some(w))
-                && answers.is_none_or(|n| records.len() == n);
-            let shown = if records.is_empty() { String::new() } else { format!(" {}", records.join(" ")) };
-            Ok((passed, format!("{name}: {got}{shown}")))
+            dns_check(cluster, from, name, rcode, address.as_deref(), *answers)
         }
         Check::Http { from, url, status, backend } => {
             let from = source(cluster, from)?;
@@ -337,6 +280,98 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
             Ok((n == *count, format!("{n} pod(s) running")))
         }
     }
+}
+
+/// The trace a `trace` goal asks for: its pods named by their workloads.
+fn traced(cluster: &Cluster, from: &str, to: &str, port: u16, protocol: &str) -> Result<trace::Trace, String> {
+    let from = source(cluster, from)?;
+    let to = match find_pod(cluster, to) {
+        Some(p) if to.contains('/') && !to.contains("://") => p,
+        _ => to.to_owned(),
+    };
+    let protocol = crate::cluster::Protocol::from_name(protocol)
+        .ok_or_else(|| format!("protocol {protocol}: expected tcp, udp, sctp or icmp"))?;
+    target::trace_words(cluster, &from, &to, port, protocol, 0)
+}
+
+/// Whether a trace meets a `trace` goal: its verdict, and where asked, the
+/// source the destination sees, the tunnel between nodes, a rule that
+/// acted.
+fn trace_outcome(
+    cluster: &Cluster,
+    t: &trace::Trace,
+    expect: &str,
+    seen: Option<&str>,
+    encapsulation: Option<&str>,
+    rule: Option<&str>,
+) -> (bool, String) {
+    let got = t.verdict.as_str();
+    let mut passed = got == expect;
+    let mut detail = format!("{got}: {}", t.reason);
+    if let Some(want) = seen {
+        match seen_source(cluster, t, want) {
+            Ok((ok, found)) => {
+                passed &= ok;
+                detail.push_str(&format!("; the destination sees {found}"));
+            }
+            Err(e) => return (false, e),
+        }
+    }
+    if let Some(want) = encapsulation {
+        let found = tunnel(t);
+        passed &= found == want;
+        detail.push_str(&format!("; between nodes: {found}"));
+    }
+    if let Some(want) = rule {
+        let ok = all_hops(t).any(|h| h.rule.as_deref().is_some_and(|r| r.contains(want)));
+        passed &= ok;
+        let verb = if ok { "acted" } else { "did not act" };
+        detail.push_str(&format!("; a rule with \"{want}\" {verb}"));
+    }
+    (passed, detail)
+}
+
+/// A `dns` goal: the lookup from the source, its response code, and where
+/// asked the address and how many there are.
+fn dns_check(
+    cluster: &Cluster,
+    from: &str,
+    name: &str,
+    rcode: &str,
+    address: Option<&str>,
+    answers: Option<usize>,
+) -> Result<(bool, String), String> {
+    let from = source(cluster, from)?;
+    let req = trace::Request {
+        from: target::parse_from(&from)?,
+        to: trace::To::Name(name.to_owned()),
+        port: 53,
+        protocol: crate::cluster::Protocol::Udp,
+        node: None,
+        seed: 0,
+    };
+    let res = trace::resolve(cluster, &req, name, RType::A).map_err(|e| e.to_string())?;
+    let got = match res.lookup.last() {
+        Some(r) => r.rcode.as_str().to_owned(),
+        None => "TIMEOUT".to_owned(),
+    };
+    let addr = res.address();
+    let want_addr = match address {
+        None => None,
+        Some(a) => Some(match a.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip,
+            Err(_) => service_ip(cluster, a).ok_or_else(|| format!("no Service {a} with a ClusterIP"))?,
+        }),
+    };
+    let records: Vec<String> = res
+        .lookup
+        .answer()
+        .map(|r| r.answers.iter().filter(|a| a.rtype == RType::A).map(|a| a.data.clone()).collect())
+        .unwrap_or_default();
+    let passed =
+        got == rcode && want_addr.is_none_or(|w| addr == Some(w)) && answers.is_none_or(|n| records.len() == n);
+    let shown = if records.is_empty() { String::new() } else { format!(" {}", records.join(" ")) };
+    Ok((passed, format!("{name}: {got}{shown}")))
 }
 
 /// Every hop of a trace, the legs a proxy joined included.

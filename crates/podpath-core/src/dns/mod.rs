@@ -18,6 +18,7 @@
 pub mod corefile;
 pub mod kubernetes;
 pub mod resolver;
+pub mod show;
 pub mod wire;
 
 use std::fmt;

@@ -89,6 +89,12 @@ fn record(out: &mut Vec<u8>, r: &Record) {
 }
 
 /// A query: recursion desired, one question.
+/// The transaction id of a query for `qname`: random on a real resolver,
+/// derived from the name and the seed here, so a trace is reproducible.
+pub fn query_id(qname: &str, seed: u64) -> u16 {
+    (crate::names::fnv64a(format!("{qname} {seed}").as_bytes()) & 0xffff) as u16
+}
+
 pub fn query(id: u16, qname: &str, qtype: RType) -> Vec<u8> {
     let mut m = header(id, 0x0100, [1, 0, 0, 0]);
     question(&mut m, qname, qtype);

@@ -85,7 +85,7 @@ pub fn resolve_with(
             (true, false) => Some(dns::upstream(cluster, &qname.to_ascii_lowercase(), qtype)),
         };
         // The messages themselves, for the capture.
-        let id = (crate::names::fnv64a(format!("{qname} {}", q.seed).as_bytes()) & 0xffff) as u16;
+        let id = dns::wire::query_id(qname, q.seed);
         let mut t = t;
         t.payload = Some(Payload {
             request: dns::wire::query(id, qname, qtype),

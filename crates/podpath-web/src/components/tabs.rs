@@ -3,6 +3,7 @@
 //! would make them, the capture of the current trace (`capture.rs`), and the terminal
 //! (`terminal.rs`).
 
+use podpath_core::dns::show::{Dig, Tried};
 use podpath_core::dns::{resolver, RType};
 use podpath_core::proxy::Dataplane;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -147,11 +148,11 @@ fn DnsTab() -> Html {
             if let Some((conf, lookup)) = result {
                 <pre class="dump" data-testid="dns-result">
                     { format!("# /etc/resolv.conf\n{}\n", conf.render()) }
-                    { for lookup.attempts.iter().map(|a| {
-                        let r = a.response.as_ref();
-                        format!(";; {} A → {}\n", a.name, r.map_or("no response".to_owned(), |r| format!("{} ({})", r.rcode.as_str(), r.by)))
-                    }) }
-                    { for lookup.answer().into_iter().flat_map(|r| r.answers.iter()).map(|rec| format!("{rec}\n")) }
+                    { Tried { lookup: &lookup, why: Vec::new() }.to_string() }
+                    { lookup.last().map(|r| {
+                        let qname = lookup.attempts.iter().rev().find(|a| a.response.is_some()).map_or("", |a| a.name.as_str());
+                        format!("\n{}", Dig { response: r, qname, qtype: RType::A, id: podpath_core::dns::wire::query_id(qname, 0) })
+                    }).unwrap_or_default() }
                 </pre>
             }
         </div>

@@ -1,0 +1,85 @@
+//! OpenBSD netcat's `nc -z`: whether a port takes connections, in its
+//! words (`Connection to HOST PORT port [tcp/SERVICE] succeeded!`).
+
+use super::{dns_timed_out, request, resolved, target, traced, Client, Ran};
+use crate::cluster::Protocol;
+use crate::shell::Output;
+use crate::trace::{self, To, Verdict};
+use crate::Cluster;
+
+/// The service name /etc/services gives a port, as nc prints it.
+fn service_name(port: u16, udp: bool) -> &'static str {
+    match (port, udp) {
+        (53, _) => "domain",
+        (22, false) => "ssh",
+        (80, false) => "http",
+        (443, false) => "https",
+        (8080, false) => "http-alt",
+        (3306, false) => "mysql",
+        (5432, false) => "postgresql",
+        (6379, false) => "redis",
+        (123, true) => "ntp",
+        _ => "*",
+    }
+}
+
+pub(super) fn nc(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
+    let (mut udp, mut verbose, mut wait) = (false, false, None::<u32>);
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-w" => wait = it.next().and_then(|v| v.parse().ok()),
+            s if s.starts_with('-') => {
+                for c in s[1..].chars() {
+                    match c {
+                        'z' | 'n' => {}
+                        'v' => verbose = true,
+                        'u' => udp = true,
+                        _ => return Err(Output::fail(1, format!("nc: invalid option -- '{c}'\nusage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n\t  [-m minttl] [-O length] [-P proxy_username] [-p source_port]\n\t  [-q seconds] [-s sourceaddr] [-T keyword] [-V rtable] [-W recvlimit]\n\t  [-w timeout] [-X proxy_protocol] [-x proxy_address[:port]]\n\t  [destination] [port]\n"))),
+                    }
+                }
+            }
+            s => rest.push(s.to_owned()),
+        }
+    }
+    let (Some(host), Some(port)) = (rest.first(), rest.get(1)) else {
+        return Err(Output::fail(1, "usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n\t  [-m minttl] [-O length] [-P proxy_username] [-p source_port]\n\t  [-q seconds] [-s sourceaddr] [-T keyword] [-V rtable] [-W recvlimit]\n\t  [-w timeout] [-X proxy_protocol] [-x proxy_address[:port]]\n\t  [destination] [port]\n"));
+    };
+    let port: u16 = port.parse().map_err(|_| Output::fail(1, format!("nc: port number invalid: {port}\n")))?;
+    let protocol = if udp { Protocol::Udp } else { Protocol::Tcp };
+    let to = target(host);
+    let t = trace::trace(cluster, &request(client, to.clone(), port, protocol, seed))
+        .map_err(|e| Output::fail(1, format!("podpath: {e}\n")))?;
+    let shown = traced(client, host, port, protocol, seed, t.clone());
+    let done = |text: String, status: u8| Ok(Output { text, status, traced: shown.clone(), clear: false });
+    if t.verdict == Verdict::Nxdomain || dns_timed_out(&t) {
+        return done(format!("nc: getaddrinfo for host \"{host}\" port {port}: Name or service not known\n"), 1);
+    }
+    let addr = resolved(&t, &to).unwrap_or(t.destination_ip);
+    let named = if matches!(to, To::Ip(_)) { host.clone() } else { format!("{host} ({addr})") };
+    let svc = service_name(port, udp);
+    // UDP has no handshake: connect() always succeeds.
+    if t.verdict == Verdict::Delivered || udp {
+        let text = if verbose {
+            format!("Connection to {named} {port} port [{}/{svc}] succeeded!\n", protocol.name())
+        } else {
+            String::new()
+        };
+        return done(text, 0);
+    }
+    let why = match (t.verdict, wait) {
+        (_, Some(_)) if t.lost() => "timed out: Operation now in progress",
+        _ if t.lost() => "failed: Connection timed out",
+        (Verdict::Rejected, _) => "failed: Connection refused",
+        _ => "failed: No route to host",
+    };
+    done(
+        if verbose {
+            format!("nc: connect to {named} port {port} ({}) {why}\n", protocol.name())
+        } else {
+            String::new()
+        },
+        1,
+    )
+}
