@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use super::{Network, Route, Tunneled};
+use super::{Network, NodeNet, Route, Tunneled};
 use crate::cluster::Cluster;
 use crate::names::fnv64a;
 use crate::packet::{Encap, Outer};
@@ -99,12 +99,7 @@ impl Network {
         // Delivered on this node.
         if let (Some(p), Some(tn)) = (target, &target_node) {
             if tn == from {
-                let veth = n.pod_veth.get(&p.key()).cloned().unwrap_or_default();
-                let at = match n.host.link(&veth).and_then(|l| l.master.clone()) {
-                    Some(bridge) => Place::BridgeOut { bridge, port: veth },
-                    None => Place::Dev(veth),
-                };
-                steps.push(into_pod(at, &p.key()).on(from));
+                steps.push(into_pod(n, &p.key()).on(from));
                 return (steps, Arrival::Pod { key: p.key(), node: from.to_owned() });
             }
         }
@@ -116,7 +111,6 @@ impl Network {
                 .find(|nd| nd.network.pod_ranges.iter().any(|r| r.contains(&dst)) || nd.internal_ip == Some(dst))
                 .map(|nd| nd.name.clone())
         });
-        let tunnel = self.plugin().tunnels(cluster, route, dst);
         let Some(remote) = remote_node.filter(|r| r != from) else {
             // Out of the cluster by the node's uplink.
             let mut s =
@@ -125,15 +119,41 @@ impl Network {
             steps.push(s);
             return (steps, Arrival::Outside(from.to_owned()));
         };
-        let remote_net = self.node(&remote);
-        let remote_ip = cluster.node(&remote).and_then(|nd| nd.internal_ip);
+        if !self.cross(cluster, n, route, (from, &remote), (src, dst, ports), &mut steps) {
+            return (steps, Arrival::NoRoute(from.to_owned()));
+        }
+        let Some(rn) = self.node(&remote) else { return (steps, Arrival::NoRoute(remote)) };
+        let Some(p) = target else { return (steps, Arrival::Node(remote)) };
+        if let Some(r) = rn.host.lookup(dst) {
+            let mut s = self.forwarding_step(&remote, r, dst);
+            // A plugin may hand the decapsulated packet straight to the
+            // pod's device (Cilium's bpf redirect): no router hop then.
+            s.routed &= self.plugin().routes_after_decap();
+            steps.push(s);
+        }
+        steps.push(into_pod(rn, &p.key()).on(&remote));
+        (steps, Arrival::Pod { key: p.key(), node: remote })
+    }
+
+    /// From node `from` to node `remote`: into the plugin's tunnel and over
+    /// the wire when the route leads into it, else over the wire as it is.
+    /// False when a node has no address to send to.
+    fn cross(
+        &self,
+        cluster: &Cluster,
+        n: &NodeNet,
+        route: &Route,
+        (from, remote): (&str, &str),
+        (src, dst, ports): (IpAddr, IpAddr, (u16, u16)),
+        steps: &mut Vec<Step>,
+    ) -> bool {
+        let tunnel = self.plugin().tunnels(cluster, route, dst);
+        let remote_ip = cluster.node(remote).and_then(|nd| nd.internal_ip);
         let local_ip = cluster.node(from).and_then(|nd| nd.internal_ip);
         if tunnel {
-            let (Some(rip), Some(lip)) = (remote_ip, local_ip) else {
-                return (steps, Arrival::NoRoute(from.to_owned()));
-            };
-            let encap = self.encap(cluster, from, &remote, src);
-            let Tunneled { dev, rule, detail } = self.plugin().encapsulate(cluster, &n.host, route, &remote, encap);
+            let (Some(rip), Some(lip)) = (remote_ip, local_ip) else { return false };
+            let encap = self.encap(cluster, from, remote, src);
+            let Tunneled { dev, rule, detail } = self.plugin().encapsulate(cluster, &n.host, route, remote, encap);
             let mut e = Step::new(Place::Dev(dev.clone()), Action::Encapsulated, detail).on(from);
             e.rule = rule;
             // The kernel's tunnels pick the outer source port from a hash
@@ -148,8 +168,8 @@ impl Network {
             let mut w = Step::new(eth0(), Action::Sent, format!("on the wire to {remote} ({rip})")).on(from);
             w.rule = n.host.lookup(rip).map(ToString::to_string);
             steps.push(w);
-            steps.push(Step::new(eth0(), Action::Received, format!("from {from} ({lip})")).on(&remote));
-            let mut d = Step::new(Place::Dev(dev), Action::Decapsulated, "the outer headers come off").on(&remote);
+            steps.push(Step::new(eth0(), Action::Received, format!("from {from} ({lip})")).on(remote));
+            let mut d = Step::new(Place::Dev(dev), Action::Decapsulated, "the outer headers come off").on(remote);
             d.tunnel = Tunnel::Off;
             steps.push(d);
         } else {
@@ -157,34 +177,19 @@ impl Network {
             let mut w = Step::new(eth0(), Action::Sent, format!("on the wire to {remote}")).on(from);
             w.rule = n.host.lookup(dst).map(ToString::to_string);
             steps.push(w);
-            steps.push(Step::new(eth0(), Action::Received, format!("from {from}")).on(&remote));
+            steps.push(Step::new(eth0(), Action::Received, format!("from {from}")).on(remote));
         }
-        let Some(rn) = remote_net else { return (steps, Arrival::NoRoute(remote)) };
-        match target {
-            Some(p) => {
-                let veth = rn.pod_veth.get(&p.key()).cloned().unwrap_or_default();
-                if let Some(r) = rn.host.lookup(dst) {
-                    let mut s = self.forwarding_step(&remote, r, dst);
-                    // Cilium's bpf redirects the decapsulated packet straight
-                    // to the pod's device: no router hop either.
-                    s.routed &= self.plugin().routes_after_decap();
-                    steps.push(s);
-                }
-                let at = match rn.host.link(&veth).and_then(|l| l.master.clone()) {
-                    Some(bridge) => Place::BridgeOut { bridge, port: veth },
-                    None => Place::Dev(veth),
-                };
-                steps.push(into_pod(at, &p.key()).on(&remote));
-                (steps, Arrival::Pod { key: p.key(), node: remote })
-            }
-            None => (steps, Arrival::Node(remote)),
-        }
+        true
     }
 }
 
-/// Into a pod's namespace by the host side of its veth: a bridge sending
-/// the frame out of the veth's port, or the veth itself.
-fn into_pod(at: Place, pod: &str) -> Step {
-    let action = if matches!(at, Place::BridgeOut { .. }) { Action::Bridged } else { Action::Forwarded };
+/// Into a pod's namespace by the host side of its veth on `n`: a bridge
+/// sending the frame out of the veth's port, or the veth itself.
+fn into_pod(n: &NodeNet, pod: &str) -> Step {
+    let veth = n.pod_veth.get(pod).cloned().unwrap_or_default();
+    let (at, action) = match n.host.link(&veth).and_then(|l| l.master.clone()) {
+        Some(bridge) => (Place::BridgeOut { bridge, port: veth }, Action::Bridged),
+        None => (Place::Dev(veth), Action::Forwarded),
+    };
     Step::new(at, action, format!("into {pod}'s network namespace"))
 }

@@ -326,7 +326,7 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
     r.ingress = Some(router.source.clone());
     let (path, extra) = match middlewares(cluster, &router, req, r.clone()) {
         Ok(rewritten) => rewritten,
-        Err(answered) => return answered,
+        Err(answered) => return *answered,
     };
     let not_found = |mut r: Routed, reason: String| {
         r.status = 404;
@@ -378,15 +378,13 @@ fn weighted(router: &Router, seed: u64) -> Option<Backend> {
     chosen.or(router.services.first()).map(|(b, _)| b.clone())
 }
 
+/// The path a request goes on with, and the headers added to it.
+type Rewritten = (String, Vec<(String, String)>);
+
 /// The router's middlewares in order: the path and headers they leave the
 /// request with, or the answer one of them gives (a missing middleware
 /// drops the router, an allow-list refuses, a scheme redirect answers).
-fn middlewares(
-    cluster: &Cluster,
-    router: &Router,
-    req: &HttpRequest,
-    mut r: Routed,
-) -> Result<(String, Vec<(String, String)>), Routed> {
+fn middlewares(cluster: &Cluster, router: &Router, req: &HttpRequest, mut r: Routed) -> Result<Rewritten, Box<Routed>> {
     let mut path = req.path.clone();
     let mut extra = Vec::new();
     for key in &router.middlewares {
@@ -394,7 +392,7 @@ fn middlewares(
             r.status = 404;
             r.reason = format!("middleware {key} does not exist: Traefik drops the router");
             r.body = Some("404 page not found\n".into());
-            return Err(r);
+            return Err(Box::new(r));
         };
         let s = &m.spec;
         if let Some(list) = s.ip_allow_list.as_ref().or(s.ip_white_list.as_ref()) {
@@ -402,13 +400,14 @@ fn middlewares(
                 r.status = list.reject_status_code.unwrap_or(403);
                 r.reason = format!("{} is not in middleware {key}'s ipAllowList", req.client);
                 r.body = Some("Forbidden".into());
-                return Err(r);
+                return Err(Box::new(r));
             }
         }
         if let Some(rs) = &s.redirect_scheme {
             let scheme = rs.scheme.clone().unwrap_or_else(|| "https".into());
             if scheme != req.scheme {
-                return Err(redirected(r, key, &scheme, rs.permanent.unwrap_or(false), rs.port.as_deref(), req));
+                let permanent = rs.permanent.unwrap_or(false);
+                return Err(Box::new(redirected(r, key, &scheme, permanent, rs.port.as_deref(), req)));
             }
         }
         if let Some(sp) = &s.strip_prefix {

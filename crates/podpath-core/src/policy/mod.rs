@@ -300,6 +300,30 @@ impl<'a> Engine<'a> {
             .collect()
     }
 
+    /// Whether `other` is `pod`'s own node (one of its addresses).
+    fn is_own_node(&self, pod: &Pod, other: End<'_>) -> bool {
+        let End::Ip(ip) = other else { return false };
+        let node = pod.node.as_deref().and_then(|n| self.cluster.node(n));
+        node.is_some_and(|n| n.internal_ip == Some(ip) || n.external_ip == Some(ip) || n.network.gateway == Some(ip))
+    }
+
+    /// Whether a rule's peers admit `other` (a rule without peers admits
+    /// everyone), or why none does.
+    fn peers_admit(&self, rule: &Rule, namespace: &str, other: End<'_>) -> Result<(), String> {
+        if rule.peers.is_empty() {
+            return Ok(());
+        }
+        let mut why = Vec::new();
+        for peer in &rule.peers {
+            match self.peer_matches(peer, namespace, other) {
+                Ok(()) => return Ok(()),
+                Err(w) => why.push(w),
+            }
+        }
+        why.dedup();
+        Err(why.join("; "))
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn side_with(
         &self,
@@ -318,22 +342,14 @@ impl<'a> Engine<'a> {
             );
         }
         // The pod's own node always reaches it.
-        if dir == Dir::Ingress && self.enforcement.host_always_allowed {
-            if let End::Ip(ip) = other {
-                let node = pod.node.as_deref().and_then(|n| self.cluster.node(n));
-                let own = node.is_some_and(|n| {
-                    n.internal_ip == Some(ip) || n.external_ip == Some(ip) || n.network.gateway == Some(ip)
-                });
-                if own {
-                    return Side {
-                        verdict: SideVerdict::Allow,
-                        by: Vec::new(),
-                        rule: None,
-                        explanation: format!("traffic from {}'s own node is always allowed", pod.key()),
-                        reasons: Vec::new(),
-                    };
-                }
-            }
+        if dir == Dir::Ingress && self.enforcement.host_always_allowed && self.is_own_node(pod, other) {
+            return Side {
+                verdict: SideVerdict::Allow,
+                by: Vec::new(),
+                rule: None,
+                explanation: format!("traffic from {}'s own node is always allowed", pod.key()),
+                reasons: Vec::new(),
+            };
         }
         let mut by = Vec::new();
         let mut first: Option<String> = None;
@@ -349,27 +365,7 @@ impl<'a> Engine<'a> {
             let mut admitted = false;
             for (i, rule) in rules.iter().enumerate() {
                 let here = format!("{} {}[{i}]", np.key(), dir.as_str());
-                let peers = if rule.peers.is_empty() {
-                    Ok(())
-                } else {
-                    let mut why = Vec::new();
-                    let mut ok = false;
-                    for peer in &rule.peers {
-                        match self.peer_matches(peer, &np.namespace, other) {
-                            Ok(()) => {
-                                ok = true;
-                                break;
-                            }
-                            Err(w) => why.push(w),
-                        }
-                    }
-                    if ok {
-                        Ok(())
-                    } else {
-                        why.dedup();
-                        Err(why.join("; "))
-                    }
-                };
+                let peers = self.peers_admit(rule, &np.namespace, other);
                 let ports = self.port_matches(&rule.ports, server, port, protocol);
                 match (peers, ports) {
                     (Ok(()), Ok(())) => {

@@ -122,59 +122,7 @@ pub(super) fn pod(cluster: &Cluster, p: &Pod) -> String {
     }
     w.push_str("Containers:\n");
     for c in &p.spec.containers {
-        w.push_str(&format!("  {}:\n", c.name));
-        w.push_str(&format!("    Image:\t{}\n", c.image.clone().unwrap_or_default()));
-        let ports: Vec<String> = c
-            .ports
-            .iter()
-            .flatten()
-            .map(|port| format!("{}/{}", port.container_port, port.protocol.clone().unwrap_or_else(|| "TCP".into())))
-            .collect();
-        match ports.len() {
-            0 => w.push_str("    Port:\t<none>\n    Host Port:\t<none>\n"),
-            1 => w.push_str(&format!(
-                "    Port:\t{}\n    Host Port:\t0/{}\n",
-                ports[0],
-                ports[0].split('/').nth(1).unwrap_or("TCP")
-            )),
-            _ => w.push_str(&format!(
-                "    Ports:\t{}\n    Host Ports:\t{}\n",
-                ports.join(", "),
-                ports
-                    .iter()
-                    .map(|p| format!("0/{}", p.split('/').nth(1).unwrap_or("TCP")))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
-        // An unscheduled pod's containers have no status yet.
-        if running {
-            w.push_str("    State:\tRunning\n");
-        } else if p.node.is_some() {
-            w.push_str("    State:\tWaiting\n      Reason:\tContainerCreating\n");
-        }
-        w.push_str(&format!(
-            "    Ready:\t{}\n    Restart Count:\t0\n",
-            if running && p.ready { "True" } else { "False" }
-        ));
-        if let Some(probe) = &c.readiness_probe {
-            let how = if let Some(h) = &probe.http_get {
-                format!("http-get http://:{}{}", int_or_string(&h.port), h.path.clone().unwrap_or_default())
-            } else if let Some(t) = &probe.tcp_socket {
-                format!("tcp-socket :{}", int_or_string(&t.port))
-            } else {
-                "exec".to_owned()
-            };
-            w.push_str(&format!(
-                "    Readiness:\t{how} delay={}s timeout={}s period={}s #success={} #failure={}\n",
-                probe.initial_delay_seconds.unwrap_or(0),
-                probe.timeout_seconds.unwrap_or(1),
-                probe.period_seconds.unwrap_or(10),
-                probe.success_threshold.unwrap_or(1),
-                probe.failure_threshold.unwrap_or(3)
-            ));
-        }
-        w.push_str("    Environment:\t<none>\n    Mounts:\t<none>\n");
+        w.push_str(&container(p, c, running));
     }
     w.push_str("Conditions:\n  Type\tStatus\n");
     let scheduled = p.node.is_some();
@@ -205,6 +153,59 @@ pub(super) fn pod(cluster: &Cluster, p: &Pod) -> String {
         _ => w.push_str("Events:\t<none>\n"),
     }
     tabwrite(&w)
+}
+
+/// One container of `kubectl describe pod`: image, ports, state, ready,
+/// readiness probe.
+fn container(p: &Pod, c: &k8s_openapi::api::core::v1::Container, running: bool) -> String {
+    let mut w = String::new();
+    w.push_str(&format!("  {}:\n", c.name));
+    w.push_str(&format!("    Image:\t{}\n", c.image.clone().unwrap_or_default()));
+    let ports: Vec<String> = c
+        .ports
+        .iter()
+        .flatten()
+        .map(|port| format!("{}/{}", port.container_port, port.protocol.clone().unwrap_or_else(|| "TCP".into())))
+        .collect();
+    match ports.len() {
+        0 => w.push_str("    Port:\t<none>\n    Host Port:\t<none>\n"),
+        1 => w.push_str(&format!(
+            "    Port:\t{}\n    Host Port:\t0/{}\n",
+            ports[0],
+            ports[0].split('/').nth(1).unwrap_or("TCP")
+        )),
+        _ => w.push_str(&format!(
+            "    Ports:\t{}\n    Host Ports:\t{}\n",
+            ports.join(", "),
+            ports.iter().map(|p| format!("0/{}", p.split('/').nth(1).unwrap_or("TCP"))).collect::<Vec<_>>().join(", ")
+        )),
+    }
+    // An unscheduled pod's containers have no status yet.
+    if running {
+        w.push_str("    State:\tRunning\n");
+    } else if p.node.is_some() {
+        w.push_str("    State:\tWaiting\n      Reason:\tContainerCreating\n");
+    }
+    w.push_str(&format!("    Ready:\t{}\n    Restart Count:\t0\n", if running && p.ready { "True" } else { "False" }));
+    if let Some(probe) = &c.readiness_probe {
+        let how = if let Some(h) = &probe.http_get {
+            format!("http-get http://:{}{}", int_or_string(&h.port), h.path.clone().unwrap_or_default())
+        } else if let Some(t) = &probe.tcp_socket {
+            format!("tcp-socket :{}", int_or_string(&t.port))
+        } else {
+            "exec".to_owned()
+        };
+        w.push_str(&format!(
+            "    Readiness:\t{how} delay={}s timeout={}s period={}s #success={} #failure={}\n",
+            probe.initial_delay_seconds.unwrap_or(0),
+            probe.timeout_seconds.unwrap_or(1),
+            probe.period_seconds.unwrap_or(10),
+            probe.success_threshold.unwrap_or(1),
+            probe.failure_threshold.unwrap_or(3)
+        ));
+    }
+    w.push_str("    Environment:\t<none>\n    Mounts:\t<none>\n");
+    w
 }
 
 fn int_or_string(v: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString) -> String {

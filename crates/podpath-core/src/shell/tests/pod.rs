@@ -1,0 +1,334 @@
+//! The tools inside a pod: curl, nslookup and dig, ping, nc and wget,
+//! what a default deny does to them, and the trace each hands the page.
+
+use expect_test::expect;
+
+use super::*;
+
+#[test]
+fn curl_in_a_pod() {
+    check(
+        "",
+        &[
+            "kubectl exec -n shop client -- curl -s http://web",
+            "kubectl logs -n shop -l app=web",
+            "kubectl exec -n shop client -- curl -sI web.shop",
+            "kubectl exec -it -n shop client -- sh",
+            "curl -v -H 'X-Trace: 1' http://web.shop.svc.cluster.local/a",
+            "curl http://empty",
+            "curl -m 3 http://nope",
+            "exit",
+            "kubectl logs -n shop -l app=web",
+        ],
+        expect![[r#"
+            $ kubectl exec -n shop client -- curl -s http://web
+            Hostname: web-589ccc5944-59b9c
+            IP: 127.0.0.1
+            IP: 192.168.223.193
+            RemoteAddr: 192.168.223.194:42956
+            GET / HTTP/1.1
+            Host: web
+            User-Agent: curl/8.5.0
+            Accept: */*
+            $ kubectl logs -n shop -l app=web
+            192.168.223.194 - - [01/Jan/2026:00:00:01 +0000] "GET / HTTP/1.1" 200 159 "-" "curl/8.5.0"
+            $ kubectl exec -n shop client -- curl -sI web.shop
+            HTTP/1.1 200 OK
+            Content-Type: text/plain; charset=utf-8
+            Content-Length: 163
+
+            $ kubectl exec -it -n shop client -- sh
+            root@client:/# curl -v -H 'X-Trace: 1' http://web.shop.svc.cluster.local/a
+            * Host web.shop.svc.cluster.local:80 was resolved.
+            * IPv6: (none)
+            * IPv4: 10.105.26.172
+            *   Trying 10.105.26.172:80...
+            * Connected to web.shop.svc.cluster.local (10.105.26.172) port 80
+            > GET /a HTTP/1.1
+            > Host: web.shop.svc.cluster.local
+            > User-Agent: curl/8.5.0
+            > Accept: */*
+            > X-Trace: 1
+            > 
+            < HTTP/1.1 200 OK
+            < Content-Type: text/plain; charset=utf-8
+            < Content-Length: 194
+            < 
+            Hostname: web-589ccc5944-59b9c
+            IP: 127.0.0.1
+            IP: 192.168.223.193
+            RemoteAddr: 192.168.223.194:42418
+            GET /a HTTP/1.1
+            Host: web.shop.svc.cluster.local
+            User-Agent: curl/8.5.0
+            Accept: */*
+            X-Trace: 1
+            * Connection #0 to host web.shop.svc.cluster.local left intact
+            root@client:/# curl http://empty
+            curl: (7) Failed to connect to empty port 80 after 0 ms: Couldn't connect to server
+            [exit 7]
+            root@client:/# curl -m 3 http://nope
+            curl: (6) Could not resolve host: nope
+            [exit 6]
+            root@client:/# exit
+            $ kubectl logs -n shop -l app=web
+            192.168.223.194 - - [01/Jan/2026:00:00:01 +0000] "GET / HTTP/1.1" 200 159 "-" "curl/8.5.0"
+            192.168.223.194 - - [01/Jan/2026:00:00:05 +0000] "GET /a HTTP/1.1" 200 194 "-" "curl/8.5.0"
+            192.168.223.194 - - [01/Jan/2026:00:00:03 +0000] "HEAD / HTTP/1.1" 200 0 "-" "curl/8.5.0"
+        "#]],
+    );
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // a transcript: the expected output is the data
+fn dns_tools() {
+    check(
+        "",
+        &[
+            "kubectl exec -n shop client -- nslookup web",
+            "kubectl exec -n shop client -- nslookup nope",
+            "kubectl exec -n shop client -- dig +short web.shop.svc.cluster.local",
+            "kubectl exec -n shop client -- dig web",
+            "kubectl exec -n shop client -- dig +search web SRV",
+            "kubectl exec -n shop client -- dig -x WEBIP",
+            "kubectl exec -n shop client -- cat /etc/resolv.conf /etc/hosts",
+        ],
+        expect![[r#"
+            $ kubectl exec -n shop client -- nslookup web
+            Server:		10.96.0.10
+            Address:	10.96.0.10#53
+
+            Name:	web.shop.svc.cluster.local
+            Address: 10.105.26.172
+
+            $ kubectl exec -n shop client -- nslookup nope
+            Server:		10.96.0.10
+            Address:	10.96.0.10#53
+
+            ** server can't find nope: NXDOMAIN
+
+            command terminated with exit code 1
+            [exit 1]
+            $ kubectl exec -n shop client -- dig +short web.shop.svc.cluster.local
+            10.105.26.172
+            $ kubectl exec -n shop client -- dig web
+
+            ; <<>> DiG 9.18.33-1~deb12u2-Debian <<>> web
+            ;; global options: +cmd
+            ;; Got answer:
+            ;; ->>HEADER<<- opcode: QUERY, status: NXDOMAIN, id: 36921
+            ;; flags: qr rd ra; QUERY: 1, ANSWER: 0, AUTHORITY: 1, ADDITIONAL: 1
+
+            ;; OPT PSEUDOSECTION:
+            ; EDNS: version: 0, flags:; udp: 1232
+            ;; QUESTION SECTION:
+            ;web.				IN	A
+
+            ;; AUTHORITY SECTION:
+            .			86400	IN	SOA	a.root-servers.net. nstld.verisign-grs.com. 2026112700 1800 900 604800 86400
+
+            ;; Query time: 0 msec
+            ;; SERVER: 10.96.0.10#53(10.96.0.10) (UDP)
+            ;; MSG SIZE  rcvd: 107
+
+            $ kubectl exec -n shop client -- dig +search web SRV
+
+            ; <<>> DiG 9.18.33-1~deb12u2-Debian <<>> +search web SRV
+            ;; global options: +cmd
+            ;; Got answer:
+            ;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 12129
+            ;; flags: qr aa rd; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 2
+            ;; WARNING: recursion requested but not available
+
+            ;; OPT PSEUDOSECTION:
+            ; EDNS: version: 0, flags:; udp: 1232
+            ;; QUESTION SECTION:
+            ;web.shop.svc.cluster.local.	IN	SRV
+
+            ;; ANSWER SECTION:
+            web.shop.svc.cluster.local. 30	IN	SRV	0 100 80 web.shop.svc.cluster.local.
+
+            ;; ADDITIONAL SECTION:
+            web.shop.svc.cluster.local. 30	IN	A	10.105.26.172
+
+            ;; Query time: 0 msec
+            ;; SERVER: 10.96.0.10#53(10.96.0.10) (UDP)
+            ;; MSG SIZE  rcvd: 169
+
+            $ kubectl exec -n shop client -- dig -x 10.105.26.172
+
+            ; <<>> DiG 9.18.33-1~deb12u2-Debian <<>> -x 10.105.26.172
+            ;; global options: +cmd
+            ;; Got answer:
+            ;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 55363
+            ;; flags: qr aa rd; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1
+            ;; WARNING: recursion requested but not available
+
+            ;; OPT PSEUDOSECTION:
+            ; EDNS: version: 0, flags:; udp: 1232
+            ;; QUESTION SECTION:
+            ;172.26.105.10.in-addr.arpa.	IN	PTR
+
+            ;; ANSWER SECTION:
+            172.26.105.10.in-addr.arpa. 30	IN	PTR	web.shop.svc.cluster.local.
+
+            ;; Query time: 0 msec
+            ;; SERVER: 10.96.0.10#53(10.96.0.10) (UDP)
+            ;; MSG SIZE  rcvd: 121
+
+            $ kubectl exec -n shop client -- cat /etc/resolv.conf /etc/hosts
+            search shop.svc.cluster.local svc.cluster.local cluster.local
+            nameserver 10.96.0.10
+            options ndots:5
+            # Kubernetes-managed hosts file.
+            127.0.0.1	localhost
+            ::1	localhost ip6-localhost ip6-loopback
+            fe00::0	ip6-localnet
+            fe00::0	ip6-mcastprefix
+            fe00::1	ip6-allnodes
+            fe00::2	ip6-allrouters
+            192.168.223.194	client
+        "#]],
+    );
+}
+
+#[test]
+fn ping_nc_wget() {
+    check(
+        "",
+        &[
+            "kubectl exec -it -n shop client -- bash",
+            "ping -c 2 web",
+            "ping -c 2 WEBPOD",
+            "traceroute WEBPOD",
+            "traceroute -n -m 4 web",
+            "nc -zv web 80",
+            "nc -zv empty 80",
+            "wget -qO- http://web/",
+            "wget http://empty/",
+            "ip route",
+            "hostname -i",
+        ],
+        expect![[r#"
+            $ kubectl exec -it -n shop client -- bash
+            root@client:/# ping -c 2 web
+            PING web.shop.svc.cluster.local (10.105.26.172) 56(84) bytes of data.
+
+            --- web.shop.svc.cluster.local ping statistics ---
+            2 packets transmitted, 0 received, 100% packet loss, time 1002ms
+            [exit 1]
+            root@client:/# ping -c 2 192.168.247.2
+            PING 192.168.247.2 (192.168.247.2) 56(84) bytes of data.
+            64 bytes from 192.168.247.2: icmp_seq=1 ttl=62 time=1.22 ms
+            64 bytes from 192.168.247.2: icmp_seq=2 ttl=62 time=1.23 ms
+
+            --- 192.168.247.2 ping statistics ---
+            2 packets transmitted, 2 received, 0% packet loss, time 1002ms
+            rtt min/avg/max/mdev = 1.219/1.223/1.226/0.003 ms
+            root@client:/# traceroute 192.168.247.2
+            traceroute to 192.168.247.2 (192.168.247.2), 30 hops max, 60 byte packets
+             1  172.18.0.4 (172.18.0.4)  0.436 ms  0.469 ms  0.458 ms
+             2  192.168.247.0 (192.168.247.0)  1.33 ms  1.32 ms  1.34 ms
+             3  192-168-247-2.web.shop.svc.cluster.local (192.168.247.2)  1.49 ms  1.50 ms  1.47 ms
+            root@client:/# traceroute -n -m 4 web
+            traceroute to web (10.105.26.172), 4 hops max, 60 byte packets
+             1  172.18.0.4  0.439 ms  0.450 ms  0.461 ms
+             2  * * *
+             3  * * *
+             4  * * *
+            root@client:/# nc -zv web 80
+            Connection to web (10.105.26.172) 80 port [tcp/http] succeeded!
+            root@client:/# nc -zv empty 80
+            nc: connect to empty (10.109.154.10) port 80 (tcp) failed: Connection refused
+            [exit 1]
+            root@client:/# wget -qO- http://web/
+            Hostname: web-589ccc5944-hzslc
+            IP: 127.0.0.1
+            IP: 192.168.247.2
+            RemoteAddr: 192.168.223.194:54041
+            GET / HTTP/1.1
+            Host: web
+            User-Agent: Wget
+            Connection: close
+            root@client:/# wget http://empty/
+            Connecting to empty (10.109.154.10:80)
+            wget: can't connect to remote host (10.109.154.10): Connection refused
+            [exit 1]
+            root@client:/# ip route
+            default via 169.254.1.1 dev eth0
+            169.254.1.1 dev eth0 scope link
+            root@client:/# hostname -i
+            192.168.223.194
+        "#]],
+    );
+}
+
+#[test]
+fn a_default_deny_without_dns() {
+    check(
+        DENY,
+        &[
+            "kubectl exec -n shop client -- nslookup web",
+            "kubectl exec -n shop client -- dig web.shop.svc.cluster.local",
+            "kubectl exec -n shop client -- curl -m 5 WEBIP",
+            "kubectl exec -n shop client -- nc -zv -w 2 WEBIP 80",
+        ],
+        expect![[r#"
+            $ kubectl exec -n shop client -- nslookup web
+            ;; connection timed out; no servers could be reached
+
+            command terminated with exit code 1
+            [exit 1]
+            $ kubectl exec -n shop client -- dig web.shop.svc.cluster.local
+            ;; communications error to 10.96.0.10#53: timed out
+            ;; communications error to 10.96.0.10#53: timed out
+            ;; communications error to 10.96.0.10#53: timed out
+
+            ; <<>> DiG 9.18.33-1~deb12u2-Debian <<>> web.shop.svc.cluster.local
+            ;; global options: +cmd
+            ;; no servers could be reached
+
+            command terminated with exit code 9
+            [exit 9]
+            $ kubectl exec -n shop client -- curl -m 5 10.105.26.172
+            curl: (28) Connection timed out after 5001 milliseconds
+            command terminated with exit code 28
+            [exit 28]
+            $ kubectl exec -n shop client -- nc -zv -w 2 10.105.26.172 80
+            nc: connect to 10.105.26.172 port 80 (tcp) timed out: Operation now in progress
+            command terminated with exit code 1
+            [exit 1]
+        "#]],
+    );
+}
+
+#[test]
+fn ping_to_a_cluster_ip_is_refused_in_ipvs_mode() {
+    // kube-proxy's KUBE-IPVS-FILTER rejects what no virtual server takes:
+    // iputils prints the ICMP error and counts it.
+    let text = SHOP.replace("spec: {cni: calico, nodes: 3}", "spec: {cni: calico, nodes: 3, proxyMode: ipvs}");
+    let (c, _) = simulate(&[Source::new("shop.yaml", text)]);
+    let mut sh = Shell::new();
+    let o = sh.run(&c, "kubectl exec -n shop client -- ping -c 2 web");
+    assert!(o.text.contains(" icmp_seq=1 Destination Port Unreachable\n"), "{}", o.text);
+    assert!(o.text.contains("2 packets transmitted, 0 received, +2 errors, 100% packet loss"), "{}", o.text);
+}
+
+#[test]
+fn commands_hand_their_trace_to_the_page() {
+    let c = cluster("");
+    let mut sh = Shell::new();
+    let o = sh.run(&c, "kubectl exec -n shop client -- curl -s http://web");
+    let t = o.traced.expect("curl runs a trace");
+    assert_eq!(
+        (t.from.as_str(), t.to.as_str(), t.port, t.protocol),
+        ("shop/client", "http://web", 80, crate::cluster::Protocol::Tcp)
+    );
+    assert_eq!(t.trace.verdict, crate::trace::Verdict::Delivered);
+    // The page traces the same words and gets the same hops.
+    let again = crate::trace::target::trace_words(&c, &t.from, &t.to, t.port, t.protocol, t.seed).unwrap();
+    assert_eq!(again.hops, t.trace.hops);
+    let o = sh.run(&c, "kubectl exec -n shop client -- nslookup web");
+    let t = o.traced.expect("nslookup sends queries");
+    assert_eq!((t.to.as_str(), t.port, t.protocol), ("10.96.0.10", 53, crate::cluster::Protocol::Udp));
+}
