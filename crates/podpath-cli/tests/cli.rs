@@ -385,3 +385,30 @@ fn lesson_check_reports_each_goal_and_exits_by_them() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+/// `podpath rules … | head` ends quietly when `head` has read enough, as
+/// other tools do: no panic about a broken pipe, no message, exit 0.
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::Read;
+    let mut yaml = String::new();
+    for i in 0..400 {
+        yaml += &format!("apiVersion: v1\nkind: Service\nmetadata: {{name: s{i}}}\nspec: {{selector: {{app: a}}, ports: [{{port: 80}}]}}\n---\n");
+    }
+    yaml += "apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {app: a}}\nspec: {containers: [{name: c, image: nginx}]}\n";
+    let file = std::env::temp_dir().join(format!("podpath-pipe-{}.yaml", std::process::id()));
+    std::fs::write(&file, yaml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podpath"))
+        .args(["rules", "--node", "kind-worker", "-f", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes
+    let out = child.wait_with_output().unwrap();
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(&first[..], b"*filter\n:I");
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -71,6 +71,31 @@ impl fmt::Display for Dig<'_> {
     }
 }
 
+/// A whole lookup for people, as `podpath dns` and the page's DNS tab
+/// print it: the queries tried, then the last response as dig prints it
+/// (its id drawn from the seed, as the query's was), or dig's own line
+/// when no server answered at all.
+#[derive(Debug)]
+pub struct Report<'a> {
+    pub lookup: &'a Lookup,
+    /// Why each query that got no response got none, where known.
+    pub why: Vec<String>,
+    pub seed: u64,
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lookup = self.lookup;
+        write!(f, "{}", Tried { lookup, why: self.why.clone() })?;
+        let Some(last) = lookup.last() else {
+            return writeln!(f, ";; connection timed out; no servers could be reached");
+        };
+        let qname = lookup.attempts.iter().rev().find(|a| a.response.is_some()).map_or("", |a| a.name.as_str());
+        let id = super::wire::query_id(qname, self.seed);
+        write!(f, "\n{}", Dig { response: last, qname, qtype: lookup.qtype, id })
+    }
+}
+
 fn section(f: &mut fmt::Formatter<'_>, title: &str, records: &[Record]) -> fmt::Result {
     if records.is_empty() {
         return Ok(());

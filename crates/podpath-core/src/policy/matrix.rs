@@ -6,6 +6,7 @@
 //! of such pods and then spread over their members.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::IpAddr;
 
 use super::{named_port, Engine};
@@ -22,6 +23,40 @@ pub struct Matrix {
     pub allowed: Vec<Vec<bool>>,
     /// How many classes of indistinguishable pods were evaluated.
     pub classes: usize,
+}
+
+/// The table as the upstream netpol tests print reachability: `.` for a
+/// connection that passes, `X` for one that is blocked; a count below.
+impl fmt::Display for Matrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self.pods.iter().map(String::len).max().unwrap_or(0);
+        write!(f, "{:width$}", "")?;
+        for j in 1..=self.pods.len() {
+            write!(f, " {j:>2}")?;
+        }
+        writeln!(f)?;
+        for (i, src) in self.pods.iter().enumerate() {
+            write!(f, "{src:width$}")?;
+            for ok in &self.allowed[i] {
+                f.write_str(if *ok { "  ." } else { "  X" })?;
+            }
+            writeln!(f, "  {}", i + 1)?;
+        }
+        let blocked = self.allowed.iter().flatten().filter(|a| !**a).count();
+        let (n, port, proto) = (self.pods.len(), self.port, self.protocol.as_str());
+        writeln!(f, "{n} pods, {blocked} blocked of {} pairs, port {port}/{proto}", n * n)
+    }
+}
+
+/// What the matrix means under a plugin that enforces no policy, if that
+/// is the case and there are policies to ignore.
+pub fn note(engine: &Engine<'_>) -> Option<String> {
+    (!engine.enforcement.enforced && !engine.cluster.network_policies.is_empty()).then(|| {
+        format!(
+            "note: {} does not enforce NetworkPolicy; every connection passes whatever the policies say",
+            engine.enforcement.cni
+        )
+    })
 }
 
 /// What a policy can see of a pod.

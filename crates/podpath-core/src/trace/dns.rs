@@ -22,6 +22,21 @@ pub struct Resolution {
 }
 
 impl Resolution {
+    /// What a ClusterFirst pod of `namespace` would be told: its
+    /// resolv.conf, each query answered by the cluster's CoreDNS (not
+    /// carried over the network, so no wire to show).
+    pub fn cluster_first(cluster: &Cluster, namespace: &str, name: &str, qtype: dns::RType) -> Resolution {
+        let conf = dns::resolver::cluster_first(cluster, namespace);
+        let server = dns::Dns::of(cluster);
+        let lookup = dns::resolver::lookup(&conf, name, qtype, |_, q| Some(server.answer(cluster, q, qtype)));
+        Resolution { name: name.to_owned(), conf, lookup, wires: Vec::new() }
+    }
+
+    /// The lookup as people read it: each query, then dig's answer.
+    pub fn report(&self, seed: u64) -> dns::show::Report<'_> {
+        dns::show::Report { lookup: &self.lookup, why: self.wires.iter().map(|w| w.reason.clone()).collect(), seed }
+    }
+
     /// The first address the answer gives.
     pub fn address(&self) -> Option<IpAddr> {
         let r = self.lookup.answer()?;

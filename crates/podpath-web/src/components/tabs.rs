@@ -3,8 +3,7 @@
 //! would make them, the capture of the current trace (`capture.rs`), and the terminal
 //! (`terminal.rs`).
 
-use podpath_core::dns::show::{Dig, Tried};
-use podpath_core::dns::{resolver, RType};
+use podpath_core::dns::RType;
 use podpath_core::proxy::Dataplane;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -130,14 +129,8 @@ fn DnsTab() -> Html {
     };
     let cluster = model.cluster.clone();
     let (name, ns) = (*query).clone();
-    let result = (!name.trim().is_empty()).then(|| {
-        let conf = resolver::cluster_first(&cluster, &ns);
-        let lookup = {
-            let dns = podpath_core::dns::Dns::of(&cluster);
-            resolver::lookup(&conf, name.trim(), RType::A, |_, q| Some(dns.answer(&cluster, q, RType::A)))
-        };
-        (conf, lookup)
-    });
+    let result = (!name.trim().is_empty())
+        .then(|| podpath_core::trace::Resolution::cluster_first(&cluster, &ns, name.trim(), RType::A));
     html! {
         <div class="dns-tab" data-testid="dns-tab">
             <form onsubmit={onsubmit} class="inline-form">
@@ -145,14 +138,9 @@ fn DnsTab() -> Html {
                 <label>{ " from a pod in namespace " }<input ref={ns_ref} value={ns.clone()} data-testid="dns-namespace" /></label>
                 <button type="submit">{ "Resolve" }</button>
             </form>
-            if let Some((conf, lookup)) = result {
+            if let Some(res) = result {
                 <pre class="dump" data-testid="dns-result">
-                    { format!("# /etc/resolv.conf\n{}\n", conf.render()) }
-                    { Tried { lookup: &lookup, why: Vec::new() }.to_string() }
-                    { lookup.last().map(|r| {
-                        let qname = lookup.attempts.iter().rev().find(|a| a.response.is_some()).map_or("", |a| a.name.as_str());
-                        format!("\n{}", Dig { response: r, qname, qtype: RType::A, id: podpath_core::dns::wire::query_id(qname, 0) })
-                    }).unwrap_or_default() }
+                    { format!("# /etc/resolv.conf\n{}\n{}", res.conf.render(), res.report(0)) }
                 </pre>
             }
         </div>
