@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use super::{named_port, Engine};
 use crate::cluster::policy::{Peer, PortMatch};
-use crate::cluster::{Pod, Protocol};
+use crate::cluster::{Cluster, Pod, Protocol};
 
 /// Rows are sources, columns destinations, in the order of `pods`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,13 +74,13 @@ struct Signature {
 pub const MAX_PODS: usize = 10_000;
 
 /// The pods a table for `namespace` would have.
-pub fn size(cluster: &crate::Cluster, namespace: Option<&str>) -> usize {
+pub fn size(cluster: &Cluster, namespace: Option<&str>) -> usize {
     cluster.pods.iter().filter(|p| !p.host_network && namespace.is_none_or(|ns| p.namespace == ns)).count()
 }
 
 /// `Err` with a message that says how to stay under [`MAX_PODS`] when the
 /// table for `namespace` would be larger.
-pub fn check_size(cluster: &crate::Cluster, namespace: Option<&str>) -> Result<(), String> {
+pub fn check_size(cluster: &Cluster, namespace: Option<&str>) -> Result<(), String> {
     let n = size(cluster, namespace);
     if n <= MAX_PODS {
         return Ok(());

@@ -78,7 +78,8 @@ pub fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
             let p = pod(cluster, namespace, name)?;
             p.ip.ok_or_else(|| TraceError::PodNotRunning(p.key()))?
         }
-        To::Name(name) => return super::dns::trace_name(cluster, req, name),
+        // Names are looked up first, by the entry point.
+        To::Name(_) => return super::trace(cluster, req),
     };
     let mut flight = Flight::new(cluster, req, (src, dst), node, at, host);
     let outcome = flight.walk();
