@@ -1,5 +1,5 @@
 //! The contract's JSON shapes (`-o json`) of a trace and of a lookup: the
-//! core's types, named as `docs/cli.md` names them.
+//! core's types, named as the CLI contract (`cli.md`) names them.
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -3,7 +3,7 @@
 //! A thin shell over podpath-core: read the `-f` inputs, simulate, print what
 //! the core rendered. Each subcommand is a module of `cmd/` holding its flags
 //! and its `run`; this file is the command table and the exit codes, which
-//! are a contract (see docs/cli.md): 0 success, 1 the input cannot be used,
+//! are a contract (see the README): 0 success, 1 the input cannot be used,
 //! 2 bad usage.
 
 mod cmd;
