@@ -7,6 +7,8 @@
 //! Run with `UPDATE_EXPECT=1` to rewrite the `.out` files after a deliberate
 //! change, and read the diff.
 
+mod common;
+
 use std::path::Path;
 
 use podpath_core::{simulate, Source};
@@ -36,15 +38,7 @@ fn every_broken_manifest_gets_its_exact_messages() {
         }
         let got: String = diags.iter().map(|d| format!("{d}\n")).collect();
         assert!(!got.is_empty(), "{name}: a broken manifest must produce a diagnostic");
-        let out = case.with_extension("out");
-        if std::env::var_os("UPDATE_EXPECT").is_some() {
-            std::fs::write(&out, &got).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&out).unwrap_or_default();
-        if got != want {
-            failures.push(format!("{name}:\n--- want\n{want}--- got\n{got}"));
-        }
+        common::check_file(&case.with_extension("out"), &got, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -3,6 +3,8 @@
 //! rewrites them). The same dumps are loaded into the real tools by the
 //! CLI's real_tools test.
 
+mod common;
+
 use std::path::Path;
 
 use podpath_core::{proxy, simulate, Source};
@@ -16,11 +18,7 @@ fn iptables_dumps_per_node() {
     for node in &cluster.nodes {
         let got = proxy::iptables::build(&cluster, &node.name).save();
         let out = dir.join(format!("proxy.iptables.{}.out", node.name));
-        if std::env::var_os("UPDATE_EXPECT").is_some() {
-            std::fs::write(&out, &got).unwrap();
-        } else if std::fs::read_to_string(&out).unwrap_or_default() != got {
-            failures.push(format!("{} differs; rerun with UPDATE_EXPECT=1 and read the diff", out.display()));
-        }
+        common::check_file(&out, &got, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -3,6 +3,8 @@
 //! `kubectl get -A -o wide` would list them. Snapshots live beside each
 //! scenario as `NAME.CNI.out`; `UPDATE_EXPECT=1` rewrites them.
 
+mod common;
+
 use std::path::Path;
 
 use podpath_core::kubectl::{self, Scope};
@@ -52,11 +54,7 @@ fn scenarios_under_every_cni() {
         for cni in Cni::ALL {
             let got = render(&text, &format!("{stem}.yaml"), cni);
             let out = dir.join(format!("{stem}.{cni}.out"));
-            if std::env::var_os("UPDATE_EXPECT").is_some() {
-                std::fs::write(&out, &got).unwrap();
-            } else if std::fs::read_to_string(&out).unwrap_or_default() != got {
-                failures.push(format!("{} differs; rerun with UPDATE_EXPECT=1 and read the diff", out.display()));
-            }
+            common::check_file(&out, &got, &mut failures);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

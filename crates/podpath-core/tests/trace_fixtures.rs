@@ -21,6 +21,8 @@
 //! `# with:` takes the settings flags (`--cni`, `--proxy-mode`,
 //! `--encapsulation`, `--nodes`). Adding a case is adding a file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use podpath_core::cluster::{ClusterIp, Protocol};
@@ -189,7 +191,7 @@ fn every_trace_fixture() {
         .collect();
     files.sort();
     assert!(files.len() >= 50, "the fixtures are there: {}", files.len());
-    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let update = common::updating();
     let mut failures = Vec::new();
     for path in &files {
         let outcome = read_case(path).and_then(|c| run(&c).map(|got| (c, got)));
@@ -201,7 +203,7 @@ fn every_trace_fixture() {
                     let head = text.split_once("\n# expect\n").expect("read above").0;
                     std::fs::write(path, format!("{head}\n# expect\n{got}")).expect("writable");
                 } else {
-                    failures.push(format!("{} differs; rerun with UPDATE_EXPECT=1 and read the diff", path.display()));
+                    failures.push(common::diff(path, &case.expected, &got));
                 }
             }
             Ok(_) => {}
