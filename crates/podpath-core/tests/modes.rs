@@ -5,6 +5,8 @@
 //! trace candidates are exactly the endpoints its own dump can reach, and
 //! the same in every kube-proxy mode except where upstream differs.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -37,11 +39,7 @@ fn fixtures() -> Vec<PathBuf> {
 }
 
 fn check_snapshot(path: &Path, got: &str, failures: &mut Vec<String>) {
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(path, got).unwrap();
-    } else if std::fs::read_to_string(path).unwrap_or_default() != got {
-        failures.push(format!("{} differs; rerun with UPDATE_EXPECT=1 and read the diff", path.display()));
-    }
+    common::check_file(path, got, failures);
 }
 
 #[test]
@@ -298,5 +296,52 @@ fn every_mode_masquerades_a_pod_that_reaches_itself() {
             .find(|t| t.destination_ip == me)
             .expect("some seed picks the pod itself");
         assert!(hairpin.service.snat, "{mode}");
+    }
+}
+
+/// IPVS mode and `externalTrafficPolicy: Local` on a node with no local
+/// endpoint: kube-proxy's `syncEndpoint` gives the virtual server every
+/// endpoint then, "Allow access from local PODs even if no local endpoints
+/// exist. Traffic from an external source will be routed but the reply
+/// will have the POD address and will be discarded" (pkg/proxy/ipvs/
+/// proxier.go, after kubernetes#97081). So from outside the request
+/// reaches a pod on another node unSNATed, its reply leaves that node by
+/// its own default route, never meets the first node's conntrack entry,
+/// and the client drops it; from a pod on the node it works.
+#[test]
+fn ipvs_local_without_a_local_endpoint_loses_an_outside_clients_reply() {
+    let c = load(&dir().join("proxy.yaml"), ProxyMode::Ipvs);
+    let cp = c.node("kind-control-plane").unwrap().internal_ip.unwrap();
+    let t = trace(&c, &Request { from: From::External, to: To::Ip(cp), port: 30080, ..req_ipvs() }).unwrap();
+    assert!(!t.service.snat);
+    assert!(t.destination_pod.is_some(), "the request itself arrives: {}", t.reason);
+    assert_eq!(t.verdict, Verdict::Dropped, "{}", t.reason);
+    assert!(t.lost(), "the client waits for its timeout");
+    let last = t.reply.last().unwrap();
+    assert_eq!(last.action.as_str(), "dropped");
+    let endpoint = t.service.chosen.clone().unwrap();
+    assert_eq!(format!("{}:{}", last.packet.src, last.packet.sport), endpoint, "the reply still has the pod's address");
+    assert!(t.reply.iter().all(|h| h.action.as_str() != "un-NAT"), "nothing un-NATs it");
+    assert!(t
+        .reply
+        .iter()
+        .all(|h| h.node.as_deref() != Some("kind-control-plane") || h.at.to_string() == "external client"));
+
+    // From the node itself the same NodePort works: the reply comes back
+    // to the node's own address, where the entry is, and is un-NATed.
+    let from = From::Node("kind-control-plane".into());
+    let t = trace(&c, &Request { from, to: To::Ip(cp), port: 30080, ..req_ipvs() }).unwrap();
+    assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
+    assert!(t.reply.iter().any(|h| h.action.as_str() == "un-NAT"));
+}
+
+fn req_ipvs() -> Request {
+    Request {
+        from: From::External,
+        to: To::Ip(IpAddr::from([0, 0, 0, 0])),
+        port: 0,
+        protocol: podpath_core::cluster::Protocol::Tcp,
+        node: None,
+        seed: 7,
     }
 }

@@ -224,7 +224,19 @@ impl<'c> Flight<'c> {
         };
         if t.verdict == Verdict::Delivered {
             let entry = super::Conntrack::new(&self.sent, &self.pkt);
-            t.reply = self.reply(&entry, t.destination_pod.as_deref(), t.destination_node.as_deref());
+            t.reply = match self.reply(&entry, t.destination_pod.as_deref(), t.destination_node.as_deref()) {
+                Ok(hops) => hops,
+                Err(hops) => {
+                    let nat = endpoint(entry.original.2, entry.original.3);
+                    t.verdict = Verdict::Dropped;
+                    t.reason = format!(
+                        "{}; the reply leaves by the endpoint's own route, never meets {}'s conntrack entry for {nat}, \
+                         and the client discards it",
+                        t.reason, self.node
+                    );
+                    hops
+                }
+            };
             t.conntrack = Some(entry);
         }
         t.hops = self.hops;

@@ -104,8 +104,10 @@ impl Back {
 
 impl Flight<'_> {
     /// The first reply's way back, from the server (`pod` on `server`, or
-    /// the node itself) to the client.
-    pub(super) fn reply(&self, ct: &Conntrack, pod: Option<&str>, server: Option<&str>) -> Vec<Hop> {
+    /// the node itself) to the client; `Err` when it never meets the
+    /// conntrack entry that would undo the NAT, and the client, seeing an
+    /// address it never sent to, discards it (the hops then end there).
+    pub(super) fn reply(&self, ct: &Conntrack, pod: Option<&str>, server: Option<&str>) -> Result<Vec<Hop>, Vec<Hop>> {
         let (rs, rsp, rd, rdp) = ct.reply;
         let (os, osp, od, odp) = ct.original;
         let nat_node = self.node.as_str();
@@ -131,6 +133,19 @@ impl Flight<'_> {
             self.network.carry(self.cluster, &server_node, rs, rd, (rsp, rdp))
         };
         if ct.nat() {
+            // The reply is routed by its own addresses: only if that way
+            // enters the NAT node does its entry see it. (kube-proxy's
+            // IPVS mode sends a Local service's traffic without a local
+            // endpoint to every endpoint, unSNATed: the reply leaves the
+            // endpoint's node by its own route, and the client discards
+            // it — upstream's proxier.go says as much.)
+            let meets_entry = steps.iter().any(|s| s.node.as_deref() == Some(nat_node))
+                || matches!(&arrival, Arrival::Node(n) | Arrival::Pod { node: n, .. } if n == nat_node);
+            if !meets_entry {
+                back.push(steps);
+                back.hops.push(self.discarded(arrival, &back.headers, back.ttl, ct));
+                return Err(back.hops);
+            }
             // Conntrack acts as the reply enters the NAT node's stack: after
             // the tunnel is taken off, before that node routes it (again,
             // for the client's address).
@@ -151,7 +166,25 @@ impl Flight<'_> {
         }
         back.push(steps);
         back.hops.push(self.back_at_client(arrival, &back.headers, back.ttl));
-        back.hops
+        Ok(back.hops)
+    }
+
+    /// The reply at the client, still carrying the endpoint's address: no
+    /// connection of the client's is to that address, so none takes it.
+    fn discarded(&self, arrival: Arrival, headers: &Headers, ttl: u8, ct: &Conntrack) -> Hop {
+        let at_client = self.back_at_client(arrival, headers, ttl);
+        let (_, _, od, odp) = ct.original;
+        let (rs, rsp, ..) = ct.reply;
+        Hop {
+            action: Action::Dropped,
+            detail: format!(
+                "the reply comes from {}, not {} that the client sent to: no connection of the client's takes it, \
+                 and the client never hears back",
+                endpoint(rs, rsp),
+                endpoint(od, odp)
+            ),
+            ..at_client
+        }
     }
 
     /// Conntrack (or Cilium's reverse-NAT map) restores the addresses the
