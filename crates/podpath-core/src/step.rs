@@ -132,6 +132,9 @@ pub enum Place {
     BridgeIn { bridge: String, port: String },
     /// A bridge sending a frame out of one of its ports: `cni0 → veth…`.
     BridgeOut { bridge: String, port: String },
+    /// A frame crossing a bridge's port that the bridge switches from
+    /// port to port, never up its own stack: `cni0 port veth…`.
+    BridgePort { bridge: String, port: String },
     /// A bridge switching a frame by its destination MAC: `weave (bridge)`.
     Bridge(String),
     /// The node's routing decision: `host routing`.
@@ -191,6 +194,7 @@ impl fmt::Display for Place {
             Place::Dev(dev) => f.write_str(dev),
             Place::BridgeIn { bridge, port } => write!(f, "{bridge} (port {port})"),
             Place::BridgeOut { bridge, port } => write!(f, "{bridge} → {port}"),
+            Place::BridgePort { bridge, port } => write!(f, "{bridge} port {port}"),
             Place::Bridge(bridge) => write!(f, "{bridge} (bridge)"),
             Place::Routing => f.write_str("host routing"),
             Place::Chain { table, chain, note: None } => write!(f, "{table} {chain}"),

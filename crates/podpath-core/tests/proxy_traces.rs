@@ -96,7 +96,14 @@ fn cluster_policy_node_ports_masquerade() {
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
     assert_eq!(t.service.frontend, "NodePort");
     assert!(t.service.snat, "Cluster policy masquerades external traffic");
-    assert_eq!(t.hops.last().unwrap().packet.src, cp);
+    // MASQUERADE takes the address of the device the packet leaves by
+    // (nf_nat_masquerade_ipv4: inet_select_addr of the output device):
+    // towards a pod behind the tunnel that is flannel.1's 10.244.0.0/32,
+    // not the node's own address — as the kernel lab shows it.
+    let endpoint: IpAddr = t.service.chosen.as_deref().unwrap().rsplit_once(':').unwrap().0.parse().unwrap();
+    let on_cp = c.pods.iter().any(|p| p.ip == Some(endpoint) && p.node.as_deref() == Some("kind-control-plane"));
+    assert!(!on_cp, "the endpoint is on another node");
+    assert_eq!(t.hops.last().unwrap().packet.src.to_string(), "10.244.0.0");
 }
 
 #[test]

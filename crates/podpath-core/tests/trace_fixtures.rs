@@ -19,7 +19,8 @@
 //! (`NS/NAME@NODE`: its pod on that node), `svc/NS/NAME` a Service's
 //! ClusterIP and `node/NAME` as a destination the node's InternalIP.
 //! `# with:` takes the settings flags (`--cni`, `--proxy-mode`,
-//! `--encapsulation`, `--nodes`). Adding a case is adding a file.
+//! `--encapsulation`, `--nodes`); `# verdict: WORD` says how the trace must
+//! end, checked before the rendering. Adding a case is adding a file.
 
 mod common;
 
@@ -38,6 +39,10 @@ struct Case {
     scenarios: Vec<PathBuf>,
     inline: String,
     expected: String,
+    /// `# verdict: WORD`: what the trace must end with, whatever the
+    /// rendering says (so regenerating the rendering cannot turn a way in
+    /// into a drop unnoticed).
+    verdict: Option<String>,
 }
 
 fn read_case(path: &Path) -> Result<Case, String> {
@@ -49,6 +54,7 @@ fn read_case(path: &Path) -> Result<Case, String> {
         scenarios: Vec::new(),
         inline: String::new(),
         expected: expected.to_owned(),
+        verdict: None,
     };
     let dir = path.parent().expect("a fixture is in a folder");
     let mut lines = input.lines().peekable();
@@ -60,6 +66,8 @@ fn read_case(path: &Path) -> Result<Case, String> {
             case.with = split(rest)?;
         } else if let Some(rest) = line.strip_prefix("# scenario: ") {
             case.scenarios.push(dir.join(rest.trim()));
+        } else if let Some(rest) = line.strip_prefix("# verdict: ") {
+            case.verdict = Some(rest.trim().to_owned());
         }
     }
     case.inline = lines.map(|l| format!("{l}\n")).collect();
@@ -144,7 +152,12 @@ fn destination(cluster: &Cluster, word: &str) -> Result<target::Destination, Str
 fn run(case: &Case) -> Result<String, String> {
     let cluster = build(case)?;
     Ok(match traced(&cluster, case)? {
-        Ok(t) => t.to_string(),
+        Ok(t) => match &case.verdict {
+            Some(v) if v != t.verdict.as_str() => {
+                return Err(format!("the verdict must be {v}, the trace says {}: {}", t.verdict.as_str(), t.reason))
+            }
+            _ => t.to_string(),
+        },
         Err(e) => format!("error: {e}\n"),
     })
 }

@@ -99,6 +99,7 @@ impl Plugin for Calico {
                 mac: vxlan_mac(&node.name),
                 addrs: own_addr(),
                 master: None,
+                hairpin: false,
             });
         } else if enc != Encapsulation::Direct {
             let addrs = own_addr();
@@ -110,6 +111,7 @@ impl Plugin for Calico {
                 mac: Mac([0; 6]),
                 addrs,
                 master: None,
+                hairpin: false,
             });
         }
         for block in &node.network.pod_ranges {
@@ -134,7 +136,7 @@ impl Plugin for Calico {
             Encapsulation::Vxlan | Encapsulation::VxlanCrossSubnet => 1450,
             _ => 1500,
         };
-        Wiring { mtu, bridge: None }
+        Wiring { mtu, bridge: None, proxy_arp: true, hairpin: false }
     }
 
     fn veth_name(&self, pod: &Pod) -> String {

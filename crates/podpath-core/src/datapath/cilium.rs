@@ -86,6 +86,7 @@ fn host_pair(node: &Node, host: &mut Netns) {
         mac: Mac::from_name(&format!("cilium_net {}", node.name)),
         addrs: vec![],
         master: None,
+        hairpin: false,
     });
     host.add(Link {
         index: 0,
@@ -95,6 +96,7 @@ fn host_pair(node: &Node, host: &mut Netns) {
         mac: Mac::from_name(&format!("cilium_host {}", node.name)),
         addrs: node.network.gateway.map(|g| IpNet::new(g, 32).expect("valid")).into_iter().collect(),
         master: None,
+        hairpin: false,
     });
 }
 
@@ -140,6 +142,7 @@ impl Plugin for Cilium {
                 mac: Mac::from_name(&format!("{name} {}", node.name)),
                 addrs: vec![],
                 master: None,
+                hairpin: false,
             });
         }
         for n in &cluster.nodes {
@@ -167,7 +170,7 @@ impl Plugin for Cilium {
             rt.scope_link = true;
             host.routes.push(rt);
         }
-        Wiring { mtu: 1500, bridge: None }
+        Wiring { mtu: 1500, bridge: None, proxy_arp: false, hairpin: false }
     }
 
     fn veth_name(&self, pod: &Pod) -> String {

@@ -64,6 +64,7 @@ impl Plugin for Flannel {
                 mac: vtep_mac(&node.name),
                 addrs: range.map(|r| IpNet::new(r.network(), 32).expect("valid")).into_iter().collect(),
                 master: None,
+                hairpin: false,
             });
         }
         host.add(Link {
@@ -74,6 +75,7 @@ impl Plugin for Flannel {
             mac: Mac::from_name(&format!("cni0 {}", node.name)),
             addrs: gw.zip(range).map(|(g, r)| IpNet::new(g, r.prefix_len()).expect("valid")).into_iter().collect(),
             master: None,
+            hairpin: false,
         });
         if let (Some(g), Some(r)) = (gw, range) {
             host.routes.push(Route::connected(r, "cni0", g));
@@ -100,7 +102,9 @@ impl Plugin for Flannel {
                 state: "PERMANENT",
             });
         }
-        Wiring { mtu, bridge: Some("cni0") }
+        // kube-flannel's CNI configuration delegates to the bridge plugin
+        // with hairpinMode: true (flannel.yaml).
+        Wiring { mtu, bridge: Some("cni0"), proxy_arp: false, hairpin: true }
     }
 
     fn veth_name(&self, pod: &Pod) -> String {

@@ -25,6 +25,15 @@ pub enum Arrival {
     NoRoute(String),
 }
 
+/// How a packet entered a node's stack where it matters: by a port of a
+/// bridge, and whether NAT rewrote its destination as the bridge took it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ingress<'a> {
+    pub bridge: &'a str,
+    pub port: &'a str,
+    pub nat: bool,
+}
+
 /// The VXLAN source port Linux derives from the inner flow.
 fn flow_port(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> u16 {
     let h = fnv64a(format!("{src} {dst} {sport} {dport}").as_bytes());
@@ -44,24 +53,90 @@ impl Network {
         s.on(node).rule(route.to_string())
     }
 
+    /// The decision that sends a packet on from a node, for a packet that
+    /// came in by `ingress` (a bridge and its port) if it did: a bridge
+    /// switches a frame it took in whose destination is on the same bridge
+    /// — the pods' own link, or an address a NAT gave it as the bridge took
+    /// the frame (bridge-nf-call-iptables has iptables see bridged frames)
+    /// — with no router hop; anything else is the node's route.
+    pub fn decide(&self, node: &str, route: &Route, dst: IpAddr, ingress: Option<Ingress<'_>>) -> Step {
+        match ingress {
+            Some(i) if route.dev == i.bridge => self.switching_step(node, i, dst),
+            _ => self.forwarding_step(node, route, dst),
+        }
+    }
+
+    /// A bridge switching a frame to the port of `dst`'s pod: back out of
+    /// the port it came in by only where that port has hairpin on. A frame
+    /// whose destination NAT rewrote goes out through the bridge's own
+    /// device (br_netfilter's "bridged DNAT": a neighbour lookup, then the
+    /// bridge transmits it), still with no router hop.
+    fn switching_step(&self, node: &str, Ingress { bridge, port, nat }: Ingress<'_>, dst: IpAddr) -> Step {
+        let n = self.node(node);
+        let out = n.and_then(|n| {
+            let pod =
+                n.pods.iter().find(|(_, ns)| ns.link("eth0").is_some_and(|l| l.addrs.iter().any(|a| a.addr() == dst)));
+            n.pod_veth.get(pod?.0)
+        });
+        let hairpin = n.and_then(|n| n.host.link(port)).is_some_and(|l| l.hairpin);
+        let step = match out {
+            Some(p) if p == port && !hairpin => Step::new(
+                Place::Bridge(bridge.to_owned()),
+                Action::Dropped,
+                format!("{dst} is behind {port}, the port the frame came in by, and the bridge sends nothing back out of it without hairpin mode"),
+            ),
+            Some(p) if p == port => Step::new(
+                Place::Bridge(bridge.to_owned()),
+                Action::Bridged,
+                format!("{dst} is behind {port}, the port the frame came in by: hairpin mode lets the bridge send it back out"),
+            ),
+            _ if nat => Step::new(
+                Place::Bridge(bridge.to_owned()),
+                Action::Bridged,
+                format!("{dst}, as NAT made it while the bridge took the frame in (bridge-nf-call-iptables), is on this bridge: it goes back out through the bridge, no router hop"),
+            ),
+            _ => Step::new(
+                Place::Bridge(bridge.to_owned()),
+                Action::Bridged,
+                format!("{dst} is on this bridge: it switches the frame to that address's port, no router hop"),
+            ),
+        };
+        step.on(node)
+    }
+
     /// From a pod's eth0 to its node's stack: the pod's route, then the
     /// host side of its veth (and the bridge it is a port of).
     pub fn leave_pod(&self, node: &str, pod: &str, dst: IpAddr) -> Vec<Step> {
         let Some(n) = self.node(node) else { return Vec::new() };
         let (Some(ns), Some(veth)) = (n.pods.get(pod), n.pod_veth.get(pod)) else { return Vec::new() };
         let mut steps = Vec::new();
+        let on_link = ns.lookup(dst).is_some_and(|r| r.via.is_none());
         if let Some(r) = ns.lookup(dst) {
-            let s = Step::new(Place::pod_eth0(pod), Action::Routed, "the pod's route sends it to its gateway");
-            steps.push(s.on(node).rule(r.to_string()));
+            let detail = if on_link {
+                format!("{dst} is on the pod's own link: the frame goes to that address's MAC")
+            } else {
+                "the pod's route sends it to its gateway".to_owned()
+            };
+            steps.push(Step::new(Place::pod_eth0(pod), Action::Routed, detail).on(node).rule(r.to_string()));
         }
         let host = n.host.link(veth);
-        let at = match host.and_then(|l| l.master.clone()) {
-            Some(bridge) => Place::BridgeIn { bridge, port: veth.clone() },
-            None => Place::Dev(veth.clone()),
+        let (at, detail) = match host.and_then(|l| l.master.clone()) {
+            Some(bridge) if on_link => (
+                Place::BridgeIn { bridge, port: veth.clone() },
+                format!("the frame crosses the veth onto the bridge, addressed to {dst}'s own MAC"),
+            ),
+            Some(bridge) => (Place::BridgeIn { bridge, port: veth.clone() }, self.plugin().veth_detail(self, dst)),
+            None => (Place::Dev(veth.clone()), self.plugin().veth_detail(self, dst)),
         };
-        let detail = self.plugin().veth_detail(self, dst);
         steps.push(Step::new(at, Action::Received, detail).on(node));
         steps
+    }
+
+    /// The bridge and port a pod's frames enter its node by, if the plugin
+    /// makes its pods ports of a bridge.
+    pub fn ingress_of(&self, node: &str, pod: &str) -> Option<(String, String)> {
+        let n = self.node(node)?;
+        Some((n.pod_bridge(pod)?.to_owned(), n.pod_veth.get(pod)?.clone()))
     }
 
     /// From `from`'s host stack to the destination, across nodes if it
@@ -69,7 +144,7 @@ impl Network {
     pub fn carry(
         &self,
         cluster: &Cluster,
-        from: &str,
+        (from, ingress): (&str, Option<Ingress<'_>>),
         src: IpAddr,
         dst: IpAddr,
         ports: (u16, u16),
@@ -93,13 +168,21 @@ impl Network {
             steps.push(s.on(from).rule(route.to_string()));
             return (steps, Arrival::NoRoute(from.to_owned()));
         }
-        steps.push(self.forwarding_step(from, route, dst));
+        let decided = self.decide(from, route, dst, ingress);
+        // Switched from port to port, unless NAT had the bridge's own
+        // device send it.
+        let switched = decided.at.is_forwarding() && !decided.routed && !ingress.is_some_and(|i| i.nat);
+        if decided.action == Action::Dropped {
+            steps.push(decided);
+            return (steps, Arrival::NoRoute(from.to_owned()));
+        }
+        steps.push(decided);
         let target = cluster.pods.iter().find(|p| p.ip == Some(dst) && !p.host_network && p.is_running());
         let target_node = target.and_then(|p| p.node.clone());
         // Delivered on this node.
         if let (Some(p), Some(tn)) = (target, &target_node) {
             if tn == from {
-                steps.push(into_pod(n, &p.key()).on(from));
+                steps.push(into_pod(n, &p.key(), switched).on(from));
                 return (steps, Arrival::Pod { key: p.key(), node: from.to_owned() });
             }
         }
@@ -131,7 +214,7 @@ impl Network {
             s.routed &= self.plugin().routes_after_decap();
             steps.push(s);
         }
-        steps.push(into_pod(rn, &p.key()).on(&remote));
+        steps.push(into_pod(rn, &p.key(), false).on(&remote));
         (steps, Arrival::Pod { key: p.key(), node: remote })
     }
 
@@ -184,10 +267,12 @@ impl Network {
 }
 
 /// Into a pod's namespace by the host side of its veth on `n`: a bridge
-/// sending the frame out of the veth's port, or the veth itself.
-fn into_pod(n: &NodeNet, pod: &str) -> Step {
+/// sending the frame out of the veth's port (switched there from another
+/// port, or sent by the node's stack), or the veth itself.
+fn into_pod(n: &NodeNet, pod: &str, switched: bool) -> Step {
     let veth = n.pod_veth.get(pod).cloned().unwrap_or_default();
     let (at, action) = match n.host.link(&veth).and_then(|l| l.master.clone()) {
+        Some(bridge) if switched => (Place::BridgePort { bridge, port: veth }, Action::Bridged),
         Some(bridge) => (Place::BridgeOut { bridge, port: veth }, Action::Bridged),
         None => (Place::Dev(veth), Action::Forwarded),
     };

@@ -27,7 +27,7 @@ use std::net::IpAddr;
 
 pub use crate::packet::{Encap, Mac, Outer};
 pub use cilium::identity as cilium_identity;
-pub use forward::Arrival;
+pub use forward::{Arrival, Ingress};
 pub use netns::{Fdb, Kind, Link, Neigh, Netns, NodeNet, Route};
 
 use crate::cluster::{Cluster, IpamScheme, Node, Pod};
@@ -111,6 +111,12 @@ pub struct Wiring {
     pub mtu: u32,
     /// The bridge the host ends are ports of, if any.
     pub bridge: Option<&'static str>,
+    /// Whether the host ends answer ARP for any address (Calico's pods
+    /// route through 169.254.1.1, which no device has).
+    pub proxy_arp: bool,
+    /// Whether the bridge may send a frame back out of the port it came in
+    /// by: a pod reaching itself through its Service.
+    pub hairpin: bool,
 }
 
 /// A pod's own side of its plumbing.
@@ -223,7 +229,24 @@ pub fn build(cluster: &Cluster) -> Network {
                 mac: plugin.veth_mac(&veth),
                 addrs: vec![],
                 master: wiring.bridge.map(str::to_owned),
+                hairpin: wiring.hairpin,
             });
+            if wiring.proxy_arp {
+                // As Calico's CNI plugin sets them on the host end
+                // (configureSysctls), and Felix after it (rp_filter,
+                // route_localnet: configureInterface).
+                for (key, value) in [
+                    ("conf", "proxy_arp", "1"),
+                    ("neigh", "proxy_delay", "0"),
+                    ("conf", "forwarding", "1"),
+                    ("conf", "rp_filter", "1"),
+                    ("conf", "route_localnet", "1"),
+                ]
+                .map(|(group, name, value)| (format!("net.ipv4.{group}.{veth}.{name}"), value))
+                {
+                    net.host.sysctls.push((key, value.to_owned()));
+                }
+            }
             let Some(pod_net) = plugin.plumb_pod(cluster, node, ip, &veth, &mut net.host) else { continue };
             let mut ns = netns::pod_netns(pod, ip, pod_net.prefix, wiring.mtu, host_index, pod_net.routes);
             ns.neigh = pod_net.neigh;

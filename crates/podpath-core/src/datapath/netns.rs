@@ -45,6 +45,9 @@ pub struct Link {
     /// Addresses with their prefix as configured.
     pub addrs: Vec<IpNet>,
     pub master: Option<String>,
+    /// A bridge port that may send a frame back out of itself
+    /// (`bridge link set dev … hairpin on`).
+    pub hairpin: bool,
 }
 
 /// One line of `ip route`.
@@ -154,6 +157,9 @@ pub struct Netns {
     pub routes: Vec<Route>,
     pub fdb: Vec<Fdb>,
     pub neigh: Vec<Neigh>,
+    /// The kernel settings the plumbing depends on, as `sysctl` names
+    /// them: forwarding on a node, proxy ARP on Calico's veths.
+    pub sysctls: Vec<(String, String)>,
 }
 
 impl Netns {
@@ -182,6 +188,20 @@ impl Netns {
             .max_by_key(|r| r.dst.map_or(0, |n| n.prefix_len() + 1))
     }
 
+    /// The address a packet leaving by `dev` is given when the kernel
+    /// picks one (`inet_select_addr`, as MASQUERADE does): the device's
+    /// first address.
+    pub fn address_on(&self, dev: &str) -> Option<IpAddr> {
+        self.link(dev).and_then(|l| l.addrs.iter().find(|a| !a.addr().is_loopback())).map(IpNet::addr)
+    }
+
+    /// The source address a socket in this namespace gets for `dst`: the
+    /// route's `src`, else the address of the device the route leaves by.
+    pub fn source_for(&self, dst: IpAddr) -> Option<IpAddr> {
+        let route = self.lookup(dst)?;
+        route.src.or_else(|| self.address_on(&route.dev))
+    }
+
     /// `ip addr`.
     pub fn ip_addr(&self) -> String {
         let mut out = String::new();
@@ -193,14 +213,7 @@ impl Netns {
                 Kind::Ether => ("BROADCAST,MULTICAST,UP,LOWER_UP", "UP", "noqueue"),
                 Kind::Veth { .. } | Kind::Bridge => ("BROADCAST,MULTICAST,UP,LOWER_UP", "UP", "noqueue"),
             };
-            let name = match &l.kind {
-                Kind::Veth { peer_netns, peer_index } if peer_netns.is_empty() => {
-                    let peer = self.links.iter().find(|p| p.index == *peer_index);
-                    format!("{}@{}", l.name, peer.map_or("NONE", |p| p.name.as_str()))
-                }
-                Kind::Veth { peer_index, .. } => format!("{}@if{peer_index}", l.name),
-                _ => l.name.clone(),
-            };
+            let name = self.shown_name(l);
             let master = l.master.as_ref().map(|m| format!(" master {m}")).unwrap_or_default();
             let _ = writeln!(
                 out,
@@ -239,6 +252,48 @@ impl Netns {
     /// `ip neigh`.
     pub fn ip_neigh(&self) -> String {
         self.neigh.iter().map(|n| format!("{} dev {} lladdr {} {}\n", n.ip, n.dev, n.mac, n.state)).collect()
+    }
+
+    /// A link's name as iproute2 shows it: a veth with its peer
+    /// (`veth1@veth2`, or `eth0@if5` when the peer is in another namespace).
+    fn shown_name(&self, l: &Link) -> String {
+        match &l.kind {
+            Kind::Veth { peer_netns, peer_index } if peer_netns.is_empty() => {
+                let peer = self.links.iter().find(|p| p.index == *peer_index);
+                format!("{}@{}", l.name, peer.map_or("NONE", |p| p.name.as_str()))
+            }
+            Kind::Veth { peer_index, .. } => format!("{}@if{peer_index}", l.name),
+            _ => l.name.clone(),
+        }
+    }
+
+    /// `bridge -d link show`: each bridge port, its state and its flags
+    /// (iproute2 6.1 on a 6.x kernel; a veth's port cost is 2).
+    pub fn bridge_link(&self) -> String {
+        let mut out = String::new();
+        for l in self.links.iter().filter(|l| l.master.is_some()) {
+            let master = l.master.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{}: {}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu {} master {master} state forwarding priority 32 cost 2 ",
+                l.index,
+                self.shown_name(l),
+                l.mtu
+            );
+            let hairpin = if l.hairpin { "on" } else { "off" };
+            let _ = writeln!(
+                out,
+                "    hairpin {hairpin} guard off root_block off fastleave off learning on flood on mcast_flood on \
+                 bcast_flood on mcast_router 1 mcast_to_unicast off neigh_suppress off vlan_tunnel off isolated off \
+                 locked off "
+            );
+        }
+        out
+    }
+
+    /// `sysctl KEY…` for the settings the plumbing depends on.
+    pub fn sysctl(&self) -> String {
+        self.sysctls.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
     }
 
     /// `bridge fdb show` for the VXLAN devices.
@@ -303,6 +358,7 @@ pub(super) fn loopback() -> Link {
         mac: Mac([0; 6]),
         addrs: vec!["127.0.0.1/8".parse().expect("literal")],
         master: None,
+        hairpin: false,
     }
 }
 
@@ -310,6 +366,8 @@ pub(super) fn loopback() -> Link {
 pub(super) fn host_base(node_ip: Option<IpAddr>) -> Netns {
     let mut ns = Netns::default();
     ns.links.push(loopback());
+    // A node routes its pods' traffic (kubeadm's preflight requires it).
+    ns.sysctls.push(("net.ipv4.ip_forward".into(), "1".into()));
     if let Some(ip) = node_ip {
         let net = IpNet::new(ip, 16).expect("valid prefix");
         ns.links.push(Link {
@@ -320,6 +378,7 @@ pub(super) fn host_base(node_ip: Option<IpAddr>) -> Netns {
             mac: Mac::from_name(&format!("eth0 {ip}")),
             addrs: vec![net],
             master: None,
+            hairpin: false,
         });
         // The docker network's gateway, its first address, as kind has it.
         if let IpNet::V4(v4) = net {
@@ -344,6 +403,7 @@ pub(super) fn pod_netns(pod: &Pod, ip: IpAddr, prefix: u8, mtu: u32, host_index:
         mac: Mac::from_name(&format!("eth0 {}", pod.key())),
         addrs: vec![IpNet::new(ip, prefix).expect("valid prefix")],
         master: None,
+        hairpin: false,
     });
     ns.routes = routes;
     ns

@@ -99,6 +99,7 @@ impl Plugin for Weave {
             mac: Mac::from_name(&format!("{name} {}", node.name)),
             addrs: vec![],
             master: master.map(str::to_owned),
+            hairpin: false,
         };
         if !sleeve {
             host.add(dev("datapath", Kind::Other("openvswitch"), None));
@@ -120,7 +121,7 @@ impl Plugin for Weave {
         if let Some(g) = gw {
             host.routes.push(Route::connected(whole, "weave", g));
         }
-        Wiring { mtu: 1376, bridge: Some("weave") }
+        Wiring { mtu: 1376, bridge: Some("weave"), proxy_arp: false, hairpin: false }
     }
 
     fn veth_name(&self, pod: &Pod) -> String {

@@ -35,7 +35,8 @@ impl Flight<'_> {
     /// the routing decision already shown on this node is not repeated.
     pub(super) fn across(&mut self) -> Arrival {
         let pkt = &self.pkt;
-        let (steps, arrival) = self.network.carry(self.cluster, &self.node, pkt.src, pkt.dst, (pkt.sport, pkt.dport));
+        let (steps, arrival) =
+            self.network.carry(self.cluster, (&self.node, self.came_in()), pkt.src, pkt.dst, (pkt.sport, pkt.dport));
         let here = Some(self.node.as_str());
         let already_routed = self.hops.iter().any(|h| h.at.is_forwarding() && h.node.as_deref() == here);
         let mut ttl = self.ttl();

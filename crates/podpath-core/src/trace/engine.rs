@@ -64,6 +64,9 @@ pub(super) struct Flight<'c> {
     /// application is shown the Service's address on the way back.
     pub(super) socket_lb: bool,
     pub(super) decision: Option<Decision>,
+    /// The bridge and port a pod's packet entered its node by, for a
+    /// plugin whose pods are ports of a bridge.
+    pub(super) ingress: Option<(String, String)>,
 }
 
 /// Traces a packet to an address or a pod.
@@ -81,7 +84,16 @@ pub fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         // Names are looked up first, by the entry point.
         To::Name(_) => return super::trace(cluster, req),
     };
-    let mut flight = Flight::new(cluster, req, (src, dst), node, at, host);
+    let network = datapath::build(cluster);
+    // A socket on the node itself gets the address of the way out to the
+    // destination (the VXLAN device's towards a pod on another node).
+    let src = match &req.from {
+        From::Node(_) | From::Pod { .. } if host => {
+            network.node(&node).and_then(|n| n.host.source_for(dst)).unwrap_or(src)
+        }
+        _ => src,
+    };
+    let mut flight = Flight::new(cluster, req, (src, dst), (node, at, host), network);
     let outcome = flight.walk();
     Ok(flight.finish(outcome))
 }
@@ -123,12 +135,10 @@ impl<'c> Flight<'c> {
         cluster: &'c Cluster,
         req: &'c Request,
         (src, dst): (IpAddr, IpAddr),
-        node: String,
-        at: Place,
-        host_originated: bool,
+        (node, at, host_originated): (String, Place, bool),
+        network: Network,
     ) -> Flight<'c> {
         let dataplane = Dataplane::build(cluster, &node, cluster.settings.proxy_mode);
-        let network = datapath::build(cluster);
         let mut local = local_addresses(cluster, &node);
         local.extend(dataplane.bound_addresses().into_iter().map(IpNet::from));
         let origin = match (&req.from, host_originated) {
@@ -137,12 +147,14 @@ impl<'c> Flight<'c> {
             _ => Origin::Outside,
         };
         // Pods on a bridge plugin reach the node through a bridge port.
-        let bridged = match &req.from {
-            From::Pod { namespace, name } if origin == Origin::Pod => {
-                network.node(&node).is_some_and(|n| n.pod_bridge(&format!("{namespace}/{name}")).is_some())
-            }
-            _ => false,
+        let ingress = match &req.from {
+            From::Pod { namespace, name } if origin == Origin::Pod => network.node(&node).and_then(|n| {
+                let key = format!("{namespace}/{name}");
+                Some((n.pod_bridge(&key)?.to_owned(), n.pod_veth.get(&key)?.clone()))
+            }),
+            _ => None,
         };
+        let bridged = ingress.is_some();
         let pkt = Packet {
             src,
             dst,
@@ -162,6 +174,10 @@ impl<'c> Flight<'c> {
             rule: None,
             packet: Headers::of(&pkt),
         };
+        let mut hops = vec![sent_hop];
+        if origin == Origin::Outside {
+            hops.push(arrives_from_outside(&network, &node, &pkt));
+        }
         let frontend = find_service(cluster, dst, req.port, req.protocol, &local);
         let candidates = dataplane.candidates(&pkt, origin, &local);
         let hit = ServiceHit {
@@ -182,17 +198,19 @@ impl<'c> Flight<'c> {
             rng: Rng::new(req.seed),
             sent: pkt.clone(),
             pkt,
-            hops: vec![sent_hop],
+            hops,
             frontend,
             hit,
             socket_lb: false,
             decision: None,
+            ingress,
         }
     }
 
     /// The whole walk, phase by phase, to where it ends.
     fn walk(&mut self) -> Outcome {
         let mut phases = || -> Phase<Outcome> {
+            self.over_its_loopback()?;
             self.through_the_hooks()?;
             self.policy_out()?;
             let arrival = self.across();
@@ -201,6 +219,27 @@ impl<'c> Flight<'c> {
         match phases() {
             Ok(done) | Err(done) => done,
         }
+    }
+
+    /// A pod's packet to its own address never leaves it: the kernel
+    /// delivers it over the pod's loopback, with no node, rule or policy
+    /// on the way (the reply likewise).
+    fn over_its_loopback(&mut self) -> Phase<()> {
+        let From::Pod { namespace, name } = &self.req.from else { return Ok(()) };
+        if self.origin != Origin::Pod || self.pkt.dst != self.pkt.src {
+            return Ok(());
+        }
+        let key = format!("{namespace}/{name}");
+        self.hops.push(Hop {
+            node: Some(self.node.clone()),
+            at: Place::PodDev { pod: key.clone(), dev: "lo".into() },
+            action: Action::Delivered,
+            detail: "its own address: the kernel loops it back inside the pod, never out of eth0".into(),
+            rule: None,
+            packet: Headers::of(&self.pkt),
+        });
+        let reason = format!("{key} reached its own address over its loopback");
+        Err(Outcome { pod: Some(key), node: Some(self.node.clone()), ..Outcome::new(Verdict::Delivered, reason) })
     }
 
     /// The trace of the walk, with the reply's way back once delivered.
@@ -243,6 +282,13 @@ impl<'c> Flight<'c> {
         t
     }
 
+    /// How the packet entered the first node, where that matters: by a
+    /// bridge port, its destination maybe rewritten since.
+    pub(super) fn came_in(&self) -> Option<datapath::Ingress<'_>> {
+        let (bridge, port) = self.ingress.as_ref()?;
+        Some(datapath::Ingress { bridge, port, nat: self.pkt.dst != self.sent.dst })
+    }
+
     /// The TTL the packet has now.
     pub(super) fn ttl(&self) -> u8 {
         self.hops.last().map_or(64, |h| h.packet.ttl)
@@ -269,7 +315,7 @@ impl<'c> Flight<'c> {
             let to_local = self.is_local(self.pkt.dst);
             if matches!(hook, Hook::Prerouting | Hook::Output) {
                 if !to_local {
-                    self.routing_decision();
+                    self.routing_decision()?;
                 }
                 match (self.origin == Origin::Host, to_local) {
                     (true, _) => hooks.push(Hook::Postrouting),
@@ -390,19 +436,14 @@ impl<'c> Flight<'c> {
     }
 
     /// The proxy masqueraded the packet. MASQUERADE takes the address of
-    /// the interface the packet leaves by: the pod bridge for a pod on this
-    /// node, the node's address otherwise.
+    /// the device the packet leaves by (`inet_select_addr`): the pod
+    /// bridge's for a pod on this node, the VXLAN or IP-in-IP device's for
+    /// a pod behind the tunnel, the uplink's for an address on the wire.
     fn masqueraded(&mut self) {
         self.hit.snat = true;
-        let cluster = self.cluster;
-        let dst_pod_node =
-            cluster.pods.iter().find(|p| !p.host_network && p.ip == Some(self.pkt.dst)).and_then(|p| p.node.clone());
-        let n = cluster.node(&self.node);
-        let new_src = match dst_pod_node.as_deref() == Some(self.node.as_str()) {
-            true => n.and_then(|n| n.network.gateway),
-            false => n.and_then(|n| n.internal_ip),
-        };
-        if let Some(ip) = new_src {
+        let host = self.network.node(&self.node).map(|n| &n.host);
+        let out = host.and_then(|h| h.lookup(self.pkt.dst)).and_then(|r| host?.address_on(&r.dev));
+        if let Some(ip) = out.or_else(|| self.cluster.node(&self.node).and_then(|n| n.internal_ip)) {
             self.pkt.src = ip;
         }
         let src = self.pkt.src;
@@ -415,21 +456,70 @@ impl<'c> Flight<'c> {
 
     /// The routing decision after the first hook: the host's route for the
     /// (maybe rewritten) destination.
-    fn routing_decision(&mut self) {
+    fn routing_decision(&mut self) -> Phase<()> {
         let dst = self.pkt.dst;
-        let Some(r) = self.network.node(&self.node).and_then(|n| n.host.lookup(dst)) else { return };
-        let step = self.network.forwarding_step(&self.node, r, dst);
+        let Some(r) = self.network.node(&self.node).and_then(|n| n.host.lookup(dst)) else { return Ok(()) };
+        let step = self.network.decide(&self.node, r, dst, self.came_in());
+        if step.at.is_forwarding() && !step.routed {
+            into_a_port(&mut self.hops, &self.node);
+        }
         let routed = self.origin != Origin::Host && step.routed;
         let ttl = if routed { self.ttl().saturating_sub(1) } else { self.ttl() };
         let detail = if r.blackhole { format!("to {dst} via blackhole") } else { step.detail };
+        let dropped = step.action == Action::Dropped;
         self.hops.push(Hop {
             node: Some(self.node.clone()),
             at: step.at,
             action: step.action,
-            detail,
+            detail: detail.clone(),
             rule: step.rule,
             packet: Headers { ttl, ..Headers::of(&self.pkt) },
         });
+        if dropped {
+            return Err(Outcome::new(Verdict::Dropped, detail));
+        }
+        Ok(())
+    }
+}
+
+/// A frame the bridge switched from port to port never reached the
+/// bridge's own stack: the hop that took it in is its port's.
+pub(super) fn into_a_port(hops: &mut [Hop], node: &str) {
+    let taken_in = hops
+        .iter_mut()
+        .rev()
+        .find(|h| h.node.as_deref() == Some(node) && matches!(h.at, Place::BridgeIn { .. } | Place::BridgePort { .. }));
+    if let Some(h) = taken_in {
+        if let Place::BridgeIn { bridge, port } = &h.at {
+            h.at = Place::BridgePort { bridge: bridge.clone(), port: port.clone() };
+        }
+    }
+}
+
+/// A packet from outside the nodes' network arrives on the node's uplink:
+/// from an address on that network directly, from anywhere else through
+/// the router that joins them (kind's docker host), one hop down.
+fn arrives_from_outside(network: &Network, node: &str, pkt: &Packet) -> Hop {
+    let uplink = network.node(node).and_then(|n| n.host.link("eth0"));
+    let on_link = uplink.is_some_and(|l| l.addrs.iter().any(|a| a.trunc().contains(&pkt.src)));
+    let (ttl, detail) = if on_link {
+        (64, format!("from {}, on the nodes' own network", pkt.src))
+    } else {
+        (
+            63,
+            format!(
+                "from {}, routed onto the nodes' network by the host that joins them (kind's docker host)",
+                pkt.src
+            ),
+        )
+    };
+    Hop {
+        node: Some(node.to_owned()),
+        at: Place::Dev("eth0".into()),
+        action: Action::Received,
+        detail,
+        rule: None,
+        packet: Headers { ttl, ..Headers::of(pkt) },
     }
 }
 

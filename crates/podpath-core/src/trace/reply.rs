@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use super::engine::{endpoint, Flight};
 use super::{Headers, Hop};
 use crate::cluster::Protocol;
-use crate::datapath::Arrival;
+use crate::datapath::{Arrival, Ingress};
 use crate::packet::{Outer, Packet};
 use crate::step::{Action, Place, Step};
 
@@ -95,6 +95,11 @@ impl Back {
             if s.routed {
                 self.ttl = self.ttl.saturating_sub(1);
             }
+            if s.at.is_forwarding() && !s.routed {
+                if let Some(n) = &s.node {
+                    super::engine::into_a_port(&mut self.hops, n);
+                }
+            }
             outer = s.tunnel.apply(outer);
             let packet = Headers { ttl: self.ttl, outer: outer.clone(), ..self.headers.clone() };
             self.hops.push(Hop { node: s.node, at: s.at, action: s.action, detail: s.detail, rule: s.rule, packet });
@@ -114,6 +119,23 @@ impl Flight<'_> {
         let server_node = server.unwrap_or(nat_node).to_owned();
         let headers = Headers { src: rs, sport: rsp, dst: rd, dport: rdp, protocol: ct.protocol, ttl: 64, outer: None };
         let mut back = Back { hops: Vec::new(), headers, ttl: 64 };
+        // Over the pod's own loopback, as the request came.
+        if self.hops.iter().any(|h| matches!(&h.at, Place::PodDev { dev, .. } if dev == "lo")) {
+            let at = self.hops[0].at.clone();
+            let lo = self.hops.last().map(|h| h.at.clone()).unwrap_or(at.clone());
+            let hop = |at: Place, action, detail: &str| Hop {
+                node: Some(server_node.clone()),
+                at,
+                action,
+                detail: detail.into(),
+                rule: None,
+                packet: back.headers.clone(),
+            };
+            return Ok(vec![
+                hop(at, Action::Sent, "the reply, to its own address"),
+                hop(lo, Action::Delivered, "back over the loopback"),
+            ]);
+        }
         let at = pod.map_or_else(|| Place::Host(server_node.clone()), Place::pod_eth0);
         back.hops.push(Hop {
             node: Some(server_node.clone()),
@@ -126,11 +148,14 @@ impl Flight<'_> {
         if let Some(key) = pod {
             back.push(self.network.leave_pod(&server_node, key, rd));
         }
+        // A pod on a bridge answers by its port of the bridge.
+        let port = pod.and_then(|key| self.network.ingress_of(&server_node, key));
+        let ingress = port.as_ref().map(|(bridge, port)| Ingress { bridge, port, nat: false });
         // To the NAT node (or, without NAT, straight to the client).
         let (mut steps, mut arrival) = if server_node == nat_node && ct.nat() {
             (Vec::new(), Arrival::Node(nat_node.to_owned()))
         } else {
-            self.network.carry(self.cluster, &server_node, rs, rd, (rsp, rdp))
+            self.network.carry(self.cluster, (&server_node, ingress), rs, rd, (rsp, rdp))
         };
         if ct.nat() {
             // The reply is routed by its own addresses: only if that way
@@ -162,7 +187,10 @@ impl Flight<'_> {
             back.hops.push(self.un_nat(ct, back.ttl));
             back.headers =
                 Headers { src: od, sport: odp, dst: os, dport: osp, protocol: ct.protocol, ttl: back.ttl, outer: None };
-            (steps, arrival) = self.network.carry(self.cluster, nat_node, od, os, (odp, osp));
+            // Undone as the frame came into the bridge (bridge-nf-call-iptables),
+            // the reply is still a frame the bridge took in.
+            let ingress = ingress.filter(|_| server_node == nat_node).map(|i| Ingress { nat: true, ..i });
+            (steps, arrival) = self.network.carry(self.cluster, (nat_node, ingress), od, os, (odp, osp));
         }
         back.push(steps);
         back.hops.push(self.back_at_client(arrival, &back.headers, back.ttl));
@@ -225,6 +253,15 @@ impl Flight<'_> {
         } else {
             "the client sees the reply come from the address it sent to"
         };
+        // Back to a client beyond the nodes' network: the router between
+        // (kind's docker host) takes a hop off, as it did on the way in.
+        let beyond = at == Place::Outside
+            && !node
+                .as_deref()
+                .and_then(|n| self.network.node(n))
+                .and_then(|n| n.host.link("eth0"))
+                .is_some_and(|l| l.addrs.iter().any(|a| a.trunc().contains(&headers.dst)));
+        let ttl = if beyond { ttl.saturating_sub(1) } else { ttl };
         Hop {
             node,
             at,
