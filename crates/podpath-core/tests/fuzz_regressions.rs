@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use podpath_core::{lesson, proxy::Dataplane, share, shell::Shell, simulate, simulate_with, trace::target, Source};
+use podpath_core::{lesson, share, shell::Shell, simulate, simulate_with, Source};
 
 fn inputs(target: &str) -> Vec<(PathBuf, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
@@ -24,24 +24,48 @@ fn inputs(target: &str) -> Vec<(PathBuf, String)> {
     files
 }
 
+mod drive {
+    include!("../../../fuzz/drive/manifests.rs");
+}
+
+/// Each input goes through what the fuzz target does; the replay asks
+/// more of it: what the input declares is in the cluster or said to be
+/// missing, every rule dump is one, and every trace the input steers
+/// starts where it was asked to and ends with a verdict and a reason.
 #[test]
 fn manifests() {
+    let mut traced = 0;
     for (path, text) in inputs("manifests") {
-        let (cluster, diagnostics) = simulate(&[Source::new("fuzz.yaml", &text)]);
+        let d = drive::drive(&text);
+        let declared =
+            text.lines().filter(|l| l.trim_start().starts_with("kind: Pod") || l.contains("kind: Deployment")).count();
+        let theirs = d.cluster.pods.iter().filter(|p| !podpath_core::system::is_system_namespace(&p.namespace)).count();
         assert!(
-            !cluster.pods.is_empty() || !diagnostics.is_empty() || text.trim().is_empty(),
-            "{}: neither a cluster nor a message",
+            declared == 0 || theirs > 0 || !d.diagnostics.is_empty(),
+            "{}: it declares pods, and the cluster has none of them and says nothing",
             path.display()
         );
-        if let Some(node) = cluster.nodes.first() {
-            assert!(!Dataplane::build(&cluster, &node.name, cluster.settings.proxy_mode).render().is_empty());
+        if let Some(rules) = &d.rules {
+            assert!(
+                rules.lines().any(|l| l.starts_with('*') || l.starts_with("table ") || l.contains("->")),
+                "{}: {rules}",
+                path.display()
+            );
         }
-        let mut pods = cluster.pods.iter().filter(|p| p.is_running());
-        if let (Some(a), Some(b)) = (pods.next(), pods.next()) {
-            target::trace_words(&cluster, &a.key(), &b.key(), 80, podpath_core::cluster::Protocol::Tcp, 0)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for (req, t) in &d.traces {
+            let t = t.as_ref().unwrap_or_else(|e| panic!("{}: {req:?}: {e}", path.display()));
+            let first = t.hops.first().unwrap_or_else(|| panic!("{}: {req:?}: no hops", path.display()));
+            match &req.from {
+                podpath_core::trace::From::Pod { namespace, name } => {
+                    assert_eq!(first.at.pod(), Some(format!("{namespace}/{name}").as_str()), "{}", path.display())
+                }
+                _ => assert_eq!(first.at.to_string(), "external client", "{}", path.display()),
+            }
+            assert!(!t.reason.is_empty() && t.to_string().contains("verdict: "), "{}", path.display());
+            traced += 1;
         }
     }
+    assert!(traced >= 10, "the corpus steers traces into the inputs' own objects: {traced}");
 }
 
 #[test]
