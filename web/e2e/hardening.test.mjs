@@ -27,14 +27,16 @@ after(async () => {
   site?.server.close();
 });
 
-// A fresh page under the CSP; `done()` asserts no violation and no request
-// elsewhere, then closes it.
+// A fresh page under the CSP; `done()` asserts no violation, no request
+// elsewhere and no error in the page (the one test that panics on purpose
+// says how many it expects), then closes it.
 async function open(path) {
   const { context, page, errors, elsewhere, violations } = await guardedPage(browser, site.url);
   await page.goto(site.url + path);
-  const done = async () => {
+  const done = async ({ expectErrors = false } = {}) => {
     assert.deepEqual(await violations(), [], 'no CSP violation');
     assert.deepEqual(elsewhere, [], 'no request left the site');
+    if (!expectErrors) assert.deepEqual(errors, [], 'no error in the page');
     await context.close();
   };
   return { page, done, errors };
@@ -106,8 +108,8 @@ test('a 50 MB paste is refused with a message, the text is kept, the page stays 
   await page.waitForSelector('[data-testid=pod]');
   const before = await page.inputValue('[data-testid=editor]');
   // A paste as the browser delivers it, with 50 MB of text on the clipboard.
-  const took = await page.evaluate(() => {
-    const t0 = performance.now();
+  // (How long the refusal takes is measured by the page bench, not here.)
+  await page.evaluate(() => {
     const editor = document.querySelector('[data-testid=editor]');
     editor.focus();
     const clipboardData = new DataTransfer();
@@ -115,14 +117,12 @@ test('a 50 MB paste is refused with a message, the text is kept, the page stays 
     const e = new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true });
     editor.dispatchEvent(e);
     if (!e.defaultPrevented) editor.setRangeText(clipboardData.getData('text/plain'));
-    return performance.now() - t0;
   });
   const notice = await page.textContent('[data-testid=notice]');
   assert.match(notice, /the pasted text is 50\.0 MB, more than the 16 MB podpath reads/);
   assert.equal(await page.inputValue('[data-testid=editor]'), before, 'the text is as it was');
-  // The refusal cost little, and the page still answers and edits: a frame
-  // comes, and an edit still reaches the topology.
-  assert.ok(took < 2000, `the paste was handled in ${took} ms`);
+  // The page still answers and edits: a frame comes, and an edit still
+  // reaches the topology.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
   await page.fill('[data-testid=editor]', before.replace('replicas: 2', 'replicas: 3'));
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=pod][data-pod^="shop/frontend"]').length === 3);
@@ -146,7 +146,7 @@ test('a panic in podpath shows the error and keeps the text, in the page and acr
   await page.goto(site.url + '?scenario=shop');
   await page.waitForSelector('[data-testid=pod]');
   assert.equal(await page.inputValue('[data-testid=editor]'), edited, 'the reload finds the text');
-  await done();
+  await done({ expectErrors: true });
 });
 
 test('a full storage is reported, not swallowed, and the text stays in the editor', async () => {

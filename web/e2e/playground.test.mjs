@@ -2,7 +2,7 @@
 // the system's Chromium. The page must agree with the CLI on every pod, show
 // a located error for a bad edit while keeping the last good cluster, recover
 // when the edit is fixed, and keep the text across a reload.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -40,7 +40,14 @@ before(async () => {
   // (the CSP test below opens its own context, with the policy enforced).
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, bypassCSP: true });
   page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e));
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+});
+
+// An error in the page fails the test it happened in.
+const pageErrors = [];
+afterEach(() => {
+  const seen = pageErrors.splice(0);
+  assert.deepEqual(seen, [], 'no error in the page');
 });
 
 after(async () => {
@@ -306,7 +313,7 @@ test('a problem shows at its own line in the editor, and nodes show their plumbi
   const plumbing = await page.$$eval('[data-testid=plumbing]', (els) => els.map((e) => e.textContent));
   assert.ok(plumbing.length > 0 && plumbing.every((p) => p.includes('tunl0 (IP-in-IP)') && p.includes('kube-proxy (iptables)')), plumbing.join(' | '));
   await page.fill('[data-testid=editor]', text);
-  await page.waitForSelector('[data-testid=inline-diagnostic]', { state: 'detached' }).catch(() => {});
+  await page.waitForSelector('[data-testid=inline-diagnostic]', { state: 'detached', timeout: 5000 });
   await page.screenshot({ path: join(OUT, 'e2e-9-editor.png') });
 });
 
@@ -501,7 +508,7 @@ test('a lesson by URL: goals checked live, completed by editing the YAML, kept a
 });
 
 test('the site runs under its strict CSP with no violation, asks nothing of other sites, and works offline', async () => {
-  const { context, page: p, elsewhere, violations } = await guardedPage(browser, site.url);
+  const { context, page: p, elsewhere, violations, errors } = await guardedPage(browser, site.url);
   await p.goto(site.url + '?scenario=policies&trace=tools%2Fdebug%2Cshop%2Fdb');
   await p.waitForSelector('[data-testid=verdict]');
   // The page's own policy: scripts from the site only, none inline.
@@ -522,6 +529,7 @@ test('the site runs under its strict CSP with no violation, asks nothing of othe
   assert.ok((await p.locator('[data-testid=pod]').count()) > 0, 'the topology draws with no network');
   assert.deepEqual(await violations(), []);
   assert.deepEqual(elsewhere, [], 'no request left the site');
+  assert.deepEqual(errors, [], 'no error in the page');
   await p.screenshot({ path: join(OUT, 'e2e-17-offline.png') });
   await context.close();
 });

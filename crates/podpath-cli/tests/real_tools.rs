@@ -5,7 +5,8 @@
 //!
 //! This needs root, iptables and nftables (scripts/setup.sh installs them; CI runs as
 //! root). Where they are missing the test fails rather than passing without
-//! checking; set PODPATH_SKIP_REAL_TOOLS=1 to skip it knowingly.
+//! checking; set PODPATH_SKIP_REAL_TOOLS=1 to skip it knowingly (refused
+//! when CI is set).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -70,9 +71,14 @@ fn find(tool: &str) -> String {
 }
 
 /// Whether the real tools are switched off (PODPATH_SKIP_REAL_TOOLS), said
-/// on stderr so a skipped run is visible.
+/// on stderr so a skipped run is visible. Never under CI: there a test
+/// that does not run must not pass.
 fn skipped() -> bool {
     let skip = std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some();
+    assert!(
+        !(skip && std::env::var_os("CI").is_some()),
+        "PODPATH_SKIP_REAL_TOOLS is set under CI: the real-tool tests must run"
+    );
     if skip {
         eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
     }
