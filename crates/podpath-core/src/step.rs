@@ -176,6 +176,23 @@ impl Place {
         }
     }
 
+    /// Whether the packet is somewhere here — a device, a pod, a node's
+    /// stack, the client outside — rather than in a rule or a decision.
+    pub fn is_somewhere(&self) -> bool {
+        matches!(
+            self,
+            Place::PodDev { .. }
+                | Place::PodApp { .. }
+                | Place::Host(_)
+                | Place::Outside
+                | Place::Address(_)
+                | Place::Dev(_)
+                | Place::BridgeIn { .. }
+                | Place::BridgeOut { .. }
+                | Place::BridgePort { .. }
+        )
+    }
+
     /// Whether this is the node's forwarding decision: its routing, or a
     /// bridge switching between its ports.
     pub fn is_forwarding(&self) -> bool {

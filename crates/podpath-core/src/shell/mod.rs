@@ -193,7 +193,7 @@ impl Shell {
             let client = wire.hops.last().map(|h| format!("{}:{}", h.packet.src, h.packet.sport)).unwrap_or_default();
             let id = u16::from_be_bytes([p.request[0], p.request[1]]);
             let flags = if r.authoritative { "qr,aa,rd" } else { "qr,rd,ra" };
-            let micros = 40 + 10 * wire.hops.len();
+            let micros = 40 + 10 * wire.hops.iter().filter(|h| h.at.is_somewhere()).count();
             let line = format!(
                 "[INFO] {client} - {id} \"{} IN {} udp {} false 512\" {} {flags} {} 0.{micros:06}s",
                 res.lookup.qtype,

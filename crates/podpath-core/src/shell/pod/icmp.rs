@@ -12,8 +12,9 @@ use crate::shell::Output;
 use crate::trace::{self, To, Verdict};
 use crate::Cluster;
 
-/// A round trip as ping reports it, modelled: 40 µs per hop each way plus
-/// a little per packet, so a longer path shows a longer time.
+/// A round trip as ping reports it, modelled: 40 µs per place the packet
+/// crosses each way plus a little per packet, so a longer path shows a
+/// longer time.
 fn rtt(hops: usize, seq: u32, seed: u64) -> f64 {
     let jitter = (crate::names::fnv64a(format!("{seed} {seq}").as_bytes()) % 40) as f64;
     (hops as f64 * 40.0 + 30.0 + jitter) / 1000.0
@@ -90,7 +91,8 @@ pub(super) fn ping(cluster: &Cluster, client: &Client, args: &[String], seed: u6
     let mut text = format!("PING {shown_name} ({addr}) 56(84) bytes of data.\n");
     let answered = t.verdict == Verdict::Delivered;
     let ttl = t.reply.last().map_or(64, |h| h.packet.ttl);
-    let hops = t.hops.len() + t.reply.len();
+    // The time is the way's, not the rules': count where the packet is.
+    let hops = t.hops.iter().chain(&t.reply).filter(|h| h.at.is_somewhere()).count();
     let mut times = Vec::new();
     if answered {
         let from = reply_name.map_or_else(|| addr.to_string(), |n| format!("{n} ({addr})"));
@@ -217,11 +219,13 @@ pub(super) fn traceroute(cluster: &Cluster, client: &Client, args: &[String], se
         let (Some(node), Some(back)) = (f.hop.node.as_deref(), client_ip) else { continue };
         let Some(router) = reply_source(&network, cluster, node, back) else { continue };
         n += 1;
-        text.push_str(&format!("{n:>2}  {}  {}\n", name(router), times(f.index + 1, n)));
+        let crossed = t.hops[..=f.index].iter().filter(|h| h.at.is_somewhere()).count();
+        text.push_str(&format!("{n:>2}  {}  {}\n", name(router), times(crossed, n)));
     }
     if t.verdict == Verdict::Delivered {
         n += 1;
-        text.push_str(&format!("{n:>2}  {}  {}\n", name(addr), times(t.hops.len(), n)));
+        let crossed = t.hops.iter().filter(|h| h.at.is_somewhere()).count();
+        text.push_str(&format!("{n:>2}  {}  {}\n", name(addr), times(crossed, n)));
     } else {
         while n < max {
             n += 1;

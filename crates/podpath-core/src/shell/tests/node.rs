@@ -122,8 +122,8 @@ data:
             Address: 10.105.26.172
 
             $ kubectl logs -n kube-system -l k8s-app=kube-dns
-            [INFO] 192.168.223.194:42956 - 6669 "A IN web.shop.shop.svc.cluster.local. udp 49 false 512" NXDOMAIN qr,aa,rd 142 0.000250s
-            [INFO] 192.168.223.194:59659 - 12564 "A IN web.shop.svc.cluster.local. udp 44 false 512" NOERROR qr,aa,rd 86 0.000250s
+            [INFO] 192.168.223.194:42956 - 6669 "A IN web.shop.shop.svc.cluster.local. udp 49 false 512" NXDOMAIN qr,aa,rd 142 0.000130s
+            [INFO] 192.168.223.194:59659 - 12564 "A IN web.shop.svc.cluster.local. udp 44 false 512" NOERROR qr,aa,rd 86 0.000130s
         "#]],
     );
     // kubeadm's Corefile has no `log`: CoreDNS logs nothing per query.

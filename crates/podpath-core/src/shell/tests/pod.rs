@@ -219,20 +219,20 @@ fn ping_nc_wget() {
             [exit 1]
             root@client:/# ping -c 2 192.168.247.2
             PING 192.168.247.2 (192.168.247.2) 56(84) bytes of data.
-            64 bytes from 192.168.247.2: icmp_seq=1 ttl=62 time=1.22 ms
-            64 bytes from 192.168.247.2: icmp_seq=2 ttl=62 time=1.23 ms
+            64 bytes from 192.168.247.2: icmp_seq=1 ttl=62 time=0.779 ms
+            64 bytes from 192.168.247.2: icmp_seq=2 ttl=62 time=0.786 ms
 
             --- 192.168.247.2 ping statistics ---
             2 packets transmitted, 2 received, 0% packet loss, time 1002ms
-            rtt min/avg/max/mdev = 1.219/1.223/1.226/0.003 ms
+            rtt min/avg/max/mdev = 0.779/0.782/0.786/0.004 ms
             root@client:/# traceroute 192.168.247.2
             traceroute to 192.168.247.2 (192.168.247.2), 30 hops max, 60 byte packets
-             1  172.18.0.4 (172.18.0.4)  0.436 ms  0.469 ms  0.458 ms
-             2  192.168.247.0 (192.168.247.0)  1.33 ms  1.32 ms  1.34 ms
-             3  192-168-247-2.web.shop.svc.cluster.local (192.168.247.2)  1.49 ms  1.50 ms  1.47 ms
+             1  172.18.0.4 (172.18.0.4)  0.276 ms  0.309 ms  0.298 ms
+             2  192.168.247.0 (192.168.247.0)  0.611 ms  0.600 ms  0.617 ms
+             3  192-168-247-2.web.shop.svc.cluster.local (192.168.247.2)  0.766 ms  0.782 ms  0.753 ms
             root@client:/# traceroute -n -m 4 web
             traceroute to web (10.105.26.172), 4 hops max, 60 byte packets
-             1  172.18.0.4  0.439 ms  0.450 ms  0.461 ms
+             1  172.18.0.4  0.279 ms  0.290 ms  0.301 ms
              2  * * *
              3  * * *
              4  * * *
