@@ -352,11 +352,21 @@ fn exec_runs_a_tool_in_a_pod_with_its_exit_status() {
     let out = podpath(&["exec", "x/nope", "-f", "-", "--", "hostname"], Some(deny));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout), "Error from server (NotFound): pods \"nope\" not found\n");
-    // On a node: the same iptables-save `podpath rules` prints.
-    let node = podpath(&["exec", "node/t-worker", "-f", "-", "--", "iptables-save"], Some(deny));
-    let rules = podpath(&["rules", "--node", "t-worker", "-f", "-"], Some(deny));
+    // On the pod's node: every rule `podpath rules` prints (kube-proxy's),
+    // and Calico's own chains with them, Felix's jump first in FORWARD.
+    let pods = podpath(&["get", "pods", "-n", "x", "-o", "json", "-f", "-"], Some(deny));
+    let pods: serde_json::Value = serde_json::from_slice(&pods.stdout).unwrap();
+    let on = pods["items"][0]["spec"]["nodeName"].as_str().unwrap().to_owned();
+    let node = podpath(&["exec", &format!("node/{on}"), "-f", "-", "--", "iptables-save"], Some(deny));
+    let rules = podpath(&["rules", "--node", &on, "-f", "-"], Some(deny));
     assert_eq!(node.status.code(), Some(0));
-    assert_eq!(text(&node.stdout), text(&rules.stdout));
+    let saved = text(&node.stdout);
+    for line in text(&rules.stdout).lines() {
+        assert!(saved.lines().any(|l| l == line), "{line} is not in the node's iptables-save");
+    }
+    let forward: Vec<&str> = saved.lines().filter(|l| l.starts_with("-A FORWARD ")).collect();
+    assert!(forward[0].ends_with("-j cali-FORWARD"), "{forward:?}");
+    assert!(saved.contains(":cali-fw-") && saved.contains("-A cali-po-"), "{saved}");
 }
 
 #[test]

@@ -59,13 +59,17 @@ const VARIANTS: &[&str] = &[
 ];
 
 /// Where a plugin or a mode may be named: the settings that define them,
-/// the proxy modes' own folder, the plugin registry and each plugin's module.
+/// the proxy modes' own folder, the plugin registry and each plugin's
+/// module (a file, or a folder of them).
 fn home(path: &str) -> bool {
+    let plugins = ["flannel", "calico", "cilium", "weave"];
     path == "podpath-core/src/settings.rs"
+        || path == "podpath-core/src/datapath/mod.rs"
         || path.starts_with("podpath-core/src/proxy/")
-        || ["mod", "flannel", "calico", "cilium", "weave"]
-            .iter()
-            .any(|m| path == format!("podpath-core/src/datapath/{m}.rs"))
+        || plugins.iter().any(|m| {
+            path == format!("podpath-core/src/datapath/{m}.rs")
+                || path.starts_with(&format!("podpath-core/src/datapath/{m}/"))
+        })
 }
 
 #[test]

@@ -226,11 +226,16 @@ fn every_trace_fixture() {
 }
 
 /// What a node's own tools print: the service proxy's dump in every view,
-/// and `ip addr|route|neigh` and `bridge fdb` of the host and of each pod.
+/// its `iptables-save` (with the CNI plugin's rules), and `ip
+/// addr|route|neigh` and `bridge fdb` of the host and of each pod.
 fn dumps(cluster: &Cluster, node: &str) -> String {
     let dataplane = Dataplane::build(cluster, node, cluster.settings.proxy_mode);
     let mut text = dataplane.render();
     text += &dataplane.render_view("all").unwrap_or_default();
+    // The node's iptables-save: the proxy's rules with the CNI plugin's.
+    let mut shell = podpath_core::shell::Shell::new();
+    shell.run(cluster, &format!("kubectl debug node/{node} -it --image=busybox"));
+    text += &shell.run(cluster, "iptables-save").text;
     let network = datapath::build(cluster);
     if let Some(n) = network.node(node) {
         for ns in std::iter::once(&n.host).chain(n.pods.values()) {

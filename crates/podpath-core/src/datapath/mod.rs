@@ -87,6 +87,12 @@ pub trait Plugin: Sync {
     /// node `remote` at `remote_ip`: the device, the line that decided, why.
     fn encapsulate(&self, cluster: &Cluster, host: &Netns, route: &Route, remote: &str, encap: Encap) -> Tunneled;
 
+    /// The plugin's own iptables rules and ipsets on a node (Calico's
+    /// Felix chains), if it writes any.
+    fn rules(&self, _cluster: &Cluster, _node: &NodeNet) -> Option<PluginRules> {
+        None
+    }
+
     /// Whether the node behind the tunnel routes the decapsulated packet
     /// (a router hop) rather than handing it straight to the pod.
     fn routes_after_decap(&self) -> bool {
@@ -179,6 +185,14 @@ impl Enforcement {
     }
 }
 
+/// A plugin's own netfilter state on a node: what it adds to the `filter`
+/// table, and its ipsets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginRules {
+    pub filter: crate::netfilter::Additions,
+    pub sets: crate::netfilter::ipset::IpSets,
+}
+
 /// The cluster's plumbing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Network {
@@ -195,6 +209,11 @@ impl Network {
     /// The plugin that built it.
     pub fn plugin(&self) -> &'static dyn Plugin {
         plugin(self.cni)
+    }
+
+    /// The plugin's own iptables rules and ipsets on `node`, if it writes any.
+    pub fn rules(&self, cluster: &Cluster, node: &str) -> Option<PluginRules> {
+        self.plugin().rules(cluster, self.node(node)?)
     }
 
     /// How the plugin carries a packet from `src` between two nodes: the

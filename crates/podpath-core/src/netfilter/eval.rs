@@ -30,27 +30,50 @@ pub enum Verdict {
 }
 
 /// What the node knows while evaluating: its own addresses (for
-/// `addrtype LOCAL`) and the seeded generator for `statistic`.
+/// `addrtype LOCAL`), the seeded generator for `statistic`, its ipsets, and
+/// the devices the packet came in and goes out by where the hook has them
+/// (for `-i`/`-o`).
 #[derive(Debug)]
 pub struct Context<'a> {
     pub local: &'a [IpNet],
     pub rng: &'a mut Rng,
     /// The node's ipsets, for `-m set`.
     pub sets: Option<&'a IpSets>,
+    pub devs: Devices<'a>,
+}
+
+/// The devices a packet came in and goes out by, where known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Devices<'a> {
+    pub input: Option<&'a str>,
+    pub output: Option<&'a str>,
+}
+
+/// `-i cali+` matches any device whose name starts with `cali`; without a
+/// `+` the name must be the same. A device not known does not match.
+fn device_matches(pattern: &str, dev: Option<&str>) -> bool {
+    match (pattern.strip_suffix('+'), dev) {
+        (Some(prefix), Some(d)) => d.starts_with(prefix),
+        (None, Some(d)) => d == pattern,
+        (_, None) => false,
+    }
 }
 
 fn is_local(ctx_local: &[IpNet], ip: IpAddr) -> bool {
     ctx_local.iter().any(|n| n.contains(&ip))
 }
 
+/// What a rule is checked against besides the packet.
+#[derive(Clone, Copy)]
+struct Env<'a> {
+    local: &'a [IpNet],
+    sets: Option<&'a IpSets>,
+    devs: Devices<'a>,
+}
+
 /// Whether every match of `rule` holds; `random` decides statistic matches.
-fn matches(
-    rule: &Rule,
-    pkt: &Packet,
-    local: &[IpNet],
-    sets: Option<&IpSets>,
-    random: &mut dyn FnMut(u32) -> bool,
-) -> bool {
+fn matches(rule: &Rule, pkt: &Packet, env: Env<'_>, random: &mut dyn FnMut(u32) -> bool) -> bool {
+    let Env { local, sets, devs } = env;
     let addr_ok =
         |m: &Option<super::AddrMatch>, ip: IpAddr| m.as_ref().is_none_or(|a| a.net.contains(&ip) != a.negated);
     if !addr_ok(&rule.source, pkt.src) || !addr_ok(&rule.destination, pkt.dst) {
@@ -59,9 +82,9 @@ fn matches(
     if rule.protocol.as_deref().is_some_and(|p| p != pkt.protocol.name()) {
         return false;
     }
-    // Interfaces are matched by the datapath that calls us; rules that name
-    // one are not written by the service proxy.
-    if rule.in_interface.is_some() || rule.out_interface.is_some() {
+    if rule.in_interface.as_deref().is_some_and(|i| !device_matches(i, devs.input))
+        || rule.out_interface.as_deref().is_some_and(|o| !device_matches(o, devs.output))
+    {
         return false;
     }
     for m in &rule.matches {
@@ -86,6 +109,7 @@ fn matches(
             Match::Ipvs { proto, vaddr, vport } => {
                 pkt.ipvs == Some((*vaddr, *vport)) && pkt.protocol.number() == *proto
             }
+            Match::Multiport(ports) => ports.iter().any(|(lo, hi)| (*lo..=*hi).contains(&pkt.dport)),
         };
         if !ok {
             return false;
@@ -106,19 +130,18 @@ pub fn run(table: &Table, chain: &str, pkt: &mut Packet, ctx: &mut Context<'_>, 
     // The kernel's statistic match: a 31-bit random number below the
     // stored probability.
     let mut random = |p: u32| ((rng.next_u64() as u32) & 0x7fff_ffff) < p;
-    match walk(table, chain, pkt, ctx.local, ctx.sets, &mut random, steps, 0) {
+    let env = Env { local: ctx.local, sets: ctx.sets, devs: ctx.devs };
+    match walk(table, chain, pkt, env, &mut random, steps, 0) {
         Flow::End(v) => v,
         Flow::Continue | Flow::Return => Verdict::Accept,
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn walk(
     table: &Table,
     chain: &str,
     pkt: &mut Packet,
-    local: &[IpNet],
-    sets: Option<&IpSets>,
+    env: Env<'_>,
     random: &mut dyn FnMut(u32) -> bool,
     steps: &mut Vec<Step>,
     depth: u32,
@@ -127,15 +150,20 @@ fn walk(
         return Flow::End(Verdict::Drop);
     }
     for (_, rule) in table.rules_of(chain) {
-        if !matches(rule, pkt, local, sets, random) {
+        if !matches(rule, pkt, env, random) {
             continue;
         }
         let Some(target) = &rule.target else { continue };
         steps.push(step_of(&table.name, chain, rule, target, pkt));
         match target {
-            Target::Jump(next) => match walk(table, next, pkt, local, sets, random, steps, depth + 1) {
+            Target::Jump(next) => match walk(table, next, pkt, env, random, steps, depth + 1) {
                 Flow::End(v) => return Flow::End(v),
                 Flow::Continue | Flow::Return => {}
+            },
+            // The chain gone to takes this chain's place: its end is ours.
+            Target::Goto(next) => match walk(table, next, pkt, env, random, steps, depth + 1) {
+                Flow::End(v) => return Flow::End(v),
+                Flow::Continue | Flow::Return => return Flow::Return,
             },
             Target::Return => return Flow::Return,
             Target::Accept => return Flow::End(Verdict::Accept),
@@ -167,7 +195,7 @@ fn walk(
 fn step_of(table: &str, chain: &str, rule: &Rule, target: &Target, pkt: &Packet) -> Step {
     let action = match target {
         Target::Jump(next) if next == MARK_MASQ => Action::Mark,
-        Target::Jump(_) => Action::Jump,
+        Target::Jump(_) | Target::Goto(_) => Action::Jump,
         Target::SetXMark { .. } => Action::Mark,
         Target::Return => Action::Return,
         Target::Dnat(_) => Action::Dnat,
@@ -176,11 +204,30 @@ fn step_of(table: &str, chain: &str, rule: &Rule, target: &Target, pkt: &Packet)
         Target::Drop => Action::Dropped,
         Target::Reject => Action::Rejected,
     };
-    let comment = rule.matches.iter().find_map(|m| match m {
-        Match::Comment(c) => Some(c.clone()),
-        _ => None,
-    });
-    Step::new(Place::chain(table, chain), action, comment.unwrap_or_default()).rule(rule.to_string()).packet(pkt)
+    // The rule's own words: its last comment that is not Calico's rule
+    // hash (`cali:…`, which names the rule, not what it is for); a hashed
+    // rule without one is described by what it does.
+    let comments: Vec<&str> = rule
+        .matches
+        .iter()
+        .filter_map(|m| match m {
+            Match::Comment(c) => Some(c.as_str()),
+            _ => None,
+        })
+        .collect();
+    let words = comments.iter().rev().find(|c| !c.starts_with("cali:")).map(|c| (*c).to_owned());
+    let detail = match words {
+        Some(w) => w,
+        None if comments.is_empty() => String::new(),
+        None => match target {
+            Target::Jump(c) => format!("to {c}"),
+            Target::Goto(c) => format!("on to {c}, not back"),
+            Target::SetXMark { value, mask } => format!("mark {value:#x}/{mask:#x}"),
+            Target::Return => "back to the calling chain".into(),
+            _ => String::new(),
+        },
+    };
+    Step::new(Place::chain(table, chain), action, detail).rule(rule.to_string()).packet(pkt)
 }
 
 /// kube-proxy's chain that marks a packet for masquerade: jumping to it is
@@ -217,12 +264,13 @@ fn explore(
         let random = rule.matches.iter().any(|m| matches!(m, Match::Probability(_)));
         // A random rule may or may not match: follow the "matches" branch
         // here, and go on to the next rule for the "does not" branch.
-        if !matches(rule, pkt, local, None, &mut |_| true) {
+        let env = Env { local, sets: None, devs: Devices::default() };
+        if !matches(rule, pkt, env, &mut |_| true) {
             continue;
         }
         let Some(target) = &rule.target else { continue };
         let ends = match target {
-            Target::Jump(next) => explore(table, next, pkt, local, out, depth + 1),
+            Target::Jump(next) | Target::Goto(next) => explore(table, next, pkt, local, out, depth + 1),
             Target::Return => return false,
             Target::Dnat(to) => {
                 if let Some(hp) = parse_hostport(to) {

@@ -21,6 +21,8 @@ pub enum Member {
     IpPortNet(IpAddr, String, u16, IpNet),
     /// `bitmap:port`
     Port(u16),
+    /// `hash:net`: an address or a network (a /32 is printed as its address).
+    Net(IpNet),
 }
 
 impl fmt::Display for Member {
@@ -31,6 +33,8 @@ impl fmt::Display for Member {
             Member::IpPortIp(ip, p, port, ip2) => write!(f, "{ip},{p}:{port},{ip2}"),
             Member::IpPortNet(ip, p, port, net) => write!(f, "{ip},{p}:{port},{net}"),
             Member::Port(port) => write!(f, "{port}"),
+            Member::Net(n) if n.prefix_len() == n.max_prefix_len() => write!(f, "{}", n.addr()),
+            Member::Net(n) => write!(f, "{n}"),
         }
     }
 }
@@ -43,6 +47,9 @@ pub struct IpSet {
     /// What the set is for (kube-proxy puts it in the rules' comments).
     pub comment: &'static str,
     pub members: Vec<Member>,
+    /// The most members it may hold (`maxelem`): 65536 for kube-proxy's,
+    /// 1048576 for Felix's.
+    pub maxelem: u32,
 }
 
 impl IpSet {
@@ -68,6 +75,7 @@ impl IpSet {
             Member::IpPortNet(ip, proto, p, net) => {
                 *ip == addr(0) && *proto == pkt.protocol.name() && *p == port(1) && net.contains(&addr(2))
             }
+            Member::Net(n) => n.contains(&addr(0)),
         })
     }
 }
@@ -93,8 +101,11 @@ impl IpSets {
     pub fn save(&self) -> String {
         let mut out = String::new();
         for s in &self.sets {
-            let opts =
-                if s.kind.starts_with("bitmap:") { "range 0-65535" } else { "family inet hashsize 1024 maxelem 65536" };
+            let opts = if s.kind.starts_with("bitmap:") {
+                "range 0-65535".to_owned()
+            } else {
+                format!("family inet hashsize 1024 maxelem {}", s.maxelem)
+            };
             let _ = writeln!(out, "create {} {} {opts}", s.name, s.kind);
             for m in &s.members {
                 let _ = writeln!(out, "add {} {m}", s.name);

@@ -105,6 +105,11 @@ fn matches_text(rule: &Rule, numeric: bool) -> String {
             Match::Ipvs { proto, vaddr, vport } => {
                 let _ = write!(out, " vaddr {vaddr} vport {vport} vproto {proto}");
             }
+            Match::Multiport(ports) => {
+                let list: Vec<String> =
+                    ports.iter().map(|(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}:{hi}") }).collect();
+                let _ = write!(out, " multiport dports {}", list.join(","));
+            }
         }
     }
     out
@@ -114,7 +119,7 @@ fn matches_text(rule: &Rule, numeric: bool) -> String {
 fn target_text(t: Option<&Target>) -> (String, String) {
     match t {
         None => (String::new(), String::new()),
-        Some(Target::Jump(c)) => (c.clone(), String::new()),
+        Some(Target::Jump(c) | Target::Goto(c)) => (c.clone(), String::new()),
         Some(Target::Accept) => ("ACCEPT".into(), String::new()),
         Some(Target::Drop) => ("DROP".into(), String::new()),
         Some(Target::Return) => ("RETURN".into(), String::new()),
@@ -156,6 +161,10 @@ fn rule_line(rule: &Rule, o: Options) -> String {
     let (si, s) = addr_text(rule.source.as_ref(), o.numeric);
     let (di, d) = addr_text(rule.destination.as_ref(), o.numeric);
     let _ = write!(line, "{si}{s:<19} {di}{d:<19} ");
+    // iptables prints a goto's mark before the matches.
+    if matches!(rule.target, Some(Target::Goto(_))) {
+        line.push_str("[goto] ");
+    }
     line.push_str(&matches_text(rule, o.numeric));
     line.push_str(&options);
     line
@@ -187,8 +196,11 @@ pub fn list(table: &Table, chain: Option<&str>, o: Options) -> Option<String> {
                 let _ = writeln!(out, "Chain {} (policy {p})", c.name);
             }
             None => {
-                let refs =
-                    table.rules().iter().filter(|r| matches!(&r.target, Some(Target::Jump(t)) if *t == c.name)).count();
+                let refs = table
+                    .rules()
+                    .iter()
+                    .filter(|r| matches!(&r.target, Some(Target::Jump(t) | Target::Goto(t)) if *t == c.name))
+                    .count();
                 let _ = writeln!(out, "Chain {} ({refs} references)", c.name);
             }
         }

@@ -75,6 +75,8 @@ pub enum Match {
         vaddr: std::net::IpAddr,
         vport: u16,
     },
+    /// `-m multiport --dports 80,8000:8080`: destination ports and ranges.
+    Multiport(Vec<(u16, u16)>),
 }
 
 impl Match {
@@ -88,6 +90,8 @@ impl Match {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     Jump(String),
+    /// `-g CHAIN`: when that chain ends, the chain that jumped here ends too.
+    Goto(String),
     Accept,
     Drop,
     Return,
@@ -217,6 +221,58 @@ impl Table {
     }
 }
 
+/// Rules another agent (a CNI plugin's) adds to a table: its own chains,
+/// and what it inserts at the top of the built-in chains and appends at
+/// their end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Additions {
+    pub table: Table,
+    pub head: Vec<Rule>,
+    pub tail: Vec<Rule>,
+}
+
+impl Additions {
+    /// The table as the node holds it with `base`'s rules too (the service
+    /// proxy's): each built-in chain the additions' head, then `base`'s
+    /// rules, then the additions' tail; every other chain of both.
+    pub fn merged(&self, base: Option<&Table>) -> Table {
+        let builtin: Vec<&str> =
+            self.table.chains.iter().filter(|c| c.policy.is_some()).map(|c| c.name.as_str()).collect();
+        let mut t = Table::new(&self.table.name, &builtin);
+        for chain in &builtin {
+            for r in self.head.iter().filter(|r| r.chain == *chain) {
+                t.push(r.clone());
+            }
+            for (_, r) in base.into_iter().flat_map(|b| b.rules_of(chain)) {
+                t.push(r.clone());
+            }
+            for r in self.tail.iter().filter(|r| r.chain == *chain) {
+                t.push(r.clone());
+            }
+        }
+        for source in base.into_iter().chain(std::iter::once(&self.table)) {
+            for c in source.chains.iter().filter(|c| c.policy.is_none()) {
+                t.chain(&c.name);
+                for (_, r) in source.rules_of(&c.name) {
+                    t.push(r.clone());
+                }
+            }
+        }
+        t
+    }
+
+    /// The additions alone, ready to evaluate: their chains, and the head
+    /// of each built-in chain (the tail only ever accepts what the
+    /// built-in chain's policy would).
+    pub fn evaluable(&self) -> Table {
+        let mut t = self.table.clone();
+        for r in &self.head {
+            t.push(r.clone());
+        }
+        t
+    }
+}
+
 /// How `iptables-save` prints a comment: quoted, with `"` and `\` escaped.
 fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -290,11 +346,19 @@ impl fmt::Display for Rule {
                 Match::Ipvs { proto, vaddr, vport } => {
                     write!(f, " -m ipvs --vproto {proto} --vaddr {vaddr} --vport {vport}")?
                 }
+                Match::Multiport(ports) => {
+                    let list: Vec<String> = ports
+                        .iter()
+                        .map(|(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}:{hi}") })
+                        .collect();
+                    write!(f, " -m multiport --dports {}", list.join(","))?
+                }
             }
         }
         match &self.target {
             None => Ok(()),
             Some(Target::Jump(c)) => write!(f, " -j {c}"),
+            Some(Target::Goto(c)) => write!(f, " -g {c}"),
             Some(Target::Accept) => f.write_str(" -j ACCEPT"),
             Some(Target::Drop) => f.write_str(" -j DROP"),
             Some(Target::Return) => f.write_str(" -j RETURN"),

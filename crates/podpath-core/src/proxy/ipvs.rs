@@ -340,7 +340,13 @@ pub fn build(cluster: &Cluster, node: &str) -> State {
     let sets = IpSets {
         sets: SETS
             .iter()
-            .map(|(name, kind, comment)| IpSet { name: (*name).into(), kind, comment, members: Vec::new() })
+            .map(|(name, kind, comment)| IpSet {
+                name: (*name).into(),
+                kind,
+                comment,
+                members: Vec::new(),
+                maxelem: 65536,
+            })
             .collect(),
     };
     let node_ip = n.and_then(|n| n.internal_ip);
@@ -643,7 +649,7 @@ impl State {
     }
 
     pub fn run(&self, hook: Hook, pkt: &mut Packet, ctx: &mut Context<'_>, steps: &mut Vec<Step>) -> Verdict {
-        let mut with_sets = Context { local: ctx.local, rng: &mut *ctx.rng, sets: Some(&self.sets) };
+        let mut with_sets = Context { local: ctx.local, rng: &mut *ctx.rng, sets: Some(&self.sets), devs: ctx.devs };
         let ctx = &mut with_sets;
         match hook {
             Hook::Connect => Verdict::Accept,

@@ -141,6 +141,14 @@ impl Dataplane {
         }
     }
 
+    /// The ipsets the proxy keeps (IPVS mode's), if any.
+    pub fn ipsets(&self) -> Option<&crate::netfilter::ipset::IpSets> {
+        match self {
+            Dataplane::Ipvs(s) => Some(&s.sets),
+            _ => None,
+        }
+    }
+
     /// Addresses the proxy makes local to the node (IPVS binds every
     /// Service address to the `kube-ipvs0` dummy device).
     pub fn bound_addresses(&self) -> Vec<IpAddr> {

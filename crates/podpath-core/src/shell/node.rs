@@ -10,7 +10,7 @@ use crate::trace::Trace;
 use crate::Cluster;
 
 pub(crate) const TOOLS: &[&str] =
-    &["iptables-save", "iptables", "nft", "ipvsadm", "ip", "bridge", "conntrack", "tcpdump", "hostname"];
+    &["iptables-save", "iptables", "ipset", "nft", "ipvsadm", "ip", "bridge", "conntrack", "tcpdump", "hostname"];
 
 pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trace]) -> Output {
     let Some((cmd, rest)) = args.split_first() else { return Output::default() };
@@ -19,15 +19,18 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
     let words: Vec<&str> = rest.iter().map(String::as_str).collect();
     match cmd.as_str() {
         "iptables-save" => {
-            // nftables mode and Cilium's replacement write no iptables rules.
-            let text = plane().render_view("iptables").unwrap_or_default();
+            // The proxy's tables (none in nftables and eBPF modes) with the
+            // plugin's rules (Calico's Felix) where it writes any.
+            let tables = iptables_tables(cluster, node, &plane());
+            let text = if tables.is_empty() { String::new() } else { crate::netfilter::save(&tables.iter().collect::<Vec<_>>()) };
             let table = words.windows(2).find(|w| w[0] == "-t" || w[0] == "--table").map(|w| w[1]);
             Output::ok(match table {
                 Some(t) => only_table(&text, t),
                 None => text,
             })
         }
-        "iptables" => iptables(&plane(), &words),
+        "iptables" => iptables(&iptables_tables(cluster, node, &plane()), &words),
+        "ipset" => ipset(cluster, node, &plane(), &words),
         "nft" => match words.as_slice() {
             ["list", "ruleset"] | ["list", "table", "ip", "kube-proxy"] | ["list", "table", "kube-proxy"] => {
                 Output::ok(plane().nft_ruleset().unwrap_or_default())
@@ -93,6 +96,33 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
         "tcpdump" => tcpdump(cluster, node, &words, recent),
         "hostname" => Output::ok(format!("{node}\n")),
         other => Output::fail(127, format!("bash: {other}: command not found\n")),
+    }
+}
+
+/// The node's iptables tables, filter then nat as iptables-save orders
+/// them: the service proxy's, with the CNI plugin's additions merged in.
+fn iptables_tables(cluster: &Cluster, node: &str, plane: &Dataplane) -> Vec<crate::netfilter::Table> {
+    let plugin = crate::datapath::build(cluster).rules(cluster, node);
+    let filter = match &plugin {
+        Some(p) => Some(p.filter.merged(plane.iptables_table("filter"))),
+        None => plane.iptables_table("filter").cloned(),
+    };
+    filter.into_iter().chain(plane.iptables_table("nat").cloned()).collect()
+}
+
+/// `ipset save` / `ipset list -n`: the service proxy's sets (IPVS mode)
+/// and the plugin's (Calico's selectors).
+fn ipset(cluster: &Cluster, node: &str, plane: &Dataplane, words: &[&str]) -> Output {
+    let mut sets = plane.ipsets().cloned().unwrap_or_default();
+    if let Some(p) = crate::datapath::build(cluster).rules(cluster, node) {
+        sets.sets.extend(p.sets.sets);
+    }
+    match words {
+        ["save"] | ["-S"] | ["-save"] => Output::ok(sets.save()),
+        ["list", "-n"] | ["list", "-name"] | ["-L", "-n"] => {
+            Output::ok(sets.sets.iter().map(|s| format!("{}\n", s.name)).collect::<String>())
+        }
+        _ => Output::fail(1, "ipset v7.17: podpath's ipset lists only: ipset save, ipset list -n\n"),
     }
 }
 
@@ -212,7 +242,7 @@ fn named_ports(line: &str) -> String {
 
 /// `iptables [-t TABLE] -L [CHAIN] [-n] [-v]` (flags may be grouped, as in
 /// `-nvL`): the listing of the rules the service proxy wrote.
-fn iptables(plane: &Dataplane, words: &[&str]) -> Output {
+fn iptables(tables: &[crate::netfilter::Table], words: &[&str]) -> Output {
     use crate::netfilter::list::{list, Options};
     let mut table = "filter";
     let mut chain = None;
@@ -252,7 +282,7 @@ fn iptables(plane: &Dataplane, words: &[&str]) -> Output {
     if !["filter", "nat", "mangle", "raw", "security"].contains(&table) {
         return Output::fail(3, format!("iptables v1.8.9 (nf_tables): table '{table}' does not exist\nPerhaps iptables or your kernel needs to be upgraded.\n"));
     }
-    match plane.iptables_table(table) {
+    match tables.iter().find(|t| t.name == table) {
         Some(t) => match list(t, chain, o) {
             Some(text) => Output::ok(text),
             None => Output::fail(1, "iptables: No chain/target/match by that name.\n"),

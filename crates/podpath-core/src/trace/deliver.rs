@@ -17,6 +17,21 @@ impl Flight<'_> {
     /// The policy on the client's side, where the client's plugin enforces
     /// it. Decides the connection for both sides while at it.
     pub(super) fn policy_out(&mut self) -> Phase<()> {
+        self.decide();
+        let Some(d) = self.decision.clone() else { return Ok(()) };
+        // A plugin with rules of its own judged it in FORWARD already.
+        if self.plugin_rules.is_some() {
+            return Ok(());
+        }
+        // Egress is judged on the client's own address, after the DNAT.
+        let seen = Packet { src: self.sent.src, sport: self.sent.sport, ..self.pkt.clone() };
+        let hop = self.policy_hop(true, Some(self.node.clone()), &d, &seen, self.ttl());
+        self.judged(hop, || Outcome::new(Verdict::Dropped, format!("NetworkPolicy: {}", d.egress.explanation)))
+    }
+
+    /// What NetworkPolicy says of the connection, for both sides, as the
+    /// packet is now (after the DNAT; the source as it will be seen).
+    pub(super) fn decide(&mut self) {
         let engine = Engine::new(self.cluster);
         let client = if self.origin == Origin::Pod { engine.end_of(self.sent.src) } else { End::Ip(self.sent.src) };
         let server = engine.end_of(self.pkt.dst);
@@ -24,11 +39,6 @@ impl Flight<'_> {
             let protocol = Some(self.req.protocol).filter(|p| *p != Protocol::Icmp);
             engine.check_as(client, engine.end_of(self.pkt.src), server, self.pkt.dport, protocol)
         });
-        let Some(d) = self.decision.clone() else { return Ok(()) };
-        // Egress is judged on the client's own address, after the DNAT.
-        let seen = Packet { src: self.sent.src, sport: self.sent.sport, ..self.pkt.clone() };
-        let hop = self.policy_hop(true, Some(self.node.clone()), &d, &seen, self.ttl());
-        self.judged(hop, || Outcome::new(Verdict::Dropped, format!("NetworkPolicy: {}", d.egress.explanation)))
     }
 
     /// From the first node to the destination, as the plugin carries it;
@@ -95,7 +105,9 @@ impl Flight<'_> {
     /// At the destination pod's eth0, once its side's policy lets it in.
     fn at_pod(&mut self, key: String, node: String) -> Phase<Outcome> {
         let ttl = self.ttl();
-        if let Some(d) = self.decision.clone() {
+        let end_here = |o: Outcome| Outcome { pod: Some(key.clone()), node: Some(node.clone()), ..o };
+        self.plugin_filter_at(&node, &key).map_err(end_here)?;
+        if let Some(d) = self.decision.clone().filter(|_| self.plugin_rules.is_none()) {
             let hop = self.policy_hop(false, Some(node.clone()), &d, &self.pkt.clone(), ttl);
             self.judged(hop, || Outcome {
                 pod: Some(key.clone()),

@@ -51,7 +51,7 @@ pub(super) struct Flight<'c> {
     pub(super) network: Network,
     /// The first node's own addresses (what `addrtype LOCAL` matches).
     pub(super) local: Vec<IpNet>,
-    rng: Rng,
+    pub(super) rng: Rng,
     pub(super) pkt: Packet,
     /// The packet as the client's socket sent it (after a translation at
     /// `connect()`, before any on the wire).
@@ -67,6 +67,9 @@ pub(super) struct Flight<'c> {
     /// The bridge and port a pod's packet entered its node by, for a
     /// plugin whose pods are ports of a bridge.
     pub(super) ingress: Option<(String, String)>,
+    /// The plugin's own iptables rules on the first node (Calico's Felix),
+    /// which then enforce NetworkPolicy in place of a policy hop.
+    pub(super) plugin_rules: Option<crate::datapath::PluginRules>,
 }
 
 /// Traces a packet to an address or a pod.
@@ -178,6 +181,7 @@ impl<'c> Flight<'c> {
         if origin == Origin::Outside {
             hops.push(arrives_from_outside(&network, &node, &pkt));
         }
+        let plugin_rules = network.rules(cluster, &node);
         let frontend = find_service(cluster, dst, req.port, req.protocol, &local);
         let candidates = dataplane.candidates(&pkt, origin, &local);
         let hit = ServiceHit {
@@ -204,6 +208,7 @@ impl<'c> Flight<'c> {
             socket_lb: false,
             decision: None,
             ingress,
+            plugin_rules,
         }
     }
 
@@ -337,9 +342,10 @@ impl<'c> Flight<'c> {
         if hook == Hook::Prerouting && self.origin == Origin::Pod {
             self.out_of_the_pod();
         }
+        self.plugin_filter(hook)?;
         let before = (self.pkt.dst, self.pkt.dport);
         let mut steps: Vec<Step> = Vec::new();
-        let mut ctx = Context { local: &self.local, rng: &mut self.rng, sets: None };
+        let mut ctx = Context { local: &self.local, rng: &mut self.rng, sets: None, devs: Default::default() };
         let verdict = self.dataplane.run(hook, &mut self.pkt, &mut ctx, &mut steps);
         if hook == Hook::Connect && !steps.is_empty() {
             // Balanced at connect(): the first packet already carries the
@@ -381,7 +387,7 @@ impl<'c> Flight<'c> {
     }
 
     /// The service proxy's steps as hops, with the packet each left.
-    fn push_steps(&mut self, steps: &[Step]) {
+    pub(super) fn push_steps(&mut self, steps: &[Step]) {
         let ttl = self.ttl();
         for s in steps {
             let p = s.packet.as_ref().expect("a service proxy's step carries the packet");
@@ -411,7 +417,7 @@ impl<'c> Flight<'c> {
     }
 
     /// A rule rejected or dropped the packet: the walk ends at its line.
-    fn refused(&mut self, rejected: bool, steps: &[Step]) -> Outcome {
+    pub(super) fn refused(&mut self, rejected: bool, steps: &[Step]) -> Outcome {
         let last = steps.last();
         let place = last.map(|s| s.at.to_string()).unwrap_or_default();
         let why = last

@@ -19,6 +19,7 @@
 mod deliver;
 pub mod dns;
 pub mod engine;
+mod firewall;
 pub mod http;
 mod render;
 mod reply;

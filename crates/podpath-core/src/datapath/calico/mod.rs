@@ -12,8 +12,12 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
+pub mod felix;
+mod policies;
+mod selectors;
+
 use super::netns::{hex, Fdb, Kind, Link, Neigh, Netns, Route};
-use super::{sha1, Enforcement, Network, Plugin, PodNet, Tunneled, Wiring};
+use super::{sha1, Enforcement, Network, NodeNet, Plugin, PluginRules, PodNet, Tunneled, Wiring};
 use crate::cluster::{Cluster, IpamScheme, Node, Pod};
 use crate::packet::{Encap, Mac};
 use crate::settings::{Cni, Encapsulation};
@@ -161,6 +165,11 @@ impl Plugin for Calico {
         g.scope_link = true;
         let neigh = vec![Neigh { ip: gateway, dev: "eth0".into(), mac: Mac([0xee; 6]), state: "REACHABLE" }];
         Some(PodNet { prefix: 32, routes: vec![d, g], neigh })
+    }
+
+    /// Felix's chains, policies, profiles and ipsets for the node's workloads.
+    fn rules(&self, cluster: &Cluster, node: &NodeNet) -> Option<PluginRules> {
+        Some(felix::build(cluster, &node.node, &node.pod_veth))
     }
 
     fn veth_detail(&self, _net: &Network, _dst: IpAddr) -> String {
