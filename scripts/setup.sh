@@ -25,6 +25,9 @@ need_pkg ipset
 need_pkg iproute2
 # The pcap test decodes with tshark (its debconf question is answered non-interactively).
 need_pkg tshark
+# The kernel lab captures every interface with tcpdump and reads conntrack.
+need_pkg tcpdump
+need_pkg conntrack
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} (apt)"
   as_root apt-get update -qq
