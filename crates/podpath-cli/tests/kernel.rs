@@ -17,6 +17,7 @@
 //! (scripts/setup.sh installs them); PODPATH_SKIP_REAL_TOOLS=1 skips it
 //! knowingly, except under CI.
 
+mod common;
 mod kernel {
     pub mod capture;
     pub mod check;
@@ -239,7 +240,7 @@ fn run_case(lab: &Lab, c: &Cluster, case: &Case) -> Result<(), String> {
 
 /// Builds the lab for one configuration and runs every case in it.
 fn check_configuration(tag: &str, cni: Cni, encapsulation: &str, mode: ProxyMode) {
-    if skipped() {
+    if common::skipped("the kernel lab") {
         return;
     }
     let c = cluster(cni, encapsulation, mode);
@@ -258,20 +259,6 @@ fn check_configuration(tag: &str, cni: Cni, encapsulation: &str, mode: ProxyMode
     let failures: Vec<String> = cases.iter().filter_map(|case| run_case(&lab, &c, case).err()).collect();
     eprintln!("{tag}: {} of {} cases equal to the kernel", cases.len() - failures.len(), cases.len());
     assert!(failures.is_empty(), "{cni} {encapsulation}, {mode} mode:\n\n{}", failures.join("\n\n"));
-}
-
-/// Whether the real tools are switched off: never under CI, where a test
-/// that does not run must not pass.
-fn skipped() -> bool {
-    let skip = std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some();
-    assert!(
-        !(skip && std::env::var_os("CI").is_some()),
-        "PODPATH_SKIP_REAL_TOOLS is set under CI: the kernel lab must run"
-    );
-    if skip {
-        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
-    }
-    skip
 }
 
 /// The configurations the lab runs (one test each below).
@@ -312,7 +299,7 @@ fn flannel_host_gw_nftables() {
 /// kernel cannot build, so nothing is left out silently.
 #[test]
 fn the_cases_the_kernel_cannot_run() {
-    if skipped() {
+    if common::skipped("the kernel lab") {
         return;
     }
     let runnable: &[(Cni, &str, ProxyMode)] = &RUNNABLE;

@@ -8,30 +8,15 @@
 //! checking; set PODPATH_SKIP_REAL_TOOLS=1 to skip it knowingly (refused
 //! when CI is set).
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use common::{run, skipped, tool as find};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, String> {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{cmd:?}: {e}"))?;
-    if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// A network namespace that is deleted when dropped.
@@ -55,34 +40,6 @@ impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new(find("ip")).args(["netns", "del", &self.0]).status();
     }
-}
-
-/// A tool's full path: on PATH, or in the sbin directories a minimal PATH
-/// leaves out (where Debian puts iptables).
-fn find(tool: &str) -> String {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let found = path
-        .split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
-        .map(|dir| Path::new(dir).join(tool))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string());
-    found.unwrap_or_else(|| tool.to_owned())
-}
-
-/// Whether the real tools are switched off (PODPATH_SKIP_REAL_TOOLS), said
-/// on stderr so a skipped run is visible. Never under CI: there a test
-/// that does not run must not pass.
-fn skipped() -> bool {
-    let skip = std::env::var_os("PODPATH_SKIP_REAL_TOOLS").is_some();
-    assert!(
-        !(skip && std::env::var_os("CI").is_some()),
-        "PODPATH_SKIP_REAL_TOOLS is set under CI: the real-tool tests must run"
-    );
-    if skip {
-        eprintln!("skipped: PODPATH_SKIP_REAL_TOOLS is set");
-    }
-    skip
 }
 
 /// tshark's fields for a pcap, with checksum validation on, VXLAN decoded
@@ -109,7 +66,7 @@ fn podpath(args: &[&str]) -> String {
 /// Runs `check` for every node of the fixtures, each in a fresh network
 /// namespace, unless PODPATH_SKIP_REAL_TOOLS is set; returns how many.
 fn each_node(tag: &str, mut check: impl FnMut(&str, &str, &Netns)) -> usize {
-    if skipped() {
+    if skipped("the real-tool tests") {
         return usize::MAX;
     }
     let fixtures = ["web/scenarios/shop.yaml", "crates/podpath-core/tests/scenarios/proxy.yaml"];
@@ -255,7 +212,7 @@ fn ipvs_mode_ipsets_and_iptables_load_into_the_real_tools() {
 /// layers the plugin's encapsulation puts on the wire.
 #[test]
 fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
-    if skipped() {
+    if skipped("the real-tool tests") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("podpath-pcap-{}", std::process::id()));
@@ -336,7 +293,7 @@ fn tshark_decodes_the_pcap_of_a_cross_node_trace_for_every_plugin() {
 /// not captured", no "ACKed unseen segment").
 #[test]
 fn tshark_follows_a_whole_http_exchange_through_the_tunnel() {
-    if skipped() {
+    if skipped("the real-tool tests") {
         return;
     }
     use podpath_core::trace::{trace, From, Payload, Request, To};
@@ -387,7 +344,7 @@ fn tshark_follows_a_whole_http_exchange_through_the_tunnel() {
 /// reads the query and CoreDNS's answer out of it.
 #[test]
 fn tshark_reads_the_dns_exchange_before_the_connection() {
-    if skipped() {
+    if skipped("the real-tool tests") {
         return;
     }
     let f = "web/scenarios/shop.yaml";
@@ -446,7 +403,7 @@ fn tshark_reads_the_dns_exchange_before_the_connection() {
 /// tshark reads.
 #[test]
 fn tshark_reads_both_connections_of_a_proxied_request() {
-    if skipped() {
+    if skipped("the real-tool tests") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("podpath-ingress-{}", std::process::id()));
@@ -491,7 +448,7 @@ fn tshark_reads_both_connections_of_a_proxied_request() {
 
 #[test]
 fn the_capture_view_reads_frames_as_tshark_does() {
-    if skipped() {
+    if skipped("the real-tool tests") {
         return;
     }
     // curl by name: the DNS exchange, then HTTP through the VXLAN tunnel.

@@ -2,44 +2,9 @@
 //! by a thread (setns) to open sockets or write `/proc/sys` there.
 
 use std::fs::File;
-use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// A tool's full path: on PATH, or in the sbin directories a minimal PATH
-/// leaves out.
-pub fn tool(name: &str) -> String {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let found = path
-        .split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
-        .map(|dir| Path::new(dir).join(name))
-        .find(|p| p.is_file());
-    found.map_or_else(|| name.to_owned(), |p| p.display().to_string())
-}
-
-/// Runs a command; its stdout, or what it said on failure.
-pub fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, String> {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{cmd:?}: {e}"))?;
-    if let Some(text) = stdin {
-        child.stdin.take().expect("piped").write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "{cmd:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stderr),
-            stdin.map(|s| format!("\ninput:\n{s}")).unwrap_or_default()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
+pub use crate::common::{run, tool};
 
 /// A network namespace, deleted when dropped.
 #[derive(Debug)]
