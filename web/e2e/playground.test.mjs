@@ -309,6 +309,16 @@ test('a problem shows at its own line in the editor, and nodes show their plumbi
   const line = String(bad.split('\n').findIndex((l) => l.includes('replicas: two')) + 1);
   await page.waitForSelector(`[data-testid=inline-diagnostic][data-line="${line}"]`);
   assert.match(await page.textContent(`[data-testid=inline-diagnostic][data-line="${line}"]`), /invalid type: string "two"/);
+  // The API server's own validation is marked at the field it names, not
+  // at the object's first line (`apiVersion:`).
+  const service = 'apiVersion: v1\nkind: Service\nmetadata: {name: odd}\nspec:\n  selector: {app: odd}\n  clusterIP: 10.96.0.300\n  ports: [{port: 80}]\n';
+  const semantic = text.replace(/\n*$/, '\n') + '---\n' + service;
+  await page.fill('[data-testid=editor]', semantic);
+  const field = String(semantic.split('\n').findIndex((l) => l.includes('clusterIP: 10.96.0.300')) + 1);
+  assert.equal(lintLine(semantic), field, 'the CLI places it on the same line');
+  await page.waitForSelector(`[data-testid=inline-diagnostic][data-line="${field}"]`);
+  assert.match(await page.textContent(`[data-testid=inline-diagnostic][data-line="${field}"]`), /spec\.clusterIP: Invalid value: "10\.96\.0\.300"/);
+  await page.screenshot({ path: join(OUT, 'e2e-9-field-mark.png') });
   // Calico's plumbing on every node: the IP-in-IP tunnel and kube-proxy.
   const plumbing = await page.$$eval('[data-testid=plumbing]', (els) => els.map((e) => e.textContent));
   assert.ok(plumbing.length > 0 && plumbing.every((p) => p.includes('tunl0 (IP-in-IP)') && p.includes('kube-proxy (iptables)')), plumbing.join(' | '));

@@ -96,7 +96,7 @@ fn lint_lists_problems_and_skipped_kinds() {
     let out = podpath(&["lint", "-f", "-"], Some(input));
     assert_eq!(out.status.code(), Some(1));
     expect![[r#"
-        <stdin>:5:1: error: spec.template.metadata.labels: Invalid value: "app=b": `selector` does not match template `labels` (selector is app=a)
+        <stdin>:11:16: error: spec.template.metadata.labels: Invalid value: "app=b": `selector` does not match template `labels` (selector is app=a)
         <stdin>:1:1: note: skipped ServiceAccount sa (v1): podpath does not model this kind
         1 error(s), 0 warning(s), 1 object(s) skipped
     "#]]
@@ -116,11 +116,11 @@ fn what_the_api_server_refuses_is_simulated_but_lint_fails() {
     assert_eq!(get.status.code(), Some(0), "simulated, with a warning");
     assert!(text(&get.stdout).contains("80:8080/TCP"));
     assert!(text(&get.stderr)
-        .starts_with("<stdin>:1:1: warning: service default/np: spec.ports[].nodePort: Invalid value: 8080"));
+        .starts_with("<stdin>:6:22: warning: service default/np: spec.ports[0].nodePort: Invalid value: 8080"));
     let lint = podpath(&["lint", "-f", "-"], Some(input));
     assert_eq!(lint.status.code(), Some(1));
     assert!(
-        text(&lint.stderr).starts_with("<stdin>:1:1: error: service default/np: spec.ports[].nodePort"),
+        text(&lint.stderr).starts_with("<stdin>:6:22: error: service default/np: spec.ports[0].nodePort"),
         "{}",
         text(&lint.stderr)
     );

@@ -50,15 +50,42 @@ pub struct Diagnostic {
     /// see it can still process it (a nodePort outside the range, say): it
     /// is simulated with a warning, and `podpath lint` calls it an error.
     pub api_rejects: bool,
+    /// The field the diagnostic is about, as the API server names it
+    /// (`spec.ports[0].nodePort`), relative to the document (a `List`
+    /// item's fields start with `items[N]`). Read from the message when
+    /// the message starts with one, or given with [`Diagnostic::at_field`].
+    pub field: Option<String>,
+    /// Whether `origin` is already the field's place; until then it is the
+    /// object's first line, and [`crate::load::place`] moves it.
+    pub placed: bool,
 }
 
 impl Diagnostic {
     pub fn error(origin: Origin, message: impl Into<String>) -> Self {
-        Diagnostic { origin, severity: Severity::Error, message: message.into(), api_rejects: false }
+        Diagnostic::new(origin, Severity::Error, message.into())
     }
 
     pub fn warning(origin: Origin, message: impl Into<String>) -> Self {
-        Diagnostic { origin, severity: Severity::Warning, message: message.into(), api_rejects: false }
+        Diagnostic::new(origin, Severity::Warning, message.into())
+    }
+
+    fn new(origin: Origin, severity: Severity, message: String) -> Self {
+        let field = field_in(&message);
+        Diagnostic { origin, severity, message, api_rejects: false, field, placed: false }
+    }
+
+    /// The diagnostic is about this field (a path from the document's
+    /// root, as in the API server's messages).
+    pub fn at_field(mut self, path: impl Into<String>) -> Self {
+        self.field = Some(path.into());
+        self
+    }
+
+    /// The origin is already where the problem is (a YAML or type error
+    /// located by the parser): nothing moves it.
+    pub fn placed(mut self) -> Self {
+        self.placed = true;
+        self
     }
 
     /// What the API server would reject but can still be simulated.
@@ -78,6 +105,36 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+}
+
+/// The field path a message names, the way the API server and serde write
+/// them: the first `: `-separated part that reads as a path
+/// (`spec.ports[0].port`, `metadata.name`), after the object's name
+/// ("service default/web: "); a leading `items[N]` of a `List` joins the
+/// path that follows it.
+fn field_in(message: &str) -> Option<String> {
+    let mut parts = message.split(": ");
+    let mut item: Option<&str> = None;
+    let is_path = |p: &str| {
+        !p.is_empty()
+            && p.starts_with(|c: char| c.is_ascii_lowercase())
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '[' | ']' | '-' | '_'))
+            && (p.contains('.') || p.contains('['))
+    };
+    for part in parts.by_ref().take(4) {
+        if !is_path(part) {
+            continue;
+        }
+        if part.starts_with("items[") && !part.contains('.') && item.is_none() {
+            item = Some(part);
+            continue;
+        }
+        return Some(match item {
+            Some(first) => format!("{first}.{part}"),
+            None => part.to_owned(),
+        });
+    }
+    item.map(str::to_owned)
 }
 
 /// `FILE:LINE:COL: error: MESSAGE`, the form editors and CI logs understand.

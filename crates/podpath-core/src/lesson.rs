@@ -67,7 +67,6 @@ pub struct Goal {
     #[serde(default)]
     pub hint: String,
     /// `{trace: {…}}`: the check's kind as the map's one key.
-    #[serde(with = "serde_yaml::with::singleton_map")]
     pub check: Check,
 }
 
@@ -167,10 +166,12 @@ pub enum LessonError {
 
 /// Reads a lesson.
 pub fn parse(file: &str, text: &str) -> Result<Lesson, LessonError> {
-    let lesson: Lesson = serde_yaml::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-        LessonError::Syntax { file: file.to_owned(), line, column, message: e.to_string() }
-    })?;
+    let syntax = |mark: Option<crate::yaml::Mark>, message: String| {
+        let mark = mark.unwrap_or(crate::yaml::Mark { line: 1, column: 1 });
+        LessonError::Syntax { file: file.to_owned(), line: mark.line as usize, column: mark.column as usize, message }
+    };
+    let node = crate::yaml::parse(text, 1).map_err(|e| syntax(Some(e.mark), e.message))?;
+    let lesson: Lesson = crate::yaml::de::from_node(&node).map_err(|e| syntax(e.mark, e.to_string()))?;
     if lesson.kind != "Lesson" || lesson.api_version != "podpath.dev/v1alpha1" {
         return Err(LessonError::Kind {
             file: file.to_owned(),

@@ -36,6 +36,7 @@ pub mod step;
 pub mod system;
 pub mod topology;
 pub mod trace;
+pub mod yaml;
 
 pub use cluster::{Cluster, Node, Pod, PodPhase};
 pub use diag::{Diagnostic, Severity};
@@ -66,5 +67,6 @@ pub fn simulate_with(sources: &[Source], overrides: &Overrides) -> (Cluster, Vec
     let (cluster, more) = Cluster::build_with(&manifests, overrides);
     diags.extend(more);
     diags.extend(policy::lint::lint(&policy::Engine::new(&cluster)));
+    load::place(sources, &mut diags);
     (cluster, diags)
 }

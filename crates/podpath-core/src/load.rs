@@ -13,10 +13,10 @@ use k8s_openapi::api::{
     apps::v1 as apps, batch::v1 as batch, core::v1 as core, discovery::v1 as discovery, networking::v1 as networking,
 };
 use serde::de::DeserializeOwned;
-use serde_yaml::Value;
 
 use crate::diag::{Diagnostic, Origin};
 use crate::settings::{ClusterObject, KubeProxyConfig};
+use crate::yaml::{self, de, Node};
 
 /// One input file (or the editor's buffer): a name for messages and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,48 +145,32 @@ const KINDS: &[(&str, &str)] = &[
     ("traefik.io/v1alpha1", "Middleware"),
 ];
 
-fn typed(api_version: &str, kind: &str, doc: Doc<'_>) -> Result<Object, serde_yaml::Error> {
-    fn boxed<T: DeserializeOwned>(doc: Doc<'_>) -> Result<Box<T>, serde_yaml::Error> {
-        // Every kind is typed by one deserializer, serde_yaml's text one
-        // (it knows where an error is): a second one, from the parsed
-        // value, would double the code serde generates for every
-        // Kubernetes type, which is most of the page's weight. A `List`
-        // item is written back as text first.
-        match doc {
-            Doc::Text(text) => serde_yaml::from_str(text).map(Box::new),
-            Doc::Value(value) => serde_yaml::from_str(&serde_yaml::to_string(value)?).map(Box::new),
-        }
+fn typed(api_version: &str, kind: &str, node: &Node) -> Result<Object, de::Error> {
+    fn boxed<T: DeserializeOwned>(node: &Node) -> Result<Box<T>, de::Error> {
+        de::from_node(node).map(Box::new)
     }
     Ok(match (api_version, kind) {
-        ("podpath.dev/v1alpha1", "Cluster") => Object::Cluster(boxed(doc)?),
-        ("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration") => Object::KubeProxyConfiguration(boxed(doc)?),
-        ("v1", "Namespace") => Object::Namespace(boxed(doc)?),
-        ("v1", "Node") => Object::Node(boxed(doc)?),
-        ("v1", "Pod") => Object::Pod(boxed(doc)?),
-        ("v1", "Service") => Object::Service(boxed(doc)?),
-        ("v1", "ConfigMap") => Object::ConfigMap(boxed(doc)?),
-        ("apps/v1", "Deployment") => Object::Deployment(boxed(doc)?),
-        ("apps/v1", "ReplicaSet") => Object::ReplicaSet(boxed(doc)?),
-        ("apps/v1", "StatefulSet") => Object::StatefulSet(boxed(doc)?),
-        ("apps/v1", "DaemonSet") => Object::DaemonSet(boxed(doc)?),
-        ("batch/v1", "Job") => Object::Job(boxed(doc)?),
-        ("batch/v1", "CronJob") => Object::CronJob(boxed(doc)?),
-        ("discovery.k8s.io/v1", "EndpointSlice") => Object::EndpointSlice(boxed(doc)?),
-        ("networking.k8s.io/v1", "NetworkPolicy") => Object::NetworkPolicy(boxed(doc)?),
-        ("networking.k8s.io/v1", "Ingress") => Object::Ingress(boxed(doc)?),
-        ("networking.k8s.io/v1", "IngressClass") => Object::IngressClass(boxed(doc)?),
-        ("traefik.io/v1alpha1", "IngressRoute") => Object::IngressRoute(boxed(doc)?),
-        ("traefik.io/v1alpha1", "Middleware") => Object::Middleware(boxed(doc)?),
+        ("podpath.dev/v1alpha1", "Cluster") => Object::Cluster(boxed(node)?),
+        ("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration") => Object::KubeProxyConfiguration(boxed(node)?),
+        ("v1", "Namespace") => Object::Namespace(boxed(node)?),
+        ("v1", "Node") => Object::Node(boxed(node)?),
+        ("v1", "Pod") => Object::Pod(boxed(node)?),
+        ("v1", "Service") => Object::Service(boxed(node)?),
+        ("v1", "ConfigMap") => Object::ConfigMap(boxed(node)?),
+        ("apps/v1", "Deployment") => Object::Deployment(boxed(node)?),
+        ("apps/v1", "ReplicaSet") => Object::ReplicaSet(boxed(node)?),
+        ("apps/v1", "StatefulSet") => Object::StatefulSet(boxed(node)?),
+        ("apps/v1", "DaemonSet") => Object::DaemonSet(boxed(node)?),
+        ("batch/v1", "Job") => Object::Job(boxed(node)?),
+        ("batch/v1", "CronJob") => Object::CronJob(boxed(node)?),
+        ("discovery.k8s.io/v1", "EndpointSlice") => Object::EndpointSlice(boxed(node)?),
+        ("networking.k8s.io/v1", "NetworkPolicy") => Object::NetworkPolicy(boxed(node)?),
+        ("networking.k8s.io/v1", "Ingress") => Object::Ingress(boxed(node)?),
+        ("networking.k8s.io/v1", "IngressClass") => Object::IngressClass(boxed(node)?),
+        ("traefik.io/v1alpha1", "IngressRoute") => Object::IngressRoute(boxed(node)?),
+        ("traefik.io/v1alpha1", "Middleware") => Object::Middleware(boxed(node)?),
         _ => unreachable!("typed() is only called for pairs listed in KINDS"),
     })
-}
-
-/// The same document, as text (precise error locations) or as an already
-/// parsed value (items of a `List`).
-#[derive(Clone, Copy)]
-enum Doc<'a> {
-    Text(&'a str),
-    Value(&'a Value),
 }
 
 /// Loads every source, in order. Never fails: what cannot be used becomes a
@@ -227,6 +211,49 @@ pub fn load(sources: &[Source]) -> (Manifests, Vec<Diagnostic>) {
     (out, diags)
 }
 
+/// Moves each diagnostic that names a field to where that field is written:
+/// the document it came from is parsed again and the path looked up in it
+/// (a path that runs past the text stops at the nearest field written).
+/// Only documents with such a diagnostic are read again, so the common case
+/// (few diagnostics) costs little and nothing is kept in memory for it.
+pub fn place(sources: &[Source], diags: &mut [Diagnostic]) {
+    let mut wanted: Vec<usize> = (0..diags.len()).filter(|&i| !diags[i].placed && diags[i].field.is_some()).collect();
+    wanted.sort_by(|&a, &b| {
+        (&diags[a].origin.file, diags[a].origin.document).cmp(&(&diags[b].origin.file, diags[b].origin.document))
+    });
+    let mut chunks: Option<(&str, Vec<Chunk<'_>>)> = None;
+    let mut parsed: Option<((String, u32), Option<Node>)> = None;
+    for i in wanted {
+        let (file, document) = (diags[i].origin.file.clone(), diags[i].origin.document);
+        let Some(source) = sources.iter().find(|s| s.name == file) else { continue };
+        if chunks.as_ref().is_none_or(|(name, _)| *name != source.name) {
+            chunks = Some((&source.name, split_documents(&source.text)));
+        }
+        if parsed.as_ref().is_none_or(|(key, _)| *key != (file.clone(), document)) {
+            let chunk = chunks.as_ref().and_then(|(_, c)| c.get(document as usize));
+            let node = chunk.and_then(|c| yaml::parse(c.text, c.first_line).ok());
+            parsed = Some(((file, document), node));
+        }
+        let Some((_, Some(root))) = &parsed else { continue };
+        let d = &mut diags[i];
+        let field = d.field.as_deref().unwrap_or_default();
+        // A `List` item's own diagnostics are found by the item's line.
+        let base = if root.mark.line == d.origin.line || field.starts_with("items[") {
+            Some(root)
+        } else {
+            root.get("items")
+                .and_then(Node::as_seq)
+                .and_then(|items| items.iter().find(|n| n.mark.line == d.origin.line))
+        };
+        if let Some(base) = base {
+            let mark = base.find(field);
+            d.origin.line = mark.line;
+            d.origin.column = mark.column;
+            d.placed = true;
+        }
+    }
+}
+
 /// A YAML document's text and the 1-based line of the file it starts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Chunk<'a> {
@@ -235,7 +262,7 @@ struct Chunk<'a> {
 }
 
 /// Splits a YAML stream at document markers. A `---` line belongs to the
-/// document it opens (serde_yaml reads it fine and a `--- {…}` line keeps
+/// document it opens (the parser reads it fine and a `--- {…}` line keeps
 /// its content); a `...` line ends a document.
 fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
@@ -276,45 +303,39 @@ fn is_blank(text: &str) -> bool {
 }
 
 fn load_document(chunk: Chunk<'_>, origin: Origin, out: &mut Manifests, diags: &mut Vec<Diagnostic>) {
-    let value: Value = match serde_yaml::from_str(chunk.text) {
-        Ok(v) => v,
+    let node = match yaml::parse(chunk.text, chunk.first_line) {
+        Ok(node) => node,
         Err(e) => {
-            diags.push(located_error(&e, &origin, chunk.first_line));
+            diags.push(syntax_error(&e, &origin));
             return;
         }
     };
-    let Some(map) = value.as_mapping() else {
-        if !value.is_null() {
+    let at = Origin { line: node.mark.line, column: 1, ..origin };
+    if node.as_map().is_none() {
+        if !node.is_null() {
             diags.push(Diagnostic::error(
-                first_content(chunk, &origin),
-                format!(
-                    "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
-                    describe(&value)
-                ),
+                at,
+                format!("expected a Kubernetes object (a mapping with apiVersion and kind), found {}", node.describe()),
             ));
         }
         return;
-    };
-    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+    }
+    let api_version = node.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+    let kind = node.get("kind").and_then(Node::as_str).unwrap_or("");
     if kind.is_empty() || api_version.is_empty() {
         let missing = match (api_version.is_empty(), kind.is_empty()) {
             (true, true) => "apiVersion and kind",
             (true, false) => "apiVersion",
             _ => "kind",
         };
-        diags.push(Diagnostic::error(
-            first_content(chunk, &origin),
-            format!("object has no {missing}; every Kubernetes object needs both"),
-        ));
+        diags.push(Diagnostic::error(at, format!("object has no {missing}; every Kubernetes object needs both")));
         return;
     }
     if is_list(api_version, kind) {
-        load_list(&value, chunk, &origin, out, diags);
+        load_list(&node, &at, out, diags);
         return;
     }
-    let at = first_content(chunk, &origin);
-    classify(api_version, kind, Doc::Text(chunk.text), &value, at, chunk.first_line, None, out, diags);
+    classify(api_version, kind, &node, at, None, out, diags);
 }
 
 /// `kind: List` (what `kubectl get -o yaml` prints for several objects) and
@@ -324,97 +345,56 @@ fn is_list(api_version: &str, kind: &str) -> bool {
         || (kind.ends_with("List") && KINDS.iter().any(|(v, k)| *v == api_version && kind == format!("{k}List")))
 }
 
-fn load_list(value: &Value, chunk: Chunk<'_>, origin: &Origin, out: &mut Manifests, diags: &mut Vec<Diagnostic>) {
-    let items = match value.get("items") {
-        None | Some(Value::Null) => return,
-        Some(Value::Sequence(items)) => items,
-        Some(other) => {
-            diags.push(Diagnostic::error(
-                first_content(chunk, origin),
-                format!("items: expected a sequence of objects, found {}", describe(other)),
-            ));
-            return;
-        }
+fn load_list(node: &Node, origin: &Origin, out: &mut Manifests, diags: &mut Vec<Diagnostic>) {
+    let items = match node.get("items") {
+        None => return,
+        Some(items) if items.is_null() => return,
+        Some(items) => match items.as_seq() {
+            Some(items) => items,
+            None => {
+                let message = format!("items: expected a sequence of objects, found {}", items.describe());
+                diags.push(Diagnostic::error(origin.clone(), message).at_field("items"));
+                return;
+            }
+        },
     };
     for (i, item) in items.iter().enumerate() {
-        // serde_yaml's Value keeps no positions; point at the item's own
-        // line by finding its n-th top-level entry under `items:`.
-        let item_origin = Origin { line: item_line(chunk, i).unwrap_or(origin.line), ..origin.clone() };
-        let api_version = item.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let kind = item.get("kind").and_then(Value::as_str).unwrap_or("");
+        let item_origin = Origin { line: item.mark.line, column: 1, ..origin.clone() };
+        let api_version = item.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+        let kind = item.get("kind").and_then(Node::as_str).unwrap_or("");
         if kind.is_empty() || api_version.is_empty() {
             diags.push(Diagnostic::error(item_origin, format!("items[{i}]: object has no apiVersion or kind")));
             continue;
         }
-        classify(api_version, kind, Doc::Value(item), item, item_origin, chunk.first_line, Some(i), out, diags);
+        classify(api_version, kind, item, item_origin, Some(i), out, diags);
     }
 }
 
-/// The file line of the `index`-th entry of a top-level `items:` sequence,
-/// for block-style lists as kubectl prints them.
-fn item_line(chunk: Chunk<'_>, index: usize) -> Option<u32> {
-    let mut in_items = false;
-    let mut seen = 0usize;
-    let mut indent = None;
-    for (n, line) in chunk.text.lines().enumerate() {
-        if !in_items {
-            in_items = line.starts_with("items:");
-            continue;
-        }
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let col = line.len() - trimmed.len();
-        if col == 0 && !trimmed.starts_with('-') {
-            return None;
-        }
-        if trimmed.starts_with("- ") || trimmed == "-" {
-            let expected = *indent.get_or_insert(col);
-            if col == expected {
-                if seen == index {
-                    return Some(chunk.first_line + n as u32);
-                }
-                seen += 1;
-            }
-        }
-    }
-    None
-}
-
-#[allow(clippy::too_many_arguments)]
 fn classify(
     api_version: &str,
     kind: &str,
-    doc: Doc<'_>,
-    value: &Value,
+    node: &Node,
     origin: Origin,
-    first_line: u32,
     item: Option<usize>,
     out: &mut Manifests,
     diags: &mut Vec<Diagnostic>,
 ) {
     let prefix = item.map(|i| format!("items[{i}]: ")).unwrap_or_default();
     if KINDS.iter().any(|(v, k)| *v == api_version && *k == kind) {
-        if let Some(problem) = name_problem(api_version, kind, value) {
-            diags.push(Diagnostic::error(
-                origin,
-                format!(
-                    "{prefix}{kind} {}: {problem} (the API server refuses it; podpath leaves it out)",
-                    object_name(value)
-                ),
-            ));
+        if let Some((field, problem)) = name_problem(api_version, kind, node) {
+            let message = format!(
+                "{prefix}{kind} {}: {field}: {problem} (the API server refuses it; podpath leaves it out)",
+                object_name(node)
+            );
+            diags.push(Diagnostic::error(origin, message).at_field(field));
             return;
         }
-        match typed(api_version, kind, doc) {
+        match typed(api_version, kind, node) {
             Ok(object) => out.objects.push(Located { origin, object }),
             Err(e) => {
-                let mut d = located_error(&e, &origin, first_line);
-                d.message = format!("{prefix}{kind} {}: {}", object_name(value), d.message);
-                if item.is_some() {
-                    d.origin = origin;
-                }
-                diags.push(d);
+                let mark = e.mark.unwrap_or(node.mark);
+                let at = Origin { line: mark.line, column: mark.column, ..origin };
+                diags.push(Diagnostic::error(at, format!("{prefix}{kind} {}: {e}", object_name(node))).placed());
             }
         }
         return;
@@ -422,23 +402,21 @@ fn classify(
     if let Some((served, _)) = KINDS.iter().find(|(_, k)| *k == kind) {
         // A kind we know under a version the API server no longer serves
         // (extensions/v1beta1 Ingress, apps/v1beta2 Deployment…).
-        diags.push(Diagnostic::error(
-            origin,
-            format!("{prefix}no matches for kind \"{kind}\" in version \"{api_version}\"; use apiVersion: {served}"),
-        ));
+        let message =
+            format!("{prefix}no matches for kind \"{kind}\" in version \"{api_version}\"; use apiVersion: {served}");
+        diags.push(Diagnostic::error(origin, message).at_field("apiVersion"));
         return;
     }
     if let Some(near) = near_kind(api_version, kind) {
-        diags.push(Diagnostic::warning(
-            origin.clone(),
-            format!("{prefix}no kind \"{kind}\" in version \"{api_version}\"; did you mean \"{near}\"? (skipped)"),
-        ));
+        let message =
+            format!("{prefix}no kind \"{kind}\" in version \"{api_version}\"; did you mean \"{near}\"? (skipped)");
+        diags.push(Diagnostic::warning(origin.clone(), message).at_field("kind"));
     }
     out.skipped.push(Skipped {
         origin,
         api_version: api_version.to_owned(),
         kind: kind.to_owned(),
-        name: object_name(value),
+        name: object_name(node),
     });
 }
 
@@ -466,96 +444,58 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// `NAME` or `NAMESPACE/NAME` of an object, for messages.
 /// What is wrong with an object's `metadata.name` and `metadata.namespace`
-/// by the API server's rules, if anything. Configuration files
-/// (KubeProxyConfiguration) and podpath's own settings object are not
-/// API objects and are not checked here.
-fn name_problem(api_version: &str, kind: &str, value: &Value) -> Option<String> {
+/// by the API server's rules, if anything: the field and why.
+/// Configuration files (KubeProxyConfiguration) and podpath's own settings
+/// object are not API objects and are not checked here.
+fn name_problem(api_version: &str, kind: &str, node: &Node) -> Option<(&'static str, String)> {
     use crate::names::NameRule;
     if api_version.starts_with("podpath.dev/") || api_version.contains(".config.k8s.io/") {
         return None;
     }
-    let meta = value.get("metadata");
+    let meta = node.get("metadata");
     let field = |f: &str| meta.and_then(|m| m.get(f));
-    match field("name") {
-        Some(Value::String(name)) => {
-            if let Some(why) = NameRule::for_kind(kind).check(name) {
-                return Some(format!("metadata.name: {why}"));
-            }
-        }
-        None | Some(Value::Null) if field("generateName").is_none() => {
-            return Some("metadata.name: Required value: name or generateName is required".into());
-        }
-        _ => {}
+    let unnamed = field("name").is_none_or(Node::is_null);
+    if unnamed && field("generateName").is_none() {
+        return Some(("metadata.name", "Required value: name or generateName is required".into()));
     }
-    if let Some(Value::String(ns)) = field("namespace") {
+    if let Some(name) = field("name").and_then(Node::as_str) {
+        if let Some(why) = NameRule::for_kind(kind).check(name) {
+            return Some(("metadata.name", why));
+        }
+    }
+    if let Some(ns) = field("namespace").and_then(Node::as_str) {
         if let Some(why) = NameRule::Label.check(ns) {
-            return Some(format!("metadata.namespace: {why}"));
+            return Some(("metadata.namespace", why));
         }
     }
     None
 }
 
-fn object_name(value: &Value) -> String {
-    let meta = value.get("metadata");
-    let name = meta.and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("<unnamed>");
-    match meta.and_then(|m| m.get("namespace")).and_then(Value::as_str) {
+/// `NAME` or `NAMESPACE/NAME` of an object, for messages.
+fn object_name(node: &Node) -> String {
+    let meta = node.get("metadata");
+    let name = meta.and_then(|m| m.get("name")).and_then(Node::as_str).unwrap_or("<unnamed>");
+    match meta.and_then(|m| m.get("namespace")).and_then(Node::as_str) {
         Some(ns) => format!("{ns}/{name}"),
         None => name.to_owned(),
     }
 }
 
-fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Sequence(_) => "a sequence",
-        Value::Mapping(_) => "a mapping",
-        Value::Tagged(_) => "a tagged value",
-    }
-}
-
-/// The origin of the first line with content in a chunk (past comments and
-/// the `---` marker), where "this object" errors point.
-fn first_content(chunk: Chunk<'_>, origin: &Origin) -> Origin {
-    let skip = chunk
-        .text
-        .lines()
-        .position(|l| {
-            let t = l.trim();
-            !(t.is_empty() || t.starts_with('#') || t == "---")
-        })
-        .unwrap_or(0);
-    Origin { line: chunk.first_line + skip as u32, column: 1, ..origin.clone() }
-}
-
-/// Turns a serde_yaml error into a diagnostic at its place in the file.
-/// serde_yaml appends " at line L column C" to its message; the location is
-/// moved into the origin instead.
-fn located_error(e: &serde_yaml::Error, origin: &Origin, first_line: u32) -> Diagnostic {
-    let mut message = e.to_string();
-    let mut at = origin.clone();
-    if let Some(loc) = e.location() {
-        at.line = first_line + loc.line().saturating_sub(1) as u32;
-        at.column = loc.column() as u32;
-        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
-        if let Some(pos) = message.rfind(&suffix) {
-            message.replace_range(pos..pos + suffix.len(), "");
-        }
-    }
-    let mut message = shift_lines(&message, first_line.saturating_sub(1));
+/// A document that is not YAML: the parser's message at its place, with a
+/// plain-words hint for the mistakes people make most.
+fn syntax_error(e: &yaml::Error, origin: &Origin) -> Diagnostic {
+    let at = Origin { line: e.mark.line, column: e.mark.column, ..origin.clone() };
+    let mut message = e.message.clone();
     if let Some(hint) = hint_for(&message) {
         message.push_str(hint);
     }
-    Diagnostic::error(at, message)
+    Diagnostic::error(at, message).placed()
 }
 
 /// A plain-words hint for the YAML errors people meet most.
 fn hint_for(message: &str) -> Option<&'static str> {
-    if message.contains("found character that cannot start any token") {
+    if message.contains("found character that cannot start any token") || message.starts_with("tabs disallowed") {
         Some(" (YAML allows no tabs for indentation; use spaces)")
     } else if message.contains("repetition limit exceeded") {
         Some(" (its anchors and aliases expand too far; podpath refuses it to stay responsive)")
@@ -568,27 +508,6 @@ fn hint_for(message: &str) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-/// libyaml's messages may name a second place ("while parsing a flow
-/// sequence at line 5 column 9"), counted from the document's start: make
-/// those lines count from the file's start too.
-fn shift_lines(message: &str, delta: u32) -> String {
-    const MARK: &str = "at line ";
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(pos) = rest.find(MARK) {
-        let (head, tail) = rest.split_at(pos + MARK.len());
-        out.push_str(head);
-        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
-        match tail[..digits].parse::<u32>() {
-            Ok(n) => out.push_str(&(n + delta).to_string()),
-            Err(_) => out.push_str(&tail[..digits]),
-        }
-        rest = &tail[digits..];
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]

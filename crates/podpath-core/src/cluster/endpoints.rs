@@ -131,14 +131,17 @@ fn controller_slices(
         pods.iter().copied().filter(|p| p.namespace == svc.namespace && sel.matches(&p.labels)).collect()
     };
     if selected.is_empty() && !selector.is_empty() {
-        diags.push(Diagnostic::warning(
-            svc.origin.clone(),
-            format!(
-                "service {}: selector {sel} matches no pod in namespace {}; it will have no endpoints",
-                svc.key(),
-                svc.namespace
-            ),
-        ));
+        diags.push(
+            Diagnostic::warning(
+                svc.origin.clone(),
+                format!(
+                    "service {}: selector {sel} matches no pod in namespace {}; it will have no endpoints",
+                    svc.key(),
+                    svc.namespace
+                ),
+            )
+            .at_field("spec.selector"),
+        );
     }
     port_warnings(svc, &selected, diags);
     // Group endpoints by the port list they resolve to, in pod order.
@@ -219,7 +222,7 @@ fn port_warnings(svc: &Service, selected: &[&Pod], diags: &mut Vec<Diagnostic>) 
                 diags.push(Diagnostic::warning(
                     svc.origin.clone(),
                     format!("service {}: targetPort \"{name}\" is not the name of a {} container port in any selected pod; port {} will have no endpoints", svc.key(), p.protocol, p.port),
-                ));
+                ).at_field(format!("spec.ports[{}].targetPort", p.index)));
             }
         }
     }
@@ -243,7 +246,8 @@ fn port_warnings(svc: &Service, selected: &[&Pod], diags: &mut Vec<Diagnostic>) 
                     p.protocol,
                     shown.join(", ")
                 ),
-            ));
+            )
+            .at_field(format!("spec.ports[{}].targetPort", p.index)));
         }
     }
 }

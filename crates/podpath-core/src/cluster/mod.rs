@@ -318,7 +318,7 @@ fn check_namespaces(manifests: &Manifests, namespaces: &mut BTreeSet<String>, di
         diags.push(Diagnostic::rejected(
             located.origin.clone(),
             format!("namespaces \"{ns}\" not found: the API server refuses objects in it until it exists (kubectl create namespace {ns}, or add a Namespace object)"),
-        ));
+        ).at_field("metadata.namespace"));
         namespaces.insert(ns);
     }
 }

@@ -98,7 +98,10 @@ fn dedup(nodes: Vec<Node>, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
         if seen.insert(n.name.clone()) {
             out.push(n);
         } else if let Some(origin) = &n.origin {
-            diags.push(Diagnostic::error(origin.clone(), format!("nodes \"{}\" already exists", n.name)));
+            diags.push(
+                Diagnostic::error(origin.clone(), format!("nodes \"{}\" already exists", n.name))
+                    .at_field("metadata.name"),
+            );
         }
     }
     out

@@ -286,15 +286,18 @@ pub(super) fn build(manifests: &Manifests, pods: &[Pod], diags: &mut Vec<Diagnos
             origin: origin.clone(),
         };
         if !policy.pod_selector.is_empty() && !pods.iter().any(|p| policy.selects(p)) {
-            diags.push(Diagnostic::warning(
-                origin.clone(),
-                format!(
-                    "networkpolicy {}: podSelector {} matches no pod in namespace {}; the policy has no effect",
-                    policy.key(),
-                    policy.pod_selector,
-                    policy.namespace
-                ),
-            ));
+            diags.push(
+                Diagnostic::warning(
+                    origin.clone(),
+                    format!(
+                        "networkpolicy {}: podSelector {} matches no pod in namespace {}; the policy has no effect",
+                        policy.key(),
+                        policy.pod_selector,
+                        policy.namespace
+                    ),
+                )
+                .at_field("spec.podSelector"),
+            );
         }
         out.push(policy);
     }

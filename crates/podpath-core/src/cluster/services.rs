@@ -142,6 +142,8 @@ pub struct ServicePort {
     pub target_port: TargetPort,
     pub node_port: Option<u16>,
     pub app_protocol: Option<String>,
+    /// Its place in `spec.ports`, for messages about it.
+    pub index: usize,
 }
 
 /// `spec.clusterIP`.
@@ -213,10 +215,10 @@ pub(super) fn build(manifests: &Manifests, settings: &Settings, diags: &mut Vec<
         let origin = &located.origin;
         let Some((ns, name)) = super::ident(&svc.metadata, "Service", origin, diags) else { continue };
         if !seen.insert((ns.clone(), name.clone())) {
-            diags.push(Diagnostic::error(
-                origin.clone(),
-                format!("services \"{name}\" already exists in namespace {ns}"),
-            ));
+            diags.push(
+                Diagnostic::error(origin.clone(), format!("services \"{name}\" already exists in namespace {ns}"))
+                    .at_field("metadata.name"),
+            );
             continue;
         }
         if let Some(s) = read(svc, ns, name, origin, diags) {
@@ -327,7 +329,15 @@ impl Reader<'_> {
                 None
             }),
         };
-        Some(ServicePort { name, protocol, port, target_port, node_port, app_protocol: p.app_protocol.clone() })
+        Some(ServicePort {
+            name,
+            protocol,
+            port,
+            target_port,
+            node_port,
+            app_protocol: p.app_protocol.clone(),
+            index: i,
+        })
     }
 
     /// Addresses the Service lists in `field`, each a valid IP.
@@ -486,17 +496,19 @@ fn claim_requested(
             }
         }
         let mut own: BTreeSet<u16> = BTreeSet::new();
-        for (i, p) in s.ports.iter().enumerate() {
+        for p in &s.ports {
             let Some(n) = p.node_port else { continue };
             if !(NODE_PORT_RANGE.0..=NODE_PORT_RANGE.1).contains(&n) {
                 diags.push(Diagnostic::rejected(
                     s.origin.clone(),
-                    format!("service {}: spec.ports[].nodePort: Invalid value: {n}: provided port is not in the valid range. The range of valid ports is {}-{}", s.key(), NODE_PORT_RANGE.0, NODE_PORT_RANGE.1),
+                    // The API server names the item (`spec.ports[0].nodePort`), as
+                    // its Status cause's `field` shows.
+                    format!("service {}: spec.ports[{}].nodePort: Invalid value: {n}: provided port is not in the valid range. The range of valid ports is {}-{}", s.key(), p.index, NODE_PORT_RANGE.0, NODE_PORT_RANGE.1),
                 ));
             } else if !own.insert(n) {
                 diags.push(Diagnostic::error(
                     s.origin.clone(),
-                    format!("service {}: spec.ports[{i}].nodePort: Duplicate value: {n}", s.key()),
+                    format!("service {}: spec.ports[{}].nodePort: Duplicate value: {n}", s.key(), p.index),
                 ));
             } else if used_ports.contains(&n) {
                 // The API server's allocator refuses a port another Service
@@ -504,8 +516,9 @@ fn claim_requested(
                 diags.push(Diagnostic::error(
                     s.origin.clone(),
                     format!(
-                        "service {}: spec.ports[{i}].nodePort: Invalid value: {n}: provided port is already allocated",
-                        s.key()
+                        "service {}: spec.ports[{}].nodePort: Invalid value: {n}: provided port is already allocated",
+                        s.key(),
+                        p.index
                     ),
                 ));
             }

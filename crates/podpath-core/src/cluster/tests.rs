@@ -186,7 +186,7 @@ spec:
 
             NAMESPACE       NAME                                       ADDRESSTYPE   PORTS     ENDPOINTS   AGE
             default         kubernetes                                 IPv4          6443      10.0.0.11   <unknown>
-            fixture.yaml:17:1: error: spec.template.metadata.labels: Invalid value: "app=wrong": `selector` does not match template `labels` (selector is app=web)
+            fixture.yaml:24:16: error: spec.template.metadata.labels: Invalid value: "app=wrong": `selector` does not match template `labels` (selector is app=web)
             kube-system/coredns-5767979f47-d7t4c: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.
             kube-system/coredns-5767979f47-prsdd: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.
             ingress-nginx/ingress-nginx-controller-78f8d956d9-4vmpr: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.
@@ -285,9 +285,9 @@ endpoints: [{addresses: [192.0.2.10]}, {addresses: [192.0.2.11], conditions: {re
             default         typo-4wr7g                                 IPv4          <unset>      <unset>                            <unknown>
             default         web-9lpph                                  IPv4          8080         10.244.2.2,10.244.2.3              <unknown>
             default         web-fv5fh                                  IPv4          9090         10.244.1.3                         <unknown>
-            fixture.yaml:47:1: warning: service default/manual: spec.clusterIP: Invalid value: "10.0.0.1": provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/12
-            fixture.yaml:25:1: warning: service default/lb: targetPort "https" is not the name of a TCP container port in any selected pod; port 443 will have no endpoints
-            fixture.yaml:35:1: warning: service default/typo: selector app=wbe matches no pod in namespace default; it will have no endpoints
+            fixture.yaml:51:3: warning: service default/manual: spec.clusterIP: Invalid value: "10.0.0.1": provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/12
+            fixture.yaml:33:23: warning: service default/lb: targetPort "https" is not the name of a TCP container port in any selected pod; port 443 will have no endpoints
+            fixture.yaml:39:3: warning: service default/typo: selector app=wbe matches no pod in namespace default; it will have no endpoints
         "#]],
     );
 }
@@ -468,7 +468,7 @@ spec:
 
             NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS               AGE
             default         kubernetes                                 IPv4          6443         172.18.0.2              <unknown>
-            fixture.yaml:2:1: warning: namespaces "shop" not found: the API server refuses objects in it until it exists (kubectl create namespace shop, or add a Namespace object)
+            fixture.yaml:4:27: warning: namespaces "shop" not found: the API server refuses objects in it until it exists (kubectl create namespace shop, or add a Namespace object)
         "#]],
     );
 }

@@ -318,7 +318,10 @@ impl Pods {
 fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diagnostic>) {
     let Some((ns, name)) = ident(&p.metadata, "Pod", origin, diags) else { return };
     if out.names.contains(&(ns.clone(), name.clone())) {
-        diags.push(Diagnostic::error(origin.clone(), format!("pods \"{name}\" already exists in namespace {ns}")));
+        diags.push(
+            Diagnostic::error(origin.clone(), format!("pods \"{name}\" already exists in namespace {ns}"))
+                .at_field("metadata.name"),
+        );
         return;
     }
     let Some(spec) = p.spec.clone() else {

@@ -52,7 +52,8 @@ pub fn lint(engine: &Engine<'_>) -> Vec<Diagnostic> {
                         "networkpolicy {}: selects the same pods as {other} for the same directions; their rules add up (policies are a union)",
                         np.key()
                     ),
-                )),
+                )
+                .at_field("spec.podSelector")),
                 None => {
                     seen.insert(key, np.key());
                 }
@@ -83,7 +84,8 @@ fn empty_peers(engine: &Engine<'_>, np: &NetworkPolicy, dir: &str, r: usize, rul
                     np.key(),
                     super::peer_text(peer)
                 ),
-            ));
+            )
+            .at_field(format!("spec.{dir}[{r}].{field}[{k}]")));
         }
     }
 }
@@ -151,6 +153,7 @@ fn forgotten_dns(engine: &Engine<'_>, np: &NetworkPolicy, selected: &[&Pod], out
                 selected.len(),
                 dns_ip.map(|ip| format!(" {ip}")).unwrap_or_default()
             ),
-        ));
+        )
+        .at_field("spec.egress"));
     }
 }
