@@ -101,12 +101,16 @@ impl<'a> Deserializer<'a> {
         }
     }
 
-    fn fail(&self, e: Error) -> Error {
-        e.at(self.0.mark)
+    /// The error for a node that is not what the visitor wants. Outlined
+    /// and reached through `&dyn Expected`, so each type's deserializer
+    /// carries one call here instead of a copy of every mismatch.
+    #[inline(never)]
+    fn mismatch(self, expected: &dyn de::Expected) -> Error {
+        Error::invalid_type(unexpected(self.0), expected).at(self.0.mark)
     }
 
-    /// Reads the node as what it is, whatever the visitor asked for: the
-    /// visitor says "invalid type" when that is not what it wants.
+    /// Reads the node as what it is, whatever the visitor asked for (for
+    /// `deserialize_any`: `IntOrString`, JSON values).
     fn any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
         let node = self.0;
         let result = match &node.kind {
@@ -121,7 +125,7 @@ impl<'a> Deserializer<'a> {
             Kind::Seq(items) => visitor.visit_seq(SeqAccess { items: items.iter(), index: 0 }),
             Kind::Map(entries) => visitor.visit_map(MapAccess { entries: entries.iter(), value: None }),
         };
-        result.map_err(|e| self.fail(e))
+        placed(result, node.mark)
     }
 
     /// A scalar read as text: a plain scalar's text whatever it resolves
@@ -129,17 +133,63 @@ impl<'a> Deserializer<'a> {
     fn text<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
         match &self.0.kind {
             Kind::Scalar(s) if s.resolve() != Resolved::Null => {
-                visitor.visit_borrowed_str(&s.text).map_err(|e| self.fail(e))
+                placed(visitor.visit_borrowed_str(&s.text), self.0.mark)
             }
-            _ => self.any(visitor),
+            _ => Err(self.mismatch(&visitor)),
+        }
+    }
+
+    /// An integer: what a number field accepts. The visitor says whether
+    /// it fits (`invalid value: integer 70000, expected u16`).
+    fn integer<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
+        let result = match self.scalar() {
+            Some(Resolved::Int(i)) => visitor.visit_i64(i),
+            Some(Resolved::Uint(u)) => visitor.visit_u64(u),
+            _ => return Err(self.mismatch(&visitor)),
+        };
+        placed(result, self.0.mark)
+    }
+
+    fn float<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
+        let result = match self.scalar() {
+            Some(Resolved::Float(f)) => visitor.visit_f64(f),
+            Some(Resolved::Int(i)) => visitor.visit_i64(i),
+            Some(Resolved::Uint(u)) => visitor.visit_u64(u),
+            _ => return Err(self.mismatch(&visitor)),
+        };
+        placed(result, self.0.mark)
+    }
+
+    fn map<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
+        match &self.0.kind {
+            Kind::Map(entries) => {
+                placed(visitor.visit_map(MapAccess { entries: entries.iter(), value: None }), self.0.mark)
+            }
+            _ => Err(self.mismatch(&visitor)),
+        }
+    }
+
+    fn seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
+        match &self.0.kind {
+            Kind::Seq(items) => placed(visitor.visit_seq(SeqAccess { items: items.iter(), index: 0 }), self.0.mark),
+            _ => Err(self.mismatch(&visitor)),
         }
     }
 }
 
-macro_rules! forward_to_any {
-    ($($method:ident)*) => {
+/// A visitor's result, with its error placed at the node if nothing deeper
+/// placed it.
+fn placed<T>(result: Result<T, Error>, mark: Mark) -> Result<T, Error> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.at(mark)),
+    }
+}
+
+macro_rules! forward {
+    ($how:ident: $($method:ident)*) => {
         $(fn $method<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
-            self.any(visitor)
+            self.$how(visitor)
         })*
     };
 }
@@ -147,32 +197,24 @@ macro_rules! forward_to_any {
 impl<'a> de::Deserializer<'a> for Deserializer<'a> {
     type Error = Error;
 
-    forward_to_any! {
-        deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
-        deserialize_f32 deserialize_f64 deserialize_bytes deserialize_byte_buf deserialize_seq
-        deserialize_map deserialize_unit
-    }
+    forward! { any: deserialize_any deserialize_bytes deserialize_byte_buf deserialize_unit }
+    forward! { integer: deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+    deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128 }
+    forward! { float: deserialize_f32 deserialize_f64 }
+    forward! { text: deserialize_char deserialize_str deserialize_string deserialize_identifier }
+    forward! { map: deserialize_map }
+    forward! { seq: deserialize_seq }
 
-    fn deserialize_char<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.text(visitor)
-    }
-
-    fn deserialize_str<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.text(visitor)
-    }
-
-    fn deserialize_string<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.text(visitor)
-    }
-
-    fn deserialize_identifier<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.text(visitor)
+    fn deserialize_bool<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.scalar() {
+            Some(Resolved::Bool(b)) => placed(visitor.visit_bool(b), self.0.mark),
+            _ => Err(self.mismatch(&visitor)),
+        }
     }
 
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
         if self.scalar() == Some(Resolved::Null) {
-            visitor.visit_none().map_err(|e| self.fail(e))
+            placed(visitor.visit_none(), self.0.mark)
         } else {
             visitor.visit_some(self)
         }
@@ -187,7 +229,7 @@ impl<'a> de::Deserializer<'a> for Deserializer<'a> {
     }
 
     fn deserialize_tuple<V: Visitor<'a>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        self.any(visitor)
+        self.seq(visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'a>>(
@@ -196,7 +238,7 @@ impl<'a> de::Deserializer<'a> for Deserializer<'a> {
         _len: usize,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.any(visitor)
+        self.seq(visitor)
     }
 
     fn deserialize_struct<V: Visitor<'a>>(
@@ -205,7 +247,7 @@ impl<'a> de::Deserializer<'a> for Deserializer<'a> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.any(visitor)
+        self.map(visitor)
     }
 
     /// A unit variant is a string (`cni: calico`); a variant with content
@@ -222,9 +264,9 @@ impl<'a> de::Deserializer<'a> for Deserializer<'a> {
                 let (key, value) = (&entries[0].0, &entries[0].1);
                 visitor.visit_enum(EnumAccess { key, value })
             }
-            _ => Err(de::Error::invalid_type(unexpected(self.0), &"a string or a mapping of one key")),
+            _ => return Err(self.mismatch(&"a string or a mapping of one key")),
         };
-        result.map_err(|e| self.fail(e))
+        placed(result, self.0.mark)
     }
 
     fn deserialize_ignored_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -259,7 +301,10 @@ impl<'a> de::SeqAccess<'a> for SeqAccess<'a> {
         let Some(item) = self.items.next() else { return Ok(None) };
         let index = self.index;
         self.index += 1;
-        seed.deserialize(Deserializer(item)).map(Some).map_err(|e| e.under(PathSeg::Index(index)))
+        match seed.deserialize(Deserializer(item)) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) => Err(e.under(PathSeg::Index(index))),
+        }
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -283,12 +328,20 @@ impl<'a> de::MapAccess<'a> for MapAccess<'a> {
 
     fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, Error> {
         let (key, value) = self.value.take().expect("next_value after next_key");
-        seed.deserialize(Deserializer(value)).map_err(|e| e.under(PathSeg::Key(key_text(key))))
+        match seed.deserialize(Deserializer(value)) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(under_key(e, key)),
+        }
     }
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
     }
+}
+
+#[inline(never)]
+fn under_key(e: Error, key: &Node) -> Error {
+    e.under(PathSeg::Key(key_text(key)))
 }
 
 fn key_text(key: &Node) -> String {
