@@ -19,7 +19,7 @@ native_ms=$(grep -A1 "matrix 5000 pods" "$out/criterion.txt" | grep -o 'time: *\
 
 echo "== the same matrix in the browser (Wasm)"
 wasm_tmp="$out/wasm-tmp"; rm -rf "$wasm_tmp"; mkdir -p "$wasm_tmp"
-TMPDIR="$wasm_tmp" cargo test --release --target wasm32-unknown-unknown -p podpath-web --features bench \
+TMPDIR="$wasm_tmp" cargo test --profile wasm --target wasm32-unknown-unknown -p podpath-web --features bench \
   --test bench_policy -- --nocapture 2>&1 | tee "$out/wasm.txt" | grep -E "wasm:|test result"
 rm -rf "$wasm_tmp"
 wasm_ms=$(grep -o 'matrix best of 5 [0-9]*' "$out/wasm.txt" | awk '{print $5}')

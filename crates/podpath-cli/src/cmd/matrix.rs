@@ -1,5 +1,7 @@
 //! `podpath matrix`: who can reach whom under the NetworkPolicies.
 
+use std::io::Write;
+
 use clap::Args;
 use podpath_core::cluster::Protocol;
 use podpath_core::policy::{matrix, Engine};
@@ -24,6 +26,15 @@ pub struct MatrixArgs {
     input: InputArgs,
 }
 
+/// The JSON form, keys in the order the contract's output has always had.
+#[derive(serde::Serialize)]
+struct Table<'a> {
+    allowed: &'a [Vec<bool>],
+    pods: &'a [String],
+    port: u16,
+    protocol: &'a str,
+}
+
 pub fn run(args: &MatrixArgs) -> Ran {
     let (cluster, diags) = args.input.simulate()?;
     let code = report(&diags);
@@ -33,15 +44,22 @@ pub fn run(args: &MatrixArgs) -> Ran {
     let engine = Engine::new(&cluster);
     let m = matrix::matrix(&engine, args.port, protocol, args.namespace.as_deref());
     match args.output {
-        // One line: the contract keeps the matrix compact.
+        // One line: the contract keeps the matrix compact. Written as it
+        // is serialized: a table of 5,000 pods is 25 million cells, which
+        // as a JSON value tree would take gigabytes.
         Format::Json => {
-            let value = serde_json::json!({
-                "port": m.port,
-                "protocol": args.protocol,
-                "pods": m.pods,
-                "allowed": m.allowed,
-            });
-            out(&(serde_json::to_string(&value).map_err(|e| e.to_string())? + "\n"));
+            let table = Table { allowed: &m.allowed, pods: &m.pods, port: m.port, protocol: &args.protocol };
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = serde_json::to_writer(&mut stdout, &table)
+                .map_err(std::io::Error::from)
+                .and_then(|()| stdout.write_all(b"\n"))
+                .and_then(|()| stdout.flush());
+            // A closed pipe (`| head`) is not an error of ours.
+            if let Err(e) = written {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(Failure::from(e.to_string()));
+                }
+            }
         }
         Format::Text => {
             let note = matrix::note(&engine).map(|n| n + "\n").unwrap_or_default();
