@@ -28,6 +28,7 @@ pub mod netfilter;
 pub mod packet;
 pub mod pcap;
 pub mod policy;
+pub mod prepared;
 pub mod proxy;
 pub mod settings;
 pub mod share;

@@ -22,7 +22,7 @@ pub struct NetArgs {
 pub fn run(args: &NetArgs) -> Ran {
     let (cluster, diags) = args.input.simulate()?;
     let code = report(&diags);
-    let network = podpath_core::datapath::build(&cluster);
+    let network = cluster.network();
     let ns = match (&args.pod, &args.node) {
         (Some(pod), _) => network
             .nodes

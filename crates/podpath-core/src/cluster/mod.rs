@@ -199,6 +199,10 @@ pub struct Cluster {
     pub middlewares: Vec<ingress::Named<crate::load::crd::Middleware>>,
     /// Objects of kinds podpath does not model, listed for the user.
     pub skipped: Vec<Skipped>,
+    /// What traces and the shell derive from the cluster, built on first
+    /// use (`Cluster::network`, `dataplane`, `plugin_rules`). A cluster is
+    /// not changed once built: change a clone, whose cache starts empty.
+    pub prepared: crate::prepared::Prepared,
 }
 
 impl Cluster {
@@ -281,6 +285,7 @@ pub(crate) fn assemble(
         ingress_routes: Vec::new(),
         middlewares: Vec::new(),
         skipped: manifests.skipped.clone(),
+        prepared: Default::default(),
     }
 }
 

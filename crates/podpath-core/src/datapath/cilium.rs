@@ -8,7 +8,7 @@
 //! bpf programs at the pod's veth, by identity: an `ipBlock` does not
 //! match pods (they have identities of their own) nor nodes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -47,6 +47,13 @@ pub fn identity(cluster: &Cluster, ip: IpAddr) -> u32 {
     if cluster.nodes.iter().any(|n| n.internal_ip == Some(ip) || n.network.gateway == Some(ip)) {
         return 1;
     }
+    cluster.cilium_identities().get(&ip).copied().unwrap_or(2)
+}
+
+/// Every pod address's identity (the first pod with an address names it),
+/// worked out once per cluster: the label sets of every pod are needed to
+/// number any one of them.
+pub(crate) fn identities(cluster: &Cluster) -> BTreeMap<IpAddr, u32> {
     let set = |p: &Pod| -> String {
         let mut labels: Vec<String> =
             p.labels.iter().filter(|(k, _)| !ignores(k)).map(|(k, v)| format!("k8s:{k}={v}")).collect();
@@ -57,20 +64,23 @@ pub fn identity(cluster: &Cluster, ip: IpAddr) -> u32 {
         labels.sort();
         labels.join(",")
     };
-    let Some(me) = cluster.pods.iter().find(|p| p.ip == Some(ip) && !p.host_network) else { return 2 };
-    let mine = set(me);
-    let sets: BTreeSet<String> = cluster.pods.iter().filter(|p| p.ip.is_some() && !p.host_network).map(set).collect();
+    let pods: Vec<(IpAddr, String)> =
+        cluster.pods.iter().filter(|p| !p.host_network).filter_map(|p| Some((p.ip?, set(p)))).collect();
+    let sets: BTreeSet<&str> = pods.iter().map(|(_, s)| s.as_str()).collect();
     let mut taken = BTreeSet::new();
+    let mut ids: BTreeMap<&str, u32> = BTreeMap::new();
     for s in sets {
         let mut id = 256 + (fnv64a(s.as_bytes()) % (65536 - 256)) as u32;
         while !taken.insert(id) {
             id = if id == 65535 { 256 } else { id + 1 };
         }
-        if s == mine {
-            return id;
-        }
+        ids.insert(s, id);
     }
-    2
+    let mut out = BTreeMap::new();
+    for (ip, s) in &pods {
+        out.entry(*ip).or_insert(ids[s.as_str()]);
+    }
+    out
 }
 
 /// `cilium_net` and `cilium_host`, a veth pair in the host's namespace,

@@ -17,7 +17,7 @@
 //! file here and a line there.
 
 mod calico;
-mod cilium;
+pub(crate) mod cilium;
 mod flannel;
 mod forward;
 mod netns;

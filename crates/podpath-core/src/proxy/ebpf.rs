@@ -107,6 +107,10 @@ pub struct LbMap {
     /// cluster matches them all.
     pub node_ips: Vec<IpAddr>,
     pub frontends: Vec<Frontend>,
+    /// The dump's first column width (`key_width`), worked out once: a
+    /// trace quotes a line of the dump, and measuring every key of a
+    /// thousand Services for each line made a trace cost 12 ms.
+    width: usize,
 }
 
 /// The flags Cilium prints for a frontend, in its order.
@@ -141,6 +145,7 @@ pub fn build(cluster: &Cluster, node: &str) -> LbMap {
         node_ip,
         node_ips: cluster.nodes.iter().filter_map(|n| n.internal_ip).collect(),
         frontends: Vec::new(),
+        width: 0,
     };
     let mut next_id: u16 = 1;
     for view in service_ports(cluster, node) {
@@ -188,6 +193,7 @@ pub fn build(cluster: &Cluster, node: &str) -> LbMap {
             add(*ip, Kind::ExternalIps, true);
         }
     }
+    map.width = map.measure_key_width();
     map
 }
 
@@ -211,7 +217,7 @@ impl LbMap {
     /// The first column's width: the widest key or the header, at least
     /// tabwriter's minimum of 5, plus its padding of 3. Keys alone decide
     /// it, so a trace's line needs no values rendered.
-    fn key_width(&self) -> usize {
+    fn measure_key_width(&self) -> usize {
         let widest = self.frontends.iter().flat_map(|f| (0..=f.backends.len()).map(|slot| f.key(slot).len())).max();
         widest.unwrap_or(0).max(HEADER.len()).max(5) + 3
     }
@@ -219,7 +225,7 @@ impl LbMap {
     pub fn render(&self) -> String {
         let rows = self.rows();
         let first = HEADER;
-        let w1 = self.key_width();
+        let w1 = self.width;
         let w2 = rows.iter().map(|(_, v)| v.len()).max().unwrap_or(0).max(5) + 3;
         let mut out = format!("{first:<w1$}BACKEND ADDRESS (REVNAT_ID) (SLOT)\n");
         for (k, v) in &rows {
@@ -231,7 +237,7 @@ impl LbMap {
     /// The row of `slot` of a frontend, as the dump prints it (without the
     /// padding at its end).
     fn line(&self, f: &Frontend, slot: usize) -> String {
-        let w1 = self.key_width();
+        let w1 = self.width;
         format!("{:<w1$}{}", f.key(slot), f.value(slot)).trim_end().to_owned()
     }
 

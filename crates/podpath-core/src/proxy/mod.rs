@@ -353,7 +353,7 @@ impl ServicePortView<'_> {
                 all.push(e.clone());
             }
         }
-        all.sort_by_key(ProxyEndpoint::addr);
+        all.sort_by_cached_key(ProxyEndpoint::addr);
         all
     }
 }
@@ -396,12 +396,12 @@ pub fn service_ports<'a>(cluster: &'a Cluster, node: &str) -> Vec<ServicePortVie
                         serving: e.is_serving(),
                         terminating: e.is_terminating(),
                     };
-                    if !all.iter().any(|x| x.addr() == ep.addr()) {
+                    if !all.iter().any(|x| (x.ip, x.port) == (ep.ip, ep.port)) {
                         all.push(ep);
                     }
                 }
             }
-            all.sort_by_key(ProxyEndpoint::addr);
+            all.sort_by_cached_key(ProxyEndpoint::addr);
             let local: Vec<ProxyEndpoint> = all.iter().filter(|e| e.node.as_deref() == Some(node)).cloned().collect();
             let mut view = ServicePortView {
                 service: svc,

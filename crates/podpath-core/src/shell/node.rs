@@ -15,13 +15,20 @@ pub(crate) const TOOLS: &[&str] =
 pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trace]) -> Output {
     let Some((cmd, rest)) = args.split_first() else { return Output::default() };
     let mode = cluster.settings.proxy_mode;
-    let plane = || Dataplane::build(cluster, node, mode);
+    let built;
+    let plane = match cluster.dataplane(node) {
+        Some(p) if mode == cluster.settings.proxy_mode => p,
+        _ => {
+            built = Dataplane::build(cluster, node, mode);
+            &built
+        }
+    };
     let words: Vec<&str> = rest.iter().map(String::as_str).collect();
     match cmd.as_str() {
         "iptables-save" => {
             // The proxy's tables (none in nftables and eBPF modes) with the
             // plugin's rules (Calico's Felix) where it writes any.
-            let tables = iptables_tables(cluster, node, &plane());
+            let tables = iptables_tables(cluster, node, plane);
             let text = if tables.is_empty() { String::new() } else { crate::netfilter::save(&tables.iter().collect::<Vec<_>>()) };
             let table = words.windows(2).find(|w| w[0] == "-t" || w[0] == "--table").map(|w| w[1]);
             Output::ok(match table {
@@ -29,16 +36,16 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
                 None => text,
             })
         }
-        "iptables" => iptables(&iptables_tables(cluster, node, &plane()), &words),
-        "ipset" => ipset(cluster, node, &plane(), &words),
+        "iptables" => iptables(&iptables_tables(cluster, node, plane), &words),
+        "ipset" => ipset(cluster, node, plane, &words),
         "nft" => match words.as_slice() {
             ["list", "ruleset"] | ["list", "table", "ip", "kube-proxy"] | ["list", "table", "kube-proxy"] => {
-                Output::ok(plane().nft_ruleset().unwrap_or_default())
+                Output::ok(plane.nft_ruleset().unwrap_or_default())
             }
             ["list", "table", ..] => Output::fail(1, "Error: No such file or directory\n"),
             _ => Output::fail(1, "Error: podpath's nft lists only: nft list ruleset, nft list table ip kube-proxy\n"),
         },
-        "ipvsadm" => match plane().ipvsadm() {
+        "ipvsadm" => match plane.ipvsadm() {
             Some(text) => Output::ok(text),
             None => Output::fail(
                 2,
@@ -46,8 +53,7 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
             ),
         },
         "ip" | "bridge" => {
-            let network = crate::datapath::build(cluster);
-            let Some(n) = network.node(node) else { return Output::fail(1, "Cannot open netlink socket\n") };
+            let Some(n) = cluster.network().node(node) else { return Output::fail(1, "Cannot open netlink socket\n") };
             let obj = words.iter().find(|w| !w.starts_with('-')).copied().unwrap_or("");
             match (cmd.as_str(), obj) {
                 ("ip", "a" | "addr" | "address") => Output::ok(n.host.ip_addr()),
@@ -102,7 +108,7 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
 /// The node's iptables tables, filter then nat as iptables-save orders
 /// them: the service proxy's, with the CNI plugin's additions merged in.
 fn iptables_tables(cluster: &Cluster, node: &str, plane: &Dataplane) -> Vec<crate::netfilter::Table> {
-    let plugin = crate::datapath::build(cluster).rules(cluster, node);
+    let plugin = cluster.plugin_rules(node);
     let filter = match &plugin {
         Some(p) => Some(p.filter.merged(plane.iptables_table("filter"))),
         None => plane.iptables_table("filter").cloned(),
@@ -114,8 +120,8 @@ fn iptables_tables(cluster: &Cluster, node: &str, plane: &Dataplane) -> Vec<crat
 /// and the plugin's (Calico's selectors).
 fn ipset(cluster: &Cluster, node: &str, plane: &Dataplane, words: &[&str]) -> Output {
     let mut sets = plane.ipsets().cloned().unwrap_or_default();
-    if let Some(p) = crate::datapath::build(cluster).rules(cluster, node) {
-        sets.sets.extend(p.sets.sets);
+    if let Some(p) = cluster.plugin_rules(node) {
+        sets.sets.extend(p.sets.sets.iter().cloned());
     }
     match words {
         ["save"] | ["-S"] | ["-save"] => Output::ok(sets.save()),
@@ -176,8 +182,7 @@ fn tcpdump(cluster: &Cluster, node: &str, words: &[&str], recent: &[Trace]) -> O
             _ => {}
         }
     }
-    let network = crate::datapath::build(cluster);
-    let Some(n) = network.node(node) else { return Output::fail(1, "tcpdump: no suitable device found\n") };
+    let Some(n) = cluster.network().node(node) else { return Output::fail(1, "tcpdump: no suitable device found\n") };
     let links: Vec<&str> = n.host.links.iter().map(|l| l.name.as_str()).collect();
     let iface = iface.unwrap_or("eth0");
     if iface != "any" && !links.contains(&iface) {

@@ -46,9 +46,9 @@ pub(super) struct Flight<'c> {
     /// The node whose network stack handles the packet first.
     pub(super) node: String,
     pub(super) origin: Origin,
-    pub(super) dataplane: Dataplane,
+    pub(super) dataplane: &'c Dataplane,
     /// The plugin's plumbing, built once for the request and its reply.
-    pub(super) network: Network,
+    pub(super) network: &'c Network,
     /// The first node's own addresses (what `addrtype LOCAL` matches).
     pub(super) local: Vec<IpNet>,
     pub(super) rng: Rng,
@@ -69,7 +69,7 @@ pub(super) struct Flight<'c> {
     pub(super) ingress: Option<(String, String)>,
     /// The plugin's own iptables rules on the first node (Calico's Felix),
     /// which then enforce NetworkPolicy in place of a policy hop.
-    pub(super) plugin_rules: Option<crate::datapath::PluginRules>,
+    pub(super) plugin_rules: Option<&'c crate::datapath::PluginRules>,
 }
 
 /// Traces a packet to an address or a pod.
@@ -87,7 +87,7 @@ pub fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         // Names are looked up first, by the entry point.
         To::Name(_) => return super::trace(cluster, req),
     };
-    let network = datapath::build(cluster);
+    let network = cluster.network();
     // A socket on the node itself gets the address of the way out to the
     // destination (the VXLAN device's towards a pod on another node).
     let src = match &req.from {
@@ -96,7 +96,8 @@ pub fn trace_ip(cluster: &Cluster, req: &Request) -> Result<Trace, TraceError> {
         }
         _ => src,
     };
-    let mut flight = Flight::new(cluster, req, (src, dst), (node, at, host), network);
+    let dataplane = cluster.dataplane(&node).ok_or_else(|| TraceError::NoNode(node.clone()))?;
+    let mut flight = Flight::new(cluster, req, (src, dst), (node, at, host), network, dataplane);
     let outcome = flight.walk();
     Ok(flight.finish(outcome))
 }
@@ -139,9 +140,9 @@ impl<'c> Flight<'c> {
         req: &'c Request,
         (src, dst): (IpAddr, IpAddr),
         (node, at, host_originated): (String, Place, bool),
-        network: Network,
+        network: &'c Network,
+        dataplane: &'c Dataplane,
     ) -> Flight<'c> {
-        let dataplane = Dataplane::build(cluster, &node, cluster.settings.proxy_mode);
         let mut local = local_addresses(cluster, &node);
         local.extend(dataplane.bound_addresses().into_iter().map(IpNet::from));
         let origin = match (&req.from, host_originated) {
@@ -179,9 +180,9 @@ impl<'c> Flight<'c> {
         };
         let mut hops = vec![sent_hop];
         if origin == Origin::Outside {
-            hops.push(arrives_from_outside(&network, &node, &pkt));
+            hops.push(arrives_from_outside(network, &node, &pkt));
         }
-        let plugin_rules = network.rules(cluster, &node);
+        let plugin_rules = cluster.plugin_rules(&node);
         let frontend = find_service(cluster, dst, req.port, req.protocol, &local);
         let candidates = dataplane.candidates(&pkt, origin, &local);
         let hit = ServiceHit {

@@ -20,7 +20,7 @@ impl Flight<'_> {
             Hook::Input => "INPUT",
             _ => return Ok(()),
         };
-        let Some(rules) = self.plugin_rules.clone() else { return Ok(()) };
+        let Some(rules) = self.plugin_rules else { return Ok(()) };
         let input = self.came_by();
         let output = match hook {
             Hook::Forward => {
@@ -81,7 +81,7 @@ impl Flight<'_> {
         if node == self.node || self.plugin_rules.is_none() {
             return Ok(());
         }
-        let Some(rules) = self.network.rules(self.cluster, node) else { return Ok(()) };
+        let Some(rules) = self.cluster.plugin_rules(node) else { return Ok(()) };
         let into_pod = self.hops.pop();
         // In by the last device the packet crossed on this node (the
         // tunnel, or the uplink); out by the pod's veth.

@@ -79,10 +79,10 @@ fn NodeRules() -> Html {
     // The node's dumps change with the cluster and the node shown, not with
     // each hop the player shows.
     let dumps = use_cluster_memo(&model, node.clone(), |cluster, node| {
-        let plane = cluster.node(node).map(|_| Dataplane::build(cluster, node, cluster.settings.proxy_mode));
-        let routes = podpath_core::datapath::build(cluster).node(node).map(|n| n.host.ip_route()).unwrap_or_default();
-        let command = plane.as_ref().map_or("", Dataplane::dump_command);
-        (plane.as_ref().map(Dataplane::render).unwrap_or_default(), command, routes)
+        let plane = cluster.dataplane(node);
+        let routes = cluster.network().node(node).map(|n| n.host.ip_route()).unwrap_or_default();
+        let command = plane.map_or("", Dataplane::dump_command);
+        (plane.map(Dataplane::render).unwrap_or_default(), command, routes)
     });
     let (dump, command, routes) = (&dumps.0, dumps.1, &dumps.2);
     let focus_line = focus.as_ref().filter(|(n, _)| *n == node).map(|(_, r)| r.clone());

@@ -130,11 +130,11 @@ pub fn Topology() -> Html {
     // The plumbing changes with the cluster only, not with each hop the
     // player shows: built once per cluster.
     let plumbing = use_cluster_memo(&model, (), |cluster, _| {
-        let network = podpath_core::datapath::build(cluster);
+        let network = cluster.network();
         cluster
             .nodes
             .iter()
-            .map(|n| (n.name.clone(), plumbing_of(&network, &n.name, cluster)))
+            .map(|n| (n.name.clone(), plumbing_of(network, &n.name, cluster)))
             .collect::<std::collections::BTreeMap<_, _>>()
     });
     let outside = model.trace.as_ref().is_some_and(|t| t.from == "external");

@@ -197,7 +197,7 @@ pub(super) fn traceroute(cluster: &Cluster, client: &Client, args: &[String], se
     }
     let addr = resolved(&t, &to).unwrap_or(t.destination_ip);
     let client_ip = t.hops.first().map(|h| h.packet.src);
-    let network = crate::datapath::build(cluster);
+    let network = cluster.network();
     let name = |ip: IpAddr| -> String {
         if numeric {
             return ip.to_string();
@@ -217,7 +217,7 @@ pub(super) fn traceroute(cluster: &Cluster, client: &Client, args: &[String], se
             continue;
         }
         let (Some(node), Some(back)) = (f.hop.node.as_deref(), client_ip) else { continue };
-        let Some(router) = reply_source(&network, cluster, node, back) else { continue };
+        let Some(router) = reply_source(network, cluster, node, back) else { continue };
         n += 1;
         let crossed = t.hops[..=f.index].iter().filter(|h| h.at.is_somewhere()).count();
         text.push_str(&format!("{n:>2}  {}  {}\n", name(router), times(crossed, n)));

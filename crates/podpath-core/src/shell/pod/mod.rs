@@ -114,7 +114,7 @@ fn resolved(t: &Trace, to: &To) -> Option<IpAddr> {
 
 fn ip(cluster: &Cluster, client: &Client, args: &[String]) -> Ran {
     let Client::Pod { key, .. } = client else { return Err(Output::fail(127, "bash: ip: command not found\n")) };
-    let network = crate::datapath::build(cluster);
+    let network = cluster.network();
     let ns = network.nodes.iter().find_map(|n| n.pods.get(key));
     let ns = match ns {
         Some(ns) => ns,
