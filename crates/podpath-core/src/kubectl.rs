@@ -227,9 +227,9 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
-/// `-o yaml`: the same object as YAML.
+/// `-o yaml`: the same object as YAML, as kubectl's go-yaml writes it.
 pub fn to_yaml(value: &Value) -> String {
-    serde_yaml::to_string(value).unwrap_or_default()
+    crate::yaml::emit::to_string(value)
 }
 
 /// Services in `scope`, sorted as kubectl sorts them.

@@ -13,6 +13,7 @@
 //! tree and the limits that keep the page responsive are ours.
 
 pub mod de;
+pub mod emit;
 
 use std::fmt;
 
