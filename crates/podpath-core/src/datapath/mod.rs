@@ -228,14 +228,21 @@ impl Network {
 /// namespace per pod with its own network, in name order.
 pub fn build(cluster: &Cluster) -> Network {
     let plugin = plugin(cluster.settings.cni);
+    // Each node's pods, found in one pass (20,000 pods on 200 nodes made a
+    // filter per node 4 million comparisons).
+    let mut by_node: std::collections::BTreeMap<&str, Vec<&Pod>> = std::collections::BTreeMap::new();
+    for p in cluster.pods.iter().filter(|p| !p.host_network) {
+        if let Some(node) = p.node.as_deref() {
+            by_node.entry(node).or_default().push(p);
+        }
+    }
     let mut nodes = Vec::new();
     for node in &cluster.nodes {
         let mut net =
             NodeNet { node: node.name.clone(), host: netns::host_base(node.internal_ip), ..NodeNet::default() };
         let wiring = plugin.plumb_host(cluster, node, &mut net.host);
-        let mut pods: Vec<&Pod> =
-            cluster.pods.iter().filter(|p| p.node.as_deref() == Some(node.name.as_str()) && !p.host_network).collect();
-        pods.sort_by_key(|p| p.key());
+        let mut pods: Vec<&Pod> = by_node.remove(node.name.as_str()).unwrap_or_default();
+        pods.sort_by_cached_key(|p| p.key());
         for pod in pods {
             let Some(ip) = pod.ip else { continue };
             let veth = plugin.veth_name(pod);

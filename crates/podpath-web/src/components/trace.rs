@@ -4,14 +4,48 @@
 //! it), and the current hop's packet layer by layer, before and after, with
 //! the rule or route line that acted.
 
+use std::rc::Rc;
+
 use podpath_core::cluster::Protocol;
 use podpath_core::trace::walk::{Frame, Leg, Walk};
 use podpath_core::trace::{Headers, Trace};
+use podpath_core::Cluster;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::state::Action;
 use crate::state::ModelHandle;
+
+/// The cluster a view draws, compared by identity: a new simulation is a
+/// new cluster, anything else the page does keeps the same one.
+#[derive(Properties, Clone, Debug)]
+pub struct SourcesProps {
+    pub cluster: Rc<Cluster>,
+}
+
+impl PartialEq for SourcesProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.cluster, &other.cluster)
+    }
+}
+
+/// The suggestions both trace inputs share: `external`, every node, every
+/// pod with an address. A component of its own so that the form's other
+/// renders (each keystroke, each tick of the player) skip it: on 20,000
+/// pods rebuilding the list took a long task each time.
+#[component]
+fn TraceSources(props: &SourcesProps) -> Html {
+    let cluster = &props.cluster;
+    let mut pods: Vec<String> = cluster.pods.iter().filter(|p| p.ip.is_some()).map(|p| p.key()).collect();
+    pods.sort();
+    html! {
+        <datalist id="trace-sources">
+            <option value="external" />
+            { for cluster.nodes.iter().map(|n| html! { <option value={format!("node/{}", n.name)} /> }) }
+            { for pods.iter().map(|p| html! { <option value={p.clone()} /> }) }
+        </datalist>
+    }
+}
 
 /// The form that starts a trace: from, to (a pod, a name, a URL), port.
 #[component]
@@ -40,8 +74,6 @@ pub fn TraceBox() -> Html {
             }
         })
     };
-    let mut pods: Vec<String> = model.cluster.pods.iter().filter(|p| p.ip.is_some()).map(|p| p.key()).collect();
-    pods.sort();
     html! {
         <form class="trace-box" onsubmit={onsubmit} aria-label="Trace a packet" data-testid="trace-form">
             <label>{ "From" }
@@ -65,11 +97,7 @@ pub fn TraceBox() -> Html {
                 </label>
             </div>
             <button type="submit" data-testid="trace-go">{ "Trace" }</button>
-            <datalist id="trace-sources">
-                <option value="external" />
-                { for model.cluster.nodes.iter().map(|n| html! { <option value={format!("node/{}", n.name)} /> }) }
-                { for pods.iter().map(|p| html! { <option value={p.clone()} /> }) }
-            </datalist>
+            <TraceSources cluster={model.cluster.clone()} />
             <p id="trace-hint" class="hint">
                 if let Some(p) = &model.pick {
                     { format!("from {p}: now click the pod or Service to reach") }
