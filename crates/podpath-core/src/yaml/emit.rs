@@ -16,8 +16,11 @@
 //! - `sorter.go` (`keyList.Less`): mapping keys in natural order, digits by
 //!   value (`a9` before `a10`), other characters before letters;
 //! - the emitter's defaults: two-space indentation, a sequence inside a
-//!   mapping not indented, no line folding (yaml.v2 since 2.3 writes long
-//!   lines whole), `{}` and `[]` for empty collections.
+//!   mapping not indented, `{}` and `[]` for empty collections, and lines
+//!   folded at 80 columns: a value's plain or quoted text breaks at the
+//!   first space past column 80 and goes on two columns in (yaml.v2 2.4
+//!   went back to folding; sigs.k8s.io/yaml#68 and #116 show it in
+//!   kubectl's encoder).
 
 use serde_json::{Map, Value};
 
@@ -90,10 +93,82 @@ fn value_after(out: &mut String, value: &Value, indent: usize, in_map: bool) {
             out.push(' ');
             literal(out, s, indent + 2);
         }
+        Value::String(s) => {
+            out.push(' ');
+            folded(out, s, indent + 2);
+            out.push('\n');
+        }
         other => {
             out.push(' ');
             out.push_str(&inline(other, false));
             out.push('\n');
+        }
+    }
+}
+
+/// The longest line the emitter writes before it folds (`best_width`).
+const WIDTH: usize = 80;
+
+/// A value's string in its style, folded the way libyaml's writers fold
+/// (`yaml_emitter_write_plain_scalar` and the quoted ones): at a space,
+/// once the line is past `WIDTH` columns, a break and `indent` spaces stand
+/// for it. Keys are never folded.
+fn folded(out: &mut String, s: &str, indent: usize) {
+    let mut column = out.rsplit('\n').next().map_or(0, |line| line.chars().count());
+    let style = style_of(s, false);
+    let chars: Vec<char> = s.chars().collect();
+    let put = |out: &mut String, text: &str, column: &mut usize| {
+        out.push_str(text);
+        *column += text.chars().count();
+    };
+    match style {
+        Style::Plain | Style::Single => {
+            let single = style == Style::Single;
+            if single {
+                put(out, "'", &mut column);
+            }
+            let mut spaces = false;
+            for (i, &c) in chars.iter().enumerate() {
+                if c == ' ' {
+                    let next_is_space = chars.get(i + 1) == Some(&' ');
+                    let inside = !single || (i > 0 && i + 1 < chars.len());
+                    if !spaces && column > WIDTH && !next_is_space && inside {
+                        out.push('\n');
+                        pad(out, indent);
+                        column = indent;
+                    } else {
+                        put(out, " ", &mut column);
+                    }
+                    spaces = true;
+                } else {
+                    let mut buf = [0u8; 4];
+                    put(out, if single && c == '\'' { "''" } else { c.encode_utf8(&mut buf) }, &mut column);
+                    spaces = false;
+                }
+            }
+            if single {
+                put(out, "'", &mut column);
+            }
+        }
+        Style::Double => {
+            put(out, "\"", &mut column);
+            let mut spaces = false;
+            for (i, &c) in chars.iter().enumerate() {
+                if c == ' ' && !spaces && column > WIDTH && i > 0 && i + 1 < chars.len() {
+                    out.push('\n');
+                    pad(out, indent);
+                    column = indent;
+                    if chars[i + 1] == ' ' {
+                        put(out, "\\", &mut column);
+                    }
+                    spaces = true;
+                    continue;
+                }
+                let text = escaped(c);
+                spaces = c == ' ';
+                put(out, &text, &mut column);
+            }
+            put(out, "\"", &mut column);
         }
     }
 }
@@ -142,6 +217,15 @@ fn float(f: f64) -> String {
 
 /// A single-line string in the style go-yaml picks for it.
 fn string(s: &str, key: bool) -> String {
+    match style_of(s, key) {
+        Style::Plain => s.to_owned(),
+        Style::Single => format!("'{}'", s.replace('\'', "''")),
+        Style::Double => double_quoted(s),
+    }
+}
+
+/// The style go-yaml picks for a string on one line.
+fn style_of(s: &str, key: bool) -> Style {
     let a = Analysis::of(s);
     let plain = resolves_to_str(s) && !is_base60_float(s);
     let mut style = if s.contains('\n') || !plain { Style::Double } else { Style::Plain };
@@ -151,11 +235,7 @@ fn string(s: &str, key: bool) -> String {
     if style == Style::Single && !a.single_quoted_allowed {
         style = Style::Double;
     }
-    match style {
-        Style::Plain => s.to_owned(),
-        Style::Single => format!("'{}'", s.replace('\'', "''")),
-        Style::Double => double_quoted(s),
-    }
+    style
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -201,38 +281,40 @@ fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
-        let escape = match c {
-            '\0' => Some("\\0"),
-            '\u{7}' => Some("\\a"),
-            '\u{8}' => Some("\\b"),
-            '\t' => Some("\\t"),
-            '\n' => Some("\\n"),
-            '\u{b}' => Some("\\v"),
-            '\u{c}' => Some("\\f"),
-            '\r' => Some("\\r"),
-            '\u{1b}' => Some("\\e"),
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\u{85}' => Some("\\N"),
-            '\u{2028}' => Some("\\L"),
-            '\u{2029}' => Some("\\P"),
-            _ => None,
-        };
-        match escape {
-            Some(e) => out.push_str(e),
-            None if printable(c) && c != '\u{feff}' => out.push(c),
-            None => {
-                let n = c as u32;
-                let _ = match n {
-                    0..=0xff => std::fmt::Write::write_fmt(&mut out, format_args!("\\x{n:02X}")),
-                    0x100..=0xffff => std::fmt::Write::write_fmt(&mut out, format_args!("\\u{n:04X}")),
-                    _ => std::fmt::Write::write_fmt(&mut out, format_args!("\\U{n:08X}")),
-                };
-            }
-        }
+        out.push_str(&escaped(c));
     }
     out.push('"');
     out
+}
+
+/// One character as a double-quoted scalar holds it.
+fn escaped(c: char) -> String {
+    let named = match c {
+        '\0' => "\\0",
+        '\u{7}' => "\\a",
+        '\u{8}' => "\\b",
+        '\t' => "\\t",
+        '\n' => "\\n",
+        '\u{b}' => "\\v",
+        '\u{c}' => "\\f",
+        '\r' => "\\r",
+        '\u{1b}' => "\\e",
+        '"' => "\\\"",
+        '\\' => "\\\\",
+        '\u{85}' => "\\N",
+        '\u{2028}' => "\\L",
+        '\u{2029}' => "\\P",
+        _ if printable(c) && c != '\u{feff}' => return c.to_string(),
+        _ => {
+            let n = c as u32;
+            return match n {
+                0..=0xff => format!("\\x{n:02X}"),
+                0x100..=0xffff => format!("\\u{n:04X}"),
+                _ => format!("\\U{n:08X}"),
+            };
+        }
+    };
+    named.to_owned()
 }
 
 /// go-yaml's `is_printable`: newline, ASCII from space to `~`, and the

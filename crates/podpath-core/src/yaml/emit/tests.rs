@@ -215,11 +215,35 @@ fn what_is_written_reads_back_the_same() {
     use crate::kubectl::{nodes_list, pods_list, services_list, Scope};
     let text = include_str!("../../../../../web/scenarios/shop.yaml");
     let (cluster, _) = crate::simulate(&[crate::Source::new("shop.yaml", text)]);
-    let odd = json!({"s": ["", "yes", "1:20", "- x", "a: b", " lead", "tab\there", "x\ny", "x\n\n", "trail \nx", "😀", "2024-01-15T10:30:00Z"]});
+    let long =
+        "a very long string that might have to be broken into multiple lines in order to fit nicely in the output pane";
+    let odd = json!({"s": ["", "yes", "1:20", "- x", "a: b", " lead", "tab\there", "x\ny", "x\n\n", "trail \nx", "😀", "2024-01-15T10:30:00Z",
+        long, format!("{long}: and a colon"), format!("\t{long}  with  double  spaces  past  the  fold  and  more  words  here")]});
     for value in [pods_list(&cluster, &Scope::All), nodes_list(&cluster), services_list(&cluster, &Scope::All), odd] {
         let text = to_string(&value);
         let node = crate::yaml::parse(&text, 1).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
         let back: Value = crate::yaml::de::from_node(&node).unwrap();
         assert_eq!(back, value, "{text}");
     }
+}
+
+/// Long values fold at the first space past column 80 and go on two
+/// columns in, as kubectl's encoder does (kubernetes-sigs/yaml#68 for plain
+/// text, #116 for single-quoted text, whose output this reproduces); keys
+/// never fold.
+#[test]
+fn long_values_fold_past_eighty_columns() {
+    let text =
+        "a very long string that might have to be broken into multiple lines in order to fit nicely in the output pane";
+    assert_eq!(
+        to_string(&json!({ "foo": text })),
+        "foo: a very long string that might have to be broken into multiple lines in order\n  to fit nicely in the output pane\n"
+    );
+    let digits = "12345678901234567890123456789012345678901234567890123456789012341234567890123456789012345678901234567890123456789012345678901234";
+    assert_eq!(to_string(&json!({ "a": format!("{digits}: .s") })), format!("a: '{digits}:\n  .s'\n"));
+    // Nested: the continuation is two columns in from the key.
+    let folded = to_string(&json!({ "spec": { "note": text } }));
+    assert!(folded.contains("in order\n    to fit"), "{folded}");
+    let long_key = "k".repeat(90) + " x";
+    assert!(to_string(&json!({ long_key.clone(): 1 })).starts_with(&format!("{long_key}: 1")));
 }
