@@ -30,9 +30,9 @@ pub fn to_string(value: &Value) -> String {
     match value {
         Value::Object(map) if !map.is_empty() => block_map(&mut out, map, 0, false),
         Value::Array(items) if !items.is_empty() => block_seq(&mut out, items, 0, false),
-        Value::String(s) if s.contains('\n') && literal_allowed(s) => literal(&mut out, s, 0),
+        Value::String(s) => string_value(&mut out, s, 0),
         other => {
-            out.push_str(&inline(other, false));
+            out.push_str(&inline(other));
             out.push('\n');
         }
     }
@@ -48,7 +48,7 @@ fn block_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline: 
         if i > 0 || !inline {
             pad(out, indent);
         }
-        out.push_str(&string(key, true));
+        scalar(out, key, style_of(key, true), None);
         out.push(':');
         value_after(out, &map[key.as_str()], indent, true);
     }
@@ -89,18 +89,13 @@ fn value_after(out: &mut String, value: &Value, indent: usize, in_map: bool) {
                 block_seq(out, items, indent + 2, true);
             }
         }
-        Value::String(s) if s.contains('\n') && literal_allowed(s) => {
-            out.push(' ');
-            literal(out, s, indent + 2);
-        }
         Value::String(s) => {
             out.push(' ');
-            folded(out, s, indent + 2);
-            out.push('\n');
+            string_value(out, s, indent + 2);
         }
         other => {
             out.push(' ');
-            out.push_str(&inline(other, false));
+            out.push_str(&inline(other));
             out.push('\n');
         }
     }
@@ -109,13 +104,26 @@ fn value_after(out: &mut String, value: &Value, indent: usize, in_map: bool) {
 /// The longest line the emitter writes before it folds (`best_width`).
 const WIDTH: usize = 80;
 
-/// A value's string in its style, folded the way libyaml's writers fold
-/// (`yaml_emitter_write_plain_scalar` and the quoted ones): at a space,
-/// once the line is past `WIDTH` columns, a break and `indent` spaces stand
-/// for it. Keys are never folded.
-fn folded(out: &mut String, s: &str, indent: usize) {
+/// A string value and its line's end: a literal block, or one scalar
+/// whose continuation lines (if it folds) start at `indent`.
+fn string_value(out: &mut String, s: &str, indent: usize) {
+    match style_of(s, false) {
+        Style::Literal => literal(out, s, indent),
+        style => {
+            scalar(out, s, style, Some(indent));
+            out.push('\n');
+        }
+    }
+}
+
+/// A scalar in a flow style, written as libyaml's writers write it
+/// (`yaml_emitter_write_plain_scalar` and the quoted ones). With a
+/// continuation `indent` it folds: at a space, once the line is past
+/// `WIDTH` columns, a break and `indent` spaces stand for it. Keys (`None`)
+/// never fold.
+fn scalar(out: &mut String, s: &str, style: Style, fold: Option<usize>) {
     let mut column = out.rsplit('\n').next().map_or(0, |line| line.chars().count());
-    let style = style_of(s, false);
+    let (breaks, indent) = (fold.is_some(), fold.unwrap_or(0));
     let chars: Vec<char> = s.chars().collect();
     let put = |out: &mut String, text: &str, column: &mut usize| {
         out.push_str(text);
@@ -132,7 +140,7 @@ fn folded(out: &mut String, s: &str, indent: usize) {
                 if c == ' ' {
                     let next_is_space = chars.get(i + 1) == Some(&' ');
                     let inside = !single || (i > 0 && i + 1 < chars.len());
-                    if !spaces && column > WIDTH && !next_is_space && inside {
+                    if breaks && !spaces && column > WIDTH && !next_is_space && inside {
                         out.push('\n');
                         pad(out, indent);
                         column = indent;
@@ -154,7 +162,7 @@ fn folded(out: &mut String, s: &str, indent: usize) {
             put(out, "\"", &mut column);
             let mut spaces = false;
             for (i, &c) in chars.iter().enumerate() {
-                if c == ' ' && !spaces && column > WIDTH && i > 0 && i + 1 < chars.len() {
+                if breaks && c == ' ' && !spaces && column > WIDTH && i > 0 && i + 1 < chars.len() {
                     out.push('\n');
                     pad(out, indent);
                     column = indent;
@@ -170,6 +178,7 @@ fn folded(out: &mut String, s: &str, indent: usize) {
             }
             put(out, "\"", &mut column);
         }
+        Style::Literal => unreachable!("literal blocks are written by `literal`"),
     }
 }
 
@@ -177,8 +186,8 @@ fn pad(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }
 
-/// A value on one line: a scalar, `{}` or `[]`.
-fn inline(value: &Value, key: bool) -> String {
+/// A value that is not a string on one line: a scalar, `{}` or `[]`.
+fn inline(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
@@ -188,7 +197,7 @@ fn inline(value: &Value, key: bool) -> String {
             (_, _, Some(f)) => float(f),
             _ => n.to_string(),
         },
-        Value::String(s) => string(s, key),
+        Value::String(s) => s.clone(),
         Value::Object(_) => "{}".into(),
         Value::Array(_) => "[]".into(),
     }
@@ -215,20 +224,15 @@ fn float(f: f64) -> String {
     }
 }
 
-/// A single-line string in the style go-yaml picks for it.
-fn string(s: &str, key: bool) -> String {
-    match style_of(s, key) {
-        Style::Plain => s.to_owned(),
-        Style::Single => format!("'{}'", s.replace('\'', "''")),
-        Style::Double => double_quoted(s),
-    }
-}
-
-/// The style go-yaml picks for a string on one line.
+/// The style go-yaml picks for a string (a key is a simple key: on one
+/// line, never a block).
 fn style_of(s: &str, key: bool) -> Style {
     let a = Analysis::of(s);
+    if s.contains('\n') {
+        return if a.block_allowed && !key { Style::Literal } else { Style::Double };
+    }
     let plain = resolves_to_str(s) && !is_base60_float(s);
-    let mut style = if s.contains('\n') || !plain { Style::Double } else { Style::Plain };
+    let mut style = if plain { Style::Plain } else { Style::Double };
     if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && key)) {
         style = Style::Single;
     }
@@ -243,12 +247,9 @@ enum Style {
     Plain,
     Single,
     Double,
-}
-
-/// A literal block is written unless a line ends in a space or holds a
-/// character that must be escaped (`block_allowed`).
-fn literal_allowed(s: &str) -> bool {
-    Analysis::of(s).block_allowed
+    /// `|`: written unless a line ends in a space or holds a character
+    /// that must be escaped (`block_allowed`).
+    Literal,
 }
 
 /// `|`, `|-` or `|+` (and `2` when the text starts with a space or a
@@ -273,18 +274,6 @@ fn literal(out: &mut String, s: &str, indent: usize) {
     if !s.ends_with('\n') {
         out.push('\n');
     }
-}
-
-/// libyaml's double-quoted writer: printable characters as they are,
-/// the rest escaped the way YAML names them.
-fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        out.push_str(&escaped(c));
-    }
-    out.push('"');
-    out
 }
 
 /// One character as a double-quoted scalar holds it.
