@@ -11,6 +11,7 @@ const TYPES = {
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
   '.svg': 'image/svg+xml',
+  '.yaml': 'text/yaml; charset=utf-8',
 };
 
 export async function serve(dist, prefix = '/podpath/') {

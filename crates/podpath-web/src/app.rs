@@ -19,13 +19,19 @@ use crate::state::{Action, Model, ModelHandle};
 /// the user's saved text for a bundled scenario wins over the bundled text,
 /// so a reload loses nothing. `&trace=SRC,DST` opens a trace, ready to play.
 pub fn initial_model() -> Model {
+    initial_model_after(None)
+}
+
+/// [`initial_model`], told why the file `?scenario=` names could not be
+/// fetched, if it could not.
+fn initial_model_after(fetch_error: Option<String>) -> Model {
     let (default_name, _) = scenarios::default_scenario();
     let location = web_sys::window().map(|w| w.location());
     let query = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
     let hash = location.as_ref().and_then(|l| l.hash().ok()).unwrap_or_default();
     let params = UrlSearchParams::new_with_str(&query).ok();
     let asked = params.as_ref().and_then(|p| p.get("scenario"));
-    let mut notices = Vec::new();
+    let mut notices: Vec<String> = fetch_error.into_iter().collect();
     let shared = (hash.len() > 1).then(|| podpath_core::share::decode(&hash));
     let mut model = match shared {
         Some(Ok((text, overrides))) => {
@@ -48,8 +54,13 @@ pub fn initial_model() -> Model {
             let name = match asked.as_deref() {
                 None | Some("") => default_name.to_owned(),
                 Some(n) if scenarios::find(n).is_some() => n.to_owned(),
+                // Known, but its file did not come (the notice says why).
+                Some(n) if scenarios::entry(n).is_some() => {
+                    notices.push(format!("showing \"{default_name}\""));
+                    default_name.to_owned()
+                }
                 Some(n) => {
-                    let known: Vec<&str> = scenarios::BUNDLED.iter().map(|(n, _, _)| *n).collect();
+                    let known = scenarios::scenario_names();
                     notices.push(format!(
                         "there is no scenario \"{n}\" (bundled: {}); showing \"{default_name}\"",
                         known.join(", ")
@@ -95,12 +106,55 @@ fn use_forced_panic(text: String) {
     });
 }
 
+/// The scenario or lesson `?scenario=` names, if the page must fetch its
+/// file before it can open.
+fn asked_file() -> Option<&'static scenarios::Entry> {
+    let query = web_sys::window()?.location().search().ok()?;
+    let name = UrlSearchParams::new_with_str(&query).ok()?.get("scenario")?;
+    scenarios::to_fetch(&name)
+}
+
+/// The page: the playground, once the file of the scenario or lesson the
+/// address names has come (at once for the default and for a share link
+/// without a lesson).
+#[component]
+pub fn Root() -> Html {
+    // `None` while fetching; then why it failed, if it did.
+    let fetched = use_state(|| asked_file().is_none().then_some(None::<String>));
+    {
+        let fetched = fetched.clone();
+        use_effect_with((), move |_| {
+            if let Some(entry) = asked_file() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    fetched.set(Some(scenarios::fetch(entry).await.err()));
+                });
+            }
+        });
+    }
+    match &*fetched {
+        None => {
+            let what = asked_file().map_or("", |e| if e.is_lesson() { "lesson " } else { "scenario " });
+            let title = asked_file().map_or("", |e| e.title);
+            html! { <p class="loading" role="status" data-testid="loading">{ format!("Loading the {what}“{title}”…") }</p> }
+        }
+        Some(error) => html! { <App fetch_error={error.clone()} /> },
+    }
+}
+
 /// The autosave key of a scenario opened from a share link.
 pub const SHARED: &str = "shared";
 
+#[derive(Properties, PartialEq, Default, Debug)]
+pub struct AppProps {
+    /// Why the file `?scenario=` names could not be fetched, if it could not.
+    #[prop_or_default]
+    pub fetch_error: Option<String>,
+}
+
 #[component]
-pub fn App() -> Html {
-    let model = use_reducer(initial_model);
+pub fn App(props: &AppProps) -> Html {
+    let error = props.fetch_error.clone();
+    let model = use_reducer(move || initial_model_after(error));
     use_debounced_simulate(model.clone());
     use_player(model.clone());
     use_player_keys(model.clone());

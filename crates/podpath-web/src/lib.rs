@@ -12,11 +12,11 @@ pub mod palette;
 pub mod scenarios;
 pub mod state;
 
-pub use app::App;
+pub use app::{App, Root};
 
 /// Mounts the playground on `<body>`, with panics reported to the console
 /// and on the page, the user's text kept (see [`crash`]).
 pub fn start() {
     crash::install();
-    yew::Renderer::<App>::new().render();
+    yew::Renderer::<Root>::new().render();
 }
