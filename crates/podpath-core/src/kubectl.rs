@@ -223,8 +223,13 @@ pub fn nodes_list(cluster: &Cluster) -> Value {
 }
 
 fn to_value<T: serde::Serialize>(t: &T) -> Value {
-    // k8s-openapi objects always serialize: they hold no maps with non-string keys.
-    serde_json::to_value(t).unwrap_or(Value::Null)
+    // Through JSON text rather than `serde_json::to_value`: the pod-template
+    // hash already serializes templates as text, and one serializer means
+    // one copy of each k8s-openapi type's Serialize code in the Wasm, not
+    // two. The value is the same (an object's keys are sorted either way).
+    // k8s-openapi objects always serialize: they hold no maps with
+    // non-string keys.
+    serde_json::to_vec(t).ok().and_then(|text| serde_json::from_slice(&text).ok()).unwrap_or(Value::Null)
 }
 
 /// `-o yaml`: the same object as YAML, as kubectl's go-yaml writes it.
