@@ -26,13 +26,20 @@ pub enum Requirement {
 
 impl Requirement {
     pub fn matches(&self, labels: &Labels) -> bool {
+        self.matches_by(|k| labels.get(k).map(String::as_str))
+    }
+
+    /// Against the values `get` looks up by key (labels, or labels and
+    /// fields together), without building a map of them.
+    pub fn matches_by<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
+        let has = |vs: &[String], v: &str| vs.iter().any(|x| x == v);
         match self {
-            Requirement::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
-            Requirement::NotIn(k, vs) => labels.get(k).is_none_or(|v| !vs.contains(v)),
-            Requirement::Exists(k) => labels.contains_key(k),
-            Requirement::DoesNotExist(k) => !labels.contains_key(k),
-            Requirement::Gt(k, n) => labels.get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
-            Requirement::Lt(k, n) => labels.get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
+            Requirement::In(k, vs) => get(k).is_some_and(|v| has(vs, v)),
+            Requirement::NotIn(k, vs) => get(k).is_none_or(|v| !has(vs, v)),
+            Requirement::Exists(k) => get(k).is_some(),
+            Requirement::DoesNotExist(k) => get(k).is_none(),
+            Requirement::Gt(k, n) => get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
+            Requirement::Lt(k, n) => get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
         }
     }
 }
@@ -140,6 +147,11 @@ impl Selector {
 
     pub fn matches(&self, labels: &Labels) -> bool {
         self.requirements.iter().all(|r| r.matches(labels))
+    }
+
+    /// [`Selector::matches`] against the values `get` looks up by key.
+    pub fn matches_by<'a>(&self, get: impl Fn(&str) -> Option<&'a str> + Copy) -> bool {
+        self.requirements.iter().all(|r| r.matches_by(get))
     }
 
     pub fn is_empty(&self) -> bool {

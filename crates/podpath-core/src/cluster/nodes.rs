@@ -271,25 +271,39 @@ fn allocate_pod_cidrs(nodes: &mut [Node], settings: &Settings, diags: &mut Vec<D
     }
 }
 
-/// `nodeSelector` and `requiredDuringSchedulingIgnoredDuringExecution`: all
-/// of the selector, and any one of the terms.
-pub(super) fn node_affinity_matches(spec: &core::PodSpec, node: &Node) -> bool {
-    if let Some(sel) = &spec.node_selector {
-        if !Selector::from_map(sel).matches(&node.labels) {
-            return false;
+/// A pod's `nodeSelector` and `requiredDuringSchedulingIgnoredDuringExecution`,
+/// read once and matched against each node: all of the selector, and any
+/// one of the terms.
+pub(super) struct NodeAffinity {
+    selector: Option<Selector>,
+    /// `None` when nothing is required; an unparsable term (`None` inside)
+    /// matches nothing, as the API machinery treats it.
+    terms: Option<Vec<Option<Selector>>>,
+}
+
+impl NodeAffinity {
+    pub(super) fn of(spec: &core::PodSpec) -> NodeAffinity {
+        let required = spec
+            .affinity
+            .as_ref()
+            .and_then(|a| a.node_affinity.as_ref())
+            .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref());
+        NodeAffinity {
+            selector: spec.node_selector.as_ref().map(Selector::from_map),
+            terms: required.map(|r| {
+                r.node_selector_terms.iter().map(|t| NodeSelectorTerm::from_term(t).ok().map(|t| t.0)).collect()
+            }),
         }
     }
-    let required = spec
-        .affinity
-        .as_ref()
-        .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref());
-    let Some(required) = required else { return true };
-    let mut labels = node.labels.clone();
-    labels.insert(NODE_NAME_FIELD.into(), node.name.clone());
-    // An unparsable term matches nothing, as the API machinery treats it.
-    required
-        .node_selector_terms
-        .iter()
-        .any(|t| NodeSelectorTerm::from_term(t).is_ok_and(|t| !t.0.is_empty() && t.0.matches(&labels)))
+
+    pub(super) fn matches(&self, node: &Node) -> bool {
+        let labels = |k: &str| node.labels.get(k).map(String::as_str);
+        if self.selector.as_ref().is_some_and(|s| !s.matches_by(labels)) {
+            return false;
+        }
+        let Some(terms) = &self.terms else { return true };
+        // Terms read the node's labels and its name (`matchFields`).
+        let fields = |k: &str| if k == NODE_NAME_FIELD { Some(node.name.as_str()) } else { labels(k) };
+        terms.iter().flatten().any(|t| !t.is_empty() && t.matches_by(fields))
+    }
 }

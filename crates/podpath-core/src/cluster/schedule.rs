@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1 as core;
 
-use super::nodes::node_affinity_matches;
+use super::nodes::NodeAffinity;
 use super::workloads::Draft;
 use super::{Node, PodPhase, TaintEffect};
 
@@ -66,7 +66,7 @@ pub(super) fn schedule(drafts: Vec<Draft>, nodes: &[Node]) -> Vec<Placed> {
         .collect()
 }
 
-fn filter(spec: &core::PodSpec, node: &Node, load: u32) -> Result<(), (String, bool)> {
+fn filter(spec: &core::PodSpec, affinity: &NodeAffinity, node: &Node, load: u32) -> Result<(), (String, bool)> {
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
     if node.unschedulable {
         let t = super::Taint {
@@ -83,7 +83,7 @@ fn filter(spec: &core::PodSpec, node: &Node, load: u32) -> Result<(), (String, b
     {
         return Err((format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value), true));
     }
-    if !node_affinity_matches(spec, node) {
+    if !affinity.matches(node) {
         return Err(("node(s) didn't match Pod's node affinity/selector".into(), true));
     }
     if load >= node.max_pods {
@@ -101,8 +101,10 @@ fn pick(
 ) -> Result<usize, String> {
     let mut reasons: BTreeMap<String, (u32, bool)> = BTreeMap::new();
     let mut best: Option<(u32, u32, usize)> = None;
+    // Read once for all nodes, not once per node.
+    let affinity = NodeAffinity::of(&draft.spec);
     for (i, node) in nodes.iter().enumerate().filter(|(_, n)| consider(n)) {
-        match filter(&draft.spec, node, load[i]) {
+        match filter(&draft.spec, &affinity, node, load[i]) {
             Ok(()) => {
                 let score = (same_owner(i), load[i], i);
                 if best.is_none_or(|b| score < b) {

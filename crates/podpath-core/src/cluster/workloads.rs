@@ -419,7 +419,7 @@ fn replicas(replicas: Option<i32>, origin: &Origin, out: &Pods, diags: &mut Vec<
 /// node affinity match, and the node's NoSchedule/NoExecute taints are
 /// tolerated (the controller runs the scheduler's own predicates).
 fn daemon_wants(spec: &core::PodSpec, node: &Node) -> bool {
-    super::nodes::node_affinity_matches(spec, node)
+    super::nodes::NodeAffinity::of(spec).matches(node)
         && node
             .taints
             .iter()
