@@ -10,7 +10,9 @@ use crate::components::tabs::Tabs;
 use crate::components::toolbar::Toolbar;
 use crate::components::topology::Topology;
 use crate::components::trace::{TraceBox, TracePanel};
-use crate::hooks::{saved_text, use_autosave, use_debounced_simulate, use_player, use_player_keys};
+use crate::hooks::{
+    saved_text, use_autosave, use_debounced_simulate, use_deferred_release, use_player, use_player_keys,
+};
 use crate::scenarios;
 use crate::state::{Action, Model, ModelHandle};
 
@@ -156,6 +158,7 @@ pub fn App(props: &AppProps) -> Html {
     let error = props.fetch_error.clone();
     let model = use_reducer(move || initial_model_after(error));
     use_debounced_simulate(model.clone());
+    use_deferred_release(&model);
     use_player(model.clone());
     use_player_keys(model.clone());
     let save_error = use_autosave(model.scenario.clone(), model.text.clone());
