@@ -92,7 +92,7 @@ for (let i = 0; i < profile.samples.length; i++) {
     }
   }
 }
-console.log('with callees (podpath's functions):');
+console.log("with callees (podpath's functions):");
 for (const [name, t] of [...inclusive.entries()].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
   console.log(`${t.toFixed(1).padStart(8)} ms  ${name.slice(0, 150)}`);
 }
