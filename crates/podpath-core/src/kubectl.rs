@@ -132,7 +132,7 @@ pub fn nodes_table(cluster: &Cluster, wide: bool) -> String {
 /// A pod as the API server would return it, with the simulated state in
 /// `spec.nodeName` and `status`.
 pub fn pod_object(cluster: &Cluster, p: &Pod) -> core::Pod {
-    let mut spec = p.spec.clone();
+    let mut spec = (*p.spec).clone();
     spec.node_name = p.node.clone().or(spec.node_name);
     let owner_references = p.owner.as_ref().map(|o| {
         vec![OwnerReference {

@@ -137,8 +137,9 @@ pub struct Pod {
     /// Being deleted: listed as terminating, no longer ready.
     pub terminating: bool,
     /// The pod's spec as the API server stores it (kept for output and for
-    /// the container ports later stages read).
-    pub spec: PodSpec,
+    /// the container ports later stages read); a workload's replicas share
+    /// their template's.
+    pub spec: std::sync::Arc<PodSpec>,
     /// The manifest the pod (or its workload) came from.
     pub origin: Origin,
 }

@@ -22,7 +22,7 @@ pub(super) struct Draft {
     pub name: String,
     pub labels: Labels,
     pub owner: Option<Owner>,
-    pub spec: core::PodSpec,
+    pub spec: std::sync::Arc<core::PodSpec>,
     pub origin: Origin,
     /// Readiness as the scenario sets it (see [`READY_ANNOTATION`]).
     pub ready: bool,
@@ -193,7 +193,15 @@ impl<'m> Controllers<'m> {
                 pod_spec.subdomain = spec.service_name.clone();
             }
             let owner = Owner { kind: "StatefulSet".into(), name: name.clone() };
-            self.out.push(&ns, pod_name, labels, pod_spec, Some(owner), origin, template.readiness);
+            self.out.push(
+                &ns,
+                pod_name,
+                labels,
+                std::sync::Arc::new(pod_spec),
+                Some(owner),
+                origin,
+                template.readiness,
+            );
         }
     }
 
@@ -266,7 +274,7 @@ impl Pods {
         ns: &str,
         name: String,
         labels: Labels,
-        spec: core::PodSpec,
+        spec: std::sync::Arc<core::PodSpec>,
         owner: Option<Owner>,
         origin: &Origin,
         (ready, terminating): (bool, bool),
@@ -303,6 +311,8 @@ impl Pods {
         readiness: (bool, bool),
     ) {
         let mut rng = Rng::for_name(&format!("{ns}/{base}"));
+        // The replicas share one copy of their template's spec.
+        let spec = std::sync::Arc::new(spec.clone());
         for _ in 0..count {
             let name = loop {
                 let candidate = format!("{base}-{}", rng.suffix(5));
@@ -310,7 +320,7 @@ impl Pods {
                     break candidate;
                 }
             };
-            self.push(ns, name, labels.clone(), spec.clone(), Some(owner.clone()), origin, readiness);
+            self.push(ns, name, labels.clone(), std::sync::Arc::clone(&spec), Some(owner.clone()), origin, readiness);
         }
     }
 }
@@ -342,7 +352,7 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
         .find(|o| o.controller == Some(true))
         .map(|o| Owner { kind: o.kind.clone(), name: o.name.clone() });
     let readiness = readiness(Some(&p.metadata), p.spec.as_ref(), p.status.as_ref());
-    out.push(&ns, name, labels, spec, owner, origin, readiness);
+    out.push(&ns, name, labels, std::sync::Arc::new(spec), owner, origin, readiness);
 }
 
 struct Template {
