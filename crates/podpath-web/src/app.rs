@@ -121,25 +121,27 @@ fn asked_file() -> Option<&'static scenarios::Entry> {
 /// without a lesson).
 #[component]
 pub fn Root() -> Html {
+    // The file to fetch, read from the address once.
+    let asked = *use_memo((), |_| asked_file());
     // `None` while fetching; then why it failed, if it did.
-    let fetched = use_state(|| asked_file().is_none().then_some(None::<String>));
+    let fetched = use_state(|| asked.is_none().then_some(None::<String>));
     {
         let fetched = fetched.clone();
         use_effect_with((), move |_| {
-            if let Some(entry) = asked_file() {
+            if let Some(entry) = asked {
                 wasm_bindgen_futures::spawn_local(async move {
                     fetched.set(Some(scenarios::fetch(entry).await.err()));
                 });
             }
         });
     }
-    match &*fetched {
-        None => {
-            let what = asked_file().map_or("", |e| if e.is_lesson() { "lesson " } else { "scenario " });
-            let title = asked_file().map_or("", |e| e.title);
+    match (&*fetched, asked) {
+        (Some(error), _) => html! { <App fetch_error={error.clone()} /> },
+        (None, entry) => {
+            let what = entry.map_or("", |e| if e.is_lesson() { "lesson " } else { "scenario " });
+            let title = entry.map_or("", |e| e.title);
             html! { <p class="loading" role="status" data-testid="loading">{ format!("Loading the {what}“{title}”…") }</p> }
         }
-        Some(error) => html! { <App fetch_error={error.clone()} /> },
     }
 }
 

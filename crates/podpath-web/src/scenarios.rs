@@ -141,6 +141,9 @@ const DEFAULT_TEXT: &str = include_str!("../../../web/scenarios/shop.yaml");
 thread_local! {
     /// The texts fetched so far, by name.
     static FETCHED: RefCell<BTreeMap<&'static str, String>> = const { RefCell::new(BTreeMap::new()) };
+    /// The lessons parsed so far, by name: the page asks for one several
+    /// times as it opens (its scenario, its goals).
+    static PARSED: RefCell<BTreeMap<&'static str, podpath_core::lesson::Lesson>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// The bundled scenario or lesson of that name.
@@ -184,7 +187,12 @@ pub fn find(name: &str) -> Option<String> {
 /// The bundled lesson of that name, once the page has its file.
 pub fn lesson(name: &str) -> Option<podpath_core::lesson::Lesson> {
     let e = entry(name).filter(|e| e.is_lesson())?;
-    podpath_core::lesson::parse(e.path, &text_of(e)?).ok()
+    if let Some(l) = PARSED.with(|p| p.borrow().get(e.name).cloned()) {
+        return Some(l);
+    }
+    let l = podpath_core::lesson::parse(e.path, &text_of(e)?).ok()?;
+    PARSED.with(|p| p.borrow_mut().insert(e.name, l.clone()));
+    Some(l)
 }
 
 /// `(name, title)` of every bundled lesson, in order.
