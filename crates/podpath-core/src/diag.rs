@@ -7,6 +7,7 @@ use std::fmt;
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum Severity {
     /// The real system would accept it, but it usually breaks networking.
     Warning,
@@ -26,6 +27,7 @@ impl fmt::Display for Severity {
 /// A place in the input: file, YAML document (0-based) and 1-based line and
 /// column in the file.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Origin {
     pub file: String,
     pub document: u32,
@@ -41,6 +43,7 @@ impl fmt::Display for Origin {
 
 /// One problem found in the input.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Diagnostic {
     pub origin: Origin,
     pub severity: Severity,

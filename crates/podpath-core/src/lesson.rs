@@ -33,6 +33,7 @@ use crate::{simulate, Source};
 
 /// A lesson as written.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct Lesson {
     #[serde(rename = "apiVersion")]
@@ -43,11 +44,13 @@ pub struct Lesson {
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize))]
 pub struct Metadata {
     pub name: String,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     pub title: String,
@@ -61,6 +64,7 @@ pub struct Spec {
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct Goal {
     pub text: String,
@@ -72,6 +76,7 @@ pub struct Goal {
 
 /// What a goal checks.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum Check {
     /// A connection's verdict: `delivered`, `dropped`, `rejected`,
@@ -183,6 +188,7 @@ pub fn parse(file: &str, text: &str) -> Result<Lesson, LessonError> {
 
 /// One goal's outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Outcome {
     pub goal: String,
     pub passed: bool,

@@ -11,6 +11,7 @@ use crate::names::fnv64a;
 
 /// A MAC address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Mac(pub [u8; 6]);
 
 impl Mac {
@@ -31,6 +32,7 @@ impl fmt::Display for Mac {
 
 /// A plugin's encapsulation between nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum Encap {
     Vxlan {
         vni: u32,
@@ -64,6 +66,7 @@ impl Encap {
 
 /// The outer headers of an encapsulated packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Outer {
     pub src: IpAddr,
     pub dst: IpAddr,
@@ -94,6 +97,7 @@ pub struct Packet {
 
 /// The packet as a trace shows it at a hop.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Headers {
     pub src: IpAddr,
     pub sport: u16,

@@ -13,6 +13,7 @@ use serde::Deserialize;
 /// The CNI plugin that wires pods to the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "wire", derive(serde::Serialize))]
 pub enum Cni {
     Calico,
     /// The default: kubeadm's own tutorials pair `--pod-network-cidr=10.244.0.0/16`
@@ -62,6 +63,7 @@ impl fmt::Display for Cni {
 /// How Services are implemented on each node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "wire", derive(serde::Serialize))]
 pub enum ProxyMode {
     /// kube-proxy's default mode on Linux.
     #[default]
@@ -262,6 +264,7 @@ impl Encapsulation {
 /// Settings given outside the scenario (the CLI's `--cni`, `--proxy-mode`,
 /// `--nodes`; the page's switches). They win over the `Cluster` object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Overrides {
     pub cni: Option<Cni>,
     pub proxy_mode: Option<ProxyMode>,

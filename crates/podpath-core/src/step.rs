@@ -12,6 +12,7 @@ use crate::packet::{Outer, Packet};
 /// What a step did to the packet. Printed as the trace's JSON has always
 /// named it (`"DNAT"`, `"policy denied"`, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum Action {
     /// The sender put it on its interface.
     Sent,
@@ -114,6 +115,7 @@ impl fmt::Display for Action {
 /// Where a step happened: a device, a hook's chain, a program, a decision.
 /// Printed as the trace's JSON `at` has always named it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum Place {
     /// An interface in a pod's own network namespace: `NS/POD eth0`.
     PodDev { pod: String, dev: String },

@@ -18,6 +18,7 @@ use crate::Cluster;
 
 /// Something the page draws as a box.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum Place {
     /// The client outside the cluster.
     Outside,

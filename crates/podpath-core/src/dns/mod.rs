@@ -32,6 +32,7 @@ pub use corefile::{PodMode, Server};
 
 /// A record type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum RType {
     A,
     Aaaa,
@@ -80,6 +81,7 @@ impl fmt::Display for RType {
 
 /// A resource record, its data as dig prints it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Record {
     pub name: String,
     pub ttl: u32,
@@ -102,6 +104,7 @@ impl fmt::Display for Record {
 
 /// A response code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum Rcode {
     NoError,
     NxDomain,
@@ -122,6 +125,7 @@ impl Rcode {
 
 /// One response, its sections as dig shows them.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Response {
     pub rcode: Rcode,
     /// Authoritative answer (the `aa` flag): set by the kubernetes plugin.

@@ -10,6 +10,7 @@ use crate::cluster::{Cluster, Pod};
 
 /// A resolv.conf.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct ResolvConf {
     pub nameservers: Vec<IpAddr>,
     pub search: Vec<String>,
@@ -124,6 +125,7 @@ pub fn resolv_conf(cluster: &Cluster, pod: &Pod) -> ResolvConf {
 
 /// One query of a lookup and what came of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Attempt {
     pub name: String,
     pub server: Option<IpAddr>,
@@ -133,6 +135,7 @@ pub struct Attempt {
 
 /// A name resolved the way glibc resolves it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Lookup {
     pub qtype: RType,
     pub attempts: Vec<Attempt>,

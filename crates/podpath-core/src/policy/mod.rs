@@ -47,6 +47,7 @@ impl End<'_> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum SideVerdict {
     Allow,
     Deny,
@@ -71,6 +72,7 @@ impl SideVerdict {
 
 /// The verdict of one direction.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Side {
     pub verdict: SideVerdict,
     /// For `allow`, the policies with a rule that admits the connection;
@@ -91,6 +93,7 @@ impl Side {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Decision {
     pub egress: Side,
     pub ingress: Side,

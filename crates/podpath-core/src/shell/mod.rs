@@ -22,12 +22,16 @@ mod pod;
 
 pub use describe::tabwrite;
 
+use std::collections::BTreeMap;
+
 use crate::trace::Trace;
 use crate::Cluster;
 
 /// Where the shell is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum Where {
+    #[default]
     /// The learner's machine, with kubectl pointed at the cluster.
     Workstation,
     /// Inside a pod's container (`NAMESPACE/NAME`).
@@ -38,6 +42,7 @@ pub enum Where {
 
 /// A trace a command ran: what the page animates.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Traced {
     /// The source and destination in the words `podpath trace` takes.
     pub from: String,
@@ -54,6 +59,7 @@ pub struct Traced {
 
 /// What a command printed, its exit status, and the trace it ran.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Output {
     /// Standard output and standard error, in the order a terminal shows them.
     pub text: String,
@@ -281,25 +287,83 @@ impl Shell {
     /// repeats; the line with one of them in place of its last word is the
     /// completed line.
     pub fn complete(&self, cluster: &Cluster, line: &str) -> Vec<String> {
-        let ends_blank = line.is_empty() || line.ends_with([' ', '\t']);
-        let mut args = words::split(line).unwrap_or_default();
-        let partial = if ends_blank { String::new() } else { args.pop().unwrap_or_default() };
-        let candidates: Vec<String> = match (args.first().map(String::as_str), &self.at) {
-            (None, Where::Workstation) => ["kubectl", "curl", "history", "clear", "help"].map(String::from).to_vec(),
-            (None, Where::Pod { .. }) => {
-                pod::TOOLS.iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()
-            }
-            (None, Where::Node(_)) => {
-                node::TOOLS.iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()
-            }
-            (Some("kubectl" | "k"), Where::Workstation) => kubectl::complete(cluster, &args[1..], &partial),
-            _ => Vec::new(),
-        };
-        let mut out: Vec<String> = candidates.into_iter().filter(|c| c.starts_with(&partial)).collect();
-        out.sort();
-        out.dedup();
-        out
+        complete(&self.at, &Names::of(cluster), line)
     }
+}
+
+/// The names of a cluster's objects that completion offers, read once:
+/// a shell's completion needs these, not the cluster (the page completes
+/// on its main thread, where the cluster is not).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
+pub struct Names {
+    pub namespaces: Vec<String>,
+    pub nodes: Vec<String>,
+    /// Per kind as kubectl names it in full (`pods`, `services`,
+    /// `endpointslices`, `networkpolicies`, `ingresses`): `(namespace, name)`.
+    pub objects: BTreeMap<String, Vec<(String, String)>>,
+}
+
+impl Names {
+    pub fn of(cluster: &Cluster) -> Names {
+        let mut objects: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let mut add = |kind: &str, items: Vec<(String, String)>| {
+            objects.insert(kind.to_owned(), items);
+        };
+        add("pods", cluster.pods.iter().map(|p| (p.namespace.clone(), p.name.clone())).collect());
+        add("services", cluster.services.iter().map(|s| (s.namespace.clone(), s.name.clone())).collect());
+        add("endpointslices", cluster.endpoint_slices.iter().map(|s| (s.namespace.clone(), s.name.clone())).collect());
+        add(
+            "networkpolicies",
+            cluster.network_policies.iter().map(|p| (p.namespace.clone(), p.name.clone())).collect(),
+        );
+        add("ingresses", cluster.ingresses.iter().map(|i| (i.namespace.clone(), i.name.clone())).collect());
+        Names {
+            namespaces: cluster.namespaces.iter().cloned().collect(),
+            nodes: cluster.nodes.iter().map(|n| n.name.clone()).collect(),
+            objects,
+        }
+    }
+
+    /// The names of a kind's objects in a namespace (`nodes` and
+    /// `namespaces` are cluster-wide).
+    pub fn in_namespace(&self, kind: &str, ns: &str) -> Vec<String> {
+        match kind {
+            "nodes" => self.nodes.clone(),
+            "namespaces" => self.namespaces.clone(),
+            "endpoints" => self.in_namespace("services", ns),
+            _ => self
+                .objects
+                .get(kind)
+                .into_iter()
+                .flatten()
+                .filter(|(n, _)| n == ns)
+                .map(|(_, name)| name.clone())
+                .collect(),
+        }
+    }
+}
+
+/// [`Shell::complete`] for a shell at `at`, over a cluster's [`Names`].
+pub fn complete(at: &Where, names: &Names, line: &str) -> Vec<String> {
+    let ends_blank = line.is_empty() || line.ends_with([' ', '\t']);
+    let mut args = words::split(line).unwrap_or_default();
+    let partial = if ends_blank { String::new() } else { args.pop().unwrap_or_default() };
+    let candidates: Vec<String> = match (args.first().map(String::as_str), at) {
+        (None, Where::Workstation) => ["kubectl", "curl", "history", "clear", "help"].map(String::from).to_vec(),
+        (None, Where::Pod { .. }) => {
+            pod::TOOLS.iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()
+        }
+        (None, Where::Node(_)) => {
+            node::TOOLS.iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()
+        }
+        (Some("kubectl" | "k"), Where::Workstation) => kubectl::complete(names, &args[1..], &partial),
+        _ => Vec::new(),
+    };
+    let mut out: Vec<String> = candidates.into_iter().filter(|c| c.starts_with(&partial)).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 #[cfg(test)]

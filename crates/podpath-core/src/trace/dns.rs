@@ -13,6 +13,7 @@ use crate::dns;
 /// A name resolved by the source the way its resolver does it, each query
 /// a UDP exchange with the name server through the cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Resolution {
     pub name: String,
     pub conf: dns::resolver::ResolvConf,

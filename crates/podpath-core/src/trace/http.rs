@@ -31,6 +31,7 @@ pub struct HttpSpec {
 
 /// What came of an HTTP request.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Http {
     pub status: u16,
     /// `NS/SERVICE:PORT` of the backend that answered.

@@ -80,6 +80,7 @@ pub struct Request {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum Verdict {
     Delivered,
     Dropped,
@@ -102,6 +103,7 @@ impl Verdict {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Hop {
     pub node: Option<String>,
     /// `ns/pod eth0`, `nat PREROUTING`, `filter FORWARD`…
@@ -115,6 +117,7 @@ pub struct Hop {
 
 /// What the service proxy did with the packet.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct ServiceHit {
     /// `ClusterIP`, `NodePort`, `LoadBalancer`, `ExternalIP` or `none`.
     pub frontend: String,
@@ -126,6 +129,7 @@ pub struct ServiceHit {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Trace {
     pub verdict: Verdict,
     pub reason: String,
@@ -166,6 +170,7 @@ impl Trace {
 
 /// The application's bytes, each way.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Payload {
     pub request: Vec<u8>,
     pub response: Vec<u8>,

@@ -19,6 +19,7 @@ use crate::step::{Action, Place, Step};
 /// (after the DNAT and SNAT, reversed). The reply is matched against the
 /// second and un-NATed back to the first.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub struct Conntrack {
     pub protocol: Protocol,
     pub original: (IpAddr, u16, IpAddr, u16),

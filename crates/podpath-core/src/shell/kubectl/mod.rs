@@ -481,7 +481,7 @@ fn logs(cluster: &Cluster, f: &Flags, logged: &[(String, String)]) -> Output {
 }
 
 /// Completions for the words after `kubectl`.
-pub(super) fn complete(cluster: &Cluster, args: &[String], partial: &str) -> Vec<String> {
+pub(super) fn complete(names: &super::Names, args: &[String], partial: &str) -> Vec<String> {
     let ns =
         args.windows(2).find(|w| w[0] == "-n" || w[0] == "--namespace").map_or("default".to_owned(), |w| w[1].clone());
     let positional: Vec<&String> = {
@@ -508,24 +508,27 @@ pub(super) fn complete(cluster: &Cluster, args: &[String], partial: &str) -> Vec
         v
     };
     if args.last().is_some_and(|a| a == "-n" || a == "--namespace") {
-        return cluster.namespaces.iter().cloned().collect();
+        return names.namespaces.clone();
     }
     if args.last().is_some_and(|a| a == "-o" || a == "--output") {
         return ["wide", "yaml", "json", "name"].map(String::from).to_vec();
     }
-    let pods =
-        || -> Vec<String> { cluster.pods.iter().filter(|p| p.namespace == ns).map(|p| p.name.clone()).collect() };
+    let pods = || names.in_namespace("pods", &ns);
     match positional.as_slice() {
         [] => SUBCOMMANDS.iter().map(|s| s.to_string()).collect(),
         [sub] if *sub == "exec" || *sub == "logs" => pods(),
-        [sub] if *sub == "debug" => cluster.nodes.iter().map(|n| format!("node/{}", n.name)).collect(),
+        [sub] if *sub == "debug" => names.nodes.iter().map(|n| format!("node/{n}")).collect(),
         [sub] if *sub == "get" || *sub == "describe" => {
             if let Some((k, _)) = partial.split_once('/') {
-                return objects(cluster, kind(k).unwrap_or(""), &ns).into_iter().map(|n| format!("{k}/{n}")).collect();
+                return names
+                    .in_namespace(kind(k).unwrap_or(""), &ns)
+                    .into_iter()
+                    .map(|n| format!("{k}/{n}"))
+                    .collect();
             }
             KINDS.iter().map(|(k, _)| k.to_string()).collect()
         }
-        [sub, k] if *sub == "get" || *sub == "describe" => objects(cluster, kind(k).unwrap_or(""), &ns),
+        [sub, k] if *sub == "get" || *sub == "describe" => names.in_namespace(kind(k).unwrap_or(""), &ns),
         [sub, _] if *sub == "exec" => {
             if args.iter().any(|a| a == "--") {
                 pod::TOOLS.iter().map(|s| s.to_string()).collect()
@@ -533,19 +536,6 @@ pub(super) fn complete(cluster: &Cluster, args: &[String], partial: &str) -> Vec
                 vec!["--".to_owned()]
             }
         }
-        _ => Vec::new(),
-    }
-}
-
-fn objects(c: &Cluster, kind: &str, ns: &str) -> Vec<String> {
-    match kind {
-        "pods" => c.pods.iter().filter(|p| p.namespace == ns).map(|p| p.name.clone()).collect(),
-        "services" | "endpoints" => c.services.iter().filter(|s| s.namespace == ns).map(|s| s.name.clone()).collect(),
-        "endpointslices" => c.endpoint_slices.iter().filter(|s| s.namespace == ns).map(|s| s.name.clone()).collect(),
-        "networkpolicies" => c.network_policies.iter().filter(|p| p.namespace == ns).map(|p| p.name.clone()).collect(),
-        "ingresses" => c.ingresses.iter().filter(|i| i.namespace == ns).map(|i| i.name.clone()).collect(),
-        "nodes" => c.nodes.iter().map(|n| n.name.clone()).collect(),
-        "namespaces" => c.namespaces.iter().cloned().collect(),
         _ => Vec::new(),
     }
 }
