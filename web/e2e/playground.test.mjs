@@ -383,6 +383,31 @@ test('a big cluster folds the nodes the trace does not touch', async () => {
   await page.screenshot({ path: join(OUT, 'e2e-11-folded.png') });
 });
 
+test('the simulation runs in a worker: a big edit shows progress while the editor keeps taking keys', async () => {
+  // A shared link, so the edits are saved apart from the default scenario's.
+  const fragment = 's=' + deflateRawSync(Buffer.from(SHOP), { level: 9 }).toString('base64url');
+  await page.goto('about:blank');
+  await page.goto(site.url + '#' + fragment);
+  await page.waitForSelector('[data-testid=pod]');
+  assert.equal(page.workers().length, 1, 'the page starts one simulation worker');
+  // 10,000 pods on 100 nodes: long enough to simulate that the page can be
+  // seen working meanwhile.
+  let yaml = 'apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: big}\nspec: {cni: calico, nodes: 100}\n';
+  yaml += '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  replicas: 10000\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec: {containers: [{name: c, image: nginx}]}\n';
+  await page.fill('[data-testid=editor]', yaml);
+  await page.waitForSelector('[data-testid=progress].busy');
+  // While the worker simulates, a keystroke lands in the editor at once.
+  await page.focus('[data-testid=editor]');
+  await page.keyboard.press('End');
+  await page.keyboard.type('# typed meanwhile\n');
+  assert.ok((await page.inputValue('[data-testid=editor]')).endsWith('# typed meanwhile\n'));
+  // The last text wins: its cluster comes, and the progress line clears.
+  await page.waitForFunction(() => document.querySelector('[data-testid=summary]').textContent.startsWith('100 nodes'), null, { timeout: 30000 });
+  await page.waitForSelector('[data-testid=progress]:not(.busy)', { state: 'attached', timeout: 30000 });
+  assert.match(await page.textContent('[data-testid=summary]'), /^100 nodes · 10\d{3} pods/);
+  assert.equal(await page.inputValue('[data-testid=editor]'), yaml + '# typed meanwhile\n');
+});
+
 test('the terminal: kubectl exec … curl prints the answer and plays its hops; the pcap decodes', async () => {
   await page.goto(site.url);
   await page.waitForSelector('[data-testid=pod]');

@@ -10,9 +10,7 @@ use crate::components::tabs::Tabs;
 use crate::components::toolbar::Toolbar;
 use crate::components::topology::Topology;
 use crate::components::trace::{TraceBox, TracePanel};
-use crate::hooks::{
-    saved_text, use_autosave, use_debounced_simulate, use_deferred_release, use_player, use_player_keys,
-};
+use crate::hooks::{saved_text, use_autosave, use_debounced_simulate, use_player, use_player_keys, use_session};
 use crate::scenarios;
 use crate::state::{Action, Model, ModelHandle};
 
@@ -159,8 +157,8 @@ pub struct AppProps {
 pub fn App(props: &AppProps) -> Html {
     let error = props.fetch_error.clone();
     let model = use_reducer(move || initial_model_after(error));
+    use_session(&model);
     use_debounced_simulate(model.clone());
-    use_deferred_release(&model);
     use_player(model.clone());
     use_player_keys(model.clone());
     let save_error = use_autosave(model.scenario.clone(), model.text.clone());
@@ -169,7 +167,9 @@ pub fn App(props: &AppProps) -> Html {
         <ContextProvider<ModelHandle> context={model.clone()}>
             <div class="app">
                 <Toolbar />
-                if let Some(notice) = &model.notice {
+                // Shown with the cluster it is about ("showing …"), once
+                // the first one is in.
+                if let Some(notice) = model.notice.as_ref().filter(|_| model.generation > 0) {
                     <p class="notice" role="alert" data-testid="notice">
                         { notice }
                         <button class="dismiss" aria-label="Dismiss" onclick={
@@ -188,7 +188,10 @@ pub fn App(props: &AppProps) -> Html {
                         <Tabs />
                     </div>
                     <aside class="inspector" aria-label="Inspector">
-                        <crate::components::lesson::LessonPanel />
+                        // The goals are shown once they have been checked.
+                        if model.generation > 0 {
+                            <crate::components::lesson::LessonPanel />
+                        }
                         <TraceBox />
                         <TracePanel />
                     </aside>

@@ -1,20 +1,25 @@
-//! The playground's state: the scenario text, the switches, and the core's
-//! answer for them. Pure: `reduce` calls the core and nothing else.
+//! The playground's state: the scenario text, the switches, what the
+//! session last answered, and the requests waiting to go to it. Pure:
+//! `reduce` only records what to ask (`outbox`) and takes answers in
+//! (`Action::Reply`); the session runs in a worker (`session.rs`), and the
+//! hook that talks to it (`hooks::worker`) sends what the outbox holds.
 
 use std::rc::Rc;
 
 use podpath_core::cluster::Protocol;
 use podpath_core::lesson::{Lesson, Outcome};
-use podpath_core::shell::Shell;
-use podpath_core::trace::{self, Trace};
-use podpath_core::{simulate_with, Cluster, Cni, Diagnostic, Overrides, ProxyMode, Source};
+use podpath_core::topology::Place;
+use podpath_core::trace::Trace;
+use podpath_core::{Cni, Diagnostic, Overrides, ProxyMode};
 use yew::Reducible;
+
+use crate::scene::Scene;
+use crate::session::{Answer, Ask, MatrixAnswer, Reply, Request, RulesAnswer, TraceAnswer};
+
+pub use crate::session::EDITOR_FILE;
 
 /// The shared handle every component reads the model through.
 pub type ModelHandle = yew::UseReducerHandle<Model>;
-
-/// The file name diagnostics use for the editor's buffer.
-pub const EDITOR_FILE: &str = "scenario.yaml";
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -23,18 +28,18 @@ pub struct Model {
     /// What the editor holds, always: never replaced by anything but an edit.
     pub text: String,
     pub overrides: Overrides,
-    /// The text the shown cluster and diagnostics were computed from.
+    /// The text the shown diagnostics were computed from.
     pub simulated: String,
     pub diagnostics: Rc<Vec<Diagnostic>>,
     /// The cluster on screen: the latest one without errors, so a half-typed
     /// edit does not blank the topology.
-    pub cluster: Rc<Cluster>,
+    pub scene: Rc<Scene>,
     /// Counts the clusters shown: what views derived from the cluster are
-    /// kept by (`hooks::use_cluster_memo`).
+    /// kept by (`hooks::use_scene_memo`). 0 until the first answer.
     pub generation: u64,
-    /// Counts the traces made, to number each [`TraceView`].
+    /// Counts the traces shown, to number each [`TraceView`].
     traces: u64,
-    /// True when `cluster` is older than the text (the text has errors).
+    /// True when `scene` is older than the text (the text has errors).
     pub stale: bool,
     /// A message for the user that is not about the text (a bad link, say).
     pub notice: Option<String>,
@@ -44,9 +49,9 @@ pub struct Model {
     pub show_system: bool,
     /// The port and protocol the policy matrix is computed for.
     pub matrix_port: u16,
-    /// The trace on screen: what was asked, and the core's answer. It is
-    /// traced again whenever the cluster changes (an edit, a switch), so
-    /// the difference a switch makes shows at once.
+    /// The trace on screen: what was asked, and the session's answer. The
+    /// session traces it again whenever the cluster changes (an edit, a
+    /// switch), so the difference a switch makes shows at once.
     pub trace: Option<Rc<TraceView>>,
     /// The hop the animation is at (request hops, then reply hops).
     pub step: Option<usize>,
@@ -61,14 +66,35 @@ pub struct Model {
     pub rule_focus: Option<(String, String)>,
     /// The protocol traces use: TCP, UDP or ICMP (ping).
     pub protocol: Protocol,
-    /// The terminal's shell session, and what it has shown.
-    pub shell: Rc<Shell>,
+    /// The terminal: its prompt, the lines run, and what it has shown.
+    pub prompt: String,
+    pub history: Rc<Vec<String>>,
     pub scrollback: Rc<Vec<TermEntry>>,
     /// The lesson the scenario belongs to, and how its goals stand on the
     /// cluster on screen (checked again at every simulation).
     pub lesson: Option<Rc<Lesson>>,
     pub outcomes: Rc<Vec<Outcome>>,
+    /// Where the terminal's shell is (what Tab completes depends on it).
+    pub at: podpath_core::shell::Where,
+    /// The tabs' latest answers: the matrix, a node's rules, a lookup.
+    pub matrix: Option<Rc<MatrixAnswer>>,
+    pub rules: Option<Rc<RulesAnswer>>,
+    pub dns: Option<Rc<(String, String, String)>>,
+    /// Requests for the session, numbered; the worker hook sends those it
+    /// has not sent yet (the last few are kept).
+    pub outbox: Rc<Vec<(u64, Request)>>,
+    /// The number the next request gets.
+    next_id: u64,
+    /// The latest simulation asked for, and its text.
+    asked: (u64, String),
+    /// The latest request that opens a trace: answers to older ones are
+    /// not shown.
+    trace_asked: u64,
 }
+
+/// How many requests the outbox keeps: far more than a render ever leaves
+/// unsent (the hook sends them after each render).
+const OUTBOX: usize = 64;
 
 /// One command in the terminal: the prompt it was typed at, the line, and
 /// what it printed.
@@ -117,7 +143,8 @@ impl Tab {
     }
 }
 
-/// A trace the user asked for, and the core's answer.
+/// A trace on screen: what was asked, the session's answer, and where the
+/// page draws each hop.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceView {
     /// The source and destination as typed (`NS/POD`, `external`, a name, a URL).
@@ -127,12 +154,32 @@ pub struct TraceView {
     /// The seed of the random choices (a terminal command's own).
     pub seed: u64,
     pub result: Result<Trace, String>,
+    /// Where each hop (request, then reply) is drawn.
+    pub places: Vec<Option<Place>>,
+    /// The places the request passes.
+    pub route: Vec<Place>,
+    /// The nodes the trace touches (kept open in a big cluster).
+    pub near: Vec<String>,
     /// Which trace of the session this is: what views derived from it
     /// (the capture, the pcap) are kept by.
     pub id: u64,
 }
 
 impl TraceView {
+    fn new(t: TraceAnswer, id: u64) -> TraceView {
+        TraceView {
+            from: t.ask.from,
+            to: t.ask.to,
+            port: t.ask.port,
+            seed: t.ask.seed,
+            result: t.result,
+            places: t.places,
+            route: t.route,
+            near: t.near,
+            id,
+        }
+    }
+
     /// How many hops the walk has, request and reply.
     pub fn len(&self) -> usize {
         self.result.as_ref().map_or(0, |t| t.hops.len() + t.reply.len())
@@ -160,10 +207,16 @@ impl PartialEq for Model {
             && self.tab == other.tab
             && self.rule_focus == other.rule_focus
             && self.protocol == other.protocol
+            && self.prompt == other.prompt
             && Rc::ptr_eq(&self.scrollback, &other.scrollback)
             && Rc::ptr_eq(&self.outcomes, &other.outcomes)
             && self.generation == other.generation
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
+            && self.matrix == other.matrix
+            && self.rules == other.rules
+            && self.dns == other.dns
+            && self.at == other.at
+            && self.next_id == other.next_id
     }
 }
 
@@ -212,10 +265,15 @@ pub enum Action {
     Run(String),
     /// Start the lesson again from its scenario.
     ResetLesson,
+    /// Ask the session for what a view shows (a node's rules, a lookup,
+    /// the matrix).
+    Ask(Request),
+    /// The session answered.
+    Reply(Reply),
 }
 
 impl Model {
-    /// A model for `text`, simulated at once.
+    /// A model for `text`, its simulation asked for at once.
     pub fn new(scenario: &str, text: String, notice: Option<String>) -> Model {
         let mut m = Model {
             scenario: scenario.to_owned(),
@@ -223,7 +281,7 @@ impl Model {
             overrides: Overrides::default(),
             simulated: String::new(),
             diagnostics: Rc::default(),
-            cluster: Rc::default(),
+            scene: Rc::default(),
             generation: 0,
             traces: 0,
             stale: false,
@@ -238,57 +296,71 @@ impl Model {
             tab: Tab::Matrix,
             rule_focus: None,
             protocol: Protocol::Tcp,
-            shell: Rc::default(),
+            prompt: "$ ".to_owned(),
+            history: Rc::default(),
             scrollback: Rc::default(),
             lesson: crate::scenarios::lesson(scenario).map(Rc::new),
             outcomes: Rc::default(),
+            matrix: None,
+            rules: None,
+            dns: None,
+            at: podpath_core::shell::Where::default(),
+            outbox: Rc::default(),
+            next_id: 1,
+            asked: (0, String::new()),
+            trace_asked: 0,
         };
-        m.simulate(true);
+        m.simulate();
         m
     }
 
-    fn simulate(&mut self, first: bool) {
-        let (cluster, diags) = simulate_with(&[Source::new(EDITOR_FILE, self.text.clone())], &self.overrides);
-        let has_errors = diags.iter().any(Diagnostic::is_error);
-        if !has_errors || first {
-            self.cluster = Rc::new(cluster);
-            self.generation += 1;
-        }
-        self.stale = has_errors && !first;
-        self.diagnostics = Rc::new(diags);
-        self.simulated = self.text.clone();
-        self.check_lesson();
-        // The open trace follows the cluster: traced again, from the start.
-        if let Some(t) = self.trace.clone() {
-            self.trace_seeded(t.from.clone(), t.to.clone(), t.port, t.seed);
-        }
+    /// Records a request for the session; returns its number.
+    fn ask(&mut self, request: Request) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut outbox = (*self.outbox).clone();
+        outbox.push((id, request));
+        let over = outbox.len().saturating_sub(OUTBOX);
+        outbox.drain(..over);
+        self.outbox = Rc::new(outbox);
+        id
+    }
+
+    /// Asks for the cluster of the current text.
+    fn simulate(&mut self) {
+        let request = Request::Simulate {
+            text: self.text.clone(),
+            overrides: self.overrides.clone(),
+            lesson: self.lesson.as_deref().cloned().map(Box::new),
+        };
+        let id = self.ask(request);
+        self.asked = (id, self.text.clone());
     }
 
     /// Shows the goals of `lesson` for this text (a shared link that
     /// names a lesson carries the learner's text).
     pub fn attach_lesson(&mut self, lesson: Option<Lesson>) {
         self.lesson = lesson.map(Rc::new);
-        self.check_lesson();
+        self.simulate();
     }
 
-    /// The lesson's goals on the cluster on screen.
-    fn check_lesson(&mut self) {
-        if let Some(l) = &self.lesson {
-            self.outcomes = Rc::new(podpath_core::lesson::check(l, &self.cluster));
-        }
-    }
-
-    /// Traces and shows the result, the animation at its first hop.
+    /// Asks for a trace; the answer opens it, the animation at its first hop.
     fn trace_words(&mut self, from: String, to: String, port: u16) {
         self.trace_seeded(from, to, port, 0);
     }
 
     fn trace_seeded(&mut self, from: String, to: String, port: u16, seed: u64) {
-        let result = trace::target::trace_words(&self.cluster, &from, &to, port, self.protocol, seed);
+        let ask = Ask { from, to, port, protocol: self.protocol, seed };
+        self.trace_asked = self.ask(Request::Trace(ask));
+    }
+
+    /// Opens a trace the session sent.
+    fn show_trace(&mut self, t: TraceAnswer, play: bool) {
         self.traces += 1;
-        self.trace = Some(Rc::new(TraceView { from, to, port, seed, result, id: self.traces }));
-        self.step = self.trace.as_ref().filter(|t| !t.is_empty()).map(|_| 0);
-        self.playing = false;
+        let view = TraceView::new(t, self.traces);
+        self.step = (!view.is_empty()).then_some(0);
+        self.playing = play && self.step.is_some();
+        self.trace = Some(Rc::new(view));
     }
 
     /// The hops of the open trace, request then reply.
@@ -296,9 +368,64 @@ impl Model {
         self.trace.as_ref().map_or(0, |t| t.len())
     }
 
-    /// Whether the text has changed since the last simulation.
+    /// Whether the text has changed since the last simulation answered.
     pub fn pending(&self) -> bool {
         self.text != self.simulated
+    }
+
+    /// Whether a simulation has been asked for that has not answered yet.
+    pub fn busy(&self) -> bool {
+        self.asked.1 != self.simulated || self.generation == 0
+    }
+
+    /// Takes the session's answer in.
+    fn answer(&mut self, reply: Reply) {
+        match reply.answer {
+            Answer::Simulated { diagnostics, stale, scene, outcomes, trace } => {
+                if reply.id == self.asked.0 {
+                    self.simulated = self.asked.1.clone();
+                }
+                self.diagnostics = Rc::new(diagnostics);
+                self.stale = stale;
+                if let Some(scene) = scene {
+                    self.generation = scene.generation;
+                    self.scene = Rc::new(*scene);
+                }
+                if self.lesson.is_some() {
+                    self.outcomes = Rc::new(outcomes);
+                }
+                // The open trace, traced again on the new cluster, unless a
+                // newer trace was asked for since.
+                if let Some(t) = trace.filter(|_| reply.id > self.trace_asked && self.trace.is_some()) {
+                    self.show_trace(*t, false);
+                }
+            }
+            Answer::Traced(t) if reply.id >= self.trace_asked => self.show_trace(*t, false),
+            Answer::Traced(_) | Answer::Closed => {}
+            Answer::Ran(r) => {
+                let r = *r;
+                self.prompt = r.next_prompt;
+                self.history = Rc::new(r.history);
+                self.at = r.at;
+                let mut scrollback = if r.clear { Vec::new() } else { (*self.scrollback).clone() };
+                if !r.clear {
+                    scrollback.push(TermEntry { prompt: r.prompt, line: r.line, output: r.output, status: r.status });
+                    let over = scrollback.len().saturating_sub(SCROLLBACK);
+                    scrollback.drain(..over);
+                }
+                self.scrollback = Rc::new(scrollback);
+                // What the command sent plays on the topology.
+                if let Some(t) = r.traced {
+                    self.protocol = t.ask.protocol;
+                    self.pick = None;
+                    self.trace_asked = reply.id;
+                    self.show_trace(t, true);
+                }
+            }
+            Answer::Rules(r) => self.rules = Some(Rc::new(r)),
+            Answer::Resolved { name, namespace, text } => self.dns = Some(Rc::new((name, namespace, text))),
+            Answer::Matrix(m) => self.matrix = Some(Rc::new(m)),
+        }
     }
 }
 
@@ -316,19 +443,19 @@ impl Reducible for Model {
             }
             Action::Notify(notice) => next.notice = notice,
             Action::Simulate => {
-                if !self.pending() {
+                if next.text == next.asked.1 {
                     return self;
                 }
-                next.simulate(false);
+                next.simulate();
             }
             Action::SetCni(cni) => {
                 next.overrides.cni = cni;
-                next.simulate(false);
+                next.simulate();
             }
             Action::ShowSystem(show) => next.show_system = show,
             Action::SetProxyMode(mode) => {
                 next.overrides.proxy_mode = mode;
-                next.simulate(false);
+                next.simulate();
             }
             Action::SetMatrixPort(port) => next.matrix_port = port,
             Action::Trace { from, to, port } => {
@@ -386,45 +513,24 @@ impl Reducible for Model {
                 next.trace = None;
                 next.step = None;
                 next.playing = false;
+                next.trace_asked = next.ask(Request::CloseTrace);
             }
             Action::ResetLesson => {
                 if let Some(l) = next.lesson.clone() {
                     next.text = l.spec.scenario.clone();
                     next.trace = None;
                     next.step = None;
-                    next.simulate(false);
+                    next.trace_asked = next.ask(Request::CloseTrace);
+                    next.simulate();
                 }
             }
             Action::Run(line) => {
-                let mut shell = (*next.shell).clone();
-                let prompt = shell.prompt();
-                let out = shell.run(&next.cluster, &line);
-                next.shell = Rc::new(shell);
-                let mut scrollback = if out.clear { Vec::new() } else { (*next.scrollback).clone() };
-                if !out.clear {
-                    scrollback.push(TermEntry { prompt, line, output: out.text, status: out.status });
-                    let over = scrollback.len().saturating_sub(SCROLLBACK);
-                    scrollback.drain(..over);
-                }
-                next.scrollback = Rc::new(scrollback);
-                // What the command sent plays on the topology.
-                if let Some(t) = out.traced {
-                    let t = *t;
-                    next.protocol = t.protocol;
-                    next.pick = None;
-                    next.traces += 1;
-                    next.trace = Some(Rc::new(TraceView {
-                        from: t.from,
-                        to: t.to,
-                        port: t.port,
-                        seed: t.seed,
-                        result: Ok(t.trace),
-                        id: next.traces,
-                    }));
-                    next.step = next.trace.as_ref().filter(|t| !t.is_empty()).map(|_| 0);
-                    next.playing = next.step.is_some();
-                }
+                next.ask(Request::Run(line));
             }
+            Action::Ask(request) => {
+                next.ask(request);
+            }
+            Action::Reply(reply) => next.answer(reply),
         }
         Rc::new(next)
     }
@@ -434,99 +540,154 @@ impl Reducible for Model {
 mod tests {
     use super::*;
     use crate::scenarios::default_scenario;
+    use crate::session::Session;
 
-    fn reduce(m: Rc<Model>, a: Action) -> Rc<Model> {
-        m.reduce(a)
+    /// The session as the worker runs it: what the outbox holds goes in,
+    /// in order, once; the answers come back as actions.
+    #[derive(Default)]
+    struct Worker {
+        session: Session,
+        sent: u64,
+    }
+
+    impl Worker {
+        fn settle(&mut self, mut m: Rc<Model>) -> Rc<Model> {
+            loop {
+                let todo: Vec<(u64, Request)> = m.outbox.iter().filter(|(id, _)| *id > self.sent).cloned().collect();
+                if todo.is_empty() {
+                    return m;
+                }
+                for (id, request) in todo {
+                    self.sent = id;
+                    let reply = self.session.handle(id, request);
+                    m = m.reduce(Action::Reply(reply));
+                }
+            }
+        }
+
+        fn open(&mut self, name: &str, text: &str) -> Rc<Model> {
+            self.settle(Rc::new(Model::new(name, text.to_owned(), None)))
+        }
+
+        fn reduce(&mut self, m: Rc<Model>, a: Action) -> Rc<Model> {
+            self.settle(m.reduce(a))
+        }
     }
 
     #[test]
     fn a_bad_edit_keeps_the_last_good_cluster_and_reports_the_line() {
         let (name, text) = default_scenario();
+        let mut w = Worker::default();
         let m = Rc::new(Model::new(name, text.to_owned(), None));
-        let pods = m.cluster.pods.len();
-        assert!(pods > 0 && m.diagnostics.is_empty());
+        assert!(m.busy() && m.scene.pods.is_empty(), "nothing is drawn before the session answers");
+        let m = w.settle(m);
+        let pods = m.scene.pods.len();
+        assert!(pods > 0 && m.diagnostics.is_empty() && !m.busy());
 
         let broken = format!("{text}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: [x\n");
         let lines = broken.lines().count() as u32;
-        let m = reduce(m, Action::Edit(broken.clone()));
+        let m = w.reduce(m, Action::Edit(broken.clone()));
         assert!(m.pending(), "an edit waits for the debounce");
-        let m = reduce(m, Action::Simulate);
-        assert!(m.stale);
-        assert_eq!(m.cluster.pods.len(), pods, "the last good cluster stays");
+        let m = w.reduce(m, Action::Simulate);
+        assert!(m.stale && !m.pending());
+        assert_eq!(m.scene.pods.len(), pods, "the last good cluster stays");
         assert_eq!(m.diagnostics[0].origin.line, lines + 1);
         assert_eq!(m.text, broken, "the text is never replaced");
 
-        let m = reduce(m, Action::Edit(text.to_owned()));
-        let m = reduce(m, Action::Simulate);
+        let m = w.reduce(m, Action::Edit(text.to_owned()));
+        let m = w.reduce(m, Action::Simulate);
         assert!(!m.stale && m.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn an_answer_to_an_older_text_leaves_the_edit_pending() {
+        let (name, text) = default_scenario();
+        let mut w = Worker::default();
+        let m = Rc::new(Model::new(name, text.to_owned(), None));
+        // Typed again before the first simulation answered: its answer is
+        // shown, but the newer text is still to be simulated.
+        let (id, request) = m.outbox[0].clone();
+        let m = m.reduce(Action::Edit(format!("{text}\n# more\n"))).reduce(Action::Simulate);
+        let m = m.reduce(Action::Reply(w.session.handle(id, request)));
+        assert!(m.pending() && m.busy() && !m.scene.pods.is_empty());
     }
 
     #[test]
     fn switching_the_cni_rebuilds_with_its_addresses() {
         let (name, text) = default_scenario();
-        let m = Rc::new(Model::new(name, text.to_owned(), None));
-        let m = reduce(m, Action::SetCni(Some(Cni::Calico)));
-        assert_eq!(m.cluster.settings.cni, Cni::Calico);
-        let pod_network = m.cluster.pods.iter().filter(|p| !p.host_network);
+        let mut w = Worker::default();
+        let m = w.open(name, text);
+        let m = w.reduce(m, Action::SetCni(Some(Cni::Calico)));
+        assert_eq!(m.scene.cni, "calico");
+        let pod_network = m.scene.pods.iter().filter(|p| !p.host_network);
         assert!(pod_network.clone().count() > 0);
-        assert!(pod_network.clone().all(|p| p.ip.unwrap().to_string().starts_with("192.168.")));
+        assert!(pod_network.clone().all(|p| p.ip.as_deref().unwrap().starts_with("192.168.")));
     }
 
     #[test]
     fn a_trace_follows_the_switches_and_the_player_walks_it() {
         let text = crate::scenarios::find("policies").unwrap();
-        let text = text.as_str();
-        let m = Rc::new(Model::new("policies", text.to_owned(), None));
-        let debug = m.cluster.pods.iter().find(|p| p.namespace == "tools").unwrap().key();
-        let db = m.cluster.pods.iter().find(|p| p.name == "db").unwrap().key();
+        let mut w = Worker::default();
+        let m = w.open("policies", &text);
+        let debug = m.scene.pods.iter().find(|p| p.namespace == "tools").unwrap().key();
+        let db = m.scene.pods.iter().find(|p| p.name == "db").unwrap().key();
         // Click the source, then the destination: the trace starts.
-        let m = reduce(m, Action::PickPod(debug.clone()));
+        let m = w.reduce(m, Action::PickPod(debug.clone()));
         assert_eq!(m.pick.as_deref(), Some(debug.as_str()));
-        let m = reduce(m, Action::PickPod(db.clone()));
+        let m = w.reduce(m, Action::PickPod(db.clone()));
         let verdict = |m: &Model| m.trace.as_ref().unwrap().result.as_ref().unwrap().verdict.as_str();
         assert_eq!(verdict(&m), "dropped");
         assert_eq!((m.step, m.pick.as_deref()), (Some(0), None));
+        let t = m.trace.as_ref().unwrap();
+        assert_eq!(t.places.len(), t.len(), "every hop has its place");
 
         // Flannel enforces nothing: the same trace, traced again, gets through.
-        let m = reduce(m, Action::SetCni(Some(Cni::Flannel)));
+        let m = w.reduce(m, Action::SetCni(Some(Cni::Flannel)));
         assert_eq!(verdict(&m), "delivered");
         let policy = m.trace.as_ref().unwrap().result.as_ref().unwrap().policy.clone().unwrap();
         assert_eq!(policy.ingress.verdict.as_str(), "not-enforced");
 
         // Play to the end, one tick a hop; back; straight to a hop.
         let n = m.hop_count();
-        let mut m = reduce(m, Action::Play);
+        let mut m = w.reduce(m, Action::Play);
         assert!(m.playing);
         for _ in 0..n + 3 {
-            m = reduce(m, Action::Tick);
+            m = w.reduce(m, Action::Tick);
         }
         assert_eq!((m.step, m.playing), (Some(n - 1), false), "stops at the last hop");
-        let m = reduce(m, Action::StepBack);
+        let m = w.reduce(m, Action::StepBack);
         assert_eq!(m.step, Some(n - 2));
-        let m = reduce(m, Action::StepTo(1));
+        let m = w.reduce(m, Action::StepTo(1));
         assert_eq!(m.step, Some(1));
-        let m = reduce(m, Action::StepTo(n + 10));
+        let m = w.reduce(m, Action::StepTo(n + 10));
         assert_eq!(m.step, Some(1), "a hop that is not there changes nothing");
+
+        // Closed, it is not traced again by the next simulation.
+        let m = w.reduce(m, Action::CloseTrace);
+        let m = w.reduce(m, Action::SetCni(Some(Cni::Calico)));
+        assert!(m.trace.is_none());
     }
 
     #[test]
     fn the_protocol_switch_traces_again_as_ping() {
         let (name, text) = default_scenario();
-        let m = Rc::new(Model::new(name, text.to_owned(), None));
-        let pods: Vec<String> = m.cluster.pods.iter().filter(|p| p.namespace == "shop").map(|p| p.key()).collect();
-        let m = reduce(m, Action::Trace { from: pods[0].clone(), to: pods[1].clone(), port: 80 });
+        let mut w = Worker::default();
+        let m = w.open(name, text);
+        let pods: Vec<String> = m.scene.pods.iter().filter(|p| p.namespace == "shop").map(|p| p.key()).collect();
+        let m = w.reduce(m, Action::Trace { from: pods[0].clone(), to: pods[1].clone(), port: 80 });
         let proto = |m: &Model| m.trace.as_ref().unwrap().result.as_ref().unwrap().hops[0].packet.protocol;
         assert_eq!(proto(&m), Protocol::Tcp);
-        let m = reduce(m, Action::SetProtocol(Protocol::Icmp));
+        let m = w.reduce(m, Action::SetProtocol(Protocol::Icmp));
         assert_eq!((proto(&m), m.step), (Protocol::Icmp, Some(0)));
     }
 
     #[test]
     fn a_terminal_command_plays_its_trace() {
         let (name, text) = default_scenario();
-        let m = Rc::new(Model::new(name, text.to_owned(), None));
-        let client = m.cluster.pods.iter().find(|p| p.namespace == "shop").unwrap().name.clone();
-        let m = reduce(m, Action::Run(format!("kubectl exec -n shop {client} -- ping -c 1 kube-dns.kube-system")));
+        let mut w = Worker::default();
+        let m = w.open(name, text);
+        let client = m.scene.pods.iter().find(|p| p.namespace == "shop").unwrap().name.clone();
+        let m = w.reduce(m, Action::Run(format!("kubectl exec -n shop {client} -- ping -c 1 kube-dns.kube-system")));
         let entry = m.scrollback.last().unwrap();
         assert_eq!(entry.prompt, "$ ");
         assert!(entry.output.starts_with("PING kube-dns.kube-system.svc.cluster.local"), "{}", entry.output);
@@ -537,25 +698,53 @@ mod tests {
         );
         assert!(m.playing && m.step == Some(0), "and plays");
         // An interactive shell changes the prompt; clear empties the screen.
-        let m = reduce(m, Action::Run(format!("kubectl exec -it -n shop {client} -- sh")));
-        assert_eq!(m.shell.prompt(), format!("root@{client}:/# "));
-        let m = reduce(m, Action::Run("clear".into()));
+        let m = w.reduce(m, Action::Run(format!("kubectl exec -it -n shop {client} -- sh")));
+        assert_eq!(m.prompt, format!("root@{client}:/# "));
+        let m = w.reduce(m, Action::Run("clear".into()));
         assert!(m.scrollback.is_empty());
-        assert_eq!(m.shell.history().len(), 3);
+        assert_eq!(m.history.len(), 3);
+        // Tab completes on the page, from the scene and where the shell is.
+        let m = w.reduce(m, Action::Run(format!("kubectl exec -it -n shop {client} -- sh")));
+        assert_eq!(podpath_core::shell::complete(&m.at, &m.scene.names, "exi"), ["exit"]);
+        let m = w.reduce(m, Action::Run("exit".into()));
+        let frontends = podpath_core::shell::complete(&m.at, &m.scene.names, "kubectl exec -n shop fro");
+        assert_eq!(frontends.len(), 2, "{frontends:?}");
     }
 
     #[test]
     fn a_lesson_checks_its_goals_at_each_simulation_and_starts_over() {
         let text = crate::scenarios::find("pods-and-ips").expect("a bundled lesson opens by name");
-        let m = Rc::new(Model::new("pods-and-ips", text.clone(), None));
+        let mut w = Worker::default();
+        let m = w.open("pods-and-ips", &text);
         let lesson = m.lesson.clone().expect("the model knows its lesson");
         assert_eq!(m.outcomes.len(), lesson.spec.goals.len());
         assert!(!m.outcomes[0].passed, "one replica at the start");
-        let m = reduce(m, Action::Edit(text.replace("replicas: 1", "replicas: 3")));
-        let m = reduce(m, Action::Simulate);
+        let m = w.reduce(m, Action::Edit(text.replace("replicas: 1", "replicas: 3")));
+        let m = w.reduce(m, Action::Simulate);
         assert!(m.outcomes.iter().all(|o| o.passed), "{:?}", m.outcomes);
-        let m = reduce(m, Action::ResetLesson);
+        let m = w.reduce(m, Action::ResetLesson);
         assert_eq!(m.text, text);
         assert!(!m.outcomes[0].passed);
+    }
+
+    #[test]
+    fn the_tabs_ask_for_what_they_show() {
+        let text = crate::scenarios::find("policies").unwrap();
+        let mut w = Worker::default();
+        let m = w.open("policies", &text);
+        let node = m.scene.nodes[1].name.clone();
+        let m = w.reduce(m, Action::Ask(Request::Rules(node.clone())));
+        let rules = m.rules.clone().unwrap();
+        assert_eq!(rules.node, node);
+        assert!(rules.dump.contains("KUBE-SERVICES") && rules.routes.contains("dev"), "{}", rules.dump);
+        let m = w.reduce(m, Action::Ask(Request::Matrix { port: 80, system: false }));
+        let matrix = m.matrix.clone().unwrap();
+        assert_eq!((matrix.pods.len(), matrix.allowed.len()), (matrix.count, matrix.count));
+        assert!(matrix.allowed.iter().flatten().any(|a| !a), "a policy here blocks something");
+        let m = w.reduce(
+            m,
+            Action::Ask(Request::Resolve { name: "kube-dns.kube-system".into(), namespace: "default".into() }),
+        );
+        assert!(m.dns.as_ref().unwrap().2.contains("search default.svc.cluster.local"), "{:?}", m.dns);
     }
 }

@@ -2,48 +2,41 @@
 //! per server pod, green where the connection passes and red where a
 //! policy stops it. A cell opens the trace for that pair.
 
-use podpath_core::cluster::Protocol;
-use podpath_core::policy::matrix::{matrix, Matrix};
-use podpath_core::policy::Engine;
-use podpath_core::system::is_system_namespace;
 use yew::prelude::*;
 
-use crate::hooks::use_cluster_memo;
+use crate::session::{Request, MATRIX_MAX_PODS};
 use crate::state::Action;
 use crate::state::ModelHandle;
-
-/// Above this many pods the table would not fit a screen.
-const MAX_PODS: usize = 60;
 
 #[component]
 pub fn PolicyMatrix() -> Html {
     let model = use_context::<ModelHandle>().expect("PolicyMatrix is rendered inside the model's provider");
-    let cluster = model.cluster.clone();
+    let scene = model.scene.clone();
     // The table changes with the cluster, the port and whether the
-    // platform's pods are shown, not with each hop the player shows.
-    let full = use_cluster_memo(&model, (model.matrix_port, model.show_system), |cluster, (port, system)| {
-        let engine = Engine::new(cluster);
-        // The user's pods, as the topology shows them by default. Counted
-        // before the table is computed: a big cluster's would not fit memory.
-        let count =
-            cluster.pods.iter().filter(|p| !p.host_network && (*system || !is_system_namespace(&p.namespace))).count();
-        if cluster.network_policies.is_empty() || count > MAX_PODS {
-            return Matrix { port: *port, protocol: Protocol::Tcp, pods: Vec::new(), allowed: Vec::new(), classes: 0 };
-        }
-        matrix(&engine, *port, Protocol::Tcp, None)
-    });
-    if cluster.network_policies.is_empty() {
+    // platform's pods are shown, not with each hop the player shows: it is
+    // asked for again only then.
+    {
+        let model = model.clone();
+        let deps = (model.generation, model.matrix_port, model.show_system, scene.policies > 0);
+        use_effect_with(deps, move |(generation, port, system, any)| {
+            if *generation > 0 && *any {
+                model.dispatch(Action::Ask(Request::Matrix { port: *port, system: *system }));
+            }
+        });
+    }
+    if scene.policies == 0 {
         return html! {
             <p class="muted" data-testid="matrix-empty">
                 { "No NetworkPolicy in this scenario: every pod may reach every other. Add one in the editor (a default-deny, say) and the matrix shows who may still reach whom." }
             </p>
         };
     }
-    let enforcement = podpath_core::policy::Enforcement::of(cluster.settings.cni);
-    let shown = |ns: &str| model.show_system || !is_system_namespace(ns);
-    let count = cluster.pods.iter().filter(|p| !p.host_network && shown(&p.namespace)).count();
-    let keep: Vec<usize> =
-        (0..full.pods.len()).filter(|i| shown(full.pods[*i].split('/').next().unwrap_or(""))).collect();
+    let full = model
+        .matrix
+        .clone()
+        .filter(|m| m.port == model.matrix_port && m.system == model.show_system)
+        .unwrap_or_default();
+    let count = full.count;
     let on_port = {
         let model = model.clone();
         Callback::from(move |e: Event| {
@@ -61,30 +54,30 @@ pub fn PolicyMatrix() -> Html {
                     <input type="number" min="1" max="65535" value={model.matrix_port.to_string()} onchange={on_port} data-testid="matrix-port" />
                 </label>
             </h2>
-            if !enforcement.enforced {
+            if !scene.enforced {
                 <p class="warning" role="note" data-testid="policy-warning">
-                    { format!("{} does not enforce NetworkPolicy: the {} policies here have no effect, every connection passes.", enforcement.cni, cluster.network_policies.len()) }
+                    { format!("{} does not enforce NetworkPolicy: the {} policies here have no effect, every connection passes.", scene.cni, scene.policies) }
                 </p>
             }
-            if count > MAX_PODS {
+            if count > MATRIX_MAX_PODS {
                 <p class="muted">{ format!("{count} pods: too many to draw; use podpath matrix on the command line.") }</p>
             } else {
                 <table class="matrix" data-testid="matrix">
                     <thead>
                         <tr>
                             <th class="corner">{ "from \\ to" }</th>
-                            { for keep.iter().map(|j| html! { <th class="col" title={full.pods[*j].clone()}><span>{ short(&full.pods[*j]) }</span></th> }) }
+                            { for full.pods.iter().map(|p| html! { <th class="col" title={p.clone()}><span>{ short(p) }</span></th> }) }
                         </tr>
                     </thead>
                     <tbody>
-                        { for keep.iter().map(|i| {
-                            let src = full.pods[*i].clone();
+                        { for (0..full.pods.len()).map(|i| {
+                            let src = full.pods[i].clone();
                             html! {
                                 <tr>
                                     <th class="row" title={src.clone()}>{ src.clone() }</th>
-                                    { for keep.iter().map(|j| {
-                                        let dst = full.pods[*j].clone();
-                                        let ok = full.allowed[*i][*j];
+                                    { for (0..full.pods.len()).map(|j| {
+                                        let dst = full.pods[j].clone();
+                                        let ok = full.allowed[i][j];
                                         let onclick = {
                                             let (model, from, to, port) = (model.clone(), src.clone(), dst.clone(), model.matrix_port);
                                             Callback::from(move |_| model.dispatch(Action::Trace { from: from.clone(), to: to.clone(), port }))

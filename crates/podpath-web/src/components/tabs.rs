@@ -3,12 +3,10 @@
 //! would make them, the capture of the current trace (`capture.rs`), and the terminal
 //! (`terminal.rs`).
 
-use podpath_core::dns::RType;
-use podpath_core::proxy::Dataplane;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::hooks::use_cluster_memo;
+use crate::session::Request;
 use crate::state::ModelHandle;
 use crate::state::{Action, Tab};
 
@@ -50,7 +48,7 @@ pub fn Tabs() -> Html {
 #[component]
 fn NodeRules() -> Html {
     let model = use_context::<ModelHandle>().expect("NodeRules is rendered inside the model's provider");
-    let cluster = model.cluster.clone();
+    let scene = model.scene.clone();
     let focus = model.rule_focus.clone();
     let chosen = use_state(|| None::<String>);
     let node = focus
@@ -58,9 +56,7 @@ fn NodeRules() -> Html {
         .map(|(n, _)| n.clone())
         .filter(|n| chosen.is_none() || chosen.as_deref() == Some(n.as_str()))
         .or_else(|| (*chosen).clone())
-        .or_else(|| {
-            cluster.nodes.iter().find(|n| !n.is_control_plane()).or(cluster.nodes.first()).map(|n| n.name.clone())
-        })
+        .or_else(|| scene.nodes.iter().find(|n| !n.control_plane).or(scene.nodes.first()).map(|n| n.name.clone()))
         .unwrap_or_default();
     let marked = use_node_ref();
     {
@@ -75,16 +71,19 @@ fn NodeRules() -> Html {
         let chosen = chosen.clone();
         Callback::from(move |e: Event| chosen.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value())))
     };
-    let mode = cluster.settings.proxy_mode;
+    let mode = scene.proxy_mode.clone();
     // The node's dumps change with the cluster and the node shown, not with
-    // each hop the player shows.
-    let dumps = use_cluster_memo(&model, node.clone(), |cluster, node| {
-        let plane = cluster.dataplane(node);
-        let routes = cluster.network().node(node).map(|n| n.host.ip_route()).unwrap_or_default();
-        let command = plane.map_or("", Dataplane::dump_command);
-        (plane.map(Dataplane::render).unwrap_or_default(), command, routes)
-    });
-    let (dump, command, routes) = (&dumps.0, dumps.1, &dumps.2);
+    // each hop the player shows: asked for again only then.
+    {
+        let model = model.clone();
+        use_effect_with((model.generation, node.clone()), move |(generation, node)| {
+            if *generation > 0 && !node.is_empty() {
+                model.dispatch(Action::Ask(Request::Rules(node.clone())));
+            }
+        });
+    }
+    let dumps = model.rules.clone().filter(|r| r.node == node).unwrap_or_default();
+    let (dump, command, routes) = (&dumps.dump, &dumps.command, &dumps.routes);
     let focus_line = focus.as_ref().filter(|(n, _)| *n == node).map(|(_, r)| r.clone());
     let mut marked_once = false;
     let mut line = |l: &str| {
@@ -102,7 +101,7 @@ fn NodeRules() -> Html {
         <div class="node-rules" data-testid="node-rules">
             <label>{ "Node " }
                 <select onchange={on_node} aria-label="node">
-                    { for cluster.nodes.iter().map(|n| html! { <option value={n.name.clone()} selected={n.name == node}>{ n.name.clone() }</option> }) }
+                    { for scene.nodes.iter().map(|n| html! { <option value={n.name.clone()} selected={n.name == node}>{ n.name.clone() }</option> }) }
                 </select>
             </label>
             <h3>{ "ip route" }</h3>
@@ -127,10 +126,17 @@ fn DnsTab() -> Html {
             query.set((v(&name_ref), v(&ns_ref)));
         })
     };
-    let cluster = model.cluster.clone();
     let (name, ns) = (*query).clone();
-    let result = (!name.trim().is_empty())
-        .then(|| podpath_core::trace::Resolution::cluster_first(&cluster, &ns, name.trim(), RType::A));
+    {
+        let model = model.clone();
+        use_effect_with((model.generation, name.clone(), ns.clone()), move |(_, name, namespace)| {
+            if !name.trim().is_empty() {
+                model.dispatch(Action::Ask(Request::Resolve { name: name.clone(), namespace: namespace.clone() }));
+            }
+        });
+    }
+    let result =
+        model.dns.as_ref().filter(|d| d.0 == name && d.1 == ns && !name.trim().is_empty()).map(|d| d.2.clone());
     html! {
         <div class="dns-tab" data-testid="dns-tab">
             <form onsubmit={onsubmit} class="inline-form">
@@ -138,10 +144,8 @@ fn DnsTab() -> Html {
                 <label>{ " from a pod in namespace " }<input ref={ns_ref} value={ns.clone()} data-testid="dns-namespace" /></label>
                 <button type="submit">{ "Resolve" }</button>
             </form>
-            if let Some(res) = result {
-                <pre class="dump" data-testid="dns-result">
-                    { format!("# /etc/resolv.conf\n{}\n{}", res.conf.render(), res.report(0)) }
-                </pre>
+            if let Some(text) = result {
+                <pre class="dump" data-testid="dns-result">{ text }</pre>
             }
         </div>
     }

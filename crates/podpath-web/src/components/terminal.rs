@@ -39,7 +39,7 @@ pub fn Terminal() -> Html {
         let (model, input, walk, hint) = (model.clone(), input.clone(), walk.clone(), hint.clone());
         Callback::from(move |e: KeyboardEvent| {
             let Some(el) = input.cast::<HtmlInputElement>() else { return };
-            let history = model.shell.history();
+            let history = model.history.clone();
             match e.key().as_str() {
                 "Enter" => {
                     e.prevent_default();
@@ -66,7 +66,7 @@ pub fn Terminal() -> Html {
                 "Tab" if !el.value().is_empty() => {
                     e.prevent_default();
                     let line = el.value();
-                    let options = model.shell.complete(&model.cluster, &line);
+                    let options = podpath_core::shell::complete(&model.at, &model.scene.names, &line);
                     let start = line.rfind([' ', '\t']).map_or(0, |i| i + 1);
                     match options.len() {
                         0 => hint.set(String::new()),
@@ -111,7 +111,7 @@ pub fn Terminal() -> Html {
                 }) }
             </pre>
             <div class="terminal-line">
-                <label for="terminal-input" class="prompt">{ model.shell.prompt() }</label>
+                <label for="terminal-input" class="prompt">{ model.prompt.clone() }</label>
                 <input id="terminal-input" data-testid="terminal-input" ref={input} onkeydown={onkeydown}
                        autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="terminal-hint" />
             </div>

@@ -16,7 +16,7 @@ const THEME_KEY: &str = "podpath.v1.theme";
 #[component]
 pub fn Toolbar() -> Html {
     let model = use_context::<ModelHandle>().expect("Toolbar is rendered inside the model's provider");
-    let settings = &model.cluster.settings;
+    let scene = &model.scene;
     let on_cni = {
         let model = model.clone();
         Callback::from(move |e: Event| {
@@ -88,21 +88,26 @@ pub fn Toolbar() -> Html {
     };
     let cni_value = model.overrides.cni.map(Cni::as_str).unwrap_or("");
     let proxy_value = model.overrides.proxy_mode.map(ProxyMode::as_str).unwrap_or("");
-    let running = model.cluster.pods.iter().filter(|p| p.is_running()).count();
-    let summary = format!(
-        "{} nodes · {} pods ({} running) · pod CIDR {}",
-        model.cluster.nodes.len(),
-        model.cluster.pods.len(),
-        running,
-        settings.cluster_cidr
-    );
+    let summary = if model.generation == 0 {
+        "building the cluster…".to_owned()
+    } else {
+        format!(
+            "{} nodes · {} pods ({} running) · pod CIDR {}",
+            scene.nodes.len(),
+            scene.pods.len(),
+            scene.running(),
+            scene.cluster_cidr
+        )
+    };
+    // The worker is simulating a newer text than the one shown.
+    let busy = model.busy() && model.generation > 0;
     html! {
         <header class="toolbar">
             <h1 class="brand">{ "podpath" }<span class="tagline">{ "Kubernetes networking, packet by packet" }</span></h1>
             <label>
                 { "CNI " }
                 <select data-testid="cni-select" onchange={on_cni}>
-                    <option value="" selected={cni_value.is_empty()}>{ format!("as written ({})", settings.cni) }</option>
+                    <option value="" selected={cni_value.is_empty()}>{ format!("as written ({})", scene.cni) }</option>
                     { for Cni::ALL.iter().map(|c| html! {
                         <option value={c.as_str()} selected={cni_value == c.as_str()}>{ c.as_str() }</option>
                     }) }
@@ -111,7 +116,7 @@ pub fn Toolbar() -> Html {
             <label>
                 { "Proxy " }
                 <select data-testid="proxy-select" onchange={on_proxy}>
-                    <option value="" selected={proxy_value.is_empty()}>{ format!("as written ({})", settings.proxy_mode) }</option>
+                    <option value="" selected={proxy_value.is_empty()}>{ format!("as written ({})", scene.proxy_mode) }</option>
                     { for ProxyMode::ALL.iter().map(|m| html! {
                         <option value={m.as_str()} selected={proxy_value == m.as_str()}>{ m.as_str() }</option>
                     }) }
@@ -128,6 +133,9 @@ pub fn Toolbar() -> Html {
                 <input class="share-link" readonly=true value={link.clone()} data-testid="share-link" aria-label="the share link (copied)" />
             }
             <span class="summary" data-testid="summary" title={summary.clone()}>{ summary }</span>
+            <span class={classes!("progress", busy.then_some("busy"))} role="status" data-testid="progress" aria-live="polite">
+                { if busy { "simulating…" } else { "" } }
+            </span>
         </header>
     }
 }

@@ -4,11 +4,11 @@
 
 use podpath_core::system::is_system_namespace;
 use podpath_core::topology::Place;
-use podpath_core::{Node, Pod, PodPhase};
 use yew::prelude::*;
 
-use crate::hooks::{use_cluster_memo, use_packet_motion};
+use crate::hooks::{use_packet_motion, use_scene_memo};
 use crate::palette::namespace_hue;
+use crate::scene::{NodeView, PodView, Scene};
 use crate::state::Action;
 use crate::state::ModelHandle;
 
@@ -22,13 +22,15 @@ struct Marker {
     rewritten: bool,
 }
 
-fn marker(model: &crate::state::Model, places: &Places) -> Option<Marker> {
+fn marker(model: &crate::state::Model) -> Option<Marker> {
     use podpath_core::trace::walk::{Change, Walk};
-    let t = model.trace.as_ref()?.result.as_ref().ok()?;
-    let f = Walk::new(t).frame(model.step?)?;
+    let view = model.trace.as_ref()?;
+    let t = view.result.as_ref().ok()?;
+    let step = model.step?;
+    let f = Walk::new(t).frame(step)?;
     let (hop, p) = (f.hop, &f.hop.packet);
     Some(Marker {
-        selector: selector(model, places.place_of(hop).as_ref()?),
+        selector: selector(model, view.places.get(step)?.as_ref()?),
         label: format!("{}:{} → {}:{}", p.src, p.sport, p.dst, p.dport),
         encap: p.outer.is_some(),
         dropped: hop.action.stops(),
@@ -36,8 +38,6 @@ fn marker(model: &crate::state::Model, places: &Places) -> Option<Marker> {
         rewritten: f.changes.iter().any(|c| matches!(c, Change::Source { .. } | Change::Destination { .. })),
     })
 }
-
-type Places = podpath_core::topology::Topology;
 
 /// The element a place is drawn as, as a CSS selector: a pod that is
 /// hidden (the platform's own, unless shown) is drawn as its node.
@@ -47,7 +47,7 @@ fn selector(model: &crate::state::Model, place: &Place) -> String {
             format!("[data-testid=pod][data-pod=\"{key}\"]")
         }
         Place::Pod(key) => {
-            let node = model.cluster.pods.iter().find(|p| p.key() == *key).and_then(|p| p.node.clone());
+            let node = model.scene.pod(key).and_then(|p| p.node.clone());
             format!("[data-testid=node][data-node=\"{}\"]", node.unwrap_or_default())
         }
         Place::Outside => "[data-testid=outside]".to_owned(),
@@ -75,45 +75,36 @@ const FOLD_NODES_ABOVE: usize = 12;
 
 /// The nodes to keep open: all of them in a small cluster; in a big one
 /// those the trace passes or ends on and the picked pod's.
-fn open_nodes(
-    model: &crate::state::Model,
-    places: &Places,
-    passed: &[Place],
-) -> Option<std::collections::BTreeSet<String>> {
-    if model.cluster.nodes.len() <= FOLD_NODES_ABOVE {
+fn open_nodes(model: &crate::state::Model) -> Option<std::collections::BTreeSet<String>> {
+    if model.scene.nodes.len() <= FOLD_NODES_ABOVE {
         return None;
     }
-    let mut near: Vec<Place> = passed.to_vec();
-    near.extend(model.pick.iter().map(|p| Place::Pod(p.clone())));
-    if let Some(t) = &model.trace {
-        near.extend([&t.from, &t.to].into_iter().filter(|k| k.contains('/')).map(|k| Place::Pod(k.clone())));
-    }
-    Some(places.nodes_near(&near))
+    let mut near: std::collections::BTreeSet<String> =
+        model.trace.iter().flat_map(|t| t.near.iter().cloned()).collect();
+    near.extend(model.pick.as_deref().and_then(|p| model.scene.pod(p)).and_then(|p| p.node.clone()));
+    Some(near)
 }
 
 #[component]
 pub fn Topology() -> Html {
     let model = use_context::<ModelHandle>().expect("Topology is rendered inside the model's provider");
-    let cluster = model.cluster.clone();
-    let shown = |p: &&Pod| model.show_system || !is_system_namespace(&p.namespace);
-    let unscheduled: Vec<&Pod> = cluster.pods_sorted().into_iter().filter(shown).filter(|p| p.node.is_none()).collect();
-    let mut namespaces: Vec<&str> = cluster.pods.iter().filter(shown).map(|p| p.namespace.as_str()).collect();
-    namespaces.sort_unstable();
-    namespaces.dedup();
+    let scene = model.scene.clone();
+    let shown = |p: &&PodView| model.show_system || !p.is_system();
+    let unscheduled: Vec<&PodView> = scene.pods.iter().filter(shown).filter(|p| p.node.is_none()).collect();
+    // The legend changes with the cluster and the system switch only.
+    let namespaces = use_scene_memo(&model, model.show_system, |scene, system| {
+        let mut namespaces: Vec<String> =
+            scene.pods.iter().filter(|p| *system || !p.is_system()).map(|p| p.namespace.clone()).collect();
+        namespaces.dedup();
+        namespaces
+    });
     let (stage, packet) = (use_node_ref(), use_node_ref());
-    // The graph of places changes with the cluster only.
-    let places = use_cluster_memo(&model, (), |cluster, _| Places::build(cluster));
-    let mark = marker(&model, &places);
+    let mark = marker(&model);
     use_packet_motion(packet.clone(), stage.clone(), mark.as_ref().map(|m| m.selector.clone()), model.speed);
     let path = use_node_ref();
-    // The places the request passes, read once for the route line and
-    // for which nodes stay open.
-    let passed: Vec<Place> = match model.trace.as_ref().map(|v| &v.result) {
-        Some(Ok(t)) => places.route(t),
-        _ => Vec::new(),
-    };
-    crate::hooks::use_route_path(path.clone(), stage.clone(), route(&model, &passed), model.show_system);
-    let open = open_nodes(&model, &places, &passed);
+    let passed: &[Place] = model.trace.as_ref().map_or(&[], |t| t.route.as_slice());
+    crate::hooks::use_route_path(path.clone(), stage.clone(), route(&model, passed), model.show_system);
+    let open = open_nodes(&model);
     let ends: Vec<String> = model.trace.as_ref().map(|t| vec![t.from.clone(), t.to.clone()]).unwrap_or_default();
     // Stable across renders, so the nodes' props stay equal while a trace plays.
     let on_pod = {
@@ -127,29 +118,19 @@ pub fn Topology() -> Html {
         opened: Default::default(),
         on_toggle: Callback::noop(),
     };
-    // The plumbing changes with the cluster only, not with each hop the
-    // player shows: built once per cluster.
-    let plumbing = use_cluster_memo(&model, (), |cluster, _| {
-        let network = cluster.network();
-        cluster
-            .nodes
-            .iter()
-            .map(|n| (n.name.clone(), plumbing_of(network, &n.name, cluster)))
-            .collect::<std::collections::BTreeMap<_, _>>()
-    });
     let outside = model.trace.as_ref().is_some_and(|t| t.from == "external");
     html! {
         <section class={classes!("topology", model.stale.then_some("stale"))} aria-label="Cluster topology" data-testid="topology" ref={stage}>
             <div class="legend">
                 { for namespaces.iter().map(|ns| html! {
-                    <span class="ns" style={format!("--hue: {}", namespace_hue(ns))}>{ *ns }</span>
+                    <span class="ns" style={format!("--hue: {}", namespace_hue(ns))}>{ ns.clone() }</span>
                 }) }
             </div>
             if outside {
                 <div class="outside" data-testid="outside">{ format!("external client {}", podpath_core::trace::OUTSIDE_CLIENT) }</div>
             }
-            <Nodes cluster={Shared(model.cluster.clone())} show_system={model.show_system} pick={model.pick.clone()}
-                   ends={ends} open={open} plumbing={plumbing} on_pod={on_pod} />
+            <Nodes scene={Shared(scene.clone())} show_system={model.show_system} pick={model.pick.clone()}
+                   ends={ends} open={open} on_pod={on_pod} />
             <crate::components::services::Services />
             if !unscheduled.is_empty() {
                 <div class="unscheduled">
@@ -167,9 +148,9 @@ pub fn Topology() -> Html {
     }
 }
 
-/// The cluster, compared by identity: a new simulation is a new cluster.
+/// The scene, compared by identity: a new simulation is a new scene.
 #[derive(Clone, Debug)]
-pub struct Shared(pub std::rc::Rc<podpath_core::Cluster>);
+pub struct Shared(pub std::rc::Rc<Scene>);
 
 impl PartialEq for Shared {
     fn eq(&self, other: &Self) -> bool {
@@ -179,12 +160,11 @@ impl PartialEq for Shared {
 
 #[derive(Properties, PartialEq)]
 struct NodesProps {
-    cluster: Shared,
+    scene: Shared,
     show_system: bool,
     pick: Option<String>,
     ends: Vec<String>,
     open: Option<std::collections::BTreeSet<String>>,
-    plumbing: std::rc::Rc<std::collections::BTreeMap<String, Vec<String>>>,
     on_pod: Callback<String>,
 }
 
@@ -192,11 +172,13 @@ struct NodesProps {
 /// player's ticks do not render (or diff) the hundreds of pods again.
 #[component]
 fn Nodes(props: &NodesProps) -> Html {
-    let cluster = &props.cluster.0;
-    let shown = |p: &&Pod| props.show_system || !is_system_namespace(&p.namespace);
-    let mut per_node = cluster.pods_per_node();
-    for pods in per_node.values_mut() {
-        pods.retain(shown);
+    let scene = &props.scene.0;
+    // Pods by node, in the scene's order (namespace, then name).
+    let mut per_node: std::collections::BTreeMap<&str, Vec<&PodView>> = std::collections::BTreeMap::new();
+    for p in scene.pods.iter().filter(|p| props.show_system || !p.is_system()) {
+        if let Some(n) = p.node.as_deref() {
+            per_node.entry(n).or_default().push(p);
+        }
     }
     // The folds the user opened (`node`, or `node/namespace`): a closed
     // fold's pods are not rendered at all, so 20,000 pods on folded nodes
@@ -223,27 +205,12 @@ fn Nodes(props: &NodesProps) -> Html {
         opened: std::rc::Rc::new((*opened).clone()),
         on_toggle,
     };
-    // The platform's pods per node, named once for all nodes.
-    let mut system_by_node: std::collections::BTreeMap<&str, Vec<String>> = std::collections::BTreeMap::new();
-    if !props.show_system {
-        for p in cluster.pods.iter().filter(|p| is_system_namespace(&p.namespace)) {
-            let Some(node) = p.node.as_deref() else { continue };
-            // A Deployment's pods: name the Deployment, not the ReplicaSet.
-            let name = p.owner.as_ref().map_or(p.name.clone(), |o| o.workload().to_owned());
-            system_by_node.entry(node).or_default().push(name);
-        }
-        for names in system_by_node.values_mut() {
-            names.sort();
-            names.dedup();
-        }
-    }
-    let hidden_system = |node: &str| system_by_node.get(node).cloned().unwrap_or_default();
     html! {
         <div class="nodes">
-            { for cluster.nodes.iter().map(|n| {
+            { for scene.nodes.iter().map(|n| {
                 let folded = props.open.as_ref().is_some_and(|o| !o.contains(&n.name));
-                let plumbing = props.plumbing.get(&n.name).cloned().unwrap_or_default();
-                view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]), &marks, plumbing, hidden_system(&n.name), folded)
+                let system: &[String] = if props.show_system { &[] } else { &n.system };
+                view_node(n, per_node.get(n.name.as_str()).map(Vec::as_slice).unwrap_or(&[]), &marks, system, folded)
             }) }
         </div>
     }
@@ -253,8 +220,8 @@ fn Nodes(props: &NodesProps) -> Html {
 const COLLAPSE_ABOVE: usize = 12;
 
 /// Pods grouped by namespace, in order.
-fn by_namespace<'a>(pods: &[&'a Pod]) -> Vec<(&'a str, Vec<&'a Pod>)> {
-    let mut groups: Vec<(&str, Vec<&Pod>)> = Vec::new();
+fn by_namespace<'a>(pods: &[&'a PodView]) -> Vec<(&'a str, Vec<&'a PodView>)> {
+    let mut groups: Vec<(&str, Vec<&PodView>)> = Vec::new();
     for p in pods {
         match groups.iter_mut().find(|(ns, _)| *ns == p.namespace) {
             Some((_, g)) => g.push(p),
@@ -286,32 +253,17 @@ fn toggle(marks: &Marks, key: String) -> Callback<Event> {
     })
 }
 
-/// A node's plumbing in a line: the plugin's bridge and tunnel devices, and
-/// what balances Services there.
-fn plumbing_of(network: &podpath_core::datapath::Network, node: &str, cluster: &podpath_core::Cluster) -> Vec<String> {
-    let mut out = network.node(node).map(podpath_core::datapath::NodeNet::summary).unwrap_or_default();
-    out.push(podpath_core::proxy::label(cluster.settings.proxy_mode));
-    out
-}
-
-fn view_node(
-    node: &Node,
-    pods: &[&Pod],
-    marks: &Marks,
-    plumbing: Vec<String>,
-    system: Vec<String>,
-    folded: bool,
-) -> Html {
-    let ip = node.internal_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "no address".into());
+fn view_node(node: &NodeView, pods: &[&PodView], marks: &Marks, system: &[String], folded: bool) -> Html {
+    let ip = node.ip.clone().unwrap_or_else(|| "no address".into());
     // The ranges the CNI plugin really allocates from on this node (Calico's
     // blocks, Weave's share, Cilium's pool CIDR), not only spec.podCIDR.
-    let ranges: Vec<String> = node.network.pod_ranges.iter().map(ToString::to_string).collect();
-    let cidr = if ranges.is_empty() { "no pod range".to_owned() } else { ranges.join(", ") };
+    let cidr = if node.ranges.is_empty() { "no pod range".to_owned() } else { node.ranges.join(", ") };
+    let plumbing = &node.plumbing;
     html! {
-        <article class={classes!("node", node.is_control_plane().then_some("control-plane"), folded.then_some("folded"))} data-testid="node" data-node={node.name.clone()}>
+        <article class={classes!("node", node.control_plane.then_some("control-plane"), folded.then_some("folded"))} data-testid="node" data-node={node.name.clone()}>
             <header>
                 <h2>{ node.name.clone() }</h2>
-                <span class="role">{ node.roles() }</span>
+                <span class="role">{ node.roles.clone() }</span>
                 <span class="addr" title="InternalIP">{ ip }</span>
                 <span class="cidr" title="pod addresses come from">{ cidr }</span>
                 <span class="plumbing" data-testid="plumbing">{ plumbing.join(" · ") }</span>
@@ -335,7 +287,7 @@ fn view_node(
     }
 }
 
-fn view_pods(node: &str, pods: &[&Pod], marks: &Marks) -> Html {
+fn view_pods(node: &str, pods: &[&PodView], marks: &Marks) -> Html {
     html! {
         <div class="pods">
             if pods.is_empty() {
@@ -364,10 +316,10 @@ fn view_pods(node: &str, pods: &[&Pod], marks: &Marks) -> Html {
     }
 }
 
-fn view_pod(pod: &Pod, marks: &Marks) -> Html {
-    let ip = pod.ip.map(|ip| ip.to_string()).unwrap_or_default();
-    let (state, title) = match &pod.phase {
-        PodPhase::Running => (
+fn view_pod(pod: &PodView, marks: &Marks) -> Html {
+    let ip = pod.ip.clone().unwrap_or_default();
+    let (state, title) = match &pod.pending {
+        None => (
             None,
             format!(
                 "{} on {}: click to trace from it, then click another",
@@ -375,7 +327,7 @@ fn view_pod(pod: &Pod, marks: &Marks) -> Html {
                 pod.node.as_deref().unwrap_or("?")
             ),
         ),
-        PodPhase::Pending { reason, message } => (Some(reason.clone()), format!("{}: {message}", pod.key())),
+        Some((reason, message)) => (Some(reason.clone()), format!("{}: {message}", pod.key())),
     };
     let key = pod.key();
     let picked = marks.pick.as_deref() == Some(key.as_str());

@@ -9,23 +9,23 @@ use std::rc::Rc;
 use podpath_core::cluster::Protocol;
 use podpath_core::trace::walk::{Frame, Leg, Walk};
 use podpath_core::trace::{Headers, Trace};
-use podpath_core::Cluster;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::scene::Scene;
 use crate::state::Action;
 use crate::state::ModelHandle;
 
-/// The cluster a view draws, compared by identity: a new simulation is a
-/// new cluster, anything else the page does keeps the same one.
+/// The scene a view draws, compared by identity: a new simulation is a
+/// new scene, anything else the page does keeps the same one.
 #[derive(Properties, Clone, Debug)]
 pub struct SourcesProps {
-    pub cluster: Rc<Cluster>,
+    pub scene: Rc<Scene>,
 }
 
 impl PartialEq for SourcesProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.cluster, &other.cluster)
+        Rc::ptr_eq(&self.scene, &other.scene)
     }
 }
 
@@ -35,13 +35,13 @@ impl PartialEq for SourcesProps {
 /// pods rebuilding the list took a long task each time.
 #[component]
 fn TraceSources(props: &SourcesProps) -> Html {
-    let cluster = &props.cluster;
-    let mut pods: Vec<String> = cluster.pods.iter().filter(|p| p.ip.is_some()).map(|p| p.key()).collect();
-    pods.sort();
+    let scene = &props.scene;
+    // Sorted already, by namespace and name.
+    let pods: Vec<String> = scene.pods.iter().filter(|p| p.ip.is_some()).map(|p| p.key()).collect();
     html! {
         <datalist id="trace-sources">
             <option value="external" />
-            { for cluster.nodes.iter().map(|n| html! { <option value={format!("node/{}", n.name)} /> }) }
+            { for scene.nodes.iter().map(|n| html! { <option value={format!("node/{}", n.name)} /> }) }
             { for pods.iter().map(|p| html! { <option value={p.clone()} /> }) }
         </datalist>
     }
@@ -97,7 +97,7 @@ pub fn TraceBox() -> Html {
                 </label>
             </div>
             <button type="submit" data-testid="trace-go">{ "Trace" }</button>
-            <TraceSources cluster={model.cluster.clone()} />
+            <TraceSources scene={model.scene.clone()} />
             <p id="trace-hint" class="hint">
                 if let Some(p) = &model.pick {
                     { format!("from {p}: now click the pod or Service to reach") }

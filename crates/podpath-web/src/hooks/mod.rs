@@ -1,7 +1,8 @@
 //! Effects of the playground: the debounce between typing and simulating,
 //! the autosave of every edit, the player's clock and keys, and the packet
-//! marker's glide, kept out of the reducer so it stays pure; and the memos
-//! views keep what they derive from the cluster or the trace in.
+//! marker's glide, kept out of the reducer so it stays pure; the session's
+//! messages (`use_session`); and the memos views keep what they derive
+//! from the scene or the trace in.
 
 use gloo::storage::{LocalStorage, Storage};
 use gloo::timers::callback::Timeout;
@@ -11,7 +12,9 @@ use yew::prelude::*;
 use std::rc::Rc;
 
 use podpath_core::trace::Trace;
-use podpath_core::Cluster;
+
+use crate::bridge::Bridge;
+use crate::scene::Scene;
 
 use crate::state::{Action, Model, ModelHandle};
 
@@ -35,14 +38,29 @@ pub fn saved_text(scenario: &str) -> Option<String> {
 /// again only when either changes — not at every tick of the player,
 /// which renders the views around it again.
 #[hook]
-pub fn use_cluster_memo<D, T, F>(model: &ModelHandle, deps: D, f: F) -> Rc<T>
+pub fn use_scene_memo<D, T, F>(model: &ModelHandle, deps: D, f: F) -> Rc<T>
 where
     D: PartialEq + 'static,
     T: 'static,
-    F: FnOnce(&Cluster, &D) -> T,
+    F: FnOnce(&Scene, &D) -> T,
 {
-    let cluster = model.cluster.clone();
-    use_memo((model.generation, deps), move |(_, deps)| f(&cluster, deps))
+    let scene = model.scene.clone();
+    use_memo((model.generation, deps), move |(_, deps)| f(&scene, deps))
+}
+
+/// Sends the model's requests to the session (in the worker) as they
+/// appear in its outbox; the session's replies come back as actions.
+#[hook]
+pub fn use_session(model: &ModelHandle) {
+    let dispatcher = model.dispatcher();
+    let bridge = use_memo((), move |_| Bridge::start(Callback::from(move |a| dispatcher.dispatch(a))));
+    let outbox = model.outbox.clone();
+    use_effect_with(outbox.last().map(|(id, _)| *id), move |_| {
+        let taken = bridge.borrow().taken;
+        for (id, request) in outbox.iter().filter(|(id, _)| *id > taken) {
+            Bridge::submit(&bridge, *id, request.clone());
+        }
+    });
 }
 
 /// What a view derives from the open trace (none, or one that failed,
@@ -55,23 +73,6 @@ where
 {
     let view = model.trace.clone();
     use_memo(view.as_ref().map(|v| v.id), move |_| f(view.as_ref().and_then(|v| v.result.as_ref().ok())))
-}
-
-/// Frees the cluster the page showed before in a task of its own: dropping
-/// 20,000 pods with their datapath takes about a tenth of a second that the
-/// edit's task, already the longest the page runs, need not carry.
-#[hook]
-pub fn use_deferred_release(model: &ModelHandle) {
-    // The cluster on screen, and the timer that frees the one before it.
-    let held = use_mut_ref(|| (None::<Rc<Cluster>>, None::<Timeout>));
-    let cluster = model.cluster.clone();
-    use_effect_with(model.generation, move |_| {
-        let mut held = held.borrow_mut();
-        if let Some(old) = held.0.replace(cluster) {
-            // A timer still pending frees its cluster here, as before.
-            held.1 = Some(Timeout::new(0, move || drop(old)));
-        }
-    });
 }
 
 /// Recomputes the cluster once the text has stopped changing for
