@@ -121,9 +121,9 @@ impl Bridge {
     fn post(this: &Rc<RefCell<Bridge>>, id: u64, request: Request) {
         let b = this.borrow();
         match &b.backend {
-            Some(Backend::Worker { worker, .. }) => match serde_json::to_string(&(id, &request)) {
-                Ok(json) => {
-                    let _ = worker.post_message(&JsValue::from_str(&json));
+            Some(Backend::Worker { worker, .. }) => match crate::session::encode(&(id, &request)) {
+                Ok(bytes) => {
+                    let _ = worker.post_message(&js_sys::Uint8Array::from(&bytes[..]));
                 }
                 Err(e) => web_sys::console::error_1(&format!("podpath: a request it cannot write: {e}").into()),
             },
@@ -205,12 +205,12 @@ fn spawn(url: &str, bridge: &Rc<RefCell<Bridge>>) -> Option<Backend> {
     let on_message = {
         let bridge = bridge.clone();
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            let Some(text) = e.data().as_string() else { return };
-            if text == READY {
+            if e.data().as_string().as_deref() == Some(READY) {
                 Bridge::listening(&bridge);
                 return;
             }
-            match serde_json::from_str::<Reply>(&text) {
+            let bytes = js_sys::Uint8Array::new(&e.data()).to_vec();
+            match crate::session::decode::<Reply>(&bytes) {
                 Ok(reply) => Bridge::answer(&bridge, reply),
                 Err(err) => web_sys::console::error_1(&format!("podpath: an answer it cannot read: {err}").into()),
             }

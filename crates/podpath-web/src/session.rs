@@ -6,7 +6,8 @@
 //! a trace with where each hop is drawn, a terminal line's output, a
 //! node's rules, a DNS lookup, the policy matrix. In the browser the
 //! session runs in a Web Worker (`worker.rs`) and the messages travel as
-//! JSON; tests call [`Session::handle`] directly. Pure: no web-sys here.
+//! bytes ([`encode`], [`decode`]); tests call [`Session::handle`]
+//! directly. Pure: no web-sys here.
 
 use podpath_core::cluster::Protocol;
 use podpath_core::lesson::{Lesson, Outcome};
@@ -154,6 +155,16 @@ pub struct Reply {
     pub id: u64,
     pub generation: u64,
     pub answer: Answer,
+}
+
+/// A message as it crosses between the page and its worker: postcard's
+/// compact form, whose per-type code is a fraction of JSON's in the Wasm.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, postcard::Error> {
+    postcard::to_allocvec(message)
+}
+
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, postcard::Error> {
+    postcard::from_bytes(bytes)
 }
 
 /// The cluster and everything that lives beside it between requests.
@@ -349,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn every_message_survives_its_trip_as_json() {
+    fn every_message_survives_its_trip_between_threads() {
         let mut s = Session::new();
         let (_, text) = default_scenario();
         let first =
@@ -361,9 +372,19 @@ mod tests {
         let trace = t.result.as_ref().expect("the default scenario traces");
         assert_eq!(t.places.len(), trace.hops.len() + trace.reply.len(), "a place per hop");
         assert!(t.places.iter().all(Option::is_some));
-        for reply in [first, traced] {
-            let json = serde_json::to_string(&reply).unwrap();
-            assert_eq!(serde_json::from_str::<Reply>(&json).unwrap(), reply);
+        let run = s.handle(
+            3,
+            Request::Run(format!("kubectl exec -n shop {} -- curl -s http://api", pods[0].split_once('/').unwrap().1)),
+        );
+        for reply in [first, traced, run] {
+            let bytes = encode(&reply).unwrap();
+            assert_eq!(decode::<Reply>(&bytes).unwrap(), reply);
         }
+        let lesson = crate::scenarios::lesson("pods-and-ips").unwrap();
+        let request = (
+            4u64,
+            Request::Simulate { text: "x".into(), overrides: Overrides::default(), lesson: Some(Box::new(lesson)) },
+        );
+        assert_eq!(decode::<(u64, Request)>(&encode(&request).unwrap()).unwrap(), request);
     }
 }

@@ -15,7 +15,8 @@ use crate::session::{Request, Session};
 pub const READY: &str = "ready";
 
 /// Called by the worker's script once the Wasm is loaded: from now on each
-/// message is a JSON `[id, request]` and gets a JSON reply.
+/// message is an encoded `(id, request)` (see [`crate::session::encode`])
+/// and gets an encoded reply.
 #[wasm_bindgen]
 pub fn worker_start() {
     console_error_panic_hook::set_once();
@@ -23,8 +24,8 @@ pub fn worker_start() {
     let session = RefCell::new(Session::new());
     let reply_to = scope.clone();
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        let Some(text) = e.data().as_string() else { return };
-        let (id, request): (u64, Request) = match serde_json::from_str(&text) {
+        let bytes = js_sys::Uint8Array::new(&e.data()).to_vec();
+        let (id, request): (u64, Request) = match crate::session::decode(&bytes) {
             Ok(m) => m,
             Err(err) => {
                 web_sys::console::error_1(&format!("podpath worker: a message it cannot read: {err}").into());
@@ -32,9 +33,9 @@ pub fn worker_start() {
             }
         };
         let reply = session.borrow_mut().handle(id, request);
-        match serde_json::to_string(&reply) {
-            Ok(json) => {
-                let _ = reply_to.post_message(&JsValue::from_str(&json));
+        match crate::session::encode(&reply) {
+            Ok(bytes) => {
+                let _ = reply_to.post_message(&js_sys::Uint8Array::from(&bytes[..]));
             }
             Err(err) => web_sys::console::error_1(&format!("podpath worker: an answer it cannot write: {err}").into()),
         }
