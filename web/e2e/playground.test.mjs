@@ -383,6 +383,22 @@ test('a big cluster folds the nodes the trace does not touch', async () => {
   await page.screenshot({ path: join(OUT, 'e2e-11-folded.png') });
 });
 
+test('what is typed in the trace form stays while the page changes around it, and the suggestions follow it', async () => {
+  await page.goto('about:blank');
+  await page.goto(site.url);
+  await page.waitForSelector('[data-testid=pod]');
+  await page.fill('[data-testid=trace-to]', 'shop/api');
+  // A change elsewhere draws the page again: the platform's pods shown.
+  await page.click('[data-testid=system-toggle]');
+  await page.waitForSelector('[data-testid=pod][data-pod^="kube-system/"]');
+  assert.equal(await page.inputValue('[data-testid=trace-to]'), 'shop/api');
+  // The pods suggested are those whose name holds what is typed.
+  const pods = (await page.$$eval('#trace-sources option', (els) => els.map((e) => e.value)))
+    .filter((v) => v !== 'external' && !v.startsWith('node/'));
+  assert.ok(pods.length > 0 && pods.every((p) => p.startsWith('shop/api-')), pods.join(' '));
+  await page.click('[data-testid=system-toggle]');
+});
+
 test('the simulation runs in a worker: a big edit shows progress while the editor keeps taking keys', async () => {
   // A shared link, so the edits are saved apart from the default scenario's.
   const fragment = 's=' + deflateRawSync(Buffer.from(SHOP), { level: 9 }).toString('base64url');

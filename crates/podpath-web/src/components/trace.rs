@@ -16,33 +16,43 @@ use crate::scene::Scene;
 use crate::state::Action;
 use crate::state::ModelHandle;
 
-/// The scene a view draws, compared by identity: a new simulation is a
-/// new scene, anything else the page does keeps the same one.
+/// The most pods the trace inputs suggest at once.
+const SUGGESTIONS: usize = 200;
+
+/// What the suggestions are drawn from: the scene (compared by identity:
+/// a new simulation is a new scene) and the text being typed.
 #[derive(Properties, Clone, Debug)]
 pub struct SourcesProps {
     pub scene: Rc<Scene>,
+    pub typed: String,
 }
 
 impl PartialEq for SourcesProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.scene, &other.scene)
+        Rc::ptr_eq(&self.scene, &other.scene) && self.typed == other.typed
     }
 }
 
-/// The suggestions both trace inputs share: `external`, every node, every
-/// pod with an address. A component of its own so that the form's other
-/// renders (each keystroke, each tick of the player) skip it: on 20,000
-/// pods rebuilding the list took a long task each time.
+/// The suggestions both trace inputs share: `external`, every node, and
+/// the pods with an address whose name contains what is typed — the first
+/// [`SUGGESTIONS`] of them: a list of 20,000 pods took a long task to
+/// build, and no one scrolls it.
 #[component]
 fn TraceSources(props: &SourcesProps) -> Html {
     let scene = &props.scene;
     // Sorted already, by namespace and name.
-    let pods: Vec<String> = scene.pods.iter().filter(|p| p.ip.is_some()).map(|p| p.key()).collect();
+    let pods = scene
+        .pods
+        .iter()
+        .filter(|p| p.ip.is_some())
+        .map(|p| p.key())
+        .filter(|k| k.contains(props.typed.trim()))
+        .take(SUGGESTIONS);
     html! {
         <datalist id="trace-sources">
             <option value="external" />
             { for scene.nodes.iter().map(|n| html! { <option value={format!("node/{}", n.name)} /> }) }
-            { for pods.iter().map(|p| html! { <option value={p.clone()} /> }) }
+            { for pods.map(|p| html! { <option value={p} /> }) }
         </datalist>
     }
 }
@@ -56,6 +66,26 @@ pub fn TraceBox() -> Html {
     let from = model.pick.clone().or_else(|| current.as_ref().map(|t| t.from.clone())).unwrap_or_default();
     let to = current.as_ref().map(|t| t.to.clone()).unwrap_or_default();
     let port = current.as_ref().map_or(80, |t| t.port);
+    // The inputs are not bound to the model: a render (a tick of the
+    // player, an answer from the worker) would put back the model's value
+    // over what the user is typing. They are set when what they show
+    // changes: a pod picked, a trace opened.
+    {
+        let (from_ref, to_ref, port_ref) = (from_ref.clone(), to_ref.clone(), port_ref.clone());
+        use_effect_with((from.clone(), to.clone(), port), move |(from, to, port)| {
+            for (input, value) in [(&from_ref, from.clone()), (&to_ref, to.clone()), (&port_ref, port.to_string())] {
+                if let Some(el) = input.cast::<HtmlInputElement>() {
+                    el.set_value(&value);
+                }
+            }
+        });
+    }
+    // What is being typed in either input: the suggestions follow it.
+    let typed = use_state(String::new);
+    let oninput = {
+        let typed = typed.clone();
+        Callback::from(move |e: InputEvent| typed.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
     let onsubmit = {
         let (model, from_ref, to_ref, port_ref) = (model.clone(), from_ref.clone(), to_ref.clone(), port_ref.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -77,16 +107,16 @@ pub fn TraceBox() -> Html {
     html! {
         <form class="trace-box" onsubmit={onsubmit} aria-label="Trace a packet" data-testid="trace-form">
             <label>{ "From" }
-                <input ref={from_ref} list="trace-sources" value={from} placeholder="ns/pod, node/NAME or external"
+                <input ref={from_ref} list="trace-sources" oninput={oninput.clone()} placeholder="ns/pod, node/NAME or external"
                        data-testid="trace-from" aria-describedby="trace-hint" />
             </label>
             <label>{ "To" }
-                <input ref={to_ref} list="trace-sources" value={to} placeholder="ns/pod, a name, or http://host/path"
+                <input ref={to_ref} list="trace-sources" {oninput} placeholder="ns/pod, a name, or http://host/path"
                        data-testid="trace-to" />
             </label>
             <div class="row">
                 <label class="port">{ "Port" }
-                    <input ref={port_ref} type="number" min="1" max="65535" value={port.to_string()} data-testid="trace-port" />
+                    <input ref={port_ref} type="number" min="1" max="65535" data-testid="trace-port" />
                 </label>
                 <label>{ "Protocol" }
                     <select onchange={on_protocol} data-testid="trace-protocol">
@@ -97,7 +127,7 @@ pub fn TraceBox() -> Html {
                 </label>
             </div>
             <button type="submit" data-testid="trace-go">{ "Trace" }</button>
-            <TraceSources scene={model.scene.clone()} />
+            <TraceSources scene={model.scene.clone()} typed={(*typed).clone()} />
             <p id="trace-hint" class="hint">
                 if let Some(p) = &model.pick {
                     { format!("from {p}: now click the pod or Service to reach") }
