@@ -31,6 +31,7 @@ worker_start();
 `;
 const workerName = `worker-${hash(workerJs)}.js`;
 writeFileSync(join(dir, workerName), workerJs);
+if (!html.includes('<meta charset="utf-8" />')) throw new Error('no <meta charset> in index.html to put the worker\'s name after');
 html = html.replace('<meta charset="utf-8" />', `<meta charset="utf-8" />\n    <meta name="podpath-worker" content="./${workerName}" />`);
 writeFileSync(join(dir, 'index.html'), html);
 

@@ -383,6 +383,23 @@ test('a big cluster folds the nodes the trace does not touch', async () => {
   await page.screenshot({ path: join(OUT, 'e2e-11-folded.png') });
 });
 
+test('a worker that cannot load leaves the page simulating by itself', async () => {
+  const context = await page.context().browser().newContext();
+  const p = await context.newPage();
+  // The worker's script is refused: its error event hands the session to the page.
+  await p.route('**/worker-*.js', (route) => route.abort());
+  await p.goto(site.url + '?scenario=policies');
+  await p.waitForSelector('[data-testid=pod]');
+  assert.equal(p.workers().length, 0);
+  const debug = await p.$eval('[data-testid=pod][data-pod^="tools/"]', (el) => el.dataset.pod);
+  const db = await p.$eval('[data-testid=pod][data-pod*="/db"]', (el) => el.dataset.pod);
+  await p.fill('[data-testid=trace-from]', debug);
+  await p.fill('[data-testid=trace-to]', db);
+  await p.click('[data-testid=trace-go]');
+  await p.waitForSelector('[data-testid=verdict][data-verdict=dropped]');
+  await context.close();
+});
+
 test('what is typed in the trace form stays while the page changes around it, and the suggestions follow it', async () => {
   await page.goto('about:blank');
   await page.goto(site.url);

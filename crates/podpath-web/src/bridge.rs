@@ -7,9 +7,12 @@
 //! after at most two simulations. Other requests go at once, in order.
 //! Until the worker says it listens, everything waits here.
 //!
-//! Where no worker can run (the page's own tests in a browser, or a
-//! worker that failed to load), the same session runs on the main thread,
-//! one request per task: slower on a big cluster, never wrong.
+//! Where no worker can run (the page's own tests in a browser, a worker
+//! that failed to load, did not start within [`READY_WITHIN_MS`], or
+//! died), the same session runs on the main thread, one request per task:
+//! slower on a big cluster, never wrong. It takes over from the newest
+//! simulation and the open trace, then what was still unanswered; the
+//! terminal's shell starts afresh, and says so.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -18,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::Callback;
 
-use crate::session::{Answer, Reply, Request, Session};
+use crate::session::{Reply, Request, Session};
 use crate::state::Action;
 use crate::worker::READY;
 
@@ -32,9 +35,15 @@ enum Backend {
     Local(Rc<RefCell<Session>>),
 }
 
+/// How long the worker may take to say it listens before the page
+/// simulates by itself (it loads the Wasm the page has already loaded).
+pub const READY_WITHIN_MS: u32 = 20_000;
+
 pub struct Bridge {
     backend: Option<Backend>,
     ready: bool,
+    /// Fires if the worker has not said it listens in time.
+    ready_timer: Option<gloo::timers::callback::Timeout>,
     /// Requests waiting for the worker to listen, in order.
     queue: Vec<(u64, Request)>,
     /// The simulation running, and the newest one waiting for it.
@@ -44,6 +53,11 @@ pub struct Bridge {
     /// starts over on the main thread: the newest simulation, then the
     /// newest trace opened or closed. (The terminal's shell starts afresh.)
     replay: Vec<(u64, Request)>,
+    /// Requests sent and not answered yet, other than simulations.
+    unanswered: Vec<(u64, Request)>,
+    /// The newest cluster's number, so that a session taking over numbers
+    /// its clusters on from it.
+    generation: u64,
     /// The highest request number taken from the model.
     pub taken: u64,
     dispatch: Callback<Action>,
@@ -73,17 +87,26 @@ impl Bridge {
         let bridge = Rc::new(RefCell::new(Bridge {
             backend: None,
             ready: false,
+            ready_timer: None,
             queue: Vec::new(),
             running: None,
             waiting: None,
             replay: Vec::new(),
+            unanswered: Vec::new(),
+            generation: 0,
             taken: 0,
             dispatch,
         }));
         let backend = worker_url().and_then(|url| spawn(&url, &bridge));
         let mut b = bridge.borrow_mut();
         match backend {
-            Some(w) => b.backend = Some(w),
+            Some(w) => {
+                b.backend = Some(w);
+                let late = bridge.clone();
+                b.ready_timer = Some(gloo::timers::callback::Timeout::new(READY_WITHIN_MS, move || {
+                    Bridge::fall_back(&late, "it did not start".to_owned());
+                }));
+            }
             None => {
                 b.backend = Some(Backend::Local(Rc::default()));
                 b.ready = true;
@@ -106,9 +129,12 @@ impl Bridge {
                 return;
             }
             b.running = Some(id);
-        } else if matches!(request, Request::Trace(_) | Request::CloseTrace) {
-            b.replay.retain(|(_, r)| !matches!(r, Request::Trace(_) | Request::CloseTrace));
-            b.replay.push((id, request.clone()));
+        } else {
+            if matches!(request, Request::Trace(_) | Request::CloseTrace) {
+                b.replay.retain(|(_, r)| !matches!(r, Request::Trace(_) | Request::CloseTrace));
+                b.replay.push((id, request.clone()));
+            }
+            b.unanswered.push((id, request.clone()));
         }
         if !b.ready {
             b.queue.push((id, request));
@@ -125,7 +151,12 @@ impl Bridge {
                 Ok(bytes) => {
                     let _ = worker.post_message(&js_sys::Uint8Array::from(&bytes[..]));
                 }
-                Err(e) => web_sys::console::error_1(&format!("podpath: a request it cannot write: {e}").into()),
+                Err(e) => {
+                    // Never answered: let what waits behind it go.
+                    web_sys::console::error_1(&format!("podpath: a request it cannot write: {e}").into());
+                    drop(b);
+                    Bridge::done(this, id);
+                }
             },
             Some(Backend::Local(session)) => {
                 // A task of its own, as a worker's answer would come.
@@ -145,6 +176,7 @@ impl Bridge {
     fn listening(this: &Rc<RefCell<Bridge>>) {
         let mut b = this.borrow_mut();
         b.ready = true;
+        b.ready_timer = None;
         let mut out: Vec<(u64, Request)> = Vec::new();
         if let Some((id, r)) = b.waiting.take() {
             b.running = Some(id);
@@ -157,40 +189,74 @@ impl Bridge {
         }
     }
 
-    /// A reply came: the next simulation may go; the model takes it in.
-    fn answer(this: &Rc<RefCell<Bridge>>, reply: Reply) {
+    /// Request `id` is over: if it was the simulation running, the one
+    /// waiting goes.
+    fn done(this: &Rc<RefCell<Bridge>>, id: u64) {
         let mut b = this.borrow_mut();
-        let next = if matches!(reply.answer, Answer::Simulated { .. }) && b.running == Some(reply.id) {
+        b.unanswered.retain(|(i, _)| *i != id);
+        let next = if b.running == Some(id) {
             b.running = None;
             b.waiting.take().inspect(|(id, _)| b.running = Some(*id))
         } else {
             None
         };
-        let dispatch = b.dispatch.clone();
         drop(b);
         if let Some((id, r)) = next {
             Bridge::post(this, id, r);
         }
+    }
+
+    /// A reply came: the next simulation may go; the model takes it in.
+    fn answer(this: &Rc<RefCell<Bridge>>, reply: Reply) {
+        {
+            let mut b = this.borrow_mut();
+            b.generation = b.generation.max(reply.generation);
+        }
+        Bridge::done(this, reply.id);
+        let dispatch = this.borrow().dispatch.clone();
         dispatch.emit(Action::Reply(reply));
     }
 
     /// The worker could not run: the session starts again here, from the
-    /// newest simulation and the open trace.
+    /// newest simulation and the open trace, then what was unanswered.
     fn fall_back(this: &Rc<RefCell<Bridge>>, why: String) {
+        let mut b = this.borrow_mut();
+        if matches!(b.backend, Some(Backend::Local(_))) {
+            return;
+        }
         web_sys::console::warn_1(
             &format!("podpath: the simulation worker failed ({why}); simulating on the page").into(),
         );
-        let mut b = this.borrow_mut();
-        b.backend = Some(Backend::Local(Rc::default()));
+        if let Some(Backend::Worker { worker, .. }) = &b.backend {
+            worker.set_onmessage(None);
+            worker.set_onerror(None);
+            worker.terminate();
+        }
+        let was_ready = b.ready;
+        b.backend = Some(Backend::Local(Rc::new(RefCell::new(Session::after(b.generation)))));
         b.ready = true;
+        b.ready_timer = None;
         b.running = None;
-        b.queue.clear();
         b.waiting = None;
-        let replay = b.replay.clone();
+        b.queue.clear();
+        // The newest simulation and the open trace, then what was still
+        // unanswered (its trace requests are in the replay already).
+        let mut replay = b.replay.clone();
+        replay.extend(
+            std::mem::take(&mut b.unanswered)
+                .into_iter()
+                .filter(|(_, r)| !matches!(r, Request::Trace(_) | Request::CloseTrace)),
+        );
+        let dispatch = b.dispatch.clone();
         drop(b);
+        if was_ready {
+            dispatch.emit(Action::Restarted(why));
+        }
         for (id, r) in replay {
             if matches!(r, Request::Simulate { .. }) {
                 this.borrow_mut().running = Some(id);
+            } else {
+                this.borrow_mut().unanswered.push((id, r.clone()));
             }
             Bridge::post(this, id, r);
         }

@@ -171,6 +171,9 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, postcard::Er
 #[derive(Default, Debug)]
 pub struct Session {
     cluster: Cluster,
+    /// Whether a cluster has been built yet (until then, one with errors
+    /// is shown rather than none).
+    built: bool,
     generation: u64,
     topology: Option<Topology>,
     shell: Shell,
@@ -184,6 +187,12 @@ pub struct Session {
 impl Session {
     pub fn new() -> Session {
         Session::default()
+    }
+
+    /// A session that numbers its clusters on from `generation`: one that
+    /// takes over from another, so the page's views see new clusters.
+    pub fn after(generation: u64) -> Session {
+        Session { generation, ..Session::default() }
     }
 
     /// The cluster on screen.
@@ -225,12 +234,13 @@ impl Session {
     }
 
     fn simulate(&mut self, text: String, overrides: &Overrides, lesson: Option<Box<Lesson>>) -> Answer {
-        let first = self.generation == 0;
+        let first = !self.built;
         let (cluster, diagnostics) = simulate_with(&[Source::new(EDITOR_FILE, text.clone())], overrides);
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         self.lesson = lesson.map(|l| *l);
         let scene = if !has_errors || first {
             self.retired = Some(std::mem::replace(&mut self.cluster, cluster));
+            self.built = true;
             self.generation += 1;
             self.topology = None;
             Some(Box::new(Scene::of(&self.cluster, self.generation)))

@@ -2,7 +2,8 @@
 //! session last answered, and the requests waiting to go to it. Pure:
 //! `reduce` only records what to ask (`outbox`) and takes answers in
 //! (`Action::Reply`); the session runs in a worker (`session.rs`), and the
-//! hook that talks to it (`hooks::worker`) sends what the outbox holds.
+//! hook that talks to it (`hooks::use_session`) sends what the outbox
+//! holds and says so (`Action::Sent`), which empties it.
 
 use std::rc::Rc;
 
@@ -77,24 +78,23 @@ pub struct Model {
     /// Where the terminal's shell is (what Tab completes depends on it).
     pub at: podpath_core::shell::Where,
     /// The tabs' latest answers: the matrix, a node's rules, a lookup.
-    pub matrix: Option<Rc<MatrixAnswer>>,
-    pub rules: Option<Rc<RulesAnswer>>,
+    /// With the generation of the cluster each was computed on.
+    pub matrix: Option<Rc<(u64, MatrixAnswer)>>,
+    pub rules: Option<Rc<(u64, RulesAnswer)>>,
     pub dns: Option<Rc<(String, String, String)>>,
-    /// Requests for the session, numbered; the worker hook sends those it
-    /// has not sent yet (the last few are kept).
+    /// Requests for the session not sent yet, numbered; the session hook
+    /// sends them after each render.
     pub outbox: Rc<Vec<(u64, Request)>>,
     /// The number the next request gets.
     next_id: u64,
-    /// The latest simulation asked for, and its text.
-    asked: (u64, String),
-    /// The latest request that opens a trace: answers to older ones are
-    /// not shown.
-    trace_asked: u64,
+    /// The latest simulation asked for, and its text; the latest answered.
+    asked: (u64, Rc<str>),
+    answered: u64,
+    /// The latest request that opens or closes a trace, and the trace it
+    /// asked for: answers to older ones are not shown, and a simulation's
+    /// trace is shown only if it is that one, traced again.
+    trace_asked: (u64, Option<Ask>),
 }
-
-/// How many requests the outbox keeps: far more than a render ever leaves
-/// unsent (the hook sends them after each render).
-const OUTBOX: usize = 64;
 
 /// One command in the terminal: the prompt it was typed at, the line, and
 /// what it printed.
@@ -270,6 +270,11 @@ pub enum Action {
     Ask(Request),
     /// The session answered.
     Reply(Reply),
+    /// The requests up to this number have gone to the session.
+    Sent(u64),
+    /// The session started again (its worker failed): the terminal's
+    /// shell starts afresh, and says so.
+    Restarted(String),
 }
 
 impl Model {
@@ -307,8 +312,9 @@ impl Model {
             at: podpath_core::shell::Where::default(),
             outbox: Rc::default(),
             next_id: 1,
-            asked: (0, String::new()),
-            trace_asked: 0,
+            asked: (0, Rc::from("")),
+            answered: 0,
+            trace_asked: (0, None),
         };
         m.simulate();
         m
@@ -320,8 +326,6 @@ impl Model {
         self.next_id += 1;
         let mut outbox = (*self.outbox).clone();
         outbox.push((id, request));
-        let over = outbox.len().saturating_sub(OUTBOX);
-        outbox.drain(..over);
         self.outbox = Rc::new(outbox);
         id
     }
@@ -334,7 +338,7 @@ impl Model {
             lesson: self.lesson.as_deref().cloned().map(Box::new),
         };
         let id = self.ask(request);
-        self.asked = (id, self.text.clone());
+        self.asked = (id, Rc::from(self.text.as_str()));
     }
 
     /// Shows the goals of `lesson` for this text (a shared link that
@@ -351,7 +355,7 @@ impl Model {
 
     fn trace_seeded(&mut self, from: String, to: String, port: u16, seed: u64) {
         let ask = Ask { from, to, port, protocol: self.protocol, seed };
-        self.trace_asked = self.ask(Request::Trace(ask));
+        self.trace_asked = (self.ask(Request::Trace(ask.clone())), Some(ask));
     }
 
     /// Opens a trace the session sent.
@@ -373,9 +377,15 @@ impl Model {
         self.text != self.simulated
     }
 
+    /// Whether the text has changed since the last simulation asked for
+    /// (the debounce then asks again).
+    pub fn unasked(&self) -> bool {
+        *self.text != *self.asked.1
+    }
+
     /// Whether a simulation has been asked for that has not answered yet.
     pub fn busy(&self) -> bool {
-        self.asked.1 != self.simulated || self.generation == 0
+        self.answered < self.asked.0 || self.generation == 0
     }
 
     /// Takes the session's answer in.
@@ -383,8 +393,9 @@ impl Model {
         match reply.answer {
             Answer::Simulated { diagnostics, stale, scene, outcomes, trace } => {
                 if reply.id == self.asked.0 {
-                    self.simulated = self.asked.1.clone();
+                    self.simulated = self.asked.1.to_string();
                 }
+                self.answered = self.answered.max(reply.id);
                 self.diagnostics = Rc::new(diagnostics);
                 self.stale = stale;
                 if let Some(scene) = scene {
@@ -394,13 +405,14 @@ impl Model {
                 if self.lesson.is_some() {
                     self.outcomes = Rc::new(outcomes);
                 }
-                // The open trace, traced again on the new cluster, unless a
-                // newer trace was asked for since.
-                if let Some(t) = trace.filter(|_| reply.id > self.trace_asked && self.trace.is_some()) {
+                // The open trace, traced again on the new cluster, if it is
+                // still the one asked for (a trace asked for since may have
+                // been answered on the older cluster: this one is newer).
+                if let Some(t) = trace.filter(|t| self.trace_asked.1.as_ref() == Some(&t.ask)) {
                     self.show_trace(*t, false);
                 }
             }
-            Answer::Traced(t) if reply.id >= self.trace_asked => self.show_trace(*t, false),
+            Answer::Traced(t) if reply.id >= self.trace_asked.0 => self.show_trace(*t, false),
             Answer::Traced(_) | Answer::Closed => {}
             Answer::Ran(r) => {
                 let r = *r;
@@ -414,17 +426,18 @@ impl Model {
                     scrollback.drain(..over);
                 }
                 self.scrollback = Rc::new(scrollback);
-                // What the command sent plays on the topology.
-                if let Some(t) = r.traced {
+                // What the command sent plays on the topology, unless a
+                // trace was opened or closed since.
+                if let Some(t) = r.traced.filter(|_| reply.id > self.trace_asked.0) {
                     self.protocol = t.ask.protocol;
                     self.pick = None;
-                    self.trace_asked = reply.id;
+                    self.trace_asked = (reply.id, Some(t.ask.clone()));
                     self.show_trace(t, true);
                 }
             }
-            Answer::Rules(r) => self.rules = Some(Rc::new(r)),
+            Answer::Rules(r) => self.rules = Some(Rc::new((reply.generation, r))),
             Answer::Resolved { name, namespace, text } => self.dns = Some(Rc::new((name, namespace, text))),
-            Answer::Matrix(m) => self.matrix = Some(Rc::new(m)),
+            Answer::Matrix(m) => self.matrix = Some(Rc::new((reply.generation, m))),
         }
     }
 }
@@ -443,7 +456,7 @@ impl Reducible for Model {
             }
             Action::Notify(notice) => next.notice = notice,
             Action::Simulate => {
-                if next.text == next.asked.1 {
+                if !next.unasked() {
                     return self;
                 }
                 next.simulate();
@@ -513,14 +526,14 @@ impl Reducible for Model {
                 next.trace = None;
                 next.step = None;
                 next.playing = false;
-                next.trace_asked = next.ask(Request::CloseTrace);
+                next.trace_asked = (next.ask(Request::CloseTrace), None);
             }
             Action::ResetLesson => {
                 if let Some(l) = next.lesson.clone() {
                     next.text = l.spec.scenario.clone();
                     next.trace = None;
                     next.step = None;
-                    next.trace_asked = next.ask(Request::CloseTrace);
+                    next.trace_asked = (next.ask(Request::CloseTrace), None);
                     next.simulate();
                 }
             }
@@ -531,6 +544,24 @@ impl Reducible for Model {
                 next.ask(request);
             }
             Action::Reply(reply) => next.answer(reply),
+            Action::Sent(upto) => {
+                if next.outbox.iter().all(|(id, _)| *id > upto) {
+                    return self;
+                }
+                next.outbox = Rc::new(next.outbox.iter().filter(|(id, _)| *id > upto).cloned().collect());
+            }
+            Action::Restarted(why) => {
+                next.prompt = "$ ".to_owned();
+                next.at = podpath_core::shell::Where::default();
+                let mut scrollback = (*next.scrollback).clone();
+                scrollback.push(TermEntry {
+                    prompt: String::new(),
+                    line: String::new(),
+                    output: format!("(the simulation restarted on the page: {why}; the shell starts again here)\n"),
+                    status: 0,
+                });
+                next.scrollback = Rc::new(scrollback);
+            }
         }
         Rc::new(next)
     }
@@ -610,6 +641,72 @@ mod tests {
         let m = m.reduce(Action::Edit(format!("{text}\n# more\n"))).reduce(Action::Simulate);
         let m = m.reduce(Action::Reply(w.session.handle(id, request)));
         assert!(m.pending() && m.busy() && !m.scene.pods.is_empty());
+    }
+
+    #[test]
+    fn an_edit_undone_while_its_simulation_runs_is_simulated_again() {
+        let (name, text) = default_scenario();
+        let mut w = Worker::default();
+        let m = w.open(name, text);
+        // B asked for; before its answer comes the user undoes the edit.
+        let m = m.reduce(Action::Edit(format!("{text}\n# b\n"))).reduce(Action::Simulate);
+        let m = m.reduce(Action::Edit(text.to_owned()));
+        assert!(m.unasked(), "the debounce asks again: the text is not the one asked for");
+        let m = w.reduce(m, Action::Simulate);
+        assert_eq!(m.simulated, text);
+        assert!(!m.pending() && !m.busy());
+    }
+
+    #[test]
+    fn a_trace_asked_between_two_simulations_shows_on_the_newer_cluster() {
+        let text = crate::scenarios::find("policies").unwrap();
+        let mut w = Worker::default();
+        let m = w.open("policies", &text);
+        let debug = m.scene.pods.iter().find(|p| p.namespace == "tools").unwrap().key();
+        let db = m.scene.pods.iter().find(|p| p.name == "db").unwrap().key();
+        let m = w.reduce(m, Action::Trace { from: debug, to: db, port: 80 });
+        // An edit (A), a switch to Flannel (B, waiting behind A), and the
+        // protocol changed (T, sent at once): the worker runs A, T, B.
+        let m = m.reduce(Action::Edit(format!("{text}\n# a\n"))).reduce(Action::Simulate);
+        let m = m.reduce(Action::SetCni(Some(Cni::Flannel)));
+        let m = m.reduce(Action::SetProtocol(Protocol::Udp));
+        let pending: Vec<(u64, Request)> = m.outbox.iter().filter(|(id, _)| *id > w.sent).cloned().collect();
+        let kind = |r: &Request| matches!(r, Request::Trace(_));
+        let order = pending
+            .iter()
+            .filter(|(_, r)| !kind(r))
+            .take(1)
+            .chain(pending.iter().filter(|(_, r)| kind(r)))
+            .chain(pending.iter().filter(|(_, r)| !kind(r)).skip(1));
+        let mut m = m;
+        for (id, request) in order.cloned().collect::<Vec<_>>() {
+            w.sent = w.sent.max(id);
+            m = m.reduce(Action::Reply(w.session.handle(id, request)));
+        }
+        let t = m.trace.as_ref().unwrap();
+        let trace = t.result.as_ref().unwrap();
+        assert_eq!((trace.hops[0].packet.protocol, m.scene.cni.as_str()), (Protocol::Udp, "flannel"));
+        assert_eq!(trace.verdict.as_str(), "delivered", "Flannel's cluster, not the one before it");
+    }
+
+    #[test]
+    fn a_trace_closed_before_its_command_answered_stays_closed() {
+        let (name, text) = default_scenario();
+        let mut w = Worker::default();
+        let m = w.open(name, text);
+        let client = m.scene.pods.iter().find(|p| p.namespace == "shop").unwrap().name.clone();
+        let m = m.reduce(Action::Run(format!("kubectl exec -n shop {client} -- ping -c 1 kube-dns.kube-system")));
+        let m = w.reduce(m, Action::CloseTrace);
+        assert!(m.trace.is_none() && m.scrollback.len() == 1, "the output is shown, the trace is not");
+    }
+
+    #[test]
+    fn what_was_sent_leaves_the_outbox() {
+        let (name, text) = default_scenario();
+        let m = Rc::new(Model::new(name, text.to_owned(), None));
+        let last = m.outbox.last().unwrap().0;
+        let m = m.reduce(Action::Sent(last));
+        assert!(m.outbox.is_empty());
     }
 
     #[test]
@@ -735,10 +832,12 @@ mod tests {
         let node = m.scene.nodes[1].name.clone();
         let m = w.reduce(m, Action::Ask(Request::Rules(node.clone())));
         let rules = m.rules.clone().unwrap();
-        assert_eq!(rules.node, node);
+        let (generation, rules) = (rules.0, &rules.1);
+        assert_eq!((generation, rules.node.as_str()), (m.generation, node.as_str()));
         assert!(rules.dump.contains("KUBE-SERVICES") && rules.routes.contains("dev"), "{}", rules.dump);
         let m = w.reduce(m, Action::Ask(Request::Matrix { port: 80, system: false }));
         let matrix = m.matrix.clone().unwrap();
+        let matrix = &matrix.1;
         assert_eq!((matrix.pods.len(), matrix.allowed.len()), (matrix.count, matrix.count));
         assert!(matrix.allowed.iter().flatten().any(|a| !a), "a policy here blocks something");
         let m = w.reduce(

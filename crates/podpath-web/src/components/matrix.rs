@@ -31,10 +31,12 @@ pub fn PolicyMatrix() -> Html {
             </p>
         };
     }
+    // The answer for this cluster, port and switch; none yet while it is computed.
     let full = model
         .matrix
-        .clone()
-        .filter(|m| m.port == model.matrix_port && m.system == model.show_system)
+        .as_ref()
+        .filter(|m| m.0 == model.generation && m.1.port == model.matrix_port && m.1.system == model.show_system)
+        .map(|m| m.1.clone())
         .unwrap_or_default();
     let count = full.count;
     let on_port = {

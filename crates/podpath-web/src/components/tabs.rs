@@ -82,7 +82,12 @@ fn NodeRules() -> Html {
             }
         });
     }
-    let dumps = model.rules.clone().filter(|r| r.node == node).unwrap_or_default();
+    let dumps = model
+        .rules
+        .as_ref()
+        .filter(|r| r.0 == model.generation && r.1.node == node)
+        .map(|r| r.1.clone())
+        .unwrap_or_default();
     let (dump, command, routes) = (&dumps.dump, &dumps.command, &dumps.routes);
     let focus_line = focus.as_ref().filter(|(n, _)| *n == node).map(|(_, r)| r.clone());
     let mut marked_once = false;
@@ -130,7 +135,7 @@ fn DnsTab() -> Html {
     {
         let model = model.clone();
         use_effect_with((model.generation, name.clone(), ns.clone()), move |(_, name, namespace)| {
-            if !name.trim().is_empty() {
+            if model.generation > 0 && !name.trim().is_empty() {
                 model.dispatch(Action::Ask(Request::Resolve { name: name.clone(), namespace: namespace.clone() }));
             }
         });

@@ -53,12 +53,17 @@ where
 #[hook]
 pub fn use_session(model: &ModelHandle) {
     let dispatcher = model.dispatcher();
-    let bridge = use_memo((), move |_| Bridge::start(Callback::from(move |a| dispatcher.dispatch(a))));
+    let to_model = dispatcher.clone();
+    let bridge = use_memo((), move |_| Bridge::start(Callback::from(move |a| to_model.dispatch(a))));
     let outbox = model.outbox.clone();
-    use_effect_with(outbox.last().map(|(id, _)| *id), move |_| {
+    use_effect_with(outbox.last().map(|(id, _)| *id), move |last| {
         let taken = bridge.borrow().taken;
         for (id, request) in outbox.iter().filter(|(id, _)| *id > taken) {
             Bridge::submit(&bridge, *id, request.clone());
+        }
+        // Sent: the model lets them go (a simulation holds its whole text).
+        if let Some(last) = *last {
+            dispatcher.dispatch(Action::Sent(last));
         }
     });
 }
@@ -81,7 +86,7 @@ where
 pub fn use_debounced_simulate(model: UseReducerHandle<Model>) {
     let text = model.text.clone();
     use_effect_with(text, move |_| {
-        let timer = model.pending().then(|| {
+        let timer = model.unasked().then(|| {
             let model = model.clone();
             Timeout::new(DEBOUNCE_MS, move || model.dispatch(Action::Simulate))
         });
