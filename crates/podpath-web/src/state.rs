@@ -701,6 +701,29 @@ mod tests {
     }
 
     #[test]
+    fn a_switch_shows_the_page_busy_until_its_cluster_comes() {
+        let (name, text) = default_scenario();
+        let mut w = Worker::default();
+        let m = w.open(name, text);
+        assert!(!m.busy());
+        let m = m.reduce(Action::SetCni(Some(Cni::Cilium)));
+        assert!(m.busy() && !m.pending(), "the text is unchanged, the cluster is not in yet");
+        let m = w.settle(m);
+        assert!(!m.busy() && m.scene.cni == "cilium");
+    }
+
+    #[test]
+    fn a_tab_answer_for_an_older_cluster_is_not_taken_for_the_new_one() {
+        let text = crate::scenarios::find("policies").unwrap();
+        let mut w = Worker::default();
+        let m = w.open("policies", &text);
+        let m = w.reduce(m, Action::Ask(Request::Matrix { port: 80, system: false }));
+        assert_eq!(m.matrix.as_ref().unwrap().0, m.generation);
+        let m = w.reduce(m, Action::SetCni(Some(Cni::Flannel)));
+        assert_ne!(m.matrix.as_ref().unwrap().0, m.generation, "the matrix view asks again for this one");
+    }
+
+    #[test]
     fn what_was_sent_leaves_the_outbox() {
         let (name, text) = default_scenario();
         let m = Rc::new(Model::new(name, text.to_owned(), None));
