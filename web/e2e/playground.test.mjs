@@ -383,6 +383,22 @@ test('a big cluster folds the nodes the trace does not touch', async () => {
   await page.screenshot({ path: join(OUT, 'e2e-11-folded.png') });
 });
 
+test('a lesson whose file cannot be fetched opens the learner\'s saved text for it, not the default', async () => {
+  const context = await page.context().browser().newContext({ serviceWorkers: 'block' });
+  const p = await context.newPage();
+  await p.goto(site.url);
+  await p.waitForSelector('[data-testid=pod]');
+  const mine = 'apiVersion: v1\nkind: Pod\nmetadata: {name: mine}\nspec: {containers: [{name: c, image: nginx}]}\n';
+  await p.evaluate((t) => localStorage.setItem('podpath.v1.text.pods-and-ips', JSON.stringify(t)), mine);
+  await p.route('**/lessons/*.yaml', (route) => route.abort());
+  await p.goto(site.url + '?scenario=pods-and-ips');
+  await p.waitForSelector('[data-testid=notice]');
+  assert.match(await p.textContent('[data-testid=notice]'), /could not be loaded.*your saved text for it is shown/);
+  assert.equal(await p.inputValue('[data-testid=editor]'), mine);
+  await p.waitForSelector('[data-testid=pod][data-pod="default/mine"]');
+  await context.close();
+});
+
 test('a worker that cannot load leaves the page simulating by itself', async () => {
   const context = await page.context().browser().newContext();
   const p = await context.newPage();

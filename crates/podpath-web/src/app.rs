@@ -54,10 +54,17 @@ fn initial_model_after(fetch_error: Option<String>) -> Model {
             let name = match asked.as_deref() {
                 None | Some("") => default_name.to_owned(),
                 Some(n) if scenarios::find(n).is_some() => n.to_owned(),
-                // Known, but its file did not come (the notice says why).
+                // Known, but its file did not come (the notice says why):
+                // the learner's own text for it, if they have one (without
+                // a lesson's goals, which are in that file), else the default.
                 Some(n) if scenarios::entry(n).is_some() => {
-                    notices.push(format!("showing \"{default_name}\""));
-                    default_name.to_owned()
+                    if saved_text(n).is_some() {
+                        notices.push("your saved text for it is shown".to_owned());
+                        n.to_owned()
+                    } else {
+                        notices.push(format!("showing \"{default_name}\""));
+                        default_name.to_owned()
+                    }
                 }
                 Some(n) => {
                     let known = scenarios::scenario_names();
