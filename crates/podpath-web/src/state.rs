@@ -600,6 +600,14 @@ mod tests {
             self.settle(Rc::new(Model::new(name, text.to_owned(), None)))
         }
 
+        /// A session with the bundled scenario or lesson `name` open.
+        fn opened(name: &str) -> (Worker, Rc<Model>) {
+            let mut w = Worker::default();
+            let text = crate::scenarios::find(name).expect("a bundled scenario");
+            let m = w.open(name, &text);
+            (w, m)
+        }
+
         fn reduce(&mut self, m: Rc<Model>, a: Action) -> Rc<Model> {
             self.settle(m.reduce(a))
         }
@@ -645,9 +653,8 @@ mod tests {
 
     #[test]
     fn an_edit_undone_while_its_simulation_runs_is_simulated_again() {
-        let (name, text) = default_scenario();
-        let mut w = Worker::default();
-        let m = w.open(name, text);
+        let (mut w, m) = Worker::opened(default_scenario().0);
+        let text = default_scenario().1;
         // B asked for; before its answer comes the user undoes the edit.
         let m = m.reduce(Action::Edit(format!("{text}\n# b\n"))).reduce(Action::Simulate);
         let m = m.reduce(Action::Edit(text.to_owned()));
@@ -659,9 +666,8 @@ mod tests {
 
     #[test]
     fn a_trace_asked_between_two_simulations_shows_on_the_newer_cluster() {
+        let (mut w, m) = Worker::opened("policies");
         let text = crate::scenarios::find("policies").unwrap();
-        let mut w = Worker::default();
-        let m = w.open("policies", &text);
         let debug = m.scene.pods.iter().find(|p| p.namespace == "tools").unwrap().key();
         let db = m.scene.pods.iter().find(|p| p.name == "db").unwrap().key();
         let m = w.reduce(m, Action::Trace { from: debug, to: db, port: 80 });
@@ -691,9 +697,7 @@ mod tests {
 
     #[test]
     fn a_trace_closed_before_its_command_answered_stays_closed() {
-        let (name, text) = default_scenario();
-        let mut w = Worker::default();
-        let m = w.open(name, text);
+        let (mut w, m) = Worker::opened(default_scenario().0);
         let client = m.scene.pods.iter().find(|p| p.namespace == "shop").unwrap().name.clone();
         let m = m.reduce(Action::Run(format!("kubectl exec -n shop {client} -- ping -c 1 kube-dns.kube-system")));
         let m = w.reduce(m, Action::CloseTrace);
@@ -702,9 +706,7 @@ mod tests {
 
     #[test]
     fn a_switch_shows_the_page_busy_until_its_cluster_comes() {
-        let (name, text) = default_scenario();
-        let mut w = Worker::default();
-        let m = w.open(name, text);
+        let (mut w, m) = Worker::opened(default_scenario().0);
         assert!(!m.busy());
         let m = m.reduce(Action::SetCni(Some(Cni::Cilium)));
         assert!(m.busy() && !m.pending(), "the text is unchanged, the cluster is not in yet");
@@ -714,9 +716,7 @@ mod tests {
 
     #[test]
     fn a_tab_answer_for_an_older_cluster_is_not_taken_for_the_new_one() {
-        let text = crate::scenarios::find("policies").unwrap();
-        let mut w = Worker::default();
-        let m = w.open("policies", &text);
+        let (mut w, m) = Worker::opened("policies");
         let m = w.reduce(m, Action::Ask(Request::Matrix { port: 80, system: false }));
         assert_eq!(m.matrix.as_ref().unwrap().0, m.generation);
         let m = w.reduce(m, Action::SetCni(Some(Cni::Flannel)));
@@ -734,9 +734,7 @@ mod tests {
 
     #[test]
     fn switching_the_cni_rebuilds_with_its_addresses() {
-        let (name, text) = default_scenario();
-        let mut w = Worker::default();
-        let m = w.open(name, text);
+        let (mut w, m) = Worker::opened(default_scenario().0);
         let m = w.reduce(m, Action::SetCni(Some(Cni::Calico)));
         assert_eq!(m.scene.cni, "calico");
         let pod_network = m.scene.pods.iter().filter(|p| !p.host_network);
@@ -746,9 +744,7 @@ mod tests {
 
     #[test]
     fn a_trace_follows_the_switches_and_the_player_walks_it() {
-        let text = crate::scenarios::find("policies").unwrap();
-        let mut w = Worker::default();
-        let m = w.open("policies", &text);
+        let (mut w, m) = Worker::opened("policies");
         let debug = m.scene.pods.iter().find(|p| p.namespace == "tools").unwrap().key();
         let db = m.scene.pods.iter().find(|p| p.name == "db").unwrap().key();
         // Click the source, then the destination: the trace starts.
@@ -790,9 +786,7 @@ mod tests {
 
     #[test]
     fn the_protocol_switch_traces_again_as_ping() {
-        let (name, text) = default_scenario();
-        let mut w = Worker::default();
-        let m = w.open(name, text);
+        let (mut w, m) = Worker::opened(default_scenario().0);
         let pods: Vec<String> = m.scene.pods.iter().filter(|p| p.namespace == "shop").map(|p| p.key()).collect();
         let m = w.reduce(m, Action::Trace { from: pods[0].clone(), to: pods[1].clone(), port: 80 });
         let proto = |m: &Model| m.trace.as_ref().unwrap().result.as_ref().unwrap().hops[0].packet.protocol;
@@ -803,9 +797,7 @@ mod tests {
 
     #[test]
     fn a_terminal_command_plays_its_trace() {
-        let (name, text) = default_scenario();
-        let mut w = Worker::default();
-        let m = w.open(name, text);
+        let (mut w, m) = Worker::opened(default_scenario().0);
         let client = m.scene.pods.iter().find(|p| p.namespace == "shop").unwrap().name.clone();
         let m = w.reduce(m, Action::Run(format!("kubectl exec -n shop {client} -- ping -c 1 kube-dns.kube-system")));
         let entry = m.scrollback.last().unwrap();
@@ -849,9 +841,7 @@ mod tests {
 
     #[test]
     fn the_tabs_ask_for_what_they_show() {
-        let text = crate::scenarios::find("policies").unwrap();
-        let mut w = Worker::default();
-        let m = w.open("policies", &text);
+        let (mut w, m) = Worker::opened("policies");
         let node = m.scene.nodes[1].name.clone();
         let m = w.reduce(m, Action::Ask(Request::Rules(node.clone())));
         let rules = m.rules.clone().unwrap();
