@@ -20,26 +20,36 @@ fn rtt(hops: usize, seq: u32, seed: u64) -> f64 {
     (hops as f64 * 40.0 + 30.0 + jitter) / 1000.0
 }
 
+/// The most echo requests a ping sends here before it is taken as
+/// interrupted (^C): iputils sends one a second up to its count, and no one
+/// waits minutes at a terminal for a count of millions (nor could the page
+/// print them). Without `-c` it sends 4, as if stopped then.
+const INTERRUPTED_AFTER: u64 = 100;
+
+/// `-c`'s value as iputils reads it: a number from 1 to i64's largest.
+fn count_arg(v: &str) -> Result<u64, Output> {
+    match v.parse::<i128>() {
+        Ok(n) if (1..=i128::from(i64::MAX)).contains(&n) => Ok(n as u64),
+        Ok(_) => Err(Output::fail(
+            1,
+            format!("ping: invalid argument: '{v}': out of range: 1 <= value <= 9223372036854775807\n"),
+        )),
+        Err(_) => Err(Output::fail(1, format!("ping: invalid argument: '{v}'\n"))),
+    }
+}
+
 /// ping's count and host from its arguments.
-fn ping_args(args: &[String]) -> Result<(u32, String), Output> {
-    let mut count: u32 = 4;
+fn ping_args(args: &[String]) -> Result<(u64, String), Output> {
+    let mut count: u64 = 4;
     let mut host = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "-c" => {
                 let v = it.next().ok_or_else(|| Output::fail(2, "ping: option requires an argument -- 'c'\n"))?;
-                count = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    Output::fail(
-                        1,
-                        format!("ping: invalid argument: '{v}': out of range: 1 <= value <= 9223372036854775807\n"),
-                    )
-                })?;
+                count = count_arg(v)?;
             }
-            s if s.starts_with("-c") && s.len() > 2 => {
-                count =
-                    s[2..].parse().map_err(|_| Output::fail(1, format!("ping: invalid argument: '{}'\n", &s[2..])))?
-            }
+            s if s.starts_with("-c") && s.len() > 2 => count = count_arg(&s[2..])?,
             "-W" | "-i" | "-w" | "-s" | "-t" => {
                 it.next();
             }
@@ -59,6 +69,7 @@ fn ping_args(args: &[String]) -> Result<(u32, String), Output> {
 /// Unreachable" when a rule rejects it, nothing when it is lost.
 pub(super) fn ping(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     let (count, host) = ping_args(args)?;
+    let sent = count.min(INTERRUPTED_AFTER) as u32;
     let to = target(&host);
     let t = trace::trace(cluster, &request(client, to.clone(), 0, Protocol::Icmp, seed))
         .map_err(|e| Output::fail(2, format!("ping: {e}\n")))?;
@@ -96,7 +107,7 @@ pub(super) fn ping(cluster: &Cluster, client: &Client, args: &[String], seed: u6
     let mut times = Vec::new();
     if answered {
         let from = reply_name.map_or_else(|| addr.to_string(), |n| format!("{n} ({addr})"));
-        for seq in 1..=count {
+        for seq in 1..=sent {
             let ms = rtt(hops, seq, seed);
             times.push(ms);
             text.push_str(&format!("64 bytes from {from}: icmp_seq={seq} ttl={ttl} time={}\n", fmt_ms(ms)));
@@ -106,11 +117,15 @@ pub(super) fn ping(cluster: &Cluster, client: &Client, args: &[String], seed: u6
     // pinged: iputils prints it and counts errors.
     let refused = t.verdict == Verdict::Rejected;
     if refused {
-        for seq in 1..=count {
+        for seq in 1..=sent {
             text.push_str(&format!("From {addr} icmp_seq={seq} Destination Port Unreachable\n"));
         }
     }
-    text.push_str(&statistics(&shown_name, count, &times, refused));
+    if count > u64::from(sent) {
+        // The terminal echoes the interrupt where the blank line would be.
+        text.push_str("^C");
+    }
+    text.push_str(&statistics(&shown_name, sent, &times, refused));
     Ok(Output { text, status: if answered { 0 } else { 1 }, traced: shown, clear: false })
 }
 
@@ -119,7 +134,7 @@ pub(super) fn ping(cluster: &Cluster, client: &Client, args: &[String], seed: u6
 fn statistics(name: &str, count: u32, times: &[f64], refused: bool) -> String {
     let received = times.len() as u32;
     let loss = 100 * (count - received) / count;
-    let elapsed = (count - 1) * 1000 + count;
+    let elapsed = u64::from(count - 1) * 1000 + u64::from(count);
     let errors = if refused { format!(", +{count} errors") } else { String::new() };
     let mut text = format!(
         "\n--- {name} ping statistics ---\n{count} packets transmitted, {received} received{errors}, {loss}% packet loss, time {elapsed}ms\n"

@@ -332,3 +332,29 @@ fn commands_hand_their_trace_to_the_page() {
     let t = o.traced.expect("nslookup sends queries");
     assert_eq!((t.to.as_str(), t.port, t.protocol), ("10.96.0.10", 53, crate::cluster::Protocol::Udp));
 }
+
+/// iputils reads `-c` as a number from 1 to i64's largest, attached or
+/// not; a count no one would wait for is sent as far as a user would
+/// before pressing ^C (the fuzzer once asked for 981,374,926 pings).
+#[test]
+fn ping_counts_as_iputils_reads_them_and_long_runs_are_interrupted() {
+    let c = cluster("");
+    let mut sh = Shell::new();
+    let client = "kubectl exec -n shop client -- ping";
+    for (args, says) in [
+        ("-c0 web", "ping: invalid argument: '0': out of range: 1 <= value <= 9223372036854775807\n"),
+        ("-c 0 web", "ping: invalid argument: '0': out of range: 1 <= value <= 9223372036854775807\n"),
+        ("-cx web", "ping: invalid argument: 'x'\n"),
+        ("-c x web", "ping: invalid argument: 'x'\n"),
+    ] {
+        let out = sh.run(&c, &format!("{client} {args}"));
+        let said = format!("{says}command terminated with exit code 1\n");
+        assert_eq!((out.text.as_str(), out.status), (said.as_str(), 1), "{args}");
+    }
+    let pod = c.pods.iter().find(|p| p.name.starts_with("web-")).unwrap().ip.unwrap();
+    let out = sh.run(&c, &format!("{client} -c 981374926 {pod}"));
+    let replies = out.text.lines().filter(|l| l.starts_with("64 bytes from")).count();
+    assert_eq!(replies, 100, "{}", out.text);
+    assert!(out.text.contains("icmp_seq=100 ttl=") && out.text.contains("\n^C\n--- "), "{}", out.text);
+    assert!(out.text.contains("100 packets transmitted, 100 received, 0% packet loss, time 99100ms"), "{}", out.text);
+}
