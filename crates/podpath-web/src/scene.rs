@@ -9,7 +9,7 @@
 
 use podpath_core::cluster::{ClusterIp, Service, ServiceType};
 use podpath_core::system::is_system_namespace;
-use podpath_core::{Cluster, PodPhase};
+use podpath_core::{Cluster, Cni, PodPhase, ProxyMode};
 use serde::{Deserialize, Serialize};
 
 /// One simulated cluster, as the page draws it.
@@ -18,9 +18,9 @@ pub struct Scene {
     /// Counts the clusters the session built: what the page keeps views
     /// derived from the cluster by.
     pub generation: u64,
-    /// The plugin and mode in effect (after the switches), by their names.
-    pub cni: String,
-    pub proxy_mode: String,
+    /// The plugin and mode in effect (after the switches).
+    pub cni: Cni,
+    pub proxy_mode: ProxyMode,
     pub cluster_cidr: String,
     /// Whether the plugin enforces NetworkPolicy, and how many there are.
     pub enforced: bool,
@@ -160,8 +160,8 @@ impl Scene {
         services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         Scene {
             generation,
-            cni: settings.cni.as_str().to_owned(),
-            proxy_mode: settings.proxy_mode.as_str().to_owned(),
+            cni: settings.cni,
+            proxy_mode: settings.proxy_mode,
             cluster_cidr: settings.cluster_cidr.to_string(),
             enforced: enforcement.enforced,
             policies: cluster.network_policies.len(),

@@ -89,15 +89,14 @@ pub struct TraceAnswer {
 /// What a terminal line did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunAnswer {
-    /// The prompt it was typed at, and the one after it.
+    /// The prompt it was typed at.
     pub prompt: String,
-    pub next_prompt: String,
     pub line: String,
     pub output: String,
     pub status: u8,
     pub clear: bool,
     pub history: Vec<String>,
-    /// Where the shell is now (what Tab completes depends on it).
+    /// Where the shell is now: its prompt, and what Tab completes.
     pub at: podpath_core::shell::Where,
     /// The trace of what the command sent, to show and play.
     pub traced: Option<TraceAnswer>,
@@ -300,7 +299,6 @@ impl Session {
         });
         RunAnswer {
             prompt,
-            next_prompt: self.shell.prompt(),
             line,
             output: out.text,
             status: out.status,

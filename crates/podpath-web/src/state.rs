@@ -17,8 +17,6 @@ use yew::Reducible;
 use crate::scene::Scene;
 use crate::session::{Answer, Ask, MatrixAnswer, Reply, Request, RulesAnswer, TraceAnswer};
 
-pub use crate::session::EDITOR_FILE;
-
 /// The shared handle every component reads the model through.
 pub type ModelHandle = yew::UseReducerHandle<Model>;
 
@@ -67,15 +65,14 @@ pub struct Model {
     pub rule_focus: Option<(String, String)>,
     /// The protocol traces use: TCP, UDP or ICMP (ping).
     pub protocol: Protocol,
-    /// The terminal: its prompt, the lines run, and what it has shown.
-    pub prompt: String,
+    /// The terminal: the lines run, and what it has shown.
     pub history: Rc<Vec<String>>,
     pub scrollback: Rc<Vec<TermEntry>>,
     /// The lesson the scenario belongs to, and how its goals stand on the
     /// cluster on screen (checked again at every simulation).
     pub lesson: Option<Rc<Lesson>>,
     pub outcomes: Rc<Vec<Outcome>>,
-    /// Where the terminal's shell is (what Tab completes depends on it).
+    /// Where the terminal's shell is: its prompt, and what Tab completes.
     pub at: podpath_core::shell::Where,
     /// The tabs' latest answers: the matrix, a node's rules, a lookup.
     /// With the generation of the cluster each was computed on.
@@ -207,7 +204,6 @@ impl PartialEq for Model {
             && self.tab == other.tab
             && self.rule_focus == other.rule_focus
             && self.protocol == other.protocol
-            && self.prompt == other.prompt
             && Rc::ptr_eq(&self.scrollback, &other.scrollback)
             && Rc::ptr_eq(&self.outcomes, &other.outcomes)
             && self.generation == other.generation
@@ -301,7 +297,6 @@ impl Model {
             tab: Tab::Matrix,
             rule_focus: None,
             protocol: Protocol::Tcp,
-            prompt: "$ ".to_owned(),
             history: Rc::default(),
             scrollback: Rc::default(),
             lesson: crate::scenarios::lesson(scenario).map(Rc::new),
@@ -416,7 +411,6 @@ impl Model {
             Answer::Traced(_) | Answer::Closed => {}
             Answer::Ran(r) => {
                 let r = *r;
-                self.prompt = r.next_prompt;
                 self.history = Rc::new(r.history);
                 self.at = r.at;
                 let mut scrollback = if r.clear { Vec::new() } else { (*self.scrollback).clone() };
@@ -551,7 +545,6 @@ impl Reducible for Model {
                 next.outbox = Rc::new(next.outbox.iter().filter(|(id, _)| *id > upto).cloned().collect());
             }
             Action::Restarted(why) => {
-                next.prompt = "$ ".to_owned();
                 next.at = podpath_core::shell::Where::default();
                 let mut scrollback = (*next.scrollback).clone();
                 scrollback.push(TermEntry {
@@ -691,7 +684,7 @@ mod tests {
         }
         let t = m.trace.as_ref().unwrap();
         let trace = t.result.as_ref().unwrap();
-        assert_eq!((trace.hops[0].packet.protocol, m.scene.cni.as_str()), (Protocol::Udp, "flannel"));
+        assert_eq!((trace.hops[0].packet.protocol, m.scene.cni), (Protocol::Udp, Cni::Flannel));
         assert_eq!(trace.verdict.as_str(), "delivered", "Flannel's cluster, not the one before it");
     }
 
@@ -711,7 +704,7 @@ mod tests {
         let m = m.reduce(Action::SetCni(Some(Cni::Cilium)));
         assert!(m.busy() && !m.pending(), "the text is unchanged, the cluster is not in yet");
         let m = w.settle(m);
-        assert!(!m.busy() && m.scene.cni == "cilium");
+        assert!(!m.busy() && m.scene.cni == Cni::Cilium);
     }
 
     #[test]
@@ -736,7 +729,7 @@ mod tests {
     fn switching_the_cni_rebuilds_with_its_addresses() {
         let (mut w, m) = Worker::opened(default_scenario().0);
         let m = w.reduce(m, Action::SetCni(Some(Cni::Calico)));
-        assert_eq!(m.scene.cni, "calico");
+        assert_eq!(m.scene.cni, Cni::Calico);
         let pod_network = m.scene.pods.iter().filter(|p| !p.host_network);
         assert!(pod_network.clone().count() > 0);
         assert!(pod_network.clone().all(|p| p.ip.as_deref().unwrap().starts_with("192.168.")));
@@ -811,7 +804,7 @@ mod tests {
         assert!(m.playing && m.step == Some(0), "and plays");
         // An interactive shell changes the prompt; clear empties the screen.
         let m = w.reduce(m, Action::Run(format!("kubectl exec -it -n shop {client} -- sh")));
-        assert_eq!(m.prompt, format!("root@{client}:/# "));
+        assert_eq!(m.at.prompt(), format!("root@{client}:/# "));
         let m = w.reduce(m, Action::Run("clear".into()));
         assert!(m.scrollback.is_empty());
         assert_eq!(m.history.len(), 3);

@@ -40,6 +40,18 @@ pub enum Where {
     Node(String),
 }
 
+impl Where {
+    /// The prompt there: `$ ` on the workstation, root's prompt in a pod
+    /// or on a node (the host name is the pod's or the node's name).
+    pub fn prompt(&self) -> String {
+        match self {
+            Where::Workstation => "$ ".to_owned(),
+            Where::Pod { pod, .. } => format!("root@{}:/# ", pod.split_once('/').map_or(pod.as_str(), |(_, n)| n)),
+            Where::Node(n) => format!("root@{n}:/# "),
+        }
+    }
+}
+
 /// A trace a command ran: what the page animates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
@@ -122,11 +134,7 @@ impl Shell {
     /// The prompt: `$ ` on the workstation, root's prompt in a pod or on
     /// a node (the host name is the pod's or the node's name).
     pub fn prompt(&self) -> String {
-        match &self.at {
-            Where::Workstation => "$ ".to_owned(),
-            Where::Pod { pod, .. } => format!("root@{}:/# ", pod.split_once('/').map_or(pod.as_str(), |(_, n)| n)),
-            Where::Node(n) => format!("root@{n}:/# "),
-        }
+        self.at.prompt()
     }
 
     /// The lines run so far, oldest first.

@@ -71,7 +71,7 @@ fn NodeRules() -> Html {
         let chosen = chosen.clone();
         Callback::from(move |e: Event| chosen.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value())))
     };
-    let mode = scene.proxy_mode.clone();
+    let mode = scene.proxy_mode;
     // The node's dumps change with the cluster and the node shown, not with
     // each hop the player shows: asked for again only then.
     {

@@ -111,7 +111,7 @@ pub fn Terminal() -> Html {
                 }) }
             </pre>
             <div class="terminal-line">
-                <label for="terminal-input" class="prompt">{ model.prompt.clone() }</label>
+                <label for="terminal-input" class="prompt">{ model.at.prompt() }</label>
                 <input id="terminal-input" data-testid="terminal-input" ref={input} onkeydown={onkeydown}
                        autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="terminal-hint" />
             </div>

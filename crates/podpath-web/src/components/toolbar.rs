@@ -13,6 +13,16 @@ use gloo::storage::Storage;
 /// Where the chosen theme is kept (absent: follow the system).
 const THEME_KEY: &str = "podpath.v1.theme";
 
+/// The switch's first choice: what the YAML says, once the first cluster
+/// has told it.
+fn as_written(generation: u64, value: impl std::fmt::Display) -> String {
+    if generation == 0 {
+        "as written".to_owned()
+    } else {
+        format!("as written ({value})")
+    }
+}
+
 #[component]
 pub fn Toolbar() -> Html {
     let model = use_context::<ModelHandle>().expect("Toolbar is rendered inside the model's provider");
@@ -107,7 +117,7 @@ pub fn Toolbar() -> Html {
             <label>
                 { "CNI " }
                 <select data-testid="cni-select" onchange={on_cni}>
-                    <option value="" selected={cni_value.is_empty()}>{ format!("as written ({})", scene.cni) }</option>
+                    <option value="" selected={cni_value.is_empty()}>{ as_written(model.generation, scene.cni) }</option>
                     { for Cni::ALL.iter().map(|c| html! {
                         <option value={c.as_str()} selected={cni_value == c.as_str()}>{ c.as_str() }</option>
                     }) }
@@ -116,7 +126,7 @@ pub fn Toolbar() -> Html {
             <label>
                 { "Proxy " }
                 <select data-testid="proxy-select" onchange={on_proxy}>
-                    <option value="" selected={proxy_value.is_empty()}>{ format!("as written ({})", scene.proxy_mode) }</option>
+                    <option value="" selected={proxy_value.is_empty()}>{ as_written(model.generation, scene.proxy_mode) }</option>
                     { for ProxyMode::ALL.iter().map(|m| html! {
                         <option value={m.as_str()} selected={proxy_value == m.as_str()}>{ m.as_str() }</option>
                     }) }
