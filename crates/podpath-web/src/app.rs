@@ -176,7 +176,7 @@ pub fn App(props: &AppProps) -> Html {
                 <Toolbar />
                 // Shown with the cluster it is about ("showing …"), once
                 // the first one is in.
-                if let Some(notice) = model.notice.as_ref().filter(|_| model.generation > 0) {
+                if let Some(notice) = model.notice.as_ref().filter(|_| model.generation() > 0) {
                     <p class="notice" role="alert" data-testid="notice">
                         { notice }
                         <button class="dismiss" aria-label="Dismiss" onclick={
@@ -196,7 +196,7 @@ pub fn App(props: &AppProps) -> Html {
                     </div>
                     <aside class="inspector" aria-label="Inspector">
                         // The goals are shown once they have been checked.
-                        if model.generation > 0 {
+                        if model.generation() > 0 {
                             <crate::components::lesson::LessonPanel />
                         }
                         <TraceBox />

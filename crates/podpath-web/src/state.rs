@@ -33,9 +33,6 @@ pub struct Model {
     /// The cluster on screen: the latest one without errors, so a half-typed
     /// edit does not blank the topology.
     pub scene: Rc<Scene>,
-    /// Counts the clusters shown: what views derived from the cluster are
-    /// kept by (`hooks::use_scene_memo`). 0 until the first answer.
-    pub generation: u64,
     /// Counts the traces shown, to number each [`TraceView`].
     traces: u64,
     /// True when `scene` is older than the text (the text has errors).
@@ -206,7 +203,7 @@ impl PartialEq for Model {
             && self.protocol == other.protocol
             && Rc::ptr_eq(&self.scrollback, &other.scrollback)
             && Rc::ptr_eq(&self.outcomes, &other.outcomes)
-            && self.generation == other.generation
+            && Rc::ptr_eq(&self.scene, &other.scene)
             && Rc::ptr_eq(&self.diagnostics, &other.diagnostics)
             && self.matrix == other.matrix
             && self.rules == other.rules
@@ -283,7 +280,6 @@ impl Model {
             simulated: String::new(),
             diagnostics: Rc::default(),
             scene: Rc::default(),
-            generation: 0,
             traces: 0,
             stale: false,
             notice,
@@ -362,6 +358,12 @@ impl Model {
         self.trace = Some(Rc::new(view));
     }
 
+    /// Counts the clusters shown: what views derived from the cluster are
+    /// kept by (`hooks::use_scene_memo`). 0 until the first answer.
+    pub fn generation(&self) -> u64 {
+        self.scene.generation
+    }
+
     /// The hops of the open trace, request then reply.
     pub fn hop_count(&self) -> usize {
         self.trace.as_ref().map_or(0, |t| t.len())
@@ -380,7 +382,7 @@ impl Model {
 
     /// Whether a simulation has been asked for that has not answered yet.
     pub fn busy(&self) -> bool {
-        self.answered < self.asked.0 || self.generation == 0
+        self.answered < self.asked.0 || self.generation() == 0
     }
 
     /// Takes the session's answer in.
@@ -394,7 +396,6 @@ impl Model {
                 self.diagnostics = Rc::new(diagnostics);
                 self.stale = stale;
                 if let Some(scene) = scene {
-                    self.generation = scene.generation;
                     self.scene = Rc::new(*scene);
                 }
                 if self.lesson.is_some() {
@@ -711,9 +712,9 @@ mod tests {
     fn a_tab_answer_for_an_older_cluster_is_not_taken_for_the_new_one() {
         let (mut w, m) = Worker::opened("policies");
         let m = w.reduce(m, Action::Ask(Request::Matrix { port: 80, system: false }));
-        assert_eq!(m.matrix.as_ref().unwrap().0, m.generation);
+        assert_eq!(m.matrix.as_ref().unwrap().0, m.generation());
         let m = w.reduce(m, Action::SetCni(Some(Cni::Flannel)));
-        assert_ne!(m.matrix.as_ref().unwrap().0, m.generation, "the matrix view asks again for this one");
+        assert_ne!(m.matrix.as_ref().unwrap().0, m.generation(), "the matrix view asks again for this one");
     }
 
     #[test]
@@ -839,7 +840,7 @@ mod tests {
         let m = w.reduce(m, Action::Ask(Request::Rules(node.clone())));
         let rules = m.rules.clone().unwrap();
         let (generation, rules) = (rules.0, &rules.1);
-        assert_eq!((generation, rules.node.as_str()), (m.generation, node.as_str()));
+        assert_eq!((generation, rules.node.as_str()), (m.generation(), node.as_str()));
         assert!(rules.dump.contains("KUBE-SERVICES") && rules.routes.contains("dev"), "{}", rules.dump);
         let m = w.reduce(m, Action::Ask(Request::Matrix { port: 80, system: false }));
         let matrix = m.matrix.clone().unwrap();

@@ -17,7 +17,7 @@ pub fn PolicyMatrix() -> Html {
     // asked for again only then.
     {
         let model = model.clone();
-        let deps = (model.generation, model.matrix_port, model.show_system, scene.policies > 0);
+        let deps = (model.generation(), model.matrix_port, model.show_system, scene.policies > 0);
         use_effect_with(deps, move |(generation, port, system, any)| {
             if *generation > 0 && *any {
                 model.dispatch(Action::Ask(Request::Matrix { port: *port, system: *system }));
@@ -35,7 +35,7 @@ pub fn PolicyMatrix() -> Html {
     let full = model
         .matrix
         .as_ref()
-        .filter(|m| m.0 == model.generation && m.1.port == model.matrix_port && m.1.system == model.show_system)
+        .filter(|m| m.0 == model.generation() && m.1.port == model.matrix_port && m.1.system == model.show_system)
         .map(|m| m.1.clone())
         .unwrap_or_default();
     let count = full.count;

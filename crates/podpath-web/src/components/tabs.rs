@@ -76,7 +76,7 @@ fn NodeRules() -> Html {
     // each hop the player shows: asked for again only then.
     {
         let model = model.clone();
-        use_effect_with((model.generation, node.clone()), move |(generation, node)| {
+        use_effect_with((model.generation(), node.clone()), move |(generation, node)| {
             if *generation > 0 && !node.is_empty() {
                 model.dispatch(Action::Ask(Request::Rules(node.clone())));
             }
@@ -85,7 +85,7 @@ fn NodeRules() -> Html {
     let dumps = model
         .rules
         .as_ref()
-        .filter(|r| r.0 == model.generation && r.1.node == node)
+        .filter(|r| r.0 == model.generation() && r.1.node == node)
         .map(|r| r.1.clone())
         .unwrap_or_default();
     let (dump, command, routes) = (&dumps.dump, &dumps.command, &dumps.routes);
@@ -134,8 +134,8 @@ fn DnsTab() -> Html {
     let (name, ns) = (*query).clone();
     {
         let model = model.clone();
-        use_effect_with((model.generation, name.clone(), ns.clone()), move |(_, name, namespace)| {
-            if model.generation > 0 && !name.trim().is_empty() {
+        use_effect_with((model.generation(), name.clone(), ns.clone()), move |(_, name, namespace)| {
+            if model.generation() > 0 && !name.trim().is_empty() {
                 model.dispatch(Action::Ask(Request::Resolve { name: name.clone(), namespace: namespace.clone() }));
             }
         });

@@ -98,7 +98,7 @@ pub fn Toolbar() -> Html {
     };
     let cni_value = model.overrides.cni.map(Cni::as_str).unwrap_or("");
     let proxy_value = model.overrides.proxy_mode.map(ProxyMode::as_str).unwrap_or("");
-    let summary = if model.generation == 0 {
+    let summary = if model.generation() == 0 {
         "building the cluster…".to_owned()
     } else {
         format!(
@@ -110,14 +110,14 @@ pub fn Toolbar() -> Html {
         )
     };
     // The worker is simulating a newer text than the one shown.
-    let busy = model.busy() && model.generation > 0;
+    let busy = model.busy() && model.generation() > 0;
     html! {
         <header class="toolbar">
             <h1 class="brand">{ "podpath" }<span class="tagline">{ "Kubernetes networking, packet by packet" }</span></h1>
             <label>
                 { "CNI " }
                 <select data-testid="cni-select" onchange={on_cni}>
-                    <option value="" selected={cni_value.is_empty()}>{ as_written(model.generation, scene.cni) }</option>
+                    <option value="" selected={cni_value.is_empty()}>{ as_written(model.generation(), scene.cni) }</option>
                     { for Cni::ALL.iter().map(|c| html! {
                         <option value={c.as_str()} selected={cni_value == c.as_str()}>{ c.as_str() }</option>
                     }) }
@@ -126,7 +126,7 @@ pub fn Toolbar() -> Html {
             <label>
                 { "Proxy " }
                 <select data-testid="proxy-select" onchange={on_proxy}>
-                    <option value="" selected={proxy_value.is_empty()}>{ as_written(model.generation, scene.proxy_mode) }</option>
+                    <option value="" selected={proxy_value.is_empty()}>{ as_written(model.generation(), scene.proxy_mode) }</option>
                     { for ProxyMode::ALL.iter().map(|m| html! {
                         <option value={m.as_str()} selected={proxy_value == m.as_str()}>{ m.as_str() }</option>
                     }) }

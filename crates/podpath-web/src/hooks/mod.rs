@@ -45,7 +45,7 @@ where
     F: FnOnce(&Scene, &D) -> T,
 {
     let scene = model.scene.clone();
-    use_memo((model.generation, deps), move |(_, deps)| f(&scene, deps))
+    use_memo((model.generation(), deps), move |(_, deps)| f(&scene, deps))
 }
 
 /// Sends the model's requests to the session (in the worker) as they
