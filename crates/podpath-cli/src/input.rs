@@ -25,7 +25,7 @@ pub fn read_all(paths: &[String]) -> Result<Vec<Source>, String> {
                     f.is_file() && matches!(f.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "json"))
                 })
                 .collect();
-            entries.sort();
+            podpath_core::order::sort(&mut entries);
             for f in entries {
                 sources.push(read_file(&f)?);
             }

@@ -154,7 +154,7 @@ fn normalise_elements(text: &str) -> Vec<String> {
         }
         let inner = &buf[buf.find('{').unwrap() + 1..buf.rfind('}').unwrap()];
         let mut items: Vec<&str> = inner.split(',').map(str::trim).collect();
-        items.sort_unstable();
+        podpath_core::order::sort(&mut items);
         out.push(format!("elements {}", items.join(" | ")));
     }
     out
@@ -186,7 +186,7 @@ fn normalise_ipsets(text: &str) -> Vec<String> {
             None => l.to_owned(),
         })
         .collect();
-    lines.sort();
+    podpath_core::order::sort(&mut lines);
     lines
 }
 

@@ -240,7 +240,7 @@ pub fn to_yaml(value: &Value) -> String {
 /// Services in `scope`, sorted as kubectl sorts them.
 pub fn services<'a>(cluster: &'a Cluster, scope: &Scope) -> Vec<&'a Service> {
     let mut v: Vec<&Service> = cluster.services.iter().filter(|s| scope.includes(&s.namespace)).collect();
-    v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    crate::order::sort_by(&mut v, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     v
 }
 
@@ -315,7 +315,7 @@ pub fn services_table(cluster: &Cluster, scope: &Scope, wide: bool) -> String {
 /// EndpointSlices in `scope`, sorted as kubectl sorts them.
 pub fn endpoint_slices<'a>(cluster: &'a Cluster, scope: &Scope) -> Vec<&'a EndpointSlice> {
     let mut v: Vec<&EndpointSlice> = cluster.endpoint_slices.iter().filter(|s| scope.includes(&s.namespace)).collect();
-    v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    crate::order::sort_by(&mut v, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     v
 }
 
@@ -499,7 +499,7 @@ pub fn endpoint_slices_list(cluster: &Cluster, scope: &Scope) -> Value {
 
 fn sorted<'a, T>(items: &'a [T], scope: &Scope, key: impl Fn(&T) -> (&str, &str)) -> Vec<&'a T> {
     let mut v: Vec<&T> = items.iter().filter(|x| scope.includes(key(x).0)).collect();
-    v.sort_by(|a, b| key(a).cmp(&key(b)));
+    crate::order::sort_by(&mut v, |a, b| key(a).cmp(&key(b)));
     v
 }
 

@@ -208,7 +208,7 @@ pub fn find_pod(cluster: &Cluster, key: &str) -> Option<String> {
         .filter(|p| p.namespace == ns && p.is_running())
         .filter(|p| p.owner.as_ref().is_some_and(|o| o.name == name || o.workload() == name))
         .collect();
-    owned.sort_by(|a, b| a.name.cmp(&b.name));
+    crate::order::sort_by(&mut owned, |a, b| a.name.cmp(&b.name));
     owned.first().map(|p| p.key())
 }
 

@@ -25,6 +25,7 @@ pub mod lesson;
 pub mod load;
 pub mod names;
 pub mod netfilter;
+pub mod order;
 pub mod packet;
 pub mod pcap;
 pub mod policy;

@@ -218,7 +218,7 @@ pub fn load(sources: &[Source]) -> (Manifests, Vec<Diagnostic>) {
 /// (few diagnostics) costs little and nothing is kept in memory for it.
 pub fn place(sources: &[Source], diags: &mut [Diagnostic]) {
     let mut wanted: Vec<usize> = (0..diags.len()).filter(|&i| !diags[i].placed && diags[i].field.is_some()).collect();
-    wanted.sort_by(|&a, &b| {
+    crate::order::sort_by(&mut wanted, |&a, &b| {
         (&diags[a].origin.file, diags[a].origin.document).cmp(&(&diags[b].origin.file, diags[b].origin.document))
     });
     let mut chunks: Option<(&str, Vec<Chunk<'_>>)> = None;

@@ -113,7 +113,7 @@ impl Topology {
                 _ => None,
             })
             .collect();
-        out.sort_unstable();
+        crate::order::sort(&mut out);
         out
     }
 

@@ -54,7 +54,7 @@ fn ask(c: &Cluster, dns: &Dns, name: &str, t: &str) -> String {
 fn web_endpoints(c: &Cluster) -> Vec<String> {
     let mut v: Vec<String> =
         c.pods.iter().filter(|p| p.name.starts_with("web-")).map(|p| p.ip.unwrap().to_string()).collect();
-    v.sort();
+    podpath_core::order::sort(&mut v);
     v
 }
 

@@ -19,7 +19,7 @@ fn inputs(target: &str) -> Vec<(PathBuf, String)> {
             files.push((path, String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
-    files.sort();
+    podpath_core::order::sort(&mut files);
     assert!(!files.is_empty(), "fuzz/corpus/{target} has seeds");
     files
 }

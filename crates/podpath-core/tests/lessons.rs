@@ -12,7 +12,7 @@ fn lessons() -> Vec<(String, String)> {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
-    files.sort();
+    podpath_core::order::sort(&mut files);
     files.into_iter().map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap())).collect()
 }
 
@@ -33,7 +33,7 @@ fn every_lesson_fails_at_its_start_and_passes_with_its_solution() {
         names.push(l.metadata.name.clone());
     }
     let mut unique = names.clone();
-    unique.sort();
+    podpath_core::order::sort(&mut unique);
     unique.dedup();
     assert_eq!(unique.len(), names.len(), "lesson names are unique: {names:?}");
 }

@@ -50,9 +50,9 @@ fn endpoints_the_rules_reach_are_the_services_endpoints() {
                 _ => None,
             })
             .collect();
-        got.sort();
+        podpath_core::order::sort(&mut got);
         let mut want = want.clone();
-        want.sort();
+        podpath_core::order::sort(&mut want);
         assert_eq!(got, want, "{}", node.name);
     }
 }

@@ -45,7 +45,7 @@ fn scenarios_under_every_cni() {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
-    own.sort();
+    podpath_core::order::sort(&mut own);
     files.extend(own);
     let mut failures = Vec::new();
     for file in files {

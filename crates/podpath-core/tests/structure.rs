@@ -16,7 +16,7 @@ fn sources(dir: &Path) -> Vec<(String, String)> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
         let mut entries: Vec<PathBuf> =
             fs::read_dir(dir).expect("a source folder").map(|e| e.unwrap().path()).collect();
-        entries.sort();
+        podpath_core::order::sort(&mut entries);
         for p in entries {
             if p.is_dir() {
                 walk(root, &p, out);

@@ -202,7 +202,7 @@ fn every_trace_fixture() {
         .map(|e| e.expect("a readable entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "trace"))
         .collect();
-    files.sort();
+    podpath_core::order::sort(&mut files);
     assert!(files.len() >= 50, "the fixtures are there: {}", files.len());
     let update = common::updating();
     let mut failures = Vec::new();

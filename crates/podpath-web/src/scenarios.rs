@@ -240,9 +240,9 @@ mod tests {
                 entries.map(move |f| format!("{dir}/{}", f.unwrap().file_name().to_string_lossy()))
             })
             .collect();
-        files.sort();
+        podpath_core::order::sort(&mut files);
         let mut listed: Vec<String> = SCENARIOS.iter().chain(LESSONS).map(|e| e.path.to_owned()).collect();
-        listed.sort();
+        podpath_core::order::sort(&mut listed);
         assert_eq!(listed, files);
         for e in LESSONS {
             let l = lesson(e.name).unwrap_or_else(|| panic!("{} parses as a lesson named {}", e.path, e.name));

@@ -128,7 +128,7 @@ impl Scene {
                     network.node(&n.name).map(podpath_core::datapath::NodeNet::summary).unwrap_or_default();
                 plumbing.push(label.clone());
                 let mut system = system.remove(n.name.as_str()).unwrap_or_default();
-                system.sort();
+                podpath_core::order::sort(&mut system);
                 system.dedup();
                 NodeView {
                     name: n.name.clone(),
@@ -157,7 +157,7 @@ impl Scene {
             })
             .collect();
         let mut services: Vec<ServiceView> = cluster.services.iter().map(|s| service(cluster, s)).collect();
-        services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        podpath_core::order::sort_by(&mut services, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         Scene {
             generation,
             cni: settings.cni,

@@ -116,7 +116,7 @@ impl Captures {
                 }
             }
         }
-        frames.sort_by_key(|f| f.ts);
+        podpath_core::order::sort_by_key(&mut frames, |f| f.ts);
         frames
     }
 }

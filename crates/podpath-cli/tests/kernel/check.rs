@@ -231,7 +231,7 @@ fn flatten(groups: Vec<Vec<String>>) -> Vec<Vec<String>> {
     groups
         .into_iter()
         .map(|mut g| {
-            g.sort();
+            podpath_core::order::sort(&mut g);
             g
         })
         .collect()
@@ -249,7 +249,7 @@ pub fn align(groups: &[Vec<String>], want: &[String]) -> Vec<String> {
         if g.len() > 1 {
             let slice: Vec<String> = want.iter().skip(at).take(g.len()).cloned().collect();
             let mut sorted = slice.clone();
-            sorted.sort();
+            podpath_core::order::sort(&mut sorted);
             if sorted == g {
                 g = slice;
             }

@@ -183,8 +183,8 @@ impl Lab {
                 ];
                 for (tool, ours, theirs) in checks {
                     let (mut a, mut b) = (ours.clone(), theirs.clone());
-                    a.sort();
-                    b.sort();
+                    podpath_core::order::sort(&mut a);
+                    podpath_core::order::sort(&mut b);
                     if a != b {
                         let minus = ours.iter().filter(|l| !theirs.contains(l)).map(|l| format!("-{l}"));
                         let plus = theirs.iter().filter(|l| !ours.contains(l)).map(|l| format!("+{l}"));

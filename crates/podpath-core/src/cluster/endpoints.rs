@@ -236,7 +236,7 @@ fn port_warnings(svc: &Service, selected: &[&Pod], diags: &mut Vec<Diagnostic>) 
             .collect();
         if !declared.is_empty() && !declared.contains(&n) {
             let mut shown: Vec<String> = declared.iter().map(ToString::to_string).collect();
-            shown.sort();
+            crate::order::sort(&mut shown);
             shown.dedup();
             diags.push(Diagnostic::warning(
                 svc.origin.clone(),

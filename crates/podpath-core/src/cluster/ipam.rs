@@ -311,7 +311,7 @@ mod tests {
         let mut used = BTreeSet::new();
         let mut rng = Rng::new(1);
         let mut got: Vec<Ipv4Addr> = (0..3).filter_map(|_| random_host(net, &mut used, &mut rng)).collect();
-        got.sort();
+        crate::order::sort(&mut got);
         assert_eq!(got, ["10.0.1.1".parse::<Ipv4Addr>().unwrap(), "10.0.1.2".parse().unwrap()]);
     }
 

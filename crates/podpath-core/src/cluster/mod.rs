@@ -218,7 +218,7 @@ impl Cluster {
     /// Pods sorted by namespace, then name: the order kubectl lists them in.
     pub fn pods_sorted(&self) -> Vec<&Pod> {
         let mut pods: Vec<&Pod> = self.pods.iter().collect();
-        pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        crate::order::sort_by(&mut pods, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         pods
     }
 

@@ -126,7 +126,7 @@ fn pick(
 /// `FitError.Error()` followed by the preemption post-filter's verdict.
 fn fit_error(total: usize, reasons: &BTreeMap<String, (u32, bool)>) -> String {
     let mut parts: Vec<String> = reasons.iter().map(|(r, (n, _))| format!("{n} {r}")).collect();
-    parts.sort();
+    crate::order::sort(&mut parts);
     let hopeless: u32 = reasons.values().filter(|(_, u)| *u).map(|(n, _)| n).sum();
     let victims: u32 = reasons.values().filter(|(_, u)| !*u).map(|(n, _)| n).sum();
     let mut preemption = Vec::new();

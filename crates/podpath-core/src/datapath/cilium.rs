@@ -61,7 +61,7 @@ pub(crate) fn identities(cluster: &Cluster) -> BTreeMap<IpAddr, u32> {
             labels.extend(ns.iter().map(|(k, v)| format!("k8s:io.cilium.k8s.namespace.labels.{k}={v}")));
         }
         labels.push(format!("k8s:io.kubernetes.pod.namespace={}", p.namespace));
-        labels.sort();
+        crate::order::sort(&mut labels);
         labels.join(",")
     };
     let pods: Vec<(IpAddr, String)> =

@@ -242,7 +242,7 @@ pub fn build(cluster: &Cluster) -> Network {
             NodeNet { node: node.name.clone(), host: netns::host_base(node.internal_ip), ..NodeNet::default() };
         let wiring = plugin.plumb_host(cluster, node, &mut net.host);
         let mut pods: Vec<&Pod> = by_node.remove(node.name.as_str()).unwrap_or_default();
-        pods.sort_by_cached_key(|p| p.key());
+        crate::order::sort_by_cached_key(&mut pods, |p| p.key());
         for pod in pods {
             let Some(ip) = pod.ip else { continue };
             let veth = plugin.veth_name(pod);

@@ -213,7 +213,7 @@ fn location_for<'a, 'b>(server: &'b Server<'a>, path: &str) -> Option<&'b Locati
     if server.regex {
         // Regex locations in the controller's order: longest path first.
         let mut locs: Vec<&Location<'a>> = server.locations.iter().collect();
-        locs.sort_by(|a, b| b.written.len().cmp(&a.written.len()).then(b.written.cmp(&a.written)));
+        crate::order::sort_by(&mut locs, |a, b| b.written.len().cmp(&a.written.len()).then(b.written.cmp(&a.written)));
         return locs
             .into_iter()
             .find(|l| regex_lite::Regex::new(&format!("(?i)^{}", l.written)).is_ok_and(|re| re.is_match(path)));

@@ -65,7 +65,7 @@ fn routers(cluster: &Cluster) -> Vec<Router> {
         route_routers(r, &mut out);
     }
     // Highest priority first; among equals, the order they were made.
-    out.sort_by_key(|r| std::cmp::Reverse(r.priority));
+    crate::order::sort_by_key(&mut out, |r| std::cmp::Reverse(r.priority));
     out
 }
 

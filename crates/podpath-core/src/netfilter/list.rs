@@ -182,7 +182,7 @@ pub fn list(table: &Table, chain: Option<&str>, o: Options) -> Option<String> {
     // The built-in chains in their order, then the user's by name.
     let mut chains: Vec<&super::Chain> = table.chains.iter().filter(|c| c.policy.is_some()).collect();
     let mut user: Vec<&super::Chain> = table.chains.iter().filter(|c| c.policy.is_none()).collect();
-    user.sort_by(|a, b| a.name.cmp(&b.name));
+    crate::order::sort_by(&mut user, |a, b| a.name.cmp(&b.name));
     chains.extend(user);
     for (i, c) in chains.into_iter().filter(|c| chain.is_none_or(|x| x == c.name)).enumerate() {
         if i > 0 {

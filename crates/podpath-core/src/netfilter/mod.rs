@@ -382,7 +382,7 @@ pub fn save(tables: &[&Table]) -> String {
         // name; rules follow chain by chain in that same order.
         let mut chains: Vec<&Chain> = t.chains.iter().filter(|c| c.policy.is_some()).collect();
         let mut user: Vec<&Chain> = t.chains.iter().filter(|c| c.policy.is_none()).collect();
-        user.sort_by(|a, b| a.name.cmp(&b.name));
+        crate::order::sort_by(&mut user, |a, b| a.name.cmp(&b.name));
         chains.extend(user);
         for c in &chains {
             let _ = writeln!(out, ":{} {} [0:0]", c.name, c.policy.unwrap_or("-"));

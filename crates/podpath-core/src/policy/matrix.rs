@@ -101,7 +101,7 @@ pub fn matrix(engine: &Engine<'_>, port: u16, protocol: Protocol, namespace: Opt
         .filter(|p| !p.host_network)
         .filter(|p| namespace.is_none_or(|ns| p.namespace == ns))
         .collect();
-    pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    crate::order::sort_by(&mut pods, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
 
     // Everything in the policies that looks at more than labels.
     let mut blocks = Vec::new();

@@ -155,7 +155,7 @@ fn v4(ip: IpAddr) -> u32 {
 /// starts after the widest gap; ties and the rest compare numerically.
 fn circular_order(addrs: &[IpAddr]) -> Vec<IpAddr> {
     let mut sorted: Vec<IpAddr> = addrs.to_vec();
-    sorted.sort_by_key(|a| v4(*a));
+    crate::order::sort_by_key(&mut sorted, |a| v4(*a));
     sorted.dedup();
     if sorted.len() < 2 {
         return sorted;
@@ -183,7 +183,7 @@ fn sort_like_ipvsadm<T>(items: &mut [T], key: impl Fn(&T) -> (u32, IpAddr, u16))
     let addrs: Vec<IpAddr> = items.iter().map(|i| key(i).1).collect();
     let order = circular_order(&addrs);
     let rank = |ip: IpAddr| order.iter().position(|a| *a == ip).unwrap_or(usize::MAX);
-    items.sort_by(|a, b| {
+    crate::order::sort_by(items, |a, b| {
         let (pa, aa, ta) = key(a);
         let (pb, ab, tb) = key(b);
         pa.cmp(&pb).then(rank(aa).cmp(&rank(ab))).then(ta.cmp(&tb))

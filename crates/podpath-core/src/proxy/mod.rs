@@ -353,7 +353,7 @@ impl ServicePortView<'_> {
                 all.push(e.clone());
             }
         }
-        all.sort_by_cached_key(ProxyEndpoint::addr);
+        crate::order::sort_by_cached_key(&mut all, ProxyEndpoint::addr);
         all
     }
 }
@@ -401,7 +401,7 @@ pub fn service_ports<'a>(cluster: &'a Cluster, node: &str) -> Vec<ServicePortVie
                     }
                 }
             }
-            all.sort_by_cached_key(ProxyEndpoint::addr);
+            crate::order::sort_by_cached_key(&mut all, ProxyEndpoint::addr);
             let local: Vec<ProxyEndpoint> = all.iter().filter(|e| e.node.as_deref() == Some(node)).cloned().collect();
             let mut view = ServicePortView {
                 service: svc,
@@ -425,6 +425,6 @@ pub fn service_ports<'a>(cluster: &'a Cluster, node: &str) -> Vec<ServicePortVie
             out.push(view);
         }
     }
-    out.sort_by(|a, b| (&a.name, a.port.protocol).cmp(&(&b.name, b.port.protocol)));
+    crate::order::sort_by(&mut out, |a, b| (&a.name, a.port.protocol).cmp(&(&b.name, b.port.protocol)));
     out
 }

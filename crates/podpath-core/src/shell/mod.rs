@@ -369,7 +369,7 @@ pub fn complete(at: &Where, names: &Names, line: &str) -> Vec<String> {
         _ => Vec::new(),
     };
     let mut out: Vec<String> = candidates.into_iter().filter(|c| c.starts_with(&partial)).collect();
-    out.sort();
+    crate::order::sort(&mut out);
     out.dedup();
     out
 }

@@ -43,7 +43,7 @@ pub fn to_string(value: &Value) -> String {
 /// the cursor is (after a sequence's `- `).
 fn block_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline: bool) {
     let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort_by(|a, b| natural_order(a, b));
+    crate::order::sort_by(&mut keys, |a, b| natural_order(a, b));
     for (i, key) in keys.into_iter().enumerate() {
         if i > 0 || !inline {
             pad(out, indent);

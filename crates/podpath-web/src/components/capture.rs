@@ -49,7 +49,7 @@ pub fn Capture() -> Html {
         return html! { <p class="muted">{ "Start a trace (or run curl, ping or dig in the terminal) to capture its packets here." }</p> };
     }
     let mut places: Vec<String> = frames.iter().map(|(p, _)| place(p)).collect();
-    places.sort();
+    podpath_core::order::sort(&mut places);
     places.dedup();
     let shown: Vec<(usize, &(Packet, Dissection))> =
         frames.iter().enumerate().filter(|(_, (p, _))| filter.is_empty() || place(p) == *filter).collect();

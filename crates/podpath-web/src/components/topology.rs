@@ -228,7 +228,7 @@ fn by_namespace<'a>(pods: &[&'a PodView]) -> Vec<(&'a str, Vec<&'a PodView>)> {
             None => groups.push((p.namespace.as_str(), vec![p])),
         }
     }
-    groups.sort_by_key(|(ns, _)| *ns);
+    podpath_core::order::sort_by_key(&mut groups, |(ns, _)| *ns);
     groups
 }
 

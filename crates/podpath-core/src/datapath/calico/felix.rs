@@ -360,7 +360,7 @@ fn statics(t: &mut Table) {
 /// and a drop for any other interface.
 fn dispatch(t: &mut Table, root: &str, prefix: &str, names: &[&str], from: bool) {
     let mut names: Vec<&str> = names.to_vec();
-    names.sort_unstable();
+    crate::order::sort(&mut names);
     names.dedup();
     let end = || FelixRule::new().comment("Unknown interface").drop_it();
     let to = |name: &str| {

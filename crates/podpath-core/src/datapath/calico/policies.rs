@@ -22,7 +22,7 @@ pub(super) fn applying<'a>(cluster: &'a Cluster, p: &Pod, egress: bool) -> Vec<&
         .filter(|np| np.namespace == p.namespace && np.policy_types.iter().any(|t| t == dir))
         .filter(|np| np.pod_selector.matches(&p.labels))
         .collect();
-    v.sort_by_key(|np| felix_name(np));
+    crate::order::sort_by_key(&mut v, |np| felix_name(np));
     v
 }
 

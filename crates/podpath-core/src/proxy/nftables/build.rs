@@ -77,7 +77,7 @@ fn skeleton(cluster: &Cluster, mark: u32) -> Ruleset {
     ];
     let (mut fixed, base): (Vec<Chain>, Vec<Chain>) =
         std::mem::take(&mut t.chains).into_iter().partition(|c| c.base.is_none());
-    fixed.sort_by_key(|c| order.iter().position(|o| *o == c.name));
+    crate::order::sort_by_key(&mut fixed, |c| order.iter().position(|o| *o == c.name));
     t.chains = base;
     t.chains.extend(fixed);
     t.reindex();
@@ -191,7 +191,7 @@ fn write_service(t: &mut Ruleset, view: &ServicePortView<'_>, cfg: &ProxyConfig,
         if node_ip.is_some_and(|ip| plan.ranges.iter().any(|r| r.contains(&ip))) {
             allowed.extend(view.service.load_balancer_ips.iter().map(|ip| IpNet::from(*ip)));
         }
-        allowed.sort();
+        crate::order::sort(&mut allowed);
         t.rule(&plan.firewall_chain, vec![Match::Saddr { nets: allowed, negated: true }], Action::Drop);
     }
     elements(t, &plan);
@@ -282,7 +282,7 @@ fn elements(t: &mut Ruleset, plan: &PortPlan<'_, '_>) {
     let cluster_ips = &mut t.set_mut(CLUSTER_IPS).elements;
     if !cluster_ips.contains(&view.cluster_ip) {
         cluster_ips.push(view.cluster_ip);
-        cluster_ips.sort();
+        crate::order::sort(cluster_ips);
     }
     if plan.has_internal {
         let verdict = MapVerdict::Goto(plan.internal_chain.clone());

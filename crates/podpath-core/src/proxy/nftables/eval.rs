@@ -214,7 +214,7 @@ impl Ruleset {
     fn bases(&self, hook: Hook) -> Vec<&Chain> {
         let mut v: Vec<&Chain> =
             self.chains.iter().filter(|c| c.base.as_ref().is_some_and(|b| b.hook == hook)).collect();
-        v.sort_by_key(|c| c.base.as_ref().map_or(0, |b| b.priority));
+        crate::order::sort_by_key(&mut v, |c| c.base.as_ref().map_or(0, |b| b.priority));
         v
     }
 
