@@ -116,19 +116,19 @@ pub enum NameRule {
     /// Most objects: at most 253 characters of `a-z0-9-.`, each
     /// dot-separated part starting and ending alphanumeric.
     Subdomain,
-    /// Namespaces: one such part, at most 63 characters.
+    /// Namespaces and Services: one such part, at most 63 characters.
+    /// Services followed the stricter DNS-1035 label (a letter first)
+    /// until KEP-5311 relaxed them to this rule; it is GA in Kubernetes
+    /// 1.37, the version podpath models, so `1kubernetes` is a valid
+    /// Service name.
     Label,
-    /// Services: a label that starts with a letter (it becomes a DNS name
-    /// and an environment variable prefix).
-    Dns1035,
 }
 
 impl NameRule {
     /// The rule for an object of `kind`.
     pub fn for_kind(kind: &str) -> NameRule {
         match kind {
-            "Service" => NameRule::Dns1035,
-            "Namespace" => NameRule::Label,
+            "Service" | "Namespace" => NameRule::Label,
             _ => NameRule::Subdomain,
         }
     }
@@ -136,28 +136,23 @@ impl NameRule {
     /// Why `name` breaks the rule, in the API server's words; `None` when
     /// it is valid.
     pub fn check(self, name: &str) -> Option<String> {
-        let label_ok = |l: &str, first_alpha: bool| {
+        let label_ok = |l: &str| {
             let b = l.as_bytes();
             !b.is_empty()
                 && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-                && (if first_alpha { b[0].is_ascii_lowercase() } else { b[0] != b'-' })
+                && b[0] != b'-'
                 && b[b.len() - 1] != b'-'
         };
         let (max, ok, message) = match self {
             NameRule::Subdomain => (
                 253,
-                name.split('.').all(|l| label_ok(l, false)),
+                name.split('.').all(label_ok),
                 "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
             ),
             NameRule::Label => (
                 63,
-                label_ok(name, false),
+                label_ok(name),
                 "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
-            ),
-            NameRule::Dns1035 => (
-                63,
-                label_ok(name, true),
-                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
             ),
         };
         let shown = name.chars().take(300).collect::<String>();
@@ -178,9 +173,12 @@ mod name_tests {
     #[test]
     fn names_follow_the_api_servers_rules() {
         assert_eq!(NameRule::Subdomain.check("web-1.shop"), None);
-        assert_eq!(NameRule::Dns1035.check("web"), None);
+        assert_eq!(NameRule::for_kind("Service").check("web"), None);
         assert_eq!(NameRule::Label.check("123-abc"), None);
-        assert!(NameRule::Dns1035.check("1web").unwrap().contains("a DNS-1035 label"));
+        // KEP-5311 (GA in 1.37): a Service name is an RFC 1123 label, so it
+        // may start with a digit; a dot is still refused.
+        assert_eq!(NameRule::for_kind("Service").check("1kubernetes"), None);
+        assert!(NameRule::for_kind("Service").check("api.v1").unwrap().contains("a lowercase RFC 1123 label"));
         assert!(NameRule::Subdomain
             .check("Web")
             .unwrap()

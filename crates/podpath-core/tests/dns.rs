@@ -58,6 +58,22 @@ fn web_endpoints(c: &Cluster) -> Vec<String> {
     v
 }
 
+/// KEP-5311, GA in Kubernetes 1.37 ("Relaxed validation for Services
+/// names"): a Service's name is validated as an RFC 1123 label, like other
+/// objects' names, so one may start with a digit; it loads without a
+/// diagnostic, gets a cluster IP, and its name resolves.
+#[test]
+fn a_service_name_may_start_with_a_digit() {
+    let (c, diags) = simulate(&[Source::new(
+        "svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: 1kubernetes}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n",
+    )]);
+    assert!(diags.is_empty(), "{diags:?}");
+    let dns = Dns::of(&c);
+    let answer = ask(&c, &dns, "1kubernetes.default.svc.cluster.local", "A");
+    assert_eq!(answer, fill(&c, "NOERROR; 1kubernetes.default.svc.cluster.local. A {1kubernetes}"));
+}
+
 #[test]
 fn records_per_the_specification() {
     let c = fixture("");
