@@ -408,9 +408,14 @@ fn classify(
         return;
     }
     if let Some(near) = near_kind(api_version, kind) {
-        let message =
-            format!("{prefix}no kind \"{kind}\" in version \"{api_version}\"; did you mean \"{near}\"? (skipped)");
-        diags.push(Diagnostic::warning(origin.clone(), message).at_field("kind"));
+        // A built-in group has no such kind: `kubectl apply` fails with
+        // "resource mapping not found … no matches for kind", as for an
+        // old version, and the rest of the file is still applied.
+        let message = format!(
+            "{prefix}no matches for kind \"{kind}\" in version \"{api_version}\"; did you mean \"{near}\"? (podpath leaves it out)"
+        );
+        diags.push(Diagnostic::error(origin, message).at_field("kind"));
+        return;
     }
     out.skipped.push(Skipped {
         origin,

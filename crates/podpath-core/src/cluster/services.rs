@@ -381,6 +381,14 @@ fn read(
     let multi = spec.ports.as_ref().is_some_and(|p| p.len() > 1);
     let ports: Vec<ServicePort> =
         spec.ports.iter().flatten().enumerate().filter_map(|(i, p)| r.port(i, p, multi)).collect();
+    // ValidateService (pkg/apis/core/validation): a ClusterIP Service
+    // allocates no node port, so one given is refused.
+    if type_ == ServiceType::ClusterIP {
+        if let Some(i) = ports.iter().position(|p| p.node_port.is_some()) {
+            r.err(format!("spec.ports[{i}].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"));
+            return None;
+        }
+    }
     if spec.ports.as_ref().is_none_or(Vec::is_empty)
         && type_ != ServiceType::ExternalName
         && cluster_ip != ClusterIp::Headless

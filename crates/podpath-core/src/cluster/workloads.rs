@@ -236,8 +236,7 @@ impl<'m> Controllers<'m> {
         labels.insert("batch.kubernetes.io/job-name".into(), name.clone());
         labels.insert("job-name".into(), name.clone());
         let template_spec = spec.template.spec.clone().unwrap_or_default();
-        if template_spec.containers.is_empty() {
-            diags.push(Diagnostic::error(origin.clone(), "spec.template.spec.containers: Required value"));
+        if !containers_valid(&template_spec, "spec.template.spec", "", origin, diags) {
             return;
         }
         let parallelism = spec.parallelism.unwrap_or(1);
@@ -338,8 +337,7 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
         diags.push(Diagnostic::error(origin.clone(), format!("pod {ns}/{name}: spec: Required value")));
         return;
     };
-    if spec.containers.is_empty() {
-        diags.push(Diagnostic::error(origin.clone(), format!("pod {ns}/{name}: spec.containers: Required value")));
+    if !containers_valid(&spec, "spec", &format!("pod {ns}/{name}: "), origin, diags) {
         return;
     }
     let labels = p.metadata.labels.clone().unwrap_or_default();
@@ -353,6 +351,49 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
         .map(|o| Owner { kind: o.kind.clone(), name: o.name.clone() });
     let readiness = readiness(Some(&p.metadata), p.spec.as_ref(), p.status.as_ref());
     out.push(&ns, name, labels, std::sync::Arc::new(spec), owner, origin, readiness);
+}
+
+/// The API server's checks of a pod spec's containers
+/// (`validateContainers` and `validateContainerPorts` in
+/// kubernetes/pkg/apis/core/validation/validation.go): at least one; each
+/// named by a unique RFC 1123 label; each `containerPort` given and
+/// between 1 and 65535, and a `hostPort` too when set. Says every problem
+/// at its field and whether the spec passed.
+fn containers_valid(spec: &core::PodSpec, at: &str, prefix: &str, origin: &Origin, diags: &mut Vec<Diagnostic>) -> bool {
+    let mut problems = Vec::new();
+    if spec.containers.is_empty() {
+        problems.push(format!("{at}.containers: Required value"));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, c) in spec.containers.iter().enumerate() {
+        let path = format!("{at}.containers[{i}]");
+        if c.name.is_empty() {
+            problems.push(format!("{path}.name: Required value"));
+        } else if let Some(why) = crate::names::NameRule::Label.check(&c.name) {
+            problems.push(format!("{path}.name: {why}"));
+        } else if !names.insert(c.name.as_str()) {
+            problems.push(format!("{path}.name: Duplicate value: \"{}\"", c.name));
+        }
+        for (j, p) in c.ports.iter().flatten().enumerate() {
+            let port_path = format!("{path}.ports[{j}]");
+            if p.container_port == 0 {
+                problems.push(format!("{port_path}.containerPort: Required value"));
+            } else if !(1..=65535).contains(&p.container_port) {
+                problems.push(format!(
+                    "{port_path}.containerPort: Invalid value: {}: must be between 1 and 65535, inclusive",
+                    p.container_port
+                ));
+            }
+            if let Some(h) = p.host_port.filter(|h| *h != 0 && !(1..=65535).contains(h)) {
+                problems.push(format!("{port_path}.hostPort: Invalid value: {h}: must be between 1 and 65535, inclusive"));
+            }
+        }
+    }
+    let valid = problems.is_empty();
+    for problem in problems {
+        diags.push(Diagnostic::error(origin.clone(), format!("{prefix}{problem}")));
+    }
+    valid
 }
 
 struct Template {
@@ -396,8 +437,7 @@ fn checked_template(
         return None;
     }
     let spec = template.spec.clone().unwrap_or_default();
-    if spec.containers.is_empty() {
-        diags.push(Diagnostic::error(origin.clone(), "spec.template.spec.containers: Required value"));
+    if !containers_valid(&spec, "spec.template.spec", "", origin, diags) {
         return None;
     }
     Some(Template { labels, spec, readiness: readiness(template.metadata.as_ref(), template.spec.as_ref(), None) })
