@@ -21,6 +21,7 @@ mod node;
 mod pod;
 
 pub use describe::tabwrite;
+pub use pod::Toolset;
 
 use std::collections::BTreeMap;
 
@@ -34,8 +35,9 @@ pub enum Where {
     #[default]
     /// The learner's machine, with kubectl pointed at the cluster.
     Workstation,
-    /// Inside a pod's container (`NAMESPACE/NAME`).
-    Pod { pod: String, container: String },
+    /// Inside a pod's container (`NAMESPACE/NAME`), whose image ships
+    /// `tools`.
+    Pod { pod: String, container: String, tools: pod::Toolset },
     /// A root shell on a node, in its host namespaces.
     Node(String),
 }
@@ -46,7 +48,7 @@ impl Where {
     pub fn prompt(&self) -> String {
         match self {
             Where::Workstation => "$ ".to_owned(),
-            Where::Pod { pod, .. } => format!("root@{}:/# ", pod.split_once('/').map_or(pod.as_str(), |(_, n)| n)),
+            Where::Pod { pod, tools, .. } => tools.prompt(pod.split_once('/').map_or(pod.as_str(), |(_, n)| n)),
             Where::Node(n) => format!("root@{n}:/# "),
         }
     }
@@ -272,8 +274,8 @@ impl Shell {
                     format!("bash: {cmd}: command not found here; run it in a pod: kubectl exec -it POD -- {cmd} …\n"),
                 )
             }
-            (_, Where::Pod { pod, .. }) => {
-                let client = pod::Client::Pod { key: pod.clone() };
+            (_, Where::Pod { pod, tools, .. }) => {
+                let client = pod::Client::Pod { key: pod.clone(), tools: *tools };
                 pod::run(cluster, &client, &args, seed)
             }
             (_, Where::Node(node)) => node::run(cluster, node, &args, &self.recent),
@@ -284,7 +286,7 @@ impl Shell {
     fn help(&self) -> String {
         match &self.at {
             Where::Workstation => "kubectl get|describe|logs  pods, services, endpoints, endpointslices, networkpolicies,\n                           ingresses, nodes, namespaces  (-n NS, -A, -l SELECTOR, -o wide|yaml|json)\nkubectl exec POD -- CMD    run a tool in a pod (-it … -- sh for a shell there)\nkubectl debug node/NAME -it --image=busybox   a root shell on a node\ncurl URL                   from outside the cluster\nhistory, clear; Tab completes names; ↑/↓ walk the history\n".to_owned(),
-            Where::Pod { .. } => format!("in the pod: {}\nexit returns to kubectl\n", pod::TOOLS.join(", ")),
+            Where::Pod { tools, .. } => format!("in the pod: {}\nexit returns to kubectl\n", tools.tools().join(", ")),
             Where::Node(_) => format!("on the node: {}\nexit returns to kubectl\n", node::TOOLS.join(", ")),
         }
     }
@@ -359,8 +361,8 @@ pub fn complete(at: &Where, names: &Names, line: &str) -> Vec<String> {
     let partial = if ends_blank { String::new() } else { args.pop().unwrap_or_default() };
     let candidates: Vec<String> = match (args.first().map(String::as_str), at) {
         (None, Where::Workstation) => ["kubectl", "curl", "history", "clear", "help"].map(String::from).to_vec(),
-        (None, Where::Pod { .. }) => {
-            pod::TOOLS.iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()
+        (None, Where::Pod { tools, .. }) => {
+            tools.tools().iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()
         }
         (None, Where::Node(_)) => {
             node::TOOLS.iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()

@@ -361,28 +361,43 @@ fn exec(cluster: &Cluster, f: &Flags, seed: u64) -> (Output, Option<Where>) {
         Ok(x) => x,
         Err(o) => return (o, None),
     };
-    let note = note.unwrap_or_default();
+    let mut note = note.unwrap_or_default();
+    let image = p.spec.containers.iter().find(|c| c.name == container).and_then(|c| c.image.clone()).unwrap_or_default();
+    let (tools, known) = pod::Toolset::of(&image);
+    let oci = |note: &str, cmd: &str| {
+        // The runtime's message when the binary is not in the image.
+        Output::fail(
+            1,
+            format!(
+                "{note}error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec \"{}\": OCI runtime exec failed: exec failed: unable to start container process: exec: \"{cmd}\": executable file not found in $PATH: unknown\n",
+                // The runtime's exec id: 64 hex digits (derived, not random).
+                (0..4u8).map(|i| format!("{:016x}", crate::names::fnv64a(format!("{i}{seed}{cmd}").as_bytes()))).collect::<String>(),
+            ),
+        )
+    };
     if SHELLS.contains(&f.command[0].as_str()) && f.command.len() == 1 {
+        if !tools.has_shell(&f.command[0]) {
+            return (oci(&note, &f.command[0]), None);
+        }
         // An interactive shell needs -i and -t; without them the shell
         // reads nothing and exits.
         if f.interactive && f.tty {
-            return (Output::ok(note), Some(Where::Pod { pod: p.key(), container }));
+            if !known {
+                note.push_str(&format!(
+                    "podpath: the image \"{image}\" is not in podpath's table of images; its tools are taken to be a Debian-based image's ({})\n",
+                    tools.tools().join(", ")
+                ));
+            }
+            return (Output::ok(note), Some(Where::Pod { pod: p.key(), container, tools }));
         }
         return (Output::ok(note), None);
     }
-    let client = pod::Client::Pod { key: p.key() };
+    let client = pod::Client::Pod { key: p.key(), tools };
     let mut out = pod::run(cluster, &client, &f.command, seed);
     out.text.insert_str(0, &note);
     if out.status == 127 {
-        // The runtime's message when the binary is not in the image.
-        out.text = format!(
-            "{note}error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec \"{}\": OCI runtime exec failed: exec failed: unable to start container process: exec: \"{}\": executable file not found in $PATH: unknown\n",
-            // The runtime's exec id: 64 hex digits (derived, not random).
-            (0..4u8).map(|i| format!("{:016x}", crate::names::fnv64a(format!("{i}{seed}{}", f.command[0]).as_bytes()))).collect::<String>(),
-            f.command[0]
-        );
-        out.status = 1;
-        return (out, None);
+        let traced = out.traced.take();
+        return (Output { traced, ..oci(&note, &f.command[0]) }, None);
     }
     if out.status != 0 {
         out.text.push_str(&format!("command terminated with exit code {}\n", out.status));

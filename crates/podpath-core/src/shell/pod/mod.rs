@@ -8,10 +8,14 @@
 //! trips) are modelled from the number of hops, and the waits a timeout
 //! implies are reported, not spent.
 
+mod getopt;
 mod icmp;
+mod image;
 mod lookups;
 mod nc;
 mod web;
+
+pub use image::Toolset;
 
 use std::net::IpAddr;
 
@@ -28,8 +32,10 @@ pub(crate) const TOOLS: &[&str] =
 pub(crate) enum Client {
     /// The learner's machine, outside the cluster.
     Outside,
+    /// A pod's container, with the tools its image ships.
     Pod {
         key: String,
+        tools: Toolset,
     },
 }
 
@@ -65,6 +71,13 @@ impl Client {
 
 pub(crate) fn run(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Output {
     let Some((cmd, rest)) = args.split_first() else { return Output::default() };
+    let tools = match client {
+        Client::Pod { tools, .. } => *tools,
+        Client::Outside => Toolset::Full,
+    };
+    if !tools.has(cmd) {
+        return Output::fail(127, tools.not_found(cmd));
+    }
     let result = match cmd.as_str() {
         "curl" => web::curl(cluster, client, rest, seed),
         "ping" => icmp::ping(cluster, client, rest, seed),
@@ -72,6 +85,7 @@ pub(crate) fn run(cluster: &Cluster, client: &Client, args: &[String], seed: u64
         "nslookup" => lookups::nslookup(cluster, client, rest, seed),
         "dig" => lookups::dig(cluster, client, rest, seed),
         "wget" => web::wget(cluster, client, rest, seed),
+        "nc" if tools == Toolset::BusyBox => nc::busybox(cluster, client, rest, seed),
         "nc" => nc::nc(cluster, client, rest, seed),
         "ip" => ip(cluster, client, rest),
         "cat" => cat(cluster, client, rest),

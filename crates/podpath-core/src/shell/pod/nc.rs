@@ -83,3 +83,57 @@ pub(super) fn nc(cluster: &Cluster, client: &Client, args: &[String], seed: u64)
         1,
     )
 }
+
+/// BusyBox's usage text for nc, printed after an option it does not know.
+const BUSYBOX_USAGE: &str = "BusyBox v1.36.1 (2023-11-07 18:53:09 UTC) multi-call binary.\n\nUsage: nc [OPTIONS] HOST PORT  - connect\nnc [OPTIONS] -l -p PORT [HOST] [PORT]  - listen\n\n\t-e PROG\tRun PROG after connect (must be last)\n\t-l\tListen mode, for inbound connects\n\t-lk\tWith -e, provides persistent server\n\t-p PORT\tLocal port\n\t-s ADDR\tLocal address\n\t-w SEC\tTimeout for connects and final net reads\n\t-i SEC\tDelay interval for lines sent\n\t-n\tDon't do DNS resolution\n\t-u\tUDP mode\n\t-b\tAllow broadcasts\n\t-v\tVerbose\n\t-o FILE\tHex dump traffic\n\t-z\tZero-I/O mode (scanning)\n";
+
+/// BusyBox's nc as Alpine builds it (`CONFIG_NC_110_COMPAT`: the netcat
+/// 1.10 port in networking/nc_bloaty.c). Once connected, `-v` prints
+/// `HOST (ADDR:PORT) open` with the host as typed; a refused connection is
+/// silent unless `-vv` (`o_verbose > 1 || (o_verbose && errno !=
+/// ECONNREFUSED)`), and other failures print `nc: HOST (ADDR:PORT): ERROR`
+/// in musl's words ("Operation timed out", "Host is unreachable"); a name
+/// that does not resolve is `nc: bad address 'HOST'`.
+pub(super) fn busybox(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
+    let parsed = super::getopt::parse("np:s:ubvw:i:o:zlke:", &[], args)
+        .map_err(|e| Output::fail(1, format!("nc: {e}\n{BUSYBOX_USAGE}")))?;
+    if parsed.has("l") {
+        return Err(Output::fail(1, "podpath: nc -l (listening) is not simulated; run nc against a pod that listens\n"));
+    }
+    if let Some(w) = parsed.value("w").filter(|w| w.parse::<u32>().is_err()) {
+        return Err(Output::fail(1, format!("nc: invalid number '{w}'\n")));
+    }
+    let verbose = parsed.count("v");
+    let udp = parsed.has("u");
+    let (Some(host), Some(port), None) = (parsed.operands.first(), parsed.operands.get(1), parsed.operands.get(2)) else {
+        return Err(Output::fail(1, BUSYBOX_USAGE.to_owned()));
+    };
+    let Some(port) = port.parse::<u16>().ok().filter(|p| *p != 0) else {
+        return Err(Output::fail(1, BUSYBOX_USAGE.to_owned()));
+    };
+    let protocol = if udp { Protocol::Udp } else { Protocol::Tcp };
+    let to = target(host);
+    let t = trace::trace(cluster, &request(client, to.clone(), port, protocol, seed))
+        .map_err(|e| Output::fail(1, format!("podpath: {e}\n")))?;
+    let shown = traced(client, host, port, protocol, seed, t.clone());
+    let done = |text: String, status: u8| Ok(Output { text, status, traced: shown.clone(), clear: false });
+    if t.verdict == Verdict::Nxdomain || dns_timed_out(&t) {
+        return done(format!("nc: bad address '{host}'\n"), 1);
+    }
+    let addr = resolved(&t, &to).unwrap_or(t.destination_ip);
+    let dotted = match addr {
+        std::net::IpAddr::V6(a) => format!("[{a}]:{port}"),
+        std::net::IpAddr::V4(a) => format!("{a}:{port}"),
+    };
+    // UDP has no handshake: connect() always succeeds.
+    if t.verdict == Verdict::Delivered || udp {
+        return done(if verbose > 0 { format!("{host} ({dotted}) open\n") } else { String::new() }, 0);
+    }
+    let (error, refused) = match t.verdict {
+        _ if t.lost() => ("Operation timed out", false),
+        Verdict::Rejected => ("Connection refused", true),
+        _ => ("Host is unreachable", false),
+    };
+    let says = verbose > 1 || (verbose > 0 && !refused);
+    done(if says { format!("nc: {host} ({dotted}): {error}\n") } else { String::new() }, 1)
+}

@@ -214,43 +214,70 @@ fn answer(o: &Curl, http: &trace::Http, v: &str, host: &str) -> String {
     text
 }
 
-/// BusyBox's wget: `-q`, `-O FILE|-`, `--spider`, `-U`, `--header`; its
-/// progress line, and its messages for what failed.
+/// BusyBox's usage text for wget (as Alpine's build prints it), after an
+/// option it does not know or without a URL.
+const WGET_USAGE: &str = "BusyBox v1.36.1 (2023-11-07 18:53:09 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] [-Y on/off]\n\t[--no-check-certificate] [-P DIR] [-U AGENT] [-T SEC] URL...\n\nRetrieve files via HTTP or FTP\n\n\t--spider\tOnly check URL existence: $? is 0 if exists\n\t--header STR\tAdd STR (of form 'header: value') to headers\n\t--post-data STR\tSend STR using POST method\n\t--post-file FILE\tSend FILE using POST method\n\t--no-check-certificate\tDon't validate the server's certificate\n\t-c\t\tContinue retrieval of aborted transfer\n\t-q\t\tQuiet\n\t-P DIR\t\tSave to DIR (default .)\n\t-S    \t\tShow server response\n\t-T SEC\t\tNetwork read timeout is SEC seconds\n\t-O FILE\t\tSave to FILE ('-' for stdout)\n\t-o LOGFILE\tLog messages to FILE\n\t-U STR\t\tUse STR for User-Agent header\n\t-Y on/off\tUse proxy\n";
+
+/// wget's long options (networking/wget.c `wget_longopts`, BusyBox 1.36
+/// with DESKTOP, as Alpine builds it); the last seven are accepted and
+/// ignored, as there.
+const WGET_LONG: &[super::getopt::Long] = &[
+    ("continue", false, Some('c')),
+    ("quiet", false, Some('q')),
+    ("server-response", false, Some('S')),
+    ("output-document", true, Some('O')),
+    ("output-file", true, Some('o')),
+    ("directory-prefix", true, Some('P')),
+    ("proxy", true, Some('Y')),
+    ("user-agent", true, Some('U')),
+    ("timeout", true, Some('T')),
+    ("header", true, None),
+    ("post-data", true, None),
+    ("spider", false, None),
+    ("no-check-certificate", false, None),
+    ("post-file", true, None),
+    ("tries", true, None),
+    ("passive-ftp", false, None),
+    ("no-cache", false, None),
+    ("no-verbose", false, None),
+    ("no-clobber", false, None),
+    ("no-host-directories", false, None),
+    ("no-parent", false, None),
+];
+
+/// The host part of a URL as typed, port included (`web:80`): BusyBox
+/// names it so in `Connecting to …` and `bad address '…'`.
+fn typed_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
+/// BusyBox's wget (networking/wget.c), options read by musl's
+/// `getopt_long` (`-qO-`, `-T2`, `--timeout=2`): its progress lines, and
+/// its messages for what failed (libbb/xconnect.c `bad address '%s'` with
+/// the host as typed, `can't connect to remote host (%s)`, `download timed
+/// out`, `server returned error: %s`).
 pub(super) fn wget(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
-    let (mut quiet, mut to_stdout, mut spider) = (false, false, false);
-    let mut url = None;
+    let o = super::getopt::parse("cqSO:o:P:Y:U:T:", WGET_LONG, args)
+        .map_err(|e| Output::fail(1, format!("wget: {e}\n{WGET_USAGE}")))?;
+    // `T:+`: a non-negative number (xatoi_positive).
+    if let Some(t) = o.value("T").filter(|t| t.parse::<u32>().is_err()) {
+        return Err(Output::fail(1, format!("wget: invalid number '{t}'\n")));
+    }
+    let (quiet, spider, show_response) = (o.has("q"), o.has("spider"), o.has("S"));
+    let output = o.value("O").map(str::to_owned);
     let mut headers = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-q" => quiet = true,
-            "-qO-" | "-qO" => {
-                quiet = true;
-                to_stdout = a == "-qO-" || it.next().is_some_and(|v| v == "-");
-            }
-            "-O-" => to_stdout = true,
-            "-O" => to_stdout = it.next().is_some_and(|v| v == "-"),
-            "--spider" => spider = true,
-            "-T" | "--timeout" => {
-                it.next();
-            }
-            "-U" | "--user-agent" => {
-                if let Some(v) = it.next() {
-                    headers.push(("User-Agent".to_owned(), v.clone()));
-                }
-            }
-            "--header" => {
-                if let Some((k, v)) = it.next().and_then(|h| h.split_once(':')) {
-                    headers.push((k.trim().to_owned(), v.trim().to_owned()));
-                }
-            }
-            s if s.starts_with('-') => {
-                return Err(Output::fail(1, format!("wget: unrecognized option '{s}'\nBusyBox v1.36.1 (2023-11-07 18:53:09 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] [-Y on/off]\n\t[-P DIR] [-U AGENT] [-T SEC] URL...\n")))
-            }
-            s => url = Some(s.to_owned()),
+    if let Some(agent) = o.value("U") {
+        headers.push(("User-Agent".to_owned(), agent.to_owned()));
+    }
+    for h in o.opts.iter().filter(|x| x.key == "header") {
+        if let Some((k, v)) = h.value.as_deref().and_then(|h| h.split_once(':')) {
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
         }
     }
-    let Some(raw) = url else { return Err(Output::fail(1, "wget: missing URL\n")) };
+    let url = o.operands.first().cloned();
+    let Some(raw) = url else { return Err(Output::fail(1, WGET_USAGE.to_owned())) };
     let full = if raw.contains("://") { raw.clone() } else { format!("http://{raw}") };
     let dest = trace::target::parse_to(&full)
         .map_err(|_| Output::fail(1, format!("wget: not an http or ftp url: {raw}\n")))?;
@@ -259,7 +286,7 @@ pub(super) fn wget(cluster: &Cluster, client: &Client, args: &[String], seed: u6
     spec.client = crate::http::Client::BusyboxWget;
     spec.headers = headers;
     let port = dest.port.unwrap_or(if spec.scheme == "https" { 443 } else { 80 });
-    let host = spec.host_header.split(':').next().unwrap_or("").to_owned();
+    let host = typed_host(&raw).to_owned();
     let to = dest.to;
     let t = trace::trace_http(cluster, &request(client, to.clone(), port, Protocol::Tcp, seed), &spec)
         .map_err(|e| Output::fail(1, format!("podpath: {e}\n")))?;
@@ -277,10 +304,18 @@ pub(super) fn wget(cluster: &Cluster, client: &Client, args: &[String], seed: u6
         Verdict::Rejected => {
             return done(text + &format!("wget: can't connect to remote host ({addr}): Connection refused\n"), 1)
         }
-        _ => return done(text + &format!("wget: can't connect to remote host ({addr}): No route to host\n"), 1),
+        // musl's strerror(EHOSTUNREACH).
+        _ => return done(text + &format!("wget: can't connect to remote host ({addr}): Host is unreachable\n"), 1),
     }
     let Some(http) = &t.http else { return done(text, 1) };
     let status_line = http.response.split("\r\n").next().unwrap_or("");
+    if show_response {
+        // -S: each line of the response's head, indented by two spaces.
+        let head = http.response.split("\r\n\r\n").next().unwrap_or("");
+        for line in head.split("\r\n") {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
     if http.status >= 400 {
         return done(text + &format!("wget: server returned error: {status_line}\n"), 1);
     }
@@ -288,16 +323,29 @@ pub(super) fn wget(cluster: &Cluster, client: &Client, args: &[String], seed: u6
         return done(text + "remote file exists\n", 0);
     }
     let body = http.response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    let (file, saved) =
-        if to_stdout { ("-", "written to stdout".to_owned()) } else { ("index.html", "'index.html' saved".to_owned()) };
+    // -O names the file (`-` is stdout); without it, the URL's last path
+    // segment, or index.html.
+    let file = output.unwrap_or_else(|| {
+        let path = raw.split_once("://").map_or(raw.as_str(), |(_, r)| r);
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        match path.split_once('/').map(|(_, p)| p.rsplit('/').next().unwrap_or("")) {
+            Some(last) if !last.is_empty() => last.to_owned(),
+            _ => "index.html".to_owned(),
+        }
+    });
+    let to_stdout = file == "-";
     if !quiet {
-        text.push_str(if to_stdout { "writing to stdout\n" } else { "saving to 'index.html'\n" });
+        text.push_str(&if to_stdout { "writing to stdout\n".to_owned() } else { format!("saving to '{file}'\n") });
     }
     if to_stdout {
         text.push_str(body);
     }
     if !quiet {
-        text.push_str(&format!("{file:<20} 100% |{}| {:>5}  0:00:00 ETA\n{saved}\n", "*".repeat(32), body.len()));
+        let saved = if to_stdout { "written to stdout".to_owned() } else { format!("'{file}' saved") };
+        // The progress line names the file without its directory
+        // (bb_get_last_path_component_nostrip), in 20 columns.
+        let shown: String = file.rsplit('/').next().unwrap_or(&file).chars().take(20).collect();
+        text.push_str(&format!("{shown:<20} 100% |{}| {:>5}  0:00:00 ETA\n{saved}\n", "*".repeat(32), body.len()));
     }
     done(text, 0)
 }

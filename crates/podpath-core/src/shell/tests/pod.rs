@@ -358,3 +358,136 @@ fn ping_counts_as_iputils_reads_them_and_long_runs_are_interrupted() {
     assert!(out.text.contains("icmp_seq=100 ttl=") && out.text.contains("\n^C\n--- "), "{}", out.text);
     assert!(out.text.contains("100 packets transmitted, 100 received, 0% packet loss, time 99100ms"), "{}", out.text);
 }
+
+/// An Alpine pod, as the network-policy recipes start one
+/// (ahmetb/kubernetes-network-policy-recipes, 01-deny-all-traffic-to-an-
+/// application.md): BusyBox's wget and nc, read by musl's getopt_long
+/// (`-qO-`, `--timeout=2`, `-T2`), with BusyBox's messages — `bad address`
+/// with the host as typed (recipe 11 shows `wget: bad address 'web:80'`),
+/// nc's `HOST (ADDR:PORT) open`, a refused connection silent under one -v
+/// (networking/nc_bloaty.c) — and ash's `not found` for a tool the image
+/// lacks, the runtime's "executable file not found" when exec'd directly.
+const ALPINE: &str = "
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: probe, namespace: shop, labels: {app: probe}}
+spec:
+  containers: [{name: probe, image: alpine:3.20, command: [sleep, infinity]}]
+";
+
+#[test]
+fn busybox_tools_in_an_alpine_pod() {
+    check(
+        ALPINE,
+        &[
+            "kubectl exec -it -n shop probe -- sh",
+            "wget -qO- --timeout=2 http://web",
+            "wget -T2 -O /tmp/page http://web:80/",
+            "wget -qO- http://nope:80/",
+            "wget --frobnicate http://web",
+            "wget -T 2s http://web",
+            "nc -v -w 2 web 80",
+            "nc -vz -w2 empty 80",
+            "nc -vvz -w2 empty 80",
+            "nc -vz nope 80",
+            "curl http://web",
+            "exit",
+            "kubectl exec -n shop probe -- curl -s http://web",
+            "kubectl exec -it -n shop probe -- bash",
+        ],
+        expect![[r#"
+            $ kubectl exec -it -n shop probe -- sh
+            / # wget -qO- --timeout=2 http://web
+            Hostname: web-589ccc5944-59b9c
+            IP: 127.0.0.1
+            IP: 192.168.223.193
+            RemoteAddr: 192.168.247.3:59659
+            GET / HTTP/1.1
+            Host: web
+            User-Agent: Wget
+            Connection: close
+            / # wget -T2 -O /tmp/page http://web:80/
+            Connecting to web:80 (10.105.26.172:80)
+            saving to '/tmp/page'
+            page                 100% |********************************|   158  0:00:00 ETA
+            '/tmp/page' saved
+            / # wget -qO- http://nope:80/
+            wget: bad address 'nope:80'
+            [exit 1]
+            / # wget --frobnicate http://web
+            wget: unrecognized option: frobnicate
+            BusyBox v1.36.1 (2023-11-07 18:53:09 UTC) multi-call binary.
+
+            Usage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]
+            	[--post-data STR | --post-file FILE] [-Y on/off]
+            	[--no-check-certificate] [-P DIR] [-U AGENT] [-T SEC] URL...
+
+            Retrieve files via HTTP or FTP
+
+            	--spider	Only check URL existence: $? is 0 if exists
+            	--header STR	Add STR (of form 'header: value') to headers
+            	--post-data STR	Send STR using POST method
+            	--post-file FILE	Send FILE using POST method
+            	--no-check-certificate	Don't validate the server's certificate
+            	-c		Continue retrieval of aborted transfer
+            	-q		Quiet
+            	-P DIR		Save to DIR (default .)
+            	-S    		Show server response
+            	-T SEC		Network read timeout is SEC seconds
+            	-O FILE		Save to FILE ('-' for stdout)
+            	-o LOGFILE	Log messages to FILE
+            	-U STR		Use STR for User-Agent header
+            	-Y on/off	Use proxy
+            [exit 1]
+            / # wget -T 2s http://web
+            wget: invalid number '2s'
+            [exit 1]
+            / # nc -v -w 2 web 80
+            web (10.105.26.172:80) open
+            / # nc -vz -w2 empty 80
+            [exit 1]
+            / # nc -vvz -w2 empty 80
+            nc: empty (10.109.154.10:80): Connection refused
+            [exit 1]
+            / # nc -vz nope 80
+            nc: bad address 'nope'
+            [exit 1]
+            / # curl http://web
+            sh: curl: not found
+            [exit 127]
+            / # exit
+            $ kubectl exec -n shop probe -- curl -s http://web
+            error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "e23abcf3880572296fe753aa667bd9b6898cd26d2be0ee53264a01382a94adf0": OCI runtime exec failed: exec failed: unable to start container process: exec: "curl": executable file not found in $PATH: unknown
+            [exit 1]
+            $ kubectl exec -it -n shop probe -- bash
+            error: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "2a67bad08c5e2090c14bcea582e183f3d1c8c833b2cb1b365a85829a20a4e339": OCI runtime exec failed: exec failed: unable to start container process: exec: "bash": executable file not found in $PATH: unknown
+            [exit 1]
+        "#]],
+    );
+}
+
+/// Recipe 01's policy: no ingress to app=web. BusyBox wget waits out its
+/// `--timeout` and says so, as the recipe shows.
+#[test]
+fn the_recipes_deny_all_times_out_busybox_wget() {
+    let deny_web = "
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-deny-all, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: []
+";
+    check(
+        &format!("{ALPINE}{deny_web}"),
+        &["kubectl exec -it -n shop probe -- sh", "wget -qO- --timeout=2 http://web"],
+        expect![[r#"
+            $ kubectl exec -it -n shop probe -- sh
+            / # wget -qO- --timeout=2 http://web
+            wget: download timed out
+            [exit 1]
+        "#]],
+    );
+}
