@@ -31,6 +31,7 @@ impl Cluster {
         let merged = system::merge(system::manifests(&settings, &nodes), manifests);
         let scheme = datapath::plugin(settings.cni).ipam();
         let mut cluster = cluster::assemble(&merged, settings, nodes, scheme, &mut diags);
+        crate::health::warnings(&merged, &cluster.pods, &cluster.nodes, &mut diags);
         diags.extend(Dns::read(&cluster).1);
         let (routes, middlewares) = cluster::ingress::traefik_objects(&merged, &mut diags);
         cluster.ingress_routes = routes;

@@ -17,6 +17,7 @@ pub mod cluster;
 pub mod datapath;
 pub mod diag;
 pub mod dns;
+mod health;
 pub mod http;
 pub mod ingress;
 pub mod kubectl;

@@ -158,8 +158,21 @@ fn from_object(n: &core::Node, located: &crate::load::Located, diags: &mut Vec<D
             )),
         }
     }
+    // The labels the kubelet registers its Node with and keeps
+    // (pkg/kubelet/kubelet_node_status.go, initialNode and
+    // updateDefaultLabels): a hand-written Node without them would leave
+    // the DaemonSets and CoreDNS that select `kubernetes.io/os: linux`
+    // unscheduled, where a real node always has them.
     let mut labels: Labels = n.metadata.labels.clone().unwrap_or_default();
     labels.entry("kubernetes.io/hostname".into()).or_insert_with(|| name.clone());
+    for (key, value) in [
+        ("kubernetes.io/os", "linux"),
+        ("kubernetes.io/arch", "amd64"),
+        ("beta.kubernetes.io/os", "linux"),
+        ("beta.kubernetes.io/arch", "amd64"),
+    ] {
+        labels.entry(key.into()).or_insert_with(|| value.into());
+    }
     let max_pods = n
         .status
         .as_ref()

@@ -176,20 +176,17 @@ spec:
             n1     Ready    worker   <unknown>   v1.37.0   10.0.0.11     203.0.113.11   <unknown>   <unknown>        <unknown>
             n2     Ready    <none>   <unknown>   v1.37.0   10.0.0.12     <none>         <unknown>   <unknown>        <unknown>
 
-            NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE     NOMINATED NODE   READINESS GATES
-            default         rs-2tdfk                                    1/1     Running   0          <unknown>   10.244.0.2   n2       <none>           <none>
-            default         rs-66bkf                                    1/1     Running   0          <unknown>   10.244.7.3   n1       <none>           <none>
-            default         rs-sl22c                                    1/1     Running   0          <unknown>   10.244.7.2   n1       <none>           <none>
+            NAMESPACE       NAME                                        READY   STATUS    RESTARTS   AGE         IP           NODE   NOMINATED NODE   READINESS GATES
+            default         rs-2tdfk                                    1/1     Running   0          <unknown>   10.244.7.4   n1     <none>           <none>
+            default         rs-66bkf                                    1/1     Running   0          <unknown>   10.244.0.4   n2     <none>           <none>
+            default         rs-sl22c                                    1/1     Running   0          <unknown>   10.244.0.3   n2     <none>           <none>
 
             NAMESPACE       NAME                                 TYPE           CLUSTER-IP       EXTERNAL-IP      PORT(S)                      AGE         SELECTOR
             default         kubernetes                           ClusterIP      10.96.0.1        <none>           443/TCP                      <unknown>   <none>
 
-            NAMESPACE       NAME                                       ADDRESSTYPE   PORTS     ENDPOINTS   AGE
-            default         kubernetes                                 IPv4          6443      10.0.0.11   <unknown>
+            NAMESPACE       NAME                                       ADDRESSTYPE   PORTS        ENDPOINTS               AGE
+            default         kubernetes                                 IPv4          6443         10.0.0.11               <unknown>
             fixture.yaml:24:16: error: spec.template.metadata.labels: Invalid value: "app=wrong": `selector` does not match template `labels` (selector is app=web)
-            kube-system/coredns-5767979f47-d7t4c: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.
-            kube-system/coredns-5767979f47-prsdd: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.
-            ingress-nginx/ingress-nginx-controller-78f8d956d9-4vmpr: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.
         "#]],
     );
 }
