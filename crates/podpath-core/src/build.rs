@@ -83,8 +83,47 @@ fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Dia
             s
         }
     };
+    let given = manifests.objects.iter().find_map(|o| match &o.object {
+        Object::Cluster(c) => Some(c.spec.clone()),
+        _ => None,
+    });
+    apply_detected(manifests, given.unwrap_or_default(), overrides, &mut settings, diags);
     kube_proxy_config(manifests, overrides, &mut settings, diags);
     settings
+}
+
+/// What a live cluster's dump says it runs, for each setting neither the
+/// Cluster object nor the caller gave (see [`crate::detect`]).
+fn apply_detected(
+    manifests: &Manifests,
+    given: crate::settings::ClusterSpec,
+    overrides: &Overrides,
+    settings: &mut Settings,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let d = crate::detect::detect(manifests);
+    if !d.snapshot {
+        return;
+    }
+    settings.snapshot = true;
+    let mut spec = given.clone();
+    if given.cni.is_none() && overrides.cni.is_none() {
+        diags.extend(d.cni_said.iter().cloned());
+        spec.cni = d.cni.or(spec.cni);
+        if given.encapsulation.is_none() && overrides.encapsulation.is_none() {
+            spec.encapsulation = d.encapsulation.map(str::to_owned);
+        }
+    }
+    spec.proxy_mode = given.proxy_mode.or(d.proxy_mode);
+    spec.ingress_controller = given.ingress_controller.or(d.ingress_controller);
+    spec.cluster_cidr = given.cluster_cidr.or(d.cluster_cidr);
+    spec.service_cidr = given.service_cidr.or(d.service_cidr);
+    let name = settings.name.clone();
+    let nodes = settings.nodes;
+    let object = ClusterObject { spec, ..ClusterObject::default() };
+    let ingress_service = if given.ingress_controller.is_none() { d.ingress_service.clone() } else { None };
+    *settings = Settings { name, nodes, snapshot: true, ingress_service, ..object.settings_with(overrides) };
+    diags.extend(d.said);
 }
 
 /// kube-proxy's own configuration decides its mode, unless a flag or the

@@ -9,6 +9,10 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
 pub enum Severity {
+    /// Not a problem: what podpath worked out from the input instead of
+    /// reading it from a setting (a live cluster's CNI, its CIDRs, a node
+    /// only its pods name), and the object it came from.
+    Note,
     /// The real system would accept it, but it usually breaks networking.
     Warning,
     /// The input (or this part of it) cannot be used as written.
@@ -18,6 +22,7 @@ pub enum Severity {
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Severity::Note => "note",
             Severity::Warning => "warning",
             Severity::Error => "error",
         })
@@ -70,6 +75,11 @@ impl Diagnostic {
 
     pub fn warning(origin: Origin, message: impl Into<String>) -> Self {
         Diagnostic::new(origin, Severity::Warning, message.into())
+    }
+
+    /// What podpath inferred, and from where (see [`Severity::Note`]).
+    pub fn note(origin: Origin, message: impl Into<String>) -> Self {
+        Diagnostic::new(origin, Severity::Note, message.into())
     }
 
     fn new(origin: Origin, severity: Severity, message: String) -> Self {

@@ -15,6 +15,7 @@ mod build;
 pub mod capture;
 pub mod cluster;
 pub mod datapath;
+mod detect;
 pub mod diag;
 pub mod dns;
 mod health;

@@ -27,6 +27,9 @@ pub enum Cni {
 impl Cni {
     pub const ALL: [Cni; 4] = [Cni::Calico, Cni::Flannel, Cni::Weave, Cni::Cilium];
 
+    /// What k3s runs inside its own binary: flannel with VXLAN.
+    pub const K3S_EMBEDDED: Cni = Cni::Flannel;
+
     pub fn as_str(self) -> &'static str {
         match self {
             Cni::Calico => "calico",
@@ -94,6 +97,12 @@ impl ProxyMode {
     pub fn is_kube_proxy(self) -> bool {
         self != ProxyMode::Ebpf
     }
+
+    /// The mode that serves Services where `cni` runs without kube-proxy
+    /// (Cilium's kube-proxy replacement).
+    pub fn replacing_kube_proxy(cni: Cni) -> Option<ProxyMode> {
+        (cni == Cni::Cilium).then_some(ProxyMode::Ebpf)
+    }
 }
 
 impl fmt::Display for ProxyMode {
@@ -136,6 +145,14 @@ pub struct Settings {
     /// The input's KubeProxyConfiguration, if it had one; kube-proxy's
     /// settings otherwise follow kubeadm's defaults.
     pub kube_proxy: Option<KubeProxyConfig>,
+    /// The input is a live cluster's dump: its own components (CNI agent,
+    /// kube-proxy, ingress controller) are what runs, and podpath adds none
+    /// of its own.
+    pub snapshot: bool,
+    /// Where the ingress controller's Service is, when a dump puts it
+    /// elsewhere than its project's manifest does (k3s runs Traefik in
+    /// kube-system).
+    pub ingress_service: Option<(String, String)>,
 }
 
 impl Default for Settings {
@@ -172,6 +189,8 @@ impl Settings {
             ingress_controller: IngressController::default(),
             encapsulation: Encapsulation::default(),
             kube_proxy: None,
+            snapshot: false,
+            ingress_service: None,
         }
     }
 }
@@ -376,3 +395,76 @@ impl KubeProxyConfig {
         }
     }
 }
+
+/// A CNI plugin's node agent as a live cluster's dump shows it (its
+/// DaemonSet's name, from the project's own manifest), and the plugin
+/// podpath simulates for it: itself, or the closest for plugins it does
+/// not simulate (see `detect`).
+#[derive(Debug)]
+pub struct CniAgent {
+    /// The DaemonSet's name (or its start, where `prefix`).
+    pub name: &'static str,
+    pub prefix: bool,
+    /// The plugin's own name, for messages.
+    pub plugin: &'static str,
+    pub cni: Cni,
+    /// `spec.encapsulation` in the plugin's words, where not its default.
+    pub encapsulation: Option<&'static str>,
+    /// Why the fallback is the closest, for plugins podpath does not simulate.
+    pub fallback: Option<&'static str>,
+}
+
+pub const CNI_AGENTS: &[CniAgent] = &[
+    CniAgent { name: "calico-node", prefix: false, plugin: "Calico", cni: Cni::Calico, encapsulation: None, fallback: None },
+    CniAgent { name: "cilium", prefix: false, plugin: "Cilium", cni: Cni::Cilium, encapsulation: None, fallback: None },
+    CniAgent { name: "kube-flannel-ds", prefix: true, plugin: "Flannel", cni: Cni::Flannel, encapsulation: None, fallback: None },
+    CniAgent { name: "weave-net", prefix: false, plugin: "Weave Net", cni: Cni::Weave, encapsulation: None, fallback: None },
+    CniAgent {
+        name: "kindnet",
+        prefix: false,
+        plugin: "kindnet",
+        cni: Cni::Calico,
+        encapsulation: Some("None"),
+        fallback: Some("Calico with plain routes between the nodes (encapsulation None): like kindnet, a point-to-point veth per pod, a route per other node's pod range via that node, no overlay, and NetworkPolicy enforced (kindnet enforces it since kind v0.24)"),
+    },
+    CniAgent {
+        name: "aws-node",
+        prefix: false,
+        plugin: "the Amazon VPC CNI",
+        cni: Cni::Calico,
+        encapsulation: Some("None"),
+        fallback: Some("Calico with plain routes between the nodes: pods have routable addresses and no overlay, as with VPC addresses"),
+    },
+    CniAgent {
+        name: "azure-cns",
+        prefix: false,
+        plugin: "Azure CNI",
+        cni: Cni::Calico,
+        encapsulation: Some("None"),
+        fallback: Some("Calico with plain routes between the nodes: pods have routable addresses and no overlay"),
+    },
+    CniAgent {
+        name: "ovnkube-node",
+        prefix: false,
+        plugin: "OVN-Kubernetes",
+        cni: Cni::Cilium,
+        encapsulation: Some("geneve"),
+        fallback: Some("Cilium with Geneve tunnels between the nodes, the overlay OVN-Kubernetes uses"),
+    },
+    CniAgent {
+        name: "antrea-agent",
+        prefix: false,
+        plugin: "Antrea",
+        cni: Cni::Cilium,
+        encapsulation: Some("geneve"),
+        fallback: Some("Cilium with Geneve tunnels between the nodes, Antrea's default overlay"),
+    },
+    CniAgent {
+        name: "anetd",
+        prefix: false,
+        plugin: "GKE Dataplane V2",
+        cni: Cni::Cilium,
+        encapsulation: Some("native"),
+        fallback: Some("Cilium with native routing: Dataplane V2 is built on Cilium"),
+    },
+];

@@ -17,7 +17,7 @@ pub fn run(args: &InputArgs) -> Ran {
         );
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
+    let warnings = diags.iter().filter(|d| d.severity == podpath_core::Severity::Warning).count();
     eprintln!("{errors} error(s), {warnings} warning(s), {} object(s) skipped", cluster.skipped.len());
     Ok(code)
 }

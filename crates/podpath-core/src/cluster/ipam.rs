@@ -257,6 +257,13 @@ pub(crate) fn assign(
     scheme: IpamScheme,
 ) -> (Vec<Pod>, Vec<NodeNetwork>) {
     let (mut ipam, mut networks) = Ipam::new(nodes, settings, scheme);
+    // Addresses pods of a dumped cluster already hold: kept, and never
+    // handed out again.
+    let taken: BTreeSet<IpAddr> = placed
+        .iter()
+        .filter(|p| p.node.is_some() && !p.draft.spec.host_network.unwrap_or(false))
+        .filter_map(|p| p.draft.given_ip)
+        .collect();
     let pods = placed
         .into_iter()
         .map(|p| {
@@ -265,11 +272,28 @@ pub(crate) fn assign(
             let ip = match (p.node, host_network) {
                 (None, _) => None,
                 (Some(i), true) => nodes[i].internal_ip,
-                (Some(i), false) => match ipam.allocate(i, &nodes[i].name, &mut networks) {
-                    Ok(ip) => Some(ip),
-                    Err(message) => {
-                        phase = PodPhase::Pending { reason: "ContainerCreating".into(), message };
-                        None
+                (Some(i), false) if p.draft.given_ip.is_some() => {
+                    // The node routes the address it gave: the range it
+                    // holds it in (its spec.podCIDR), or the address alone.
+                    let ip = p.draft.given_ip.expect("checked above");
+                    let ranges = &mut networks[i].pod_ranges;
+                    if !ranges.iter().any(|r| r.contains(&ip)) {
+                        let range = nodes[i]
+                            .pod_cidr
+                            .filter(|c| c.contains(&ip))
+                            .unwrap_or_else(|| IpNet::from(ip));
+                        ranges.push(range);
+                    }
+                    Some(ip)
+                }
+                (Some(i), false) => loop {
+                    match ipam.allocate(i, &nodes[i].name, &mut networks) {
+                        Ok(ip) if taken.contains(&ip) => continue,
+                        Ok(ip) => break Some(ip),
+                        Err(message) => {
+                            phase = PodPhase::Pending { reason: "ContainerCreating".into(), message };
+                            break None;
+                        }
                     }
                 },
             };

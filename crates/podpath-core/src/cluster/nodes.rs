@@ -86,9 +86,55 @@ pub(crate) fn build(manifests: &Manifests, settings: &Settings, diags: &mut Vec<
             _ => None,
         })
         .collect();
-    let mut nodes = if given.is_empty() { generate(settings) } else { dedup(given, diags) };
+    let mut given = dedup(given, diags);
+    referenced(manifests, &mut given, diags);
+    let mut nodes = if given.is_empty() { generate(settings) } else { given };
     allocate_pod_cidrs(&mut nodes, settings, diags);
     nodes
+}
+
+/// Nodes a dump's pods run on (`spec.nodeName`) that the dump does not
+/// list: they existed, so they are made from what the pods say of them
+/// (`status.hostIP` is the node's InternalIP), with the labels the kubelet
+/// registers, and a note says so.
+fn referenced(manifests: &Manifests, nodes: &mut Vec<Node>, diags: &mut Vec<Diagnostic>) {
+    for located in &manifests.objects {
+        let Object::Pod(p) = &located.object else { continue };
+        let Some(name) = p.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        if nodes.iter().any(|n| n.name == name) {
+            continue;
+        }
+        let host_ip = p.status.as_ref().and_then(|s| s.host_ip.as_deref()).and_then(|ip| ip.trim().parse().ok());
+        let Some(internal_ip) = host_ip else { continue };
+        let labels: Labels = [
+            ("beta.kubernetes.io/arch", "amd64"),
+            ("beta.kubernetes.io/os", "linux"),
+            ("kubernetes.io/arch", "amd64"),
+            ("kubernetes.io/hostname", name.as_str()),
+            ("kubernetes.io/os", "linux"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        diags.push(Diagnostic::note(
+            located.origin.clone(),
+            format!("node {name} is not in the input; made from pod {}'s spec.nodeName and status.hostIP ({internal_ip})", p.metadata.name.as_deref().unwrap_or("")),
+        ).at_field("spec.nodeName"));
+        nodes.push(Node {
+            name,
+            internal_ip: Some(internal_ip),
+            external_ip: None,
+            pod_cidr: None,
+            labels,
+            taints: Vec::new(),
+            unschedulable: false,
+            max_pods: DEFAULT_MAX_PODS,
+            origin: None,
+            network: Default::default(),
+        });
+    }
 }
 
 fn dedup(nodes: Vec<Node>, diags: &mut Vec<Diagnostic>) -> Vec<Node> {

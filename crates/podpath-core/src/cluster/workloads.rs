@@ -29,6 +29,9 @@ pub(super) struct Draft {
     pub terminating: bool,
     /// Created while only the control plane had joined (see [`BOOTSTRAP_ANNOTATION`]).
     pub bootstrap: bool,
+    /// The address a pod dumped from a live cluster already has
+    /// (`status.podIP`): it keeps it.
+    pub given_ip: Option<std::net::IpAddr>,
 }
 
 /// On a workload: its pods were scheduled while the control plane was the
@@ -291,6 +294,7 @@ impl Pods {
             ready,
             terminating,
             bootstrap,
+            given_ip: None,
         });
     }
 
@@ -351,6 +355,12 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
         .map(|o| Owner { kind: o.kind.clone(), name: o.name.clone() });
     let readiness = readiness(Some(&p.metadata), p.spec.as_ref(), p.status.as_ref());
     out.push(&ns, name, labels, std::sync::Arc::new(spec), owner, origin, readiness);
+    // A pod from `kubectl get -o yaml` of a running cluster keeps the
+    // address its node gave it.
+    let given = p.status.as_ref().and_then(|s| s.pod_ip.as_deref()).and_then(|ip| ip.trim().parse().ok());
+    if let Some(draft) = out.drafts.last_mut().filter(|d| d.origin == *origin) {
+        draft.given_ip = given;
+    }
 }
 
 /// The API server's checks of a pod spec's containers

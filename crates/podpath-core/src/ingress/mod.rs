@@ -167,6 +167,9 @@ pub fn published_address(cluster: &Cluster, host: &str) -> Option<IpAddr> {
 
 /// The controller's own Service (LoadBalancer) in front of its pods.
 pub fn controller_service(cluster: &Cluster) -> Option<&Service> {
+    if let Some((ns, name)) = &cluster.settings.ingress_service {
+        return cluster.service(ns, name);
+    }
     let (ns, name) = match cluster.settings.ingress_controller {
         IngressController::Nginx => ("ingress-nginx", "ingress-nginx-controller"),
         IngressController::Traefik => ("traefik", "traefik"),

@@ -52,12 +52,22 @@ pub fn manifests(settings: &Settings, nodes: &[Node]) -> Manifests {
             .replace("{{CONTROL_PLANE_IP}}", &control_plane_ip)
     };
     let mut files: Vec<(String, &str)> = vec![("kubernetes.yaml".into(), KUBERNETES)];
-    if settings.proxy_mode.is_kube_proxy() {
+    // A live cluster's dump has its own node agents (or, on k3s, none: they
+    // run inside k3s); podpath adds its own only to a scenario.
+    if settings.proxy_mode.is_kube_proxy() && !settings.snapshot {
         files.push(("kube-proxy.yaml".into(), KUBE_PROXY));
     }
-    files.push((format!("{}.yaml", settings.cni), crate::datapath::plugin(settings.cni).manifest()));
+    if !settings.snapshot {
+        files.push((format!("{}.yaml", settings.cni), crate::datapath::plugin(settings.cni).manifest()));
+    }
     files.push(("coredns.yaml".into(), COREDNS));
-    match settings.ingress_controller {
+    // The dump's own controller, where it has one.
+    let controller = if settings.snapshot && settings.ingress_service.is_some() {
+        IngressController::None
+    } else {
+        settings.ingress_controller
+    };
+    match controller {
         IngressController::Nginx => files.push(("ingress-nginx.yaml".into(), INGRESS_NGINX)),
         IngressController::Traefik => files.push(("traefik.yaml".into(), TRAEFIK)),
         IngressController::None => {}

@@ -121,6 +121,7 @@ fn EditorView(props: &EditorProps) -> Html {
         let class = match marks.get(&n) {
             Some(Severity::Error) => "line error",
             Some(Severity::Warning) => "line warning",
+            Some(Severity::Note) => "line note",
             None => "line",
         };
         html! { <div class={class}>{ n }</div> }
@@ -205,7 +206,11 @@ fn highlight(text: &str, diagnostics: &[Diagnostic]) -> Html {
         { for lines.iter().enumerate().map(|(i, line)| {
             let n = i as u32 + 1;
             let diag = by_line.get(&n).map(|d| {
-                let class = if d.severity == Severity::Error { "inline-diag error" } else { "inline-diag warning" };
+                let class = match d.severity {
+                    Severity::Error => "inline-diag error",
+                    Severity::Warning => "inline-diag warning",
+                    Severity::Note => "inline-diag note",
+                };
                 html! { <span class={class} data-testid="inline-diagnostic" data-line={n.to_string()}>{ format!("  ◂ {}", d.message) }</span> }
             });
             html! { <>{ for tokens(line) }{ for diag }{ "\n" }</> }
@@ -265,6 +270,7 @@ fn view_diagnostic(d: &Diagnostic, jump: impl Fn(u32, u32) + 'static) -> Html {
     let class = match d.severity {
         Severity::Error => "diagnostic error",
         Severity::Warning => "diagnostic warning",
+        Severity::Note => "diagnostic note",
     };
     html! {
         <li class={class} data-testid="diagnostic" data-line={line.to_string()} data-severity={d.severity.to_string()}>
