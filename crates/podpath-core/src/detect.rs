@@ -99,7 +99,9 @@ fn daemonsets(manifests: &Manifests) -> Vec<(String, String, Origin)> {
     let mut out: Vec<(String, String, Origin)> = Vec::new();
     for o in &manifests.objects {
         let found = match &o.object {
-            Object::DaemonSet(ds) => ds.metadata.name.clone().map(|n| (ds.metadata.namespace.clone().unwrap_or_default(), n)),
+            Object::DaemonSet(ds) => {
+                ds.metadata.name.clone().map(|n| (ds.metadata.namespace.clone().unwrap_or_default(), n))
+            }
             Object::Pod(p) => p
                 .metadata
                 .owner_references
@@ -187,7 +189,10 @@ fn proxy(manifests: &Manifests, k3s: bool, d: &mut Detected) {
             d.cluster_cidr = Some(cidr.trunc());
             d.said.push(Diagnostic::note(
                 origin,
-                format!("the pod network is {} (ConfigMap kube-system/kube-proxy, config.conf clusterCIDR)", cidr.trunc()),
+                format!(
+                    "the pod network is {} (ConfigMap kube-system/kube-proxy, config.conf clusterCIDR)",
+                    cidr.trunc()
+                ),
             ));
         }
         return;
@@ -246,7 +251,9 @@ fn ranges(manifests: &Manifests, d: &mut Detected) {
     for o in &manifests.objects {
         match &o.object {
             Object::Node(n) => {
-                if let Some(net) = n.spec.as_ref().and_then(|s| s.pod_cidr.as_deref()).and_then(|c| c.parse::<IpNet>().ok()) {
+                if let Some(net) =
+                    n.spec.as_ref().and_then(|s| s.pod_cidr.as_deref()).and_then(|c| c.parse::<IpNet>().ok())
+                {
                     pod_nets.push(net);
                     first.get_or_insert(o.origin.clone());
                 }
@@ -257,7 +264,8 @@ fn ranges(manifests: &Manifests, d: &mut Detected) {
                 }
             }
             Object::Service(s) => {
-                let api = s.metadata.name.as_deref() == Some("kubernetes") && s.metadata.namespace.as_deref() == Some("default");
+                let api = s.metadata.name.as_deref() == Some("kubernetes")
+                    && s.metadata.namespace.as_deref() == Some("default");
                 if let Some(ip) = s.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()).and_then(|i| i.parse().ok()) {
                     cluster_ips.push((ip, api));
                 }

@@ -41,9 +41,7 @@ pub(crate) fn warnings(manifests: &Manifests, pods: &[Pod], nodes: &[Node], diag
             .iter()
             .filter(platform)
             .filter(|p| p.namespace == ns && p.owner.as_ref().is_some_and(|o| o.kind == "ReplicaSet"))
-            .filter(|p| {
-                label.split_once('=').is_none_or(|(k, v)| p.labels.get(k).map(String::as_str) == Some(v))
-            })
+            .filter(|p| label.split_once('=').is_none_or(|(k, v)| p.labels.get(k).map(String::as_str) == Some(v)))
             .collect();
         if let Some(first) = chosen.first().filter(|_| chosen.iter().all(|p| !p.is_running())) {
             diags.push(Diagnostic::warning(
@@ -90,7 +88,11 @@ mod tests {
         assert!(diags.is_empty(), "{diags:?}");
         let n1 = cluster.node("n1").unwrap();
         assert_eq!(n1.labels.get("kubernetes.io/os").map(String::as_str), Some("linux"));
-        assert!(cluster.pods.iter().filter(|p| p.labels.get("k8s-app").is_some_and(|v| v == "kube-dns")).all(|p| p.is_running()));
+        assert!(cluster
+            .pods
+            .iter()
+            .filter(|p| p.labels.get("k8s-app").is_some_and(|v| v == "kube-dns"))
+            .all(|p| p.is_running()));
     }
 
     /// A node the platform's DaemonSets do not select (a Windows node:
@@ -106,6 +108,10 @@ mod tests {
             "{got:#?}"
         );
         assert!(got.contains(&"nodes.yaml:1:1: warning: node win runs no pod of DaemonSet kube-system/kube-proxy: Services (ClusterIPs, NodePorts) do not work from pods on it".to_owned()), "{got:#?}");
-        assert!(got.iter().any(|w| w.contains("node win runs no pod of DaemonSet") && w.ends_with("pods on it get no network")), "{got:#?}");
+        assert!(
+            got.iter()
+                .any(|w| w.contains("node win runs no pod of DaemonSet") && w.ends_with("pods on it get no network")),
+            "{got:#?}"
+        );
     }
 }

@@ -48,10 +48,15 @@ fn a_kind_clusters_dump_is_reproduced() {
     assert_eq!(c.settings.cluster_cidr.to_string(), "10.244.0.0/16");
     assert_eq!(c.settings.proxy_mode.as_str(), "iptables");
     let notes = said(&diags, Severity::Note);
-    assert!(notes.iter().any(|n| n == "kube-proxy's mode is iptables (ConfigMap kube-system/kube-proxy, config.conf)"), "{notes:#?}");
+    assert!(
+        notes.iter().any(|n| n == "kube-proxy's mode is iptables (ConfigMap kube-system/kube-proxy, config.conf)"),
+        "{notes:#?}"
+    );
     let warnings = said(&diags, Severity::Warning);
     assert!(
-        warnings.iter().any(|w| w.starts_with("the cluster's CNI plugin is kindnet (DaemonSet kube-system/kindnet), which podpath does not simulate")),
+        warnings.iter().any(|w| w.starts_with(
+            "the cluster's CNI plugin is kindnet (DaemonSet kube-system/kindnet), which podpath does not simulate"
+        )),
         "{warnings:#?}"
     );
     // The dump's pods, where and as they were: no other pods.
@@ -66,7 +71,10 @@ fn a_kind_clusters_dump_is_reproduced() {
     // enforced: the client is let in, CoreDNS is not.
     let t = run(&c, pod("default", "client-5b9f6d7c48-zt6wd"), to_pod("default", "web-7d4b9c8f6d-vv7rt"), 80);
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
-    assert!(t.hops.iter().any(|h| h.rule.as_deref() == Some("10.244.2.0/24 via 172.18.0.4 dev eth0 proto bird")), "{t:#?}");
+    assert!(
+        t.hops.iter().any(|h| h.rule.as_deref() == Some("10.244.2.0/24 via 172.18.0.4 dev eth0 proto bird")),
+        "{t:#?}"
+    );
     let t = run(&c, pod("default", "client-5b9f6d7c48-zt6wd"), To::Name("web".into()), 80);
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
     let t = run(&c, pod("kube-system", "coredns-668d6bf9bc-5kxnq"), to_pod("default", "web-7d4b9c8f6d-vv7rt"), 80);
@@ -85,8 +93,17 @@ fn a_k3s_clusters_dump_is_reproduced() {
     assert_eq!((c.settings.cni.as_str(), c.settings.proxy_mode.as_str()), ("flannel", "iptables"));
     let notes = said(&diags, Severity::Note);
     assert!(notes.iter().any(|n| n.starts_with("a k3s cluster")), "{notes:#?}");
-    assert!(notes.iter().any(|n| n == "the ingress controller is Traefik (Deployment kube-system/traefik)"), "{notes:#?}");
-    assert!(notes.iter().any(|n| n == "the Service range is 10.43.0.0/16 (Service default/kubernetes is 10.43.0.1, its first address)"), "{notes:#?}");
+    assert!(
+        notes.iter().any(|n| n == "the ingress controller is Traefik (Deployment kube-system/traefik)"),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                == "the Service range is 10.43.0.0/16 (Service default/kubernetes is 10.43.0.1, its first address)"),
+        "{notes:#?}"
+    );
     // No warning that a Service's address is out of range, no kube-proxy
     // or flannel pods k3s does not run, no second Traefik.
     let table = kubectl::pods_table(&c, &Scope::All, true);

@@ -278,10 +278,7 @@ pub(crate) fn assign(
                     let ip = p.draft.given_ip.expect("checked above");
                     let ranges = &mut networks[i].pod_ranges;
                     if !ranges.iter().any(|r| r.contains(&ip)) {
-                        let range = nodes[i]
-                            .pod_cidr
-                            .filter(|c| c.contains(&ip))
-                            .unwrap_or_else(|| IpNet::from(ip));
+                        let range = nodes[i].pod_cidr.filter(|c| c.contains(&ip)).unwrap_or_else(|| IpNet::from(ip));
                         ranges.push(range);
                     }
                     Some(ip)

@@ -369,7 +369,13 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
 /// named by a unique RFC 1123 label; each `containerPort` given and
 /// between 1 and 65535, and a `hostPort` too when set. Says every problem
 /// at its field and whether the spec passed.
-fn containers_valid(spec: &core::PodSpec, at: &str, prefix: &str, origin: &Origin, diags: &mut Vec<Diagnostic>) -> bool {
+fn containers_valid(
+    spec: &core::PodSpec,
+    at: &str,
+    prefix: &str,
+    origin: &Origin,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     let mut problems = Vec::new();
     if spec.containers.is_empty() {
         problems.push(format!("{at}.containers: Required value"));
@@ -395,7 +401,8 @@ fn containers_valid(spec: &core::PodSpec, at: &str, prefix: &str, origin: &Origi
                 ));
             }
             if let Some(h) = p.host_port.filter(|h| *h != 0 && !(1..=65535).contains(h)) {
-                problems.push(format!("{port_path}.hostPort: Invalid value: {h}: must be between 1 and 65535, inclusive"));
+                problems
+                    .push(format!("{port_path}.hostPort: Invalid value: {h}: must be between 1 and 65535, inclusive"));
             }
         }
     }

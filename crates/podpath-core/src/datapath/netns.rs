@@ -245,7 +245,9 @@ impl Netns {
     /// `ip route`: the default route first, then by destination.
     pub fn ip_route(&self) -> String {
         let mut routes: Vec<&Route> = self.routes.iter().collect();
-        crate::order::sort_by_key(&mut routes, |r| r.dst.map(|n| (1, n.network(), n.prefix_len())).unwrap_or((0, n0(), 0)));
+        crate::order::sort_by_key(&mut routes, |r| {
+            r.dst.map(|n| (1, n.network(), n.prefix_len())).unwrap_or((0, n0(), 0))
+        });
         routes.iter().map(|r| format!("{r}\n")).collect()
     }
 

@@ -362,7 +362,8 @@ fn exec(cluster: &Cluster, f: &Flags, seed: u64) -> (Output, Option<Where>) {
         Err(o) => return (o, None),
     };
     let mut note = note.unwrap_or_default();
-    let image = p.spec.containers.iter().find(|c| c.name == container).and_then(|c| c.image.clone()).unwrap_or_default();
+    let image =
+        p.spec.containers.iter().find(|c| c.name == container).and_then(|c| c.image.clone()).unwrap_or_default();
     let (tools, known) = pod::Toolset::of(&image);
     let oci = |note: &str, cmd: &str| {
         // The runtime's message when the binary is not in the image.

@@ -113,7 +113,13 @@ pub(super) fn parse(short: &str, long: &[Long], args: &[String]) -> Result<Parse
 mod tests {
     use super::*;
 
-    const LONG: &[Long] = &[("timeout", true, Some('T')), ("quiet", false, Some('q')), ("spider", false, None), ("no-cache", false, None), ("no-parent", false, None)];
+    const LONG: &[Long] = &[
+        ("timeout", true, Some('T')),
+        ("quiet", false, Some('q')),
+        ("spider", false, None),
+        ("no-cache", false, None),
+        ("no-parent", false, None),
+    ];
 
     fn run(words: &str) -> Result<Parsed, String> {
         let args: Vec<String> = words.split(' ').map(String::from).collect();

@@ -33,10 +33,7 @@ pub(crate) enum Client {
     /// The learner's machine, outside the cluster.
     Outside,
     /// A pod's container, with the tools its image ships.
-    Pod {
-        key: String,
-        tools: Toolset,
-    },
+    Pod { key: String, tools: Toolset },
 }
 
 impl Client {

@@ -98,14 +98,18 @@ pub(super) fn busybox(cluster: &Cluster, client: &Client, args: &[String], seed:
     let parsed = super::getopt::parse("np:s:ubvw:i:o:zlke:", &[], args)
         .map_err(|e| Output::fail(1, format!("nc: {e}\n{BUSYBOX_USAGE}")))?;
     if parsed.has("l") {
-        return Err(Output::fail(1, "podpath: nc -l (listening) is not simulated; run nc against a pod that listens\n"));
+        return Err(Output::fail(
+            1,
+            "podpath: nc -l (listening) is not simulated; run nc against a pod that listens\n",
+        ));
     }
     if let Some(w) = parsed.value("w").filter(|w| w.parse::<u32>().is_err()) {
         return Err(Output::fail(1, format!("nc: invalid number '{w}'\n")));
     }
     let verbose = parsed.count("v");
     let udp = parsed.has("u");
-    let (Some(host), Some(port), None) = (parsed.operands.first(), parsed.operands.get(1), parsed.operands.get(2)) else {
+    let (Some(host), Some(port), None) = (parsed.operands.first(), parsed.operands.get(1), parsed.operands.get(2))
+    else {
         return Err(Output::fail(1, BUSYBOX_USAGE.to_owned()));
     };
     let Some(port) = port.parse::<u16>().ok().filter(|p| *p != 0) else {
