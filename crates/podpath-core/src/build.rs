@@ -107,6 +107,7 @@ fn apply_detected(
     }
     settings.snapshot = true;
     let mut spec = given.clone();
+    let kube_router = given.cni.is_none() && overrides.cni.is_none() && d.kube_router;
     if given.cni.is_none() && overrides.cni.is_none() {
         diags.extend(d.cni_said.iter().cloned());
         spec.cni = d.cni.or(spec.cni);
@@ -122,7 +123,14 @@ fn apply_detected(
     let nodes = settings.nodes;
     let object = ClusterObject { spec, ..ClusterObject::default() };
     let ingress_service = if given.ingress_controller.is_none() { d.ingress_service.clone() } else { None };
-    *settings = Settings { name, nodes, snapshot: true, ingress_service, ..object.settings_with(overrides) };
+    *settings = Settings {
+        name,
+        nodes,
+        snapshot: true,
+        ingress_service,
+        kube_router_policy: kube_router,
+        ..object.settings_with(overrides)
+    };
     diags.extend(d.said);
 }
 

@@ -42,6 +42,8 @@ pub(crate) struct Detected {
     pub service_cidr: Option<IpNet>,
     /// Notes for what was inferred, warnings for what falls back.
     pub said: Vec<Diagnostic>,
+    /// k3s's kube-router enforces NetworkPolicy (with the plugin detected).
+    pub kube_router: bool,
     /// What was said of the CNI plugin: moot when one is given.
     pub cni_said: Vec<Diagnostic>,
 }
@@ -149,9 +151,10 @@ fn cni(manifests: &Manifests, k3s: Option<&Origin>, d: &mut Detected) {
         None => {
             if let Some(origin) = k3s {
                 d.cni = Some(Cni::K3S_EMBEDDED);
-                d.cni_said.push(Diagnostic::warning(
+                d.kube_router = true;
+                d.cni_said.push(Diagnostic::note(
                     origin.clone(),
-                    "k3s's embedded flannel (VXLAN) is simulated as cni flannel; its embedded kube-router NetworkPolicy controller is not, so policies are not enforced here although k3s enforces them",
+                    "k3s's embedded flannel (VXLAN) is simulated as cni flannel, with NetworkPolicy enforced by its embedded kube-router controller",
                 ));
             }
         }

@@ -153,6 +153,9 @@ pub struct Settings {
     /// elsewhere than its project's manifest does (k3s runs Traefik in
     /// kube-system).
     pub ingress_service: Option<(String, String)>,
+    /// k3s's embedded kube-router NetworkPolicy controller enforces policy
+    /// on every node, whatever the plugin (flannel alone enforces none).
+    pub kube_router_policy: bool,
 }
 
 impl Default for Settings {
@@ -191,6 +194,7 @@ impl Settings {
             kube_proxy: None,
             snapshot: false,
             ingress_service: None,
+            kube_router_policy: false,
         }
     }
 }

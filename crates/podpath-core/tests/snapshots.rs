@@ -114,9 +114,16 @@ fn a_k3s_clusters_dump_is_reproduced() {
     let t = run(&c, pod("default", "client-5b9f6d7c48-zt6wd"), To::Name("web.default.svc.cluster.local".into()), 80);
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
     assert!(t.dns.as_ref().and_then(|d| d.address()).is_some_and(|a| a.to_string() == "10.43.183.27"));
-    let t = run(&c, pod("kube-system", "coredns-5688667fd4-x7tqz"), to_pod("default", "web-7d4b9c8f6d-2kq9x"), 80);
+    // Across nodes through flannel's VXLAN device; and k3s's embedded
+    // kube-router enforces the dump's policy (k3s docs,
+    // networking-services.md: "an embedded network policy controller"),
+    // where flannel alone would let everything in.
+    let t = run(&c, pod("kube-system", "coredns-5688667fd4-x7tqz"), to_pod("default", "client-5b9f6d7c48-zt6wd"), 80);
     assert_eq!(t.verdict, Verdict::Delivered, "flannel VXLAN from server-0 to worker-7: {}", t.reason);
-    assert!(t.hops.iter().any(|h| format!("{:?}", h.at).contains("flannel.1")), "{t:#?}");
+    assert!(t.hops.iter().any(|h| h.at.to_string().contains("flannel.1")), "{t:#?}");
+    let t = run(&c, pod("kube-system", "coredns-5688667fd4-x7tqz"), to_pod("default", "web-7d4b9c8f6d-2kq9x"), 80);
+    assert_eq!(t.verdict, Verdict::Dropped, "{}", t.reason);
+    assert!(t.hops.iter().any(|h| h.at.to_string().starts_with("kube-router")), "{t:#?}");
 }
 
 /// A pod's node that the dump does not list is made from the pod

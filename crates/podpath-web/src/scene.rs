@@ -111,7 +111,7 @@ impl Scene {
     /// The scene of `cluster`, numbered `generation`.
     pub fn of(cluster: &Cluster, generation: u64) -> Scene {
         let settings = &cluster.settings;
-        let enforcement = podpath_core::policy::Enforcement::of(settings.cni);
+        let enforcement = podpath_core::policy::Enforcement::of_settings(settings);
         let network = cluster.network();
         let label = podpath_core::proxy::label(settings.proxy_mode);
         let mut system: std::collections::BTreeMap<&str, Vec<String>> = std::collections::BTreeMap::new();

@@ -183,6 +183,26 @@ impl Enforcement {
     pub fn of(cni: Cni) -> Enforcement {
         plugin(cni).enforcement()
     }
+
+    /// What the cluster enforces: its plugin's enforcement, or all of the
+    /// API where k3s's kube-router controller does it.
+    pub fn of_settings(settings: &crate::settings::Settings) -> Enforcement {
+        if settings.kube_router_policy {
+            Enforcement::full(settings.cni)
+        } else {
+            Enforcement::of(settings.cni)
+        }
+    }
+}
+
+/// Where the cluster enforces one direction of policy, as a trace hop
+/// names it: the plugin's place, or kube-router's in k3s.
+pub fn policy_place(settings: &crate::settings::Settings, egress: bool) -> Place {
+    if settings.kube_router_policy {
+        Place::Agent { name: "kube-router".into(), note: "k3s's embedded NetworkPolicy controller".into() }
+    } else {
+        plugin(settings.cni).policy_place(egress)
+    }
 }
 
 /// A plugin's own netfilter state on a node: what it adds to the `filter`

@@ -154,7 +154,7 @@ fn ip_block_text(b: &IpBlock) -> String {
 
 impl<'a> Engine<'a> {
     pub fn new(cluster: &'a Cluster) -> Engine<'a> {
-        Engine { cluster, enforcement: Enforcement::of(cluster.settings.cni), empty: Labels::new() }
+        Engine { cluster, enforcement: Enforcement::of_settings(&cluster.settings), empty: Labels::new() }
     }
 
     /// Whether `ip` is one of the nodes' own addresses.

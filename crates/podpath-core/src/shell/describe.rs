@@ -392,7 +392,7 @@ pub(super) fn network_policy(cluster: &Cluster, np: &NetworkPolicy) -> String {
             }
         }
     }
-    if !crate::policy::Enforcement::of(cluster.settings.cni).enforced {
+    if !crate::policy::Enforcement::of_settings(&cluster.settings).enforced {
         explain.push_str(&format!(
             "podpath: {} does not enforce NetworkPolicy: this policy has no effect in this cluster\n",
             cluster.settings.cni

@@ -221,7 +221,7 @@ impl Flight<'_> {
         }
         Some(Hop {
             node: on,
-            at: datapath::plugin(self.cluster.settings.cni).policy_place(egress),
+            at: datapath::policy_place(&self.cluster.settings, egress),
             action: match side.verdict {
                 SideVerdict::Deny => Action::PolicyDenied,
                 SideVerdict::Allow => Action::PolicyAllowed,
