@@ -325,3 +325,23 @@ fn lookups_cross_the_network_and_policy_can_break_them() {
     let t = trace_to(&c, "client", "web");
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
 }
+
+/// `pods verified` looks the address up in CoreDNS's pod index, which a
+/// pod being deleted leaves (plugin/kubernetes/object/pod.go: "if the pod
+/// is in the process of termination, return an error so it can be
+/// ignored"): its record is gone while it still runs; `pods insecure`
+/// answers from the name alone.
+#[test]
+fn a_terminating_pod_has_no_verified_record() {
+    let leaving = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: leaving, namespace: shop, annotations: {podpath.dev/terminating: \"true\"}}\nspec: {containers: [{name: c, image: nginx}]}\n";
+    for (mode, want) in [("verified", "NXDOMAIN"), ("insecure", "NOERROR")] {
+        let c = fixture(&format!(
+            "{leaving}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: coredns, namespace: kube-system}}\ndata:\n  Corefile: |\n    .:53 {{\n      kubernetes cluster.local {{\n        pods {mode}\n      }}\n    }}\n"
+        ));
+        let p = c.pod("shop", "leaving").unwrap();
+        assert!(p.terminating && p.is_running());
+        let dashed = p.ip.unwrap().to_string().replace('.', "-");
+        let got = ask(&c, &Dns::of(&c), &format!("{dashed}.shop.pod.cluster.local"), "A");
+        assert!(got.starts_with(want), "pods {mode}: {got}");
+    }
+}

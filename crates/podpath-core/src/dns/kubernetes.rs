@@ -357,8 +357,13 @@ fn pod(cluster: &Cluster, k: &Kubernetes, zone: &str, name: &str, dashed: &str, 
     if !exposed(k, ns) || !cluster.namespaces.contains(ns) {
         return nxdomain(k, zone, format!("no namespace {ns} (or not among the plugin's namespaces)"));
     }
-    if k.pods == PodMode::Verified && !cluster.pods.iter().any(|p| p.namespace == ns && p.ip == Some(ip)) {
-        return nxdomain(k, zone, format!("no pod in {ns} has {ip} (`pods verified`)"));
+    // CoreDNS's pod index leaves out a pod being deleted (object/pod.go
+    // returns errPodTerminating for it), so `pods verified` no longer
+    // answers for it.
+    if k.pods == PodMode::Verified
+        && !cluster.pods.iter().any(|p| p.namespace == ns && p.ip == Some(ip) && !p.terminating)
+    {
+        return nxdomain(k, zone, format!("no pod in {ns} has {ip} (`pods verified`; a terminating pod is not indexed)"));
     }
     let why = if k.pods == PodMode::Insecure {
         "pod record: the address in the name, unchecked (`pods insecure`)"
