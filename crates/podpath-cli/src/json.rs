@@ -130,5 +130,5 @@ pub fn resolution(r: &Resolution) -> Value {
 }
 
 fn record(r: &Record) -> Value {
-    json!({"name": r.name, "type": r.rtype.as_str(), "ttl": r.ttl, "data": r.data})
+    json!({"name": r.name, "type": r.rtype.name(), "ttl": r.ttl, "data": r.data})
 }

@@ -345,3 +345,24 @@ fn a_terminating_pod_has_no_verified_record() {
         assert!(got.starts_with(want), "pods {mode}: {got}");
     }
 }
+
+/// A type the kubernetes plugin makes no records of (HINFO, MX, CAA,
+/// TYPEn): its handler does a fake A lookup to tell NODATA from NXDOMAIN
+/// (coredns plugin/kubernetes/handler.go, the `default:` case), so an
+/// existing name is NOERROR with no answer and the SOA, a missing one
+/// NXDOMAIN; on the wire the question carries the type's number.
+#[test]
+fn types_without_records_are_nodata_or_nxdomain() {
+    let c = fixture("");
+    let dns = Dns::of(&c);
+    for t in ["HINFO", "mx", "CAA", "TYPE65280"] {
+        assert_eq!(ask(&c, &dns, "web.shop.svc.cluster.local", t), "NOERROR", "{t}");
+        assert_eq!(ask(&c, &dns, "nope.shop.svc.cluster.local", t), "NXDOMAIN", "{t}");
+    }
+    assert_eq!(RType::parse("hinfo").unwrap().to_string(), "HINFO");
+    assert_eq!(RType::parse("TYPE65280").unwrap().to_string(), "TYPE65280");
+    // Zone transfers and the modelled types by number are not asked so.
+    assert!(RType::parse("AXFR").is_none() && RType::parse("TYPE1").is_none());
+    let q = podpath_core::dns::wire::query(7, "web.shop.svc.cluster.local.", RType::parse("HINFO").unwrap());
+    assert_eq!(&q[q.len() - 4..], [0, 13, 0, 1]);
+}

@@ -12,8 +12,10 @@ use crate::common::{json, out, report, Failure, Format, InputArgs, Ran};
 pub struct DnsArgs {
     /// The name to resolve (an IP address asks for its PTR record)
     name: String,
-    /// The record type
-    #[arg(long = "type", default_value = "A", value_parser = ["A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "NS", "SOA"], ignore_case = true)]
+    /// The record type: A, AAAA, SRV, PTR, CNAME, TXT, NS, SOA, or any
+    /// other by name or as TYPEn (HINFO, MX, CAA…: no plugin has records of
+    /// those, and CoreDNS answers NODATA or NXDOMAIN)
+    #[arg(long = "type", default_value = "A", value_parser = rtype)]
     rtype: String,
     /// Resolve from this pod (its resolv.conf, its queries through the cluster's network and policies)
     #[arg(long, conflicts_with = "namespace")]
@@ -62,4 +64,12 @@ pub fn run(args: &DnsArgs) -> Ran {
         Format::Text => out(&res.report(args.seed).to_string()),
     }
     Ok(code)
+}
+
+/// A record type dig would take.
+fn rtype(text: &str) -> Result<String, String> {
+    podpath_core::dns::RType::parse(text).map(|t| t.to_string()).ok_or_else(|| {
+        "not a record type podpath can ask for (A, AAAA, SRV, PTR, CNAME, TXT, NS, SOA, HINFO, MX, CAA, TYPEn…)"
+            .to_owned()
+    })
 }

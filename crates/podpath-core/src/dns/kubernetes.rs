@@ -363,7 +363,11 @@ fn pod(cluster: &Cluster, k: &Kubernetes, zone: &str, name: &str, dashed: &str, 
     if k.pods == PodMode::Verified
         && !cluster.pods.iter().any(|p| p.namespace == ns && p.ip == Some(ip) && !p.terminating)
     {
-        return nxdomain(k, zone, format!("no pod in {ns} has {ip} (`pods verified`; a terminating pod is not indexed)"));
+        return nxdomain(
+            k,
+            zone,
+            format!("no pod in {ns} has {ip} (`pods verified`; a terminating pod is not indexed)"),
+        );
     }
     let why = if k.pods == PodMode::Insecure {
         "pod record: the address in the name, unchecked (`pods insecure`)"

@@ -42,11 +42,41 @@ pub enum RType {
     Soa,
     Srv,
     Txt,
+    /// A type no plugin podpath models makes records of (HINFO, MX, CAA…),
+    /// by its number: CoreDNS answers it NODATA where the name exists and
+    /// NXDOMAIN where it does not (see [`Dns::answer`]).
+    Other(u16),
 }
+
+/// Types asked by name that no modelled plugin has records of (IANA's
+/// registry numbers); others are written `TYPEn` (RFC 3597).
+const OTHER_TYPES: &[(&str, u16)] = &[
+    ("HINFO", 13),
+    ("MX", 15),
+    ("RP", 17),
+    ("AFSDB", 18),
+    ("LOC", 29),
+    ("NAPTR", 35),
+    ("CERT", 37),
+    ("DNAME", 39),
+    ("DS", 43),
+    ("SSHFP", 44),
+    ("RRSIG", 46),
+    ("NSEC", 47),
+    ("DNSKEY", 48),
+    ("NSEC3", 50),
+    ("TLSA", 52),
+    ("SVCB", 64),
+    ("HTTPS", 65),
+    ("SPF", 99),
+    ("URI", 256),
+    ("CAA", 257),
+];
 
 impl RType {
     pub fn parse(s: &str) -> Option<RType> {
-        Some(match s.to_ascii_uppercase().as_str() {
+        let upper = s.to_ascii_uppercase();
+        Some(match upper.as_str() {
             "A" => RType::A,
             "AAAA" => RType::Aaaa,
             "CNAME" => RType::Cname,
@@ -55,27 +85,43 @@ impl RType {
             "SOA" => RType::Soa,
             "SRV" => RType::Srv,
             "TXT" => RType::Txt,
-            _ => return None,
+            other => {
+                let n = OTHER_TYPES
+                    .iter()
+                    .find(|(name, _)| *name == other)
+                    .map(|(_, n)| *n)
+                    .or_else(|| other.strip_prefix("TYPE").and_then(|n| n.parse().ok()))?;
+                // Zone transfers, the meta types and the modelled types by
+                // number are not asked this way.
+                if matches!(n, 0 | 1 | 2 | 5 | 6 | 12 | 16 | 28 | 33 | 41 | 249..=255) {
+                    return None;
+                }
+                RType::Other(n)
+            }
         })
     }
 
-    pub fn as_str(self) -> &'static str {
+    /// Its name as dig prints it.
+    pub fn name(self) -> String {
         match self {
-            RType::A => "A",
-            RType::Aaaa => "AAAA",
-            RType::Cname => "CNAME",
-            RType::Ns => "NS",
-            RType::Ptr => "PTR",
-            RType::Soa => "SOA",
-            RType::Srv => "SRV",
-            RType::Txt => "TXT",
+            RType::A => "A".into(),
+            RType::Aaaa => "AAAA".into(),
+            RType::Cname => "CNAME".into(),
+            RType::Ns => "NS".into(),
+            RType::Ptr => "PTR".into(),
+            RType::Soa => "SOA".into(),
+            RType::Srv => "SRV".into(),
+            RType::Txt => "TXT".into(),
+            RType::Other(n) => {
+                OTHER_TYPES.iter().find(|(_, m)| *m == n).map_or_else(|| format!("TYPE{n}"), |(name, _)| (*name).into())
+            }
         }
     }
 }
 
 impl fmt::Display for RType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.name())
     }
 }
 
@@ -283,7 +329,24 @@ impl Dns {
         }
         if let Some(k) = &server.kubernetes {
             if let Some(zone) = k.zones.iter().filter(|z| in_zone(&name, z)).max_by_key(|z| z.len()) {
-                let mut r = kubernetes::answer(cluster, k, zone, &name, qtype);
+                // A type the plugin makes no records of is answered after
+                // a fake A lookup, which tells NODATA from NXDOMAIN
+                // (plugin/kubernetes/handler.go, its `default:` case).
+                let mut r = match qtype {
+                    RType::Other(_) => {
+                        let mut r = kubernetes::answer(cluster, k, zone, &name, RType::A);
+                        if r.rcode == Rcode::NoError {
+                            r.answers.clear();
+                            r.additional.clear();
+                            r.authority = vec![kubernetes::soa(zone, k.ttl)];
+                            r.by = format!(
+                                "kubernetes: no {qtype} records; the name exists (a fake A lookup found it): NODATA"
+                            );
+                        }
+                        r
+                    }
+                    _ => kubernetes::answer(cluster, k, zone, &name, qtype),
+                };
                 let through = r.rcode == Rcode::NxDomain
                     && k.fallthrough.as_ref().is_some_and(|f| f.is_empty() || f.iter().any(|z| in_zone(&name, z)));
                 if !through {

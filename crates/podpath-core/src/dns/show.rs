@@ -63,7 +63,7 @@ impl fmt::Display for Dig<'_> {
         }
         writeln!(f, "\n;; OPT PSEUDOSECTION:\n; EDNS: version: 0, flags:; udp: 1232")?;
         writeln!(f, ";; QUESTION SECTION:")?;
-        writeln!(f, "{}", columns(&[(&format!(";{}", self.qname), 32), ("IN", 40), (self.qtype.as_str(), 0)]))?;
+        writeln!(f, "{}", columns(&[(&format!(";{}", self.qname), 32), ("IN", 40), (&self.qtype.name(), 0)]))?;
         for (title, records) in [("ANSWER", &r.answers), ("AUTHORITY", &r.authority), ("ADDITIONAL", &r.additional)] {
             section(f, title, records)?;
         }
@@ -103,7 +103,7 @@ fn section(f: &mut fmt::Formatter<'_>, title: &str, records: &[Record]) -> fmt::
     writeln!(f, "\n;; {title} SECTION:")?;
     for r in records {
         let ttl = r.ttl.to_string();
-        writeln!(f, "{}", columns(&[(&r.name, 24), (&ttl, 32), ("IN", 40), (r.rtype.as_str(), 48), (&r.data, 0)]))?;
+        writeln!(f, "{}", columns(&[(&r.name, 24), (&ttl, 32), ("IN", 40), (&r.rtype.name(), 48), (&r.data, 0)]))?;
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ fn type_code(t: RType) -> u16 {
         RType::Txt => 16,
         RType::Aaaa => 28,
         RType::Srv => 33,
+        RType::Other(n) => n,
     }
 }
 
@@ -67,6 +68,8 @@ fn rdata(r: &Record) -> Vec<u8> {
             d.push(text.len().min(255) as u8);
             d.extend(&text[..text.len().min(255)]);
         }
+        // Never in an answer: no plugin podpath models makes them.
+        RType::Other(_) => {}
         RType::Soa => {
             name(&mut d, words.first().copied().unwrap_or("."));
             name(&mut d, words.get(1).copied().unwrap_or("."));
