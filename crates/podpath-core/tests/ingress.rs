@@ -418,3 +418,31 @@ mod the_way_in {
         assert_eq!(t.http.as_ref().unwrap().status, 504);
     }
 }
+
+/// Traefik's Ingress provider only loads an Ingress's `spec.tls`
+/// certificates into its TLS store (getCertificates); the routers it makes
+/// carry no TLS of their own and stay on every entrypoint, and the Helm
+/// chart's websecure entrypoint terminates TLS for all of them
+/// (traefik-helm-chart values.yaml: `ports.websecure.tls.enabled: true`).
+/// So an Ingress with `spec.tls` answers both plain HTTP and HTTPS.
+#[test]
+fn traefik_serves_a_tls_ingress_on_both_entrypoints() {
+    let text = "apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: kind}\nspec: {ingressController: traefik}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\nspec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  tls: [{hosts: [shop.example.com], secretName: shop-tls}]\n  rules:\n  - host: shop.example.com\n    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}\n";
+    let (c, diags) = podpath_core::simulate(&[podpath_core::Source::new("tls.yaml", text)]);
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    for url in ["http://shop.example.com/", "https://shop.example.com/"] {
+        let dest = podpath_core::trace::target::parse_to(url).unwrap();
+        let spec = dest.http.clone().unwrap();
+        let port = dest.port.unwrap_or(if spec.scheme == "https" { 443 } else { 80 });
+        let req = podpath_core::trace::Request {
+            from: podpath_core::trace::From::External,
+            to: dest.to,
+            port,
+            protocol: podpath_core::cluster::Protocol::Tcp,
+            node: None,
+            seed: 0,
+        };
+        let t = podpath_core::trace::trace_http(&c, &req, &spec).unwrap();
+        assert_eq!(t.http.as_ref().map(|h| h.status), Some(200), "{url}: {}", t.reason);
+    }
+}

@@ -12,7 +12,8 @@
 //!   `priority`) says otherwise; the longest rule wins.
 //! - Nothing matched: 404 `404 page not found`. No redirect to HTTPS
 //!   unless a middleware asks for one; TLS routers (`router.tls`, an
-//!   IngressRoute with `tls`) serve only HTTPS.
+//!   IngressRoute with `tls`) serve only HTTPS, and the chart's websecure
+//!   entrypoint terminates TLS for every router on it.
 
 use super::{allowed, endpoints, pick, Backend, HttpRequest, Routed};
 use crate::cluster::{Cluster, Ingress};
@@ -307,9 +308,14 @@ pub fn route(cluster: &Cluster, req: &HttpRequest, seed: u64) -> Routed {
     let ctl = IngressController::Traefik;
     let entry = if req.scheme == "https" { "websecure" } else { "web" };
     let tls = req.scheme == "https";
+    // The chart's websecure entrypoint terminates TLS itself
+    // (`ports.websecure.tls.enabled: true`), so every router on it serves
+    // HTTPS, TLS router or not; on web only routers without TLS match. An
+    // Ingress's `spec.tls` only loads its certificate (the Ingress
+    // provider's getCertificates): its routers stay on every entrypoint.
     let found = routers(cluster).into_iter().find(|r| {
         (r.entry_points.is_empty() || r.entry_points.iter().any(|e| e == entry))
-            && r.tls == tls
+            && (tls || !r.tls)
             && parse(&r.rule).is_some_and(|e| matches(&e, req))
     });
     let Some(router) = found else {
