@@ -100,6 +100,8 @@ pub struct RunAnswer {
     pub at: podpath_core::shell::Where,
     /// The trace of what the command sent, to show and play.
     pub traced: Option<TraceAnswer>,
+    /// The cluster again, when the line changed its objects (`kubectl run`).
+    pub scene: Option<Box<Scene>>,
 }
 
 /// A node's dumps.
@@ -181,6 +183,9 @@ pub struct Session {
     /// The cluster a simulation replaced, kept until [`Session::release`]:
     /// freeing 20,000 pods takes a tenth of a second the answer need not wait for.
     retired: Option<Cluster>,
+    /// The editor's text and the switches it was last simulated with: the
+    /// terminal's `kubectl run` builds the cluster again from them.
+    input: (String, Overrides),
 }
 
 impl Session {
@@ -232,9 +237,17 @@ impl Session {
         Reply { id, generation: self.generation, answer }
     }
 
+    /// The editor's text, and the pods the terminal created.
+    fn sources(&self, text: &str) -> Vec<Source> {
+        let mut sources = vec![Source::new(EDITOR_FILE, text.to_owned())];
+        sources.extend(self.shell.objects());
+        sources
+    }
+
     fn simulate(&mut self, text: String, overrides: &Overrides, lesson: Option<Box<Lesson>>) -> Answer {
         let first = !self.built;
-        let (cluster, diagnostics) = simulate_with(&[Source::new(EDITOR_FILE, text.clone())], overrides);
+        let (cluster, diagnostics) = simulate_with(&self.sources(&text), overrides);
+        self.input = (text.clone(), overrides.clone());
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         self.lesson = lesson.map(|l| *l);
         let scene = if !has_errors || first {
@@ -288,9 +301,32 @@ impl Session {
         TraceAnswer { ask, result, places, route, near }
     }
 
+    /// Builds the cluster again after the terminal changed its objects
+    /// (`kubectl run`, a pod deleted), keeping the editor's input.
+    fn rebuild(&mut self) -> Box<Scene> {
+        let (text, overrides) = self.input.clone();
+        let (cluster, _) = simulate_with(&self.sources(&text), &overrides);
+        self.retired = Some(std::mem::replace(&mut self.cluster, cluster));
+        self.built = true;
+        self.generation += 1;
+        self.topology = None;
+        Box::new(Scene::of(&self.cluster, self.generation))
+    }
+
     fn run(&mut self, line: String) -> RunAnswer {
         let prompt = self.shell.prompt();
-        let out = self.shell.run(&self.cluster, &line);
+        let mut out = self.shell.run(&self.cluster, &line);
+        let mut scene = None;
+        if self.shell.take_rebuild() {
+            scene = Some(self.rebuild());
+            let more = self.shell.resume(&self.cluster);
+            out.text.push_str(&more.text);
+            out.status = more.status;
+            out.traced = more.traced.or(out.traced);
+            if self.shell.take_rebuild() {
+                scene = Some(self.rebuild());
+            }
+        }
         let traced = out.traced.map(|t| {
             let t = *t;
             let ask = Ask { from: t.from, to: t.to, port: t.port, protocol: t.protocol, seed: t.seed };
@@ -306,6 +342,7 @@ impl Session {
             history: self.shell.history().to_vec(),
             at: self.shell.at().clone(),
             traced,
+            scene,
         }
     }
 
@@ -394,5 +431,29 @@ mod tests {
             Request::Simulate { text: "x".into(), overrides: Overrides::default(), lesson: Some(Box::new(lesson)) },
         );
         assert_eq!(decode::<(u64, Request)>(&encode(&request).unwrap()).unwrap(), request);
+    }
+
+    /// The terminal's `kubectl run` adds its pod to the cluster the page
+    /// shows (the scene comes with the answer), keeps it across edits of the
+    /// editor, and `--rm` takes it away when the shell exits.
+    #[test]
+    fn kubectl_run_adds_its_pod_and_rm_takes_it_away() {
+        let mut s = Session::new();
+        let (_, text) = default_scenario();
+        simulated(&mut s, text);
+        let run = |s: &mut Session, line: &str| match s.handle(2, Request::Run(line.to_owned())).answer {
+            Answer::Ran(r) => *r,
+            other => panic!("{other:?}"),
+        };
+        let has = |scene: &Scene| scene.pods.iter().any(|p| p.namespace == "default" && p.name == "test-1");
+        let r = run(&mut s, "kubectl run --rm -i -t --image=alpine test-1 -- sh");
+        assert_eq!(r.output, "If you don't see a command prompt, try pressing enter.\n");
+        assert!(r.scene.as_deref().is_some_and(has), "the scene has the new pod");
+        assert_eq!(r.at.prompt(), "/ # ");
+        let Answer::Simulated { scene: Some(scene), .. } = simulated(&mut s, text) else { panic!("a scene") };
+        assert!(has(&scene), "an edit keeps the pods the terminal made");
+        let r = run(&mut s, "exit");
+        assert_eq!(r.output, "pod \"test-1\" deleted\n");
+        assert!(r.scene.as_deref().is_some_and(|sc| !has(sc)));
     }
 }

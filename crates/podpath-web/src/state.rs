@@ -412,6 +412,10 @@ impl Model {
             Answer::Traced(_) | Answer::Closed => {}
             Answer::Ran(r) => {
                 let r = *r;
+                // `kubectl run` built the cluster again with its pod.
+                if let Some(scene) = r.scene {
+                    self.scene = Rc::new(*scene);
+                }
                 self.history = Rc::new(r.history);
                 self.at = r.at;
                 let mut scrollback = if r.clear { Vec::new() } else { (*self.scrollback).clone() };

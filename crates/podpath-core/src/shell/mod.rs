@@ -108,6 +108,16 @@ pub struct Shell {
     recent: Vec<Trace>,
     /// What the servers logged: (pod, line).
     logs: Vec<(String, String)>,
+    /// The pods `kubectl run` created, as manifests: the cluster is built
+    /// with them besides the input (see [`Shell::objects`]).
+    created: Vec<(String, String)>,
+    /// Set when `created` changed: the caller rebuilds the cluster, then
+    /// calls [`Shell::resume`].
+    rebuild: bool,
+    /// A `kubectl run -i` waiting for its pod.
+    pending: Option<kubectl::Plan>,
+    /// The pod `kubectl run --rm -it` opened the shell in: deleted on exit.
+    remove_on_exit: Option<String>,
 }
 
 /// How many traces the session keeps for conntrack.
@@ -126,11 +136,94 @@ impl Default for Shell {
 
 impl Shell {
     pub fn new() -> Shell {
-        Shell { at: Where::Workstation, history: Vec::new(), runs: 0, recent: Vec::new(), logs: Vec::new() }
+        Shell {
+            at: Where::Workstation,
+            history: Vec::new(),
+            runs: 0,
+            recent: Vec::new(),
+            logs: Vec::new(),
+            created: Vec::new(),
+            rebuild: false,
+            pending: None,
+            remove_on_exit: None,
+        }
     }
 
     pub fn at(&self) -> &Where {
         &self.at
+    }
+
+    /// The objects this session created (`kubectl run`), as one more
+    /// input to build the cluster with; `None` when there are none.
+    pub fn objects(&self) -> Option<crate::Source> {
+        (!self.created.is_empty()).then(|| {
+            let text: Vec<&str> = self.created.iter().map(|(_, m)| m.as_str()).collect();
+            crate::Source::new("kubectl run", text.join("\n---\n"))
+        })
+    }
+
+    /// Whether the last line changed [`Shell::objects`]: the caller builds
+    /// the cluster again and calls [`Shell::resume`] with it.
+    pub fn take_rebuild(&mut self) -> bool {
+        std::mem::take(&mut self.rebuild)
+    }
+
+    /// Finishes a `kubectl run -i` once the cluster has its pod: opens the
+    /// shell in it, or runs its command (and deletes it with `--rm`).
+    pub fn resume(&mut self, cluster: &Cluster) -> Output {
+        let Some(plan) = self.pending.take() else { return Output::default() };
+        let key = format!("{}/{}", plan.namespace, plan.name);
+        let running = cluster.pod(&plan.namespace, &plan.name).filter(|p| p.is_running());
+        let Some(pod) = running else {
+            // kubectl waits --pod-running-timeout (1m) for it.
+            let mut out = Output::fail(1, "error: timed out waiting for the condition\n");
+            if plan.rm {
+                out.text.push_str(&self.delete(&key));
+            }
+            return out;
+        };
+        let image = pod.spec.containers.first().and_then(|c| c.image.clone()).unwrap_or_default();
+        let (tools, _) = pod::Toolset::of(&image);
+        let opens_shell = match plan.command.as_slice() {
+            [] => tools.has_shell("sh"),
+            [one] => kubectl::SHELLS.contains(&one.as_str()),
+            _ => false,
+        };
+        if opens_shell {
+            let shell = plan.command.first().map_or("sh", String::as_str);
+            if !tools.has_shell(shell) {
+                // The container cannot start: the runtime's words.
+                let mut out = Output::fail(1, format!("pod {key} terminated (StartError)\nfailed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: \"{shell}\": executable file not found in $PATH: unknown\n"));
+                if plan.rm {
+                    out.text.push_str(&self.delete(&key));
+                }
+                return out;
+            }
+            if !plan.tty {
+                return Output::default();
+            }
+            self.at = Where::Pod { pod: key.clone(), container: plan.name.clone(), tools };
+            self.remove_on_exit = plan.rm.then_some(key);
+            return Output::ok("If you don't see a command prompt, try pressing enter.\n");
+        }
+        self.runs += 1;
+        let client = pod::Client::Pod { key: key.clone(), tools };
+        let mut out = pod::run(cluster, &client, &plan.command, self.runs);
+        if out.status != 0 {
+            out.text.push_str(&format!("pod {key} terminated (Error)\n"));
+        }
+        if plan.rm {
+            out.text.push_str(&self.delete(&key));
+        }
+        out
+    }
+
+    /// Deletes a pod `kubectl run` created, in kubectl's words.
+    fn delete(&mut self, key: &str) -> String {
+        self.created.retain(|(k, _)| k != key);
+        self.rebuild = true;
+        let name = key.split_once('/').map_or(key, |(_, n)| n);
+        format!("pod \"{name}\" deleted\n")
     }
 
     /// The prompt: `$ ` on the workstation, root's prompt in a pod or on
@@ -253,9 +346,15 @@ impl Shell {
             ("exit" | "logout", Where::Workstation) => Output::default(),
             ("exit" | "logout", _) => {
                 self.at = Where::Workstation;
-                Output::default()
+                match self.remove_on_exit.take() {
+                    Some(key) => Output::ok(self.delete(&key)),
+                    None => Output::default(),
+                }
             }
             ("help", _) => Output::ok(self.help()),
+            ("kubectl" | "k", Where::Workstation) if rest.first().is_some_and(|s| s == "run") => {
+                self.kubectl_run(cluster, &rest[1..])
+            }
             ("kubectl" | "k", Where::Workstation) => {
                 let (out, enter) = kubectl::run(cluster, rest, seed, &self.logs);
                 if let Some(at) = enter {
@@ -281,6 +380,22 @@ impl Shell {
             (_, Where::Node(node)) => node::run(cluster, node, &args, &self.recent),
             (_, Where::Workstation) => Output::fail(127, format!("bash: {cmd}: command not found\n")),
         }
+    }
+
+    /// `kubectl run`: the pod joins the session's objects; with `-i` the
+    /// rest happens in [`Shell::resume`], once the cluster has it.
+    fn kubectl_run(&mut self, cluster: &Cluster, args: &[String]) -> Output {
+        let plan = match kubectl::parse_flags("run", args).and_then(|f| kubectl::run_plan(cluster, &f)) {
+            Ok(p) => p,
+            Err(out) => return out,
+        };
+        self.created.push((format!("{}/{}", plan.namespace, plan.name), plan.manifest.clone()));
+        self.rebuild = true;
+        if !plan.attach {
+            return Output::ok(format!("pod/{} created\n", plan.name));
+        }
+        self.pending = Some(plan);
+        Output::default()
     }
 
     fn help(&self) -> String {

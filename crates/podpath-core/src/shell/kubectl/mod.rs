@@ -25,7 +25,11 @@ const KINDS: &[(&str, &[&str])] = &[
     ("namespaces", &["namespaces", "namespace", "ns"]),
 ];
 
-const SUBCOMMANDS: &[&str] = &["get", "describe", "exec", "logs", "debug"];
+mod run;
+
+pub(super) use run::{plan as run_plan, Plan};
+
+const SUBCOMMANDS: &[&str] = &["get", "describe", "exec", "logs", "debug", "run"];
 
 fn kind(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
@@ -36,7 +40,7 @@ fn kind(name: &str) -> Option<&'static str> {
 
 /// The flags one subcommand was given.
 #[derive(Debug, Default)]
-struct Flags {
+pub(super) struct Flags {
     namespace: Option<String>,
     all_namespaces: bool,
     output: Option<String>,
@@ -46,22 +50,43 @@ struct Flags {
     tail: Option<usize>,
     interactive: bool,
     tty: bool,
+    labels: Option<String>,
+    restart: Option<String>,
+    rm: bool,
+    /// `--command`: the words after `--` are the command, not its args.
+    command_flag: bool,
     /// The words that are not flags, and those after `--`.
     args: Vec<String>,
     command: Vec<String>,
 }
 
 /// Flags taking a value: (short, long).
-const VALUED: &[(&str, &str)] =
-    &[("n", "namespace"), ("o", "output"), ("l", "selector"), ("c", "container"), ("", "image"), ("", "tail")];
-const BOOLEAN: &[(&str, &str)] =
-    &[("A", "all-namespaces"), ("i", "stdin"), ("t", "tty"), ("", "show-labels"), ("f", "follow"), ("q", "quiet")];
+const VALUED: &[(&str, &str)] = &[
+    ("n", "namespace"),
+    ("o", "output"),
+    ("l", "selector"),
+    ("c", "container"),
+    ("", "image"),
+    ("", "tail"),
+    ("", "labels"),
+    ("", "restart"),
+];
+const BOOLEAN: &[(&str, &str)] = &[
+    ("A", "all-namespaces"),
+    ("i", "stdin"),
+    ("t", "tty"),
+    ("", "show-labels"),
+    ("f", "follow"),
+    ("q", "quiet"),
+    ("", "rm"),
+    ("", "command"),
+];
 
 fn usage_error(sub: &str, message: String) -> Output {
     Output::fail(1, format!("error: {message}\nSee 'kubectl {sub} --help' for usage.\n"))
 }
 
-fn parse_flags(sub: &str, args: &[String]) -> Result<Flags, Output> {
+pub(super) fn parse_flags(sub: &str, args: &[String]) -> Result<Flags, Output> {
     let mut f = Flags::default();
     let mut it = args.iter();
     let set = |f: &mut Flags, long: &str, value: Option<String>| match (long, value) {
@@ -71,6 +96,10 @@ fn parse_flags(sub: &str, args: &[String]) -> Result<Flags, Output> {
         ("container", v) => f.container = v,
         ("image", v) => f.image = v,
         ("tail", v) => f.tail = v.and_then(|v| v.parse().ok()),
+        ("labels", v) => f.labels = v,
+        ("restart", v) => f.restart = v,
+        ("rm", _) => f.rm = true,
+        ("command", _) => f.command_flag = true,
         ("all-namespaces", _) => f.all_namespaces = true,
         ("stdin", _) => f.interactive = true,
         ("tty", _) => f.tty = true,
@@ -323,7 +352,7 @@ fn container(p: &crate::Pod, f: &Flags) -> Result<(String, Option<String>), Outp
     }
 }
 
-const SHELLS: &[&str] = &["sh", "bash", "ash", "/bin/sh", "/bin/bash", "/bin/ash"];
+pub(super) const SHELLS: &[&str] = &["sh", "bash", "ash", "/bin/sh", "/bin/bash", "/bin/ash"];
 
 fn exec(cluster: &Cluster, f: &Flags, seed: u64) -> (Output, Option<Where>) {
     let Some(name) = f.args.first() else {

@@ -134,6 +134,40 @@ pub(super) fn session(c: &Cluster, lines: &[&str]) -> String {
     out
 }
 
+/// [`session`] on a cluster built again whenever the shell's own objects
+/// change (`kubectl run`), as the page and `podpath exec` build it.
+pub(super) fn live_session(extra: &str, lines: &[&str]) -> String {
+    let text = format!("{SHOP}{extra}");
+    let build = |sh: &Shell| {
+        let mut sources = vec![Source::new("shop.yaml", text.clone())];
+        sources.extend(sh.objects());
+        simulate(&sources).0
+    };
+    let mut sh = Shell::new();
+    let mut c = build(&sh);
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(&sh.prompt());
+        out.push_str(l);
+        out.push('\n');
+        let mut o = sh.run(&c, l);
+        if sh.take_rebuild() {
+            c = build(&sh);
+            let more = sh.resume(&c);
+            o.text.push_str(&more.text);
+            o.status = more.status;
+            if sh.take_rebuild() {
+                c = build(&sh);
+            }
+        }
+        out.push_str(&o.text);
+        if o.status != 0 {
+            out.push_str(&format!("[exit {}]\n", o.status));
+        }
+    }
+    out
+}
+
 pub(super) fn check(extra: &str, lines: &[&str], expect: Expect) {
     expect.assert_eq(&session(&cluster(extra), lines));
 }

@@ -491,3 +491,70 @@ spec:
         "#]],
     );
 }
+
+/// The network-policy recipes' first step
+/// (ahmetb/kubernetes-network-policy-recipes, 01-deny-all-traffic-to-an-
+/// application.md): `kubectl run --rm -i -t --image=alpine test-$RANDOM --
+/// sh`, then BusyBox wget; the pod is made as kubectl's generator makes it
+/// (label run=NAME, or --labels), joins the cluster, and `--rm` deletes it
+/// when the session ends. kubectl's own checks (pkg/cmd/run/run.go).
+#[test]
+fn kubectl_run_as_the_recipes_use_it() {
+    let deny_web = "
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-deny-all, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: []
+";
+    let got = live_session(
+        deny_web,
+        &[
+            "kubectl run --rm -i -t --image=alpine test-4821 -- sh",
+            "wget -qO- --timeout=2 http://web.shop",
+            "exit",
+            "kubectl get pods test-4821",
+            "kubectl run --rm -i -t --image=alpine -n shop --labels=app=client probe -- nc -v -w 2 web 80",
+            "kubectl run web2 --image=nginx -n shop",
+            "kubectl get pods -n shop web2",
+            "kubectl run web2 --image=nginx -n shop",
+            "kubectl run x --rm --image=alpine",
+            "kubectl run x",
+        ],
+    );
+    expect![[r#"
+        $ kubectl run --rm -i -t --image=alpine test-4821 -- sh
+        If you don't see a command prompt, try pressing enter.
+        / # wget -qO- --timeout=2 http://web.shop
+        wget: download timed out
+        [exit 1]
+        / # exit
+        pod "test-4821" deleted
+        $ kubectl get pods test-4821
+        Error from server (NotFound): pods "test-4821" not found
+        [exit 1]
+        $ kubectl run --rm -i -t --image=alpine -n shop --labels=app=client probe -- nc -v -w 2 web 80
+        nc: web (10.105.26.172:80): Operation timed out
+        pod shop/probe terminated (Error)
+        pod "probe" deleted
+        [exit 1]
+        $ kubectl run web2 --image=nginx -n shop
+        pod/web2 created
+        $ kubectl get pods -n shop web2
+        NAME   READY   STATUS    RESTARTS   AGE
+        web2   1/1     Running   0          <unknown>
+        $ kubectl run web2 --image=nginx -n shop
+        Error from server (AlreadyExists): pods "web2" already exists
+        [exit 1]
+        $ kubectl run x --rm --image=alpine
+        error: --rm should only be used for attached containers
+        See 'kubectl run --help' for usage.
+        [exit 1]
+        $ kubectl run x
+        error: required flag(s) "image" not set
+        [exit 1]
+    "#]]
+    .assert_eq(&got);
+}
