@@ -209,3 +209,37 @@ fn conntrack_remembers_the_nat_and_the_reply_is_un_natted() {
     let t = trace(&c, &req(pod_on(&c, "kind-worker"), cluster_ip(&c, "empty"), 80, 0)).unwrap();
     assert!(t.conntrack.is_none() && t.reply.is_empty());
 }
+
+/// A node with two InternalIPs: both are its own, so a NodePort sent to
+/// the second reaches KUBE-NODEPORTS in iptables mode (`-m addrtype
+/// --dst-type LOCAL` matches every local address) and IPVS mode (it binds
+/// NodePorts on every node address), while nftables mode takes NodePorts
+/// on the primary address only (its `--nodeport-addresses primary`
+/// default); `nodePortAddresses` picks the addresses by CIDR.
+#[test]
+fn a_nodeport_answers_on_a_nodes_second_address() {
+    let text = "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus:\n  addresses: [{type: InternalIP, address: 10.0.0.11}, {type: InternalIP, address: 10.1.0.11}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\nspec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {type: NodePort, selector: {app: web}, ports: [{port: 80, nodePort: 30080}]}\n";
+    let to_second = |mode: &str, extra: &str| {
+        let overrides =
+            podpath_core::Overrides { proxy_mode: podpath_core::ProxyMode::parse(mode), ..Default::default() };
+        let (c, _) =
+            podpath_core::simulate_with(&[podpath_core::Source::new("np.yaml", format!("{text}{extra}"))], &overrides);
+        let req = podpath_core::trace::Request {
+            from: podpath_core::trace::From::External,
+            to: podpath_core::trace::To::Ip("10.1.0.11".parse().unwrap()),
+            port: 30080,
+            protocol: podpath_core::cluster::Protocol::Tcp,
+            node: None,
+            seed: 0,
+        };
+        let t = podpath_core::trace::trace(&c, &req).unwrap();
+        t.service.frontend == "NodePort" && t.service.chosen.is_some()
+    };
+    assert!(to_second("iptables", ""));
+    assert!(to_second("ipvs", ""));
+    assert!(!to_second("nftables", ""), "nftables: NodePorts on the primary address only");
+    let only_first = "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nnodePortAddresses: [10.0.0.0/24]\n";
+    assert!(!to_second("iptables", only_first), "nodePortAddresses leaves the second address out");
+    let both = "---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nnodePortAddresses: [10.0.0.0/8]\n";
+    assert!(to_second("nftables", both));
+}

@@ -54,6 +54,10 @@ pub struct Node {
     /// EndpointSlice may have none.
     pub internal_ip: Option<IpAddr>,
     pub external_ip: Option<IpAddr>,
+    /// The node's further addresses (a second InternalIP, a second
+    /// NIC's): local to it like the first, so `--dst-type LOCAL` and a
+    /// NodePort answer on them too.
+    pub other_ips: Vec<IpAddr>,
     /// The range the node's pods take addresses from (`spec.podCIDR`).
     pub pod_cidr: Option<IpNet>,
     pub labels: Labels,
@@ -69,6 +73,11 @@ pub struct Node {
 }
 
 impl Node {
+    /// Every address of the node's own: InternalIP, ExternalIP, the others.
+    pub fn addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.internal_ip.into_iter().chain(self.external_ip).chain(self.other_ips.iter().copied())
+    }
+
     pub fn is_control_plane(&self) -> bool {
         self.labels.contains_key("node-role.kubernetes.io/control-plane")
     }

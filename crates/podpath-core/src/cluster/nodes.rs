@@ -126,6 +126,7 @@ fn referenced(manifests: &Manifests, nodes: &mut Vec<Node>, diags: &mut Vec<Diag
             name,
             internal_ip: Some(internal_ip),
             external_ip: None,
+            other_ips: Vec::new(),
             pod_cidr: None,
             labels,
             taints: Vec::new(),
@@ -161,6 +162,7 @@ fn from_object(n: &core::Node, located: &crate::load::Located, diags: &mut Vec<D
     };
     let mut internal_ip = None;
     let mut external_ip = None;
+    let mut other_ips = Vec::new();
     for a in n.status.iter().flat_map(|s| s.addresses.iter().flatten()) {
         let slot = match a.type_.as_str() {
             "InternalIP" => &mut internal_ip,
@@ -169,6 +171,9 @@ fn from_object(n: &core::Node, located: &crate::load::Located, diags: &mut Vec<D
         };
         match a.address.trim().parse::<IpAddr>() {
             Ok(ip) => {
+                if slot.is_some() {
+                    other_ips.push(ip);
+                }
                 slot.get_or_insert(ip);
             }
             Err(_) => diags.push(Diagnostic::error(
@@ -230,6 +235,7 @@ fn from_object(n: &core::Node, located: &crate::load::Located, diags: &mut Vec<D
         name,
         internal_ip,
         external_ip,
+        other_ips,
         pod_cidr,
         labels,
         taints,
@@ -281,6 +287,7 @@ fn generate(settings: &Settings) -> Vec<Node> {
                 name,
                 internal_ip: Some(IpAddr::V4(ip)),
                 external_ip: None,
+                other_ips: Vec::new(),
                 pod_cidr: None,
                 labels,
                 taints,

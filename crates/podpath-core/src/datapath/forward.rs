@@ -191,7 +191,11 @@ impl Network {
             cluster
                 .nodes
                 .iter()
-                .find(|nd| nd.network.pod_ranges.iter().any(|r| r.contains(&dst)) || nd.internal_ip == Some(dst))
+                .find(|nd| {
+                    nd.network.pod_ranges.iter().any(|r| r.contains(&dst))
+                        || nd.internal_ip == Some(dst)
+                        || nd.other_ips.contains(&dst)
+                })
                 .map(|nd| nd.name.clone())
         });
         let Some(remote) = remote_node.filter(|r| r != from) else {

@@ -260,6 +260,10 @@ pub fn build(cluster: &Cluster) -> Network {
     for node in &cluster.nodes {
         let mut net =
             NodeNet { node: node.name.clone(), host: netns::host_base(node.internal_ip), ..NodeNet::default() };
+        // A node's further addresses sit on its NIC beside the first.
+        if let Some(eth0) = net.host.links.iter_mut().find(|l| l.name == "eth0") {
+            eth0.addrs.extend(node.other_ips.iter().map(|ip| ipnet::IpNet::from(*ip)));
+        }
         let wiring = plugin.plumb_host(cluster, node, &mut net.host);
         let mut pods: Vec<&Pod> = by_node.remove(node.name.as_str()).unwrap_or_default();
         crate::order::sort_by_cached_key(&mut pods, |p| p.key());

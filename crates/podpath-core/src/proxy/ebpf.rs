@@ -143,7 +143,11 @@ pub fn build(cluster: &Cluster, node: &str) -> LbMap {
     let mut map = LbMap {
         node: node.to_owned(),
         node_ip,
-        node_ips: cluster.nodes.iter().filter_map(|n| n.internal_ip).collect(),
+        node_ips: cluster
+            .nodes
+            .iter()
+            .flat_map(|n| n.internal_ip.into_iter().chain(n.other_ips.iter().copied()))
+            .collect(),
         frontends: Vec::new(),
         width: 0,
     };

@@ -196,8 +196,16 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
                 .jump(Target::Jump(KUBE_NODEPORTS.into())),
         );
     } else {
-        let local: Vec<IpAddr> =
-            node_ip.into_iter().filter(|ip| cfg.node_port_addresses.iter().any(|n| n.contains(ip))).collect();
+        // Every address of the node's that the CIDRs hold, a second
+        // InternalIP too.
+        let addresses = cluster.node(node).map(|n| n.addresses().collect::<Vec<_>>()).unwrap_or_default();
+        let local: Vec<IpAddr> = node_ip
+            .into_iter()
+            .chain(addresses)
+            .filter(|ip| cfg.node_port_addresses.iter().any(|n| n.contains(ip)))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         for ip in local {
             nat.push(Rule::new(KUBE_SERVICES).comment(last).dst(host(ip)).jump(Target::Jump(KUBE_NODEPORTS.into())));
         }

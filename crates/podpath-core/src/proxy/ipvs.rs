@@ -329,9 +329,7 @@ impl Builder<'_> {
 pub fn build(cluster: &Cluster, node: &str) -> State {
     let cfg = ProxyConfig::from_settings(&cluster.settings);
     let n = cluster.node(node);
-    let mut node_ips: Vec<IpAddr> = n
-        .map(|n| [n.internal_ip, n.external_ip, n.network.gateway].into_iter().flatten().collect())
-        .unwrap_or_default();
+    let mut node_ips: Vec<IpAddr> = n.map(|n| n.addresses().chain(n.network.gateway).collect()).unwrap_or_default();
     node_ips.retain(|ip| !ip.is_loopback());
     if !cfg.node_port_addresses.is_empty() {
         node_ips.retain(|ip| cfg.node_port_addresses.iter().any(|c| c.contains(ip)));

@@ -534,8 +534,7 @@ fn arrives_from_outside(network: &Network, node: &str, pkt: &Packet) -> Hop {
 fn local_addresses(cluster: &Cluster, node: &str) -> Vec<IpNet> {
     let mut v: Vec<IpNet> = vec!["127.0.0.0/8".parse().expect("literal")];
     if let Some(n) = cluster.node(node) {
-        v.extend(n.internal_ip.map(IpNet::from));
-        v.extend(n.external_ip.map(IpNet::from));
+        v.extend(n.addresses().map(IpNet::from));
         v.extend(n.network.gateway.map(IpNet::from));
     }
     v
@@ -549,7 +548,7 @@ fn entry_node(cluster: &Cluster, to: &To) -> Option<String> {
     let first_worker =
         || cluster.nodes.iter().find(|n| !n.is_control_plane()).or(cluster.nodes.first()).map(|n| n.name.clone());
     let To::Ip(ip) = to else { return first_worker() };
-    if let Some(n) = cluster.nodes.iter().find(|n| n.internal_ip == Some(*ip) || n.external_ip == Some(*ip)) {
+    if let Some(n) = cluster.nodes.iter().find(|n| n.addresses().any(|a| a == *ip)) {
         return Some(n.name.clone());
     }
     let lb = cluster.services.iter().find(|s| s.load_balancer_ips.contains(ip));

@@ -20,7 +20,12 @@ pub fn build(cluster: &Cluster, node: &str) -> Ruleset {
     // nftables mode takes NodePorts on the node's primary address (its
     // default `--nodeport-addresses primary`), or on the configured CIDRs;
     // never on loopback.
-    let nodeport_ips: Vec<IpAddr> = node_ip
+    let addresses: Vec<IpAddr> = if cfg.node_port_addresses.is_empty() {
+        node_ip.into_iter().collect()
+    } else {
+        cluster.node(node).map(|n| n.addresses().collect()).unwrap_or_default()
+    };
+    let nodeport_ips: Vec<IpAddr> = addresses
         .into_iter()
         .filter(|ip| cfg.node_port_addresses.is_empty() || cfg.node_port_addresses.iter().any(|n| n.contains(ip)))
         .filter(|ip| !ip.is_loopback())
