@@ -541,6 +541,30 @@ test('nslookup under a default-deny egress policy times out as on a real cluster
   await page.screenshot({ path: join(OUT, 'e2e-13-nslookup-timeout.png') });
 });
 
+test('kubectl run in the terminal: the recipes\' alpine pod joins the cluster, BusyBox wget times out under the deny, --rm removes it', async () => {
+  const yaml = 'apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec: {cni: calico}\n---\n'
+    + 'apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\nspec: {containers: [{name: nginx, image: nginx, ports: [{containerPort: 80}]}]}\n---\n'
+    + 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n---\n'
+    + 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-deny-all}\nspec: {podSelector: {matchLabels: {app: web}}, ingress: []}\n';
+  const fragment = 's=' + deflateRawSync(Buffer.from(yaml), { level: 9 }).toString('base64url');
+  await page.goto('about:blank');
+  await page.goto(site.url + '#' + fragment);
+  await page.waitForSelector('[data-testid=pod]');
+  await page.click('[data-testid=tab-terminal]');
+  const type = async (line, shows) => {
+    await page.fill('[data-testid=terminal-input]', line);
+    await page.press('[data-testid=terminal-input]', 'Enter');
+    await page.waitForFunction((t) => document.querySelector('[data-testid=terminal-output]').textContent.includes(t), shows);
+  };
+  await type('kubectl run --rm -i -t --image=alpine test-4821 -- sh', "If you don't see a command prompt, try pressing enter.");
+  await page.waitForSelector('[data-testid=pod][data-pod="default/test-4821"]');
+  await type('wget -qO- --timeout=2 http://web', 'wget: download timed out');
+  const out = await page.textContent('[data-testid=terminal-output]');
+  assert.ok(out.includes('/ # wget -qO- --timeout=2 http://web\nwget: download timed out'), out);
+  await type('exit', 'pod "test-4821" deleted');
+  await page.waitForSelector('[data-testid=pod][data-pod="default/test-4821"]', { state: 'detached' });
+});
+
 test('a lesson by URL: goals checked live, completed by editing the YAML, kept across a reload', async () => {
   await page.goto('about:blank');
   await page.goto(site.url + '?scenario=pods-and-ips');
