@@ -23,6 +23,33 @@ fn service_name(port: u16, udp: bool) -> &'static str {
     }
 }
 
+/// One connection as nc makes it: its trace, what the page plays, the
+/// destination as typed, and the address the name resolved to (`None`
+/// when it did not resolve).
+struct Attempt {
+    t: trace::Trace,
+    shown: Option<Box<crate::shell::Traced>>,
+    to: To,
+    addr: Option<std::net::IpAddr>,
+}
+
+fn connect(
+    cluster: &Cluster,
+    client: &Client,
+    host: &str,
+    port: u16,
+    protocol: Protocol,
+    seed: u64,
+) -> Result<Attempt, Output> {
+    let to = target(host);
+    let t = trace::trace(cluster, &request(client, to.clone(), port, protocol, seed))
+        .map_err(|e| Output::fail(1, format!("podpath: {e}\n")))?;
+    let shown = traced(client, host, port, protocol, seed, t.clone());
+    let unresolved = t.verdict == Verdict::Nxdomain || dns_timed_out(&t);
+    let addr = (!unresolved).then(|| resolved(&t, &to).unwrap_or(t.destination_ip));
+    Ok(Attempt { t, shown, to, addr })
+}
+
 pub(super) fn nc(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
     let (mut udp, mut verbose, mut wait) = (false, false, None::<u32>);
     let mut rest = Vec::new();
@@ -48,15 +75,11 @@ pub(super) fn nc(cluster: &Cluster, client: &Client, args: &[String], seed: u64)
     };
     let port: u16 = port.parse().map_err(|_| Output::fail(1, format!("nc: port number invalid: {port}\n")))?;
     let protocol = if udp { Protocol::Udp } else { Protocol::Tcp };
-    let to = target(host);
-    let t = trace::trace(cluster, &request(client, to.clone(), port, protocol, seed))
-        .map_err(|e| Output::fail(1, format!("podpath: {e}\n")))?;
-    let shown = traced(client, host, port, protocol, seed, t.clone());
+    let Attempt { t, shown, to, addr } = connect(cluster, client, host, port, protocol, seed)?;
     let done = |text: String, status: u8| Ok(Output { text, status, traced: shown.clone(), clear: false });
-    if t.verdict == Verdict::Nxdomain || dns_timed_out(&t) {
+    let Some(addr) = addr else {
         return done(format!("nc: getaddrinfo for host \"{host}\" port {port}: Name or service not known\n"), 1);
-    }
-    let addr = resolved(&t, &to).unwrap_or(t.destination_ip);
+    };
     let named = if matches!(to, To::Ip(_)) { host.clone() } else { format!("{host} ({addr})") };
     let svc = service_name(port, udp);
     // UDP has no handshake: connect() always succeeds.
@@ -116,15 +139,9 @@ pub(super) fn busybox(cluster: &Cluster, client: &Client, args: &[String], seed:
         return Err(Output::fail(1, BUSYBOX_USAGE.to_owned()));
     };
     let protocol = if udp { Protocol::Udp } else { Protocol::Tcp };
-    let to = target(host);
-    let t = trace::trace(cluster, &request(client, to.clone(), port, protocol, seed))
-        .map_err(|e| Output::fail(1, format!("podpath: {e}\n")))?;
-    let shown = traced(client, host, port, protocol, seed, t.clone());
+    let Attempt { t, shown, addr, .. } = connect(cluster, client, host, port, protocol, seed)?;
     let done = |text: String, status: u8| Ok(Output { text, status, traced: shown.clone(), clear: false });
-    if t.verdict == Verdict::Nxdomain || dns_timed_out(&t) {
-        return done(format!("nc: bad address '{host}'\n"), 1);
-    }
-    let addr = resolved(&t, &to).unwrap_or(t.destination_ip);
+    let Some(addr) = addr else { return done(format!("nc: bad address '{host}'\n"), 1) };
     let dotted = match addr {
         std::net::IpAddr::V6(a) => format!("[{a}]:{port}"),
         std::net::IpAddr::V4(a) => format!("{a}:{port}"),

@@ -467,11 +467,9 @@ fn busybox_tools_in_an_alpine_pod() {
     );
 }
 
-/// Recipe 01's policy: no ingress to app=web. BusyBox wget waits out its
-/// `--timeout` and says so, as the recipe shows.
-#[test]
-fn the_recipes_deny_all_times_out_busybox_wget() {
-    let deny_web = "
+/// Recipe 01's policy (01-deny-all-traffic-to-an-application.md): no
+/// ingress to app=web.
+const DENY_WEB: &str = "
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -480,8 +478,13 @@ spec:
   podSelector: {matchLabels: {app: web}}
   ingress: []
 ";
+
+/// Recipe 01's policy: no ingress to app=web. BusyBox wget waits out its
+/// `--timeout` and says so, as the recipe shows.
+#[test]
+fn the_recipes_deny_all_times_out_busybox_wget() {
     check(
-        &format!("{ALPINE}{deny_web}"),
+        &format!("{ALPINE}{DENY_WEB}"),
         &["kubectl exec -it -n shop probe -- sh", "wget -qO- --timeout=2 http://web"],
         expect![[r#"
             $ kubectl exec -it -n shop probe -- sh
@@ -500,17 +503,8 @@ spec:
 /// when the session ends. kubectl's own checks (pkg/cmd/run/run.go).
 #[test]
 fn kubectl_run_as_the_recipes_use_it() {
-    let deny_web = "
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-deny-all, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress: []
-";
     let got = live_session(
-        deny_web,
+        DENY_WEB,
         &[
             "kubectl run --rm -i -t --image=alpine test-4821 -- sh",
             "wget -qO- --timeout=2 http://web.shop",
