@@ -84,10 +84,10 @@ fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Dia
         }
     };
     let given = manifests.objects.iter().find_map(|o| match &o.object {
-        Object::Cluster(c) => Some(c.spec.clone()),
+        Object::Cluster(c) => Some(&**c),
         _ => None,
     });
-    apply_detected(manifests, given.unwrap_or_default(), overrides, &mut settings, diags);
+    apply_detected(manifests, given, overrides, &mut settings, diags);
     kube_proxy_config(manifests, overrides, &mut settings, diags);
     settings
 }
@@ -96,7 +96,7 @@ fn settings_of(manifests: &Manifests, overrides: &Overrides, diags: &mut Vec<Dia
 /// Cluster object nor the caller gave (see [`crate::detect`]).
 fn apply_detected(
     manifests: &Manifests,
-    given: crate::settings::ClusterSpec,
+    given: Option<&ClusterObject>,
     overrides: &Overrides,
     settings: &mut Settings,
     diags: &mut Vec<Diagnostic>,
@@ -105,30 +105,28 @@ fn apply_detected(
     if !d.snapshot {
         return;
     }
-    settings.snapshot = true;
-    let mut spec = given.clone();
-    let kube_router = given.cni.is_none() && overrides.cni.is_none() && d.kube_router;
-    if given.cni.is_none() && overrides.cni.is_none() {
-        diags.extend(d.cni_said.iter().cloned());
-        spec.cni = d.cni.or(spec.cni);
-        if given.encapsulation.is_none() && overrides.encapsulation.is_none() {
+    // The Cluster object as written, its gaps filled from the dump.
+    let mut object = given.cloned().unwrap_or_default();
+    let spec = &mut object.spec;
+    let plugin_detected = spec.cni.is_none() && overrides.cni.is_none();
+    if plugin_detected {
+        diags.extend(d.cni_said);
+        spec.cni = d.cni;
+        if spec.encapsulation.is_none() && overrides.encapsulation.is_none() {
             spec.encapsulation = d.encapsulation.map(str::to_owned);
         }
     }
-    spec.proxy_mode = given.proxy_mode.or(d.proxy_mode);
-    spec.ingress_controller = given.ingress_controller.or(d.ingress_controller);
-    spec.cluster_cidr = given.cluster_cidr.or(d.cluster_cidr);
-    spec.service_cidr = given.service_cidr.or(d.service_cidr);
-    let name = settings.name.clone();
-    let nodes = settings.nodes;
-    let object = ClusterObject { spec, ..ClusterObject::default() };
-    let ingress_service = if given.ingress_controller.is_none() { d.ingress_service.clone() } else { None };
+    let ingress_service = if spec.ingress_controller.is_none() { d.ingress_service } else { None };
+    spec.proxy_mode = spec.proxy_mode.or(d.proxy_mode);
+    spec.ingress_controller = spec.ingress_controller.or(d.ingress_controller);
+    spec.cluster_cidr = spec.cluster_cidr.or(d.cluster_cidr);
+    spec.service_cidr = spec.service_cidr.or(d.service_cidr);
     *settings = Settings {
-        name,
-        nodes,
+        // Already checked and bounded by settings_of.
+        nodes: settings.nodes,
         snapshot: true,
         ingress_service,
-        kube_router_policy: kube_router,
+        kube_router_policy: plugin_detected && d.kube_router,
         ..object.settings_with(overrides)
     };
     diags.extend(d.said);

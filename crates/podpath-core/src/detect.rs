@@ -65,8 +65,9 @@ pub(crate) fn detect(manifests: &Manifests) -> Detected {
     if let Some(origin) = &k3s {
         d.said.push(Diagnostic::note(origin.clone(), "a k3s cluster (a Node's spec.providerID is k3s://…): flannel (VXLAN), kube-proxy (iptables) and kube-router's NetworkPolicy controller run inside k3s, not as pods"));
     }
-    cni(manifests, k3s.as_ref(), &mut d);
-    proxy(manifests, k3s.is_some(), &mut d);
+    let sets = daemonsets(manifests);
+    cni(&sets, k3s.as_ref(), &mut d);
+    proxy(manifests, &sets, k3s.is_some(), &mut d);
     ingress(manifests, &mut d);
     ranges(manifests, &mut d);
     d
@@ -122,8 +123,7 @@ fn daemonsets(manifests: &Manifests) -> Vec<(String, String, Origin)> {
     out
 }
 
-fn cni(manifests: &Manifests, k3s: Option<&Origin>, d: &mut Detected) {
-    let sets = daemonsets(manifests);
+fn cni(sets: &[(String, String, Origin)], k3s: Option<&Origin>, d: &mut Detected) {
     let found = sets.iter().find_map(|(ns, name, origin)| {
         CNI_AGENTS
             .iter()
@@ -161,7 +161,7 @@ fn cni(manifests: &Manifests, k3s: Option<&Origin>, d: &mut Detected) {
     }
 }
 
-fn proxy(manifests: &Manifests, k3s: bool, d: &mut Detected) {
+fn proxy(manifests: &Manifests, sets: &[(String, String, Origin)], k3s: bool, d: &mut Detected) {
     let config = manifests.objects.iter().find_map(|o| match &o.object {
         Object::ConfigMap(cm)
             if cm.metadata.namespace.as_deref() == Some("kube-system")
@@ -200,7 +200,7 @@ fn proxy(manifests: &Manifests, k3s: bool, d: &mut Detected) {
         }
         return;
     }
-    let kube_proxy = daemonsets(manifests).into_iter().any(|(ns, name, _)| ns == "kube-system" && name == "kube-proxy");
+    let kube_proxy = sets.iter().any(|(ns, name, _)| ns == "kube-system" && name == "kube-proxy");
     let replacement = d.cni.and_then(ProxyMode::replacing_kube_proxy);
     if let Some(mode) = replacement.filter(|_| !kube_proxy && !k3s) {
         d.proxy_mode = Some(mode);

@@ -250,15 +250,7 @@ impl Session {
         self.input = (text.clone(), overrides.clone());
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         self.lesson = lesson.map(|l| *l);
-        let scene = if !has_errors || first {
-            self.retired = Some(std::mem::replace(&mut self.cluster, cluster));
-            self.built = true;
-            self.generation += 1;
-            self.topology = None;
-            Some(Box::new(Scene::of(&self.cluster, self.generation)))
-        } else {
-            None
-        };
+        let scene = (!has_errors || first).then(|| self.install(cluster));
         let outcomes = self.lesson.as_ref().map(|l| podpath_core::lesson::check(l, &self.cluster)).unwrap_or_default();
         let trace = match (&scene, self.open.clone()) {
             (Some(_), Some(ask)) => Some(Box::new(self.trace(ask))),
@@ -306,6 +298,11 @@ impl Session {
     fn rebuild(&mut self) -> Box<Scene> {
         let (text, overrides) = self.input.clone();
         let (cluster, _) = simulate_with(&self.sources(&text), &overrides);
+        self.install(cluster)
+    }
+
+    /// Makes `cluster` the session's, numbered anew, and its scene.
+    fn install(&mut self, cluster: Cluster) -> Box<Scene> {
         self.retired = Some(std::mem::replace(&mut self.cluster, cluster));
         self.built = true;
         self.generation += 1;

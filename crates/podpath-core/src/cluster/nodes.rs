@@ -108,16 +108,7 @@ fn referenced(manifests: &Manifests, nodes: &mut Vec<Node>, diags: &mut Vec<Diag
         }
         let host_ip = p.status.as_ref().and_then(|s| s.host_ip.as_deref()).and_then(|ip| ip.trim().parse().ok());
         let Some(internal_ip) = host_ip else { continue };
-        let labels: Labels = [
-            ("beta.kubernetes.io/arch", "amd64"),
-            ("beta.kubernetes.io/os", "linux"),
-            ("kubernetes.io/arch", "amd64"),
-            ("kubernetes.io/hostname", name.as_str()),
-            ("kubernetes.io/os", "linux"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        let labels = kubelet_labels(&name, Labels::new());
         diags.push(Diagnostic::note(
             located.origin.clone(),
             format!("node {name} is not in the input; made from pod {}'s spec.nodeName and status.hostIP ({internal_ip})", p.metadata.name.as_deref().unwrap_or("")),
@@ -136,6 +127,23 @@ fn referenced(manifests: &Manifests, nodes: &mut Vec<Node>, diags: &mut Vec<Diag
             network: Default::default(),
         });
     }
+}
+
+/// `labels` with the ones the kubelet registers its Node with and keeps
+/// where they are missing (pkg/kubelet/kubelet_node_status.go,
+/// initialNode and updateDefaultLabels): its hostname, OS and architecture,
+/// and their beta forms.
+fn kubelet_labels(name: &str, mut labels: Labels) -> Labels {
+    for (key, value) in [
+        ("kubernetes.io/hostname", name),
+        ("kubernetes.io/os", "linux"),
+        ("kubernetes.io/arch", "amd64"),
+        ("beta.kubernetes.io/os", "linux"),
+        ("beta.kubernetes.io/arch", "amd64"),
+    ] {
+        labels.entry(key.into()).or_insert_with(|| value.into());
+    }
+    labels
 }
 
 fn dedup(nodes: Vec<Node>, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
@@ -209,21 +217,10 @@ fn from_object(n: &core::Node, located: &crate::load::Located, diags: &mut Vec<D
             )),
         }
     }
-    // The labels the kubelet registers its Node with and keeps
-    // (pkg/kubelet/kubelet_node_status.go, initialNode and
-    // updateDefaultLabels): a hand-written Node without them would leave
-    // the DaemonSets and CoreDNS that select `kubernetes.io/os: linux`
+    // A hand-written Node without the kubelet's labels would leave the
+    // DaemonSets and CoreDNS that select `kubernetes.io/os: linux`
     // unscheduled, where a real node always has them.
-    let mut labels: Labels = n.metadata.labels.clone().unwrap_or_default();
-    labels.entry("kubernetes.io/hostname".into()).or_insert_with(|| name.clone());
-    for (key, value) in [
-        ("kubernetes.io/os", "linux"),
-        ("kubernetes.io/arch", "amd64"),
-        ("beta.kubernetes.io/os", "linux"),
-        ("beta.kubernetes.io/arch", "amd64"),
-    ] {
-        labels.entry(key.into()).or_insert_with(|| value.into());
-    }
+    let labels = kubelet_labels(&name, n.metadata.labels.clone().unwrap_or_default());
     let max_pods = n
         .status
         .as_ref()
@@ -258,16 +255,7 @@ fn generate(settings: &Settings) -> Vec<Node> {
                 1 => format!("{}-worker", settings.name),
                 _ => format!("{}-worker{}", settings.name, i),
             };
-            let mut labels: Labels = [
-                ("beta.kubernetes.io/arch", "amd64"),
-                ("beta.kubernetes.io/os", "linux"),
-                ("kubernetes.io/arch", "amd64"),
-                ("kubernetes.io/os", "linux"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-            labels.insert("kubernetes.io/hostname".into(), name.clone());
+            let mut labels = kubelet_labels(&name, Labels::new());
             let mut taints = Vec::new();
             if i == 0 {
                 labels.insert(CONTROL_PLANE_TAINT.into(), String::new());
