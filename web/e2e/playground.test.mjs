@@ -214,7 +214,7 @@ test('a trace opened by URL lists the hops the CLI computes, and steps', async (
   await page.screenshot({ path: join(OUT, 'e2e-7-played.png') });
 });
 
-test('clicking two pods traces between them, and Flannel stops enforcing the policy', async () => {
+test('clicking two pods traces between them, Flannel stops enforcing the policy and kindnet enforces it', async () => {
   await page.goto(site.url + '?scenario=policies');
   const debug = '[data-testid=pod][data-pod="tools/debug"]';
   await page.waitForSelector(debug);
@@ -234,6 +234,15 @@ test('clicking two pods traces between them, and Flannel stops enforcing the pol
   assert.equal(flannel.policy.ingress.verdict, 'not-enforced');
   assert.deepEqual(await hopActions(), flannel.hops.map((h) => h.action));
   await page.screenshot({ path: join(OUT, 'e2e-8-flannel.png') });
+
+  // kindnet, kind's own plugin, enforces it again: kindnetd drops the
+  // connection it was queued, at its nftables chain.
+  await page.selectOption('[data-testid=cni-select]', 'kindnet');
+  await page.waitForSelector('[data-testid=verdict][data-verdict=dropped]');
+  const kindnet = cliTrace('tools/debug', 'shop/db', '--cni', 'kindnet');
+  assert.equal(kindnet.verdict, 'dropped');
+  assert.match(kindnet.hops.at(-1).at, /^inet kindnet-network-policies postrouting/);
+  assert.deepEqual(await hopActions(), kindnet.hops.map((h) => h.action));
 });
 
 test('a share link opens the same scenario and switches in a fresh page', async () => {

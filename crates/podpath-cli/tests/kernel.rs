@@ -51,7 +51,8 @@ fn cluster(cni: Cni, encapsulation: &str, mode: ProxyMode) -> Cluster {
     let overrides = Overrides {
         cni: Some(cni),
         proxy_mode: Some(mode),
-        encapsulation: Some(encapsulation.to_owned()),
+        // kindnet has no encapsulation to choose.
+        encapsulation: Some(encapsulation.to_owned()).filter(|e| !e.is_empty()),
         ..Overrides::default()
     };
     let (c, diags) = simulate_with(&[Source::new("lab.yaml", text)], &overrides);
@@ -255,14 +256,23 @@ fn check_configuration(tag: &str, cni: Cni, encapsulation: &str, mode: ProxyMode
         "{tag}: what podpath prints of the namespaces is not what the kernel prints:\n{}",
         differ.join("\n")
     );
-    let cases = cases(&c);
+    // A verdict kindnetd gives in user space is not the kernel's to give:
+    // the lab runs no agent on the queue.
+    let user_space = c.nodes.iter().any(|n| c.plugin_rules(&n.name).is_some_and(|r| r.nft.is_some()));
+    let (cases, left): (Vec<Case>, Vec<Case>) =
+        cases(&c).into_iter().partition(|case| !(user_space && case.name.starts_with("NetworkPolicy")));
+    for case in &left {
+        eprintln!("{tag}: not run: \"{}\" is decided by the plugin's agent in user space (nfqueue)", case.name);
+    }
     let failures: Vec<String> = cases.iter().filter_map(|case| run_case(&lab, &c, case).err()).collect();
     eprintln!("{tag}: {} of {} cases equal to the kernel", cases.len() - failures.len(), cases.len());
     assert!(failures.is_empty(), "{cni} {encapsulation}, {mode} mode:\n\n{}", failures.join("\n\n"));
 }
 
 /// The configurations the lab runs (one test each below).
-const RUNNABLE: [(Cni, &str, ProxyMode); 10] = [
+const RUNNABLE: [(Cni, &str, ProxyMode); 12] = [
+    (Cni::Kindnet, "", ProxyMode::Iptables),
+    (Cni::Kindnet, "", ProxyMode::Nftables),
     (Cni::Flannel, "vxlan", ProxyMode::Iptables),
     (Cni::Flannel, "vxlan", ProxyMode::Nftables),
     (Cni::Flannel, "host-gw", ProxyMode::Iptables),
@@ -274,6 +284,16 @@ const RUNNABLE: [(Cni, &str, ProxyMode); 10] = [
     (Cni::Calico, "VXLANCrossSubnet", ProxyMode::Iptables),
     (Cni::Calico, "VXLANCrossSubnet", ProxyMode::Nftables),
 ];
+
+#[test]
+fn kindnet_iptables() {
+    check_configuration("kni", Cni::Kindnet, "", ProxyMode::Iptables);
+}
+
+#[test]
+fn kindnet_nftables() {
+    check_configuration("knn", Cni::Kindnet, "", ProxyMode::Nftables);
+}
 
 #[test]
 fn flannel_vxlan_iptables() {
@@ -310,6 +330,7 @@ fn the_cases_the_kernel_cannot_run() {
             Cni::Flannel => &["vxlan", "host-gw"],
             Cni::Cilium => &["vxlan", "geneve", "native"],
             Cni::Weave => &["fastdp", "sleeve"],
+            Cni::Kindnet => &[""],
         };
         for &enc in words {
             for mode in ProxyMode::ALL {

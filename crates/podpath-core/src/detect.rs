@@ -351,7 +351,7 @@ mod tests {
             ("cilium", "cilium", "ebpf"),
             ("kube-flannel-ds-amd64", "flannel", "iptables"),
             ("weave-net", "weave", "iptables"),
-            ("kindnet", "calico", "iptables"),
+            ("kindnet", "kindnet", "iptables"),
         ] {
             let c = cluster_with(ds);
             assert_eq!((c.settings.cni.as_str(), c.settings.proxy_mode.as_str()), (cni, mode), "{ds}");

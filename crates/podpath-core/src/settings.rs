@@ -22,10 +22,13 @@ pub enum Cni {
     Flannel,
     Weave,
     Cilium,
+    /// kind's own plugin: a point-to-point veth per pod, plain routes
+    /// between the nodes, NetworkPolicy judged by kindnetd.
+    Kindnet,
 }
 
 impl Cni {
-    pub const ALL: [Cni; 4] = [Cni::Calico, Cni::Flannel, Cni::Weave, Cni::Cilium];
+    pub const ALL: [Cni; 5] = [Cni::Calico, Cni::Flannel, Cni::Weave, Cni::Cilium, Cni::Kindnet];
 
     /// What k3s runs inside its own binary: flannel with VXLAN.
     pub const K3S_EMBEDDED: Cni = Cni::Flannel;
@@ -36,19 +39,30 @@ impl Cni {
             Cni::Flannel => "flannel",
             Cni::Weave => "weave",
             Cni::Cilium => "cilium",
+            Cni::Kindnet => "kindnet",
         }
     }
 
     /// The pod network each plugin uses when nobody sets one: Calico's default
-    /// IP pool, Flannel's `net-conf.json` Network, Weave Net's IPALLOC_RANGE
-    /// and Cilium's cluster-pool `clusterPoolIPv4PodCIDRList`.
+    /// IP pool, Flannel's `net-conf.json` Network, Weave Net's IPALLOC_RANGE,
+    /// Cilium's cluster-pool `clusterPoolIPv4PodCIDRList` and kind's
+    /// `podSubnet` for kindnet (kind `pkg/apis/config/v1alpha4/default.go`).
     pub fn default_cluster_cidr(self) -> IpNet {
         let text = match self {
             Cni::Calico => "192.168.0.0/16",
-            Cni::Flannel => "10.244.0.0/16",
+            Cni::Flannel | Cni::Kindnet => "10.244.0.0/16",
             Cni::Weave => "10.32.0.0/12",
             Cni::Cilium => "10.0.0.0/8",
         };
+        text.parse().expect("valid literal CIDR")
+    }
+
+    /// The Service range nobody sets: kubeadm's `--service-cluster-ip-range`
+    /// default, 10.96.0.0/12, except where the plugin is kind's own: kind
+    /// gives its clusters `serviceSubnet: 10.96.0.0/16`
+    /// (`pkg/apis/config/v1alpha4/default.go`).
+    pub fn default_service_cidr(self) -> IpNet {
+        let text = if self == Cni::Kindnet { "10.96.0.0/16" } else { "10.96.0.0/12" };
         text.parse().expect("valid literal CIDR")
     }
 
@@ -186,8 +200,7 @@ impl Settings {
             proxy_mode: ProxyMode::default(),
             nodes: 3,
             cluster_cidr: cni.default_cluster_cidr(),
-            // kubeadm's default `--service-cluster-ip-range`.
-            service_cidr: "10.96.0.0/12".parse().expect("valid literal CIDR"),
+            service_cidr: cni.default_service_cidr(),
             dns_domain: "cluster.local".to_owned(),
             ingress_controller: IngressController::default(),
             encapsulation: Encapsulation::default(),
@@ -232,7 +245,7 @@ pub struct ClusterSpec {
     /// The plugin's encapsulation: calico `IPIP` (its manifest's default),
     /// `VXLAN`, `IPIPCrossSubnet`, `VXLANCrossSubnet`, `None`; flannel
     /// `vxlan` (default) or `host-gw`; cilium `vxlan` (default), `geneve`
-    /// or `native`; weave `fastdp` (default) or `sleeve`.
+    /// or `native`; weave `fastdp` (default) or `sleeve`; kindnet has none.
     pub encapsulation: Option<String>,
 }
 
@@ -270,12 +283,18 @@ impl Encapsulation {
             (Cni::Calico, "None") | (Cni::Flannel, "host-gw") | (Cni::Cilium, "native") => Encapsulation::Direct,
             (Cni::Cilium, "geneve") => Encapsulation::Geneve,
             (Cni::Weave, "sleeve") => Encapsulation::Sleeve,
+            (Cni::Kindnet, _) => {
+                return Err(format!(
+                    "spec.encapsulation: kindnet has none to choose: it routes pod traffic between the nodes as it is (\"{value}\")"
+                ))
+            }
             _ => {
                 let valid = match cni {
                     Cni::Calico => "IPIP, VXLAN, IPIPCrossSubnet, VXLANCrossSubnet, None",
                     Cni::Flannel => "vxlan, host-gw",
                     Cni::Cilium => "vxlan, geneve, native",
                     Cni::Weave => "fastdp, sleeve",
+                    Cni::Kindnet => "",
                 };
                 return Err(format!("spec.encapsulation: \"{value}\" is not one of {cni}'s: {valid}"));
             }
@@ -423,14 +442,7 @@ pub const CNI_AGENTS: &[CniAgent] = &[
     CniAgent { name: "cilium", prefix: false, plugin: "Cilium", cni: Cni::Cilium, encapsulation: None, fallback: None },
     CniAgent { name: "kube-flannel-ds", prefix: true, plugin: "Flannel", cni: Cni::Flannel, encapsulation: None, fallback: None },
     CniAgent { name: "weave-net", prefix: false, plugin: "Weave Net", cni: Cni::Weave, encapsulation: None, fallback: None },
-    CniAgent {
-        name: "kindnet",
-        prefix: false,
-        plugin: "kindnet",
-        cni: Cni::Calico,
-        encapsulation: Some("None"),
-        fallback: Some("Calico with plain routes between the nodes (encapsulation None): like kindnet, a point-to-point veth per pod, a route per other node's pod range via that node, no overlay, and NetworkPolicy enforced (kindnet enforces it since kind v0.24)"),
-    },
+    CniAgent { name: "kindnet", prefix: false, plugin: "kindnet", cni: Cni::Kindnet, encapsulation: None, fallback: None },
     CniAgent {
         name: "aws-node",
         prefix: false,

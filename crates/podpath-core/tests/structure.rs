@@ -52,6 +52,7 @@ const VARIANTS: &[&str] = &[
     "Cni::Calico",
     "Cni::Cilium",
     "Cni::Weave",
+    "Cni::Kindnet",
     "ProxyMode::Iptables",
     "ProxyMode::Ipvs",
     "ProxyMode::Nftables",
@@ -62,7 +63,7 @@ const VARIANTS: &[&str] = &[
 /// the proxy modes' own folder, the plugin registry and each plugin's
 /// module (a file, or a folder of them).
 fn home(path: &str) -> bool {
-    let plugins = ["flannel", "calico", "cilium", "weave"];
+    let plugins = ["flannel", "calico", "cilium", "weave", "kindnet"];
     path == "podpath-core/src/settings.rs"
         || path == "podpath-core/src/datapath/mod.rs"
         || path.starts_with("podpath-core/src/proxy/")
@@ -97,7 +98,8 @@ fn the_registry_is_the_only_match_on_a_plugin_in_the_shared_datapath() {
     let registry = fs::read_to_string(crates().join("podpath-core/src/datapath/mod.rs")).unwrap();
     let code = code("podpath-core/src/datapath/mod.rs", &registry);
     let named: Vec<&str> = code.lines().filter(|l| VARIANTS.iter().any(|v| l.contains(v))).collect();
-    assert_eq!(named.len(), 4, "one arm per plugin in `plugin()`, nothing else: {named:#?}");
+    let plugins = VARIANTS.iter().filter(|v| v.starts_with("Cni::")).count();
+    assert_eq!(named.len(), plugins, "one arm per plugin in `plugin()`, nothing else: {named:#?}");
     assert!(named.iter().all(|l| l.trim_start().starts_with("Cni::") && l.contains("=> &")), "{named:#?}");
 }
 

@@ -226,7 +226,8 @@ fn every_trace_fixture() {
 }
 
 /// What a node's own tools print: the service proxy's dump in every view,
-/// its `iptables-save` (with the CNI plugin's rules), and `ip
+/// its `iptables-save` (with the CNI plugin's rules), `nft list ruleset`,
+/// and `ip
 /// addr|route|neigh` and `bridge fdb` of the host and of each pod.
 fn dumps(cluster: &Cluster, node: &str) -> String {
     let dataplane = Dataplane::build(cluster, node, cluster.settings.proxy_mode);
@@ -236,6 +237,8 @@ fn dumps(cluster: &Cluster, node: &str) -> String {
     let mut shell = podpath_core::shell::Shell::new();
     shell.run(cluster, &format!("kubectl debug node/{node} -it --image=busybox"));
     text += &shell.run(cluster, "iptables-save").text;
+    // The plugin's own nftables table (kindnetd's NetworkPolicy queue).
+    text += &shell.run(cluster, "nft list ruleset").text;
     let network = datapath::build(cluster);
     if let Some(n) = network.node(node) {
         for ns in std::iter::once(&n.host).chain(n.pods.values()) {

@@ -335,7 +335,7 @@ fn load_rules(cluster: &Cluster, node: &str, mode: ProxyMode, ns: &Ns) -> Result
         }
     };
     let (sets, rules) = (dump("ipset save")?, dump("iptables-save")?);
-    let nft = if mode == ProxyMode::Nftables { Some(dump("nft list ruleset")?) } else { None };
+    let nft = if mode == ProxyMode::Nftables { Some(dump("nft list table ip kube-proxy")?) } else { None };
     if !sets.trim().is_empty() {
         ns.exec(&["ipset", "restore"], Some(&sets))?;
     }
@@ -345,5 +345,23 @@ fn load_rules(cluster: &Cluster, node: &str, mode: ProxyMode, ns: &Ns) -> Result
     if let Some(text) = nft {
         ns.exec(&["nft", "-f", "-"], Some(&text))?;
     }
+    if let Some(table) = cluster.plugin_rules(node).and_then(|r| r.nft.as_ref()) {
+        load_plugin_table(&table.to_string(), ns)?;
+    }
     Ok(())
+}
+
+/// The plugin's own nftables table (kindnetd's). Its queue rules hand
+/// packets to the agent in user space, which the lab does not run; where
+/// this kernel has no nft_queue, the table is loaded without them (and the
+/// cases that policy decides are not run: `kernel.rs`).
+fn load_plugin_table(text: &str, ns: &Ns) -> Result<(), String> {
+    match ns.exec(&["nft", "-f", "-"], Some(text)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.contains("queue") => {
+            let without: String = text.lines().filter(|l| !l.contains(" queue ")).map(|l| format!("{l}\n")).collect();
+            ns.exec(&["nft", "-f", "-"], Some(&without)).map(|_| ())
+        }
+        Err(e) => Err(e),
+    }
 }

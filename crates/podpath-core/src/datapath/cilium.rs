@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::netns::{hex, Kind, Link, Netns, Route};
+use super::netns::{hex, Kind, Link, Netns, Route, Scope};
 use super::{Enforcement, Network, Plugin, PodNet, Tunneled, Wiring};
 use crate::cluster::{Cluster, IpamScheme, Node, Pod};
 use crate::names::fnv64a;
@@ -177,7 +177,7 @@ impl Plugin for Cilium {
         if let Some(g) = gw {
             let mut rt = Route::to(Some(IpNet::new(g, 32).expect("valid")), "cilium_host");
             rt.proto = Some("kernel");
-            rt.scope_link = true;
+            rt.scope = Scope::Link;
             host.routes.push(rt);
         }
         Wiring { mtu: 1500, bridge: None, proxy_arp: false, hairpin: false }
@@ -195,7 +195,7 @@ impl Plugin for Cilium {
         d.via = Some(g);
         d.mtu = (cluster.settings.encapsulation != Encapsulation::Direct).then_some(1450);
         let mut r = Route::to(Some(IpNet::new(g, 32).expect("valid")), "eth0");
-        r.scope_link = true;
+        r.scope = Scope::Link;
         Some(PodNet { prefix: 32, routes: vec![d, r], neigh: Vec::new() })
     }
 

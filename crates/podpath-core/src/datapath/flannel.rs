@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::netns::{hex, Fdb, Kind, Link, Neigh, Netns, Route};
+use super::netns::{hex, Fdb, Kind, Link, Neigh, Netns, Route, Scope};
 use super::{Enforcement, Network, Plugin, PodNet, Tunneled, Wiring};
 use crate::cluster::{Cluster, IpamScheme, Node, Pod};
 use crate::names::fnv64a;
@@ -120,7 +120,7 @@ impl Plugin for Flannel {
         d.via = gw;
         let mut own = Route::to(Some(subnet.trunc()), "eth0");
         own.proto = Some("kernel");
-        own.scope_link = true;
+        own.scope = Scope::Link;
         own.src = Some(ip);
         let mut all = Route::to(Some(cluster.settings.cluster_cidr.trunc()), "eth0");
         all.via = gw;

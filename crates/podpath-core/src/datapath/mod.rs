@@ -8,7 +8,7 @@
 //! - `forward.rs` — generic forwarding over that model: out of a pod onto
 //!   its node, and from a node to the destination, across the tunnel or the
 //!   wire, asking the plugin only where it differs;
-//! - `flannel.rs`, `calico.rs`, `cilium.rs`, `weave.rs` — each plugin's
+//! - `flannel.rs`, `calico/`, `cilium.rs`, `weave.rs`, `kindnet.rs` — each plugin's
 //!   devices, routes and veths, its encapsulation and what the tunnel header
 //!   carries, its IPAM scheme, its NetworkPolicy enforcement and where it
 //!   happens, and its own components as its project ships them.
@@ -20,6 +20,7 @@ mod calico;
 pub(crate) mod cilium;
 mod flannel;
 mod forward;
+pub(crate) mod kindnet;
 mod netns;
 mod weave;
 
@@ -28,7 +29,7 @@ use std::net::IpAddr;
 pub use crate::packet::{Encap, Mac, Outer};
 pub use cilium::identity as cilium_identity;
 pub use forward::{Arrival, Ingress};
-pub use netns::{Fdb, Kind, Link, Neigh, Netns, NodeNet, Route};
+pub use netns::{Fdb, Kind, Link, Neigh, Netns, NodeNet, Route, Scope};
 
 use crate::cluster::{Cluster, IpamScheme, Node, Pod};
 use crate::settings::{Cni, Encapsulation};
@@ -98,6 +99,13 @@ pub trait Plugin: Sync {
     fn routes_after_decap(&self) -> bool {
         true
     }
+
+    /// Whether the first node that judges a connection judges both of its
+    /// sides, the client's egress and the server's ingress together
+    /// (kindnetd), rather than each side on its own pod's node.
+    fn judges_both_sides(&self) -> bool {
+        false
+    }
 }
 
 /// The plugin of `cni`.
@@ -107,6 +115,7 @@ pub fn plugin(cni: Cni) -> &'static dyn Plugin {
         Cni::Calico => &calico::Calico,
         Cni::Cilium => &cilium::Cilium,
         Cni::Weave => &weave::Weave,
+        Cni::Kindnet => &kindnet::Kindnet,
     }
 }
 
@@ -205,12 +214,17 @@ pub fn policy_place(settings: &crate::settings::Settings, egress: bool) -> Place
     }
 }
 
-/// A plugin's own netfilter state on a node: what it adds to the `filter`
-/// table, and its ipsets.
+/// A plugin's own netfilter state on a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PluginRules {
-    pub filter: crate::netfilter::Additions,
+    /// What it adds to the `filter` table where its NetworkPolicy is
+    /// iptables rules (Calico's Felix chains).
+    pub filter: Option<crate::netfilter::Additions>,
+    /// What it adds to the `nat` table (kindnet's masquerade).
+    pub nat: Option<crate::netfilter::Additions>,
     pub sets: crate::netfilter::ipset::IpSets,
+    /// Its own nftables table (kindnetd's NetworkPolicy queue).
+    pub nft: Option<crate::netfilter::nft::NftTable>,
 }
 
 /// The cluster's plumbing.

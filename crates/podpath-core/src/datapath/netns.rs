@@ -59,18 +59,31 @@ pub struct Route {
     /// Empty for a blackhole.
     pub dev: String,
     pub proto: Option<&'static str>,
-    pub scope_link: bool,
+    pub scope: Scope,
     pub src: Option<IpAddr>,
     pub onlink: bool,
     pub blackhole: bool,
     pub mtu: Option<u16>,
 }
 
+/// How far a route's destination is, as `ip route` prints it (`universe`,
+/// the default, is not printed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Scope {
+    #[default]
+    Universe,
+    /// On the link itself: no gateway.
+    Link,
+    /// This host: the ptp plugin's route to a pod by its veth
+    /// (`ip.AddHostRoute`).
+    Host,
+}
+
 impl Route {
     /// The route the kernel adds for an address on a device: `NET dev DEV
     /// proto kernel scope link src ADDR`.
     pub(super) fn connected(net: IpNet, dev: &str, src: IpAddr) -> Route {
-        Route { proto: Some("kernel"), scope_link: true, src: Some(src), ..Route::to(Some(net.trunc()), dev) }
+        Route { proto: Some("kernel"), scope: Scope::Link, src: Some(src), ..Route::to(Some(net.trunc()), dev) }
     }
 
     /// A route to `dst` (the default route for `None`) by `dev`, nothing more.
@@ -80,7 +93,7 @@ impl Route {
             via: None,
             dev: dev.to_owned(),
             proto: None,
-            scope_link: false,
+            scope: Scope::Universe,
             src: None,
             onlink: false,
             blackhole: false,
@@ -108,8 +121,10 @@ impl fmt::Display for Route {
         if let Some(p) = self.proto {
             write!(f, " proto {p}")?;
         }
-        if self.scope_link {
-            f.write_str(" scope link")?;
+        match self.scope {
+            Scope::Universe => {}
+            Scope::Link => f.write_str(" scope link")?,
+            Scope::Host => f.write_str(" scope host")?,
         }
         if let Some(s) = self.src {
             write!(f, " src {s}")?;

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::netns::{hex, Kind, Link, Netns, Route};
+use super::netns::{hex, Kind, Link, Netns, Route, Scope};
 use super::{Enforcement, Network, Plugin, PodNet, Tunneled, Wiring};
 use crate::cluster::{Cluster, IpamScheme, Node, Pod};
 use crate::names::fnv64a;
@@ -135,7 +135,7 @@ impl Plugin for Weave {
         d.via = node.network.gateway;
         let mut own = Route::to(Some(whole.trunc()), "eth0");
         own.proto = Some("kernel");
-        own.scope_link = true;
+        own.scope = Scope::Link;
         own.src = Some(ip);
         Some(PodNet { prefix: whole.prefix_len(), routes: vec![d, own], neigh: Vec::new() })
     }

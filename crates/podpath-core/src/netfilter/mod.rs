@@ -9,6 +9,7 @@
 pub mod eval;
 pub mod ipset;
 pub mod list;
+pub mod nft;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
@@ -267,6 +268,16 @@ impl Additions {
     pub fn evaluable(&self) -> Table {
         let mut t = self.table.clone();
         for r in &self.head {
+            t.push(r.clone());
+        }
+        t
+    }
+
+    /// The additions alone with the tail too: where the tail is what acts
+    /// (a nat chain jumped to after the service proxy's rules).
+    pub fn evaluable_all(&self) -> Table {
+        let mut t = self.evaluable();
+        for r in &self.tail {
             t.push(r.clone());
         }
         t

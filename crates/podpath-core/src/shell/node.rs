@@ -38,13 +38,23 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
         }
         "iptables" => iptables(&iptables_tables(cluster, node, plane), &words),
         "ipset" => ipset(cluster, node, plane, &words),
-        "nft" => match words.as_slice() {
-            ["list", "ruleset"] | ["list", "table", "ip", "kube-proxy"] | ["list", "table", "kube-proxy"] => {
-                Output::ok(plane.nft_ruleset().unwrap_or_default())
+        "nft" => {
+            let plugin = cluster.plugin_rules(node).and_then(|p| p.nft.as_ref());
+            match words.as_slice() {
+                ["list", "ruleset"] => Output::ok(nft_ruleset(cluster, node, plane)),
+                ["list", "table", "ip", "kube-proxy"] | ["list", "table", "kube-proxy"] => {
+                    Output::ok(plane.nft_ruleset().unwrap_or_default())
+                }
+                ["list", "table", family, name] if plugin.is_some_and(|t| t.family == *family && t.name == *name) => {
+                    Output::ok(plugin.map(ToString::to_string).unwrap_or_default())
+                }
+                ["list", "table", ..] => Output::fail(1, "Error: No such file or directory\n"),
+                _ => Output::fail(
+                    1,
+                    "Error: podpath's nft lists only: nft list ruleset, nft list table FAMILY NAME\n",
+                ),
             }
-            ["list", "table", ..] => Output::fail(1, "Error: No such file or directory\n"),
-            _ => Output::fail(1, "Error: podpath's nft lists only: nft list ruleset, nft list table ip kube-proxy\n"),
-        },
+        }
         "ipvsadm" => match plane.ipvsadm() {
             Some(text) => Output::ok(text),
             None => Output::fail(
@@ -109,11 +119,23 @@ pub(crate) fn run(cluster: &Cluster, node: &str, args: &[String], recent: &[Trac
 /// them: the service proxy's, with the CNI plugin's additions merged in.
 fn iptables_tables(cluster: &Cluster, node: &str, plane: &Dataplane) -> Vec<crate::netfilter::Table> {
     let plugin = cluster.plugin_rules(node);
-    let filter = match &plugin {
-        Some(p) => Some(p.filter.merged(plane.iptables_table("filter"))),
-        None => plane.iptables_table("filter").cloned(),
+    let table = |name: &str, added: Option<&crate::netfilter::Additions>| match added {
+        Some(a) => Some(a.merged(plane.iptables_table(name))),
+        None => plane.iptables_table(name).cloned(),
     };
-    filter.into_iter().chain(plane.iptables_table("nat").cloned()).collect()
+    let filter = table("filter", plugin.and_then(|p| p.filter.as_ref()));
+    let nat = table("nat", plugin.and_then(|p| p.nat.as_ref()));
+    filter.into_iter().chain(nat).collect()
+}
+
+/// `nft list ruleset`: the service proxy's table (nftables mode), then
+/// the plugin's own (kindnetd's).
+fn nft_ruleset(cluster: &Cluster, node: &str, plane: &Dataplane) -> String {
+    let mut text = plane.nft_ruleset().unwrap_or_default();
+    if let Some(t) = cluster.plugin_rules(node).and_then(|p| p.nft.as_ref()) {
+        text.push_str(&t.to_string());
+    }
+    text
 }
 
 /// `ipset save` / `ipset list -n`: the service proxy's sets (IPVS mode)

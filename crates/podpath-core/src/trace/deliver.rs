@@ -20,7 +20,11 @@ impl Flight<'_> {
         self.decide();
         let Some(d) = self.decision.clone() else { return Ok(()) };
         // A plugin with rules of its own judged it in FORWARD already.
-        if self.plugin_rules.is_some() {
+        if self.plugin_rules.is_some_and(|r| r.filter.is_some()) {
+            return Ok(());
+        }
+        // A plugin that queues to its agent judged it at the hook that queued it.
+        if self.plugin_rules.is_some_and(|r| r.nft.is_some()) {
             return Ok(());
         }
         // Egress is judged on the client's own address, after the DNAT.
@@ -107,7 +111,9 @@ impl Flight<'_> {
         let ttl = self.ttl();
         let end_here = |o: Outcome| Outcome { pod: Some(key.clone()), node: Some(node.clone()), ..o };
         self.plugin_filter_at(&node, &key).map_err(end_here)?;
-        if let Some(d) = self.decision.clone().filter(|_| self.plugin_rules.is_none()) {
+        if self.plugin_rules.is_some_and(|r| r.nft.is_some()) {
+            self.queued_in(&node, &key)?;
+        } else if let Some(d) = self.decision.clone().filter(|_| self.plugin_rules.is_none()) {
             let hop = self.policy_hop(false, Some(node.clone()), &d, &self.pkt.clone(), ttl);
             self.judged(hop, || Outcome {
                 pod: Some(key.clone()),
@@ -148,7 +154,7 @@ impl Flight<'_> {
             let reason = format!("{frontend} {name}: no rule on {} handles this address and port", self.node);
             return Err(Outcome::new(Verdict::Unreachable, reason));
         }
-        if self.origin == Origin::Pod && !cluster.settings.cluster_cidr.contains(&dst) {
+        if self.origin == Origin::Pod && !cluster.settings.cluster_cidr.contains(&dst) && !self.plugin_masquerades() {
             if let Some(ip) = cluster.node(&n).and_then(|nd| nd.internal_ip) {
                 self.masquerade_out(&n, ip);
             }
@@ -181,7 +187,7 @@ impl Flight<'_> {
     }
 
     /// Records a policy hop; a denial ends the walk as `denied` says.
-    fn judged(&mut self, hop: Option<Hop>, denied: impl FnOnce() -> Outcome) -> Phase<()> {
+    pub(super) fn judged(&mut self, hop: Option<Hop>, denied: impl FnOnce() -> Outcome) -> Phase<()> {
         let Some(h) = hop else { return Ok(()) };
         let stops = h.action == Action::PolicyDenied;
         self.hops.push(h);
@@ -193,7 +199,14 @@ impl Flight<'_> {
 
     /// The hop where the plugin judges one side of the connection, if that
     /// side is isolated (or would be, under a plugin that enforces policy).
-    fn policy_hop(&self, egress: bool, on: Option<String>, d: &Decision, at_pkt: &Packet, ttl: u8) -> Option<Hop> {
+    pub(super) fn policy_hop(
+        &self,
+        egress: bool,
+        on: Option<String>,
+        d: &Decision,
+        at_pkt: &Packet,
+        ttl: u8,
+    ) -> Option<Hop> {
         let side = if egress { &d.egress } else { &d.ingress };
         if side.verdict == SideVerdict::NotIsolated || d.loopback {
             return None;

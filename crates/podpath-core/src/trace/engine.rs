@@ -67,8 +67,9 @@ pub(super) struct Flight<'c> {
     /// The bridge and port a pod's packet entered its node by, for a
     /// plugin whose pods are ports of a bridge.
     pub(super) ingress: Option<(String, String)>,
-    /// The plugin's own iptables rules on the first node (Calico's Felix),
-    /// which then enforce NetworkPolicy in place of a policy hop.
+    /// The plugin's own rules on the first node: Calico's Felix chains,
+    /// which then enforce NetworkPolicy in place of a policy hop;
+    /// kindnet's masquerade and NetworkPolicy queue.
     pub(super) plugin_rules: Option<&'c crate::datapath::PluginRules>,
 }
 
@@ -344,6 +345,10 @@ impl<'c> Flight<'c> {
             self.out_of_the_pod();
         }
         self.plugin_filter(hook)?;
+        // kindnetd's postrouting chain runs before the nat hook's SNAT.
+        if hook == Hook::Postrouting {
+            self.plugin_queue("postrouting")?;
+        }
         let before = (self.pkt.dst, self.pkt.dport);
         let mut steps: Vec<Step> = Vec::new();
         let mut ctx = Context { local: &self.local, rng: &mut self.rng, sets: None, devs: Default::default() };
@@ -365,7 +370,14 @@ impl<'c> Flight<'c> {
             NfVerdict::Dnat(ip, port) if (ip, port) != before => self.picked(ip, port),
             NfVerdict::Reject | NfVerdict::Drop => return Err(self.refused(verdict == NfVerdict::Reject, &steps)),
             NfVerdict::Masquerade => self.masqueraded(),
+            // The plugin's own nat rules come after the proxy's: a
+            // connection the proxy masqueraded is bound already.
+            _ if hook == Hook::Postrouting => self.plugin_nat(),
             _ => {}
+        }
+        // kindnetd's prerouting chain runs after the nat hook's DNAT.
+        if hook == Hook::Prerouting {
+            self.plugin_queue("prerouting")?;
         }
         Ok(())
     }

@@ -20,7 +20,9 @@ impl Flight<'_> {
             Hook::Input => "INPUT",
             _ => return Ok(()),
         };
-        let Some(rules) = self.plugin_rules else { return Ok(()) };
+        let Some((rules, filter)) = self.plugin_rules.and_then(|r| Some((r, r.filter.as_ref()?))) else {
+            return Ok(());
+        };
         let input = self.came_by();
         let output = match hook {
             Hook::Forward => {
@@ -28,7 +30,7 @@ impl Flight<'_> {
             }
             _ => None,
         };
-        let table = rules.filter.evaluable();
+        let table = filter.evaluable();
         let mut steps: Vec<Step> = Vec::new();
         let mut ctx = Context {
             local: &self.local,
@@ -78,10 +80,12 @@ impl Flight<'_> {
     /// for the packet that reached it and is about to go into `pod`: their
     /// steps go before the hop into the pod; a drop takes that hop away.
     pub(super) fn plugin_filter_at(&mut self, node: &str, pod: &str) -> Phase<()> {
-        if node == self.node || self.plugin_rules.is_none() {
+        if node == self.node || self.plugin_rules.is_none_or(|r| r.filter.is_none()) {
             return Ok(());
         }
-        let Some(rules) = self.cluster.plugin_rules(node) else { return Ok(()) };
+        let Some((rules, filter)) = self.cluster.plugin_rules(node).and_then(|r| Some((r, r.filter.as_ref()?))) else {
+            return Ok(());
+        };
         let into_pod = self.hops.pop();
         // In by the last device the packet crossed on this node (the
         // tunnel, or the uplink); out by the pod's veth.
@@ -90,7 +94,7 @@ impl Flight<'_> {
             _ => None,
         });
         let output = self.network.node(node).and_then(|n| n.pod_veth.get(pod).cloned());
-        let table = rules.filter.evaluable();
+        let table = filter.evaluable();
         let local = local_of(self, node);
         let mut steps: Vec<Step> = Vec::new();
         let mut ctx = Context {
@@ -119,6 +123,49 @@ impl Flight<'_> {
                 Ok(())
             }
         }
+    }
+}
+
+impl Flight<'_> {
+    /// The plugin's own nat rules at POSTROUTING of the first node, after
+    /// the service proxy's (kindnet's masquerade agent appends its jump):
+    /// shown where they rewrite the source, as MASQUERADE does, to the
+    /// address of the device the packet leaves by.
+    pub(super) fn plugin_nat(&mut self) {
+        let Some(nat) = self.plugin_rules.and_then(|r| r.nat.as_ref()) else { return };
+        let table = nat.evaluable_all();
+        let host = self.network.node(&self.node).map(|n| &n.host);
+        let output = host.and_then(|h| h.lookup(self.pkt.dst)).map(|r| r.dev.clone());
+        let mut steps: Vec<Step> = Vec::new();
+        let mut pkt = self.pkt.clone();
+        let mut ctx = Context {
+            local: &self.local,
+            rng: &mut self.rng,
+            sets: None,
+            devs: Devices { input: None, output: output.as_deref() },
+        };
+        if eval::run(&table, "POSTROUTING", &mut pkt, &mut ctx, &mut steps) != NfVerdict::Masquerade {
+            return;
+        }
+        let out = output.as_deref().and_then(|dev| host?.address_on(dev));
+        let Some(src) = out.or_else(|| self.cluster.node(&self.node).and_then(|n| n.internal_ip)) else { return };
+        if src == self.pkt.src {
+            return;
+        }
+        self.push_steps(&steps);
+        self.pkt.src = src;
+        if let Some(h) = self.hops.last_mut() {
+            h.action = crate::step::Action::Snat;
+            h.detail = format!("masqueraded: the source becomes {src}");
+            h.packet.src = src;
+        }
+    }
+
+    /// Whether the plugin's own nat rules decide the masquerade of pod
+    /// traffic leaving the cluster (kindnet's), rather than podpath's
+    /// summary of the plugin's.
+    pub(super) fn plugin_masquerades(&self) -> bool {
+        self.plugin_rules.is_some_and(|r| r.nat.is_some())
     }
 }
 

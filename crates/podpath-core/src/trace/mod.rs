@@ -21,6 +21,7 @@ pub mod dns;
 pub mod engine;
 mod firewall;
 pub mod http;
+mod queue;
 mod render;
 mod reply;
 pub mod target;

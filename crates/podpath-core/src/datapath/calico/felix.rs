@@ -243,7 +243,12 @@ pub(super) fn chain_name(prefix: &str, name: &str) -> String {
 /// INPUT, OUTPUT) and end (FORWARD) of the built-in chains, its ipsets.
 pub fn build(cluster: &Cluster, node: &str, ifaces: &BTreeMap<String, String>) -> PluginRules {
     let f = felix(cluster, node, ifaces);
-    PluginRules { filter: Additions { table: f.table, head: f.head, tail: f.tail }, sets: f.sets }
+    PluginRules {
+        filter: Some(Additions { table: f.table, head: f.head, tail: f.tail }),
+        nat: None,
+        sets: f.sets,
+        nft: None,
+    }
 }
 
 fn felix(cluster: &Cluster, node: &str, ifaces: &BTreeMap<String, String>) -> Felix {

@@ -16,7 +16,7 @@ pub mod felix;
 mod policies;
 mod selectors;
 
-use super::netns::{hex, Fdb, Kind, Link, Neigh, Netns, Route};
+use super::netns::{hex, Fdb, Kind, Link, Neigh, Netns, Route, Scope};
 use super::{sha1, Enforcement, Network, NodeNet, Plugin, PluginRules, PodNet, Tunneled, Wiring};
 use crate::cluster::{Cluster, IpamScheme, Node, Pod};
 use crate::packet::{Encap, Mac};
@@ -156,13 +156,13 @@ impl Plugin for Calico {
     /// and on the host a /32 route to the pod by its veth.
     fn plumb_pod(&self, _cluster: &Cluster, _node: &Node, ip: IpAddr, veth: &str, host: &mut Netns) -> Option<PodNet> {
         let mut rt = Route::to(Some(IpNet::new(ip, 32).expect("valid")), veth);
-        rt.scope_link = true;
+        rt.scope = Scope::Link;
         host.routes.push(rt);
         let gateway = IpAddr::V4(GATEWAY);
         let mut d = Route::to(None, "eth0");
         d.via = Some(gateway);
         let mut g = Route::to(Some(IpNet::new(gateway, 32).expect("valid")), "eth0");
-        g.scope_link = true;
+        g.scope = Scope::Link;
         let neigh = vec![Neigh { ip: gateway, dev: "eth0".into(), mac: Mac([0xee; 6]), state: "REACHABLE" }];
         Some(PodNet { prefix: 32, routes: vec![d, g], neigh })
     }
