@@ -249,3 +249,159 @@ pub(super) fn traceroute(cluster: &Cluster, client: &Client, args: &[String], se
     }
     Ok(Output { text, status: 0, traced: shown, clear: false })
 }
+
+/// BusyBox's usage text for ping (networking/ping.c, the fancy build), as
+/// `bb_show_usage` prints it after a bad option.
+const BUSYBOX_PING_USAGE: &str = "BusyBox v1.36.1 (2023-11-07 18:53:09 UTC) multi-call binary.\n\nUsage: ping [OPTIONS] HOST\n\nSend ICMP ECHO_REQUESTs to HOST\n\n\t-4,-6\t\tForce IP or IPv6 name resolution\n\t-c CNT\t\tSend only CNT pings\n\t-s SIZE\t\tSend SIZE data bytes in packets (default 56)\n\t-i SECS\t\tInterval\n\t-A\t\tPing as soon as reply is received\n\t-t TTL\t\tSet TTL\n\t-I IFACE/IP\tSource interface or IP address\n\t-W SEC\t\tSeconds to wait for the first response (default 10)\n\t\t\t(after all -c CNT packets are sent)\n\t-w SEC\t\tSeconds until ping exits (default:infinite)\n\t\t\t(can exit earlier with -c CNT)\n\t-q\t\tQuiet, only display output at start/finish\n\t-p HEXBYTE\tPayload pattern\n";
+
+/// A time as BusyBox prints it: `%u.%03u` of microseconds.
+fn busybox_ms(ms: f64) -> String {
+    let us = (ms * 1000.0).round() as u64;
+    format!("{}.{:03}", us / 1000, us % 1000)
+}
+
+/// BusyBox's ping (networking/ping.c, `FEATURE_FANCY_PING`), in busybox
+/// and Alpine images. Options by getopt (`qvAc:+s:t:+w:+W:+I:np:i:4`, a
+/// `+` value a plain number or `invalid number`); the header names the host
+/// as typed (`PING web (10.96.0.12): 56 data bytes`); replies count `seq`
+/// from 0 and show the address, never a name (`unpack_tail`); the summary
+/// says "packets received" and `round-trip min/avg/max` (`print_stats_and_exit`);
+/// a name that does not resolve is `ping: bad address 'HOST'`; an ICMP
+/// error comes back as `ping: warning: got ICMP 3 (Destination
+/// Unreachable)`. It exits 1 when nothing came back.
+pub(super) fn busybox_ping(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
+    let parsed = super::getopt::parse("qvAc:s:t:w:W:I:np:i:46", &[], args)
+        .map_err(|e| Output::fail(1, format!("ping: {e}\n{BUSYBOX_PING_USAGE}")))?;
+    for key in ["c", "t", "w", "W", "s"] {
+        if let Some(v) = parsed.value(key).filter(|v| v.parse::<u32>().is_err()) {
+            return Err(Output::fail(1, format!("ping: invalid number '{v}'\n")));
+        }
+    }
+    let [host] = parsed.operands.as_slice() else { return Err(Output::fail(1, BUSYBOX_PING_USAGE.to_owned())) };
+    let count = parsed.value("c").and_then(|c| c.parse::<u64>().ok()).filter(|c| *c > 0);
+    let sent = count.unwrap_or(4).min(INTERRUPTED_AFTER) as u32;
+    let size: u32 = parsed.value("s").and_then(|s| s.parse().ok()).unwrap_or(56);
+    let quiet = parsed.has("q");
+    let to = target(host);
+    let t = trace::trace(cluster, &request(client, to.clone(), 0, Protocol::Icmp, seed))
+        .map_err(|e| Output::fail(1, format!("ping: {e}\n")))?;
+    let shown = traced(client, host, 0, Protocol::Icmp, seed, t.clone());
+    if t.verdict == Verdict::Nxdomain || dns_timed_out(&t) {
+        return Ok(Output { text: format!("ping: bad address '{host}'\n"), status: 1, traced: shown, clear: false });
+    }
+    let addr = resolved(&t, &to).unwrap_or(t.destination_ip);
+    let mut text = format!("PING {host} ({addr}): {size} data bytes\n");
+    let answered = t.verdict == Verdict::Delivered;
+    let ttl = t.reply.last().map_or(64, |h| h.packet.ttl);
+    let hops = t.hops.iter().chain(&t.reply).filter(|h| h.at.is_somewhere()).count();
+    let mut times = Vec::new();
+    for seq in 0..sent {
+        if answered {
+            let ms = rtt(hops, seq + 1, seed);
+            times.push(ms);
+            if !quiet {
+                text.push_str(&format!(
+                    "{} bytes from {addr}: seq={seq} ttl={ttl} time={} ms\n",
+                    size + 8,
+                    busybox_ms(ms)
+                ));
+            }
+        } else if t.verdict == Verdict::Rejected {
+            text.push_str("ping: warning: got ICMP 3 (Destination Unreachable)\n");
+        }
+    }
+    if count.is_none_or(|c| c > u64::from(sent)) {
+        text.push_str("^C");
+    }
+    let received = times.len() as u32;
+    text.push_str(&format!(
+        "\n--- {host} ping statistics ---\n{sent} packets transmitted, {received} packets received, {}% packet loss\n",
+        100 * (sent - received) / sent
+    ));
+    if !times.is_empty() {
+        let min = times.iter().copied().fold(f64::MAX, f64::min);
+        let max = times.iter().copied().fold(0.0, f64::max);
+        let avg = times.iter().sum::<f64>() / times.len() as f64;
+        text.push_str(&format!(
+            "round-trip min/avg/max = {}/{}/{} ms\n",
+            busybox_ms(min),
+            busybox_ms(avg),
+            busybox_ms(max)
+        ));
+    }
+    Ok(Output { text, status: u8::from(received == 0), traced: shown, clear: false })
+}
+
+/// BusyBox's usage text for traceroute (networking/traceroute.c).
+const BUSYBOX_TRACEROUTE_USAGE: &str = "BusyBox v1.36.1 (2023-11-07 18:53:09 UTC) multi-call binary.\n\nUsage: traceroute [-46IFlnrv] [-f 1ST_TTL] [-m MAXTTL] [-q PROBES] [-p PORT]\n\t[-t TOS] [-w WAIT_SEC] [-s SRC_IP] [-i IFACE]\n\t[-z PAUSE_MSEC] HOST [BYTES]\n\nTrace the route to HOST\n\n\t-4,-6\tForce IP or IPv6 name resolution\n\t-F\tSet don't fragment bit\n\t-I\tUse ICMP ECHO instead of UDP datagrams\n\t-l\tDisplay TTL value of the returned packet\n\t-n\tPrint numeric addresses\n\t-r\tBypass routing tables, send directly to HOST\n\t-v\tVerbose\n\t-f N\tFirst number of hops (default 1)\n\t-m N\tMax number of hops\n\t-q N\tNumber of probes per hop (default 3)\n\t-p N\tBase UDP port number used in probes\n\t\t(default 33434)\n\t-s IP\tSource address\n\t-i IFACE Source interface\n\t-t N\tType-of-service in probe packets (default 0)\n\t-w SEC\tWait for a response (default 3)\n\t-z MSEC\tWait before each send\n";
+
+/// BusyBox's traceroute (networking/traceroute.c): UDP probes from port
+/// 33434 (`-I` ICMP echo), 46-byte packets (IP, UDP or ICMP header and
+/// its 18-byte `outdata_t`), 30 hops, three probes; each hop `%2d`, the
+/// responder `  NAME (ADDR)` (`-n`: `  ADDR`; a name falls back to the
+/// address), each time `  %u.%03u ms`, a silent probe `  *`.
+pub(super) fn busybox_traceroute(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
+    let parsed = super::getopt::parse("FIlnrdvt:i:m:p:q:s:w:z:f:46", &[], args)
+        .map_err(|e| Output::fail(1, format!("traceroute: {e}\n{BUSYBOX_TRACEROUTE_USAGE}")))?;
+    let Some(host) = parsed.operands.first() else { return Err(Output::fail(1, BUSYBOX_TRACEROUTE_USAGE.to_owned())) };
+    let number = |key: &str, default: u32| -> Result<u32, Output> {
+        parsed.value(key).map_or(Ok(default), |v| {
+            v.parse::<u32>().map_err(|_| Output::fail(1, format!("traceroute: invalid number '{v}'\n")))
+        })
+    };
+    let max = number("m", 30)?.clamp(1, 255) as u8;
+    let probes = number("q", 3)?.clamp(1, 10);
+    let icmp = parsed.has("I");
+    let (protocol, port) = if icmp { (Protocol::Icmp, 0) } else { (Protocol::Udp, number("p", 33434)? as u16) };
+    let to = target(host);
+    let t = trace::trace(cluster, &request(client, to.clone(), port, protocol, seed))
+        .map_err(|e| Output::fail(1, format!("traceroute: {e}\n")))?;
+    let shown = traced(client, host, port, protocol, seed, t.clone());
+    if t.verdict == Verdict::Nxdomain || dns_timed_out(&t) {
+        return Ok(Output {
+            text: format!("traceroute: bad address '{host}'\n"),
+            status: 1,
+            traced: shown,
+            clear: false,
+        });
+    }
+    let addr = resolved(&t, &to).unwrap_or(t.destination_ip);
+    let numeric = parsed.has("n");
+    let name = |ip: IpAddr| -> String {
+        if numeric {
+            return format!("  {ip}");
+        }
+        let ptr = dns::Dns::of(cluster).answer(cluster, &dns::kubernetes::to_reverse(ip), RType::Ptr);
+        let n = ptr.answers.first().map_or(ip.to_string(), |r| r.data.trim_end_matches('.').to_owned());
+        format!("  {n} ({ip})")
+    };
+    let times = |hops: usize, n: u8| -> String {
+        (0..probes).map(|q| format!("  {} ms", busybox_ms(rtt(hops * 2, u32::from(n) * 3 + q, seed)))).collect()
+    };
+    let mut text = format!("traceroute to {host} ({addr}), {max} hops max, 46 byte packets\n");
+    let mut n = 0u8;
+    let client_ip = t.hops.first().map(|h| h.packet.src);
+    let network = cluster.network();
+    let frames = crate::trace::walk::Walk::new(&t).run();
+    for f in frames.iter().filter(|f| f.index < t.hops.len()) {
+        if !f.changes.iter().any(|c| matches!(c, crate::trace::walk::Change::Ttl { .. })) || n + 1 >= max {
+            continue;
+        }
+        let (Some(node), Some(back)) = (f.hop.node.as_deref(), client_ip) else { continue };
+        let Some(router) = reply_source(network, cluster, node, back) else { continue };
+        n += 1;
+        let crossed = t.hops[..=f.index].iter().filter(|h| h.at.is_somewhere()).count();
+        text.push_str(&format!("{n:>2}{}{}\n", name(router), times(crossed, n)));
+    }
+    if t.verdict == Verdict::Delivered {
+        n += 1;
+        let crossed = t.hops.iter().filter(|h| h.at.is_somewhere()).count();
+        text.push_str(&format!("{n:>2}{}{}\n", name(addr), times(crossed, n)));
+    } else {
+        while n < max {
+            n += 1;
+            text.push_str(&format!("{n:>2}{}\n", "  *".repeat(probes as usize)));
+        }
+    }
+    Ok(Output { text, status: 0, traced: shown, clear: false })
+}

@@ -156,3 +156,144 @@ pub(super) fn dig(cluster: &Cluster, client: &Client, args: &[String], seed: u64
     );
     Ok(Output { text, status: 0, traced: shown, clear: false })
 }
+
+/// BusyBox's usage text for nslookup (networking/nslookup.c, `FEATURE_NSLOOKUP_BIG`).
+const BUSYBOX_NSLOOKUP_USAGE: &str = "BusyBox v1.36.1 (2023-11-07 18:53:09 UTC) multi-call binary.\n\nUsage: nslookup [-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]\n\nQuery DNS about HOST\n\nQUERY_TYPE: soa,ns,a,aaaa,cname,mx,txt,ptr,srv,any\n";
+
+/// BusyBox's nslookup (networking/nslookup.c, its own resolver): an
+/// address asks for its PTR, a name for A and AAAA; a name without a dot
+/// is asked once per search domain of resolv.conf and never as written
+/// (`add_query_with_search`: ndots is not read), a name with a dot or a
+/// server on the command line as written. The header once, then per reply
+/// `** server can't find NAME: RCODE` or the answers (`parse_reply`:
+/// `Name:\tNAME\nAddress: ADDR`, `NAME\tname = TARGET`, …), each followed
+/// by a blank line — so an empty AAAA answer is only a blank line. It
+/// exits 1 when any reply was an error, so `nslookup web` in a pod
+/// exits 1 even when it found the Service.
+pub(super) fn busybox_nslookup(cluster: &Cluster, client: &Client, args: &[String], seed: u64) -> Ran {
+    let usage = || Output::fail(1, BUSYBOX_NSLOOKUP_USAGE.to_owned());
+    let mut types: Vec<RType> = Vec::new();
+    let mut words = args.iter().peekable();
+    while let Some(opt) = words.next_if(|w| w.starts_with('-')) {
+        let (key, value) = opt[1..].split_once('=').unwrap_or((&opt[1..], ""));
+        match key {
+            "type" | "querytype" => {
+                let t = ["soa", "ns", "a", "aaaa", "cname", "mx", "txt", "ptr", "srv"]
+                    .iter()
+                    .find(|t| t.eq_ignore_ascii_case(value))
+                    .and_then(|t| RType::parse(t))
+                    .ok_or_else(|| Output::fail(1, format!("nslookup: invalid query type \"{value}\"\n")))?;
+                types.push(t);
+            }
+            "port" | "retry" | "debug" | "t" | "timeout" => {}
+            _ => return Err(usage()),
+        }
+    }
+    let rest: Vec<&String> = words.collect();
+    let (name, server) = match rest.as_slice() {
+        [name] => (name.as_str(), None),
+        [name, server] => (name.as_str(), Some(server.as_str())),
+        _ => return Err(usage()),
+    };
+    let mut conf = resolv(cluster, client);
+    if let Some(s) = server {
+        let ip = s.parse().map_err(|_| Output::fail(1, format!("nslookup: bad address '{s}'\n")))?;
+        conf = ResolvConf { nameservers: vec![ip], search: Vec::new(), options: Vec::new() };
+    }
+    let mut queries: Vec<(String, RType)> = Vec::new();
+    let ptr = name.parse::<IpAddr>().ok().filter(|_| types.is_empty());
+    if let Some(ip) = ptr {
+        queries.push((dns::kubernetes::to_reverse(ip).trim_end_matches('.').to_owned(), RType::Ptr));
+    } else {
+        if types.is_empty() {
+            types = vec![RType::A, RType::Aaaa];
+        }
+        for t in types {
+            if t == RType::Ptr || conf.search.is_empty() || name.contains('.') {
+                queries.push((name.to_owned(), t));
+            } else {
+                queries.extend(conf.search.iter().map(|d| (format!("{name}.{d}"), t)));
+            }
+        }
+    }
+    // Each query exactly as built: no search list, from the root.
+    let exact = ResolvConf { search: Vec::new(), ..conf.clone() };
+    let mut replies = Vec::new();
+    for (i, (qname, qtype)) in queries.iter().enumerate() {
+        let res =
+            lookup(cluster, client, exact.clone(), &format!("{qname}."), *qtype, seed.wrapping_add(8 * i as u64))?;
+        replies.push((qname.clone(), res));
+    }
+    let shown = replies
+        .iter()
+        .find(|(_, r)| r.lookup.last().is_some_and(dns::Response::has_answer))
+        .or(replies.first())
+        .and_then(|(_, r)| dns_traced(client, r, seed));
+    let server = conf.nameservers.first().map(ToString::to_string).unwrap_or_else(|| "127.0.0.1".into());
+    if replies.iter().all(|(_, r)| r.lookup.last().is_none()) {
+        let text = ";; connection timed out; no servers could be reached\n\n".to_owned();
+        return Ok(Output { text, status: 1, traced: shown, clear: false });
+    }
+    let mut text = format!("Server:\t\t{server}\nAddress:\t{server}:53\n\n");
+    let mut failed = false;
+    for (qname, res) in &replies {
+        let Some(r) = res.lookup.last() else { continue };
+        if r.rcode != dns::Rcode::NoError {
+            text.push_str(&format!("** server can't find {qname}: {}\n", r.rcode.as_str()));
+            failed = true;
+        } else {
+            if !r.authoritative {
+                text.push_str("Non-authoritative answer:\n");
+            }
+            text.push_str(&busybox_answers(r));
+        }
+        text.push('\n');
+    }
+    for (qname, _) in replies.iter().filter(|(_, r)| r.lookup.last().is_none()) {
+        text.push_str(&format!("*** Can't find {qname}: No answer\n"));
+        failed = true;
+    }
+    Ok(Output { text, status: u8::from(failed), traced: shown, clear: false })
+}
+
+/// A reply's answers as BusyBox's `parse_reply` prints them: names without
+/// their final dot; the format of a name-valued record is the first such
+/// record's (it is set once per reply).
+fn busybox_answers(r: &dns::Response) -> String {
+    let bare = |s: &str| s.trim_end_matches('.').to_owned();
+    let mut format: Option<&str> = None;
+    let mut out = String::new();
+    for a in &r.answers {
+        let name = bare(&a.name);
+        match a.rtype {
+            RType::A | RType::Aaaa => out.push_str(&format!("Name:\t{name}\nAddress: {}\n", a.data)),
+            RType::Ns | RType::Cname | RType::Ptr => {
+                let f = *format.get_or_insert(match a.rtype {
+                    RType::Ns => "nameserver",
+                    RType::Cname => "canonical name",
+                    _ => "name",
+                });
+                out.push_str(&format!("{name}\t{f} = {}\n", bare(&a.data)));
+            }
+            RType::Txt => out.push_str(&format!("{name}\ttext = {}\n", a.data)),
+            RType::Srv => {
+                let f: Vec<&str> = a.data.split_whitespace().collect();
+                if let [p, w, port, target] = f.as_slice() {
+                    out.push_str(&format!("{name}\tservice = {p} {w} {port} {}\n", bare(target)));
+                }
+            }
+            RType::Soa => {
+                let f: Vec<&str> = a.data.split_whitespace().collect();
+                if let [origin, mail, serial, refresh, retry, expire, minimum] = f.as_slice() {
+                    out.push_str(&format!(
+                        "{name}\n\torigin = {}\n\tmail addr = {}\n\tserial = {serial}\n\trefresh = {refresh}\n\tretry = {retry}\n\texpire = {expire}\n\tminimum = {minimum}\n",
+                        bare(origin),
+                        bare(mail)
+                    ));
+                }
+            }
+            RType::Other(_) => {}
+        }
+    }
+    out
+}

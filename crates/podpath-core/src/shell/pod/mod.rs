@@ -2,7 +2,8 @@
 //! and printing what the real tool prints for the outcome: iputils
 //! `ping`, BIND 9.18's `nslookup` and `dig`, `curl` 8, BusyBox `wget`,
 //! OpenBSD `nc`, iproute2 `ip`, `cat` of the files the kubelet writes,
-//! `hostname`.
+//! `hostname`; in a BusyBox image (`image.rs`) BusyBox's own `ping`,
+//! `traceroute`, `nslookup` and `nc`.
 //!
 //! podpath has no clock: times that a real tool measures (ping's round
 //! trips) are modelled from the number of hops, and the waits a timeout
@@ -77,8 +78,11 @@ pub(crate) fn run(cluster: &Cluster, client: &Client, args: &[String], seed: u64
     }
     let result = match cmd.as_str() {
         "curl" => web::curl(cluster, client, rest, seed),
+        "ping" if tools == Toolset::BusyBox => icmp::busybox_ping(cluster, client, rest, seed),
         "ping" => icmp::ping(cluster, client, rest, seed),
+        "traceroute" if tools == Toolset::BusyBox => icmp::busybox_traceroute(cluster, client, rest, seed),
         "traceroute" => icmp::traceroute(cluster, client, rest, seed),
+        "nslookup" if tools == Toolset::BusyBox => lookups::busybox_nslookup(cluster, client, rest, seed),
         "nslookup" => lookups::nslookup(cluster, client, rest, seed),
         "dig" => lookups::dig(cluster, client, rest, seed),
         "wget" => web::wget(cluster, client, rest, seed),

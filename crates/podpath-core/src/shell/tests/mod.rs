@@ -172,6 +172,7 @@ pub(super) fn check(extra: &str, lines: &[&str], expect: Expect) {
     expect.assert_eq(&session(&cluster(extra), lines));
 }
 
+mod busybox;
 mod kubectl;
 mod node;
 mod pod;
