@@ -446,3 +446,30 @@ fn traefik_serves_a_tls_ingress_on_both_entrypoints() {
         assert_eq!(t.http.as_ref().map(|h| h.status), Some(200), "{url}: {}", t.reason);
     }
 }
+
+/// Traefik v3.5's `strictPrefixMatching` (providers.kubernetesIngress,
+/// default false): "a PathPrefix of `/foo` will match `/foo`, `/foo/`, and
+/// `/foo/bar` but not `/foobar`" (Traefik's Kubernetes Ingress provider
+/// reference); the provider then writes ``(Path(`/api`) ||
+/// PathPrefix(`/api/`))`` (its `TestLoadConfigurationFromIngresses`, "with
+/// strict prefix matching"). Set by the controller's own argument, as the
+/// Helm chart's `providers.kubernetesIngress.strictPrefixMatching` does.
+#[test]
+fn traefik_strict_prefix_matching_matches_whole_path_elements() {
+    // SITE without its wildcard host, whose longer rule would take all.
+    let spec = "  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {name: http}}}}\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n";
+    let site = ingress("site", "traefik", "", spec);
+    let loose = cluster("traefik", &site);
+    let r = |c: &Cluster, path: &str| outcome(&route(c, &get("shop.example.com", path), 0));
+    assert_eq!(r(&loose, "/apixyz"), "api", "by default a string prefix");
+
+    let deployment = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: traefik, namespace: traefik}\nspec:\n  selector: {matchLabels: {app.kubernetes.io/name: traefik, app.kubernetes.io/instance: traefik-traefik}}\n  template:\n    metadata: {labels: {app.kubernetes.io/name: traefik, app.kubernetes.io/instance: traefik-traefik}}\n    spec:\n      containers:\n      - name: traefik\n        image: docker.io/traefik:v3.5.3\n        args: [--entryPoints.web.address=:8000/tcp, --entryPoints.websecure.address=:8443/tcp, --providers.kubernetesingress, --providers.kubernetesIngress.strictPrefixMatching=true]\n        ports: [{name: web, containerPort: 8000}, {name: websecure, containerPort: 8443}]\n";
+    let strict = cluster("traefik", &format!("{site}{deployment}"));
+    assert_eq!(r(&strict, "/apixyz"), "web", "/api no longer takes /apixyz");
+    assert_eq!(r(&strict, "/api"), "api");
+    assert_eq!(r(&strict, "/api/"), "api");
+    assert_eq!(r(&strict, "/api/items"), "api");
+    let ok = route(&strict, &get("shop.example.com", "/api/items"), 0);
+    let rule = "Host(`shop.example.com`) && (Path(`/api`) || PathPrefix(`/api/`))";
+    assert_eq!(ok.rule, format!("{rule} (priority {})", rule.len()));
+}

@@ -7,7 +7,9 @@
 //!   traefik` annotation, or neither (Traefik takes unclassed Ingresses).
 //! - Rule: ``Host(`h`) && PathPrefix(`/p`)``; Exact is `Path`, Prefix and
 //!   ImplementationSpecific are `PathPrefix` — a plain string prefix, so
-//!   `/foo` matches `/foobar`; `*.example.com` is a one-label HostRegexp.
+//!   `/foo` matches `/foobar`, unless the controller runs with v3.5's
+//!   `strictPrefixMatching` (whole path elements); `*.example.com` is a
+//!   one-label HostRegexp.
 //! - Priority: the rule's length unless `router.priority` (or the route's
 //!   `priority`) says otherwise; the longest rule wins.
 //! - Nothing matched: 404 `404 page not found`. No redirect to HTTPS
@@ -59,8 +61,9 @@ fn host_rule(host: &str) -> String {
 
 fn routers(cluster: &Cluster) -> Vec<Router> {
     let mut out = Vec::new();
+    let strict = strict_prefix_matching(cluster);
     for ing in cluster.ingresses.iter().filter(|i| serves(cluster, i)) {
-        ingress_routers(cluster, ing, &mut out);
+        ingress_routers(cluster, ing, strict, &mut out);
     }
     for r in &cluster.ingress_routes {
         route_routers(r, &mut out);
@@ -70,9 +73,47 @@ fn routers(cluster: &Cluster) -> Vec<Router> {
     out
 }
 
+/// Whether the controller runs with the Ingress provider's
+/// `strictPrefixMatching` (Traefik v3.5, default false): its pods'
+/// `--providers.kubernetesingress.strictprefixmatching[=true]` argument
+/// (flag names are case-insensitive; a bare boolean flag is true).
+fn strict_prefix_matching(cluster: &Cluster) -> bool {
+    let Some(svc) = super::controller_service(cluster) else { return false };
+    let pod = cluster
+        .slices_of(svc)
+        .flat_map(|s| s.endpoints.iter())
+        .find_map(|e| e.pod.as_deref())
+        .and_then(|key| key.split_once('/'))
+        .and_then(|(ns, name)| cluster.pod(ns, name));
+    let args = pod
+        .into_iter()
+        .flat_map(|p| p.spec.containers.iter())
+        .flat_map(|c| c.command.iter().flatten().chain(c.args.iter().flatten()));
+    let mut strict = false;
+    for arg in args {
+        let (key, value) = arg.split_once('=').unwrap_or((arg, "true"));
+        if key.eq_ignore_ascii_case("--providers.kubernetesingress.strictprefixmatching") {
+            strict = value.eq_ignore_ascii_case("true");
+        }
+    }
+    strict
+}
+
+/// A Prefix path as the Ingress provider writes its rule: a plain string
+/// prefix, or with `strictPrefixMatching` one that matches whole path
+/// elements (`buildStrictPrefixMatchingRule`: ``(Path(`/foo`) ||
+/// PathPrefix(`/foo/`))``, `/` alone staying ``PathPrefix(`/`)``).
+fn prefix_rule(path: &str, strict: bool) -> String {
+    if !strict || path == "/" {
+        return format!("PathPrefix({})", quote(path));
+    }
+    let p = path.trim_end_matches('/');
+    format!("(Path({}) || PathPrefix({}))", quote(p), quote(&format!("{p}/")))
+}
+
 /// The routers Traefik's Ingress provider makes of one Ingress: one per
 /// host and path, and the default backend's on an Ingress without rules.
-fn ingress_routers(cluster: &Cluster, ing: &Ingress, out: &mut Vec<Router>) {
+fn ingress_routers(cluster: &Cluster, ing: &Ingress, strict: bool, out: &mut Vec<Router>) {
     let a = |k: &str| ing.annotation(&format!("{ANNOTATION}{k}"));
     let entry_points: Vec<String> =
         a("router.entrypoints").map(|e| e.split(',').map(|s| s.trim().to_owned()).collect()).unwrap_or_default();
@@ -104,12 +145,11 @@ fn ingress_routers(cluster: &Cluster, ing: &Ingress, out: &mut Vec<Router>) {
                 parts.push(host_rule(h));
             }
             if let Some(path) = p.path.clone().filter(|s| !s.is_empty()) {
-                let m = match (p.path_type.as_str(), matcher) {
-                    ("Exact", _) => "Path",
-                    (_, Some(m)) => m,
-                    _ => "PathPrefix",
-                };
-                parts.push(format!("{m}({})", quote(&path)));
+                parts.push(match (p.path_type.as_str(), matcher) {
+                    ("Exact", _) => format!("Path({})", quote(&path)),
+                    (_, Some(m)) => format!("{m}({})", quote(&path)),
+                    _ => prefix_rule(&path, strict),
+                });
             }
             let rule = parts.join(" && ");
             let Some(b) = backend(&p.backend) else { continue };
