@@ -29,7 +29,7 @@ pub(crate) fn warnings(manifests: &Manifests, pods: &[Pod], nodes: &[Node], diag
     let at = |fallback: &Origin| nodes.iter().find_map(|n| n.origin.clone()).unwrap_or_else(|| fallback.clone());
     let why = |p: &Pod| match &p.phase {
         PodPhase::Pending { message, .. } => message.clone(),
-        PodPhase::Running => String::new(),
+        PodPhase::Running | PodPhase::Finished { .. } => String::new(),
     };
     let deployments: [(&str, &str, &str); 3] = [
         ("kube-system", "k8s-app=kube-dns", "CoreDNS cannot run, so every DNS lookup in the cluster times out"),
@@ -66,6 +66,31 @@ pub(crate) fn warnings(manifests: &Manifests, pods: &[Pod], nodes: &[Node], diag
             ));
         }
     }
+    shared_addresses(pods, diags);
+}
+
+/// Two running pods with one address: a pod network never hands it out
+/// twice, so a dump that says so was taken while one of them was being
+/// replaced. Traffic to it reaches the first; the second is said.
+fn shared_addresses(pods: &[Pod], diags: &mut Vec<Diagnostic>) {
+    let mut seen: std::collections::BTreeMap<std::net::IpAddr, &Pod> = std::collections::BTreeMap::new();
+    for p in pods.iter().filter(|p| p.is_running() && !p.host_network) {
+        let Some(ip) = p.ip else { continue };
+        match seen.get(&ip) {
+            Some(first) => diags.push(Diagnostic::warning(
+                p.origin.clone(),
+                format!(
+                    "pod {}: status.podIP {ip} is also running pod {}'s; a pod network gives an address to one pod at a time, so traffic to {ip} reaches {} only",
+                    p.key(),
+                    first.key(),
+                    first.key()
+                ),
+            )),
+            None => {
+                seen.insert(ip, p);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -93,6 +118,20 @@ mod tests {
             .iter()
             .filter(|p| p.labels.get("k8s-app").is_some_and(|v| v == "kube-dns"))
             .all(|p| p.is_running()));
+    }
+
+    /// Two running pods claiming one address in a dump: said at the
+    /// second; a Completed pod's old address is not a clash.
+    #[test]
+    fn two_running_pods_with_one_address_are_said() {
+        let pod = |name: &str, phase: &str| {
+            format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: default}}\nspec: {{nodeName: kind-worker, containers: [{{name: c, image: nginx}}]}}\nstatus: {{phase: {phase}, podIP: 10.244.1.7, hostIP: 172.18.0.3}}\n")
+        };
+        let text = format!("{}{}{}", pod("a", "Running"), pod("b", "Running"), pod("done", "Succeeded"));
+        let got = warnings(&text);
+        let clash: Vec<&String> = got.iter().filter(|w| w.contains("status.podIP")).collect();
+        assert_eq!(clash.len(), 1, "{got:#?}");
+        assert!(clash[0].ends_with("warning: pod default/b: status.podIP 10.244.1.7 is also running pod default/a's; a pod network gives an address to one pod at a time, so traffic to 10.244.1.7 reaches default/a only"), "{clash:?}");
     }
 
     /// A node the platform's DaemonSets do not select (a Windows node:

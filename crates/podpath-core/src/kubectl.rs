@@ -88,11 +88,11 @@ pub fn pods_table(cluster: &Cluster, scope: &Scope, wide: bool) -> String {
         let (ready, status) = match &p.phase {
             PodPhase::Running if p.terminating => (usize::from(p.ready) * containers, "Terminating".to_owned()),
             PodPhase::Running => (usize::from(p.ready) * containers, "Running".to_owned()),
-            PodPhase::Pending { reason, .. } => (0, reason.clone()),
+            PodPhase::Pending { reason, .. } | PodPhase::Finished { reason, .. } => (0, reason.clone()),
         };
         let mut row = vec![p.name.clone(), format!("{ready}/{containers}"), status, "0".into(), "<unknown>".into()];
         if wide {
-            row.push(p.ip.map_or("<none>".into(), |ip| ip.to_string()));
+            row.push(p.shown_ip().map_or("<none>".into(), |ip| ip.to_string()));
             row.push(p.node.clone().unwrap_or_else(|| "<none>".into()));
             row.push("<none>".into());
             row.push("<none>".into());
@@ -147,17 +147,19 @@ pub fn pod_object(cluster: &Cluster, p: &Pod) -> core::Pod {
     let phase = match p.phase {
         PodPhase::Running => "Running",
         PodPhase::Pending { .. } => "Pending",
+        PodPhase::Finished { succeeded: true, .. } => "Succeeded",
+        PodPhase::Finished { succeeded: false, .. } => "Failed",
     };
     let host_ip = p.node.as_deref().and_then(|n| cluster.node(n)).and_then(|n| n.internal_ip).map(|ip| ip.to_string());
     let status = core::PodStatus {
         phase: Some(phase.into()),
-        pod_ip: p.ip.map(|ip| ip.to_string()),
-        pod_ips: p.ip.map(|ip| vec![core::PodIP { ip: ip.to_string() }]),
+        pod_ip: p.shown_ip().map(|ip| ip.to_string()),
+        pod_ips: p.shown_ip().map(|ip| vec![core::PodIP { ip: ip.to_string() }]),
         host_ips: host_ip.clone().map(|ip| vec![core::HostIP { ip }]),
         host_ip,
         message: match &p.phase {
             PodPhase::Pending { message, .. } => Some(message.clone()),
-            PodPhase::Running => None,
+            PodPhase::Running | PodPhase::Finished { .. } => None,
         },
         ..Default::default()
     };

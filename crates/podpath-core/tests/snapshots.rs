@@ -65,7 +65,12 @@ fn a_kind_clusters_dump_is_reproduced() {
     assert_eq!(pod_row(&table, "web-7d4b9c8f6d-2kq9x")[6..8], ["10.244.1.15", "kind-worker"]);
     assert_eq!(pod_row(&table, "web-7d4b9c8f6d-vv7rt")[6..8], ["10.244.2.9", "kind-worker2"]);
     assert_eq!(pod_row(&table, "kindnet-d9kzt")[6..8], ["172.18.0.2", "kind-worker"]);
-    assert_eq!(table.lines().count() - 1, 11, "{table}");
+    // A Job's pod that has run to completion (status.phase Succeeded): kubectl
+    // shows it Completed with the address it had, which the web pod now
+    // holds; the Job, complete, starts no other.
+    assert_eq!(pod_row(&table, "migrate-x7k2p")[2..4], ["0/1", "Completed"]);
+    assert_eq!(pod_row(&table, "migrate-x7k2p")[6..8], ["10.244.2.9", "kind-worker2"]);
+    assert_eq!(table.lines().count() - 1, 12, "{table}");
     let web = c.service("default", "web").unwrap();
     assert_eq!(format!("{:?}", web.cluster_ip), "Ip(10.96.183.27)");
     // Across nodes on plain routes (no tunnel), and the dump's policy
@@ -73,6 +78,8 @@ fn a_kind_clusters_dump_is_reproduced() {
     let t = run(&c, pod("default", "client-5b9f6d7c48-zt6wd"), to_pod("default", "web-7d4b9c8f6d-vv7rt"), 80);
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
     assert!(t.hops.iter().any(|h| h.rule.as_deref() == Some("10.244.2.0/24 via 172.18.0.4 dev eth0")), "{t:#?}");
+    let t = run(&c, pod("default", "client-5b9f6d7c48-zt6wd"), To::Ip("10.244.2.9".parse().unwrap()), 80);
+    assert_eq!(t.destination_pod.as_deref(), Some("default/web-7d4b9c8f6d-vv7rt"), "{}", t.reason);
     let t = run(&c, pod("default", "client-5b9f6d7c48-zt6wd"), To::Name("web".into()), 80);
     assert_eq!(t.verdict, Verdict::Delivered, "{}", t.reason);
     // CoreDNS is selected by no policy, so its node does not queue the

@@ -152,6 +152,9 @@ impl Scene {
                 pending: match &p.phase {
                     PodPhase::Running => None,
                     PodPhase::Pending { reason, message } => Some((reason.clone(), message.clone())),
+                    PodPhase::Finished { reason, .. } => {
+                        Some((reason.clone(), "its containers have ended: it has no network any more".to_owned()))
+                    }
                 },
                 host_network: p.host_network,
             })

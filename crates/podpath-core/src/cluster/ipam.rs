@@ -261,7 +261,7 @@ pub(crate) fn assign(
     // handed out again.
     let taken: BTreeSet<IpAddr> = placed
         .iter()
-        .filter(|p| p.node.is_some() && !p.draft.spec.host_network.unwrap_or(false))
+        .filter(|p| p.node.is_some() && !p.draft.spec.host_network.unwrap_or(false) && p.draft.finished.is_none())
         .filter_map(|p| p.draft.given_ip)
         .collect();
     let pods = placed
@@ -269,7 +269,14 @@ pub(crate) fn assign(
         .map(|p| {
             let host_network = p.draft.spec.host_network.unwrap_or(false);
             let mut phase = p.phase;
+            if let Some((succeeded, reason)) = p.draft.finished.clone() {
+                // Ended: no sandbox, no address in use (another pod may hold
+                // it now); its status still shows the one it had.
+                let ip = if host_network { p.node.and_then(|i| nodes[i].internal_ip) } else { p.draft.given_ip };
+                phase = PodPhase::Finished { succeeded, reason, ip };
+            }
             let ip = match (p.node, host_network) {
+                _ if matches!(phase, PodPhase::Finished { .. }) => None,
                 (None, _) => None,
                 (Some(i), true) => nodes[i].internal_ip,
                 (Some(i), false) if p.draft.given_ip.is_some() => {

@@ -108,6 +108,17 @@ pub enum PodPhase {
         reason: String,
         message: String,
     },
+    /// Its containers have ended and will not restart (a live cluster's
+    /// dump has `status.phase` Succeeded or Failed, a Job's pods most
+    /// often): its sandbox and its address are gone, though its status
+    /// still shows the address it had (`ip`). `reason` is the STATUS kubectl
+    /// shows: the last container's termination reason (`Completed`,
+    /// `Error`).
+    Finished {
+        succeeded: bool,
+        reason: String,
+        ip: Option<std::net::IpAddr>,
+    },
 }
 
 /// Which controller made a pod.
@@ -161,6 +172,15 @@ impl Pod {
 
     pub fn is_running(&self) -> bool {
         self.phase == PodPhase::Running
+    }
+
+    /// The address its status shows: the one it has, or the one a pod
+    /// whose containers have ended had.
+    pub fn shown_ip(&self) -> Option<std::net::IpAddr> {
+        match &self.phase {
+            PodPhase::Finished { ip, .. } => *ip,
+            _ => self.ip,
+        }
     }
 
     /// `podutil.FindPort`: the first container port with this name and

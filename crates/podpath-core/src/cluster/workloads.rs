@@ -32,6 +32,9 @@ pub(super) struct Draft {
     /// The address a pod dumped from a live cluster already has
     /// (`status.podIP`): it keeps it.
     pub given_ip: Option<std::net::IpAddr>,
+    /// A dumped pod whose containers have ended (`status.phase` Succeeded
+    /// or Failed): whether it succeeded, and kubectl's STATUS for it.
+    pub finished: Option<(bool, String)>,
 }
 
 /// On a workload: its pods were scheduled while the control plane was the
@@ -102,17 +105,27 @@ pub(super) fn expand(manifests: &Manifests, nodes: &[Node], diags: &mut Vec<Diag
     c.out.drafts
 }
 
-/// The bare pods of the input: their namespace, labels and node.
-fn bare_pods(manifests: &Manifests) -> Vec<(&str, Labels, Option<&str>)> {
+/// A pod of the input, as the controllers see it when they adopt it.
+struct Bare<'m> {
+    namespace: &'m str,
+    labels: Labels,
+    node: Option<&'m str>,
+    /// Whether its containers have ended, and whether they succeeded.
+    finished: Option<bool>,
+}
+
+/// The bare pods of the input: their namespace, labels, node and phase.
+fn bare_pods(manifests: &Manifests) -> Vec<Bare<'_>> {
     manifests
         .objects
         .iter()
         .filter_map(|l| match &l.object {
-            Object::Pod(p) => Some((
-                p.metadata.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or("default"),
-                p.metadata.labels.clone().unwrap_or_default(),
-                p.spec.as_ref().and_then(|s| s.node_name.as_deref()),
-            )),
+            Object::Pod(p) => Some(Bare {
+                namespace: p.metadata.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or("default"),
+                labels: p.metadata.labels.clone().unwrap_or_default(),
+                node: p.spec.as_ref().and_then(|s| s.node_name.as_deref()),
+                finished: p.status.as_ref().and_then(finished).map(|(ok, _)| ok),
+            }),
             _ => None,
         })
         .collect()
@@ -125,12 +138,14 @@ struct Controllers<'m> {
     /// Pods written out by `kubectl get -o yaml` next to their workloads
     /// are adopted, as controllers adopt matching pods: only the missing
     /// replicas are created.
-    bare: Vec<(&'m str, Labels, Option<&'m str>)>,
+    bare: Vec<Bare<'m>>,
     out: Pods,
 }
 
 impl<'m> Controllers<'m> {
-    /// The nodes of the bare pods a selector adopts in a namespace.
+    /// The nodes of the bare pods a selector adopts in a namespace, the
+    /// active ones only: controllers do not count a pod whose containers
+    /// have ended (`controller.FilterActivePods`), such as an evicted one.
     fn existing(&self, ns: &str, selector: &LabelSelector) -> Vec<Option<&'m str>> {
         let Ok(sel) = Selector::from_label_selector(selector) else { return Vec::new() };
         if sel.is_empty() {
@@ -138,8 +153,8 @@ impl<'m> Controllers<'m> {
         }
         self.bare
             .iter()
-            .filter(|(pns, labels, _)| *pns == ns && sel.matches(labels))
-            .map(|(_, _, node)| *node)
+            .filter(|b| b.namespace == ns && b.finished.is_none() && sel.matches(&b.labels))
+            .map(|b| b.node)
             .collect()
     }
 
@@ -242,9 +257,32 @@ impl<'m> Controllers<'m> {
         if !containers_valid(&template_spec, "spec.template.spec", "", origin, diags) {
             return;
         }
+        // A dumped Job's own pods: those still active count against
+        // parallelism, those that succeeded against completions; a Job
+        // whose status says it is over runs nothing (job controller
+        // `syncJob`).
+        let (mut active, mut succeeded) = (0, 0);
+        for b in self.bare.iter().filter(|b| b.namespace == ns && b.labels.get("job-name") == Some(&name)) {
+            match b.finished {
+                None => active += 1,
+                Some(true) => succeeded += 1,
+                Some(false) => {}
+            }
+        }
+        let over = j
+            .status
+            .iter()
+            .flat_map(|s| s.conditions.iter().flatten())
+            .any(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True");
         let parallelism = spec.parallelism.unwrap_or(1);
-        let count = spec.completions.map_or(parallelism, |c| parallelism.min(c));
-        let count = replicas(Some(count), origin, &self.out, diags);
+        let wanted = match spec.completions {
+            _ if over => 0,
+            // Without completions, the first success ends the Job.
+            None if succeeded > 0 => 0,
+            None => parallelism,
+            Some(c) => parallelism.min((c - succeeded).max(0)),
+        };
+        let count = replicas(Some((wanted - active).max(0)), origin, &self.out, diags);
         let owner = Owner { kind: "Job".into(), name: name.clone() };
         let readiness = readiness(spec.template.metadata.as_ref(), spec.template.spec.as_ref(), None);
         self.out.random_named(&ns, &name, count, &labels, &template_spec, &owner, origin, readiness);
@@ -295,6 +333,7 @@ impl Pods {
             terminating,
             bootstrap,
             given_ip: None,
+            finished: None,
         });
     }
 
@@ -360,7 +399,28 @@ fn bare_pod(p: &core::Pod, origin: &Origin, out: &mut Pods, diags: &mut Vec<Diag
     let given = p.status.as_ref().and_then(|s| s.pod_ip.as_deref()).and_then(|ip| ip.trim().parse().ok());
     if let Some(draft) = out.drafts.last_mut().filter(|d| d.origin == *origin) {
         draft.given_ip = given;
+        draft.finished = p.status.as_ref().and_then(finished);
     }
+}
+
+/// Whether a dumped pod's containers have ended, and what kubectl's STATUS
+/// column says of it: the last container's termination reason, else
+/// `Completed` for a Succeeded pod and `Error` for a Failed one
+/// (kubectl's `printPod` takes the terminated container's reason).
+fn finished(status: &core::PodStatus) -> Option<(bool, String)> {
+    let succeeded = match status.phase.as_deref()? {
+        "Succeeded" => true,
+        "Failed" => false,
+        _ => return None,
+    };
+    let reason = status
+        .container_statuses
+        .iter()
+        .flatten()
+        .filter_map(|c| c.state.as_ref()?.terminated.as_ref()?.reason.clone())
+        .next_back()
+        .unwrap_or_else(|| if succeeded { "Completed" } else { "Error" }.to_owned());
+    Some((succeeded, reason))
 }
 
 /// The API server's checks of a pod spec's containers

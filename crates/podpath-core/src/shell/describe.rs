@@ -111,9 +111,10 @@ pub(super) fn pod(cluster: &Cluster, p: &Pod) -> String {
         PodPhase::Running if p.terminating => ("Terminating".to_owned(), true),
         PodPhase::Running => ("Running".to_owned(), true),
         PodPhase::Pending { .. } => ("Pending".to_owned(), false),
+        PodPhase::Finished { succeeded, .. } => ((if *succeeded { "Succeeded" } else { "Failed" }).to_owned(), false),
     };
     w.push_str(&format!("Status:\t{status}\n"));
-    match p.ip {
+    match p.shown_ip() {
         Some(ip) => w.push_str(&format!("IP:\t{ip}\nIPs:\n  IP:\t{ip}\n")),
         None => w.push_str("IP:\t\nIPs:\t<none>\n"),
     }
