@@ -454,3 +454,27 @@ fn exec_runs_the_recipes_busybox_commands() {
     );
     assert_eq!((out.status.code(), text(&out.stdout)), (Some(1), "wget: download timed out\n".to_owned()));
 }
+
+/// The Gateway API's kinds with kubectl's printer columns (the CRDs'
+/// additionalPrinterColumns) and the status their controller writes:
+/// a route whose backend is missing is accepted, its ResolvedRefs False
+/// with BackendNotFound, which lint says at the route.
+#[test]
+fn get_gateway_api_kinds_with_their_status() {
+    let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: nginx}\nspec: {controllerName: gateway.nginx.org/nginx-gateway-controller}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gateway, namespace: default}\nspec:\n  gatewayClassName: nginx\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: coffee, namespace: default}\nspec:\n  parentRefs: [{name: gateway}]\n  hostnames: [cafe.example.com]\n  rules: [{backendRefs: [{name: coffee, port: 80}]}]\n";
+    let out = podpath(&["get", "gatewayclasses", "-f", "-"], Some(text));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("NAME    CONTROLLER                                   ACCEPTED   AGE\nnginx   gateway.nginx.org/nginx-gateway-controller   True       <unknown>\n"), "{table}");
+    let out = podpath(&["get", "httproutes", "-o", "json", "-f", "-"], Some(text));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let parent = &v["items"][0]["status"]["parents"][0];
+    assert_eq!(parent["controllerName"], "gateway.nginx.org/nginx-gateway-controller");
+    assert_eq!(parent["parentRef"]["name"], "gateway");
+    let conditions = parent["conditions"].as_array().unwrap();
+    let of = |t: &str| conditions.iter().find(|c| c["type"] == t).map(|c| (c["status"].clone(), c["reason"].clone()));
+    assert_eq!(of("Accepted"), Some(("True".into(), "Accepted".into())));
+    assert_eq!(of("ResolvedRefs"), Some(("False".into(), "BackendNotFound".into())));
+    let out = podpath(&["lint", "-f", "-"], Some(text));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("<stdin>:13:1: warning: httproute default/coffee: Gateway default/gateway says ResolvedRefs False (BackendNotFound)"), "{err}");
+}

@@ -36,6 +36,8 @@ impl Cluster {
         let (routes, middlewares) = cluster::ingress::traefik_objects(&merged, &mut diags);
         cluster.ingress_routes = routes;
         cluster.middlewares = middlewares;
+        cluster.gateway_api = crate::gateway::GatewayApi::from_manifests(&merged);
+        diags.extend(crate::gateway::status::route_warnings(&cluster, &cluster.gateway_api));
         (cluster, diags)
     }
 }

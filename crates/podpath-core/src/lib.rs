@@ -18,6 +18,7 @@ pub mod datapath;
 mod detect;
 pub mod diag;
 pub mod dns;
+pub mod gateway;
 mod health;
 pub mod http;
 pub mod ingress;

@@ -8,6 +8,7 @@
 //! skipped, not rejected.
 
 pub mod crd;
+pub mod gateway;
 
 use k8s_openapi::api::{
     apps::v1 as apps, batch::v1 as batch, core::v1 as core, discovery::v1 as discovery, networking::v1 as networking,
@@ -60,6 +61,11 @@ pub enum Object {
     IngressClass(Box<networking::IngressClass>),
     IngressRoute(Box<crate::load::crd::IngressRoute>),
     Middleware(Box<crate::load::crd::Middleware>),
+    GatewayClass(Box<gateway::GatewayClass>),
+    Gateway(Box<gateway::Gateway>),
+    HttpRoute(Box<gateway::HttpRoute>),
+    GrpcRoute(Box<gateway::GrpcRoute>),
+    ReferenceGrant(Box<gateway::ReferenceGrant>),
 }
 
 impl Object {
@@ -85,6 +91,11 @@ impl Object {
             Object::Ingress(o) => ("Ingress", &o.metadata, true),
             Object::IngressClass(o) => ("IngressClass", &o.metadata, false),
             Object::IngressRoute(o) => ("IngressRoute", &o.metadata, true),
+            Object::GatewayClass(o) => ("GatewayClass", &o.metadata, false),
+            Object::Gateway(o) => ("Gateway", &o.metadata, true),
+            Object::HttpRoute(o) => ("HTTPRoute", &o.metadata, true),
+            Object::GrpcRoute(o) => ("GRPCRoute", &o.metadata, true),
+            Object::ReferenceGrant(o) => ("ReferenceGrant", &o.metadata, true),
             Object::Middleware(o) => ("Middleware", &o.metadata, true),
         };
         let name = meta.name.clone().filter(|n| !n.is_empty())?;
@@ -143,6 +154,17 @@ const KINDS: &[(&str, &str)] = &[
     ("networking.k8s.io/v1", "IngressClass"),
     ("traefik.io/v1alpha1", "IngressRoute"),
     ("traefik.io/v1alpha1", "Middleware"),
+    // The Gateway API's standard channel (v1.4): v1, and the v1beta1 the
+    // CRDs still serve; ReferenceGrant is v1beta1 (v1 from v1.5).
+    ("gateway.networking.k8s.io/v1", "GatewayClass"),
+    ("gateway.networking.k8s.io/v1beta1", "GatewayClass"),
+    ("gateway.networking.k8s.io/v1", "Gateway"),
+    ("gateway.networking.k8s.io/v1beta1", "Gateway"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
+    ("gateway.networking.k8s.io/v1", "GRPCRoute"),
+    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
+    ("gateway.networking.k8s.io/v1", "ReferenceGrant"),
 ];
 
 fn typed(api_version: &str, kind: &str, node: &Node) -> Result<Object, de::Error> {
@@ -169,6 +191,11 @@ fn typed(api_version: &str, kind: &str, node: &Node) -> Result<Object, de::Error
         ("networking.k8s.io/v1", "IngressClass") => Object::IngressClass(boxed(node)?),
         ("traefik.io/v1alpha1", "IngressRoute") => Object::IngressRoute(boxed(node)?),
         ("traefik.io/v1alpha1", "Middleware") => Object::Middleware(boxed(node)?),
+        (_, "GatewayClass") => Object::GatewayClass(boxed(node)?),
+        (_, "Gateway") => Object::Gateway(boxed(node)?),
+        (_, "HTTPRoute") => Object::HttpRoute(boxed(node)?),
+        (_, "GRPCRoute") => Object::GrpcRoute(boxed(node)?),
+        (_, "ReferenceGrant") => Object::ReferenceGrant(boxed(node)?),
         _ => unreachable!("typed() is only called for pairs listed in KINDS"),
     })
 }

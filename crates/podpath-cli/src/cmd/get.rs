@@ -36,6 +36,30 @@ enum Kind {
     Networkpolicies,
     #[value(alias = "ingress", alias = "ing")]
     Ingresses,
+    #[value(alias = "gatewayclass", alias = "gc")]
+    Gatewayclasses,
+    #[value(alias = "gateway", alias = "gtw")]
+    Gateways,
+    #[value(alias = "httproute")]
+    Httproutes,
+    #[value(alias = "grpcroute")]
+    Grpcroutes,
+    #[value(alias = "referencegrant", alias = "refgrant")]
+    Referencegrants,
+}
+
+impl Kind {
+    /// The Gateway API kind's name, for the kinds that are one.
+    fn gateway_kind(self) -> Option<&'static str> {
+        match self {
+            Kind::Gatewayclasses => Some("gatewayclasses"),
+            Kind::Gateways => Some("gateways"),
+            Kind::Httproutes => Some("httproutes"),
+            Kind::Grpcroutes => Some("grpcroutes"),
+            Kind::Referencegrants => Some("referencegrants"),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -54,7 +78,11 @@ pub fn run(args: &GetArgs) -> Ran {
     } else {
         Scope::Namespace(args.namespace.clone().unwrap_or_else(|| "default".into()))
     };
+    let gateway = args.kind.gateway_kind();
     let value = match args.kind {
+        Kind::Gatewayclasses | Kind::Gateways | Kind::Httproutes | Kind::Grpcroutes | Kind::Referencegrants => {
+            podpath_core::gateway::view::list(&cluster, gateway.unwrap_or_default(), &scope)
+        }
         Kind::Pods => kubectl::pods_list(&cluster, &scope),
         Kind::Nodes => kubectl::nodes_list(&cluster),
         Kind::Services => kubectl::services_list(&cluster, &scope),
@@ -73,6 +101,9 @@ pub fn run(args: &GetArgs) -> Ran {
         Output::Text | Output::Wide => {
             let wide = output == Output::Wide;
             match args.kind {
+                Kind::Gatewayclasses | Kind::Gateways | Kind::Httproutes | Kind::Grpcroutes | Kind::Referencegrants => {
+                    podpath_core::gateway::view::table_of(&cluster, gateway.unwrap_or_default(), &scope, wide)
+                }
                 Kind::Pods => kubectl::pods_table(&cluster, &scope, wide),
                 Kind::Nodes => kubectl::nodes_table(&cluster, wide),
                 Kind::Services => kubectl::services_table(&cluster, &scope, wide),

@@ -227,6 +227,8 @@ pub struct Cluster {
     /// Traefik's IngressRoutes and Middlewares.
     pub ingress_routes: Vec<ingress::Named<crate::load::crd::IngressRoute>>,
     pub middlewares: Vec<ingress::Named<crate::load::crd::Middleware>>,
+    /// The Gateway API's objects.
+    pub gateway_api: crate::gateway::GatewayApi,
     /// Objects of kinds podpath does not model, listed for the user.
     pub skipped: Vec<Skipped>,
     /// What traces and the shell derive from the cluster, built on first
@@ -314,6 +316,7 @@ pub(crate) fn assemble(
         // Traefik's own objects come last, once the rest is known.
         ingress_routes: Vec::new(),
         middlewares: Vec::new(),
+        gateway_api: crate::gateway::GatewayApi::default(),
         skipped: manifests.skipped.clone(),
         prepared: Default::default(),
     }

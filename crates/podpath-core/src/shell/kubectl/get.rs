@@ -23,7 +23,8 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
         return Output::fail(1, format!("error: unable to match a printer suitable for the output format \"{output}\", allowed formats are: json,name,wide,yaml\n"));
     }
     let c = filtered(cluster, name.as_deref(), sel.as_ref());
-    let scope = if kind == "nodes" || kind == "namespaces" { Scope::All } else { scope(f) };
+    let scope = if ["nodes", "namespaces", "gatewayclasses"].contains(&kind) { Scope::All } else { scope(f) };
+    let gateway_kind = crate::gateway::view::KINDS.iter().any(|(k, _)| *k == kind);
     let count = match kind {
         "pods" => k::pods(&c, &scope).len(),
         "services" => k::services(&c, &scope).len(),
@@ -31,12 +32,13 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
         "networkpolicies" => c.network_policies.iter().filter(|p| scope_has(&scope, &p.namespace)).count(),
         "ingresses" => c.ingresses.iter().filter(|i| scope_has(&scope, &i.namespace)).count(),
         "nodes" => c.nodes.len(),
+        _ if gateway_kind => crate::gateway::view::names(&c.gateway_api, kind, &scope).len(),
         _ => c.namespaces.iter().filter(|n| name.as_deref().is_none_or(|x| x == n.as_str())).count(),
     };
     if count == 0 {
         return match (&name, kind) {
             (Some(n), _) => Output::fail(1, format!("Error from server (NotFound): {kind} \"{n}\" not found\n")),
-            (None, "nodes" | "namespaces") => Output::ok("No resources found\n"),
+            (None, "nodes" | "namespaces" | "gatewayclasses") => Output::ok("No resources found\n"),
             (None, _) => Output::ok(format!("{}\n", k::no_resources(&scope))),
         };
     }
@@ -48,6 +50,7 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
         "networkpolicies" => k::network_policies_list(&c, &scope),
         "ingresses" => k::ingresses_list(&c, &scope),
         "nodes" => k::nodes_list(&c),
+        _ if gateway_kind => crate::gateway::view::list(&c, kind, &scope),
         _ => k::list(Vec::new()),
     };
     // One named object prints as itself, not in a List.
@@ -67,6 +70,7 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
             "networkpolicies" => k::network_policies_table(&c, &scope),
             "ingresses" => k::ingresses_table(&c, &scope),
             "nodes" => k::nodes_table(&c, wide),
+            _ if gateway_kind => crate::gateway::view::table_of(&c, kind, &scope, wide),
             _ => namespaces_table(&c, name.as_deref()),
         },
     };
@@ -97,8 +101,23 @@ fn names(c: &Cluster, kind: &str, scope: &Scope) -> String {
             "ingress.networking.k8s.io",
             c.ingresses.iter().filter(|i| scope_has(scope, &i.namespace)).map(|i| i.name.clone()).collect(),
         ),
+        "gatewayclasses" | "gateways" | "httproutes" | "grpcroutes" | "referencegrants" => {
+            let singular = match kind {
+                "gatewayclasses" => "gatewayclass",
+                "gateways" => "gateway",
+                "httproutes" => "httproute",
+                "grpcroutes" => "grpcroute",
+                _ => "referencegrant",
+            };
+            let names = crate::gateway::view::names(&c.gateway_api, kind, scope).into_iter().map(|(_, n)| n).collect();
+            return names_with(&format!("{singular}.gateway.networking.k8s.io"), names);
+        }
         _ => ("namespace", c.namespaces.iter().cloned().collect()),
     };
+    names_with(prefix, list)
+}
+
+fn names_with(prefix: &str, list: Vec<String>) -> String {
     list.iter().map(|n| format!("{prefix}/{n}\n")).collect()
 }
 

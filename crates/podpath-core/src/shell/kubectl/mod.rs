@@ -35,7 +35,7 @@ fn kind(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     // `pods.v1`, `networkpolicies.networking.k8s.io`: the group is allowed.
     let base = lower.split('.').next().unwrap_or("");
-    KINDS.iter().find(|(_, names)| names.contains(&base)).map(|(k, _)| *k)
+    KINDS.iter().chain(crate::gateway::view::KINDS).find(|(_, names)| names.contains(&base)).map(|(k, _)| *k)
 }
 
 /// The flags one subcommand was given.
@@ -240,6 +240,15 @@ fn filtered(cluster: &Cluster, name: Option<&str>, sel: Option<&Selector>) -> Cl
     c.endpoint_slices.retain(|e| keep(&e.name, &none));
     c.network_policies.retain(|p| keep(&p.name, &none));
     c.ingresses.retain(|i| keep(&i.name, &none));
+    let api = &mut c.gateway_api;
+    let held = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        keep(&crate::gateway::name(m), m.labels.as_ref().unwrap_or(&none))
+    };
+    api.classes.retain(|o| held(&o.object.metadata));
+    api.gateways.retain(|o| held(&o.object.metadata));
+    api.http_routes.retain(|o| held(&o.object.metadata));
+    api.grpc_routes.retain(|o| held(&o.object.metadata));
+    api.grants.retain(|o| held(&o.object.metadata));
     c
 }
 
