@@ -181,7 +181,12 @@ pub(super) fn named_port_set(
     proto: Protocol,
     egress: bool,
 ) -> String {
-    let id = format!("{},{},{},{port}", np.namespace, np.name, proto.name());
+    // The two directions hold different workloads (ingress the policy's
+    // own, egress any): one set each, even for the same policy and port.
+    let mut id = format!("{},{},{},{port}", np.namespace, np.name, proto.name());
+    if egress {
+        id.push_str(",egress");
+    }
     let name: String = format!("cali40n:{}", BASE64URL_NOPAD.encode(&Sha224::digest(format!("n:{id}").as_bytes())))
         .chars()
         .take(31)
