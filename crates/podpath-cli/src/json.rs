@@ -39,6 +39,8 @@ pub fn trace(t: &Trace) -> Value {
             "controller": h.controller,
             "rule": h.rule,
             "location": h.location,
+            "gateway": h.gateway,
+            "route": h.route,
             "reason": h.reason,
             "request": h.request,
             "response": h.response,

@@ -28,7 +28,15 @@ impl Cluster {
         let mut diags = Vec::new();
         let settings = settings_of(manifests, overrides, &mut diags);
         let nodes = cluster::nodes::build(manifests, &settings, &mut diags);
-        let merged = system::merge(system::manifests(&settings, &nodes), manifests);
+        let mut merged = system::merge(system::manifests(&settings, &nodes), manifests);
+        // The Gateways' data planes, as their controllers deploy them.
+        let provisioned =
+            crate::gateway::provision::manifests(&crate::gateway::GatewayApi::from_manifests(&merged), &settings);
+        if !provisioned.is_empty() {
+            let (more, _) =
+                crate::load::load(&[crate::load::Source::new(crate::gateway::provision::FILE, provisioned)]);
+            merged.objects.extend(more.objects);
+        }
         let scheme = datapath::plugin(settings.cni).ipam();
         let mut cluster = cluster::assemble(&merged, settings, nodes, scheme, &mut diags);
         crate::health::warnings(&merged, &cluster.pods, &cluster.nodes, &mut diags);
@@ -36,7 +44,9 @@ impl Cluster {
         let (routes, middlewares) = cluster::ingress::traefik_objects(&merged, &mut diags);
         cluster.ingress_routes = routes;
         cluster.middlewares = middlewares;
-        cluster.gateway_api = crate::gateway::GatewayApi::from_manifests(&merged);
+        let mut api = crate::gateway::GatewayApi::from_manifests(&merged);
+        api.find_running(&cluster);
+        cluster.gateway_api = api;
         diags.extend(crate::gateway::status::route_warnings(&cluster, &cluster.gateway_api));
         (cluster, diags)
     }

@@ -69,6 +69,12 @@ impl Cni {
     pub fn parse(text: &str) -> Option<Cni> {
         Cni::ALL.into_iter().find(|c| c.as_str() == text)
     }
+
+    /// The Gateway API controller the plugin's own components run, by its
+    /// `controllerName`: Cilium's operator implements it.
+    pub fn gateway_controller(self) -> Option<&'static str> {
+        (self == Cni::Cilium).then_some("io.cilium/gateway-controller")
+    }
 }
 
 impl fmt::Display for Cni {

@@ -74,8 +74,12 @@ fn cluster(implementation: Implementation, extra: &str) -> Cluster {
     text.push_str(&backend("gateway-conformance-web-backend", "web-backend"));
     text.push_str(&backend("gateway-conformance-app-backend", "app-backend-v1"));
     text.push_str(extra);
-    let (c, diags) = simulate(&[Source::new("conformance.yaml", text)]);
+    let (mut c, diags) = simulate(&[Source::new("conformance.yaml", text)]);
     assert!(!diags.iter().any(|d| d.is_error()), "{diags:#?}");
+    // The tables hold for each implementation's controller: run it here
+    // whatever else the cluster runs (Cilium's needs the Cilium plugin,
+    // Traefik's its kubernetesGateway provider; see `data_planes`).
+    c.gateway_api.running = vec![implementation];
     c
 }
 
@@ -454,14 +458,106 @@ fn route_attachment_status() {
 #[test]
 fn gateway_invalid_route_kind() {
     let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gateway-only-invalid-route-kind, namespace: gateway-conformance-infra}\nspec:\n  gatewayClassName: conformance\n  listeners:\n  - {name: http, port: 80, protocol: HTTP, allowedRoutes: {kinds: [{group: gateway.networking.k8s.io, kind: InvalidRoute}]}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: gateway-conformance-infra}\nspec:\n  parentRefs: [{name: gateway-only-invalid-route-kind}]\n  rules: [{backendRefs: [{name: infra-backend-v1, port: 8080}]}]\n";
-    let c = cluster(Implementation::Traefik, gw);
+    let c = cluster(Implementation::NginxGatewayFabric, gw);
     let gw = &c.gateway_api.gateway(INFRA, "gateway-only-invalid-route-kind").unwrap().object;
     let s = status::gateway_status(&c, &c.gateway_api, gw, None).unwrap();
     let l = &s.listeners[0];
     assert!(l.supported_kinds.is_empty());
     assert_eq!(l.attached_routes, 0);
     assert_eq!(resolved(&l.conditions), (false, "InvalidRouteKinds"));
-    // A Gateway with no address is not programmed (AddressNotAssigned).
+    // NGF reports its Gateway programmed once nginx is configured, even
+    // before the load balancer has an address (its status/prepare_requests.go).
     let programmed = s.conditions.iter().find(|c| c.type_ == "Programmed").unwrap();
-    assert_eq!((programmed.status, programmed.reason), (false, "AddressNotAssigned"));
+    assert_eq!((programmed.status, programmed.reason), (true, "Programmed"));
+}
+
+fn http_trace(c: &Cluster, url: &str) -> podpath_core::trace::Trace {
+    let dest = podpath_core::trace::target::parse_to(url).unwrap();
+    let spec = dest.http.clone().unwrap();
+    let port = dest.port.unwrap_or(80);
+    let req = podpath_core::trace::Request {
+        from: podpath_core::trace::From::External,
+        to: dest.to,
+        port,
+        protocol: podpath_core::cluster::Protocol::Tcp,
+        node: None,
+        seed: 0,
+    };
+    podpath_core::trace::trace_http(c, &req, &spec).unwrap()
+}
+
+const CAFE: &str = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gateway, namespace: default}\nspec:\n  gatewayClassName: CLASS\n  listeners: [{name: http, port: PORT, protocol: HTTP}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: coffee, namespace: default}\nspec:\n  parentRefs: [{name: gateway}]\n  hostnames: [cafe.example.com]\n  rules:\n  - matches: [{path: {type: PathPrefix, value: /coffee}}]\n    backendRefs: [{name: coffee, port: 80}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: coffee, namespace: default, labels: {app: coffee}}\nspec: {containers: [{name: c, image: nginxdemos/nginx-hello, ports: [{containerPort: 8080}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: coffee, namespace: default}\nspec: {selector: {app: coffee}, ports: [{port: 80, targetPort: 8080}]}\n";
+
+/// The data planes as each controller deploys them: NGINX Gateway Fabric
+/// a Deployment and a LoadBalancer Service `<gateway>-<class>` per
+/// Gateway (its provisioner), whose address is the Gateway's; a request
+/// to a route's host goes through that nginx to the backend. Traefik
+/// takes Gateways only with its kubernetesGateway provider, on listeners
+/// whose port is one of its entryPoints' ("Cannot find entryPoint for
+/// Gateway"); Cilium's with the Cilium plugin, behind `cilium-gateway-<gateway>`.
+#[test]
+fn data_planes() {
+    let ngf = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: nginx}\nspec: {controllerName: gateway.nginx.org/nginx-gateway-controller}\n";
+    let (c, diags) =
+        simulate(&[Source::new("cafe.yaml", format!("{ngf}{}", CAFE.replace("CLASS", "nginx").replace("PORT", "80")))]);
+    assert!(!diags.iter().any(|d| d.is_error()), "{diags:#?}");
+    let svc = c.service("default", "gateway-nginx").expect("NGF's data plane Service");
+    assert_eq!(svc.type_, podpath_core::cluster::ServiceType::LoadBalancer);
+    assert_eq!(svc.external_traffic_policy, podpath_core::cluster::TrafficPolicy::Local);
+    let gw = &c.gateway_api.gateway("default", "gateway").unwrap().object;
+    let s = status::gateway_status(&c, &c.gateway_api, gw, podpath_core::gateway::address(&c, gw)).unwrap();
+    assert_eq!(s.addresses, svc.load_balancer_ips);
+    assert!(c.pods.iter().any(|p| p.namespace == "default" && p.name.starts_with("gateway-nginx-") && p.is_running()));
+    let t = http_trace(&c, "http://cafe.example.com/coffee");
+    let http = t.http.as_ref().unwrap();
+    assert_eq!(
+        (http.status, http.gateway.as_deref(), http.route.as_deref()),
+        (200, Some("default/gateway"), Some("default/coffee"))
+    );
+    assert_eq!(http.backend.as_deref(), Some("default/coffee:80"));
+    assert!(
+        t.hops.iter().any(|h| h.at.to_string().ends_with(" nginx")
+            && h.rule
+                .as_deref()
+                .is_some_and(|r| r.starts_with("default/gateway listener http: default/coffee rules[0]"))),
+        "{t}"
+    );
+    assert_eq!(t.destination_pod.as_deref(), Some("default/coffee"));
+    let t = http_trace(&c, "http://cafe.example.com/tea");
+    assert_eq!(t.http.as_ref().unwrap().status, 404);
+
+    // Traefik: without its kubernetesGateway provider nobody takes the
+    // class; with it, a listener on port 80 (not an entryPoint's) is refused.
+    let traefik_class = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: traefik}\nspec: {controllerName: traefik.io/gateway-controller}\n";
+    let cluster_spec =
+        "apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: kind}\nspec: {ingressController: traefik}\n";
+    let text = format!("{cluster_spec}{traefik_class}{}", CAFE.replace("CLASS", "traefik").replace("PORT", "80"));
+    let (c, _) = simulate(&[Source::new("t.yaml", text.clone())]);
+    assert!(c.gateway_api.running.iter().all(|i| *i != Implementation::Traefik));
+    let deployment = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: traefik, namespace: traefik}\nspec:\n  selector: {matchLabels: {app.kubernetes.io/name: traefik, app.kubernetes.io/instance: traefik-traefik}}\n  template:\n    metadata: {labels: {app.kubernetes.io/name: traefik, app.kubernetes.io/instance: traefik-traefik}}\n    spec:\n      containers:\n      - name: traefik\n        image: docker.io/traefik:v3.5.3\n        args: [--entryPoints.web.address=:8000/tcp, --entryPoints.websecure.address=:8443/tcp, --entryPoints.websecure.http.tls=true, --providers.kubernetesingress, --providers.kubernetesgateway]\n        ports: [{name: web, containerPort: 8000}, {name: websecure, containerPort: 8443}]\n";
+    let (c, _) = simulate(&[Source::new("t.yaml", format!("{text}{deployment}"))]);
+    assert!(c.gateway_api.running.contains(&Implementation::Traefik));
+    let gw = &c.gateway_api.gateway("default", "gateway").unwrap().object;
+    let s = status::gateway_status(&c, &c.gateway_api, gw, podpath_core::gateway::address(&c, gw)).unwrap();
+    assert_eq!(accepted(&s.listeners[0].conditions), (false, "PortUnavailable"));
+    assert_eq!(accepted(&s.conditions), (false, "ListenersNotValid"));
+    // On the web entryPoint's port it is served, through Traefik's Service.
+    let (c, _) = simulate(&[Source::new(
+        "t.yaml",
+        format!("{}{deployment}", text.replace("port: 80, protocol: HTTP", "port: 8000, protocol: HTTP")),
+    )]);
+    let t = http_trace(&c, "http://cafe.example.com/coffee");
+    let http = t.http.as_ref().unwrap();
+    assert_eq!((http.status, http.gateway.as_deref()), (200, Some("default/gateway")), "{t}");
+
+    // Cilium: only with the Cilium plugin, behind cilium-gateway-<gateway>.
+    let cilium_class = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: cilium}\nspec: {controllerName: io.cilium/gateway-controller}\n";
+    let text = format!("{cilium_class}{}", CAFE.replace("CLASS", "cilium").replace("PORT", "80"));
+    let (c, _) = simulate(&[Source::new("c.yaml", text.clone())]);
+    assert!(c.service("default", "cilium-gateway-gateway").is_none());
+    let cilium = "apiVersion: podpath.dev/v1alpha1\nkind: Cluster\nmetadata: {name: kind}\nspec: {cni: cilium, proxyMode: ebpf}\n";
+    let (c, _) = simulate(&[Source::new("c.yaml", format!("{cilium}{text}"))]);
+    let svc = c.service("default", "cilium-gateway-gateway").expect("Cilium's Gateway Service");
+    let gw = &c.gateway_api.gateway("default", "gateway").unwrap().object;
+    assert_eq!(podpath_core::gateway::address(&c, gw), svc.load_balancer_ips.first().copied());
 }

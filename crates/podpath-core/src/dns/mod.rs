@@ -395,11 +395,16 @@ fn rename(r: &mut Response, lower: &str, asked: &str) {
 pub fn upstream(cluster: &Cluster, name: &str, qtype: RType) -> Response {
     // A host an Ingress names: public DNS would point it at the
     // controller's external address.
-    if let Some(ip) = crate::ingress::published_address(cluster, name.trim_end_matches('.')) {
-        let mut r = Response::new(
-            Rcode::NoError,
-            "forward: the upstream resolver (simulated: an Ingress names this host, so public DNS points it at the controller's address)",
-        );
+    let host = name.trim_end_matches('.');
+    let published = crate::ingress::published_address(cluster, host)
+        .map(|ip| (ip, "an Ingress names this host, so public DNS points it at the controller's address"))
+        .or_else(|| {
+            crate::gateway::published_address(cluster, host).map(|ip| {
+                (ip, "a Gateway's route or listener names this host, so public DNS points it at the Gateway's address")
+            })
+        });
+    if let Some((ip, why)) = published {
+        let mut r = Response::new(Rcode::NoError, format!("forward: the upstream resolver (simulated: {why})"));
         if qtype == RType::A && ip.is_ipv4() {
             r.answers.push(Record::new(name, 300, RType::A, ip.to_string()));
         }

@@ -7,10 +7,14 @@
 //! Facts come from the API's own types and CRDs (apis/v1/*.go and
 //! config/crd/standard at v1.4.1) and its conformance suite.
 
+pub mod provision;
 pub mod route;
 pub mod status;
 pub mod view;
 
+use std::net::IpAddr;
+
+use crate::cluster::Cluster;
 use crate::diag::Origin;
 use crate::load::gateway as crd;
 
@@ -86,6 +90,35 @@ pub struct GatewayApi {
     pub http_routes: Vec<Held<crd::HttpRoute>>,
     pub grpc_routes: Vec<Held<crd::GrpcRoute>>,
     pub grants: Vec<Held<crd::ReferenceGrant>>,
+    /// The implementations whose controller runs in the cluster: NGINX
+    /// Gateway Fabric once a class names it (its install is the class's),
+    /// Cilium's with the Cilium plugin, Traefik's when its pods run the
+    /// kubernetesGateway provider.
+    pub running: Vec<Implementation>,
+    /// Traefik's entryPoints (name, port, whether it terminates TLS), which
+    /// its Gateway listeners must use.
+    pub traefik_entry_points: Vec<(String, i32, bool)>,
+}
+
+/// The arguments of Traefik's pods (the ingress controller's, or the
+/// chart's `traefik/traefik`).
+fn traefik_args(cluster: &crate::cluster::Cluster) -> Vec<String> {
+    let svc = match cluster.settings.ingress_controller {
+        crate::settings::IngressController::Traefik => crate::ingress::controller_service(cluster),
+        _ => cluster.service("traefik", "traefik"),
+    };
+    let Some(svc) = svc else { return Vec::new() };
+    let pod = cluster
+        .slices_of(svc)
+        .flat_map(|s| s.endpoints.iter())
+        .find_map(|e| e.pod.as_deref())
+        .and_then(|k| k.split_once('/'))
+        .and_then(|(ns, n)| cluster.pod(ns, n));
+    pod.into_iter()
+        .flat_map(|p| p.spec.containers.iter())
+        .flat_map(|c| c.command.iter().flatten().chain(c.args.iter().flatten()))
+        .cloned()
+        .collect()
 }
 
 /// `metadata.namespace`, `default` when absent.
@@ -137,7 +170,41 @@ impl GatewayApi {
     /// The implementation that takes a Gateway: its class's controller,
     /// when that is one podpath simulates.
     pub fn implementation(&self, gw: &crd::Gateway) -> Option<Implementation> {
-        self.class(&gw.spec.gateway_class_name).and_then(|c| Implementation::of(&c.spec.controller_name))
+        self.class(&gw.spec.gateway_class_name)
+            .and_then(|c| Implementation::of(&c.spec.controller_name))
+            .filter(|i| self.running.contains(i))
+    }
+
+    /// Which controllers run, from the settings and the cluster's pods.
+    pub fn find_running(&mut self, cluster: &crate::cluster::Cluster) {
+        self.running = vec![Implementation::NginxGatewayFabric];
+        if cluster.settings.cni.gateway_controller() == Some(Implementation::Cilium.controller_name()) {
+            self.running.push(Implementation::Cilium);
+        }
+        let args = traefik_args(cluster);
+        let flag = |key: &str| {
+            args.iter().any(|a| {
+                let (k, v) = a.split_once('=').unwrap_or((a, "true"));
+                k.eq_ignore_ascii_case(key) && v.eq_ignore_ascii_case("true")
+            })
+        };
+        if flag("--providers.kubernetesgateway") {
+            self.running.push(Implementation::Traefik);
+        }
+        // `--entryPoints.web.address=:8000/tcp`, `--entryPoints.websecure.http.tls=true`.
+        let mut eps: Vec<(String, i32, bool)> = Vec::new();
+        for a in &args {
+            let Some(rest) = a.strip_prefix("--entryPoints.").or_else(|| a.strip_prefix("--entrypoints.")) else {
+                continue;
+            };
+            let Some((ep, value)) = rest.split_once(".address=") else { continue };
+            let port = value.rsplit(':').next().and_then(|p| p.split('/').next()).and_then(|p| p.parse().ok());
+            if let Some(port) = port {
+                let tls = flag(&format!("--entryPoints.{ep}.http.tls"));
+                eps.push((ep.to_owned(), port, tls));
+            }
+        }
+        self.traefik_entry_points = eps;
     }
 
     /// Whether a ReferenceGrant in `to_ns` lets a `kind` (of the API's
@@ -152,4 +219,75 @@ impl GatewayApi {
             from && to
         })
     }
+}
+
+/// Where a Gateway's data plane is reachable: its LoadBalancer Service's
+/// address (NGF's `<gateway>-<class>`, Cilium's `cilium-gateway-<gateway>`,
+/// Traefik's own Service).
+pub fn address(cluster: &Cluster, gw: &crd::Gateway) -> Option<IpAddr> {
+    let api = &cluster.gateway_api;
+    let (ns, gw_name) = (namespace(&gw.metadata), name(&gw.metadata));
+    let svc = match api.implementation(gw)? {
+        Implementation::NginxGatewayFabric => {
+            cluster.service(&ns, &format!("{gw_name}-{}", gw.spec.gateway_class_name))
+        }
+        Implementation::Cilium => cluster.service(&ns, &format!("cilium-gateway-{gw_name}")),
+        Implementation::Traefik => traefik_service(cluster),
+    }?;
+    svc.load_balancer_ips.first().copied()
+}
+
+/// Traefik's own Service: where the cluster's ingress controller Service
+/// is when that is Traefik, else the chart's `traefik/traefik`.
+fn traefik_service(cluster: &Cluster) -> Option<&crate::cluster::Service> {
+    match cluster.settings.ingress_controller {
+        crate::settings::IngressController::Traefik => crate::ingress::controller_service(cluster),
+        _ => cluster.service("traefik", "traefik"),
+    }
+}
+
+/// The Gateway whose data plane a pod is, and the port the request
+/// arrived on is one of its listeners': an NGF nginx pod (by its
+/// `gateway.networking.k8s.io/gateway-name` label), or Traefik's pod for
+/// a Gateway of its class with a listener on that entryPoint port.
+pub fn gateway_of_pod<'c>(cluster: &'c Cluster, pod: &str, port: u16) -> Option<&'c Held<crd::Gateway>> {
+    let api = &cluster.gateway_api;
+    let (ns, pod_name) = pod.split_once('/')?;
+    let p = cluster.pod(ns, pod_name)?;
+    let listens = |g: &crd::Gateway| g.spec.listeners.iter().any(|l| l.port == i32::from(port));
+    if let Some(gw_name) = p.labels.get("gateway.networking.k8s.io/gateway-name") {
+        let g = api.gateway(ns, gw_name)?;
+        return (api.implementation(&g.object) == Some(Implementation::NginxGatewayFabric) && listens(&g.object))
+            .then_some(g);
+    }
+    let traefik = traefik_service(cluster)?;
+    let is_traefik = cluster.slices_of(traefik).flat_map(|s| s.endpoints.iter()).any(|e| e.pod.as_deref() == Some(pod));
+    if !is_traefik {
+        return None;
+    }
+    api.gateways.iter().find(|g| api.implementation(&g.object) == Some(Implementation::Traefik) && listens(&g.object))
+}
+
+/// The address public DNS would give `host`: a Gateway's, when a route
+/// attached to it (or one of its listeners) names that host exactly.
+pub fn published_address(cluster: &Cluster, host: &str) -> Option<IpAddr> {
+    let api = &cluster.gateway_api;
+    for held in &api.gateways {
+        let gw = &held.object;
+        let Some(addr) = address(cluster, gw) else { continue };
+        let by_listener = gw.spec.listeners.iter().any(|l| l.hostname.as_deref() == Some(host));
+        let id = (namespace(&gw.metadata), name(&gw.metadata));
+        let by_route = api.http_routes.iter().any(|r| {
+            r.object.spec.hostnames.iter().any(|h| h == host)
+                && r.object
+                    .spec
+                    .parent_refs
+                    .iter()
+                    .any(|p| status::parent_gateway(p, &namespace(&r.object.metadata)).as_ref() == Some(&id))
+        });
+        if by_listener || by_route {
+            return Some(addr);
+        }
+    }
+    None
 }

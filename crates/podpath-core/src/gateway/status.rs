@@ -317,12 +317,28 @@ pub fn gateway_status(
         let conflicted =
             gw.spec.listeners.iter().any(|o| o.name != l.name && o.port == l.port && o.protocol != l.protocol);
         let mut conditions = Vec::new();
+        // Traefik serves a listener on the entryPoint with its port (one
+        // without TLS for HTTP): `entryPointName` in its provider.
+        let entry_point = (implementation == Implementation::Traefik).then(|| {
+            api.traefik_entry_points.iter().find(|(_, port, tls)| *port == l.port && !(l.protocol == "HTTP" && *tls))
+        });
+        let port_ok = entry_point.is_none_or(|e| e.is_some());
         if kinds_for(&l.protocol).is_empty() {
             conditions.push(Condition::new(
                 "Accepted",
                 false,
                 "UnsupportedProtocol",
                 format!("protocol {} is not supported", l.protocol),
+            ));
+        } else if !port_ok {
+            conditions.push(Condition::new(
+                "Accepted",
+                false,
+                "PortUnavailable",
+                format!(
+                    "Cannot find entryPoint for Gateway: no matching entryPoint for port {} and protocol \"{}\"",
+                    l.port, l.protocol
+                ),
             ));
         } else {
             conditions.push(Condition::new("Accepted", true, "Accepted", "the listener is accepted"));
@@ -347,7 +363,7 @@ pub fn gateway_status(
         } else {
             Condition::new("ResolvedRefs", true, "ResolvedRefs", "all references are resolved")
         });
-        let ok = !kinds_for(&l.protocol).is_empty() && !conflicted;
+        let ok = !kinds_for(&l.protocol).is_empty() && !conflicted && port_ok;
         conditions.push(if ok {
             Condition::new("Programmed", true, "Programmed", "the listener is programmed")
         } else {
@@ -357,15 +373,23 @@ pub fn gateway_status(
         listeners.push(ListenerStatus { name: l.name.clone(), supported_kinds: kinds, attached_routes, conditions });
     }
     let all_valid = valid == gw.spec.listeners.len();
+    // Traefik refuses a Gateway with any invalid listener; the others
+    // accept the valid part.
+    let strict = implementation == Implementation::Traefik;
     let accepted = match (valid, all_valid) {
         (0, _) => Condition::new("Accepted", false, "ListenersNotValid", "no listener is valid"),
+        (_, false) if strict => Condition::new("Accepted", false, "ListenersNotValid", "All Listeners must be valid"),
         (_, false) => Condition::new("Accepted", true, "ListenersNotValid", "some listeners are not valid"),
         _ => Condition::new("Accepted", true, "Accepted", "the Gateway is accepted"),
     };
+    // NGF reports Programmed once nginx has its configuration, address or
+    // not; Cilium and Traefik wait for the address.
     let programmed = match address {
-        Some(_) if valid > 0 => Condition::new("Programmed", true, "Programmed", "the Gateway is programmed"),
-        Some(_) => Condition::new("Programmed", false, "Invalid", "no listener is valid"),
-        None => Condition::new("Programmed", false, "AddressNotAssigned", "no address is assigned to the Gateway"),
+        _ if valid == 0 => Condition::new("Programmed", false, "Invalid", "no listener is valid"),
+        None if implementation != Implementation::NginxGatewayFabric => {
+            Condition::new("Programmed", false, "AddressNotAssigned", "no address is assigned to the Gateway")
+        }
+        _ => Condition::new("Programmed", true, "Programmed", "the Gateway is programmed"),
     };
     Some(GatewayStatus {
         implementation,
@@ -379,8 +403,9 @@ pub fn gateway_status(
 /// names when podpath simulates that controller; `None` otherwise (the
 /// class keeps the API server's default: Unknown, Pending, "Waiting for
 /// controller").
-pub fn class_accepted(class: &crd::GatewayClass) -> Option<Condition> {
+pub fn class_accepted(api: &GatewayApi, class: &crd::GatewayClass) -> Option<Condition> {
     Implementation::of(&class.spec.controller_name)
+        .filter(|i| api.running.contains(i))
         .map(|_| Condition::new("Accepted", true, "Accepted", "the GatewayClass is accepted"))
 }
 

@@ -54,9 +54,9 @@ fn cond_value(c: &Condition) -> Value {
            "lastTransitionTime": "1970-01-01T00:00:00Z", "observedGeneration": 1})
 }
 
-/// A Gateway's data plane address: none until its implementation deploys one.
-pub fn address(_cluster: &Cluster, _gw: &crate::load::gateway::Gateway) -> Option<std::net::IpAddr> {
-    None
+/// A Gateway's data plane address.
+pub fn address(cluster: &Cluster, gw: &crate::load::gateway::Gateway) -> Option<std::net::IpAddr> {
+    super::address(cluster, gw)
 }
 
 /// The table `kubectl get KIND` prints.
@@ -83,7 +83,8 @@ pub fn table_of(cluster: &Cluster, kind: &str, scope: &Scope, wide: bool) -> Str
         let mut row: Vec<String> = match kind {
             "gatewayclasses" => {
                 let c = api.class(&n).expect("listed");
-                let accepted = status::class_accepted(c).map_or("Unknown", |c| if c.status { "True" } else { "False" });
+                let accepted =
+                    status::class_accepted(api, c).map_or("Unknown", |c| if c.status { "True" } else { "False" });
                 let mut r = vec![n.clone(), c.spec.controller_name.clone(), accepted.into(), "<unknown>".into()];
                 if wide {
                     r.push(c.spec.description.clone().unwrap_or_else(|| "<none>".into()));
@@ -160,7 +161,7 @@ pub fn list(cluster: &Cluster, kind: &str, scope: &Scope) -> Value {
                 let c = api.class(&n).expect("listed");
                 let mut v = meta("GatewayClass", "v1");
                 v["spec"] = json!({"controllerName": c.spec.controller_name});
-                let accepted = status::class_accepted(c).map_or_else(
+                let accepted = status::class_accepted(api, c).map_or_else(
                     || json!({"type": "Accepted", "status": "Unknown", "reason": "Pending", "message": "Waiting for controller", "lastTransitionTime": "1970-01-01T00:00:00Z"}),
                     |c| cond_value(&c),
                 );

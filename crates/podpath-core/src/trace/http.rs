@@ -44,6 +44,10 @@ pub struct Http {
     pub rule: Option<String>,
     /// A redirect's target.
     pub location: Option<String>,
+    /// Through a Gateway: `NS/NAME` of the Gateway, and of the route whose
+    /// rule matched.
+    pub gateway: Option<String>,
+    pub route: Option<String>,
     pub reason: String,
     /// The request as the client sent it, and the response it got.
     pub request: String,
@@ -77,6 +81,30 @@ fn legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace, Trac
     }
     let request = crate::http::request(spec.client, &spec.method, &spec.host_header, &spec.path, &spec.headers);
     let arrived = leg1.hops.last().map(|h| h.packet.clone()).expect("a delivered trace has hops");
+    let gateway =
+        leg1.destination_pod.as_deref().and_then(|p| crate::gateway::gateway_of_pod(cluster, p, arrived.dport));
+    if let Some(gw) = gateway {
+        let pod = leg1.destination_pod.clone().unwrap_or_default();
+        let http_req = crate::ingress::HttpRequest {
+            scheme: spec.scheme.clone(),
+            host: host(spec).to_owned(),
+            port: arrived.dport,
+            path: spec.path.clone(),
+            method: spec.method.clone(),
+            headers: spec.headers.clone(),
+            client: arrived.src,
+        };
+        if let Some(g) = crate::gateway::route::route(cluster, &cluster.gateway_api, gw, &http_req, req.seed) {
+            let name = g.implementation.data_plane();
+            let (gateway, route) = (Some(g.gateway.clone()), g.route.clone());
+            let routed = through_gateway(g, &http_req, spec);
+            let at = AtController { cluster, req, spec, leg1, pod, name, routed, request, arrived, gateway, route };
+            return match at.routed.upstream.filter(|_| at.routed.status == 200) {
+                Some(upstream) => at.proxied(upstream),
+                None => Ok(at.answered()),
+            };
+        }
+    }
     let controller = leg1.destination_pod.clone().filter(|p| crate::ingress::is_controller_pod(cluster, p));
     let Some(pod) = controller else { return Ok(answered_by_the_backend(leg1, req, request, &arrived)) };
     let http_req = crate::ingress::HttpRequest {
@@ -90,7 +118,7 @@ fn legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace, Trac
     };
     let routed = crate::ingress::route(cluster, &http_req, req.seed);
     let name = if routed.controller == IngressController::Traefik { "traefik" } else { "nginx" };
-    let at = AtController { cluster, req, spec, leg1, pod, name, routed, request, arrived };
+    let at = AtController { cluster, req, spec, leg1, pod, name, routed, request, arrived, gateway: None, route: None };
     match at.routed.upstream.filter(|_| at.routed.status == 200) {
         Some(upstream) => at.proxied(upstream),
         None => Ok(at.answered()),
@@ -137,6 +165,8 @@ fn answered_by_the_backend(mut leg: Trace, req: &Request, request: String, arriv
         controller: None,
         rule: None,
         location: None,
+        gateway: None,
+        route: None,
         reason: format!("{pod_name} answered"),
         request,
         response,
@@ -159,6 +189,9 @@ struct AtController<'c> {
     /// The request as the client sent it, and its headers at the controller.
     request: String,
     arrived: Headers,
+    /// Through a Gateway: the Gateway and the route that matched.
+    gateway: Option<String>,
+    route: Option<String>,
 }
 
 impl AtController<'_> {
@@ -195,6 +228,8 @@ impl AtController<'_> {
             controller: Some(self.name.to_owned()),
             rule: Some(r.rule.clone()),
             location: r.location.clone(),
+            gateway: self.gateway.clone(),
+            route: self.route.clone(),
             reason: r.reason.clone(),
             request: self.request.clone(),
             response,
@@ -291,5 +326,40 @@ fn gateway_page(html: bool, status: u16) -> String {
         "Bad Gateway".into()
     } else {
         "Gateway Timeout".into()
+    }
+}
+
+/// A Gateway data plane's decision in the shape a proxy's hop takes: the
+/// headers it sets on the way up — the route's modifiers, a rewritten
+/// Host, and the X-Forwarded set nginx, Traefik and Envoy add.
+fn through_gateway(
+    g: crate::gateway::route::GatewayRouted,
+    req: &crate::ingress::HttpRequest,
+    spec: &HttpSpec,
+) -> Routed {
+    let mut headers = g.upstream_headers.clone();
+    headers.push(("Host".to_owned(), g.upstream_host.clone()));
+    headers.push(("X-Forwarded-For".to_owned(), req.client.to_string()));
+    headers.push(("X-Forwarded-Proto".to_owned(), spec.scheme.clone()));
+    headers.push(("X-Forwarded-Host".to_owned(), req.host.clone()));
+    headers.push(("X-Forwarded-Port".to_owned(), req.port.to_string()));
+    if g.implementation == crate::gateway::Implementation::NginxGatewayFabric {
+        headers.push(("X-Real-IP".to_owned(), req.client.to_string()));
+    }
+    let listener =
+        g.listener.clone().map(|l| format!("{} listener {l}", g.gateway)).unwrap_or_else(|| g.gateway.clone());
+    Routed {
+        controller: IngressController::None,
+        status: g.status,
+        ingress: None,
+        backend: g.backend,
+        rule: if g.rule.is_empty() { listener } else { format!("{listener}: {}", g.rule) },
+        reason: g.reason,
+        upstream: g.upstream,
+        upstream_path: g.upstream_path,
+        candidates: g.candidates,
+        upstream_headers: headers,
+        location: g.location,
+        body: g.body,
     }
 }
