@@ -211,8 +211,6 @@ pub(super) fn traceroute(cluster: &Cluster, client: &Client, args: &[String], se
         return Ok(Output { text, status: 2, traced: shown, clear: false });
     }
     let addr = resolved(&t, &to).unwrap_or(t.destination_ip);
-    let client_ip = t.hops.first().map(|h| h.packet.src);
-    let network = cluster.network();
     let name = |ip: IpAddr| -> String {
         if numeric {
             return ip.to_string();
@@ -225,29 +223,43 @@ pub(super) fn traceroute(cluster: &Cluster, client: &Client, args: &[String], se
         (0..3u32).map(|q| fmt_ms(rtt(hops * 2, u32::from(n) * 3 + q, seed))).collect::<Vec<_>>().join("  ")
     };
     let mut text = format!("traceroute to {host} ({addr}), {max} hops max, 60 byte packets\n");
-    let mut n = 0u8;
-    let frames = crate::trace::walk::Walk::new(&t).run();
+    for (n, answer) in answers(cluster, &t, addr, max) {
+        match answer {
+            Some((ip, crossed)) => text.push_str(&format!("{n:>2}  {}  {}\n", name(ip), times(crossed, n))),
+            None => text.push_str(&format!("{n:>2}  * * *\n")),
+        }
+    }
+    Ok(Output { text, status: 0, traced: shown, clear: false })
+}
+
+/// What answers each TTL a traceroute sends, in order: each router on the
+/// way (the source Linux picks for the way back, and how many places the
+/// probe crossed to get there), then the destination once delivered; or
+/// nothing, to the hop limit, when the probes are lost.
+fn answers(cluster: &Cluster, t: &trace::Trace, addr: IpAddr, max: u8) -> Vec<(u8, Option<(IpAddr, usize)>)> {
+    let mut out = Vec::new();
+    let client_ip = t.hops.first().map(|h| h.packet.src);
+    let network = cluster.network();
+    let frames = crate::trace::walk::Walk::new(t).run();
     for f in frames.iter().filter(|f| f.index < t.hops.len()) {
+        let n = out.len() as u8;
         if !f.changes.iter().any(|c| matches!(c, crate::trace::walk::Change::Ttl { .. })) || n + 1 >= max {
             continue;
         }
         let (Some(node), Some(back)) = (f.hop.node.as_deref(), client_ip) else { continue };
         let Some(router) = reply_source(network, cluster, node, back) else { continue };
-        n += 1;
         let crossed = t.hops[..=f.index].iter().filter(|h| h.at.is_somewhere()).count();
-        text.push_str(&format!("{n:>2}  {}  {}\n", name(router), times(crossed, n)));
+        out.push((n + 1, Some((router, crossed))));
     }
     if t.verdict == Verdict::Delivered {
-        n += 1;
         let crossed = t.hops.iter().filter(|h| h.at.is_somewhere()).count();
-        text.push_str(&format!("{n:>2}  {}  {}\n", name(addr), times(crossed, n)));
+        out.push((out.len() as u8 + 1, Some((addr, crossed))));
     } else {
-        while n < max {
-            n += 1;
-            text.push_str(&format!("{n:>2}  * * *\n"));
+        while (out.len() as u8) < max {
+            out.push((out.len() as u8 + 1, None));
         }
     }
-    Ok(Output { text, status: 0, traced: shown, clear: false })
+    out
 }
 
 /// BusyBox's usage text for ping (networking/ping.c, the fancy build), as
@@ -379,28 +391,10 @@ pub(super) fn busybox_traceroute(cluster: &Cluster, client: &Client, args: &[Str
         (0..probes).map(|q| format!("  {} ms", busybox_ms(rtt(hops * 2, u32::from(n) * 3 + q, seed)))).collect()
     };
     let mut text = format!("traceroute to {host} ({addr}), {max} hops max, 46 byte packets\n");
-    let mut n = 0u8;
-    let client_ip = t.hops.first().map(|h| h.packet.src);
-    let network = cluster.network();
-    let frames = crate::trace::walk::Walk::new(&t).run();
-    for f in frames.iter().filter(|f| f.index < t.hops.len()) {
-        if !f.changes.iter().any(|c| matches!(c, crate::trace::walk::Change::Ttl { .. })) || n + 1 >= max {
-            continue;
-        }
-        let (Some(node), Some(back)) = (f.hop.node.as_deref(), client_ip) else { continue };
-        let Some(router) = reply_source(network, cluster, node, back) else { continue };
-        n += 1;
-        let crossed = t.hops[..=f.index].iter().filter(|h| h.at.is_somewhere()).count();
-        text.push_str(&format!("{n:>2}{}{}\n", name(router), times(crossed, n)));
-    }
-    if t.verdict == Verdict::Delivered {
-        n += 1;
-        let crossed = t.hops.iter().filter(|h| h.at.is_somewhere()).count();
-        text.push_str(&format!("{n:>2}{}{}\n", name(addr), times(crossed, n)));
-    } else {
-        while n < max {
-            n += 1;
-            text.push_str(&format!("{n:>2}{}\n", "  *".repeat(probes as usize)));
+    for (n, answer) in answers(cluster, &t, addr, max) {
+        match answer {
+            Some((ip, crossed)) => text.push_str(&format!("{n:>2}{}{}\n", name(ip), times(crossed, n))),
+            None => text.push_str(&format!("{n:>2}{}\n", "  *".repeat(probes as usize))),
         }
     }
     Ok(Output { text, status: 0, traced: shown, clear: false })
