@@ -657,3 +657,29 @@ test('the site runs under its strict CSP with no violation, asks nothing of othe
   await p.screenshot({ path: join(OUT, 'e2e-17-offline.png') });
   await context.close();
 });
+
+test('a request through a Gateway in the browser: NGINX Gateway Fabric\'s data plane answers for a route that attached to no listener', async () => {
+  await page.goto('about:blank');
+  await page.goto(site.url + '?scenario=gateway-first-route');
+  await page.waitForSelector('[data-testid=pod][data-pod="default/client"]');
+  await page.click('[data-testid=tab-terminal]');
+  const run = async (line, until) => {
+    await page.fill('[data-testid=terminal-input]', line);
+    await page.press('[data-testid=terminal-input]', 'Enter');
+    await page.waitForFunction((u) => document.querySelector('[data-testid=terminal-output]').textContent.includes(u), until);
+  };
+  // The controller gave the Gateway its data plane's address.
+  await run('kubectl get gateway', 'PROGRAMMED');
+  let out = await page.textContent('[data-testid=terminal-output]');
+  assert.match(out, /gateway\s+nginx\s+172\.18\.255\.\d+\s+True/);
+  // The route names a listener the Gateway does not have.
+  await run('kubectl get httproute cafe -o yaml', 'NoMatchingParent');
+  // So nginx answers the request itself: its 404 page, its own hop.
+  await run("kubectl exec client -- curl -s -H 'Host: cafe.example.com' http://gateway-nginx/coffee", '404 Not Found');
+  await page.waitForSelector('[data-testid=verdict]');
+  const actions = await hopActions();
+  assert.ok(actions.includes('answered'), actions.join(','));
+  out = await page.textContent('[data-testid=terminal-output]');
+  assert.ok(out.includes('<hr><center>nginx</center>'), out);
+  await page.screenshot({ path: join(OUT, 'e2e-16-gateway.png') });
+});

@@ -133,6 +133,11 @@ pub const LESSONS: &[Entry] = &[
         title: "Troubleshooting: a policy that blocks too much",
         path: "lessons/21-policy-after-dnat.yaml",
     },
+    Entry {
+        name: "gateway-first-route",
+        title: "Gateway API: a first Gateway and HTTPRoute",
+        path: "lessons/22-gateway-first-route.yaml",
+    },
 ];
 
 /// The default scenario's text, the one text the Wasm carries.
