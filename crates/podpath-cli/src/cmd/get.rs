@@ -81,7 +81,7 @@ pub fn run(args: &GetArgs) -> Ran {
     let gateway = args.kind.gateway_kind();
     let value = match args.kind {
         Kind::Gatewayclasses | Kind::Gateways | Kind::Httproutes | Kind::Grpcroutes | Kind::Referencegrants => {
-            podpath_core::gateway::view::list(&cluster, gateway.unwrap_or_default(), &scope)
+            podpath_core::gateway::view::list(&cluster, gateway.unwrap_or_default(), &scope, None)
         }
         Kind::Pods => kubectl::pods_list(&cluster, &scope),
         Kind::Nodes => kubectl::nodes_list(&cluster),
@@ -102,7 +102,7 @@ pub fn run(args: &GetArgs) -> Ran {
             let wide = output == Output::Wide;
             match args.kind {
                 Kind::Gatewayclasses | Kind::Gateways | Kind::Httproutes | Kind::Grpcroutes | Kind::Referencegrants => {
-                    podpath_core::gateway::view::table_of(&cluster, gateway.unwrap_or_default(), &scope, wide)
+                    podpath_core::gateway::view::table_of(&cluster, gateway.unwrap_or_default(), &scope, wide, None)
                 }
                 Kind::Pods => kubectl::pods_table(&cluster, &scope, wide),
                 Kind::Nodes => kubectl::nodes_table(&cluster, wide),

@@ -29,7 +29,7 @@ fn in_scope(scope: &Scope, ns: &str) -> bool {
 
 /// `(namespace, name)` of each object of `kind` in scope, in kubectl's
 /// order (namespace, then name).
-pub fn names(api: &GatewayApi, kind: &str, scope: &Scope) -> Vec<(String, String)> {
+pub fn names(api: &GatewayApi, kind: &str, scope: &Scope, only: Option<&str>) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = match kind {
         "gatewayclasses" => api.classes.iter().map(|c| (String::new(), name(&c.object.metadata))).collect(),
         "gateways" => api.gateways.iter().map(|g| (namespace(&g.object.metadata), name(&g.object.metadata))).collect(),
@@ -44,7 +44,7 @@ pub fn names(api: &GatewayApi, kind: &str, scope: &Scope) -> Vec<(String, String
         }
         _ => Vec::new(),
     };
-    v.retain(|(ns, _)| kind == "gatewayclasses" || in_scope(scope, ns));
+    v.retain(|(ns, n)| (kind == "gatewayclasses" || in_scope(scope, ns)) && only.is_none_or(|o| o == n));
     crate::order::sort(&mut v);
     v
 }
@@ -60,7 +60,7 @@ pub fn address(cluster: &Cluster, gw: &crate::load::gateway::Gateway) -> Option<
 }
 
 /// The table `kubectl get KIND` prints.
-pub fn table_of(cluster: &Cluster, kind: &str, scope: &Scope, wide: bool) -> String {
+pub fn table_of(cluster: &Cluster, kind: &str, scope: &Scope, wide: bool, only: Option<&str>) -> String {
     let api = &cluster.gateway_api;
     let with_ns = *scope == Scope::All && kind != "gatewayclasses";
     let mut header: Vec<String> = match kind {
@@ -79,7 +79,7 @@ pub fn table_of(cluster: &Cluster, kind: &str, scope: &Scope, wide: bool) -> Str
         header.insert(0, "NAMESPACE".into());
     }
     let mut rows = vec![header];
-    for (ns, n) in names(api, kind, scope) {
+    for (ns, n) in names(api, kind, scope, only) {
         let mut row: Vec<String> = match kind {
             "gatewayclasses" => {
                 let c = api.class(&n).expect("listed");
@@ -145,10 +145,10 @@ fn route_parents(cluster: &Cluster, api: &GatewayApi, view: &RouteView<'_>) -> V
 }
 
 /// The objects of `kind` in scope as a `List`, each with its status.
-pub fn list(cluster: &Cluster, kind: &str, scope: &Scope) -> Value {
+pub fn list(cluster: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) -> Value {
     let api = &cluster.gateway_api;
     let mut items = Vec::new();
-    for (ns, n) in names(api, kind, scope) {
+    for (ns, n) in names(api, kind, scope, only) {
         let meta = |kind_name: &str, version: &str| {
             let mut m = json!({"name": n});
             if !ns.is_empty() {

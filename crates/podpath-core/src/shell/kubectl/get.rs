@@ -32,7 +32,7 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
         "networkpolicies" => c.network_policies.iter().filter(|p| scope_has(&scope, &p.namespace)).count(),
         "ingresses" => c.ingresses.iter().filter(|i| scope_has(&scope, &i.namespace)).count(),
         "nodes" => c.nodes.len(),
-        _ if gateway_kind => crate::gateway::view::names(&c.gateway_api, kind, &scope).len(),
+        _ if gateway_kind => crate::gateway::view::names(&cluster.gateway_api, kind, &scope, name.as_deref()).len(),
         _ => c.namespaces.iter().filter(|n| name.as_deref().is_none_or(|x| x == n.as_str())).count(),
     };
     if count == 0 {
@@ -50,7 +50,7 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
         "networkpolicies" => k::network_policies_list(&c, &scope),
         "ingresses" => k::ingresses_list(&c, &scope),
         "nodes" => k::nodes_list(&c),
-        _ if gateway_kind => crate::gateway::view::list(&c, kind, &scope),
+        _ if gateway_kind => crate::gateway::view::list(cluster, kind, &scope, name.as_deref()),
         _ => k::list(Vec::new()),
     };
     // One named object prints as itself, not in a List.
@@ -61,7 +61,7 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
     let text = match output {
         "json" => serde_json::to_string_pretty(&single(value())).unwrap_or_default() + "\n",
         "yaml" => k::to_yaml(&single(value())),
-        "name" => names(&c, kind, &scope),
+        "name" => names(&c, kind, &scope, name.as_deref()),
         _ => match kind {
             "pods" => k::pods_table(&c, &scope, wide),
             "services" => k::services_table(&c, &scope, wide),
@@ -70,7 +70,7 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
             "networkpolicies" => k::network_policies_table(&c, &scope),
             "ingresses" => k::ingresses_table(&c, &scope),
             "nodes" => k::nodes_table(&c, wide),
-            _ if gateway_kind => crate::gateway::view::table_of(&c, kind, &scope, wide),
+            _ if gateway_kind => crate::gateway::view::table_of(cluster, kind, &scope, wide, name.as_deref()),
             _ => namespaces_table(&c, name.as_deref()),
         },
     };
@@ -85,7 +85,7 @@ fn scope_has(scope: &Scope, ns: &str) -> bool {
 }
 
 /// `-o name`: `pod/web-1`, one per line.
-fn names(c: &Cluster, kind: &str, scope: &Scope) -> String {
+fn names(c: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) -> String {
     let (prefix, list): (&str, Vec<String>) = match kind {
         "pods" => ("pod", k::pods(c, scope).iter().map(|p| p.name.clone()).collect()),
         "services" => ("service", k::services(c, scope).iter().map(|s| s.name.clone()).collect()),
@@ -109,7 +109,8 @@ fn names(c: &Cluster, kind: &str, scope: &Scope) -> String {
                 "grpcroutes" => "grpcroute",
                 _ => "referencegrant",
             };
-            let names = crate::gateway::view::names(&c.gateway_api, kind, scope).into_iter().map(|(_, n)| n).collect();
+            let names =
+                crate::gateway::view::names(&c.gateway_api, kind, scope, only).into_iter().map(|(_, n)| n).collect();
             return names_with(&format!("{singular}.gateway.networking.k8s.io"), names);
         }
         _ => ("namespace", c.namespaces.iter().cloned().collect()),

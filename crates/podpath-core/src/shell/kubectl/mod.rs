@@ -240,15 +240,8 @@ fn filtered(cluster: &Cluster, name: Option<&str>, sel: Option<&Selector>) -> Cl
     c.endpoint_slices.retain(|e| keep(&e.name, &none));
     c.network_policies.retain(|p| keep(&p.name, &none));
     c.ingresses.retain(|i| keep(&i.name, &none));
-    let api = &mut c.gateway_api;
-    let held = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        keep(&crate::gateway::name(m), m.labels.as_ref().unwrap_or(&none))
-    };
-    api.classes.retain(|o| held(&o.object.metadata));
-    api.gateways.retain(|o| held(&o.object.metadata));
-    api.http_routes.retain(|o| held(&o.object.metadata));
-    api.grpc_routes.retain(|o| held(&o.object.metadata));
-    api.grants.retain(|o| held(&o.object.metadata));
+    // The Gateway API's objects refer to each other (a route's status is
+    // its Gateway's word): they are kept whole, and `get` picks by name.
     c
 }
 

@@ -252,3 +252,43 @@ fn history_and_completion() {
     assert_eq!(sh.prompt(), "root@client:/# ");
     assert_eq!(sh.complete(&c, "ns"), ["nslookup"]);
 }
+
+/// A route asked for by name still shows its Gateway's word on it: the
+/// name picks the row, not the objects its status is computed from.
+#[test]
+fn get_one_httproute_shows_its_parents_status() {
+    let gw = "
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: nginx}
+spec: {controllerName: gateway.nginx.org/nginx-gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: shop}
+spec:
+  gatewayClassName: nginx
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: shop}
+spec:
+  parentRefs: [{name: gw, sectionName: https}]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+";
+    let c = cluster(gw);
+    let out = session(
+        &c,
+        &[
+            "kubectl get httproute r -n shop -o yaml",
+            "kubectl get gateways -n shop",
+            "kubectl get httproute -n shop -o name",
+        ],
+    );
+    assert!(out.contains("reason: NoMatchingParent"), "{out}");
+    assert!(out.contains("controllerName: gateway.nginx.org/nginx-gateway-controller"), "{out}");
+    assert!(out.contains("gw     nginx   172.18.255."), "{out}");
+    assert!(out.contains("httproute.gateway.networking.k8s.io/r\n"), "{out}");
+}
