@@ -100,27 +100,6 @@ pub struct GatewayApi {
     pub traefik_entry_points: Vec<(String, i32, bool)>,
 }
 
-/// The arguments of Traefik's pods (the ingress controller's, or the
-/// chart's `traefik/traefik`).
-fn traefik_args(cluster: &crate::cluster::Cluster) -> Vec<String> {
-    let svc = match cluster.settings.ingress_controller {
-        crate::settings::IngressController::Traefik => crate::ingress::controller_service(cluster),
-        _ => cluster.service("traefik", "traefik"),
-    };
-    let Some(svc) = svc else { return Vec::new() };
-    let pod = cluster
-        .slices_of(svc)
-        .flat_map(|s| s.endpoints.iter())
-        .find_map(|e| e.pod.as_deref())
-        .and_then(|k| k.split_once('/'))
-        .and_then(|(ns, n)| cluster.pod(ns, n));
-    pod.into_iter()
-        .flat_map(|p| p.spec.containers.iter())
-        .flat_map(|c| c.command.iter().flatten().chain(c.args.iter().flatten()))
-        .cloned()
-        .collect()
-}
-
 /// `metadata.namespace`, `default` when absent.
 pub fn namespace(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
     meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into())
@@ -181,13 +160,8 @@ impl GatewayApi {
         if cluster.settings.cni.gateway_controller() == Some(Implementation::Cilium.controller_name()) {
             self.running.push(Implementation::Cilium);
         }
-        let args = traefik_args(cluster);
-        let flag = |key: &str| {
-            args.iter().any(|a| {
-                let (k, v) = a.split_once('=').unwrap_or((a, "true"));
-                k.eq_ignore_ascii_case(key) && v.eq_ignore_ascii_case("true")
-            })
-        };
+        let args = crate::ingress::traefik::args(cluster);
+        let flag = |key: &str| crate::ingress::traefik::flag(&args, key);
         if flag("--providers.kubernetesgateway") {
             self.running.push(Implementation::Traefik);
         }
@@ -232,18 +206,9 @@ pub fn address(cluster: &Cluster, gw: &crd::Gateway) -> Option<IpAddr> {
             cluster.service(&ns, &format!("{gw_name}-{}", gw.spec.gateway_class_name))
         }
         Implementation::Cilium => cluster.service(&ns, &format!("cilium-gateway-{gw_name}")),
-        Implementation::Traefik => traefik_service(cluster),
+        Implementation::Traefik => crate::ingress::traefik::service(cluster),
     }?;
     svc.load_balancer_ips.first().copied()
-}
-
-/// Traefik's own Service: where the cluster's ingress controller Service
-/// is when that is Traefik, else the chart's `traefik/traefik`.
-fn traefik_service(cluster: &Cluster) -> Option<&crate::cluster::Service> {
-    match cluster.settings.ingress_controller {
-        crate::settings::IngressController::Traefik => crate::ingress::controller_service(cluster),
-        _ => cluster.service("traefik", "traefik"),
-    }
 }
 
 /// The Gateway whose data plane a pod is, and the port the request
@@ -260,7 +225,7 @@ pub fn gateway_of_pod<'c>(cluster: &'c Cluster, pod: &str, port: u16) -> Option<
         return (api.implementation(&g.object) == Some(Implementation::NginxGatewayFabric) && listens(&g.object))
             .then_some(g);
     }
-    let traefik = traefik_service(cluster)?;
+    let traefik = crate::ingress::traefik::service(cluster)?;
     let is_traefik = cluster.slices_of(traefik).flat_map(|s| s.endpoints.iter()).any(|e| e.pod.as_deref() == Some(pod));
     if !is_traefik {
         return None;

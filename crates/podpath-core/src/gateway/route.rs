@@ -11,7 +11,7 @@
 
 use std::net::IpAddr;
 
-use super::status::{attached, backend_problem, hostnames_intersect, parent_gateway, RouteView};
+use super::status::{attached, backend_problem, hostnames_intersect, parent_gateway, takes, under_wildcard, RouteView};
 use super::{name, namespace, GatewayApi, Held, Implementation};
 use crate::cluster::Cluster;
 use crate::ingress::{endpoints, Backend, HttpRequest};
@@ -99,9 +99,7 @@ fn fit(m: &crd::HttpRouteMatch, req: &HttpRequest) -> Option<Fit> {
 /// precise it is (non-wildcard characters, all characters); `None` when
 /// the route does not take that host there.
 fn host_fit(route: &crd::HttpRoute, listener: Option<&str>, host: &str) -> Option<(usize, usize)> {
-    let takes = |pattern: &str| {
-        pattern == host || pattern.strip_prefix('*').is_some_and(|s| host.ends_with(s) && host.len() > s.len())
-    };
+    let takes = |pattern: &str| takes(pattern, host);
     if route.spec.hostnames.is_empty() {
         return listener.is_none_or(takes).then_some((0, 0));
     }
@@ -127,10 +125,7 @@ fn listener<'g>(gw: &'g crd::Gateway, port: u16, scheme: &str, host: &str) -> Op
         .filter_map(|l| match l.hostname.as_deref().filter(|h| !h.is_empty()) {
             None => Some((0usize, 0usize, l)),
             Some(h) if h == host => Some((2, 0, l)),
-            Some(h) => h
-                .strip_prefix('*')
-                .filter(|s| host.ends_with(s) && host.len() > s.len())
-                .map(|s| (1, s.matches('.').count(), l)),
+            Some(h) => under_wildcard(h, host).map(|s| (1, s.matches('.').count(), l)),
         })
         .max_by_key(|(rank, dots, _)| (*rank, *dots))
         .map(|(_, _, l)| l)

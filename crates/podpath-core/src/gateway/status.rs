@@ -105,13 +105,22 @@ fn namespace_allowed(cluster: &Cluster, l: &crd::Listener, gw_ns: &str, route_ns
     }
 }
 
+/// Whether `name` falls under a wildcard hostname (`*.example.com` takes
+/// `a.example.com` and `a.b.example.com`, not `example.com`); the suffix
+/// the wildcard matched by, if it does.
+pub fn under_wildcard<'w>(wild: &'w str, name: &str) -> Option<&'w str> {
+    wild.strip_prefix('*').filter(|suffix| name.ends_with(suffix) && name.len() > suffix.len())
+}
+
+/// Whether a hostname pattern takes a host: equal, or a wildcard it falls under.
+pub fn takes(pattern: &str, host: &str) -> bool {
+    pattern == host || under_wildcard(pattern, host).is_some()
+}
+
 /// Whether a listener hostname and a route hostname intersect: equal, or
 /// one a wildcard (`*.example.com`) that the other falls under.
 pub fn hostnames_intersect(listener: &str, route: &str) -> bool {
-    let under = |wild: &str, name: &str| {
-        wild.strip_prefix('*').is_some_and(|suffix| name.ends_with(suffix) && name.len() > suffix.len())
-    };
-    listener == route || under(listener, route) || under(route, listener)
+    takes(listener, route) || under_wildcard(route, listener).is_some()
 }
 
 /// A route as status needs it: its kind, namespace, parents, hostnames

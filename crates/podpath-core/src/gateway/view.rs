@@ -54,11 +54,6 @@ fn cond_value(c: &Condition) -> Value {
            "lastTransitionTime": "1970-01-01T00:00:00Z", "observedGeneration": 1})
 }
 
-/// A Gateway's data plane address.
-pub fn address(cluster: &Cluster, gw: &crate::load::gateway::Gateway) -> Option<std::net::IpAddr> {
-    super::address(cluster, gw)
-}
-
 /// The table `kubectl get KIND` prints.
 pub fn table_of(cluster: &Cluster, kind: &str, scope: &Scope, wide: bool, only: Option<&str>) -> String {
     let api = &cluster.gateway_api;
@@ -93,7 +88,7 @@ pub fn table_of(cluster: &Cluster, kind: &str, scope: &Scope, wide: bool, only: 
             }
             "gateways" => {
                 let g = &api.gateway(&ns, &n).expect("listed").object;
-                let s = status::gateway_status(cluster, api, g, address(cluster, g));
+                let s = status::gateway_status(cluster, api, g, super::address(cluster, g));
                 let addr = s.as_ref().and_then(|s| s.addresses.first()).map_or(String::new(), ToString::to_string);
                 let programmed = s
                     .as_ref()
@@ -184,7 +179,7 @@ pub fn list(cluster: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) ->
                     })
                     .collect();
                 v["spec"] = json!({"gatewayClassName": g.spec.gateway_class_name, "listeners": listeners});
-                if let Some(s) = status::gateway_status(cluster, api, g, address(cluster, g)) {
+                if let Some(s) = status::gateway_status(cluster, api, g, super::address(cluster, g)) {
                     v["status"] = json!({
                         "addresses": s.addresses.iter().map(|a| json!({"type": "IPAddress", "value": a.to_string()})).collect::<Vec<_>>(),
                         "conditions": s.conditions.iter().map(cond_value).collect::<Vec<_>>(),

@@ -78,25 +78,45 @@ fn routers(cluster: &Cluster) -> Vec<Router> {
 /// `--providers.kubernetesingress.strictprefixmatching[=true]` argument
 /// (flag names are case-insensitive; a bare boolean flag is true).
 fn strict_prefix_matching(cluster: &Cluster) -> bool {
-    let Some(svc) = super::controller_service(cluster) else { return false };
+    flag(&args(cluster), "--providers.kubernetesingress.strictprefixmatching")
+}
+
+/// Traefik's own Service: the ingress controller's when that is Traefik,
+/// else the Helm chart's `traefik/traefik`.
+pub fn service(cluster: &Cluster) -> Option<&crate::cluster::Service> {
+    match cluster.settings.ingress_controller {
+        IngressController::Traefik => super::controller_service(cluster),
+        _ => cluster.service("traefik", "traefik"),
+    }
+}
+
+/// The arguments Traefik's pods run with (command and args).
+pub fn args(cluster: &Cluster) -> Vec<String> {
+    let Some(svc) = service(cluster) else { return Vec::new() };
     let pod = cluster
         .slices_of(svc)
         .flat_map(|s| s.endpoints.iter())
         .find_map(|e| e.pod.as_deref())
         .and_then(|key| key.split_once('/'))
         .and_then(|(ns, name)| cluster.pod(ns, name));
-    let args = pod
-        .into_iter()
+    pod.into_iter()
         .flat_map(|p| p.spec.containers.iter())
-        .flat_map(|c| c.command.iter().flatten().chain(c.args.iter().flatten()));
-    let mut strict = false;
-    for arg in args {
-        let (key, value) = arg.split_once('=').unwrap_or((arg, "true"));
-        if key.eq_ignore_ascii_case("--providers.kubernetesingress.strictprefixmatching") {
-            strict = value.eq_ignore_ascii_case("true");
-        }
-    }
-    strict
+        .flat_map(|c| c.command.iter().flatten().chain(c.args.iter().flatten()))
+        .cloned()
+        .collect()
+}
+
+/// Whether a boolean flag is on, as Traefik reads it: names are
+/// case-insensitive, a bare flag is true, the last one given wins.
+pub fn flag(args: &[String], key: &str) -> bool {
+    args.iter()
+        .rev()
+        .filter_map(|a| {
+            let (k, v) = a.split_once('=').unwrap_or((a, "true"));
+            k.eq_ignore_ascii_case(key).then(|| v.eq_ignore_ascii_case("true"))
+        })
+        .next()
+        .unwrap_or(false)
 }
 
 /// A Prefix path as the Ingress provider writes its rule: a plain string
