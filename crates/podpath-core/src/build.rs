@@ -45,6 +45,7 @@ impl Cluster {
         cluster.ingress_routes = routes;
         cluster.middlewares = middlewares;
         let mut api = crate::gateway::GatewayApi::from_manifests(&merged);
+        diags.extend(crate::gateway::validate::diagnostics(&api));
         api.find_running(&cluster);
         cluster.gateway_api = api;
         diags.extend(crate::gateway::status::route_warnings(&cluster, &cluster.gateway_api));

@@ -561,3 +561,117 @@ fn data_planes() {
     let gw = &c.gateway_api.gateway("default", "gateway").unwrap().object;
     assert_eq!(podpath_core::gateway::address(&c, gw), svc.load_balancer_ips.first().copied());
 }
+
+/// The CRDs' schema and CEL rules, with cases re-expressed from the API's
+/// own CEL tests (tests/cel/gateway_test.go, httproute_test.go,
+/// grpcroute_test.go at v1.5.1): each refused object is reported with the
+/// CRD's message, at the line of the field it is about.
+#[test]
+fn crd_validation_at_the_field() {
+    let text = "\
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: nginx
+  listeners:
+  - name: http
+    port: 8080
+    protocol: HTTP
+    tls: {certificateRefs: [{name: cert}]}
+  - name: https
+    port: 8443
+    protocol: HTTPS
+    tls: {mode: Passthrough}
+  - name: http
+    port: 80
+    protocol: TCP
+    hostname: foo.com
+  - name: dup
+    port: 80
+    protocol: TCP
+    hostname: foo.com
+  - name: Bad_Name
+    port: 0
+    protocol: HTTP
+    hostname: Foo.Example.com
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r}
+spec:
+  parentRefs:
+  - name: gw
+  - name: gw
+    sectionName: http
+  rules:
+  - matches:
+    - path: {type: PathPrefix, value: foo}
+    - path: {type: Exact, value: /a//b}
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {scheme: https, statusCode: 309}
+    - type: URLRewrite
+    backendRefs:
+    - name: web
+  - matches:
+    - path: {type: Exact, value: /x}
+    filters:
+    - type: URLRewrite
+      urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /y}}
+    backendRefs:
+    - {name: web, port: 80, weight: -1}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: g}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+  - matches:
+    - method: {type: Exact}
+    - method: {service: 'foo-bar', method: Echo}
+    backendRefs: [{name: grpc, port: 9000}]
+";
+    let (_, diags) = simulate(&[Source::new("crd.yaml", text)]);
+    let got: Vec<String> = diags
+        .iter()
+        .filter(|d| d.api_rejects)
+        .map(|d| format!("{}:{} {}", d.origin.line, d.origin.column, d.message))
+        .collect();
+    let want = [
+        "23:5 gateway default/gw: spec.listeners[4].name: Invalid value: \"Bad_Name\": spec.listeners[4].name in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'",
+        "24:5 gateway default/gw: spec.listeners[4].port: Invalid value: 0: spec.listeners[4].port in body should be greater than or equal to 1",
+        "26:5 gateway default/gw: spec.listeners[4].hostname: Invalid value: \"Foo.Example.com\": spec.listeners[4].hostname in body should match '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'",
+        "10:5 gateway default/gw: spec.listeners: Invalid value: \"array\": tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']",
+        "14:11 gateway default/gw: spec.listeners: Invalid value: \"array\": tls mode must be Terminate for protocol HTTPS",
+        "18:5 gateway default/gw: spec.listeners: Invalid value: \"array\": hostname must not be specified for protocols ['TCP', 'UDP']",
+        "7:5 gateway default/gw: spec.listeners: Invalid value: \"array\": Listener name must be unique within the Gateway",
+        "16:5 gateway default/gw: spec.listeners: Invalid value: \"array\": Combination of port, protocol and hostname must be unique for each listener",
+    ];
+    for w in want {
+        assert!(got.iter().any(|g| g == w), "missing {w}\n got {got:#?}");
+    }
+    for w in [
+        "spec.parentRefs: Invalid value: \"array\": sectionName must be specified when parentRefs includes 2 or more references to the same parent",
+        "spec.rules[0].matches[0].path: Invalid value: \"object\": value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']",
+        "spec.rules[0].matches[1].path: Invalid value: \"object\": must not contain '//' when type one of ['Exact', 'PathPrefix']",
+        "spec.rules[0].filters[0].requestRedirect.statusCode: Unsupported value: 309: supported values: \"301\", \"302\", \"303\", \"307\", \"308\"",
+        "spec.rules[0].filters[1]: Invalid value: \"object\": filter.urlRewrite must be specified for URLRewrite filter.type",
+        "spec.rules[0].backendRefs[0]: Invalid value: \"object\": Must have port for Service reference",
+        "spec.rules[0]: Invalid value: \"object\": RequestRedirect filter must not be used together with backendRefs",
+        "spec.rules[0].filters: Invalid value: \"array\": May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both",
+        "spec.rules[1]: Invalid value: \"object\": When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified",
+        "spec.rules[1].backendRefs[0].weight: Invalid value: -1: spec.rules[1].backendRefs[0].weight in body should be greater than or equal to 0",
+        "spec.rules[0].matches[0].method: Invalid value: \"object\": One or both of 'service' or 'method' must be specified",
+        "spec.rules[0].matches[1].method: Invalid value: \"object\": service must only contain valid characters (matching ^(?i)\\.?[a-z_][a-z_0-9]*(\\.[a-z_][a-z_0-9]*)*$)",
+    ] {
+        assert!(got.iter().any(|g| g.ends_with(w)), "missing {w}\n got {got:#?}");
+    }
+    // Placed at the item: the redirect's code, the backend without a port.
+    assert!(got.iter().any(|g| g.starts_with("42:40 ") && g.contains("statusCode")), "{got:#?}");
+    assert!(got.iter().any(|g| g.starts_with("45:7 ") && g.contains("Must have port")), "{got:#?}");
+    // A valid object says nothing: the conformance base above loads clean.
+    let (_, clean) = simulate(&[Source::new("ok.yaml", BASE)]);
+    assert!(!clean.iter().any(|d| d.api_rejects), "{clean:#?}");
+}

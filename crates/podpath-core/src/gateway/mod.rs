@@ -10,6 +10,7 @@
 pub mod provision;
 pub mod route;
 pub mod status;
+pub mod validate;
 pub mod view;
 
 use std::net::IpAddr;

@@ -427,16 +427,19 @@ pub fn route_warnings(cluster: &Cluster, api: &GatewayApi) -> Vec<crate::diag::D
     let grpc = api.grpc_routes.iter().map(|r| (&r.origin, name(&r.object.metadata), RouteView::grpc(&r.object)));
     for (origin, route_name, view) in http.chain(grpc) {
         let key = format!("{} {}/{route_name}", view.kind.to_ascii_lowercase(), view.namespace);
-        for p in view.parents {
+        for (i, p) in view.parents.iter().enumerate() {
             let Some(s) = parent_status(cluster, api, p, &view) else { continue };
             for c in s.conditions.iter().filter(|c| !c.status) {
-                out.push(crate::diag::Diagnostic::warning(
-                    origin.clone(),
-                    format!(
-                        "{key}: Gateway {}/{} says {} False ({}): {}",
-                        s.gateway.0, s.gateway.1, c.type_, c.reason, c.message
-                    ),
-                ));
+                out.push(
+                    crate::diag::Diagnostic::warning(
+                        origin.clone(),
+                        format!(
+                            "{key}: Gateway {}/{} says {} False ({}): {}",
+                            s.gateway.0, s.gateway.1, c.type_, c.reason, c.message
+                        ),
+                    )
+                    .at_field(format!("spec.parentRefs[{i}]")),
+                );
             }
         }
     }
