@@ -476,5 +476,5 @@ fn get_gateway_api_kinds_with_their_status() {
     assert_eq!(of("ResolvedRefs"), Some(("False".into(), "BackendNotFound".into())));
     let out = podpath(&["lint", "-f", "-"], Some(text));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("<stdin>:13:1: warning: httproute default/coffee: Gateway default/gateway says ResolvedRefs False (BackendNotFound)"), "{err}");
+    assert!(err.contains("<stdin>:17:16: warning: httproute default/coffee: Gateway default/gateway says ResolvedRefs False (BackendNotFound)"), "{err}");
 }

@@ -171,6 +171,11 @@ fn typed(api_version: &str, kind: &str, node: &Node) -> Result<Object, de::Error
     fn boxed<T: DeserializeOwned>(node: &Node) -> Result<Box<T>, de::Error> {
         de::from_node(node).map(Box::new)
     }
+    // The Gateway API's kinds keep their text as JSON: `describe` and
+    // `get -o yaml` print the spec as written.
+    fn raw(node: &Node) -> serde_json::Value {
+        de::from_node(node).unwrap_or_default()
+    }
     Ok(match (api_version, kind) {
         ("podpath.dev/v1alpha1", "Cluster") => Object::Cluster(boxed(node)?),
         ("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration") => Object::KubeProxyConfiguration(boxed(node)?),
@@ -191,11 +196,15 @@ fn typed(api_version: &str, kind: &str, node: &Node) -> Result<Object, de::Error
         ("networking.k8s.io/v1", "IngressClass") => Object::IngressClass(boxed(node)?),
         ("traefik.io/v1alpha1", "IngressRoute") => Object::IngressRoute(boxed(node)?),
         ("traefik.io/v1alpha1", "Middleware") => Object::Middleware(boxed(node)?),
-        (_, "GatewayClass") => Object::GatewayClass(boxed(node)?),
-        (_, "Gateway") => Object::Gateway(boxed(node)?),
-        (_, "HTTPRoute") => Object::HttpRoute(boxed(node)?),
-        (_, "GRPCRoute") => Object::GrpcRoute(boxed(node)?),
-        (_, "ReferenceGrant") => Object::ReferenceGrant(boxed(node)?),
+        (_, "GatewayClass") => {
+            Object::GatewayClass(Box::new(gateway::GatewayClass { raw: raw(node), ..de::from_node(node)? }))
+        }
+        (_, "Gateway") => Object::Gateway(Box::new(gateway::Gateway { raw: raw(node), ..de::from_node(node)? })),
+        (_, "HTTPRoute") => Object::HttpRoute(Box::new(gateway::HttpRoute { raw: raw(node), ..de::from_node(node)? })),
+        (_, "GRPCRoute") => Object::GrpcRoute(Box::new(gateway::GrpcRoute { raw: raw(node), ..de::from_node(node)? })),
+        (_, "ReferenceGrant") => {
+            Object::ReferenceGrant(Box::new(gateway::ReferenceGrant { raw: raw(node), ..de::from_node(node)? }))
+        }
         _ => unreachable!("typed() is only called for pairs listed in KINDS"),
     })
 }

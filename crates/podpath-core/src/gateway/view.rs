@@ -144,18 +144,28 @@ pub fn list(cluster: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) ->
     let api = &cluster.gateway_api;
     let mut items = Vec::new();
     for (ns, n) in names(api, kind, scope, only) {
-        let meta = |kind_name: &str, version: &str| {
-            let mut m = json!({"name": n});
+        // The object as written (its spec whole, its labels), with the
+        // metadata the API server adds and the status its controller writes.
+        let meta = |kind_name: &str, version: &str, raw: &Value| {
+            let mut m = json!({"name": n, "generation": 1});
             if !ns.is_empty() {
                 m["namespace"] = json!(ns);
             }
-            json!({"apiVersion": format!("{}/{version}", super::GROUP), "kind": kind_name, "metadata": m})
+            for key in ["labels", "annotations"] {
+                if let Some(v) = raw["metadata"].get(key).filter(|v| v.is_object()) {
+                    m[key] = v.clone();
+                }
+            }
+            let mut v = json!({"apiVersion": format!("{}/{version}", super::GROUP), "kind": kind_name, "metadata": m});
+            if raw["spec"].is_object() {
+                v["spec"] = raw["spec"].clone();
+            }
+            v
         };
         let item = match kind {
             "gatewayclasses" => {
                 let c = api.class(&n).expect("listed");
-                let mut v = meta("GatewayClass", "v1");
-                v["spec"] = json!({"controllerName": c.spec.controller_name});
+                let mut v = meta("GatewayClass", "v1", &c.raw);
                 let accepted = status::class_accepted(api, c).map_or_else(
                     || json!({"type": "Accepted", "status": "Unknown", "reason": "Pending", "message": "Waiting for controller", "lastTransitionTime": "1970-01-01T00:00:00Z"}),
                     |c| cond_value(&c),
@@ -165,7 +175,7 @@ pub fn list(cluster: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) ->
             }
             "gateways" => {
                 let g = &api.gateway(&ns, &n).expect("listed").object;
-                let mut v = meta("Gateway", "v1");
+                let mut v = meta("Gateway", "v1", &g.raw);
                 let listeners: Vec<Value> = g
                     .spec
                     .listeners
@@ -178,7 +188,9 @@ pub fn list(cluster: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) ->
                         x
                     })
                     .collect();
-                v["spec"] = json!({"gatewayClassName": g.spec.gateway_class_name, "listeners": listeners});
+                if !v["spec"].is_object() {
+                    v["spec"] = json!({"gatewayClassName": g.spec.gateway_class_name, "listeners": listeners});
+                }
                 if let Some(s) = status::gateway_status(cluster, api, g, super::address(cluster, g)) {
                     v["status"] = json!({
                         "addresses": s.addresses.iter().map(|a| json!({"type": "IPAddress", "value": a.to_string()})).collect::<Vec<_>>(),
@@ -200,8 +212,7 @@ pub fn list(cluster: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) ->
                     .find(|r| namespace(&r.object.metadata) == ns && name(&r.object.metadata) == n)
                     .expect("listed")
                     .object;
-                let mut v = meta("HTTPRoute", "v1");
-                v["spec"] = json!({"hostnames": r.spec.hostnames});
+                let mut v = meta("HTTPRoute", "v1", &r.raw);
                 v["status"] = json!({"parents": route_parents(cluster, api, &RouteView::http(r))});
                 v
             }
@@ -212,12 +223,15 @@ pub fn list(cluster: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) ->
                     .find(|r| namespace(&r.object.metadata) == ns && name(&r.object.metadata) == n)
                     .expect("listed")
                     .object;
-                let mut v = meta("GRPCRoute", "v1");
-                v["spec"] = json!({"hostnames": r.spec.hostnames});
+                let mut v = meta("GRPCRoute", "v1", &r.raw);
                 v["status"] = json!({"parents": route_parents(cluster, api, &RouteView::grpc(r))});
                 v
             }
-            _ => meta("ReferenceGrant", "v1beta1"),
+            _ => {
+                let g =
+                    api.grants.iter().find(|g| namespace(&g.object.metadata) == ns && name(&g.object.metadata) == n);
+                meta("ReferenceGrant", "v1beta1", g.map_or(&Value::Null, |g| &g.object.raw))
+            }
         };
         items.push(item);
     }

@@ -11,6 +11,9 @@ use serde::Deserialize;
 pub struct GatewayClass {
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// The object as written, for the views that print it whole.
+    #[serde(skip)]
+    pub raw: serde_json::Value,
     #[serde(default)]
     pub spec: GatewayClassSpec,
 }
@@ -27,6 +30,9 @@ pub struct GatewayClassSpec {
 pub struct Gateway {
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// The object as written, for the views that print it whole.
+    #[serde(skip)]
+    pub raw: serde_json::Value,
     #[serde(default)]
     pub spec: GatewaySpec,
 }
@@ -105,6 +111,9 @@ pub struct GatewayAddress {
 pub struct HttpRoute {
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// The object as written, for the views that print it whole.
+    #[serde(skip)]
+    pub raw: serde_json::Value,
     #[serde(default)]
     pub spec: HttpRouteSpec,
 }
@@ -250,6 +259,9 @@ pub struct BackendRef {
 pub struct GrpcRoute {
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// The object as written, for the views that print it whole.
+    #[serde(skip)]
+    pub raw: serde_json::Value,
     #[serde(default)]
     pub spec: GrpcRouteSpec,
 }
@@ -293,6 +305,9 @@ pub struct GrpcMethodMatch {
 pub struct ReferenceGrant {
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// The object as written, for the views that print it whole.
+    #[serde(skip)]
+    pub raw: serde_json::Value,
     #[serde(default)]
     pub spec: ReferenceGrantSpec,
 }

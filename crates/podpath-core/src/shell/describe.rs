@@ -52,7 +52,7 @@ pub fn tabwrite(text: &str) -> String {
 }
 
 /// `Title:\tk=v` then `\tk=v` per further label; `<none>` when empty.
-fn labels(title: &str, map: &std::collections::BTreeMap<String, String>, indent: &str) -> String {
+pub(super) fn labels(title: &str, map: &std::collections::BTreeMap<String, String>, indent: &str) -> String {
     if map.is_empty() {
         return format!("{indent}{title}:\t<none>\n");
     }

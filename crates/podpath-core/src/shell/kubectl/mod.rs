@@ -287,7 +287,13 @@ fn describe(cluster: &Cluster, f: &Flags) -> Output {
             }
             "ingresses" => c.ingresses.iter().filter(|i| i.namespace == ns).map(|i| i.name.clone()).collect(),
             "nodes" => c.nodes.iter().map(|n| n.name.clone()).collect(),
-            _ => Vec::new(),
+            _ => {
+                let scope = if kind == "gatewayclasses" { Scope::All } else { scope };
+                crate::gateway::view::names(&cluster.gateway_api, kind, &scope, None)
+                    .into_iter()
+                    .map(|(_, n)| n)
+                    .collect()
+            }
         }
     } else {
         names
@@ -309,7 +315,13 @@ fn describe(cluster: &Cluster, f: &Flags) -> Output {
                 .find(|x| x.namespace == ns && x.name == *name)
                 .map(|x| super::describe::ingress(cluster, x)),
             "nodes" => cluster.node(name).map(|n| super::describe::node(cluster, n)),
-            _ => None,
+            _ => {
+                // The Gateway API's kinds are CRDs: kubectl describes them
+                // with its generic describer.
+                let scope = if kind == "gatewayclasses" { Scope::All } else { Scope::Namespace(ns.clone()) };
+                let list = crate::gateway::view::list(cluster, kind, &scope, Some(name));
+                list["items"].get(0).map(super::generic::describe)
+            }
         };
         match text {
             Some(t) => {
@@ -319,7 +331,13 @@ fn describe(cluster: &Cluster, f: &Flags) -> Output {
                 out.text.push_str(&t);
             }
             None => {
-                out.text.push_str(&format!("Error from server (NotFound): {kind} \"{name}\" not found\n"));
+                // A CRD's kind is named with its group.
+                let shown = if crate::gateway::view::KINDS.iter().any(|(k, _)| *k == kind) {
+                    format!("{kind}.{}", crate::gateway::GROUP)
+                } else {
+                    kind.to_owned()
+                };
+                out.text.push_str(&format!("Error from server (NotFound): {shown} \"{name}\" not found\n"));
                 out.status = 1;
             }
         }

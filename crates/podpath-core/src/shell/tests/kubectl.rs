@@ -292,3 +292,78 @@ spec:
     assert!(out.contains("gw     nginx   172.18.255."), "{out}");
     assert!(out.contains("httproute.gateway.networking.k8s.io/r\n"), "{out}");
 }
+
+/// `kubectl describe` of a CRD goes through kubectl's generic describer
+/// (describe.go `genericDescriber`, `printUnstructuredContent`,
+/// `smartLabelFor`): fields sorted, camelCase split into words, lists of
+/// maps one level in. A route that cannot attach says why in its status.
+#[test]
+fn describe_gateway_api_objects() {
+    let gw = "
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: nginx}
+spec: {controllerName: gateway.nginx.org/nginx-gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: shop}
+spec:
+  gatewayClassName: nginx
+  listeners:
+  - name: http
+    port: 80
+    protocol: HTTP
+    hostname: shop.example.com
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: shop, labels: {app: web}}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [other.example.com]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+";
+    let c = cluster(gw);
+    let out = session(&c, &["kubectl describe httproute r -n shop"]);
+    let want = "\
+Name:         r
+Namespace:    shop
+Labels:       app=web
+Annotations:  <none>
+API Version:  gateway.networking.k8s.io/v1
+Kind:         HTTPRoute
+Metadata:
+  Generation:  1
+Spec:
+  Hostnames:
+    other.example.com
+  Parent Refs:
+    Name:  gw
+  Rules:
+    Backend Refs:
+      Name:  web
+      Port:  80
+Status:
+  Parents:
+    Conditions:
+      Last Transition Time:  1970-01-01T00:00:00Z
+      Message:               ";
+    assert!(out.contains(want), "{out}");
+    assert!(out.contains("      Reason:                NoMatchingListenerHostname\n      Status:                False\n      Type:                  Accepted\n"), "{out}");
+    assert!(out.contains("    Controller Name:         gateway.nginx.org/nginx-gateway-controller\n    Parent Ref:\n      Group:      gateway.networking.k8s.io\n      Kind:       Gateway\n      Name:       gw\n      Namespace:  shop\n"), "{out}");
+    assert!(out.trim_end().lines().last().is_some_and(|l| l.starts_with("Events:") && l.ends_with(" <none>")), "{out}");
+    let gw_out = session(&c, &["kubectl describe gtw gw -n shop", "kubectl describe gateway nope -n shop"]);
+    assert!(
+        gw_out.contains(
+            "  Gateway Class Name:  nginx\n  Listeners:\n    Hostname:  shop.example.com\n    Name:      http\n"
+        ),
+        "{gw_out}"
+    );
+    assert!(gw_out.contains("  Addresses:\n    Type:   IPAddress\n    Value:  172.18.255."), "{gw_out}");
+    assert!(
+        gw_out.contains("Error from server (NotFound): gateways.gateway.networking.k8s.io \"nope\" not found"),
+        "{gw_out}"
+    );
+}
