@@ -80,6 +80,12 @@ impl InputArgs {
 
     /// Reads the inputs and builds the cluster they describe.
     pub fn simulate(&self) -> Result<(Cluster, Vec<Diagnostic>), Failure> {
+        self.simulate_sources().map(|(_, c, d)| (c, d))
+    }
+
+    /// [`InputArgs::simulate`], keeping the texts read (to place further
+    /// diagnostics at their fields).
+    pub fn simulate_sources(&self) -> Result<(Vec<podpath_core::Source>, Cluster, Vec<Diagnostic>), Failure> {
         let sources = input::read_all(&self.files)?;
         let (cluster, diags) = podpath_core::simulate_with(&sources, &self.overrides());
         // The flag's value is checked against the plugin the cluster ended
@@ -89,7 +95,7 @@ impl InputArgs {
                 Failure::usage(format!("--encapsulation {e}: {}", m.trim_start_matches("spec.encapsulation: ")))
             })?;
         }
-        Ok((cluster, diags))
+        Ok((sources, cluster, diags))
     }
 }
 

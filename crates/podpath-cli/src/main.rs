@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use cmd::{dns, exec, get, lesson, matrix, net, rules, trace};
+use cmd::{convert, dns, exec, get, lesson, matrix, net, rules, trace};
 use common::{InputArgs, Ran};
 
 #[derive(Parser, Debug)]
@@ -53,6 +53,9 @@ enum Command {
     /// Lessons: `lesson check FILE [--solution FILE | --reference]`
     #[command(subcommand)]
     Lesson(lesson::LessonCommand),
+    /// Converts objects to their successors: `convert ingress-to-gateway -f …`
+    #[command(subcommand)]
+    Convert(convert::ConvertCommand),
 }
 
 fn run(command: &Command) -> Ran {
@@ -67,6 +70,7 @@ fn run(command: &Command) -> Ran {
         Command::Dns(args) => dns::run(args),
         Command::Exec(args) => exec::run(args),
         Command::Lesson(command) => lesson::run(command),
+        Command::Convert(command) => convert::run(command),
     }
 }
 

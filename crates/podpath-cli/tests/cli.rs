@@ -478,3 +478,37 @@ fn get_gateway_api_kinds_with_their_status() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("<stdin>:17:16: warning: httproute default/coffee: Gateway default/gateway says ResolvedRefs False (BackendNotFound)"), "{err}");
 }
+
+/// `convert ingress-to-gateway` (cli.md): the Gateway API objects on
+/// stdout, loadable as they are; what has no equivalent on stderr at the
+/// field, as a warning; exit 0. Fed back with the Ingresses, the Gateway
+/// answers for the Ingress's host.
+#[test]
+fn convert_ingress_to_gateway() {
+    let file = "crates/podpath-core/tests/convert/shop-ingress-nginx.yaml";
+    let out = podpath(&["convert", "ingress-to-gateway", "-f", file, "--gateway-class", "ngf"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    assert!(
+        yaml.starts_with("---\napiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: ngf\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("  gatewayClassName: ngf\n"), "{yaml}");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{file}:74:3: warning: ingress shop/shop-assets: annotation nginx.ingress.kubernetes.io/proxy-body-size"
+        )),
+        "{err}"
+    );
+    let both = format!("{}\n{yaml}", std::fs::read_to_string(root().join(file)).unwrap());
+    let out = podpath(&["get", "gateways", "-n", "shop", "-o", "json", "-f", "-"], Some(&both));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gw = &v["items"][0];
+    assert_eq!(gw["metadata"]["name"], "nginx");
+    let programmed = gw["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Programmed").cloned();
+    assert_eq!(programmed.map(|c| c["status"].clone()), Some("True".into()), "{gw}");
+    let out = podpath(&["convert", "ingress-to-gateway", "-f", file, "--implementation", "traefik"], None);
+    assert!(text(&out.stderr).contains("add --providers.kubernetesgateway"), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("    port: 8000\n"), "{}", text(&out.stdout));
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand: its flags (a clap `Args`) and its `run`.
 
+pub mod convert;
 pub mod dns;
 pub mod exec;
 pub mod get;

@@ -7,6 +7,7 @@
 //! Facts come from the API's own types and CRDs (apis/v1/*.go and
 //! config/crd/standard at v1.4.1) and its conformance suite.
 
+pub mod convert;
 pub mod provision;
 pub mod route;
 pub mod status;
