@@ -124,6 +124,12 @@ pub enum Check {
         status: u16,
         #[serde(default)]
         backend: Option<String>,
+        /// `NS/NAME` of the Gateway the request must go through.
+        #[serde(default)]
+        gateway: Option<String>,
+        /// Request headers, as curl's `-H` takes them (`Name: value`).
+        #[serde(default)]
+        headers: Vec<String>,
     },
     /// How many ready endpoints a Service has.
     Endpoints { service: String, count: usize },
@@ -253,14 +259,36 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
         Check::Dns { from, name, rcode, address, answers } => {
             dns_check(cluster, from, name, rcode, address.as_deref(), *answers)
         }
-        Check::Http { from, url, status, backend } => {
+        Check::Http { from, url, status, backend, gateway, headers } => {
             let from = source(cluster, from)?;
-            let t = target::trace_words(cluster, &from, url, 80, crate::cluster::Protocol::Tcp, 0)?;
+            let req_from = target::parse_from(&from)?;
+            let d = target::parse_to(url)?;
+            let mut spec = d.http.ok_or_else(|| format!("{url}: not an http(s):// URL"))?;
+            for h in headers {
+                let (name, value) = h.split_once(':').ok_or_else(|| format!("header {h}: expected Name: value"))?;
+                spec.headers.push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+            let req = crate::trace::Request {
+                from: req_from,
+                to: d.to,
+                port: d.port.unwrap_or(80),
+                protocol: crate::cluster::Protocol::Tcp,
+                node: None,
+                seed: 0,
+            };
+            let t = crate::trace::trace_http(cluster, &req, &spec).map_err(|e| e.to_string())?;
             let Some(h) = &t.http else {
                 return Ok((false, format!("no HTTP answer: {} — {}", t.verdict.as_str(), t.reason)));
             };
-            let passed = h.status == *status && backend.as_ref().is_none_or(|b| h.backend.as_deref() == Some(b));
-            Ok((passed, format!("HTTP {} from {}", h.status, h.backend.as_deref().unwrap_or("the controller"))))
+            let passed = h.status == *status
+                && backend.as_ref().is_none_or(|b| h.backend.as_deref() == Some(b))
+                && gateway.as_ref().is_none_or(|g| h.gateway.as_deref() == Some(g));
+            let via = match (&h.gateway, &h.ingress) {
+                (Some(g), _) => format!(" through Gateway {g}"),
+                (None, Some(i)) => format!(" through Ingress {i}"),
+                (None, None) => String::new(),
+            };
+            Ok((passed, format!("HTTP {} from {}{via}", h.status, h.backend.as_deref().unwrap_or("the controller"))))
         }
         Check::Endpoints { service, count } => {
             let (ns, name) = service.split_once('/').ok_or("service is NS/NAME")?;
@@ -428,9 +456,12 @@ fn object_json(cluster: &Cluster, object: &str) -> Result<serde_json::Value, Str
         "endpointslice" => kubectl::endpoint_slices_list,
         "networkpolicy" => kubectl::network_policies_list,
         "ingress" => kubectl::ingresses_list,
+        "gateway" => |c: &Cluster, s: &Scope| crate::gateway::view::list(c, "gateways", s, None),
+        "httproute" => |c: &Cluster, s: &Scope| crate::gateway::view::list(c, "httproutes", s, None),
+        "grpcroute" => |c: &Cluster, s: &Scope| crate::gateway::view::list(c, "grpcroutes", s, None),
         _ => {
             return Err(format!(
-                "object {object}: kind {kind} is not one of node, pod, service, endpointslice, networkpolicy, ingress"
+                "object {object}: kind {kind} is not one of node, pod, service, endpointslice, networkpolicy, ingress, gateway, httproute, grpcroute"
             ))
         }
     };

@@ -17,7 +17,7 @@ const SHOP: &str = include_str!("convert/shop-ingress-nginx.yaml");
 fn convert(text: &str, implementation: Implementation) -> (Cluster, Cluster, String, Vec<String>) {
     let (before, diags) = simulate(&[Source::new("shop.yaml", text)]);
     assert!(!diags.iter().any(|d| d.is_error()), "{diags:#?}");
-    let converted = ingress_to_gateway(&before, &Options { implementation, class: None });
+    let converted = ingress_to_gateway(&before, &Options::new(implementation));
     let yaml = converted.to_yaml();
     let notes = converted.diagnostics.iter().map(|d| d.message.clone()).collect();
     let (after, diags) = simulate(&[Source::new("shop.yaml", text), Source::new("gateway.yaml", yaml.clone())]);

@@ -138,6 +138,16 @@ pub const LESSONS: &[Entry] = &[
         title: "Gateway API: a first Gateway and HTTPRoute",
         path: "lessons/22-gateway-first-route.yaml",
     },
+    Entry {
+        name: "ingress-nginx-to-gateway",
+        title: "From ingress-nginx to the Gateway API",
+        path: "lessons/23-ingress-nginx-to-gateway.yaml",
+    },
+    Entry {
+        name: "gateway-canary-and-grants",
+        title: "Gateway API: a canary by weight and header, a route across namespaces",
+        path: "lessons/24-gateway-canary-and-grants.yaml",
+    },
 ];
 
 /// The default scenario's text, the one text the Wasm carries.

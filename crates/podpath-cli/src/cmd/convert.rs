@@ -54,7 +54,8 @@ fn ingress(args: &IngressToGatewayArgs) -> Ran {
         Impl::Traefik => Implementation::Traefik,
         Impl::Cilium => Implementation::Cilium,
     };
-    let mut converted = ingress_to_gateway(&cluster, &Options { implementation, class: args.gateway_class.clone() });
+    let mut converted =
+        ingress_to_gateway(&cluster, &Options { class: args.gateway_class.clone(), ..Options::new(implementation) });
     podpath_core::load::place(&sources, &mut converted.diagnostics);
     report(&converted.diagnostics);
     out(&converted.to_yaml());

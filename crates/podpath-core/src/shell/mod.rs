@@ -17,6 +17,7 @@ pub mod words;
 
 mod describe;
 mod generic;
+mod i2gw;
 mod kubectl;
 mod node;
 mod pod;
@@ -356,6 +357,7 @@ impl Shell {
             ("kubectl" | "k", Where::Workstation) if rest.first().is_some_and(|s| s == "run") => {
                 self.kubectl_run(cluster, &rest[1..])
             }
+            ("ingress2gateway", Where::Workstation) => i2gw::run(cluster, rest),
             ("kubectl" | "k", Where::Workstation) => {
                 let (out, enter) = kubectl::run(cluster, rest, seed, &self.logs);
                 if let Some(at) = enter {
@@ -401,7 +403,7 @@ impl Shell {
 
     fn help(&self) -> String {
         match &self.at {
-            Where::Workstation => "kubectl get|describe|logs  pods, services, endpoints, endpointslices, networkpolicies,\n                           ingresses, nodes, namespaces, gatewayclasses, gateways,\n                           httproutes, grpcroutes, referencegrants  (-n NS, -A, -l SELECTOR, -o wide|yaml|json)\nkubectl exec POD -- CMD    run a tool in a pod (-it … -- sh for a shell there)\nkubectl debug node/NAME -it --image=busybox   a root shell on a node\ncurl URL                   from outside the cluster\nhistory, clear; Tab completes names; ↑/↓ walk the history\n".to_owned(),
+            Where::Workstation => "kubectl get|describe|logs  pods, services, endpoints, endpointslices, networkpolicies,\n                           ingresses, nodes, namespaces, gatewayclasses, gateways,\n                           httproutes, grpcroutes, referencegrants  (-n NS, -A, -l SELECTOR, -o wide|yaml|json)\nkubectl exec POD -- CMD    run a tool in a pod (-it … -- sh for a shell there)\nkubectl debug node/NAME -it --image=busybox   a root shell on a node\ncurl URL                   from outside the cluster\ningress2gateway print --providers=ingress-nginx   the Ingresses as Gateway API objects\nhistory, clear; Tab completes names; ↑/↓ walk the history\n".to_owned(),
             Where::Pod { tools, .. } => format!("in the pod: {}\nexit returns to kubectl\n", tools.tools().join(", ")),
             Where::Node(_) => format!("on the node: {}\nexit returns to kubectl\n", node::TOOLS.join(", ")),
         }
@@ -476,7 +478,9 @@ pub fn complete(at: &Where, names: &Names, line: &str) -> Vec<String> {
     let mut args = words::split(line).unwrap_or_default();
     let partial = if ends_blank { String::new() } else { args.pop().unwrap_or_default() };
     let candidates: Vec<String> = match (args.first().map(String::as_str), at) {
-        (None, Where::Workstation) => ["kubectl", "curl", "history", "clear", "help"].map(String::from).to_vec(),
+        (None, Where::Workstation) => {
+            ["kubectl", "curl", "ingress2gateway", "history", "clear", "help"].map(String::from).to_vec()
+        }
         (None, Where::Pod { tools, .. }) => {
             tools.tools().iter().chain(&["exit", "history", "clear"]).map(|s| s.to_string()).collect()
         }

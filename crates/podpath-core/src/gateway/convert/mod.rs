@@ -36,6 +36,25 @@ pub struct Options {
     pub implementation: Implementation,
     /// `gatewayClassName`; the implementation's usual class when absent.
     pub class: Option<String>,
+    /// Only the objects of this namespace.
+    pub namespace: Option<String>,
+    /// Only the Ingresses of these ingress classes (and IngressRoutes when
+    /// `traefik` is one), as ingress2gateway's providers read them.
+    pub ingress_classes: Option<Vec<String>>,
+}
+
+impl Options {
+    pub fn new(implementation: Implementation) -> Options {
+        Options { implementation, class: None, namespace: None, ingress_classes: None }
+    }
+
+    fn takes_namespace(&self, ns: &str) -> bool {
+        self.namespace.as_deref().is_none_or(|n| n == ns)
+    }
+
+    fn takes_class(&self, class: Option<&str>) -> bool {
+        self.ingress_classes.as_ref().is_none_or(|cs| class.is_some_and(|c| cs.iter().any(|x| x == c)))
+    }
 }
 
 /// The Gateway API objects, and what could not be converted.
@@ -305,7 +324,11 @@ impl Work<'_> {
 pub fn ingress_to_gateway(cluster: &Cluster, opts: &Options) -> Converted {
     let class = opts.class.clone().unwrap_or_else(|| default_class(opts.implementation).to_owned());
     let mut work = Work { cluster, gateways: BTreeMap::new(), routes: Vec::new(), diags: Vec::new() };
-    let mut ingresses: Vec<&Ingress> = cluster.ingresses.iter().collect();
+    let mut ingresses: Vec<&Ingress> = cluster
+        .ingresses
+        .iter()
+        .filter(|i| opts.takes_namespace(&i.namespace) && opts.takes_class(i.class.as_deref()))
+        .collect();
     crate::order::sort_by(&mut ingresses, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let canary = |i: &Ingress| i.annotation("nginx.ingress.kubernetes.io/canary") == Some("true");
     for ing in ingresses.iter().filter(|i| !canary(i)) {
@@ -317,7 +340,11 @@ pub fn ingress_to_gateway(cluster: &Cluster, opts: &Options) -> Converted {
     for ing in &ingresses {
         nginx::ssl_redirect(&mut work, ing, &class);
     }
-    for r in &cluster.ingress_routes {
+    let routes = cluster
+        .ingress_routes
+        .iter()
+        .filter(|r| opts.takes_namespace(&r.namespace) && opts.takes_class(Some("traefik")));
+    for r in routes {
         traefik::ingress_route(&mut work, r, &class);
     }
     let (http_port, https_port) = ports(cluster, opts.implementation);

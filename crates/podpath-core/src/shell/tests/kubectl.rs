@@ -367,3 +367,40 @@ Status:
         "{gw_out}"
     );
 }
+
+/// `ingress2gateway print` at the workstation: its providers read the
+/// Ingresses of their class in the namespace (`-n`, default `default`),
+/// the objects come out as YAML with the warnings as comments, and
+/// without `--providers` it says so as the real tool does.
+#[test]
+fn ingress2gateway_prints_the_gateway_api_objects() {
+    let ing = "
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: shop, annotations: {nginx.ingress.kubernetes.io/limit-rps: '5'}}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: shop.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+";
+    let c = cluster(ing);
+    let out = session(
+        &c,
+        &[
+            "ingress2gateway print",
+            "ingress2gateway print --providers=ingress-nginx",
+            "ingress2gateway print --providers ingress-nginx -n shop",
+        ],
+    );
+    assert!(out.contains("Error: required flag(s) \"providers\" not set\n"), "{out}");
+    assert!(out.contains("Error: no Ingresses found for the providers given\n"), "{out}");
+    assert!(out.contains("kind: HTTPRoute\nmetadata:\n  name: web-shop-example-com\n  namespace: shop\n"), "{out}");
+    assert!(
+        out.contains(
+            "# warning: ingress shop/web: annotation nginx.ingress.kubernetes.io/limit-rps: no Gateway API equivalent"
+        ),
+        "{out}"
+    );
+}
