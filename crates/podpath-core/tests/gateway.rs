@@ -675,3 +675,71 @@ spec:
     let (_, clean) = simulate(&[Source::new("ok.yaml", BASE)]);
     assert!(!clean.iter().any(|d| d.api_rejects), "{clean:#?}");
 }
+
+fn grpc_route(name: &str, rules: &str) -> String {
+    let mut s = backend(INFRA, "grpc-infra-backend-v1");
+    s.push_str(&backend(INFRA, "grpc-infra-backend-v2"));
+    s.push_str(&format!(
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {{name: {name}, namespace: {INFRA}}}\nspec:\n  parentRefs: [{{name: same-namespace}}]\n  rules:\n{rules}"
+    ));
+    s
+}
+
+/// A gRPC call (`content-type: application/grpc`, POST to
+/// `/service/method`): the backend on OK, else the grpc-status.
+fn grpc_outcome(c: &Cluster, method: &str, metadata: &[(&str, &str)]) -> String {
+    let mut headers = vec![("content-type", "application/grpc")];
+    headers.extend_from_slice(metadata);
+    let path = format!("/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/{method}");
+    let routed = send(c, &Req { method: "POST", headers: &headers, ..get(&path) }, 0);
+    assert_eq!(routed.status, 200, "gRPC answers over HTTP 200: {routed:?}");
+    match routed.response_headers.iter().find(|(n, _)| n == "grpc-status") {
+        Some((_, code)) => format!("grpc-status {code}"),
+        None => routed.backend.map(|b| b.service).unwrap_or_default(),
+    }
+}
+
+/// GRPCExactMethodMatching and GRPCRouteHeaderMatching (conformance
+/// tests grpcroute-exact-method-matching, grpcroute-header-matching): an
+/// unknown method and metadata no rule matches are UNIMPLEMENTED (12); a
+/// gRPC call never takes an HTTPRoute's rule, nor an HTTP request a
+/// GRPCRoute's.
+#[test]
+fn grpcroute_method_and_header_matching() {
+    let exact = "  - matches: [{method: {service: gateway_api_conformance.echo_basic.grpcecho.GrpcEcho, method: Echo}}]\n    backendRefs: [{name: grpc-infra-backend-v1, port: 8080}]\n  - matches: [{method: {service: gateway_api_conformance.echo_basic.grpcecho.GrpcEcho, method: EchoTwo}}]\n    backendRefs: [{name: grpc-infra-backend-v2, port: 8080}]\n";
+    let headers = "  - matches: [{headers: [{name: version, value: one}]}]\n    backendRefs: [{name: grpc-infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: version, value: two}]}]\n    backendRefs: [{name: grpc-infra-backend-v2, port: 8080}]\n  - matches: [{headers: [{name: version, value: two}, {name: color, value: orange}]}]\n    backendRefs: [{name: grpc-infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: color, value: blue}]}, {headers: [{name: color, value: green}]}]\n    backendRefs: [{name: grpc-infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: color, value: red}]}, {headers: [{name: color, value: yellow}]}]\n    backendRefs: [{name: grpc-infra-backend-v2, port: 8080}]\n";
+    for i in Implementation::ALL {
+        let c = cluster(i, &grpc_route("exact-matching", exact));
+        assert_eq!(grpc_outcome(&c, "Echo", &[]), "grpc-infra-backend-v1", "{i:?}");
+        assert_eq!(grpc_outcome(&c, "EchoTwo", &[]), "grpc-infra-backend-v2", "{i:?}");
+        assert_eq!(grpc_outcome(&c, "EchoThree", &[]), "grpc-status 12", "{i:?}");
+        // An HTTP request on the same listener finds no HTTPRoute: 404.
+        assert_eq!(outcome(&c, get("/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo")), "404", "{i:?}");
+        let route = &c.gateway_api.grpc_routes[0].object;
+        let parents = status::parent_status(&c, &c.gateway_api, &route.spec.parent_refs[0], &RouteView::grpc(route));
+        assert_eq!(accepted(&parents.unwrap().conditions), (true, "Accepted"), "{i:?}");
+
+        let c = cluster(i, &grpc_route("grpc-header-matching", headers));
+        for (metadata, want) in [
+            (&[("Version", "one")][..], "grpc-infra-backend-v1"),
+            (&[("Version", "two")], "grpc-infra-backend-v2"),
+            (&[("Version", "two"), ("Color", "orange")], "grpc-infra-backend-v1"),
+            (&[("Version", "two"), ("Color", "blue")], "grpc-infra-backend-v2"),
+            (&[("Color", "orange")], "grpc-status 12"),
+            (&[("Some-Other-Header", "one")], "grpc-status 12"),
+            (&[("Color", "blue")], "grpc-infra-backend-v1"),
+            (&[("Color", "green")], "grpc-infra-backend-v1"),
+            (&[("Color", "red")], "grpc-infra-backend-v2"),
+            (&[("Color", "yellow")], "grpc-infra-backend-v2"),
+            (&[("Color", "purple")], "grpc-status 12"),
+        ] {
+            assert_eq!(grpc_outcome(&c, "Echo", metadata), want, "{i:?} {metadata:?}");
+        }
+    }
+    // A backend that does not exist: UNAVAILABLE (14).
+    let c = cluster(
+        Implementation::NginxGatewayFabric,
+        &grpc_route("missing", "  - backendRefs: [{name: nope, port: 8080}]\n"),
+    );
+    assert_eq!(grpc_outcome(&c, "Echo", &[]), "grpc-status 14");
+}

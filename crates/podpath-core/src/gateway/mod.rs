@@ -8,6 +8,7 @@
 //! config/crd/standard at v1.4.1) and its conformance suite.
 
 pub mod convert;
+pub mod grpc;
 pub mod provision;
 pub mod route;
 pub mod status;
@@ -244,14 +245,17 @@ pub fn published_address(cluster: &Cluster, host: &str) -> Option<IpAddr> {
         let Some(addr) = address(cluster, gw) else { continue };
         let by_listener = gw.spec.listeners.iter().any(|l| l.hostname.as_deref() == Some(host));
         let id = (namespace(&gw.metadata), name(&gw.metadata));
-        let by_route = api.http_routes.iter().any(|r| {
-            r.object.spec.hostnames.iter().any(|h| h == host)
-                && r.object
-                    .spec
-                    .parent_refs
-                    .iter()
-                    .any(|p| status::parent_gateway(p, &namespace(&r.object.metadata)).as_ref() == Some(&id))
-        });
+        let names = |hostnames: &[String], parents: &[crd::ParentRef], ns: String| {
+            hostnames.iter().any(|h| h == host)
+                && parents.iter().any(|p| status::parent_gateway(p, &ns).as_ref() == Some(&id))
+        };
+        let by_route =
+            api.http_routes
+                .iter()
+                .any(|r| names(&r.object.spec.hostnames, &r.object.spec.parent_refs, namespace(&r.object.metadata)))
+                || api.grpc_routes.iter().any(|r| {
+                    names(&r.object.spec.hostnames, &r.object.spec.parent_refs, namespace(&r.object.metadata))
+                });
         if by_listener || by_route {
             return Some(addr);
         }

@@ -66,7 +66,7 @@ fn path_matches(m: &crd::PathMatch, path: &str) -> Option<(bool, usize)> {
     }
 }
 
-fn value_matches(m: &crd::ValueMatch, value: Option<&str>) -> bool {
+pub(super) fn value_matches(m: &crd::ValueMatch, value: Option<&str>) -> bool {
     let Some(v) = value else { return false };
     match m.type_.as_deref().unwrap_or("Exact") {
         "RegularExpression" => regex_lite::Regex::new(&m.value).is_ok_and(|r| r.is_match(v)),
@@ -98,14 +98,12 @@ fn fit(m: &crd::HttpRouteMatch, req: &HttpRequest) -> Option<Fit> {
 /// The hostname of the route that takes `host` on a listener, and how
 /// precise it is (non-wildcard characters, all characters); `None` when
 /// the route does not take that host there.
-fn host_fit(route: &crd::HttpRoute, listener: Option<&str>, host: &str) -> Option<(usize, usize)> {
+pub(super) fn host_fit(hostnames: &[String], listener: Option<&str>, host: &str) -> Option<(usize, usize)> {
     let takes = |pattern: &str| takes(pattern, host);
-    if route.spec.hostnames.is_empty() {
+    if hostnames.is_empty() {
         return listener.is_none_or(takes).then_some((0, 0));
     }
-    route
-        .spec
-        .hostnames
+    hostnames
         .iter()
         .filter(|h| listener.is_none_or(|l| hostnames_intersect(l, h)))
         .filter(|h| takes(h) && listener.is_none_or(takes))
@@ -176,6 +174,10 @@ pub fn route(
         return Some(out);
     };
     out.listener = Some(l.name.clone());
+    if super::grpc::is_grpc(req) {
+        super::grpc::route(cluster, api, gw, l, req, seed, &mut out);
+        return Some(out);
+    }
     let gw_id = (namespace(&gw.object.metadata), name(&gw.object.metadata));
     let mut candidates: Vec<Candidate<'_>> = Vec::new();
     for held in &api.http_routes {
@@ -188,7 +190,10 @@ pub fn route(
         if !on_this_listener {
             continue;
         }
-        let Some(host_key) = host_fit(r, l.hostname.as_deref().filter(|h| !h.is_empty()), &req.host) else { continue };
+        let Some(host_key) = host_fit(&r.spec.hostnames, l.hostname.as_deref().filter(|h| !h.is_empty()), &req.host)
+        else {
+            continue;
+        };
         let created = r.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()).unwrap_or_default();
         let rules: Vec<&crd::HttpRouteRule> =
             r.spec.rules.as_ref().map_or_else(|| vec![&DEFAULT_RULE], |rs| rs.iter().collect());
@@ -349,13 +354,19 @@ fn apply(
         }
     }
     out.upstream_headers = headers;
-    backend(cluster, api, c, &route_ns, seed, out);
+    backend(cluster, api, (&c.rule.backend_refs, "HTTPRoute"), &route_ns, seed, out);
 }
 
 /// A backend of the rule by weight: one that does not resolve answers 500
 /// for its share; no backend at all is a 404 (nothing to forward to).
-fn backend(cluster: &Cluster, api: &GatewayApi, c: &Candidate<'_>, route_ns: &str, seed: u64, out: &mut GatewayRouted) {
-    let refs = &c.rule.backend_refs;
+pub(super) fn backend(
+    cluster: &Cluster,
+    api: &GatewayApi,
+    (refs, route_kind): (&[crd::BackendRef], &str),
+    route_ns: &str,
+    seed: u64,
+    out: &mut GatewayRouted,
+) {
     if refs.is_empty() {
         out.status = 404;
         out.body = Some(out.implementation.not_found_body().to_owned());
@@ -381,7 +392,7 @@ fn backend(cluster: &Cluster, api: &GatewayApi, c: &Candidate<'_>, route_ns: &st
         }
     });
     let Some(b) = chosen else { return };
-    if let Some((reason, message)) = backend_problem(cluster, api, "HTTPRoute", route_ns, b) {
+    if let Some((reason, message)) = backend_problem(cluster, api, route_kind, route_ns, b) {
         out.status = 500;
         out.reason = format!("{}: {message} ({reason})", out.rule);
         return;
