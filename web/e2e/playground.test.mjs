@@ -683,3 +683,27 @@ test('a request through a Gateway in the browser: NGINX Gateway Fabric\'s data p
   assert.ok(out.includes('<hr><center>nginx</center>'), out);
   await page.screenshot({ path: join(OUT, 'e2e-16-gateway.png') });
 });
+
+test('the Gateway layer: the route across namespaces answers 500 until a ReferenceGrant, and the rule that took the request lights up', async () => {
+  await page.goto('about:blank');
+  await page.goto(site.url + '?scenario=gateway-canary-and-grants');
+  await page.waitForSelector('[data-testid=gateway][data-gateway="infra/shared"]');
+  // The store team's route is drawn under the platform team's Gateway, with its rules.
+  const rules = await page.$$eval('[data-testid=route][data-route="store/store"] [data-testid=route-rule]', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(rules, ['PathPrefix / → web-v1:80', 'PathPrefix /pay → payments/payments:8080']);
+  await page.click('[data-testid=tab-terminal]');
+  await page.fill('[data-testid=terminal-input]', 'curl -s http://store.example.com/pay/checkout');
+  await page.press('[data-testid=terminal-input]', 'Enter');
+  await page.waitForSelector('[data-testid=verdict]');
+  await page.waitForSelector('[data-testid=gateway][data-active=true]');
+  const active = await page.$$eval('[data-testid=route-rule][data-active=true]', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(active, ['PathPrefix /pay → payments/payments:8080']);
+  const http = await page.textContent('[data-testid=http-status]');
+  assert.match(http, /HTTP 500 .* via Gateway infra\/shared/);
+  // The data plane's hop, opened: the rule that matched, as the route writes it.
+  await page.click('[data-testid=hop][data-action=answered] .hop-head');
+  const rule = await page.textContent('[data-testid=hop-rule]');
+  assert.ok(rule.includes('store/store rules[1].matches[0] (PathPrefix /pay → payments/payments:8080)'), rule);
+  await page.locator('[data-testid=gateway][data-gateway="infra/shared"]').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(OUT, 'e2e-18-gateway-layer.png') });
+});

@@ -41,6 +41,7 @@ pub fn trace(t: &Trace) -> Value {
             "location": h.location,
             "gateway": h.gateway,
             "route": h.route,
+            "also": h.also,
             "reason": h.reason,
             "request": h.request,
             "response": h.response,

@@ -131,3 +131,38 @@ fn traefik_ingresses_and_ingress_routes_to_traefik_gateway() {
         );
     }
 }
+
+/// Half migrated — the Ingresses and the converted Gateway both name the
+/// host: public DNS still follows the Ingress, and the trace says where
+/// the Gateway would send the same request (`http.also`), so a difference
+/// shows before the cut-over.
+#[test]
+fn a_half_migrated_host_shows_the_other_way() {
+    let (_, _, yaml, _) = convert(SHOP, Implementation::NginxGatewayFabric);
+    let (both, _) = simulate(&[Source::new("shop.yaml", SHOP), Source::new("gateway.yaml", yaml)]);
+    let t = podpath_core::trace::target::trace_words(
+        &both,
+        "external",
+        "https://shop.example.com/apiary",
+        443,
+        podpath_core::cluster::Protocol::Tcp,
+        0,
+    )
+    .unwrap();
+    let h = t.http.as_ref().unwrap();
+    assert_eq!((h.ingress.as_deref(), h.backend.as_deref()), (Some("shop/shop"), Some("shop/api:8080")));
+    let also = h.also.as_deref().unwrap_or_default();
+    assert!(also.starts_with("through Gateway shop/nginx: 200 from shop/web:80 (shop/shop-shop-example-com rules[0].matches[0]: PathPrefix / → web:80)"), "{also}");
+    // One way only: no `also`.
+    let (before, _) = simulate(&[Source::new("shop.yaml", SHOP)]);
+    let t = podpath_core::trace::target::trace_words(
+        &before,
+        "external",
+        "http://shop.example.com/",
+        80,
+        podpath_core::cluster::Protocol::Tcp,
+        0,
+    )
+    .unwrap();
+    assert_eq!(t.http.unwrap().also, None);
+}

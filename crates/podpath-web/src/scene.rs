@@ -33,6 +33,8 @@ pub struct Scene {
     /// CoreDNS behind kube-dns, the ingress controller's address: shown
     /// even while the platform's pods are hidden.
     pub platform: Vec<String>,
+    /// The Gateways with the routes that name them.
+    pub gateways: Vec<podpath_core::gateway::view::GatewaySummary>,
     /// What the terminal completes (pods, Services, nodes, namespaces…),
     /// so Tab answers at once, on the page.
     pub names: podpath_core::shell::Names,
@@ -172,6 +174,7 @@ impl Scene {
             pods,
             services,
             platform: platform(cluster),
+            gateways: podpath_core::gateway::view::summaries(cluster),
             names: podpath_core::shell::Names::of(cluster),
         }
     }

@@ -108,6 +108,7 @@ pub(super) fn route(
     };
     out.route = Some(full.clone());
     out.rule = format!("{full} rules[{ri}].matches[{mi}]");
+    out.summary = super::view::grpc_rule_summary(rule);
     let route_ns = full.split('/').next().unwrap_or_default().to_owned();
     if rule.backend_refs.is_empty() {
         out.response_headers.push(("grpc-status".into(), "12".into()));

@@ -29,6 +29,8 @@ pub struct GatewayRouted {
     /// `NS/NAME` of the route whose rule matched, and which rule and match.
     pub route: Option<String>,
     pub rule: String,
+    /// The matched rule in a line (`PathPrefix /api → api:8080`).
+    pub summary: String,
     pub reason: String,
     pub backend: Option<Backend>,
     pub upstream: Option<(IpAddr, u16)>,
@@ -157,6 +159,7 @@ pub fn route(
         listener: None,
         route: None,
         rule: String::new(),
+        summary: String::new(),
         reason: String::new(),
         backend: None,
         upstream: None,
@@ -232,6 +235,7 @@ pub fn route(
     };
     out.route = Some(c.full_name.clone());
     out.rule = format!("{} rules[{}].matches[{}]", c.full_name, c.rule_index, c.match_index);
+    out.summary = super::view::rule_summary(c.rule);
     out.body = None;
     apply(cluster, api, c, l, req, seed, &mut out);
     Some(out)

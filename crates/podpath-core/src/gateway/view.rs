@@ -237,3 +237,195 @@ pub fn list(cluster: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) ->
     }
     crate::kubectl::list(items)
 }
+
+/// A rule in a line, for the page and the data plane's hop:
+/// `PathPrefix /api → api:8080 ×90, api-canary:8080 ×10`.
+pub fn rule_summary(rule: &crate::load::gateway::HttpRouteRule) -> String {
+    let matches: Vec<String> = rule
+        .matches
+        .iter()
+        .flatten()
+        .map(|m| {
+            let mut parts = Vec::new();
+            if let Some(p) = &m.path {
+                parts.push(format!(
+                    "{} {}",
+                    p.type_.as_deref().unwrap_or("PathPrefix"),
+                    p.value.as_deref().unwrap_or("/")
+                ));
+            }
+            if let Some(method) = &m.method {
+                parts.push(method.clone());
+            }
+            parts.extend(m.headers.iter().map(|h| format!("{}: {}", h.name, h.value)));
+            parts.extend(m.query_params.iter().map(|q| format!("?{}={}", q.name, q.value)));
+            parts.join(" ")
+        })
+        .collect();
+    let matches = if matches.is_empty() { "PathPrefix /".to_owned() } else { matches.join(" | ") };
+    let mut out = matches;
+    for f in &rule.filters {
+        let what = match (&f.request_redirect, &f.url_rewrite, &f.request_mirror) {
+            (Some(r), _, _) => format!(
+                "redirect{}{} {}",
+                r.scheme.as_deref().map(|s| format!(" {s}://")).unwrap_or_default(),
+                r.hostname.as_deref().unwrap_or(""),
+                r.status_code.unwrap_or(302)
+            ),
+            (_, Some(r), _) => {
+                let path = r.path.as_ref().map(|p| {
+                    format!(
+                        " {} {}",
+                        p.type_,
+                        p.replace_prefix_match.as_deref().or(p.replace_full_path.as_deref()).unwrap_or("")
+                    )
+                });
+                format!(
+                    "rewrite{}{}",
+                    r.hostname.as_deref().map(|h| format!(" host {h}")).unwrap_or_default(),
+                    path.unwrap_or_default()
+                )
+            }
+            (_, _, Some(m)) => format!("mirror {}:{}", m.backend_ref.name, m.backend_ref.port.unwrap_or_default()),
+            _ => f.type_.clone(),
+        };
+        out.push_str(&format!(" → {what}"));
+    }
+    let weighted = rule.backend_refs.iter().any(|b| b.weight.is_some());
+    let backends: Vec<String> = rule
+        .backend_refs
+        .iter()
+        .map(|b| {
+            let ns = b.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default();
+            let w = if weighted { format!(" ×{}", b.weight.unwrap_or(1)) } else { String::new() };
+            format!("{ns}{}:{}{w}", b.name, b.port.unwrap_or_default())
+        })
+        .collect();
+    if !backends.is_empty() {
+        out.push_str(&format!(" → {}", backends.join(", ")));
+    }
+    out
+}
+
+/// A GRPCRoute rule in a line: `echo.Echo/Echo → echo:8080`.
+pub fn grpc_rule_summary(rule: &crate::load::gateway::GrpcRouteRule) -> String {
+    let m: Vec<String> = rule
+        .matches
+        .iter()
+        .map(|m| {
+            m.method.as_ref().map_or_else(
+                || "every method".to_owned(),
+                |mm| format!("{}/{}", mm.service.as_deref().unwrap_or("*"), mm.method.as_deref().unwrap_or("*")),
+            )
+        })
+        .collect();
+    let b: Vec<String> =
+        rule.backend_refs.iter().map(|b| format!("{}:{}", b.name, b.port.unwrap_or_default())).collect();
+    format!("{} → {}", if m.is_empty() { "every call".to_owned() } else { m.join(" | ") }, b.join(", "))
+}
+
+/// A Gateway as the page draws it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
+pub struct GatewaySummary {
+    pub namespace: String,
+    pub name: String,
+    pub class: String,
+    /// `NGINX Gateway Fabric`, `Traefik`, `Cilium`, or empty when no
+    /// controller podpath simulates takes it.
+    pub implementation: String,
+    pub address: Option<String>,
+    pub programmed: bool,
+    /// `http :80 *.example.com`.
+    pub listeners: Vec<String>,
+    pub routes: Vec<RouteSummary>,
+}
+
+/// A route attached (or trying to attach) to a Gateway.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "wire", derive(serde::Serialize, serde::Deserialize))]
+pub struct RouteSummary {
+    /// `HTTPRoute` or `GRPCRoute`.
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub hostnames: Vec<String>,
+    /// Empty when accepted; else the reason the Gateway gives.
+    pub problem: String,
+    pub rules: Vec<String>,
+}
+
+/// Every Gateway with the routes whose parentRefs name it.
+pub fn summaries(cluster: &Cluster) -> Vec<GatewaySummary> {
+    let api = &cluster.gateway_api;
+    let mut out = Vec::new();
+    for (ns, n) in names(api, "gateways", &Scope::All, None) {
+        let g = &api.gateway(&ns, &n).expect("listed").object;
+        let status = status::gateway_status(cluster, api, g, super::address(cluster, g));
+        let programmed =
+            status.as_ref().is_some_and(|s| s.conditions.iter().any(|c| c.type_ == "Programmed" && c.status));
+        let implementation = match api.implementation(g) {
+            Some(super::Implementation::NginxGatewayFabric) => "NGINX Gateway Fabric",
+            Some(super::Implementation::Traefik) => "Traefik",
+            Some(super::Implementation::Cilium) => "Cilium",
+            None => "",
+        };
+        let listeners = g
+            .spec
+            .listeners
+            .iter()
+            .map(|l| {
+                let host = l.hostname.as_deref().map(|h| format!(" {h}")).unwrap_or_default();
+                format!("{} :{} {}{host}", l.name, l.port, l.protocol)
+            })
+            .collect();
+        let mut routes = Vec::new();
+        for (kind, view, rules) in
+            api.http_routes
+                .iter()
+                .map(|r| {
+                    let rules =
+                        r.object.spec.rules.as_ref().map_or_else(
+                            || vec!["PathPrefix /".to_owned()],
+                            |rs| rs.iter().map(rule_summary).collect(),
+                        );
+                    ("HTTPRoute", RouteView::http(&r.object), (rules, &r.object.metadata))
+                })
+                .chain(api.grpc_routes.iter().map(|r| {
+                    let rules = r.object.spec.rules.iter().map(grpc_rule_summary).collect();
+                    ("GRPCRoute", RouteView::grpc(&r.object), (rules, &r.object.metadata))
+                }))
+        {
+            let (rules, meta) = rules;
+            for p in view.parents {
+                if status::parent_gateway(p, &view.namespace).as_ref() != Some(&(ns.clone(), n.clone())) {
+                    continue;
+                }
+                let problem = status::parent_status(cluster, api, p, &view)
+                    .and_then(|s| s.conditions.into_iter().find(|c| !c.status))
+                    .map(|c| format!("{} {}: {}", c.type_, c.reason, c.message))
+                    .unwrap_or_default();
+                routes.push(RouteSummary {
+                    kind: kind.to_owned(),
+                    namespace: view.namespace.clone(),
+                    name: name(meta),
+                    hostnames: view.hostnames.to_vec(),
+                    problem,
+                    rules: rules.clone(),
+                });
+                break;
+            }
+        }
+        out.push(GatewaySummary {
+            namespace: ns.clone(),
+            name: n.clone(),
+            class: g.spec.gateway_class_name.clone(),
+            implementation: implementation.to_owned(),
+            address: status.as_ref().and_then(|s| s.addresses.first()).map(ToString::to_string),
+            programmed,
+            listeners,
+            routes,
+        });
+    }
+    out
+}

@@ -54,11 +54,18 @@ pub struct Http {
     pub response: String,
     /// The request as the controller forwarded it to the backend.
     pub upstream_request: Option<String>,
+    /// The same request the other way, when both an Ingress and a Gateway
+    /// route name its host (a migration half done): where the Gateway
+    /// would send what the Ingress took, or the reverse.
+    pub also: Option<String>,
 }
 
 /// An HTTP request: its connections, and what it came to.
 pub fn trace_http(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace, TraceError> {
     let mut t = legs(cluster, req, spec)?;
+    if let Some(h) = t.http.as_mut() {
+        h.also = other_way(cluster, spec, h, req.seed);
+    }
     // Over HTTPS the client's bytes are encrypted: the capture shows the
     // TCP connection, not the request (podpath does not model TLS records).
     if spec.scheme == "https" {
@@ -125,6 +132,41 @@ fn legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace, Trac
     }
 }
 
+/// Where the request would go the other way: through the Gateway whose
+/// route names the host when an Ingress took it, through the ingress
+/// controller when a Gateway did and an Ingress names the host too.
+fn other_way(cluster: &Cluster, spec: &HttpSpec, h: &Http, seed: u64) -> Option<String> {
+    let host = host(spec).to_owned();
+    let req = crate::ingress::HttpRequest {
+        scheme: spec.scheme.clone(),
+        host: host.clone(),
+        port: if spec.scheme == "https" { 443 } else { 80 },
+        path: spec.path.clone(),
+        method: spec.method.clone(),
+        headers: spec.headers.clone(),
+        client: super::OUTSIDE_CLIENT,
+    };
+    let said = |status: u16, backend: Option<String>, why: &str| {
+        let to = backend
+            .map_or_else(|| format!("{status} {}", crate::http::reason(status)), |b| format!("{status} from {b}"));
+        format!("{to} ({why})")
+    };
+    if h.ingress.is_some() && crate::gateway::published_address(cluster, &host).is_some() {
+        let g = crate::gateway::convert::both_ways(cluster, cluster, &req, seed).gateway?;
+        let why = if g.summary.is_empty() { g.reason.clone() } else { format!("{}: {}", g.rule, g.summary) };
+        return Some(format!("through Gateway {}: {}", g.gateway, said(g.status, g.backend.map(|b| b.key()), &why)));
+    }
+    if h.gateway.is_some() && crate::ingress::published_address(cluster, &host).is_some() {
+        let r = crate::ingress::route(cluster, &req, seed);
+        let by = r.ingress.clone().map_or_else(String::new, |i| format!(" (Ingress {i})"));
+        return Some(format!(
+            "through the ingress controller{by}: {}",
+            said(r.status, r.backend.map(|b| b.key()), &r.rule)
+        ));
+    }
+    None
+}
+
 /// For an outside client, a host an Ingress names leads to the
 /// controller's address, as public DNS would point it; `Err` is the trace
 /// of a host public DNS does not know.
@@ -171,6 +213,7 @@ fn answered_by_the_backend(mut leg: Trace, req: &Request, request: String, arriv
         request,
         response,
         upstream_request: None,
+        also: None,
     }));
     leg
 }
@@ -234,6 +277,7 @@ impl AtController<'_> {
             request: self.request.clone(),
             response,
             upstream_request: None,
+            also: None,
         }
     }
 
@@ -353,7 +397,11 @@ fn through_gateway(
         status: g.status,
         ingress: None,
         backend: g.backend,
-        rule: if g.rule.is_empty() { listener } else { format!("{listener}: {}", g.rule) },
+        rule: match (g.rule.is_empty(), g.summary.is_empty()) {
+            (true, _) => listener,
+            (false, true) => format!("{listener}: {}", g.rule),
+            (false, false) => format!("{listener}: {} ({})", g.rule, g.summary),
+        },
         reason: g.reason,
         upstream: g.upstream,
         upstream_path: g.upstream_path,

@@ -2,6 +2,7 @@
 
 pub mod capture;
 pub mod editor;
+pub mod gateways;
 pub mod lesson;
 pub mod matrix;
 pub mod services;

@@ -132,6 +132,7 @@ pub fn Topology() -> Html {
             <Nodes scene={Shared(scene.clone())} show_system={model.show_system} pick={model.pick.clone()}
                    ends={ends} open={open} on_pod={on_pod} />
             <crate::components::services::Services />
+            <crate::components::gateways::Gateways />
             if !unscheduled.is_empty() {
                 <div class="unscheduled">
                     <h2>{ "Not scheduled" }</h2>

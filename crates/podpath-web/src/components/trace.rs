@@ -176,7 +176,13 @@ pub fn TracePanel() -> Html {
                             <p class="http" data-testid="http-status">{ format!("HTTP {} {}", h.status, podpath_core::http::reason(h.status)) }
                                 { h.backend.as_ref().map(|b| format!(" from {b}")).unwrap_or_default() }
                                 { h.ingress.as_ref().map(|i| format!(" via Ingress {i}")).unwrap_or_default() }
+                                { h.gateway.as_ref().map(|g| format!(" via Gateway {g}")).unwrap_or_default() }
                             </p>
+                            // Both an Ingress and a Gateway route name the host:
+                            // the same request the other way, side by side.
+                            if let Some(also) = &h.also {
+                                <p class="http also" data-testid="http-also">{ format!("The other way: {also}") }</p>
+                            }
                         }
                         <div class="player" role="group" aria-label="Packet player">
                             <button onclick={dispatch(|| Action::StepBack)} title="one hop back (←)" data-testid="step-back" disabled={step.is_none_or(|i| i == 0)}>{ "‹ back" }</button>
@@ -259,6 +265,9 @@ fn hop_detail(model: &ModelHandle, t: &Trace, step: Option<usize>) -> Html {
     // Every line a hop quotes is in its node's dumps (the proxy's rules, or
     // the routes): the rules tab can show it in place.
     let show_rule = match (&h.node, &h.rule) {
+        // A proxy's rule (nginx's location, a route's rule) is its own
+        // configuration, not the node's.
+        _ if matches!(h.at, podpath_core::step::Place::PodApp { .. }) => None,
         (Some(node), Some(rule)) => {
             let (model, node, rule) = (model.clone(), node.clone(), rule.clone());
             Some(Callback::from(move |_: MouseEvent| {
