@@ -560,6 +560,27 @@ fn data_planes() {
     let svc = c.service("default", "cilium-gateway-gateway").expect("Cilium's Gateway Service");
     let gw = &c.gateway_api.gateway("default", "gateway").unwrap().object;
     assert_eq!(podpath_core::gateway::address(&c, gw), svc.load_balancer_ips.first().copied());
+    // Its frontend is an L7 load balancer: the service map sends the
+    // connection to the node's Envoy (cilium-envoy, host network), which
+    // routes it by the HTTPRoute and opens its own connection to a pod.
+    let t = http_trace(&c, "http://cafe.example.com/coffee");
+    let http = t.http.as_ref().unwrap();
+    assert_eq!(
+        (http.status, http.gateway.as_deref(), http.backend.as_deref()),
+        (200, Some("default/gateway"), Some("default/coffee:80")),
+        "{t}"
+    );
+    let redirect = t.hops.iter().find(|h| h.detail.contains("is an L7 load balancer")).expect("the redirect hop");
+    assert!(redirect.rule.as_deref().unwrap_or_default().contains("[LoadBalancer, l7-load-balancer]"), "{redirect:?}");
+    assert!(
+        t.hops
+            .iter()
+            .any(|h| h.at.to_string().starts_with("kube-system/cilium-envoy-") && h.at.to_string().ends_with(" envoy")),
+        "{t}"
+    );
+    assert_eq!(t.destination_pod.as_deref(), Some("default/coffee"), "{t}");
+    let slices = c.endpoint_slices.iter().filter(|s| s.service.as_deref() == Some("cilium-gateway-gateway")).count();
+    assert_eq!(slices, 1, "the placeholder endpoint's slice");
 }
 
 /// The CRDs' schema and CEL rules, with cases re-expressed from the API's

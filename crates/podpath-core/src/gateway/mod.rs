@@ -236,6 +236,25 @@ pub fn gateway_of_pod<'c>(cluster: &'c Cluster, pod: &str, port: u16) -> Option<
     api.gateways.iter().find(|g| api.implementation(&g.object) == Some(Implementation::Traefik) && listens(&g.object))
 }
 
+/// The Gateway whose Service Cilium's operator made (`NS/cilium-gateway-NAME`).
+pub fn gateway_of_service<'c>(cluster: &'c Cluster, service: &str) -> Option<&'c Held<crd::Gateway>> {
+    let (ns, name) = service.split_once('/')?;
+    let gw = name.strip_prefix("cilium-gateway-")?;
+    let held = cluster.gateway_api.gateway(ns, gw)?;
+    (cluster.gateway_api.implementation(&held.object) == Some(Implementation::Cilium)).then_some(held)
+}
+
+/// The cilium-envoy pod of a node (host network: the node's address).
+pub fn envoy_of_node(cluster: &Cluster, node: &str) -> Option<String> {
+    cluster
+        .pods
+        .iter()
+        .find(|p| {
+            p.namespace == "kube-system" && p.name.starts_with("cilium-envoy-") && p.node.as_deref() == Some(node)
+        })
+        .map(crate::cluster::Pod::key)
+}
+
 /// The address public DNS would give `host`: a Gateway's, when a route
 /// attached to it (or one of its listeners) names that host exactly.
 pub fn published_address(cluster: &Cluster, host: &str) -> Option<IpAddr> {

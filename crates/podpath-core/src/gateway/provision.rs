@@ -11,7 +11,10 @@
 //!   entryPoints whose port is the listener's, when it runs with
 //!   `--providers.kubernetesgateway`.
 //! - Cilium: a LoadBalancer Service `cilium-gateway-<gateway>` without a
-//!   selector, answered by the node's Envoy (when the cluster runs Cilium).
+//!   selector, labelled `io.cilium.gateway/owning-gateway`, with the
+//!   operator's placeholder endpoint 192.192.192.192:9999; the agent makes
+//!   its frontends L7 load balancers, which the node's Envoy answers (when
+//!   the cluster runs Cilium).
 
 use std::fmt::Write as _;
 
@@ -68,6 +71,14 @@ pub fn manifests(api: &GatewayApi, settings: &Settings) -> String {
                 let _ = write!(
                     out,
                     "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: cilium-gateway-{gw_name}\n  namespace: {ns}\n  labels: {{io.cilium.gateway/owning-gateway: {gw_name}, gateway.networking.k8s.io/gateway-name: {gw_name}}}\nspec:\n  type: LoadBalancer\n  ports:\n{service_ports}"
+                );
+                // The operator's placeholder endpoint (192.192.192.192:9999),
+                // so the Service is not one without endpoints; the
+                // EndpointSlice mirroring controller copies it into a slice.
+                // The node's Envoy answers, not this address.
+                let _ = write!(
+                    out,
+                    "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: cilium-gateway-{gw_name}-mirror\n  namespace: {ns}\n  labels: {{kubernetes.io/service-name: cilium-gateway-{gw_name}, endpointslice.kubernetes.io/managed-by: endpointslicemirroring-controller.k8s.io}}\naddressType: IPv4\nendpoints:\n- addresses: [192.192.192.192]\n  conditions: {{ready: true}}\nports:\n- {{name: \"\", port: 9999, protocol: TCP}}\n"
                 );
             }
             _ => {}

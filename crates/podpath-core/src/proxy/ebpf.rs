@@ -60,6 +60,9 @@ pub struct Frontend {
     pub backends: Vec<ProxyEndpoint>,
     /// `loadBalancerSourceRanges`, checked on LoadBalancer frontends.
     pub source_ranges: Vec<IpNet>,
+    /// The node's Envoy takes this frontend's connections (a Service
+    /// Cilium's Gateway API or Ingress made): the proxy port it listens on.
+    pub l7_proxy_port: Option<u16>,
 }
 
 impl Frontend {
@@ -113,9 +116,22 @@ pub struct LbMap {
     width: usize,
 }
 
+/// The label Cilium's operator puts on a Gateway's Service.
+pub const GATEWAY_LABEL: &str = "io.cilium.gateway/owning-gateway";
+
+/// The port the agent opens for the Envoy listener of an L7 load-balanced
+/// Service: allocated at run time from its proxy range (10000–20000);
+/// here the same for a given Service, so traces repeat.
+fn l7_proxy_port(service: &str) -> u16 {
+    10000 + (crate::names::fnv64a(service.as_bytes()) % 10000) as u16
+}
+
 /// The flags Cilium prints for a frontend, in its order.
 fn flags(view: &ServicePortView<'_>, kind: Kind, two_scopes: bool, routable: bool) -> Vec<&'static str> {
     let mut f = vec![kind.as_str()];
+    if view.service.labels.contains_key(GATEWAY_LABEL) {
+        f.push("l7-load-balancer");
+    }
     if view.service.external_traffic_policy == crate::cluster::TrafficPolicy::Local && view.externally_accessible() {
         f.push("Local");
     }
@@ -179,6 +195,11 @@ pub fn build(cluster: &Cluster, node: &str) -> LbMap {
                     service: view.name.clone(),
                     backends,
                     source_ranges: if kind == Kind::LoadBalancer { ranges.clone() } else { Vec::new() },
+                    l7_proxy_port: view
+                        .service
+                        .labels
+                        .contains_key(GATEWAY_LABEL)
+                        .then(|| l7_proxy_port(&view.service.key())),
                 });
                 next_id = next_id.wrapping_add(1).max(1);
             }
@@ -325,6 +346,21 @@ impl LbMap {
             .rule(self.line(f, 0))
             .packet(pkt),
         );
+        // An L7 load balancer: no backend is picked here; the node's Envoy
+        // takes the connection (TPROXY to its proxy port) and routes it.
+        if let (Some(proxy), Some(node_ip)) = (f.l7_proxy_port, self.node_ip) {
+            pkt.dst = node_ip;
+            pkt.dport = proxy;
+            if let Some(s) = steps.last_mut() {
+                s.action = Action::Dnat;
+                s.detail = format!(
+                    "{} is an L7 load balancer (l7-load-balancer): redirected to the node's Envoy on proxy port {proxy}",
+                    f.service
+                );
+                s.packet = Some(pkt.clone());
+            }
+            return Verdict::Dnat(node_ip, proxy);
+        }
         if !socket && !f.source_ranges.is_empty() && !f.source_ranges.iter().any(|r| r.contains(&pkt.src)) {
             if let Some(s) = steps.last_mut() {
                 s.action = Action::Dropped;

@@ -417,6 +417,11 @@ impl<'c> Flight<'c> {
 
     /// The proxy picked an endpoint: said on its DNAT hop.
     fn picked(&mut self, ip: IpAddr, port: u16) {
+        // Rewritten with no endpoint to pick from: Cilium's L7 load
+        // balancer handing the connection to the node's Envoy, which picks.
+        if self.hit.candidates.is_empty() {
+            return;
+        }
         self.hit.chosen = Some(endpoint(ip, port));
         let picked = format!(
             "{}: picked endpoint {} of {}",

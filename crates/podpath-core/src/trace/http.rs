@@ -88,14 +88,24 @@ fn legs(cluster: &Cluster, req: &Request, spec: &HttpSpec) -> Result<Trace, Trac
     }
     let request = crate::http::request(spec.client, &spec.method, &spec.host_header, &spec.path, &spec.headers);
     let arrived = leg1.hops.last().map(|h| h.packet.clone()).expect("a delivered trace has hops");
-    let gateway =
-        leg1.destination_pod.as_deref().and_then(|p| crate::gateway::gateway_of_pod(cluster, p, arrived.dport));
-    if let Some(gw) = gateway {
-        let pod = leg1.destination_pod.clone().unwrap_or_default();
+    // NGINX Gateway Fabric and Traefik: the data plane's pod. Cilium: the
+    // node's Envoy, which the service map redirected the connection to.
+    let by_pod = leg1
+        .destination_pod
+        .as_deref()
+        .and_then(|p| crate::gateway::gateway_of_pod(cluster, p, arrived.dport))
+        .map(|gw| (gw, leg1.destination_pod.clone().unwrap_or_default(), arrived.dport));
+    let by_envoy = || {
+        let node = leg1.destination_node.as_deref().filter(|_| leg1.destination_pod.is_none())?;
+        let gw = crate::gateway::gateway_of_service(cluster, leg1.service.name.as_deref()?)?;
+        let envoy = crate::gateway::envoy_of_node(cluster, node)?;
+        Some((gw, envoy, req.port))
+    };
+    if let Some((gw, pod, listener_port)) = by_pod.or_else(by_envoy) {
         let http_req = crate::ingress::HttpRequest {
             scheme: spec.scheme.clone(),
             host: host(spec).to_owned(),
-            port: arrived.dport,
+            port: listener_port,
             path: spec.path.clone(),
             method: spec.method.clone(),
             headers: spec.headers.clone(),
