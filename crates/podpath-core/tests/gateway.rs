@@ -764,3 +764,79 @@ fn grpcroute_method_and_header_matching() {
     );
     assert_eq!(grpc_outcome(&c, "Echo", &[]), "grpc-status 14");
 }
+
+/// GatewayInvalidTLSConfiguration, GatewaySecretMissingReferenceGrant and
+/// GatewaySecretReferenceGrantSpecific (conformance tests gateway-*): a
+/// terminating listener's certificateRef must be a core Secret the cluster
+/// has; one in another namespace needs a ReferenceGrant there from
+/// Gateways of the listener's namespace. Otherwise the listener's
+/// ResolvedRefs is False (InvalidCertificateRef, RefNotPermitted) and it
+/// is not Programmed.
+#[test]
+fn listener_certificates_and_secret_reference_grants() {
+    let extra = "
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: gateway-conformance-web-backend-certs}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: tls-validity-checks-certificate, namespace: gateway-conformance-infra}
+type: kubernetes.io/tls
+data: {tls.crt: '', tls.key: ''}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: certificate, namespace: gateway-conformance-web-backend}
+type: kubernetes.io/tls
+data: {tls.crt: '', tls.key: ''}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: tls, namespace: gateway-conformance-infra}
+spec:
+  gatewayClassName: conformance
+  listeners:
+  - {name: https-ok, port: 443, protocol: HTTPS, hostname: ok.example.com, tls: {certificateRefs: [{name: tls-validity-checks-certificate}]}}
+  - {name: https-missing, port: 443, protocol: HTTPS, hostname: missing.example.com, tls: {certificateRefs: [{name: nonexistent-certificate}]}}
+  - {name: https-cross, port: 443, protocol: HTTPS, hostname: cross.example.com, tls: {certificateRefs: [{name: certificate, namespace: gateway-conformance-web-backend}]}}
+  - {name: https-kind, port: 443, protocol: HTTPS, hostname: kind.example.com, tls: {certificateRefs: [{group: '', kind: ConfigMap, name: tls-validity-checks-certificate}]}}
+";
+    let c = cluster(Implementation::NginxGatewayFabric, extra);
+    let of = |c: &Cluster| {
+        let gw = &c.gateway_api.gateway(INFRA, "tls").unwrap().object;
+        let s = status::gateway_status(c, &c.gateway_api, gw, podpath_core::gateway::address(c, gw)).unwrap();
+        s.listeners
+            .iter()
+            .map(|l| {
+                (
+                    l.name.clone(),
+                    resolved(&l.conditions),
+                    l.conditions.iter().any(|c| c.type_ == "Programmed" && c.status),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of(&c),
+        [
+            ("https-ok".to_owned(), (true, "ResolvedRefs"), true),
+            ("https-missing".to_owned(), (false, "InvalidCertificateRef"), false),
+            ("https-cross".to_owned(), (false, "RefNotPermitted"), false),
+            ("https-kind".to_owned(), (false, "InvalidCertificateRef"), false),
+        ]
+    );
+    // A grant for that Secret, from Gateways of the infra namespace.
+    let grant = "
+---
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: reference-grant, namespace: gateway-conformance-web-backend}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: Gateway, namespace: gateway-conformance-infra}]
+  to: [{group: '', kind: Secret, name: certificate}]
+";
+    let c = cluster(Implementation::NginxGatewayFabric, &format!("{extra}{grant}"));
+    assert_eq!(of(&c)[2], ("https-cross".to_owned(), (true, "ResolvedRefs"), true));
+}

@@ -101,6 +101,9 @@ pub struct GatewayApi {
     /// Traefik's entryPoints (name, port, whether it terminates TLS), which
     /// its Gateway listeners must use.
     pub traefik_entry_points: Vec<(String, i32, bool)>,
+    /// The Secrets of the input, `(namespace, name)`: what a listener's
+    /// certificateRefs can find (their contents are not read).
+    pub secrets: Vec<(String, String)>,
 }
 
 /// `metadata.namespace`, `default` when absent.
@@ -127,6 +130,10 @@ impl GatewayApi {
                 Object::ReferenceGrant(o) => api.grants.push(Held { object: (**o).clone(), origin, index }),
                 _ => {}
             }
+        }
+        for s in m.skipped.iter().filter(|s| s.api_version == "v1" && s.kind == "Secret") {
+            let (ns, name) = s.name.split_once('/').unwrap_or(("default", s.name.as_str()));
+            api.secrets.push((ns.to_owned(), name.to_owned()));
         }
         api
     }
@@ -182,6 +189,19 @@ impl GatewayApi {
             }
         }
         self.traefik_entry_points = eps;
+    }
+
+    /// Whether a ReferenceGrant in `to_ns` lets Gateways of `from_ns` use
+    /// the Secret `name` there.
+    pub fn grants_secret(&self, from_ns: &str, to_ns: &str, name: &str) -> bool {
+        self.grants.iter().filter(|g| namespace(&g.object.metadata) == to_ns).any(|g| {
+            g.object.spec.from.iter().any(|f| f.group == GROUP && f.kind == "Gateway" && f.namespace == from_ns)
+                && g.object.spec.to.iter().any(|t| {
+                    t.group.is_empty()
+                        && t.kind == "Secret"
+                        && t.name.as_deref().is_none_or(|n| n.is_empty() || n == name)
+                })
+        })
     }
 
     /// Whether a ReferenceGrant in `to_ns` lets a `kind` (of the API's

@@ -362,17 +362,18 @@ pub fn gateway_status(
         } else {
             Condition::new("Conflicted", false, "NoConflicts", "no conflicts")
         });
-        conditions.push(if invalid_kinds {
-            Condition::new(
+        let certificate = certificate_problem(api, &gw_ns, l);
+        conditions.push(match (&certificate, invalid_kinds) {
+            (Some((reason, message)), _) => Condition::new("ResolvedRefs", false, reason, message.clone()),
+            (None, true) => Condition::new(
                 "ResolvedRefs",
                 false,
                 "InvalidRouteKinds",
                 "a route kind of allowedRoutes.kinds is not supported",
-            )
-        } else {
-            Condition::new("ResolvedRefs", true, "ResolvedRefs", "all references are resolved")
+            ),
+            (None, false) => Condition::new("ResolvedRefs", true, "ResolvedRefs", "all references are resolved"),
         });
-        let ok = !kinds_for(&l.protocol).is_empty() && !conflicted && port_ok;
+        let ok = !kinds_for(&l.protocol).is_empty() && !conflicted && port_ok && certificate.is_none();
         conditions.push(if ok {
             Condition::new("Programmed", true, "Programmed", "the listener is programmed")
         } else {
@@ -406,6 +407,41 @@ pub fn gateway_status(
         conditions: vec![accepted, programmed],
         listeners,
     })
+}
+
+/// What is wrong with a terminating listener's certificates, as the
+/// API's listener reasons say it: a ref that is no core Secret, a Secret
+/// the input does not have (`InvalidCertificateRef`), one in another
+/// namespace that no ReferenceGrant there lets the Gateway use
+/// (`RefNotPermitted`).
+fn certificate_problem(api: &GatewayApi, gw_ns: &str, l: &crd::Listener) -> Option<(&'static str, String)> {
+    let tls = l.tls.as_ref().filter(|t| t.mode.as_deref().unwrap_or("Terminate") == "Terminate")?;
+    if !matches!(l.protocol.as_str(), "HTTPS" | "TLS") {
+        return None;
+    }
+    for r in &tls.certificate_refs {
+        let (group, kind) = (r.group.as_deref().unwrap_or(""), r.kind.as_deref().unwrap_or("Secret"));
+        if !group.is_empty() || kind != "Secret" {
+            return Some((
+                "InvalidCertificateRef",
+                format!("certificateRef {}: kind {kind} of group \"{group}\" is not a Secret", r.name),
+            ));
+        }
+        let ns = r.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| gw_ns.to_owned());
+        if ns != gw_ns && !api.grants_secret(gw_ns, &ns, &r.name) {
+            return Some((
+                "RefNotPermitted",
+                format!(
+                    "certificateRef {ns}/{}: no ReferenceGrant in namespace {ns} lets a Gateway of {gw_ns} refer to it",
+                    r.name
+                ),
+            ));
+        }
+        if !api.secrets.iter().any(|(sns, sname)| *sns == ns && *sname == r.name) {
+            return Some(("InvalidCertificateRef", format!("certificateRef {ns}/{}: secret not found", r.name)));
+        }
+    }
+    None
 }
 
 /// A GatewayClass's `Accepted` condition, written by the controller it
