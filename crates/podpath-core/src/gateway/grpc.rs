@@ -11,8 +11,8 @@
 //! backend that does not resolve `14` (UNAVAILABLE).
 
 use super::route::{backend, host_fit, value_matches, GatewayRouted};
-use super::status::{attached, parent_gateway, RouteView};
-use super::{name, namespace, GatewayApi, Held};
+use super::status::{on_listener, RouteView};
+use super::{name, GatewayApi, Held};
 use crate::cluster::Cluster;
 use crate::ingress::HttpRequest;
 use crate::load::gateway as crd;
@@ -61,7 +61,6 @@ pub(super) fn route(
     seed: u64,
     out: &mut GatewayRouted,
 ) {
-    let gw_id = (namespace(&gw.object.metadata), name(&gw.object.metadata));
     let listener_host = l.hostname.as_deref().filter(|h| !h.is_empty());
     // (host fit, match fit), (created, input order), namespace/name, rule, match, route, rule.
     type Found<'a> = (((usize, usize), Fit), (String, usize), String, usize, usize, &'a crd::GrpcRouteRule);
@@ -69,11 +68,7 @@ pub(super) fn route(
     for held in &api.grpc_routes {
         let r = &held.object;
         let view = RouteView::grpc(r);
-        let here = r.spec.parent_refs.iter().any(|p| {
-            parent_gateway(p, &view.namespace).as_ref() == Some(&gw_id)
-                && attached(cluster, &gw.object, p, &view).iter().any(|a| a.name == l.name)
-        });
-        if !here {
+        if !on_listener(cluster, &gw.object, &view, &l.name) {
             continue;
         }
         let Some(host_key) = host_fit(&r.spec.hostnames, listener_host, &req.host) else { continue };

@@ -11,7 +11,7 @@
 
 use std::net::IpAddr;
 
-use super::status::{attached, backend_problem, hostnames_intersect, parent_gateway, takes, under_wildcard, RouteView};
+use super::status::{backend_problem, hostnames_intersect, on_listener, takes, under_wildcard, RouteView};
 use super::{name, namespace, GatewayApi, Held, Implementation};
 use crate::cluster::Cluster;
 use crate::ingress::{endpoints, Backend, HttpRequest};
@@ -181,16 +181,11 @@ pub fn route(
         super::grpc::route(cluster, api, gw, l, req, seed, &mut out);
         return Some(out);
     }
-    let gw_id = (namespace(&gw.object.metadata), name(&gw.object.metadata));
     let mut candidates: Vec<Candidate<'_>> = Vec::new();
     for held in &api.http_routes {
         let r = &held.object;
         let view = RouteView::http(r);
-        let on_this_listener = r.spec.parent_refs.iter().any(|p| {
-            parent_gateway(p, &view.namespace).as_ref() == Some(&gw_id)
-                && attached(cluster, &gw.object, p, &view).iter().any(|a| a.name == l.name)
-        });
-        if !on_this_listener {
+        if !on_listener(cluster, &gw.object, &view, &l.name) {
             continue;
         }
         let Some(host_key) = host_fit(&r.spec.hostnames, l.hostname.as_deref().filter(|h| !h.is_empty()), &req.host)

@@ -297,6 +297,16 @@ pub fn routes(api: &GatewayApi) -> Vec<(String, RouteView<'_>)> {
     http.chain(grpc).collect()
 }
 
+/// Whether a route attaches to listener `listener` of `gw` by one of its
+/// parentRefs.
+pub fn on_listener(cluster: &Cluster, gw: &crd::Gateway, view: &RouteView<'_>, listener: &str) -> bool {
+    let id = (namespace(&gw.metadata), name(&gw.metadata));
+    view.parents.iter().any(|p| {
+        parent_gateway(p, &view.namespace).as_ref() == Some(&id)
+            && attached(cluster, gw, p, view).iter().any(|a| a.name == listener)
+    })
+}
+
 /// A Gateway's status as its controller writes it; `None` when no
 /// simulated controller takes it. `address` is where its data plane is
 /// reachable (its LoadBalancer Service's address).

@@ -125,50 +125,56 @@ pub fn diagnostics(api: &GatewayApi) -> Vec<Diagnostic> {
         return out;
     }
     let re = Patterns::new();
+    // Each object's checks, said as `KIND NS/NAME: …` at its place.
+    let mut each = |kind: &str,
+                    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+                    origin: &Origin,
+                    f: &dyn Fn(&mut Check<'_>)| {
+        let who = if kind == "gatewayclass" {
+            format!("{kind} {}", name(meta))
+        } else {
+            format!("{kind} {}/{}", namespace(meta), name(meta))
+        };
+        f(&mut Check { out: &mut out, origin, who, re: &re });
+    };
     for c in &api.classes {
-        let who = format!("gatewayclass {}", name(&c.object.metadata));
-        let mut ck = Check { out: &mut out, origin: &c.origin, who, re: &re };
-        gateway_class(&mut ck, &c.object);
+        each("gatewayclass", &c.object.metadata, &c.origin, &|ck| gateway_class(ck, &c.object));
     }
     for g in &api.gateways {
-        let who = format!("gateway {}/{}", namespace(&g.object.metadata), name(&g.object.metadata));
-        let mut ck = Check { out: &mut out, origin: &g.origin, who, re: &re };
-        gateway(&mut ck, &g.object.spec);
+        each("gateway", &g.object.metadata, &g.origin, &|ck| gateway(ck, &g.object.spec));
     }
     for r in &api.http_routes {
-        let who = format!("httproute {}/{}", namespace(&r.object.metadata), name(&r.object.metadata));
-        let mut ck = Check { out: &mut out, origin: &r.origin, who, re: &re };
-        http_route(&mut ck, &r.object.spec);
+        each("httproute", &r.object.metadata, &r.origin, &|ck| http_route(ck, &r.object.spec));
     }
     for r in &api.grpc_routes {
-        let who = format!("grpcroute {}/{}", namespace(&r.object.metadata), name(&r.object.metadata));
-        let mut ck = Check { out: &mut out, origin: &r.origin, who, re: &re };
-        grpc_route(&mut ck, &r.object.spec);
+        each("grpcroute", &r.object.metadata, &r.origin, &|ck| grpc_route(ck, &r.object.spec));
     }
     for g in &api.grants {
-        let who = format!("referencegrant {}/{}", namespace(&g.object.metadata), name(&g.object.metadata));
-        let mut ck = Check { out: &mut out, origin: &g.origin, who, re: &re };
-        if g.object.spec.from.is_empty() {
-            ck.required("spec.from");
-        }
-        if g.object.spec.to.is_empty() {
-            ck.required("spec.to");
-        }
-        for (i, f) in g.object.spec.from.iter().enumerate() {
-            if f.kind.is_empty() {
-                ck.required(&format!("spec.from[{i}].kind"));
-            }
-            if f.namespace.is_empty() {
-                ck.required(&format!("spec.from[{i}].namespace"));
-            }
-        }
-        for (i, t) in g.object.spec.to.iter().enumerate() {
-            if t.kind.is_empty() {
-                ck.required(&format!("spec.to[{i}].kind"));
-            }
-        }
+        each("referencegrant", &g.object.metadata, &g.origin, &|ck| reference_grant(ck, &g.object.spec));
     }
     out
+}
+
+fn reference_grant(ck: &mut Check<'_>, spec: &crd::ReferenceGrantSpec) {
+    if spec.from.is_empty() {
+        ck.required("spec.from");
+    }
+    if spec.to.is_empty() {
+        ck.required("spec.to");
+    }
+    for (i, f) in spec.from.iter().enumerate() {
+        if f.kind.is_empty() {
+            ck.required(&format!("spec.from[{i}].kind"));
+        }
+        if f.namespace.is_empty() {
+            ck.required(&format!("spec.from[{i}].namespace"));
+        }
+    }
+    for (i, t) in spec.to.iter().enumerate() {
+        if t.kind.is_empty() {
+            ck.required(&format!("spec.to[{i}].kind"));
+        }
+    }
 }
 
 fn gateway_class(ck: &mut Check<'_>, c: &crd::GatewayClass) {
@@ -350,6 +356,18 @@ fn parent_refs(ck: &mut Check<'_>, refs: &[crd::ParentRef]) {
     }
 }
 
+/// The CEL rule on a route's rules: at most 128 matches in all.
+fn total_matches(ck: &mut Check<'_>, total: usize) {
+    if total > 128 {
+        ck.cel(
+            "spec.rules",
+            "spec.rules",
+            "array",
+            "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128",
+        );
+    }
+}
+
 fn hostnames(ck: &mut Check<'_>, hosts: &[String]) {
     ck.at_most("spec.hostnames", hosts.len(), 16);
     for (i, h) in hosts.iter().enumerate() {
@@ -378,14 +396,7 @@ fn http_route(ck: &mut Check<'_>, spec: &crd::HttpRouteSpec) {
     let Some(rules) = &spec.rules else { return };
     ck.at_most("spec.rules", rules.len(), 16);
     let total: usize = rules.iter().take(16).map(|r| r.matches.as_ref().map_or(1, Vec::len)).sum();
-    if total > 128 {
-        ck.cel(
-            "spec.rules",
-            "spec.rules",
-            "array",
-            "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128",
-        );
-    }
+    total_matches(ck, total);
     for (r, rule) in rules.iter().enumerate() {
         let at = format!("spec.rules[{r}]");
         if let Some(n) = &rule.name {
@@ -630,14 +641,7 @@ fn grpc_route(ck: &mut Check<'_>, spec: &crd::GrpcRouteSpec) {
     hostnames(ck, &spec.hostnames);
     ck.at_most("spec.rules", spec.rules.len(), 16);
     let total: usize = spec.rules.iter().take(16).map(|r| r.matches.len()).sum();
-    if total > 128 {
-        ck.cel(
-            "spec.rules",
-            "spec.rules",
-            "array",
-            "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128",
-        );
-    }
+    total_matches(ck, total);
     for (r, rule) in spec.rules.iter().enumerate() {
         let at = format!("spec.rules[{r}]");
         for (m, mat) in rule.matches.iter().enumerate() {

@@ -253,17 +253,22 @@ fn history_and_completion() {
     assert_eq!(sh.complete(&c, "ns"), ["nslookup"]);
 }
 
-/// A route asked for by name still shows its Gateway's word on it: the
-/// name picks the row, not the objects its status is computed from.
-#[test]
-fn get_one_httproute_shows_its_parents_status() {
-    let gw = "
+/// NGINX Gateway Fabric's class, as its install creates it.
+const NGINX_CLASS: &str = "
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: {name: nginx}
 spec: {controllerName: gateway.nginx.org/nginx-gateway-controller}
----
+";
+
+/// A route asked for by name still shows its Gateway's word on it: the
+/// name picks the row, not the objects its status is computed from.
+#[test]
+fn get_one_httproute_shows_its_parents_status() {
+    let gw = &[
+        NGINX_CLASS,
+        "---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: gw, namespace: shop}
@@ -277,7 +282,9 @@ metadata: {name: r, namespace: shop}
 spec:
   parentRefs: [{name: gw, sectionName: https}]
   rules: [{backendRefs: [{name: web, port: 80}]}]
-";
+",
+    ]
+    .concat();
     let c = cluster(gw);
     let out = session(
         &c,
@@ -299,13 +306,9 @@ spec:
 /// maps one level in. A route that cannot attach says why in its status.
 #[test]
 fn describe_gateway_api_objects() {
-    let gw = "
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: nginx}
-spec: {controllerName: gateway.nginx.org/nginx-gateway-controller}
----
+    let gw = &[
+        NGINX_CLASS,
+        "---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: gw, namespace: shop}
@@ -324,7 +327,9 @@ spec:
   parentRefs: [{name: gw}]
   hostnames: [other.example.com]
   rules: [{backendRefs: [{name: web, port: 80}]}]
-";
+",
+    ]
+    .concat();
     let c = cluster(gw);
     let out = session(&c, &["kubectl describe httproute r -n shop"]);
     let want = "\
