@@ -159,17 +159,20 @@ fn httproute_matching() {
 /// HTTPRoutePathMatchOrder: Exact first, then the longest prefix.
 #[test]
 fn httproute_path_match_order() {
-    let rules = "  - matches: [{path: {type: Exact, value: /match}}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{path: {type: Exact, value: /match/exact}}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{path: {type: Exact, value: /match/exact/one}}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /match/}}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /match/prefix/}}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /match/prefix/one}}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n";
-    let c = cluster(Implementation::NginxGatewayFabric, &http_route("path-matching-order", rules));
-    for (path, want) in [
-        ("/match/exact/one", "infra-backend-v3"),
-        ("/match/exact", "infra-backend-v2"),
-        ("/match", "infra-backend-v1"),
-        ("/match/prefix/one/any", "infra-backend-v2"),
-        ("/match/prefix/any", "infra-backend-v1"),
-        ("/match/any", "infra-backend-v3"),
-    ] {
-        assert_eq!(outcome(&c, get(path)), want, "{path}");
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let rules = "  - matches: [{path: {type: Exact, value: /match}}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{path: {type: Exact, value: /match/exact}}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{path: {type: Exact, value: /match/exact/one}}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /match/}}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /match/prefix/}}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /match/prefix/one}}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n";
+        let c = cluster(i, &http_route("path-matching-order", rules));
+        for (path, want) in [
+            ("/match/exact/one", "infra-backend-v3"),
+            ("/match/exact", "infra-backend-v2"),
+            ("/match", "infra-backend-v1"),
+            ("/match/prefix/one/any", "infra-backend-v2"),
+            ("/match/prefix/any", "infra-backend-v1"),
+            ("/match/any", "infra-backend-v3"),
+        ] {
+            assert_eq!(outcome(&c, get(path)), want, "{path}");
+        }
     }
 }
 
@@ -177,22 +180,25 @@ fn httproute_path_match_order() {
 /// earlier rule; nothing matching is a 404.
 #[test]
 fn httproute_header_matching() {
-    let rules = "  - matches: [{headers: [{name: version, value: one}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: version, value: two}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{headers: [{name: version, value: two}, {name: color, value: orange}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: color, value: blue}]}, {headers: [{name: color, value: green}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: color, value: red}]}, {headers: [{name: color, value: yellow}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n";
-    let c = cluster(Implementation::Traefik, &http_route("header-matching", rules));
-    for (headers, want) in [
-        (&[("Version", "one")][..], "infra-backend-v1"),
-        (&[("Version", "two")], "infra-backend-v2"),
-        (&[("Version", "two"), ("Color", "orange")], "infra-backend-v1"),
-        (&[("Version", "two"), ("Color", "blue")], "infra-backend-v2"),
-        (&[("Color", "orange")], "404"),
-        (&[("Some-Other-Header", "one")], "404"),
-        (&[("Color", "blue")], "infra-backend-v1"),
-        (&[("Color", "green")], "infra-backend-v1"),
-        (&[("Color", "red")], "infra-backend-v2"),
-        (&[("Color", "yellow")], "infra-backend-v2"),
-        (&[("Color", "purple")], "404"),
-    ] {
-        assert_eq!(outcome(&c, Req { headers, ..get("/") }), want, "{headers:?}");
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let rules = "  - matches: [{headers: [{name: version, value: one}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: version, value: two}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{headers: [{name: version, value: two}, {name: color, value: orange}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: color, value: blue}]}, {headers: [{name: color, value: green}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: color, value: red}]}, {headers: [{name: color, value: yellow}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n";
+        let c = cluster(i, &http_route("header-matching", rules));
+        for (headers, want) in [
+            (&[("Version", "one")][..], "infra-backend-v1"),
+            (&[("Version", "two")], "infra-backend-v2"),
+            (&[("Version", "two"), ("Color", "orange")], "infra-backend-v1"),
+            (&[("Version", "two"), ("Color", "blue")], "infra-backend-v2"),
+            (&[("Color", "orange")], "404"),
+            (&[("Some-Other-Header", "one")], "404"),
+            (&[("Color", "blue")], "infra-backend-v1"),
+            (&[("Color", "green")], "infra-backend-v1"),
+            (&[("Color", "red")], "infra-backend-v2"),
+            (&[("Color", "yellow")], "infra-backend-v2"),
+            (&[("Color", "purple")], "404"),
+        ] {
+            assert_eq!(outcome(&c, Req { headers, ..get("/") }), want, "{headers:?}");
+        }
     }
 }
 
@@ -201,39 +207,42 @@ fn httproute_header_matching() {
 /// of query parameters are case-sensitive.
 #[test]
 fn httproute_query_param_and_method_matching() {
-    let q = "  - matches: [{queryParams: [{name: animal, value: whale}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{queryParams: [{name: animal, value: dolphin}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{queryParams: [{name: animal, value: dolphin}, {name: color, value: blue}]}, {queryParams: [{name: ANIMAL, value: Whale}]}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /path1}, queryParams: [{name: animal, value: whale}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: version, value: one}], queryParams: [{name: animal, value: whale}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /path5}}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{queryParams: [{name: animal, value: hydra}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{headers: [{name: version, value: four}]}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n";
-    let c = cluster(Implementation::Cilium, &http_route("query-param-matching", q));
-    for (path, headers, want) in [
-        ("/?animal=whale", &[][..], "infra-backend-v1"),
-        ("/?animal=dolphin", &[], "infra-backend-v2"),
-        ("/?animal=dolphin&color=blue", &[], "infra-backend-v3"),
-        ("/?ANIMAL=Whale", &[], "infra-backend-v3"),
-        ("/?animal=whale&otherparam=irrelevant", &[], "infra-backend-v1"),
-        ("/?animal=dolphin&color=yellow", &[], "infra-backend-v2"),
-        ("/?color=blue", &[], "404"),
-        ("/?animal=dog", &[], "404"),
-        ("/?animal=whaledolphin", &[], "404"),
-        ("/", &[], "404"),
-        ("/path1?animal=whale", &[], "infra-backend-v1"),
-        ("/?animal=whale", &[("version", "one")], "infra-backend-v2"),
-        ("/path5?animal=hydra", &[], "infra-backend-v1"),
-        ("/?animal=hydra", &[("version", "four")], "infra-backend-v3"),
-    ] {
-        assert_eq!(outcome(&c, Req { headers, ..get(path) }), want, "{path} {headers:?}");
-    }
-    let m = "  - matches: [{method: POST}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{method: GET}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /path1}, method: GET}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: version, value: one}], method: PUT}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /path5}}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{method: PATCH}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{headers: [{name: version, value: four}]}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n";
-    let c = cluster(Implementation::NginxGatewayFabric, &http_route("method-matching", m));
-    for (method, path, headers, want) in [
-        ("POST", "/", &[][..], "infra-backend-v1"),
-        ("GET", "/", &[], "infra-backend-v2"),
-        ("HEAD", "/", &[], "404"),
-        ("GET", "/path1", &[], "infra-backend-v1"),
-        ("PUT", "/", &[("version", "one")], "infra-backend-v2"),
-        ("PUT", "/", &[], "404"),
-        ("PATCH", "/path5", &[], "infra-backend-v1"),
-        ("PATCH", "/", &[("version", "four")], "infra-backend-v2"),
-    ] {
-        assert_eq!(outcome(&c, Req { method, headers, ..get(path) }), want, "{method} {path} {headers:?}");
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let q = "  - matches: [{queryParams: [{name: animal, value: whale}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{queryParams: [{name: animal, value: dolphin}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{queryParams: [{name: animal, value: dolphin}, {name: color, value: blue}]}, {queryParams: [{name: ANIMAL, value: Whale}]}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /path1}, queryParams: [{name: animal, value: whale}]}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: version, value: one}], queryParams: [{name: animal, value: whale}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /path5}}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{queryParams: [{name: animal, value: hydra}]}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{headers: [{name: version, value: four}]}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n";
+        let c = cluster(i, &http_route("query-param-matching", q));
+        for (path, headers, want) in [
+            ("/?animal=whale", &[][..], "infra-backend-v1"),
+            ("/?animal=dolphin", &[], "infra-backend-v2"),
+            ("/?animal=dolphin&color=blue", &[], "infra-backend-v3"),
+            ("/?ANIMAL=Whale", &[], "infra-backend-v3"),
+            ("/?animal=whale&otherparam=irrelevant", &[], "infra-backend-v1"),
+            ("/?animal=dolphin&color=yellow", &[], "infra-backend-v2"),
+            ("/?color=blue", &[], "404"),
+            ("/?animal=dog", &[], "404"),
+            ("/?animal=whaledolphin", &[], "404"),
+            ("/", &[], "404"),
+            ("/path1?animal=whale", &[], "infra-backend-v1"),
+            ("/?animal=whale", &[("version", "one")], "infra-backend-v2"),
+            ("/path5?animal=hydra", &[], "infra-backend-v1"),
+            ("/?animal=hydra", &[("version", "four")], "infra-backend-v3"),
+        ] {
+            assert_eq!(outcome(&c, Req { headers, ..get(path) }), want, "{path} {headers:?}");
+        }
+        let m = "  - matches: [{method: POST}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{method: GET}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /path1}, method: GET}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{headers: [{name: version, value: one}], method: PUT}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{path: {type: PathPrefix, value: /path5}}]\n    backendRefs: [{name: infra-backend-v1, port: 8080}]\n  - matches: [{method: PATCH}]\n    backendRefs: [{name: infra-backend-v2, port: 8080}]\n  - matches: [{headers: [{name: version, value: four}]}]\n    backendRefs: [{name: infra-backend-v3, port: 8080}]\n";
+        let c = cluster(i, &http_route("method-matching", m));
+        for (method, path, headers, want) in [
+            ("POST", "/", &[][..], "infra-backend-v1"),
+            ("GET", "/", &[], "infra-backend-v2"),
+            ("HEAD", "/", &[], "404"),
+            ("GET", "/path1", &[], "infra-backend-v1"),
+            ("PUT", "/", &[("version", "one")], "infra-backend-v2"),
+            ("PUT", "/", &[], "404"),
+            ("PATCH", "/path5", &[], "infra-backend-v1"),
+            ("PATCH", "/", &[("version", "four")], "infra-backend-v2"),
+        ] {
+            assert_eq!(outcome(&c, Req { method, headers, ..get(path) }), want, "{method} {path} {headers:?}");
+        }
     }
 }
 
@@ -242,78 +251,81 @@ fn httproute_query_param_and_method_matching() {
 /// wildcards; the Host header's port is ignored.
 #[test]
 fn hostname_intersection_and_listener_hostnames() {
-    let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: hi, namespace: gateway-conformance-infra}\nspec:\n  gatewayClassName: conformance\n  listeners:\n  - {name: listener-1, port: 80, protocol: HTTP, hostname: very.specific.com}\n  - {name: listener-2, port: 80, protocol: HTTP, hostname: \"*.wildcard.io\"}\n  - {name: listener-3, port: 80, protocol: HTTP, hostname: \"*.anotherwildcard.io\"}\n";
-    let route = |name: &str, hosts: &str, prefix: &str, b: &str| {
-        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: {INFRA}}}\nspec:\n  parentRefs: [{{name: hi, namespace: {INFRA}}}]\n  hostnames: [{hosts}]\n  rules:\n  - matches: [{{path: {{type: PathPrefix, value: {prefix}}}}}]\n    backendRefs: [{{name: {b}, port: 8080}}]\n")
-    };
-    let extra = [
-        gw.to_owned(),
-        route("s1", "non.matching.com, \"*.nonmatchingwildcard.io\", very.specific.com", "/s1", "infra-backend-v1"),
-        route(
-            "s2",
-            "non.matching.com, wildcard.io, foo.wildcard.io, bar.wildcard.io, foo.bar.wildcard.io",
-            "/s2",
-            "infra-backend-v2",
-        ),
-        route("s3", "non.matching.com, \"*.specific.com\"", "/s3", "infra-backend-v3"),
-        route("s4", "\"*.anotherwildcard.io\"", "/s4", "infra-backend-v1"),
-        route("no-intersecting-hosts", "specific.but.wrong.com, wildcard.io", "/s5", "infra-backend-v2"),
-    ]
-    .concat();
-    let c = cluster(Implementation::NginxGatewayFabric, &extra);
-    for (host, path, want) in [
-        ("very.specific.com", "/s1", "infra-backend-v1"),
-        ("very.specific.com:1234", "/s1", "infra-backend-v1"),
-        ("non.matching.com", "/s1", "404"),
-        ("foo.nonmatchingwildcard.io", "/s1", "404"),
-        ("foo.wildcard.io", "/s1", "404"),
-        ("foo.wildcard.io", "/s2", "infra-backend-v2"),
-        ("foo.bar.wildcard.io", "/s2", "infra-backend-v2"),
-        ("wildcard.io", "/s2", "404"),
-        ("very.specific.com", "/s3", "infra-backend-v3"),
-        ("foo.specific.com", "/s3", "404"),
-        ("foo.bar.anotherwildcard.io", "/s4", "infra-backend-v1"),
-        ("anotherwildcard.io", "/s4", "404"),
-        ("specific.but.wrong.com", "/s5", "404"),
-        ("wildcard.io", "/s5", "404"),
-    ] {
-        assert_eq!(outcome(&c, Req { gateway: "hi", host, ..get(path) }), want, "{host}{path}");
-    }
-    // The route whose hostnames meet no listener's is not accepted.
-    let r = c
-        .gateway_api
-        .http_routes
-        .iter()
-        .find(|r| r.object.metadata.name.as_deref() == Some("no-intersecting-hosts"))
-        .unwrap();
-    let view = RouteView::http(&r.object);
-    let s = status::parent_status(&c, &c.gateway_api, &r.object.spec.parent_refs[0], &view).unwrap();
-    assert_eq!(accepted(&s.conditions), (false, "NoMatchingListenerHostname"));
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: hi, namespace: gateway-conformance-infra}\nspec:\n  gatewayClassName: conformance\n  listeners:\n  - {name: listener-1, port: 80, protocol: HTTP, hostname: very.specific.com}\n  - {name: listener-2, port: 80, protocol: HTTP, hostname: \"*.wildcard.io\"}\n  - {name: listener-3, port: 80, protocol: HTTP, hostname: \"*.anotherwildcard.io\"}\n";
+        let route = |name: &str, hosts: &str, prefix: &str, b: &str| {
+            format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: {INFRA}}}\nspec:\n  parentRefs: [{{name: hi, namespace: {INFRA}}}]\n  hostnames: [{hosts}]\n  rules:\n  - matches: [{{path: {{type: PathPrefix, value: {prefix}}}}}]\n    backendRefs: [{{name: {b}, port: 8080}}]\n")
+        };
+        let extra = [
+            gw.to_owned(),
+            route("s1", "non.matching.com, \"*.nonmatchingwildcard.io\", very.specific.com", "/s1", "infra-backend-v1"),
+            route(
+                "s2",
+                "non.matching.com, wildcard.io, foo.wildcard.io, bar.wildcard.io, foo.bar.wildcard.io",
+                "/s2",
+                "infra-backend-v2",
+            ),
+            route("s3", "non.matching.com, \"*.specific.com\"", "/s3", "infra-backend-v3"),
+            route("s4", "\"*.anotherwildcard.io\"", "/s4", "infra-backend-v1"),
+            route("no-intersecting-hosts", "specific.but.wrong.com, wildcard.io", "/s5", "infra-backend-v2"),
+        ]
+        .concat();
+        let c = cluster(i, &extra);
+        for (host, path, want) in [
+            ("very.specific.com", "/s1", "infra-backend-v1"),
+            ("very.specific.com:1234", "/s1", "infra-backend-v1"),
+            ("non.matching.com", "/s1", "404"),
+            ("foo.nonmatchingwildcard.io", "/s1", "404"),
+            ("foo.wildcard.io", "/s1", "404"),
+            ("foo.wildcard.io", "/s2", "infra-backend-v2"),
+            ("foo.bar.wildcard.io", "/s2", "infra-backend-v2"),
+            ("wildcard.io", "/s2", "404"),
+            ("very.specific.com", "/s3", "infra-backend-v3"),
+            ("foo.specific.com", "/s3", "404"),
+            ("foo.bar.anotherwildcard.io", "/s4", "infra-backend-v1"),
+            ("anotherwildcard.io", "/s4", "404"),
+            ("specific.but.wrong.com", "/s5", "404"),
+            ("wildcard.io", "/s5", "404"),
+        ] {
+            assert_eq!(outcome(&c, Req { gateway: "hi", host, ..get(path) }), want, "{host}{path}");
+        }
+        // The route whose hostnames meet no listener's is not accepted.
+        let r = c
+            .gateway_api
+            .http_routes
+            .iter()
+            .find(|r| r.object.metadata.name.as_deref() == Some("no-intersecting-hosts"))
+            .unwrap();
+        let view = RouteView::http(&r.object);
+        let s = status::parent_status(&c, &c.gateway_api, &r.object.spec.parent_refs[0], &view).unwrap();
+        assert_eq!(accepted(&s.conditions), (false, "NoMatchingListenerHostname"));
 
-    let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: lh, namespace: gateway-conformance-infra}\nspec:\n  gatewayClassName: conformance\n  listeners:\n  - {name: listener-1, port: 80, protocol: HTTP, hostname: bar.com}\n  - {name: listener-2, port: 80, protocol: HTTP, hostname: foo.bar.com}\n  - {name: listener-3, port: 80, protocol: HTTP, hostname: \"*.bar.com\"}\n  - {name: listener-4, port: 80, protocol: HTTP, hostname: \"*.foo.com\"}\n";
-    let on = |name: &str, sections: &[&str], b: &str| {
-        let parents: Vec<String> =
-            sections.iter().map(|s| format!("{{name: lh, namespace: {INFRA}, sectionName: {s}}}")).collect();
-        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: {INFRA}}}\nspec:\n  parentRefs: [{}]\n  rules:\n  - backendRefs: [{{name: {b}, port: 8080}}]\n", parents.join(", "))
-    };
-    let extra = [
-        gw.to_owned(),
-        on("backend-v1", &["listener-1"], "infra-backend-v1"),
-        on("backend-v2", &["listener-2"], "infra-backend-v2"),
-        on("backend-v3", &["listener-3", "listener-4"], "infra-backend-v3"),
-    ]
-    .concat();
-    let c = cluster(Implementation::Traefik, &extra);
-    for (host, want) in [
-        ("bar.com", "infra-backend-v1"),
-        ("foo.bar.com", "infra-backend-v2"),
-        ("baz.bar.com", "infra-backend-v3"),
-        ("multiple.prefixes.bar.com", "infra-backend-v3"),
-        ("multiple.prefixes.foo.com", "infra-backend-v3"),
-        ("foo.com", "404"),
-        ("no.matching.host", "404"),
-    ] {
-        assert_eq!(outcome(&c, Req { gateway: "lh", host, ..get("/") }), want, "{host}");
+        let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: lh, namespace: gateway-conformance-infra}\nspec:\n  gatewayClassName: conformance\n  listeners:\n  - {name: listener-1, port: 80, protocol: HTTP, hostname: bar.com}\n  - {name: listener-2, port: 80, protocol: HTTP, hostname: foo.bar.com}\n  - {name: listener-3, port: 80, protocol: HTTP, hostname: \"*.bar.com\"}\n  - {name: listener-4, port: 80, protocol: HTTP, hostname: \"*.foo.com\"}\n";
+        let on = |name: &str, sections: &[&str], b: &str| {
+            let parents: Vec<String> =
+                sections.iter().map(|s| format!("{{name: lh, namespace: {INFRA}, sectionName: {s}}}")).collect();
+            format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: {INFRA}}}\nspec:\n  parentRefs: [{}]\n  rules:\n  - backendRefs: [{{name: {b}, port: 8080}}]\n", parents.join(", "))
+        };
+        let extra = [
+            gw.to_owned(),
+            on("backend-v1", &["listener-1"], "infra-backend-v1"),
+            on("backend-v2", &["listener-2"], "infra-backend-v2"),
+            on("backend-v3", &["listener-3", "listener-4"], "infra-backend-v3"),
+        ]
+        .concat();
+        let c = cluster(i, &extra);
+        for (host, want) in [
+            ("bar.com", "infra-backend-v1"),
+            ("foo.bar.com", "infra-backend-v2"),
+            ("baz.bar.com", "infra-backend-v3"),
+            ("multiple.prefixes.bar.com", "infra-backend-v3"),
+            ("multiple.prefixes.foo.com", "infra-backend-v3"),
+            ("foo.com", "404"),
+            ("no.matching.host", "404"),
+        ] {
+            assert_eq!(outcome(&c, Req { gateway: "lh", host, ..get("/") }), want, "{host}");
+        }
     }
 }
 
@@ -329,71 +341,81 @@ fn resolved(conditions: &[Condition]) -> (bool, &'static str) {
 /// port a redirect keeps or drops (RedirectPortAndScheme's table).
 #[test]
 fn httproute_redirects() {
-    let rules = "  - matches: [{path: {type: PathPrefix, value: /hostname-redirect}}]\n    filters: [{type: RequestRedirect, requestRedirect: {hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /host-and-status}}]\n    filters: [{type: RequestRedirect, requestRedirect: {statusCode: 301, hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /original-prefix}}]\n    filters: [{type: RequestRedirect, requestRedirect: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /replacement-prefix}}}]\n  - matches: [{path: {type: PathPrefix, value: /full}}]\n    filters: [{type: RequestRedirect, requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /full-path-replacement}}}]\n  - matches: [{path: {type: PathPrefix, value: /port}}]\n    filters: [{type: RequestRedirect, requestRedirect: {port: 8083}}]\n  - matches: [{path: {type: PathPrefix, value: /scheme-https-and-port-nil}}]\n    filters: [{type: RequestRedirect, requestRedirect: {scheme: https, hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /scheme-https-and-port-8443}}]\n    filters: [{type: RequestRedirect, requestRedirect: {scheme: https, port: 8443, hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /scheme-nil-and-port-80}}]\n    filters: [{type: RequestRedirect, requestRedirect: {port: 80, hostname: example.org}}]\n";
-    let c = cluster(Implementation::NginxGatewayFabric, &http_route("redirect", rules));
-    let host = "gw.example";
-    for (path, status, location) in [
-        ("/hostname-redirect", 302, "http://example.org/hostname-redirect"),
-        ("/host-and-status", 301, "http://example.org/host-and-status"),
-        ("/original-prefix/lemon", 302, "http://gw.example/replacement-prefix/lemon"),
-        ("/full/path/original", 302, "http://gw.example/full-path-replacement"),
-        ("/port", 302, "http://gw.example:8083/port"),
-        ("/scheme-https-and-port-nil", 302, "https://example.org/scheme-https-and-port-nil"),
-        ("/scheme-https-and-port-8443", 302, "https://example.org:8443/scheme-https-and-port-8443"),
-        ("/scheme-nil-and-port-80", 302, "http://example.org/scheme-nil-and-port-80"),
-    ] {
-        let r = send(&c, &Req { host, ..get(path) }, 0);
-        assert_eq!((r.status, r.location.as_deref()), (status, Some(location)), "{path}");
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let rules = "  - matches: [{path: {type: PathPrefix, value: /hostname-redirect}}]\n    filters: [{type: RequestRedirect, requestRedirect: {hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /host-and-status}}]\n    filters: [{type: RequestRedirect, requestRedirect: {statusCode: 301, hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /original-prefix}}]\n    filters: [{type: RequestRedirect, requestRedirect: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /replacement-prefix}}}]\n  - matches: [{path: {type: PathPrefix, value: /full}}]\n    filters: [{type: RequestRedirect, requestRedirect: {path: {type: ReplaceFullPath, replaceFullPath: /full-path-replacement}}}]\n  - matches: [{path: {type: PathPrefix, value: /port}}]\n    filters: [{type: RequestRedirect, requestRedirect: {port: 8083}}]\n  - matches: [{path: {type: PathPrefix, value: /scheme-https-and-port-nil}}]\n    filters: [{type: RequestRedirect, requestRedirect: {scheme: https, hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /scheme-https-and-port-8443}}]\n    filters: [{type: RequestRedirect, requestRedirect: {scheme: https, port: 8443, hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /scheme-nil-and-port-80}}]\n    filters: [{type: RequestRedirect, requestRedirect: {port: 80, hostname: example.org}}]\n";
+        let c = cluster(i, &http_route("redirect", rules));
+        let host = "gw.example";
+        for (path, status, location) in [
+            ("/hostname-redirect", 302, "http://example.org/hostname-redirect"),
+            ("/host-and-status", 301, "http://example.org/host-and-status"),
+            ("/original-prefix/lemon", 302, "http://gw.example/replacement-prefix/lemon"),
+            ("/full/path/original", 302, "http://gw.example/full-path-replacement"),
+            ("/port", 302, "http://gw.example:8083/port"),
+            ("/scheme-https-and-port-nil", 302, "https://example.org/scheme-https-and-port-nil"),
+            ("/scheme-https-and-port-8443", 302, "https://example.org:8443/scheme-https-and-port-8443"),
+            ("/scheme-nil-and-port-80", 302, "http://example.org/scheme-nil-and-port-80"),
+        ] {
+            let r = send(&c, &Req { host, ..get(path) }, 0);
+            assert_eq!((r.status, r.location.as_deref()), (status, Some(location)), "{path}");
+        }
+        // A listener on 8080: a redirect that names no scheme keeps its port;
+        // one to https drops it.
+        let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: on-8080, namespace: gateway-conformance-infra}\nspec:\n  gatewayClassName: conformance\n  listeners: [{name: http, port: 8080, protocol: HTTP}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r8080, namespace: gateway-conformance-infra}\nspec:\n  parentRefs: [{name: on-8080}]\n  rules:\n  - matches: [{path: {type: PathPrefix, value: /scheme-nil-and-port-nil}}]\n    filters: [{type: RequestRedirect, requestRedirect: {hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /scheme-https-and-port-nil}}]\n    filters: [{type: RequestRedirect, requestRedirect: {scheme: https, hostname: example.org}}]\n";
+        let c = cluster(i, gw);
+        let at = |path| send(&c, &Req { gateway: "on-8080", port: 8080, host, ..get(path) }, 0).location;
+        assert_eq!(at("/scheme-nil-and-port-nil").as_deref(), Some("http://example.org:8080/scheme-nil-and-port-nil"));
+        assert_eq!(at("/scheme-https-and-port-nil").as_deref(), Some("https://example.org/scheme-https-and-port-nil"));
     }
-    // A listener on 8080: a redirect that names no scheme keeps its port;
-    // one to https drops it.
-    let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: on-8080, namespace: gateway-conformance-infra}\nspec:\n  gatewayClassName: conformance\n  listeners: [{name: http, port: 8080, protocol: HTTP}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r8080, namespace: gateway-conformance-infra}\nspec:\n  parentRefs: [{name: on-8080}]\n  rules:\n  - matches: [{path: {type: PathPrefix, value: /scheme-nil-and-port-nil}}]\n    filters: [{type: RequestRedirect, requestRedirect: {hostname: example.org}}]\n  - matches: [{path: {type: PathPrefix, value: /scheme-https-and-port-nil}}]\n    filters: [{type: RequestRedirect, requestRedirect: {scheme: https, hostname: example.org}}]\n";
-    let c = cluster(Implementation::Cilium, gw);
-    let at = |path| send(&c, &Req { gateway: "on-8080", port: 8080, host, ..get(path) }, 0).location;
-    assert_eq!(at("/scheme-nil-and-port-nil").as_deref(), Some("http://example.org:8080/scheme-nil-and-port-nil"));
-    assert_eq!(at("/scheme-https-and-port-nil").as_deref(), Some("https://example.org/scheme-https-and-port-nil"));
 }
 
 /// HTTPRouteRewriteHost and HTTPRouteRewritePath, with the request header
 /// modifier: what the backend sees.
 #[test]
 fn httproute_rewrites_and_header_modifiers() {
-    let hm = "{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: X-Header-Set, value: set-overwrites-values}], add: [{name: X-Header-Add, value: header-val-1}, {name: X-Header-Add-Append, value: header-val-2}], remove: [X-Header-Remove]}}";
-    let rules = format!("  - matches: [{{path: {{type: PathPrefix, value: /prefix/one}}}}]\n    filters: [{{type: URLRewrite, urlRewrite: {{path: {{type: ReplacePrefixMatch, replacePrefixMatch: /one}}}}}}]\n    backendRefs: [{{name: infra-backend-v1, port: 8080}}]\n  - matches: [{{path: {{type: PathPrefix, value: /strip-prefix}}}}]\n    filters: [{{type: URLRewrite, urlRewrite: {{path: {{type: ReplacePrefixMatch, replacePrefixMatch: /}}}}}}]\n    backendRefs: [{{name: infra-backend-v1, port: 8080}}]\n  - matches: [{{path: {{type: PathPrefix, value: /full/one}}}}]\n    filters: [{{type: URLRewrite, urlRewrite: {{path: {{type: ReplaceFullPath, replaceFullPath: /one}}}}}}]\n    backendRefs: [{{name: infra-backend-v1, port: 8080}}]\n  - matches: [{{path: {{type: PathPrefix, value: /host}}}}]\n    filters: [{{type: URLRewrite, urlRewrite: {{hostname: test.example.org}}}}, {hm}]\n    backendRefs: [{{name: infra-backend-v2, port: 8080}}]\n");
-    let c = cluster(Implementation::Traefik, &http_route("rewrite", &rules));
-    for (path, want) in [
-        ("/prefix/one/two", "/one/two"),
-        ("/strip-prefix/three", "/three"),
-        ("/strip-prefix", "/"),
-        ("/full/one/two", "/one"),
-        ("/prefix/one/two?q=1", "/one/two?q=1"),
-    ] {
-        assert_eq!(send(&c, &get(path), 0).upstream_path, want, "{path}");
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let hm = "{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: X-Header-Set, value: set-overwrites-values}], add: [{name: X-Header-Add, value: header-val-1}, {name: X-Header-Add-Append, value: header-val-2}], remove: [X-Header-Remove]}}";
+        let rules = format!("  - matches: [{{path: {{type: PathPrefix, value: /prefix/one}}}}]\n    filters: [{{type: URLRewrite, urlRewrite: {{path: {{type: ReplacePrefixMatch, replacePrefixMatch: /one}}}}}}]\n    backendRefs: [{{name: infra-backend-v1, port: 8080}}]\n  - matches: [{{path: {{type: PathPrefix, value: /strip-prefix}}}}]\n    filters: [{{type: URLRewrite, urlRewrite: {{path: {{type: ReplacePrefixMatch, replacePrefixMatch: /}}}}}}]\n    backendRefs: [{{name: infra-backend-v1, port: 8080}}]\n  - matches: [{{path: {{type: PathPrefix, value: /full/one}}}}]\n    filters: [{{type: URLRewrite, urlRewrite: {{path: {{type: ReplaceFullPath, replaceFullPath: /one}}}}}}]\n    backendRefs: [{{name: infra-backend-v1, port: 8080}}]\n  - matches: [{{path: {{type: PathPrefix, value: /host}}}}]\n    filters: [{{type: URLRewrite, urlRewrite: {{hostname: test.example.org}}}}, {hm}]\n    backendRefs: [{{name: infra-backend-v2, port: 8080}}]\n");
+        let c = cluster(i, &http_route("rewrite", &rules));
+        for (path, want) in [
+            ("/prefix/one/two", "/one/two"),
+            ("/strip-prefix/three", "/three"),
+            ("/strip-prefix", "/"),
+            ("/full/one/two", "/one"),
+            ("/prefix/one/two?q=1", "/one/two?q=1"),
+        ] {
+            assert_eq!(send(&c, &get(path), 0).upstream_path, want, "{path}");
+        }
+        let headers = [("X-Header-Remove", "remove-val"), ("X-Header-Add-Append", "append-val-1")];
+        let r = send(&c, &Req { host: "rewrite.example", headers: &headers, ..get("/host") }, 0);
+        assert_eq!(r.upstream_host, "test.example.org");
+        let seen =
+            |n: &str| r.upstream_headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
+        assert_eq!(seen("X-Header-Add"), Some("header-val-1"));
+        assert_eq!(seen("X-Header-Add-Append"), Some("append-val-1,header-val-2"));
+        assert_eq!(seen("X-Header-Set"), Some("set-overwrites-values"));
+        assert_eq!(seen("X-Header-Remove"), None);
     }
-    let headers = [("X-Header-Remove", "remove-val"), ("X-Header-Add-Append", "append-val-1")];
-    let r = send(&c, &Req { host: "rewrite.example", headers: &headers, ..get("/host") }, 0);
-    assert_eq!(r.upstream_host, "test.example.org");
-    let seen = |n: &str| r.upstream_headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
-    assert_eq!(seen("X-Header-Add"), Some("header-val-1"));
-    assert_eq!(seen("X-Header-Add-Append"), Some("append-val-1,header-val-2"));
-    assert_eq!(seen("X-Header-Set"), Some("set-overwrites-values"));
-    assert_eq!(seen("X-Header-Remove"), None);
 }
 
 /// HTTPRouteWeight: 70/30/0 over many requests (the suite allows ±5%).
 #[test]
 fn httproute_weight() {
-    let rules = "  - backendRefs:\n    - {name: infra-backend-v1, port: 8080, weight: 70}\n    - {name: infra-backend-v2, port: 8080, weight: 30}\n    - {name: infra-backend-v3, port: 8080, weight: 0}\n";
-    let c = cluster(Implementation::NginxGatewayFabric, &http_route("weighted-backends", rules));
-    let mut counts = std::collections::BTreeMap::new();
-    for seed in 0..500 {
-        let r = send(&c, &get("/"), seed);
-        *counts.entry(r.backend.unwrap().service).or_insert(0) += 1;
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let rules = "  - backendRefs:\n    - {name: infra-backend-v1, port: 8080, weight: 70}\n    - {name: infra-backend-v2, port: 8080, weight: 30}\n    - {name: infra-backend-v3, port: 8080, weight: 0}\n";
+        let c = cluster(i, &http_route("weighted-backends", rules));
+        let mut counts = std::collections::BTreeMap::new();
+        for seed in 0..500 {
+            let r = send(&c, &get("/"), seed);
+            *counts.entry(r.backend.unwrap().service).or_insert(0) += 1;
+        }
+        let share = |b: &str| f64::from(*counts.get(b).unwrap_or(&0)) / 500.0;
+        assert!((share("infra-backend-v1") - 0.7).abs() <= 0.05, "{counts:?}");
+        assert!((share("infra-backend-v2") - 0.3).abs() <= 0.05, "{counts:?}");
+        assert_eq!(share("infra-backend-v3"), 0.0, "{counts:?}");
     }
-    let share = |b: &str| f64::from(*counts.get(b).unwrap_or(&0)) / 500.0;
-    assert!((share("infra-backend-v1") - 0.7).abs() <= 0.05, "{counts:?}");
-    assert!((share("infra-backend-v2") - 0.3).abs() <= 0.05, "{counts:?}");
-    assert_eq!(share("infra-backend-v3"), 0.0, "{counts:?}");
 }
 
 /// HTTPRouteReferenceGrant, HTTPRouteInvalidCrossNamespaceBackendRef,
@@ -401,20 +423,23 @@ fn httproute_weight() {
 /// the route stays accepted, ResolvedRefs says why, the request gets 500.
 #[test]
 fn invalid_backends_and_reference_grants() {
-    let cross = "  - backendRefs: [{name: web-backend, namespace: gateway-conformance-web-backend, port: 8080}]\n";
-    let grant = "---\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: reference-grant, namespace: gateway-conformance-web-backend}\nspec:\n  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: gateway-conformance-infra}]\n  to: [{group: \"\", kind: Service, name: web-backend}]\n";
-    for (extra, status, why) in [
-        (http_route("r", cross), 500, (false, "RefNotPermitted")),
-        (format!("{}{grant}", http_route("r", cross)), 200, (true, "ResolvedRefs")),
-        (http_route("r", "  - backendRefs: [{name: nonexistent, port: 8080}]\n"), 500, (false, "BackendNotFound")),
-        (http_route("r", "  - backendRefs: [{group: unknownkind.example.com, kind: NonExistent, name: infra-backend-v1, port: 8080}]\n"), 500, (false, "InvalidKind")),
-    ] {
-        let c = cluster(Implementation::NginxGatewayFabric, &extra);
-        assert_eq!(send(&c, &get("/"), 0).status, status, "{extra}");
-        let r = &c.gateway_api.http_routes[0].object;
-        let s = status::parent_status(&c, &c.gateway_api, &r.spec.parent_refs[0], &RouteView::http(r)).unwrap();
-        assert_eq!(accepted(&s.conditions), (true, "Accepted"));
-        assert_eq!(resolved(&s.conditions), why, "{extra}");
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let cross = "  - backendRefs: [{name: web-backend, namespace: gateway-conformance-web-backend, port: 8080}]\n";
+        let grant = "---\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: reference-grant, namespace: gateway-conformance-web-backend}\nspec:\n  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: gateway-conformance-infra}]\n  to: [{group: \"\", kind: Service, name: web-backend}]\n";
+        for (extra, status, why) in [
+            (http_route("r", cross), 500, (false, "RefNotPermitted")),
+            (format!("{}{grant}", http_route("r", cross)), 200, (true, "ResolvedRefs")),
+            (http_route("r", "  - backendRefs: [{name: nonexistent, port: 8080}]\n"), 500, (false, "BackendNotFound")),
+            (http_route("r", "  - backendRefs: [{group: unknownkind.example.com, kind: NonExistent, name: infra-backend-v1, port: 8080}]\n"), 500, (false, "InvalidKind")),
+        ] {
+            let c = cluster(i, &extra);
+            assert_eq!(send(&c, &get("/"), 0).status, status, "{extra}");
+            let r = &c.gateway_api.http_routes[0].object;
+            let s = status::parent_status(&c, &c.gateway_api, &r.spec.parent_refs[0], &RouteView::http(r)).unwrap();
+            assert_eq!(accepted(&s.conditions), (true, "Accepted"));
+            assert_eq!(resolved(&s.conditions), why, "{extra}");
+        }
     }
 }
 
@@ -423,52 +448,68 @@ fn invalid_backends_and_reference_grants() {
 /// listener's allowedRoutes and the parentRef's sectionName and port.
 #[test]
 fn route_attachment_status() {
-    let in_web = |name: &str, parent: &str| {
-        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: gateway-conformance-web-backend}}\nspec:\n  parentRefs: [{parent}]\n  rules:\n  - backendRefs: [{{name: web-backend, port: 8080}}]\n")
-    };
-    let extra = [
-        in_web("invalid-cross-namespace-parent-ref", "{name: same-namespace, namespace: gateway-conformance-infra}"),
-        in_web("cross-namespace", "{name: backend-namespaces, namespace: gateway-conformance-infra}"),
-        http_route("section", "  - backendRefs: [{name: infra-backend-v1, port: 8080}]\n")
-            .replace("{name: same-namespace}", "{name: same-namespace, sectionName: unknown}"),
-        http_route("port", "  - backendRefs: [{name: infra-backend-v1, port: 8080}]\n")
-            .replace("{name: same-namespace}", "{name: same-namespace, port: 81}"),
-    ]
-    .concat();
-    let c = cluster(Implementation::NginxGatewayFabric, &extra);
-    let of = |name: &str| {
-        let r =
-            &c.gateway_api.http_routes.iter().find(|r| r.object.metadata.name.as_deref() == Some(name)).unwrap().object;
-        status::parent_status(&c, &c.gateway_api, &r.spec.parent_refs[0], &RouteView::http(r)).unwrap()
-    };
-    assert_eq!(accepted(&of("invalid-cross-namespace-parent-ref").conditions), (false, "NotAllowedByListeners"));
-    assert_eq!(resolved(&of("invalid-cross-namespace-parent-ref").conditions), (true, "ResolvedRefs"));
-    assert_eq!(accepted(&of("cross-namespace").conditions), (true, "Accepted"));
-    assert_eq!(accepted(&of("section").conditions), (false, "NoMatchingParent"));
-    assert_eq!(accepted(&of("port").conditions), (false, "NoMatchingParent"));
-    // attachedRoutes: same-namespace's listener takes none of the others'.
-    let gw = &c.gateway_api.gateway(INFRA, "backend-namespaces").unwrap().object;
-    let s = status::gateway_status(&c, &c.gateway_api, gw, None).unwrap();
-    assert_eq!((s.listeners[0].name.as_str(), s.listeners[0].attached_routes), ("http", 1));
-    assert_eq!(s.listeners[0].supported_kinds, ["HTTPRoute", "GRPCRoute"]);
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let in_web = |name: &str, parent: &str| {
+            format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: gateway-conformance-web-backend}}\nspec:\n  parentRefs: [{parent}]\n  rules:\n  - backendRefs: [{{name: web-backend, port: 8080}}]\n")
+        };
+        let extra = [
+            in_web(
+                "invalid-cross-namespace-parent-ref",
+                "{name: same-namespace, namespace: gateway-conformance-infra}",
+            ),
+            in_web("cross-namespace", "{name: backend-namespaces, namespace: gateway-conformance-infra}"),
+            http_route("section", "  - backendRefs: [{name: infra-backend-v1, port: 8080}]\n")
+                .replace("{name: same-namespace}", "{name: same-namespace, sectionName: unknown}"),
+            http_route("port", "  - backendRefs: [{name: infra-backend-v1, port: 8080}]\n")
+                .replace("{name: same-namespace}", "{name: same-namespace, port: 81}"),
+        ]
+        .concat();
+        let c = cluster(i, &extra);
+        let of = |name: &str| {
+            let r = &c
+                .gateway_api
+                .http_routes
+                .iter()
+                .find(|r| r.object.metadata.name.as_deref() == Some(name))
+                .unwrap()
+                .object;
+            status::parent_status(&c, &c.gateway_api, &r.spec.parent_refs[0], &RouteView::http(r)).unwrap()
+        };
+        assert_eq!(accepted(&of("invalid-cross-namespace-parent-ref").conditions), (false, "NotAllowedByListeners"));
+        assert_eq!(resolved(&of("invalid-cross-namespace-parent-ref").conditions), (true, "ResolvedRefs"));
+        assert_eq!(accepted(&of("cross-namespace").conditions), (true, "Accepted"));
+        assert_eq!(accepted(&of("section").conditions), (false, "NoMatchingParent"));
+        assert_eq!(accepted(&of("port").conditions), (false, "NoMatchingParent"));
+        // attachedRoutes: same-namespace's listener takes none of the others'.
+        let gw = &c.gateway_api.gateway(INFRA, "backend-namespaces").unwrap().object;
+        let s = status::gateway_status(&c, &c.gateway_api, gw, None).unwrap();
+        assert_eq!((s.listeners[0].name.as_str(), s.listeners[0].attached_routes), ("http", 1));
+        assert_eq!(s.listeners[0].supported_kinds, ["HTTPRoute", "GRPCRoute"]);
+    }
 }
 
 /// GatewayInvalidRouteKind: a listener that names only kinds it cannot
 /// serve supports none, says InvalidRouteKinds and takes no route.
 #[test]
 fn gateway_invalid_route_kind() {
-    let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gateway-only-invalid-route-kind, namespace: gateway-conformance-infra}\nspec:\n  gatewayClassName: conformance\n  listeners:\n  - {name: http, port: 80, protocol: HTTP, allowedRoutes: {kinds: [{group: gateway.networking.k8s.io, kind: InvalidRoute}]}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: gateway-conformance-infra}\nspec:\n  parentRefs: [{name: gateway-only-invalid-route-kind}]\n  rules: [{backendRefs: [{name: infra-backend-v1, port: 8080}]}]\n";
-    let c = cluster(Implementation::NginxGatewayFabric, gw);
-    let gw = &c.gateway_api.gateway(INFRA, "gateway-only-invalid-route-kind").unwrap().object;
-    let s = status::gateway_status(&c, &c.gateway_api, gw, None).unwrap();
-    let l = &s.listeners[0];
-    assert!(l.supported_kinds.is_empty());
-    assert_eq!(l.attached_routes, 0);
-    assert_eq!(resolved(&l.conditions), (false, "InvalidRouteKinds"));
-    // NGF reports its Gateway programmed once nginx is configured, even
-    // before the load balancer has an address (its status/prepare_requests.go).
-    let programmed = s.conditions.iter().find(|c| c.type_ == "Programmed").unwrap();
-    assert_eq!((programmed.status, programmed.reason), (true, "Programmed"));
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let gw = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gateway-only-invalid-route-kind, namespace: gateway-conformance-infra}\nspec:\n  gatewayClassName: conformance\n  listeners:\n  - {name: http, port: 80, protocol: HTTP, allowedRoutes: {kinds: [{group: gateway.networking.k8s.io, kind: InvalidRoute}]}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: gateway-conformance-infra}\nspec:\n  parentRefs: [{name: gateway-only-invalid-route-kind}]\n  rules: [{backendRefs: [{name: infra-backend-v1, port: 8080}]}]\n";
+        let c = cluster(i, gw);
+        let gw = &c.gateway_api.gateway(INFRA, "gateway-only-invalid-route-kind").unwrap().object;
+        let s = status::gateway_status(&c, &c.gateway_api, gw, None).unwrap();
+        let l = &s.listeners[0];
+        assert!(l.supported_kinds.is_empty());
+        assert_eq!(l.attached_routes, 0);
+        assert_eq!(resolved(&l.conditions), (false, "InvalidRouteKinds"));
+        // NGF reports its Gateway programmed once nginx is configured, even
+        // before the load balancer has an address (its status/prepare_requests.go).
+        let programmed = s.conditions.iter().find(|c| c.type_ == "Programmed").unwrap();
+        if i == Implementation::NginxGatewayFabric {
+            assert_eq!((programmed.status, programmed.reason), (true, "Programmed"));
+        }
+    }
 }
 
 fn http_trace(c: &Cluster, url: &str) -> podpath_core::trace::Trace {
@@ -774,7 +815,9 @@ fn grpcroute_method_and_header_matching() {
 /// is not Programmed.
 #[test]
 fn listener_certificates_and_secret_reference_grants() {
-    let extra = "
+    // Every implementation podpath simulates passes the same table.
+    for i in Implementation::ALL {
+        let extra = "
 ---
 apiVersion: v1
 kind: Namespace
@@ -803,32 +846,37 @@ spec:
   - {name: https-cross, port: 443, protocol: HTTPS, hostname: cross.example.com, tls: {certificateRefs: [{name: certificate, namespace: gateway-conformance-web-backend}]}}
   - {name: https-kind, port: 443, protocol: HTTPS, hostname: kind.example.com, tls: {certificateRefs: [{group: '', kind: ConfigMap, name: tls-validity-checks-certificate}]}}
 ";
-    let c = cluster(Implementation::NginxGatewayFabric, extra);
-    let of = |c: &Cluster| {
-        let gw = &c.gateway_api.gateway(INFRA, "tls").unwrap().object;
-        let s = status::gateway_status(c, &c.gateway_api, gw, podpath_core::gateway::address(c, gw)).unwrap();
-        s.listeners
-            .iter()
-            .map(|l| {
-                (
-                    l.name.clone(),
-                    resolved(&l.conditions),
-                    l.conditions.iter().any(|c| c.type_ == "Programmed" && c.status),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        of(&c),
-        [
-            ("https-ok".to_owned(), (true, "ResolvedRefs"), true),
-            ("https-missing".to_owned(), (false, "InvalidCertificateRef"), false),
-            ("https-cross".to_owned(), (false, "RefNotPermitted"), false),
-            ("https-kind".to_owned(), (false, "InvalidCertificateRef"), false),
-        ]
-    );
-    // A grant for that Secret, from Gateways of the infra namespace.
-    let grant = "
+        // Traefik serves HTTPS on its websecure entryPoint only.
+        let extra = &extra.replace("port: 443", if i == Implementation::Traefik { "port: 8443" } else { "port: 443" });
+        let c = cluster(i, extra);
+        let of = |c: &Cluster| {
+            let gw = &c.gateway_api.gateway(INFRA, "tls").unwrap().object;
+            let s = status::gateway_status(c, &c.gateway_api, gw, podpath_core::gateway::address(c, gw)).unwrap();
+            s.listeners
+                .iter()
+                .map(|l| {
+                    (
+                        l.name.clone(),
+                        resolved(&l.conditions),
+                        // Traefik's pods here run no kubernetesGateway
+                        // provider, so it has no entryPoint to program.
+                        i == Implementation::Traefik
+                            || l.conditions.iter().any(|c| c.type_ == "Programmed" && c.status),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            of(&c),
+            [
+                ("https-ok".to_owned(), (true, "ResolvedRefs"), true),
+                ("https-missing".to_owned(), (false, "InvalidCertificateRef"), i == Implementation::Traefik),
+                ("https-cross".to_owned(), (false, "RefNotPermitted"), i == Implementation::Traefik),
+                ("https-kind".to_owned(), (false, "InvalidCertificateRef"), i == Implementation::Traefik),
+            ]
+        );
+        // A grant for that Secret, from Gateways of the infra namespace.
+        let grant = "
 ---
 apiVersion: gateway.networking.k8s.io/v1beta1
 kind: ReferenceGrant
@@ -837,6 +885,7 @@ spec:
   from: [{group: gateway.networking.k8s.io, kind: Gateway, namespace: gateway-conformance-infra}]
   to: [{group: '', kind: Secret, name: certificate}]
 ";
-    let c = cluster(Implementation::NginxGatewayFabric, &format!("{extra}{grant}"));
-    assert_eq!(of(&c)[2], ("https-cross".to_owned(), (true, "ResolvedRefs"), true));
+        let c = cluster(i, &format!("{extra}{grant}"));
+        assert_eq!(of(&c)[2], ("https-cross".to_owned(), (true, "ResolvedRefs"), true));
+    }
 }
