@@ -140,12 +140,12 @@ pub const LESSONS: &[Entry] = &[
     },
     Entry {
         name: "ingress-nginx-to-gateway",
-        title: "From ingress-nginx to the Gateway API",
+        title: "From ingress-nginx to the Gateway API: the same URLs, the same backends",
         path: "lessons/23-ingress-nginx-to-gateway.yaml",
     },
     Entry {
         name: "gateway-canary-and-grants",
-        title: "Gateway API: a canary by weight and header, a route across namespaces",
+        title: "Gateway API: a canary by weight and by header, and a route across namespaces",
         path: "lessons/24-gateway-canary-and-grants.yaml",
     },
 ];
