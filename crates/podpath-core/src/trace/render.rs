@@ -77,12 +77,16 @@ impl fmt::Display for Trace {
         if let Some(h) = &self.http {
             writeln!(
                 f,
-                "http: {} {}{}{}",
+                "http: {} {}{}{}{}",
                 h.status,
                 crate::http::reason(h.status),
                 h.ingress.as_ref().map(|i| format!(" — ingress {i}")).unwrap_or_default(),
+                h.gateway.as_ref().map(|g| format!(" — gateway {g}")).unwrap_or_default(),
                 h.backend.as_ref().map(|b| format!(" — backend {b}")).unwrap_or_default()
             )?;
+            if let Some(also) = &h.also {
+                writeln!(f, "the other way: {also}")?;
+            }
         }
         writeln!(f, "verdict: {} — {}", self.verdict.as_str(), self.reason)
     }
