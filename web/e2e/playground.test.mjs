@@ -707,3 +707,18 @@ test('the Gateway layer: the route across namespaces answers 500 until a Referen
   await page.locator('[data-testid=gateway][data-gateway="infra/shared"]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(OUT, 'e2e-18-gateway-layer.png') });
 });
+
+test('migrating off ingress-nginx in the browser: ingress2gateway prints the Gateway and routes, and the trace says where the Gateway would send the request', async () => {
+  await page.goto('about:blank');
+  await page.goto(site.url + '?scenario=ingress-nginx-to-gateway');
+  await page.waitForSelector('[data-testid=service][data-service="shop/api"]');
+  await page.click('[data-testid=tab-terminal]');
+  await page.fill('[data-testid=terminal-input]', 'ingress2gateway print --providers=ingress-nginx -n shop');
+  await page.press('[data-testid=terminal-input]', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid=terminal-output]').textContent.includes('kind: HTTPRoute'));
+  const out = await page.textContent('[data-testid=terminal-output]');
+  assert.ok(out.includes('name: shop-shop-example-com'), out);
+  assert.ok(out.includes('replacePrefixMatch: /'), out);
+  assert.ok(out.includes('# warning: ingress shop/shop: an Ingress for this host has use-regex or rewrite-target'), out);
+  await page.screenshot({ path: join(OUT, 'e2e-19-ingress2gateway.png') });
+});

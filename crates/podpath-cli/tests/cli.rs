@@ -512,3 +512,17 @@ fn convert_ingress_to_gateway() {
     assert!(text(&out.stderr).contains("add --providers.kubernetesgateway"), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("    port: 8000\n"), "{}", text(&out.stdout));
 }
+
+/// `get clusternetworkpolicies` (cli.md, with kubectl's short name cnp):
+/// the CRD's printer columns; the enforcement warning on stderr.
+#[test]
+fn get_cluster_network_policies() {
+    let yaml = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: deny-web}\nspec:\n  tier: Admin\n  priority: 5\n  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: web}}}\n  ingress: [{action: Deny, from: [{namespaces: {}}]}]\n";
+    let out = podpath(&["get", "cnp", "-f", "-"], Some(yaml));
+    assert_eq!(text(&out.stdout), "NAME       TIER    PRIORITY   AGE\ndeny-web   Admin   5          <unknown>\n");
+    assert!(text(&out.stderr).contains("flannel does not enforce ClusterNetworkPolicy"), "{}", text(&out.stderr));
+    let out = podpath(&["get", "clusternetworkpolicies", "-o", "json", "-f", "-"], Some(yaml));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["items"][0]["spec"]["priority"], 5);
+    assert_eq!(v["items"][0]["apiVersion"], "policy.networking.k8s.io/v1alpha2");
+}

@@ -49,6 +49,8 @@ impl Cluster {
         api.find_running(&cluster);
         cluster.gateway_api = api;
         diags.extend(crate::gateway::status::route_warnings(&cluster, &cluster.gateway_api));
+        cluster.cluster_policies = crate::cluster::admin::from_manifests(&merged);
+        diags.extend(crate::policy::admin::diagnostics(&cluster, &cluster.cluster_policies));
         (cluster, diags)
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod crd;
 pub mod gateway;
+pub mod npa;
 
 use k8s_openapi::api::{
     apps::v1 as apps, batch::v1 as batch, core::v1 as core, discovery::v1 as discovery, networking::v1 as networking,
@@ -66,6 +67,9 @@ pub enum Object {
     HttpRoute(Box<gateway::HttpRoute>),
     GrpcRoute(Box<gateway::GrpcRoute>),
     ReferenceGrant(Box<gateway::ReferenceGrant>),
+    ClusterNetworkPolicy(Box<npa::ClusterPolicy>),
+    AdminNetworkPolicy(Box<npa::ClusterPolicy>),
+    BaselineAdminNetworkPolicy(Box<npa::ClusterPolicy>),
 }
 
 impl Object {
@@ -97,6 +101,9 @@ impl Object {
             Object::GrpcRoute(o) => ("GRPCRoute", &o.metadata, true),
             Object::ReferenceGrant(o) => ("ReferenceGrant", &o.metadata, true),
             Object::Middleware(o) => ("Middleware", &o.metadata, true),
+            Object::ClusterNetworkPolicy(o) => ("ClusterNetworkPolicy", &o.metadata, false),
+            Object::AdminNetworkPolicy(o) => ("AdminNetworkPolicy", &o.metadata, false),
+            Object::BaselineAdminNetworkPolicy(o) => ("BaselineAdminNetworkPolicy", &o.metadata, false),
         };
         let name = meta.name.clone().filter(|n| !n.is_empty())?;
         let ns = if namespaced {
@@ -165,6 +172,11 @@ const KINDS: &[(&str, &str)] = &[
     ("gateway.networking.k8s.io/v1", "GRPCRoute"),
     ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
     ("gateway.networking.k8s.io/v1", "ReferenceGrant"),
+    // SIG Network's cluster-wide policies: v1alpha2 (network-policy-api
+    // v0.2.0) and the v1alpha1 kinds it replaced (v0.1.7).
+    ("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy"),
+    ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
+    ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy"),
 ];
 
 fn typed(api_version: &str, kind: &str, node: &Node) -> Result<Object, de::Error> {
@@ -196,6 +208,15 @@ fn typed(api_version: &str, kind: &str, node: &Node) -> Result<Object, de::Error
         ("networking.k8s.io/v1", "IngressClass") => Object::IngressClass(boxed(node)?),
         ("traefik.io/v1alpha1", "IngressRoute") => Object::IngressRoute(boxed(node)?),
         ("traefik.io/v1alpha1", "Middleware") => Object::Middleware(boxed(node)?),
+        (_, "ClusterNetworkPolicy") => {
+            Object::ClusterNetworkPolicy(Box::new(npa::ClusterPolicy { raw: raw(node), ..de::from_node(node)? }))
+        }
+        (_, "AdminNetworkPolicy") => {
+            Object::AdminNetworkPolicy(Box::new(npa::ClusterPolicy { raw: raw(node), ..de::from_node(node)? }))
+        }
+        (_, "BaselineAdminNetworkPolicy") => {
+            Object::BaselineAdminNetworkPolicy(Box::new(npa::ClusterPolicy { raw: raw(node), ..de::from_node(node)? }))
+        }
         (_, "GatewayClass") => {
             Object::GatewayClass(Box::new(gateway::GatewayClass { raw: raw(node), ..de::from_node(node)? }))
         }

@@ -46,6 +46,12 @@ enum Kind {
     Grpcroutes,
     #[value(alias = "referencegrant", alias = "refgrant")]
     Referencegrants,
+    #[value(alias = "clusternetworkpolicy", alias = "cnp")]
+    Clusternetworkpolicies,
+    #[value(alias = "adminnetworkpolicy", alias = "anp")]
+    Adminnetworkpolicies,
+    #[value(alias = "baselineadminnetworkpolicy", alias = "banp")]
+    Baselineadminnetworkpolicies,
 }
 
 impl Kind {
@@ -57,6 +63,16 @@ impl Kind {
             Kind::Httproutes => Some("httproutes"),
             Kind::Grpcroutes => Some("grpcroutes"),
             Kind::Referencegrants => Some("referencegrants"),
+            _ => None,
+        }
+    }
+
+    /// The cluster-wide policy kind's name, for the kinds that are one.
+    fn admin_kind(self) -> Option<&'static str> {
+        match self {
+            Kind::Clusternetworkpolicies => Some("clusternetworkpolicies"),
+            Kind::Adminnetworkpolicies => Some("adminnetworkpolicies"),
+            Kind::Baselineadminnetworkpolicies => Some("baselineadminnetworkpolicies"),
             _ => None,
         }
     }
@@ -79,7 +95,11 @@ pub fn run(args: &GetArgs) -> Ran {
         Scope::Namespace(args.namespace.clone().unwrap_or_else(|| "default".into()))
     };
     let gateway = args.kind.gateway_kind();
+    let admin = args.kind.admin_kind();
     let value = match args.kind {
+        Kind::Clusternetworkpolicies | Kind::Adminnetworkpolicies | Kind::Baselineadminnetworkpolicies => {
+            podpath_core::policy::admin::list(&cluster, admin.unwrap_or_default(), None)
+        }
         Kind::Gatewayclasses | Kind::Gateways | Kind::Httproutes | Kind::Grpcroutes | Kind::Referencegrants => {
             podpath_core::gateway::view::list(&cluster, gateway.unwrap_or_default(), &scope, None)
         }
@@ -101,6 +121,9 @@ pub fn run(args: &GetArgs) -> Ran {
         Output::Text | Output::Wide => {
             let wide = output == Output::Wide;
             match args.kind {
+                Kind::Clusternetworkpolicies | Kind::Adminnetworkpolicies | Kind::Baselineadminnetworkpolicies => {
+                    podpath_core::policy::admin::table_of(&cluster, admin.unwrap_or_default(), None)
+                }
                 Kind::Gatewayclasses | Kind::Gateways | Kind::Httproutes | Kind::Grpcroutes | Kind::Referencegrants => {
                     podpath_core::gateway::view::table_of(&cluster, gateway.unwrap_or_default(), &scope, wide, None)
                 }

@@ -10,6 +10,7 @@
 //! the manifests: the same input gives the same cluster. The model reads
 //! no DNS, ingress or platform code; those read it.
 
+pub mod admin;
 pub mod endpoints;
 pub mod ingress;
 mod ipam;
@@ -229,6 +230,9 @@ pub struct Cluster {
     pub middlewares: Vec<ingress::Named<crate::load::crd::Middleware>>,
     /// The Gateway API's objects.
     pub gateway_api: crate::gateway::GatewayApi,
+    /// ClusterNetworkPolicies, AdminNetworkPolicies and
+    /// BaselineAdminNetworkPolicies.
+    pub cluster_policies: Vec<admin::ClusterWide>,
     /// Objects of kinds podpath does not model, listed for the user.
     pub skipped: Vec<Skipped>,
     /// What traces and the shell derive from the cluster, built on first
@@ -317,6 +321,7 @@ pub(crate) fn assemble(
         ingress_routes: Vec::new(),
         middlewares: Vec::new(),
         gateway_api: crate::gateway::GatewayApi::default(),
+        cluster_policies: Vec::new(),
         skipped: manifests.skipped.clone(),
         prepared: Default::default(),
     }

@@ -172,6 +172,9 @@ pub struct Enforcement {
     /// Whether rules may name container ports; where not, a policy that
     /// does is not applied at all.
     pub named_ports: bool,
+    /// The plugin's release, and the cluster-wide policy kinds
+    /// (`policy.networking.k8s.io`) that release enforces.
+    pub cluster_policies: (&'static str, &'static [&'static str]),
 }
 
 impl Enforcement {
@@ -185,6 +188,7 @@ impl Enforcement {
             end_port: true,
             host_always_allowed: true,
             named_ports: true,
+            cluster_policies: ("", &[]),
         }
     }
 

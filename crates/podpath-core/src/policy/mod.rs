@@ -10,6 +10,7 @@
 //! the plugin sees them: after the Service's DNAT, on the pod's address and
 //! container port. Replies of an allowed connection pass (conntrack).
 
+pub mod admin;
 pub mod lint;
 pub mod matrix;
 

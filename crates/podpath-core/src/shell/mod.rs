@@ -403,7 +403,7 @@ impl Shell {
 
     fn help(&self) -> String {
         match &self.at {
-            Where::Workstation => "kubectl get|describe|logs  pods, services, endpoints, endpointslices, networkpolicies,\n                           ingresses, nodes, namespaces, gatewayclasses, gateways,\n                           httproutes, grpcroutes, referencegrants  (-n NS, -A, -l SELECTOR, -o wide|yaml|json)\nkubectl exec POD -- CMD    run a tool in a pod (-it … -- sh for a shell there)\nkubectl debug node/NAME -it --image=busybox   a root shell on a node\ncurl URL                   from outside the cluster\ningress2gateway print --providers=ingress-nginx   the Ingresses as Gateway API objects\nhistory, clear; Tab completes names; ↑/↓ walk the history\n".to_owned(),
+            Where::Workstation => "kubectl get|describe|logs  pods, services, endpoints, endpointslices, networkpolicies,\n                           ingresses, nodes, namespaces, gatewayclasses, gateways,\n                           httproutes, grpcroutes, referencegrants, cnp, anp, banp  (-n NS, -A, -l SELECTOR, -o wide|yaml|json)\nkubectl exec POD -- CMD    run a tool in a pod (-it … -- sh for a shell there)\nkubectl debug node/NAME -it --image=busybox   a root shell on a node\ncurl URL                   from outside the cluster\ningress2gateway print --providers=ingress-nginx   the Ingresses as Gateway API objects\nhistory, clear; Tab completes names; ↑/↓ walk the history\n".to_owned(),
             Where::Pod { tools, .. } => format!("in the pod: {}\nexit returns to kubectl\n", tools.tools().join(", ")),
             Where::Node(_) => format!("on the node: {}\nexit returns to kubectl\n", node::TOOLS.join(", ")),
         }

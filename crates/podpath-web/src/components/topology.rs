@@ -129,10 +129,11 @@ pub fn Topology() -> Html {
             if outside {
                 <div class="outside" data-testid="outside">{ format!("external client {}", podpath_core::trace::OUTSIDE_CLIENT) }</div>
             }
+            // North-south: the way in from outside, above the nodes.
+            <crate::components::gateways::Gateways />
             <Nodes scene={Shared(scene.clone())} show_system={model.show_system} pick={model.pick.clone()}
                    ends={ends} open={open} on_pod={on_pod} />
             <crate::components::services::Services />
-            <crate::components::gateways::Gateways />
             if !unscheduled.is_empty() {
                 <div class="unscheduled">
                     <h2>{ "Not scheduled" }</h2>

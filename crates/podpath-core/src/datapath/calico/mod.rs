@@ -82,7 +82,12 @@ impl Plugin for Calico {
     }
 
     fn enforcement(&self) -> Enforcement {
-        Enforcement::full(Cni::Calico)
+        // v3.29 added the v1alpha1 admin policies; ClusterNetworkPolicy
+        // (v1alpha2) comes with v3.32.
+        Enforcement {
+            cluster_policies: ("calico v3.30", &["AdminNetworkPolicy", "BaselineAdminNetworkPolicy"]),
+            ..Enforcement::full(Cni::Calico)
+        }
     }
 
     fn policy_place(&self, egress: bool) -> Place {

@@ -23,7 +23,9 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
         return Output::fail(1, format!("error: unable to match a printer suitable for the output format \"{output}\", allowed formats are: json,name,wide,yaml\n"));
     }
     let c = filtered(cluster, name.as_deref(), sel.as_ref());
-    let scope = if ["nodes", "namespaces", "gatewayclasses"].contains(&kind) { Scope::All } else { scope(f) };
+    let admin_kind = crate::policy::admin::is_kind(kind);
+    let scope =
+        if ["nodes", "namespaces", "gatewayclasses"].contains(&kind) || admin_kind { Scope::All } else { scope(f) };
     let gateway_kind = crate::gateway::view::KINDS.iter().any(|(k, _)| *k == kind);
     let count = match kind {
         "pods" => k::pods(&c, &scope).len(),
@@ -33,12 +35,14 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
         "ingresses" => c.ingresses.iter().filter(|i| scope_has(&scope, &i.namespace)).count(),
         "nodes" => c.nodes.len(),
         _ if gateway_kind => crate::gateway::view::names(&cluster.gateway_api, kind, &scope, name.as_deref()).len(),
+        _ if admin_kind => crate::policy::admin::names(cluster, kind, name.as_deref()).len(),
         _ => c.namespaces.iter().filter(|n| name.as_deref().is_none_or(|x| x == n.as_str())).count(),
     };
     if count == 0 {
         return match (&name, kind) {
             (Some(n), _) => Output::fail(1, format!("Error from server (NotFound): {kind} \"{n}\" not found\n")),
             (None, "nodes" | "namespaces" | "gatewayclasses") => Output::ok("No resources found\n"),
+            (None, _) if admin_kind => Output::ok("No resources found\n"),
             (None, _) => Output::ok(format!("{}\n", k::no_resources(&scope))),
         };
     }
@@ -51,6 +55,7 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
         "ingresses" => k::ingresses_list(&c, &scope),
         "nodes" => k::nodes_list(&c),
         _ if gateway_kind => crate::gateway::view::list(cluster, kind, &scope, name.as_deref()),
+        _ if admin_kind => crate::policy::admin::list(cluster, kind, name.as_deref()),
         _ => k::list(Vec::new()),
     };
     // One named object prints as itself, not in a List.
@@ -71,6 +76,7 @@ pub(super) fn get(cluster: &Cluster, f: &Flags) -> Output {
             "ingresses" => k::ingresses_table(&c, &scope),
             "nodes" => k::nodes_table(&c, wide),
             _ if gateway_kind => crate::gateway::view::table_of(cluster, kind, &scope, wide, name.as_deref()),
+            _ if admin_kind => crate::policy::admin::table_of(cluster, kind, name.as_deref()),
             _ => namespaces_table(&c, name.as_deref()),
         },
     };
@@ -112,6 +118,11 @@ fn names(c: &Cluster, kind: &str, scope: &Scope, only: Option<&str>) -> String {
             let names =
                 crate::gateway::view::names(&c.gateway_api, kind, scope, only).into_iter().map(|(_, n)| n).collect();
             return names_with(&format!("{singular}.gateway.networking.k8s.io"), names);
+        }
+        _ if crate::policy::admin::is_kind(kind) => {
+            let singular = kind.trim_end_matches("ies").to_owned() + "y";
+            let names = crate::policy::admin::names(c, kind, only).into_iter().map(|p| p.name.clone()).collect();
+            return names_with(&format!("{singular}.{}", crate::policy::admin::GROUP), names);
         }
         _ => ("namespace", c.namespaces.iter().cloned().collect()),
     };

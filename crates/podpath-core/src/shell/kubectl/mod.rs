@@ -35,7 +35,12 @@ fn kind(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     // `pods.v1`, `networkpolicies.networking.k8s.io`: the group is allowed.
     let base = lower.split('.').next().unwrap_or("");
-    KINDS.iter().chain(crate::gateway::view::KINDS).find(|(_, names)| names.contains(&base)).map(|(k, _)| *k)
+    KINDS
+        .iter()
+        .chain(crate::gateway::view::KINDS)
+        .chain(crate::policy::admin::KINDS)
+        .find(|(_, names)| names.contains(&base))
+        .map(|(k, _)| *k)
 }
 
 /// The flags one subcommand was given.
@@ -287,6 +292,9 @@ fn describe(cluster: &Cluster, f: &Flags) -> Output {
             }
             "ingresses" => c.ingresses.iter().filter(|i| i.namespace == ns).map(|i| i.name.clone()).collect(),
             "nodes" => c.nodes.iter().map(|n| n.name.clone()).collect(),
+            _ if crate::policy::admin::is_kind(kind) => {
+                crate::policy::admin::names(cluster, kind, None).into_iter().map(|p| p.name.clone()).collect()
+            }
             _ => {
                 let scope = if kind == "gatewayclasses" { Scope::All } else { scope };
                 crate::gateway::view::names(&cluster.gateway_api, kind, &scope, None)
@@ -319,7 +327,11 @@ fn describe(cluster: &Cluster, f: &Flags) -> Output {
                 // The Gateway API's kinds are CRDs: kubectl describes them
                 // with its generic describer.
                 let scope = if kind == "gatewayclasses" { Scope::All } else { Scope::Namespace(ns.clone()) };
-                let list = crate::gateway::view::list(cluster, kind, &scope, Some(name));
+                let list = if crate::policy::admin::is_kind(kind) {
+                    crate::policy::admin::list(cluster, kind, Some(name))
+                } else {
+                    crate::gateway::view::list(cluster, kind, &scope, Some(name))
+                };
                 list["items"].get(0).map(super::generic::describe)
             }
         };
@@ -332,7 +344,9 @@ fn describe(cluster: &Cluster, f: &Flags) -> Output {
             }
             None => {
                 // A CRD's kind is named with its group.
-                let shown = if crate::gateway::view::KINDS.iter().any(|(k, _)| *k == kind) {
+                let shown = if crate::policy::admin::is_kind(kind) {
+                    format!("{kind}.{}", crate::policy::admin::GROUP)
+                } else if crate::gateway::view::KINDS.iter().any(|(k, _)| *k == kind) {
                     format!("{kind}.{}", crate::gateway::GROUP)
                 } else {
                     kind.to_owned()
