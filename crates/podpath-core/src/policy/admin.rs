@@ -6,10 +6,11 @@
 //! what the API server refuses in them; and which plugin of this cluster
 //! enforces which kind.
 //!
-//! Each object says whether the cluster's plugin enforces it (Calico v3.30
-//! the v1alpha1 kinds; ClusterNetworkPolicy Calico from v3.32 and
-//! kube-network-policies from v0.9; Cilium, Flannel, Weave and kind's
-//! kindnetd none); those it enforces take part in verdicts (`tiers.rs`).
+//! podpath does not evaluate them yet: a connection's verdict leaves them
+//! out, and each object says so, with whether the cluster's plugin would
+//! enforce it (Calico v3.30 enforces the v1alpha1 kinds; ClusterNetworkPolicy
+//! from Calico v3.32 and kube-network-policies v0.9; Cilium, Flannel, Weave
+//! and kind's kindnetd none).
 
 use serde_json::{json, Value};
 
@@ -116,7 +117,7 @@ pub fn diagnostics(cluster: &Cluster, policies: &[ClusterWide]) -> Vec<Diagnosti
             } else {
                 "before any NetworkPolicy"
             };
-            format!("{who}: {why}, {when}")
+            format!("{who}: {why}, {when}; podpath does not evaluate it yet, so the verdicts shown here leave it out")
         } else {
             format!("{who}: {why}: it has no effect on this cluster")
         };

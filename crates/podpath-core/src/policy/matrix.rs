@@ -124,21 +124,6 @@ pub fn matrix(engine: &Engine<'_>, port: u16, protocol: Protocol, namespace: Opt
             }
         }
     }
-    // And in the cluster-wide policies the plugin enforces.
-    let (tier_blocks, tier_names) = engine.tier_blocks_and_names();
-    for cidr in tier_blocks {
-        let b = crate::cluster::policy::IpBlock { cidr, except: Vec::new() };
-        if !blocks.contains(&b) {
-            blocks.push(b);
-        }
-    }
-    for n in tier_names {
-        for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
-            if !names.contains(&(n.clone(), protocol)) {
-                names.push((n.clone(), protocol));
-            }
-        }
-    }
     let signature = |p: &Pod| Signature {
         namespace: p.namespace.clone(),
         labels: p.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

@@ -13,7 +13,6 @@
 pub mod admin;
 pub mod lint;
 pub mod matrix;
-pub mod tiers;
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -154,29 +153,6 @@ fn ip_block_text(b: &IpBlock) -> String {
     }
 }
 
-/// A tier's Accept or Deny as a side's verdict; `None` for a Pass.
-fn tier_side(h: &tiers::Hit, tier: &str, dir: Dir, pod: &Pod, other: End<'_>) -> Option<Side> {
-    let (verdict, word) = match h.verdict {
-        tiers::Verdict::Accept => (SideVerdict::Allow, "accepts"),
-        tiers::Verdict::Deny => (SideVerdict::Deny, "denies"),
-        tiers::Verdict::Pass => return None,
-    };
-    let when = if tier == "Admin" { "before any NetworkPolicy" } else { "as no NetworkPolicy selects it" };
-    Some(Side {
-        verdict,
-        by: vec![h.by.clone()],
-        rule: Some(h.rule.clone()),
-        explanation: format!(
-            "{} {word} {} {} {}, {when} ({tier} tier)",
-            h.rule,
-            dir.as_str(),
-            if dir == Dir::Ingress { "from" } else { "to" },
-            other.describe()
-        ) + &format!(" for {}", pod.key()),
-        reasons: Vec::new(),
-    })
-}
-
 impl<'a> Engine<'a> {
     pub fn new(cluster: &'a Cluster) -> Engine<'a> {
         Engine { cluster, enforcement: Enforcement::of_settings(&cluster.settings), empty: Labels::new() }
@@ -314,26 +290,8 @@ impl<'a> Engine<'a> {
                 format!("{} is not a pod; no policy selects it", me.describe()),
             );
         };
-        let egress = dir == Dir::Egress;
-        // The Admin tier decides first; a Pass goes on to NetworkPolicy.
-        let admin = self.tier_hit("Admin", egress, pod, other, server, port, protocol);
-        if let Some(side) = admin.as_ref().and_then(|h| tier_side(h, "Admin", dir, pod, other)) {
-            return side;
-        }
-        let isolating = self.isolating(pod, egress);
-        let mut side = self.side_with(dir, pod, &isolating, other, server, port, protocol);
-        if side.verdict != SideVerdict::NotIsolated {
-            return side;
-        }
-        // No NetworkPolicy selects the pod: the Baseline tier decides.
-        let baseline = self.tier_hit("Baseline", egress, pod, other, server, port, protocol);
-        if let Some(b) = baseline.as_ref().and_then(|h| tier_side(h, "Baseline", dir, pod, other)) {
-            return b;
-        }
-        if let Some(h) = admin.or(baseline) {
-            side.explanation = format!("{}, after {} passed it on", side.explanation, h.rule);
-        }
-        side
+        let isolating = self.isolating(pod, dir == Dir::Egress);
+        self.side_with(dir, pod, &isolating, other, server, port, protocol)
     }
 
     /// The policies that isolate `pod` for egress (or ingress).
@@ -510,10 +468,6 @@ impl Engine<'_> {
             return true;
         }
         let (s, d) = (End::Pod(src), End::Pod(dst));
-        // The cluster-wide tiers: the whole evaluation, as a trace has it.
-        if self.has_tiers() {
-            return self.check(s, d, port, protocol).allowed();
-        }
         let admits = |isolating: &[&NetworkPolicy], dir: Dir, other: End<'_>| {
             isolating.iter().any(|np| {
                 let rules = if dir == Dir::Ingress { &np.ingress } else { &np.egress };
