@@ -166,3 +166,20 @@ fn a_half_migrated_host_shows_the_other_way() {
     .unwrap();
     assert_eq!(t.http.unwrap().also, None);
 }
+
+/// The class as ingress2gateway reads it: `spec.ingressClassName`, else the
+/// legacy `kubernetes.io/ingress.class` annotation; the Gateway is named
+/// after it.
+#[test]
+fn the_gateway_is_named_after_the_ingress_class() {
+    let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: legacy\n  annotations: {kubernetes.io/ingress.class: traefik}\nspec:\n  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]\n";
+    let (c, _) = simulate(&[Source::new("i.yaml", text)]);
+    let yaml = ingress_to_gateway(&c, &Options::new(Implementation::NginxGatewayFabric)).to_yaml();
+    assert!(
+        yaml.contains(
+            "kind: Gateway\nmetadata:\n  name: traefik\n  namespace: default\nspec:\n  gatewayClassName: nginx\n"
+        ),
+        "{yaml}"
+    );
+    assert!(yaml.contains("  name: legacy-all-hosts\n"), "{yaml}");
+}

@@ -327,7 +327,7 @@ pub fn ingress_to_gateway(cluster: &Cluster, opts: &Options) -> Converted {
     let mut ingresses: Vec<&Ingress> = cluster
         .ingresses
         .iter()
-        .filter(|i| opts.takes_namespace(&i.namespace) && opts.takes_class(i.class.as_deref()))
+        .filter(|i| opts.takes_namespace(&i.namespace) && opts.takes_class(nginx::ingress_class(i).as_deref()))
         .collect();
     crate::order::sort_by(&mut ingresses, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let canary = |i: &Ingress| i.annotation("nginx.ingress.kubernetes.io/canary") == Some("true");

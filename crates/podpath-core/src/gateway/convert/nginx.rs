@@ -29,9 +29,19 @@ fn ann<'a>(ing: &'a Ingress, key: &str) -> Option<&'a str> {
     ing.annotation(&format!("{PREFIX}{key}"))
 }
 
-/// The Gateway an Ingress goes to: named after its class.
+/// The Gateway an Ingress goes to: named after its class —
+/// `spec.ingressClassName`, else the legacy `kubernetes.io/ingress.class`
+/// annotation (ingress2gateway's `GetIngressClass`), else the default.
 pub(super) fn gateway_name(ing: &Ingress, class: &str) -> String {
-    ing.class.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| class.to_owned())
+    ingress_class(ing).unwrap_or_else(|| class.to_owned())
+}
+
+/// An Ingress's class: `spec.ingressClassName`, else the legacy annotation.
+pub(super) fn ingress_class(ing: &Ingress) -> Option<String> {
+    ing.class
+        .clone()
+        .or_else(|| ing.annotation("kubernetes.io/ingress.class").map(str::to_owned))
+        .filter(|c| !c.is_empty())
 }
 
 fn route_name(ing: &Ingress, host: &str) -> String {
