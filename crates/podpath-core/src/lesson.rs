@@ -261,22 +261,7 @@ fn run(check: &Check, cluster: &Cluster) -> Result<(bool, String), String> {
         }
         Check::Http { from, url, status, backend, gateway, headers } => {
             let from = source(cluster, from)?;
-            let req_from = target::parse_from(&from)?;
-            let d = target::parse_to(url)?;
-            let mut spec = d.http.ok_or_else(|| format!("{url}: not an http(s):// URL"))?;
-            for h in headers {
-                let (name, value) = h.split_once(':').ok_or_else(|| format!("header {h}: expected Name: value"))?;
-                spec.headers.push((name.trim().to_owned(), value.trim().to_owned()));
-            }
-            let req = crate::trace::Request {
-                from: req_from,
-                to: d.to,
-                port: d.port.unwrap_or(80),
-                protocol: crate::cluster::Protocol::Tcp,
-                node: None,
-                seed: 0,
-            };
-            let t = crate::trace::trace_http(cluster, &req, &spec).map_err(|e| e.to_string())?;
+            let t = target::trace_words_with(cluster, &from, url, (80, crate::cluster::Protocol::Tcp), 0, headers)?;
             let Some(h) = &t.http else {
                 return Ok((false, format!("no HTTP answer: {} — {}", t.verdict.as_str(), t.reason)));
             };

@@ -513,18 +513,7 @@ fn gateway_invalid_route_kind() {
 }
 
 fn http_trace(c: &Cluster, url: &str) -> podpath_core::trace::Trace {
-    let dest = podpath_core::trace::target::parse_to(url).unwrap();
-    let spec = dest.http.clone().unwrap();
-    let port = dest.port.unwrap_or(80);
-    let req = podpath_core::trace::Request {
-        from: podpath_core::trace::From::External,
-        to: dest.to,
-        port,
-        protocol: podpath_core::cluster::Protocol::Tcp,
-        node: None,
-        seed: 0,
-    };
-    podpath_core::trace::trace_http(c, &req, &spec).unwrap()
+    podpath_core::trace::target::trace_words(c, "external", url, 80, podpath_core::cluster::Protocol::Tcp, 0).unwrap()
 }
 
 const CAFE: &str = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gateway, namespace: default}\nspec:\n  gatewayClassName: CLASS\n  listeners: [{name: http, port: PORT, protocol: HTTP}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: coffee, namespace: default}\nspec:\n  parentRefs: [{name: gateway}]\n  hostnames: [cafe.example.com]\n  rules:\n  - matches: [{path: {type: PathPrefix, value: /coffee}}]\n    backendRefs: [{name: coffee, port: 80}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: coffee, namespace: default, labels: {app: coffee}}\nspec: {containers: [{name: c, image: nginxdemos/nginx-hello, ports: [{containerPort: 8080}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: coffee, namespace: default}\nspec: {selector: {app: coffee}, ports: [{port: 80, targetPort: 8080}]}\n";

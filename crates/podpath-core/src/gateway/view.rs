@@ -358,6 +358,24 @@ pub struct RouteSummary {
 /// Every Gateway with the routes whose parentRefs name it.
 pub fn summaries(cluster: &Cluster) -> Vec<GatewaySummary> {
     let api = &cluster.gateway_api;
+    // Every route with its rules in a line each, summed up once.
+    let all_routes: Vec<_> = api
+        .http_routes
+        .iter()
+        .map(|r| {
+            let rules = r
+                .object
+                .spec
+                .rules
+                .as_ref()
+                .map_or_else(|| vec!["PathPrefix /".to_owned()], |rs| rs.iter().map(rule_summary).collect());
+            ("HTTPRoute", RouteView::http(&r.object), rules, &r.object.metadata)
+        })
+        .chain(api.grpc_routes.iter().map(|r| {
+            let rules = r.object.spec.rules.iter().map(grpc_rule_summary).collect();
+            ("GRPCRoute", RouteView::grpc(&r.object), rules, &r.object.metadata)
+        }))
+        .collect();
     let mut out = Vec::new();
     for (ns, n) in names(api, "gateways", &Scope::All, None) {
         let g = &api.gateway(&ns, &n).expect("listed").object;
@@ -380,33 +398,17 @@ pub fn summaries(cluster: &Cluster) -> Vec<GatewaySummary> {
             })
             .collect();
         let mut routes = Vec::new();
-        for (kind, view, rules) in
-            api.http_routes
-                .iter()
-                .map(|r| {
-                    let rules =
-                        r.object.spec.rules.as_ref().map_or_else(
-                            || vec!["PathPrefix /".to_owned()],
-                            |rs| rs.iter().map(rule_summary).collect(),
-                        );
-                    ("HTTPRoute", RouteView::http(&r.object), (rules, &r.object.metadata))
-                })
-                .chain(api.grpc_routes.iter().map(|r| {
-                    let rules = r.object.spec.rules.iter().map(grpc_rule_summary).collect();
-                    ("GRPCRoute", RouteView::grpc(&r.object), (rules, &r.object.metadata))
-                }))
-        {
-            let (rules, meta) = rules;
+        for (kind, view, rules, meta) in &all_routes {
             for p in view.parents {
                 if status::parent_gateway(p, &view.namespace).as_ref() != Some(&(ns.clone(), n.clone())) {
                     continue;
                 }
-                let problem = status::parent_status(cluster, api, p, &view)
+                let problem = status::parent_status(cluster, api, p, view)
                     .and_then(|s| s.conditions.into_iter().find(|c| !c.status))
                     .map(|c| format!("{} {}: {}", c.type_, c.reason, c.message))
                     .unwrap_or_default();
                 routes.push(RouteSummary {
-                    kind: kind.to_owned(),
+                    kind: (*kind).to_owned(),
                     namespace: view.namespace.clone(),
                     name: name(meta),
                     hostnames: view.hostnames.to_vec(),

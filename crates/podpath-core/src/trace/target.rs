@@ -94,11 +94,29 @@ pub fn trace_words(
     protocol: crate::cluster::Protocol,
     seed: u64,
 ) -> Result<super::Trace, String> {
+    trace_words_with(cluster, from, to, (port, protocol), seed, &[])
+}
+
+/// [`trace_words`] with request headers for a URL (`-H`, `Name: value`).
+pub fn trace_words_with(
+    cluster: &crate::cluster::Cluster,
+    from: &str,
+    to: &str,
+    (port, protocol): (u16, crate::cluster::Protocol),
+    seed: u64,
+    headers: &[String],
+) -> Result<super::Trace, String> {
     let from = parse_from(from)?;
     let d = parse_to(to)?;
     let req = super::Request { from, to: d.to, port: d.port.unwrap_or(port), protocol, node: None, seed };
     match d.http {
-        Some(spec) => super::trace_http(cluster, &req, &spec),
+        Some(mut spec) => {
+            for h in headers {
+                let (name, value) = h.split_once(':').ok_or_else(|| format!("header {h}: expected Name: value"))?;
+                spec.headers.push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+            super::trace_http(cluster, &req, &spec)
+        }
         None => super::trace(cluster, &req),
     }
     .map_err(|e| e.to_string())

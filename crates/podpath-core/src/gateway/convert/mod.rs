@@ -307,7 +307,7 @@ impl Work<'_> {
         let found = self
             .cluster
             .service(ns, service)
-            .and_then(|s| s.ports.iter().find(|p| p.name == port))
+            .and_then(|s| crate::ingress::service_port(s, port))
             .map(|p| i64::from(p.port));
         if found.is_none() {
             self.warn(

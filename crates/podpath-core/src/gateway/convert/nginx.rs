@@ -53,6 +53,13 @@ fn is_regex(path: &str) -> bool {
     path.chars().any(|c| "()[]{}*+?|^$\\".contains(c))
 }
 
+/// A backend's Service port as written: its number, or its name.
+fn backend_port(svc: &k8s_openapi::api::networking::v1::IngressServiceBackend) -> String {
+    svc.port
+        .as_ref()
+        .map_or(String::new(), |p| p.number.map(|n| n.to_string()).or_else(|| p.name.clone()).unwrap_or_default())
+}
+
 /// Each `(host, path type, path, service, port)` of an Ingress.
 fn paths(ing: &Ingress) -> Vec<(String, String, String, String, String)> {
     let mut out = Vec::new();
@@ -60,11 +67,7 @@ fn paths(ing: &Ingress) -> Vec<(String, String, String, String, String)> {
         let host = rule.host.clone().unwrap_or_default();
         for p in rule.http.iter().flat_map(|h| h.paths.iter()) {
             let Some(svc) = &p.backend.service else { continue };
-            let port = svc.port.as_ref().map_or(String::new(), |port| match (&port.number, &port.name) {
-                (Some(n), _) => n.to_string(),
-                (None, Some(name)) => name.clone(),
-                (None, None) => String::new(),
-            });
+            let port = backend_port(svc);
             let value = p.path.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "/".into());
             out.push((host.clone(), p.path_type.clone(), value, svc.name.clone(), port));
         }
@@ -170,10 +173,7 @@ pub(super) fn plain(work: &mut Work<'_>, ing: &Ingress, class: &str) {
         }
     }
     if let Some(svc) = ing.spec.default_backend.as_ref().and_then(|b| b.service.as_ref()) {
-        let port = svc
-            .port
-            .as_ref()
-            .map_or(String::new(), |p| p.number.map(|n| n.to_string()).or_else(|| p.name.clone()).unwrap_or_default());
+        let port = backend_port(svc);
         work.add_host(&ns, &gw, "", true, None);
         if let Some(port) = work.port(&ns, &svc.name, &port, &ing.origin) {
             let rules = work.rules(&ns, &gw, "", || route_name(ing, ""));
